@@ -1,0 +1,37 @@
+"""The HTTP application: routers, Peatio-style errors and request limits.
+
+The app does not own the engine or the database: whoever runs it (``bursa up``, a test)
+starts them, hands them over here and stops them after the server.
+"""
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bursa.api import public
+from bursa.api.deps import EngineView
+from bursa.api.errors import BodySizeLimit, install_error_handlers
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(
+    runner: EngineView,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API over ``runner``'s engine and the database behind ``session_factory``."""
+    app = FastAPI(
+        title="Bursa",
+        summary="Crypto-currency exchange API in the OpenDAX (Peatio v2) dialect",
+        version="0.1.0",
+        openapi_url="/api/v2/peatio/openapi.json",
+        docs_url="/api/v2/peatio/docs",
+        redoc_url=None,
+    )
+    app.state.runner = runner
+    app.state.session_factory = session_factory
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.include_router(public.router)
+    return app

@@ -1,0 +1,38 @@
+"""What the endpoints need from the process: the engine's state and database sessions."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bursa.engine.core import Engine
+
+
+class EngineView(Protocol):
+    """The part of ``EngineRunner`` the API reads. The API never mutates ``engine``; it
+    reads books between batches (the runner applies batches on the same event loop)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def committed_seq(self) -> int: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+def get_runner(request: Request) -> EngineView:
+    runner: EngineView = request.app.state.runner
+    return runner
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session:
+        yield session
+
+
+Runner = Annotated[EngineView, Depends(get_runner)]
+Session = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,153 @@
+"""Every error leaves the API in Peatio's shape: ``{"errors": ["<code>", ...]}``.
+
+Validation errors take their code from the parameter that failed (``x-error`` in the
+parameter's schema, e.g. ``public.order_book.invalid_ask_limit``); unknown paths are
+``record.not_found``; anything unexpected is ``server.internal_error``, never a trace.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+ERROR_CODE_KEY = "x-error"
+INVALID_PARAMETER = "server.request.invalid_parameter"
+NOT_FOUND = "record.not_found"
+METHOD_NOT_ALLOWED = "server.method_not_allowed"
+INTERNAL_ERROR = "server.internal_error"
+BODY_TOO_LARGE = "server.request.body_too_large"
+
+_STATUS_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: BODY_TOO_LARGE}
+
+
+class ApiError(Exception):
+    """An expected failure with its HTTP status and Peatio error code(s)."""
+
+    def __init__(self, status: int, *codes: str) -> None:
+        super().__init__(", ".join(codes))
+        self.status = status
+        self.codes = list(codes)
+
+
+def error_body(*codes: str) -> dict[str, list[str]]:
+    return {"errors": list(codes)}
+
+
+def error_response(
+    status: int, *codes: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(*codes), status_code=status, headers=dict(headers) if headers else None
+    )
+
+
+def error_code(code: str) -> dict[str, Any]:
+    """``json_schema_extra`` for a parameter: the code its validation error reports."""
+    return {ERROR_CODE_KEY: code}
+
+
+def _parameter_codes(route: object) -> dict[str, str]:
+    if not isinstance(route, APIRoute):
+        return {}
+    dependant = route.dependant
+    codes: dict[str, str] = {}
+    for param in [*dependant.path_params, *dependant.query_params, *dependant.header_params]:
+        extra = param.field_info.json_schema_extra
+        if isinstance(extra, dict) and isinstance(code := extra.get(ERROR_CODE_KEY), str):
+            codes[param.alias] = code
+    return codes
+
+
+def _validation_codes(errors: Iterable[Any], codes: dict[str, str]) -> list[str]:
+    found: list[str] = []
+    for error in errors:
+        loc: tuple[Any, ...] = tuple(error.get("loc", ())) if isinstance(error, dict) else ()
+        name = str(loc[1]) if len(loc) > 1 else ""
+        code = codes.get(name, INVALID_PARAMETER)
+        if code not in found:
+            found.append(code)
+    return found or [INVALID_PARAMETER]
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, *exc.codes)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    codes = _parameter_codes(request.scope.get("route"))
+    return error_response(422, *_validation_codes(exc.errors(), codes))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, f"server.http_{exc.status_code}")
+    return error_response(exc.status_code, code, headers=exc.headers)
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, INTERNAL_ERROR)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, before the endpoint reads them
+    (by ``Content-Length`` up front, or while a chunked body streams in)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.max_bytes + 1
+                if declared > self.max_bytes:
+                    await error_response(413, BODY_TOO_LARGE)(scope, receive, send)
+                    return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except StarletteHTTPException as exc:
+            if response_started or exc.status_code != 413:
+                raise
+            await error_response(413, BODY_TOO_LARGE)(scope, receive, send)

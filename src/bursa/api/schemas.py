@@ -1,0 +1,92 @@
+"""Peatio v2 entities of the public API. Decimals are strings in plain notation."""
+
+from pydantic import BaseModel
+
+
+class Currency(BaseModel):
+    """Peatio 2.6's flat currency entity."""
+
+    id: str
+    name: str
+    description: str
+    homepage: str
+    price: str | None
+    explorer_transaction: str
+    explorer_address: str
+    type: str
+    deposit_enabled: bool
+    withdrawal_enabled: bool
+    deposit_fee: str
+    min_deposit_amount: str
+    withdraw_fee: str
+    min_withdraw_amount: str
+    withdraw_limit_24h: str
+    withdraw_limit_72h: str
+    base_factor: int
+    precision: int
+    position: int
+    icon_url: str
+    min_confirmations: int
+
+
+class Market(BaseModel):
+    id: str
+    symbol: str
+    name: str
+    type: str
+    base_unit: str
+    quote_unit: str
+    min_price: str
+    max_price: str
+    min_amount: str
+    amount_precision: int
+    price_precision: int
+    state: str
+
+
+class Order(BaseModel):
+    id: int
+    uuid: str | None
+    side: str
+    ord_type: str
+    price: str | None
+    avg_price: str
+    state: str
+    market: str
+    market_type: str
+    created_at: str
+    updated_at: str
+    origin_volume: str
+    remaining_volume: str
+    executed_volume: str
+    maker_fee: str
+    taker_fee: str
+    trades_count: int
+
+
+class OrderBook(BaseModel):
+    asks: list[Order]
+    bids: list[Order]
+
+
+class Depth(BaseModel):
+    timestamp: int
+    asks: list[tuple[str, str]]
+    bids: list[tuple[str, str]]
+    sequence: int
+
+
+class PublicTrade(BaseModel):
+    id: int
+    price: str
+    amount: str
+    total: str
+    market: str
+    created_at: int
+    taker_type: str
+
+
+class Errors(BaseModel):
+    """The body of every error response."""
+
+    errors: list[str]

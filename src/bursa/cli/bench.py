@@ -1,0 +1,154 @@
+"""``bursa bench …``: reproducible performance figures, printed with the targets and
+Peatio's published figures for comparison."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
+from bursa.bench.engine import Progress as ProgressFn
+from bursa.cli.context import load_settings, with_database
+from bursa.cli.database import apply_seed_file
+from bursa.cli.errors import fail
+from bursa.db.migrate import upgrade
+from bursa.db.scratch import scratch_database
+from bursa.engine.commands import Command
+from bursa.ledger.verify import verify_ledger
+from bursa.trading.seeds import DEMO_SEEDS, read_seed_file
+from bursa.trading.specs import load_specs
+
+bench_app = typer.Typer(help="Benchmarks (figures, not pass/fail tests).", no_args_is_help=True)
+
+# Targets from the issue tracker, on a 2-core machine; Peatio's figures are its own
+# published benchmark (4 cores): about 125 orders/s created and 30 trades/s.
+TARGETS = {
+    "commands_per_s (in memory)": 200_000,
+    "commands_per_s (persisted)": 20_000,
+    "ack_p99_ms at 5,000/s": 20,
+}
+PEATIO = {"commands_per_s": 125, "trades_per_s": 30}
+
+
+@bench_app.command("engine")
+def engine(
+    commands: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="commands to run (default 500,000; 200,000 with --persist; 20 s at --rate)"
+        ),
+    ] = None,
+    members: Annotated[int, typer.Option(min=2, help="members trading")] = 1000,
+    seed: Annotated[int, typer.Option(help="workload seed (same seed, same stream)")] = 1,
+    persist: Annotated[
+        bool, typer.Option(help="commit in batches to PostgreSQL and measure ack latency")
+    ] = False,
+    rate: Annotated[
+        int | None, typer.Option(min=1, help="offer this many commands/s (with --persist)")
+    ] = None,
+    in_flight: Annotated[
+        int, typer.Option(min=1, help="most unanswered commands at once (with --persist)")
+    ] = 20_000,
+    export: Annotated[
+        Path | None, typer.Option(help="write the command stream (with funding) as JSON lines")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Seeded workload on btcusdt and ethusdt: 60% limit orders near the mid price, 30%
+    cancels, 10% market orders, by 1,000 funded members.
+
+    In memory it measures the state machine alone. With --persist it runs the real runner
+    against a scratch database on BURSA_DATABASE_URL's server (else the embedded one),
+    which it creates, verifies with the ledger check, and drops.
+    """
+    if rate is not None and not persist:
+        fail("--rate needs --persist", "add --persist")
+    count = commands or (rate * 20 if rate else 200_000 if persist else 500_000)
+    console = Console(stderr=as_json)
+    with console.status(f"generating {count:,} commands…"):
+        stream = workload(count, members, seed, export)
+    if export is not None:
+        console.print(f"command stream written to {export}")
+    with _progress(console) as bar:
+        task = bar.add_task("commands", total=count)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done)
+
+        if persist:
+            figures = _persisted(stream, members, rate, in_flight, progress)
+        else:
+            figures = run_in_memory(stream, members, progress)
+    if as_json:
+        print(json.dumps(figures.as_json()))
+        return
+    _report(console, figures, persist)
+
+
+def _persisted(
+    stream: list[Command], members: int, rate: int | None, in_flight: int, progress: ProgressFn
+) -> EngineFigures:
+    settings = load_settings()
+
+    async def work(url: str) -> EngineFigures:
+        async with scratch_database(url, "bursa_bench") as bench_url:
+            await upgrade(bench_url)
+            await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+            figures = await run_persisted(
+                bench_url,
+                stream,
+                members,
+                rate=rate,
+                in_flight=in_flight,
+                progress=progress,
+                max_batch=settings.engine_max_batch,
+                load_specs=load_specs,
+            )
+            conn = await asyncpg.connect(bench_url)
+            try:
+                report = await verify_ledger(conn)
+            finally:
+                await conn.close()
+            if not report.ok:
+                fail(f"ledger does not verify after the run: {report.breaks[0].describe()}")
+            return figures
+
+    return with_database(settings, work)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _report(console: Console, figures: EngineFigures, persist: bool) -> None:
+    mode = "persisted" if persist else "in memory"
+    table = Table("figure", "measured", "target", "Peatio", title=f"engine, {mode}")
+    table.add_row(
+        "commands/s",
+        f"{figures.commands_per_s:,.0f}",
+        f"{TARGETS[f'commands_per_s ({mode})']:,}" if figures.offered_rate is None else "—",
+        f"~{PEATIO['commands_per_s']} orders/s",
+    )
+    table.add_row("trades/s", f"{figures.trades_per_s:,.0f}", "—", f"~{PEATIO['trades_per_s']}")
+    if figures.ack_p50_ms is not None:
+        target = f"< {TARGETS['ack_p99_ms at 5,000/s']}" if figures.offered_rate == 5000 else "—"
+        table.add_row("ack p50 ms", f"{figures.ack_p50_ms:.2f}", "—", "—")
+        table.add_row("ack p99 ms", f"{figures.ack_p99_ms or 0:.2f}", target, "—")
+        table.add_row("batches", f"{figures.batches:,}", "—", "—")
+    console.print(table)
+    console.print(
+        f"{figures.commands:,} commands, {figures.trades:,} trades in {figures.seconds:.2f} s"
+        + (f" (offered {figures.offered_rate:,}/s)" if figures.offered_rate else "")
+    )

@@ -1,0 +1,52 @@
+"""What every command needs: validated settings, logging, and the database to use."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from rich.logging import RichHandler
+
+from bursa.cli.errors import fail
+from bursa.config.settings import Settings
+from bursa.db.embedded import EmbeddedPostgresError
+from bursa.db.session import database_url
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    """The ``BURSA_*`` settings, or a clear exit naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BURSA_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid settings: {problems}", "fix the environment variable(s) named above")
+
+
+def configure_logging(settings: Settings) -> None:
+    level = "DEBUG" if settings.log_level == "trace" else settings.log_level.upper()
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(rich_tracebacks=False, show_path=False)],
+    )
+
+
+def with_database(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work(url)`` on the configured database, or on the embedded one (started if
+    needed, and let go of afterwards)."""
+    try:
+        with database_url(settings) as url:
+            return asyncio.run(work(url))
+    except EmbeddedPostgresError as exc:
+        fail(str(exc), "check the data folder (BURSA_DATA_DIR) and its log")
+    except OSError as exc:
+        fail(
+            f"cannot reach PostgreSQL: {exc}",
+            "is BURSA_DATABASE_URL right and the server running?",
+        )

@@ -1,0 +1,104 @@
+"""``bursa engine …``: the engine as its own process, and checking its command log."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import asyncpg
+import typer
+from rich.console import Console
+
+from bursa.cli.context import configure_logging, load_settings, with_database
+from bursa.cli.errors import fail
+from bursa.config.settings import Settings
+from bursa.engine.amqp import EngineConsumer
+from bursa.engine.replay import ReplayReport, check_replay
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.trading.specs import load_specs
+
+console = Console()
+log = logging.getLogger("bursa.engine")
+engine_app = typer.Typer(help="The matching engine process.", no_args_is_help=True)
+
+
+@engine_app.command("run")
+def run() -> None:
+    """Run the engine fed from RabbitMQ (BURSA_AMQP_URL, queue BURSA_ENGINE_QUEUE).
+
+    Commands are acknowledged only after the batch holding them is committed, so a killed
+    engine loses nothing: the next one (a second one waits for the lock) takes over.
+    """
+    settings = load_settings()
+    configure_logging(settings)
+    if settings.amqp_url is None:
+        fail(
+            "BURSA_AMQP_URL is not set",
+            "set it to a RabbitMQ URL, or use `bursa up`, which runs the engine in process",
+        )
+
+    async def work(url: str) -> None:
+        await _run(settings, url)
+
+    with_database(settings, work)
+
+
+async def _run(settings: Settings, url: str) -> None:
+    assert settings.amqp_url is not None
+    runner = EngineRunner(
+        url,
+        InProcessBus(),
+        load_specs,
+        max_batch=settings.engine_max_batch,
+        batch_wait_ms=settings.engine_batch_wait_ms,
+        idempotency_window_hours=settings.idempotency_window_hours,
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await runner.start()
+    consumer = EngineConsumer(settings.amqp_url, runner, queue=settings.engine_queue)
+    await consumer.start()
+    log.info("engine ready at seq %d", runner.committed_seq)
+    try:
+        while runner.running and not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=0.5)
+    finally:
+        await consumer.stop()
+        await runner.stop()
+    if runner.failure is not None:
+        fail(f"engine halted: {runner.failure}", "fix the cause in the log; restart recovers")
+
+
+@engine_app.command("replay")
+def replay() -> None:
+    """Replay the whole command log into a fresh engine and compare it with the tables.
+
+    Read-only. Exits 1 if balances, open orders or trades differ.
+    """
+    settings = load_settings()
+
+    async def work(url: str) -> ReplayReport:
+        conn = await asyncpg.connect(url)
+        try:
+            currencies, markets = await load_specs(conn)
+            with console.status("replaying the command log…"):
+                return await check_replay(
+                    conn,
+                    currencies,
+                    markets,
+                    idempotency_window_hours=settings.idempotency_window_hours,
+                )
+        finally:
+            await conn.close()
+
+    report = with_database(settings, work)
+    if report.ok:
+        console.print(f"[green]replay matches[/]: {report.commands} commands")
+        return
+    for difference in report.differences:
+        console.print(f"[red]✗[/] {difference}")
+    fail(f"replay of {report.commands} commands differs from the stored state")

@@ -1,0 +1,93 @@
+"""``bursa up``: the whole exchange in one process (database, engine, API)."""
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from bursa.api.app import create_app
+from bursa.cli.context import configure_logging, load_settings, with_database
+from bursa.cli.database import apply_seed_file
+from bursa.cli.errors import fail
+from bursa.config.settings import Settings
+from bursa.db.migrate import upgrade
+from bursa.db.session import create_engine, create_session_factory
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
+from bursa.trading.specs import load_specs
+
+console = Console()
+log = logging.getLogger("bursa.up")
+
+
+def up(
+    host: Annotated[str | None, typer.Option(help="listen address [BURSA_HOST]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="listen port [BURSA_PORT]")
+    ] = None,
+    demo: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="apply the demo seeds (default: only on the embedded database)",
+        ),
+    ] = None,
+) -> None:
+    """Start the exchange: migrate, seed, run the engine and serve the API.
+
+    With BURSA_DATABASE_URL unset this runs a real PostgreSQL in BURSA_DATA_DIR (for one
+    machine: it trusts local connections) and applies the demo seeds. Ctrl-C stops
+    everything cleanly.
+    """
+    settings = load_settings()
+    configure_logging(settings)
+    listen_host = host or settings.host
+    listen_port = port or settings.port
+    seed_demo = settings.database_url is None if demo is None else demo
+
+    async def serve(url: str) -> None:
+        await _serve(settings, url, listen_host, listen_port, seed_demo)
+
+    with_database(settings, serve)
+
+
+async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: bool) -> None:
+    with console.status("migrating the database…"):
+        await upgrade(url)
+    if seed_demo:
+        try:
+            outcomes = await apply_seed_file(url, read_seed_file(Path(DEMO_SEEDS)))
+        except SeedError as exc:
+            fail(str(exc), "the database holds markets that conflict with the demo seeds")
+        created = sum(1 for o in outcomes if o.action != "unchanged")
+        log.info("demo seeds applied (%d created or updated)", created)
+    runner = EngineRunner(
+        url,
+        InProcessBus(),
+        load_specs,
+        max_batch=settings.engine_max_batch,
+        batch_wait_ms=settings.engine_batch_wait_ms,
+        idempotency_window_hours=settings.idempotency_window_hours,
+    )
+    await runner.start()
+    database = create_engine(url)
+    app = create_app(runner, create_session_factory(database))
+    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
+    server = uvicorn.Server(config)
+    console.print(
+        f"[bold green]Bursa is up[/] on http://{host}:{port}/api/v2/peatio/public/markets"
+        " — Ctrl-C stops it"
+    )
+    try:
+        await server.serve()
+    finally:
+        await runner.stop()
+        await database.dispose()
+        if runner.failure is not None:
+            fail(f"engine halted: {runner.failure}", "see the log above; restart recovers")
+    if not server.started:
+        fail(f"could not listen on {host}:{port}", "choose another --port or stop what uses it")

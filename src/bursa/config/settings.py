@@ -1,0 +1,91 @@
+"""Bursa's settings: one validated class read from ``BURSA_*`` environment variables.
+
+Leaving ``BURSA_DATABASE_URL`` unset selects the embedded default (a real PostgreSQL in
+``BURSA_DATA_DIR``); leaving ``BURSA_AMQP_URL`` unset selects the in-process event bus.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+_AMQP_SCHEMES = ("amqp://", "amqps://")
+
+
+class Settings(BaseSettings):
+    """Everything an operator may configure; invalid values stop the process at start."""
+
+    model_config = SettingsConfigDict(env_prefix="BURSA_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL; unset runs the embedded PostgreSQL"
+    )
+    data_dir: Path = Field(
+        default=Path(".bursa"), description="where the embedded PostgreSQL keeps its data"
+    )
+    amqp_url: str | None = Field(default=None, description="RabbitMQ URL; unset = in-process")
+    host: str = Field(default="127.0.0.1", min_length=1, description="API listen address")
+    port: int = Field(default=8000, ge=1, le=65535, description="API listen port")
+    log_level: LogLevel = "info"
+    engine_max_batch: int = Field(
+        default=5000, ge=1, le=1_000_000, description="most commands in one engine commit"
+    )
+    engine_batch_wait_ms: float = Field(
+        default=1.0, ge=0, le=1000, description="how long the engine lets a batch gather"
+    )
+    engine_queue: str = Field(
+        default="bursa.engine.commands",
+        min_length=1,
+        description="RabbitMQ queue the engine takes commands from (with BURSA_AMQP_URL)",
+    )
+    idempotency_window_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_POSTGRES_SCHEMES):
+            raise ValueError("must be a postgresql:// (or postgresql+asyncpg://) URL")
+        return value
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _amqp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_AMQP_SCHEMES):
+            raise ValueError("must be an amqp:// or amqps:// URL")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_log_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()
+
+
+def _split_scheme(url: str) -> str:
+    """The URL without its PostgreSQL scheme; refuses anything that is not PostgreSQL."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return url[len(scheme) :]
+    raise ValueError(f"not a PostgreSQL URL: {url.split('://')[0]}://...")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The ``postgresql+asyncpg://`` form SQLAlchemy's async engine needs."""
+    return "postgresql+asyncpg://" + _split_scheme(url)
+
+
+def asyncpg_url(url: str) -> str:
+    """The plain ``postgresql://`` form ``asyncpg.connect`` accepts."""
+    return "postgresql://" + _split_scheme(url)

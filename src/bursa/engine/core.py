@@ -1,0 +1,672 @@
+"""The matching engine as a pure, deterministic state machine.
+
+``Engine.apply(command, ts)`` validates a command, changes balances and books, and records
+every effect (orders, trades, double-entry postings, accounts) in ``journal``; it does no
+I/O. A trade's postings are a pure function of the trade and are expanded at commit time
+(``trade_postings``), which keeps the matching loop short. A rejected command changes
+nothing but its own log entry. The same commands in the same order always give the same state.
+
+Ledger convention (Peatio's): each account's balance is ``sum(credit) - sum(debit)``, so
+assets = liabilities + revenues - expenses for every currency.
+"""
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable
+
+from bursa.engine import errors
+from bursa.engine.commands import (
+    BUY,
+    CANCEL_BOTH,
+    CANCEL_MAKER,
+    CANCEL_TAKER,
+    FOK,
+    GTC,
+    IOC,
+    LIMIT,
+    MARKET,
+    SELL,
+    STP_MODES,
+    Adjust,
+    CancelAll,
+    CancelOrder,
+    Command,
+    Credit,
+    HoldWithdrawal,
+    PlaceOrder,
+    ReleaseWithdrawal,
+    SettleWithdrawal,
+)
+from bursa.engine.specs import FEE_SCALE, CurrencySpec, MarketSpec
+from bursa.engine.state import (
+    CANCEL,
+    DONE,
+    HELD,
+    RELEASED,
+    SETTLED,
+    Account,
+    Book,
+    BookSide,
+    Hold,
+    Journal,
+    Level,
+    Order,
+    Posting,
+    Result,
+    Trade,
+)
+
+ORDER = "order"
+TRADE = "trade"
+DEPOSIT = "deposit"
+WITHDRAWAL = "withdrawal"
+ADJUSTMENT = "adjustment"
+
+
+def trade_postings(trade: Trade, spec: MarketSpec) -> list[Posting]:
+    """The double-entry postings of one trade (Peatio's): locked funds leave buyer and
+    seller, each receives the other's currency minus the fee, fees become revenue."""
+    base, quote = spec.base, spec.quote
+    amount = trade.volume * spec.base_per_lot
+    total = trade.total
+    if trade.taker_side == BUY:
+        buyer, seller = trade.taker_id, trade.maker_id
+        buyer_fee, seller_fee = trade.taker_fee_amount, trade.maker_fee_amount
+    else:
+        buyer, seller = trade.maker_id, trade.taker_id
+        buyer_fee, seller_fee = trade.maker_fee_amount, trade.taker_fee_amount
+    seq, ts, ref = trade.seq, trade.created_at, trade.id
+    postings: list[Posting] = [
+        (seq, quote.locked_code, quote.code, buyer, TRADE, ref, total, 0, ts),
+        (seq, base.locked_code, base.code, seller, TRADE, ref, amount, 0, ts),
+        (seq, base.main_code, base.code, buyer, TRADE, ref, 0, amount - buyer_fee, ts),
+        (seq, quote.main_code, quote.code, seller, TRADE, ref, 0, total - seller_fee, ts),
+    ]
+    if buyer_fee:
+        postings.append((seq, base.revenue_code, base.code, buyer, TRADE, ref, 0, buyer_fee, ts))
+    if seller_fee:
+        postings.append(
+            (seq, quote.revenue_code, quote.code, seller, TRADE, ref, 0, seller_fee, ts)
+        )
+    return postings
+
+
+class Engine:
+    """Order books and balances of every market and member, changed only by commands."""
+
+    def __init__(
+        self,
+        currencies: Iterable[CurrencySpec],
+        markets: Iterable[MarketSpec],
+        *,
+        seq: int = 0,
+        next_order_id: int = 1,
+        next_trade_id: int = 1,
+    ) -> None:
+        self.currencies: dict[str, CurrencySpec] = {c.code: c for c in currencies}
+        self.books: dict[str, Book] = {}
+        for spec in markets:
+            self.add_market(spec)
+        self.balances: dict[int, dict[str, Account]] = {}
+        self.open_orders: dict[int, Order] = {}
+        self.member_orders: dict[int, dict[int, Order]] = {}
+        self.client_orders: dict[tuple[int, str], Order] = {}
+        self.holds: dict[str, Hold] = {}
+        self.results: dict[str, Result] = {}
+        self.seq = seq
+        self.next_order_id = next_order_id
+        self.next_trade_id = next_trade_id
+        self.journal = Journal()
+        self._handlers: dict[type[Command], Callable[..., Result]] = {
+            PlaceOrder: self._place_order,
+            CancelOrder: self._cancel_order,
+            CancelAll: self._cancel_all,
+            Credit: self._credit,
+            HoldWithdrawal: self._hold_withdrawal,
+            ReleaseWithdrawal: self._release_withdrawal,
+            SettleWithdrawal: self._settle_withdrawal,
+            Adjust: self._adjust,
+        }
+
+    # ------------------------------------------------------------------ setup
+
+    def add_market(self, spec: MarketSpec) -> None:
+        """Open a market, or replace the rules of an existing one (its book stays)."""
+        book = self.books.get(spec.id)
+        if book is None:
+            self.books[spec.id] = Book(spec)
+        else:
+            book.spec = spec
+
+    def restore_account(self, member_id: int, currency: str, balance: int, locked: int) -> None:
+        self._account(member_id, currency).__init__(member_id, currency, balance, locked)  # type: ignore[misc]
+
+    def restore_order(self, order: Order) -> None:
+        """Put a persisted open order back in its book (call in id order)."""
+        self._rest(order, self.books[order.market])
+
+    def restore_hold(self, hold: Hold) -> None:
+        self.holds[hold.withdrawal_id] = hold
+
+    def remember(self, key: str, result: Result) -> None:
+        """Make a committed command's key known again after a restart."""
+        self.results[key] = result
+
+    def end_batch(self) -> Journal:
+        """Hand over what the batch changed and start a new journal."""
+        journal, self.journal = self.journal, Journal()
+        return journal
+
+    # ------------------------------------------------------------------ commands
+
+    def apply(self, command: Command, ts: int) -> Result:
+        """Apply one command at time ``ts`` (microseconds); a repeated key is not re-applied."""
+        prior = self.results.get(command.key)
+        if prior is not None:
+            return prior
+        self.seq = seq = self.seq + 1
+        result: Result = self._handlers[type(command)](command, seq, ts)
+        self.results[command.key] = result
+        self.journal.commands.append((seq, command, result, ts))
+        return result
+
+    def _account(self, member_id: int, currency: str) -> Account:
+        accounts = self.balances.get(member_id)
+        if accounts is None:
+            accounts = self.balances[member_id] = {}
+        account = accounts.get(currency)
+        if account is None:
+            account = accounts[currency] = Account(member_id, currency)
+        return account
+
+    def _available(self, member_id: int, currency: str) -> int:
+        accounts = self.balances.get(member_id)
+        if accounts is None:
+            return 0
+        account = accounts.get(currency)
+        return 0 if account is None else account.balance
+
+    # ------------------------------------------------------------------ orders
+
+    def _place_order(self, cmd: PlaceOrder, seq: int, ts: int) -> Result:
+        book = self.books.get(cmd.market)
+        if book is None or not book.spec.tradable:
+            return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
+        spec = book.spec
+        side = cmd.side
+        if side != BUY and side != SELL:
+            return Result(seq, cmd.kind, errors.INVALID_SIDE)
+        ord_type = cmd.ord_type
+        tif = cmd.time_in_force
+        price = cmd.price
+        volume = cmd.volume
+        if ord_type == LIMIT:
+            tif = tif or GTC
+            if price <= 0 or price < spec.min_price or (spec.max_price and price > spec.max_price):
+                return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        elif ord_type == MARKET:
+            tif = tif or IOC
+            if price:
+                return Result(seq, cmd.kind, errors.MARKET_ORDER_PRICE)
+            if tif == GTC:
+                return Result(seq, cmd.kind, errors.INVALID_TIME_IN_FORCE)
+        else:
+            return Result(seq, cmd.kind, errors.INVALID_TYPE)
+        if volume <= 0 or volume < spec.min_amount:
+            return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        if tif != GTC and tif != IOC and tif != FOK:
+            return Result(seq, cmd.kind, errors.INVALID_TIME_IN_FORCE)
+        if cmd.post_only and tif != GTC:
+            return Result(seq, cmd.kind, errors.INVALID_POST_ONLY)
+        if cmd.stp not in STP_MODES:
+            return Result(seq, cmd.kind, errors.INVALID_SELF_TRADE_PREVENTION)
+        member_id = cmd.member_id
+        if cmd.client_id is not None and (member_id, cmd.client_id) in self.client_orders:
+            return Result(seq, cmd.kind, errors.DUPLICATE_CLIENT_ID)
+
+        is_buy = side == BUY
+        opposite = book.asks if is_buy else book.bids
+        if cmd.post_only and opposite.keys:
+            best = opposite.keys[-1] * opposite.sign
+            if (best <= price) if is_buy else (best >= price):
+                return Result(seq, cmd.kind, errors.POST_ONLY_WOULD_MATCH)
+
+        currency = spec.quote.code if is_buy else spec.base.code
+        available = self._available(member_id, currency)
+        if ord_type == LIMIT:
+            lock = (
+                price * volume * spec.quote_per_tick_lot if is_buy else volume * spec.base_per_lot
+            )
+        elif is_buy:
+            if not opposite.keys:
+                return Result(seq, cmd.kind, errors.INSUFFICIENT_LIQUIDITY)
+            lock = min(self._cost_to_fill(opposite, volume, spec), available)
+            if lock <= 0:
+                return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
+        else:
+            if not opposite.keys:
+                return Result(seq, cmd.kind, errors.INSUFFICIENT_LIQUIDITY)
+            lock = volume * spec.base_per_lot
+        if lock > available:
+            return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
+
+        order_id = self.next_order_id
+        self.next_order_id = order_id + 1
+        order = Order(
+            order_id,
+            member_id,
+            spec.id,
+            side,
+            ord_type,
+            tif,
+            cmd.post_only,
+            cmd.client_id,
+            price,
+            volume,
+            spec.maker_fee,
+            spec.taker_fee,
+            seq,
+            ts,
+        )
+        journal = self.journal
+        journal.orders[order_id] = order
+        if tif == FOK and not self._can_fill(order, opposite, spec, lock, cmd.stp):
+            order.state = CANCEL
+            return Result(seq, cmd.kind, order=order)
+
+        account = self._account(member_id, currency)
+        account.balance -= lock
+        account.locked += lock
+        journal.accounts.add(account)
+        order.origin_locked = order.locked = lock
+        code_type = spec.quote if is_buy else spec.base
+        ref = order_id
+        postings = journal.postings
+        postings.append((seq, code_type.main_code, currency, member_id, ORDER, ref, lock, 0, ts))
+        postings.append((seq, code_type.locked_code, currency, member_id, ORDER, ref, 0, lock, ts))
+
+        stopped = False
+        keys = opposite.keys
+        if keys:
+            best = keys[-1] * opposite.sign
+            if not price or ((best <= price) if is_buy else (best >= price)):
+                stopped = self._match(order, book, opposite, cmd.stp, seq, ts)
+        if order.volume == 0:
+            self._finish(order, DONE, seq, ts)
+        elif stopped or tif != GTC:
+            self._finish(order, CANCEL, seq, ts)
+        else:
+            self._rest(order, book)
+        return Result(seq, cmd.kind, order=order)
+
+    def _cost_to_fill(self, side: BookSide, volume: int, spec: MarketSpec) -> int:
+        """Quote subunits a market buy of ``volume`` lots would spend at current asks."""
+        cost = 0
+        sign, levels = side.sign, side.levels
+        for key in reversed(side.keys):
+            level = levels[key * sign]
+            take = volume if volume < level.volume else level.volume
+            cost += take * level.price
+            volume -= take
+            if not volume:
+                break
+        return cost * spec.quote_per_tick_lot
+
+    def _can_fill(
+        self, order: Order, opposite: BookSide, spec: MarketSpec, funds: int, stp: str
+    ) -> bool:
+        """Whether a fill-or-kill order would fill entirely, walking the book without change."""
+        need = order.volume
+        is_buy = order.side == BUY
+        market_buy = is_buy and order.ord_type == MARKET
+        sign, levels = opposite.sign, opposite.levels
+        for key in reversed(opposite.keys):
+            price = key * sign
+            if order.price and ((price > order.price) if is_buy else (price < order.price)):
+                return False
+            for maker in levels[price].orders.values():
+                if maker.member_id == order.member_id:
+                    if stp == CANCEL_MAKER:
+                        continue
+                    return False
+                take = need if need < maker.volume else maker.volume
+                if market_buy:
+                    unit = price * spec.quote_per_tick_lot
+                    take = min(take, funds // unit)
+                    funds -= take * unit
+                    if take < (need if need < maker.volume else maker.volume):
+                        return False
+                need -= take
+                if not need:
+                    return True
+        return False
+
+    def _match(
+        self, taker: Order, book: Book, opposite: BookSide, stp: str, seq: int, ts: int
+    ) -> bool:
+        """Trade ``taker`` against the opposite side; True if self-trade prevention stopped it."""
+        spec = book.spec
+        is_buy = taker.side == BUY
+        limit = taker.price
+        market_buy = is_buy and taker.ord_type == MARKET
+        keys, levels, sign = opposite.keys, opposite.levels, opposite.sign
+        lot, qmul = spec.base_per_lot, spec.quote_per_tick_lot
+        base, quote = spec.base, spec.quote
+        taker_member = taker.member_id
+        taker_base = self._account(taker_member, base.code)
+        taker_quote = self._account(taker_member, quote.code)
+        journal = self.journal
+        accounts = journal.accounts
+        trades = journal.trades
+        recent = book.recent_trades
+        while keys:
+            price = keys[-1] * sign
+            if limit and ((price > limit) if is_buy else (price < limit)):
+                break
+            level = levels[price]
+            maker = next(iter(level.orders.values()))
+            if maker.member_id == taker_member:
+                if stp == CANCEL_TAKER:
+                    return True
+                self._unrest(maker, book)
+                self._finish(maker, CANCEL, seq, ts)
+                if stp == CANCEL_BOTH:
+                    return True
+                continue
+            qty = taker.volume if taker.volume < maker.volume else maker.volume
+            if market_buy:
+                affordable = taker.locked // (price * qmul)
+                if affordable < qty:
+                    qty = affordable
+                    if not qty:
+                        break
+            amount = qty * lot
+            total = price * qty * qmul
+            maker_member = maker.member_id
+            maker_accounts = self.balances[maker_member]
+            if is_buy:
+                buyer, seller = taker, maker
+                buyer_base, buyer_quote = taker_base, taker_quote
+                seller_base = maker_accounts[base.code]
+                seller_quote = maker_accounts.get(quote.code) or self._account(
+                    maker_member, quote.code
+                )
+                buyer_fee = amount * taker.taker_fee // FEE_SCALE
+                seller_fee = total * maker.maker_fee // FEE_SCALE
+                maker_fee_amount, taker_fee_amount = seller_fee, buyer_fee
+            else:
+                buyer, seller = maker, taker
+                seller_base, seller_quote = taker_base, taker_quote
+                buyer_quote = maker_accounts[quote.code]
+                buyer_base = maker_accounts.get(base.code) or self._account(maker_member, base.code)
+                buyer_fee = amount * maker.maker_fee // FEE_SCALE
+                seller_fee = total * taker.taker_fee // FEE_SCALE
+                maker_fee_amount, taker_fee_amount = buyer_fee, seller_fee
+            trade_id = self.next_trade_id
+            self.next_trade_id = trade_id + 1
+            trade = Trade(
+                trade_id,
+                spec.id,
+                price,
+                qty,
+                total,
+                maker.id,
+                taker.id,
+                maker_member,
+                taker_member,
+                taker.side,
+                maker_fee_amount,
+                taker_fee_amount,
+                seq,
+                ts,
+            )
+            trades.append(trade)
+            recent.append(trade)
+
+            buyer_quote.locked -= total
+            buyer.locked -= total
+            buyer.funds_received += amount
+            buyer_base.balance += amount - buyer_fee
+            seller_base.locked -= amount
+            seller.locked -= amount
+            seller.funds_received += total
+            seller_quote.balance += total - seller_fee
+            accounts.add(buyer_base)
+            accounts.add(buyer_quote)
+            accounts.add(seller_base)
+            accounts.add(seller_quote)
+
+            taker.volume -= qty
+            taker.trades_count += 1
+            taker.updated_at = ts
+            maker.volume -= qty
+            maker.trades_count += 1
+            maker.updated_at = ts
+            maker.seq = seq
+            journal.orders[maker.id] = maker
+            level.volume -= qty
+            if not maker.volume:
+                self._unrest(maker, book)
+                self._finish(maker, DONE, seq, ts)
+            if not taker.volume:
+                break
+        return False
+
+    def _rest(self, order: Order, book: Book) -> None:
+        """Put an open limit order at the back of its price level."""
+        side = book.bids if order.side == BUY else book.asks
+        level = side.levels.get(order.price)
+        if level is None:
+            level = side.levels[order.price] = Level(order.price)
+            insort(side.keys, order.price * side.sign)
+        level.orders[order.id] = order
+        level.volume += order.volume
+        self.open_orders[order.id] = order
+        member = self.member_orders.get(order.member_id)
+        if member is None:
+            member = self.member_orders[order.member_id] = {}
+        member[order.id] = order
+        if order.client_id is not None:
+            self.client_orders[(order.member_id, order.client_id)] = order
+
+    def _unrest(self, order: Order, book: Book) -> None:
+        """Take an open order out of its level and the indexes."""
+        side = book.bids if order.side == BUY else book.asks
+        level = side.levels[order.price]
+        del level.orders[order.id]
+        level.volume -= order.volume
+        if not level.orders:
+            del side.levels[order.price]
+            key = order.price * side.sign
+            keys = side.keys
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                del keys[bisect_left(keys, key)]
+        del self.open_orders[order.id]
+        del self.member_orders[order.member_id][order.id]
+        if order.client_id is not None:
+            self.client_orders.pop((order.member_id, order.client_id), None)
+
+    def _finish(self, order: Order, state: str, seq: int, ts: int) -> None:
+        """Close an order (not in the book any more): unlock what it still holds."""
+        order.state = state
+        order.updated_at = ts
+        order.seq = seq
+        self.journal.orders[order.id] = order
+        leftover = order.locked
+        if leftover:
+            spec = self.books[order.market].spec
+            cur = spec.quote if order.side == BUY else spec.base
+            account = self.balances[order.member_id][cur.code]
+            account.locked -= leftover
+            account.balance += leftover
+            order.locked = 0
+            self.journal.accounts.add(account)
+            ref = order.id
+            member = order.member_id
+            postings = self.journal.postings
+            postings.append((seq, cur.locked_code, cur.code, member, ORDER, ref, leftover, 0, ts))
+            postings.append((seq, cur.main_code, cur.code, member, ORDER, ref, 0, leftover, ts))
+
+    def _cancel_order(self, cmd: CancelOrder, seq: int, ts: int) -> Result:
+        if cmd.order_id is not None:
+            order = self.open_orders.get(cmd.order_id)
+        elif cmd.client_id is not None:
+            order = self.client_orders.get((cmd.member_id, cmd.client_id))
+        else:
+            order = None
+        if order is None or order.member_id != cmd.member_id:
+            # Closed, unknown and other members' orders all read "not found": nothing leaks.
+            return Result(seq, cmd.kind, errors.ORDER_NOT_FOUND)
+        self._unrest(order, self.books[order.market])
+        self._finish(order, CANCEL, seq, ts)
+        return Result(seq, cmd.kind, order=order)
+
+    def _cancel_all(self, cmd: CancelAll, seq: int, ts: int) -> Result:
+        if cmd.side is not None and cmd.side != BUY and cmd.side != SELL:
+            return Result(seq, cmd.kind, errors.INVALID_SIDE)
+        if cmd.market is not None and cmd.market not in self.books:
+            return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
+        cancelled = [
+            order
+            for order in self.member_orders.get(cmd.member_id, {}).values()
+            if (cmd.market is None or order.market == cmd.market)
+            and (cmd.side is None or order.side == cmd.side)
+        ]
+        for order in cancelled:
+            self._unrest(order, self.books[order.market])
+            self._finish(order, CANCEL, seq, ts)
+        return Result(seq, cmd.kind, orders=cancelled)
+
+    # ------------------------------------------------------------------ funds
+
+    def _credit(self, cmd: Credit, seq: int, ts: int) -> Result:
+        cur = self.currencies.get(cmd.currency)
+        if cur is None:
+            return Result(seq, cmd.kind, errors.CURRENCY_NOT_FOUND)
+        if cmd.amount <= 0:
+            return Result(seq, cmd.kind, errors.DEPOSIT_INVALID_AMOUNT)
+        if cmd.fee < 0 or cmd.fee >= cmd.amount:
+            return Result(seq, cmd.kind, errors.DEPOSIT_INVALID_FEE)
+        net = cmd.amount - cmd.fee
+        account = self._account(cmd.member_id, cur.code)
+        account.balance += net
+        self.journal.accounts.add(account)
+        ref, member = cmd.deposit_id, cmd.member_id
+        postings = self.journal.postings
+        postings.append((seq, cur.asset_code, cur.code, None, DEPOSIT, ref, 0, cmd.amount, ts))
+        postings.append((seq, cur.main_code, cur.code, member, DEPOSIT, ref, 0, net, ts))
+        if cmd.fee:
+            postings.append((seq, cur.revenue_code, cur.code, member, DEPOSIT, ref, 0, cmd.fee, ts))
+        return Result(seq, cmd.kind, account=account)
+
+    def _hold_withdrawal(self, cmd: HoldWithdrawal, seq: int, ts: int) -> Result:
+        cur = self.currencies.get(cmd.currency)
+        if cur is None:
+            return Result(seq, cmd.kind, errors.CURRENCY_NOT_FOUND)
+        if cmd.amount <= 0:
+            return Result(seq, cmd.kind, errors.WITHDRAW_INVALID_AMOUNT)
+        if cmd.withdrawal_id in self.holds:
+            return Result(seq, cmd.kind, errors.WITHDRAW_DUPLICATE)
+        if self._available(cmd.member_id, cur.code) < cmd.amount:
+            return Result(seq, cmd.kind, errors.WITHDRAW_INSUFFICIENT_BALANCE)
+        account = self._account(cmd.member_id, cur.code)
+        account.balance -= cmd.amount
+        account.locked += cmd.amount
+        self.journal.accounts.add(account)
+        hold = Hold(cmd.withdrawal_id, cmd.member_id, cur.code, cmd.amount, seq, ts)
+        self.holds[hold.withdrawal_id] = hold
+        self.journal.holds[hold.withdrawal_id] = hold
+        self._post_transfer(cur, cmd.member_id, cmd.withdrawal_id, cmd.amount, True, seq, ts)
+        return Result(seq, cmd.kind, account=account)
+
+    def _held(self, withdrawal_id: str) -> Hold | str:
+        hold = self.holds.get(withdrawal_id)
+        if hold is None:
+            return errors.WITHDRAW_NOT_FOUND
+        if hold.state != HELD:
+            return errors.WITHDRAW_NOT_HELD
+        return hold
+
+    def _release_withdrawal(self, cmd: ReleaseWithdrawal, seq: int, ts: int) -> Result:
+        hold = self._held(cmd.withdrawal_id)
+        if isinstance(hold, str):
+            return Result(seq, cmd.kind, hold)
+        cur = self.currencies[hold.currency]
+        account = self.balances[hold.member_id][hold.currency]
+        account.locked -= hold.amount
+        account.balance += hold.amount
+        self._close_hold(hold, RELEASED, account, seq, ts)
+        self._post_transfer(cur, hold.member_id, hold.withdrawal_id, hold.amount, False, seq, ts)
+        return Result(seq, cmd.kind, account=account)
+
+    def _settle_withdrawal(self, cmd: SettleWithdrawal, seq: int, ts: int) -> Result:
+        hold = self._held(cmd.withdrawal_id)
+        if isinstance(hold, str):
+            return Result(seq, cmd.kind, hold)
+        if cmd.fee < 0 or cmd.fee > hold.amount:
+            return Result(seq, cmd.kind, errors.WITHDRAW_INVALID_FEE)
+        cur = self.currencies[hold.currency]
+        account = self.balances[hold.member_id][hold.currency]
+        account.locked -= hold.amount
+        self._close_hold(hold, SETTLED, account, seq, ts)
+        ref, member = hold.withdrawal_id, hold.member_id
+        sent = hold.amount - cmd.fee
+        postings = self.journal.postings
+        postings.append(
+            (seq, cur.locked_code, cur.code, member, WITHDRAWAL, ref, hold.amount, 0, ts)
+        )
+        if cmd.fee:
+            postings.append(
+                (seq, cur.revenue_code, cur.code, member, WITHDRAWAL, ref, 0, cmd.fee, ts)
+            )
+        if sent:
+            postings.append((seq, cur.asset_code, cur.code, None, WITHDRAWAL, ref, sent, 0, ts))
+        return Result(seq, cmd.kind, account=account)
+
+    def _close_hold(self, hold: Hold, state: str, account: Account, seq: int, ts: int) -> None:
+        hold.state = state
+        hold.seq = seq
+        hold.updated_at = ts
+        # The closed hold stays known: its id cannot be held again (the table's key), and
+        # a second release or settle reads "invalid state", not "doesn't exist".
+        self.journal.holds[hold.withdrawal_id] = hold
+        self.journal.accounts.add(account)
+
+    def _post_transfer(
+        self,
+        cur: CurrencySpec,
+        member: int,
+        ref: str,
+        amount: int,
+        to_locked: bool,
+        seq: int,
+        ts: int,
+    ) -> None:
+        """Move ``amount`` between a member's main and locked liability accounts."""
+        src, dst = (
+            (cur.main_code, cur.locked_code) if to_locked else (cur.locked_code, cur.main_code)
+        )
+        postings = self.journal.postings
+        postings.append((seq, src, cur.code, member, WITHDRAWAL, ref, amount, 0, ts))
+        postings.append((seq, dst, cur.code, member, WITHDRAWAL, ref, 0, amount, ts))
+
+    def _adjust(self, cmd: Adjust, seq: int, ts: int) -> Result:
+        cur = self.currencies.get(cmd.currency)
+        if cur is None:
+            return Result(seq, cmd.kind, errors.CURRENCY_NOT_FOUND)
+        if not cmd.reason.strip():
+            return Result(seq, cmd.kind, errors.ADJUSTMENT_MISSING_REASON)
+        if cmd.amount == 0:
+            return Result(seq, cmd.kind, errors.ADJUSTMENT_INVALID_AMOUNT)
+        if cmd.amount < 0 and self._available(cmd.member_id, cur.code) < -cmd.amount:
+            return Result(seq, cmd.kind, errors.ADJUSTMENT_INSUFFICIENT_BALANCE)
+        account = self._account(cmd.member_id, cur.code)
+        account.balance += cmd.amount
+        self.journal.accounts.add(account)
+        ref, member = cmd.key, cmd.member_id
+        up, down = (cmd.amount, 0) if cmd.amount > 0 else (0, -cmd.amount)
+        postings = self.journal.postings
+        postings.append((seq, cur.asset_code, cur.code, None, ADJUSTMENT, ref, down, up, ts))
+        postings.append((seq, cur.main_code, cur.code, member, ADJUSTMENT, ref, down, up, ts))
+        return Result(seq, cmd.kind, account=account)
