@@ -39,6 +39,7 @@ def currency(row: Mapping[str, Any]) -> Currency:
         name=row["name"],
         description=row["description"],
         homepage=row["homepage"],
+        parent_id=None,  # no token currencies yet
         price=None,
         explorer_transaction="",
         explorer_address="",

@@ -10,6 +10,7 @@ class Currency(BaseModel):
     name: str
     description: str
     homepage: str
+    parent_id: str | None
     price: str | None
     explorer_transaction: str
     explorer_address: str

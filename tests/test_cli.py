@@ -1,0 +1,200 @@
+"""The ``bursa`` command as an operator runs it: a real process, real databases."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.trading.specs import load_specs
+from tests.engine.test_runner import buy, fund, sell
+
+
+def bursa(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bursa", *args],
+        env=os.environ | {"COLUMNS": "200"} | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_help_on_every_command() -> None:
+    for command in ([], ["db"], ["engine"], ["ledger"], ["bench"], ["bench", "engine"], ["up"]):
+        done = bursa(*command, "--help")
+        assert done.returncode == 0, done.stderr
+        assert "Usage" in done.stdout
+
+
+def test_invalid_settings_name_the_variable() -> None:
+    done = bursa("db", "current", env={"BURSA_DATABASE_URL": "mysql://x"})
+    assert done.returncode == 1
+    assert "BURSA_DATABASE_URL" in done.stderr
+
+
+def test_seed_file_errors_name_file_entry_and_field(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "currencies:\n"
+        "  - {id: doge, name: Doge, type: coin, precision: 8}\n"
+        "markets:\n"
+        "  - {id: dogeusd, base_unit: doge, quote_unit: usd, amount_precision: 2,\n"
+        "     price_precision: 4, min_price: '0.0001', max_price: '0', min_amount: '1',\n"
+        "     maker_fee: '0.001', taker_fee: '0.002'}\n"
+    )
+    done = bursa("seed", str(bad), env={"BURSA_DATABASE_URL": fresh_database_url})
+    assert done.returncode == 1
+    message = " ".join(done.stderr.split())
+    assert str(bad) in message or "bad.yaml" in message
+    assert "markets[0] (dogeusd)" in message
+    assert "precision" in message
+
+    good = tmp_path / "good.yaml"
+    good.write_text(bad.read_text().replace("price_precision: 4", "price_precision: 0"))
+    good.write_text(good.read_text().replace("'0.0001'", "'1'"))
+    done = bursa("seed", str(good), env={"BURSA_DATABASE_URL": fresh_database_url})
+    assert done.returncode == 0, done.stderr
+    assert "created" in done.stdout
+    again = bursa("seed", str(good), env={"BURSA_DATABASE_URL": fresh_database_url})
+    assert again.returncode == 0
+    assert "created" not in again.stdout
+    assert "unchanged" in again.stdout
+
+
+async def test_ledger_verify_and_replay_pass_then_catch_tampering(
+    fresh_database_url: str,
+) -> None:
+    runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
+    await runner.start()
+    try:
+        for command in fund(1) + fund(2):
+            await runner.submit(command)
+        await runner.submit(sell("s", 1, 300_000, 2_900_000))
+        await runner.submit(buy("b", 2, 100_000, 2_900_000))
+    finally:
+        await runner.stop()
+    env = {"BURSA_DATABASE_URL": fresh_database_url}
+    done = bursa("ledger", "verify", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ledger verifies" in done.stdout
+    assert "btc" in done.stdout
+    done = bursa("engine", "replay", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "replay matches" in done.stdout
+
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        await conn.execute(
+            "UPDATE accounts SET balance = balance + 1 WHERE member_id = 2 AND currency_id = 'btc'"
+        )
+    finally:
+        await conn.close()
+    done = bursa("ledger", "verify", env=env)
+    assert done.returncode == 1
+    assert "break" in done.stderr
+    assert "member 2" in done.stdout
+
+
+def test_bench_engine_in_memory_prints_json(tmp_path: Path) -> None:
+    export = tmp_path / "stream.jsonl"
+    done = bursa(
+        "bench",
+        "engine",
+        "--commands",
+        "20000",
+        "--members",
+        "100",
+        "--json",
+        "--export",
+        str(export),
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["commands"] == 20000
+    assert figures["commands_per_s"] > 0
+    assert figures["trades_per_s"] > 0
+    lines = export.read_text().splitlines()
+    assert len(lines) == 20000 + 100 * 3  # funding: three currencies per member
+    last = json.loads(lines[-1])
+    assert {"kind", "key"} <= last.keys()
+
+
+def test_bench_engine_persisted_reports_ack_latency(template_database: str) -> None:
+    from tests.conftest import SERVER_URL
+
+    done = bursa(
+        "bench",
+        "engine",
+        "--persist",
+        "--commands",
+        "5000",
+        "--members",
+        "50",
+        "--json",
+        "--rate",
+        "2000",
+        env={"BURSA_DATABASE_URL": SERVER_URL},
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["commands"] == 5000
+    assert 0 < figures["ack_p50_ms"] <= figures["ack_p99_ms"]
+    assert figures["offered_rate"] == 2000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = os.environ | {"BURSA_DATA_DIR": str(tmp_path / "data")}
+    env.pop("BURSA_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bursa", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/v2/peatio/public"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "bursa up did not become ready"
+            time.sleep(0.3)
+        markets = httpx.get(f"{base}/markets").json()
+        assert [m["id"] for m in markets] == ["btcusdt", "ethusdt", "ethbtc", "btcusd"]
+        assert httpx.get(f"{base}/markets/btcusdt/order-book").json() == {"asks": [], "bids": []}
+        # another command meanwhile uses the same embedded database
+        verify = bursa("ledger", "verify", env={"BURSA_DATA_DIR": str(tmp_path / "data")})
+        assert verify.returncode == 0, verify.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"
