@@ -1,0 +1,893 @@
+"""Every rejection reason the engine has, each from a realistic command.
+
+A rejected command changes nothing but its own log entry (``core`` documents it): it takes
+a sequence number and its result is remembered under its key, but balances, books, open
+orders, client ids and withdrawal holds stay exactly as they were, and the batch journal
+holds the command and nothing else. Over-precise decimals never become commands at all:
+``units.to_units`` refuses them at the edge.
+"""
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+
+from bursa.engine import errors
+from bursa.engine.commands import (
+    BUY,
+    CANCEL_MAKER,
+    FOK,
+    GTC,
+    IOC,
+    MARKET,
+    SELL,
+    Adjust,
+    CancelAll,
+    CancelOrder,
+    Command,
+    Credit,
+    HoldWithdrawal,
+    PlaceOrder,
+    ReleaseWithdrawal,
+    SettleWithdrawal,
+)
+from bursa.engine.core import Engine
+from bursa.engine.persistence import command_payload
+from bursa.engine.replay import check_replay
+from bursa.engine.runner import EngineRunner
+from bursa.engine.specs import COIN, FIAT, CurrencySpec, MarketSpec
+from bursa.engine.state import CANCEL, WAIT, BookSide, Result
+from bursa.engine.units import OverPrecise, to_units
+from bursa.events.bus import InProcessBus
+from bursa.trading.specs import load_specs
+
+BTC = CurrencySpec("btc", COIN, 8)
+USDT = CurrencySpec("usdt", COIN, 8)
+ETH = CurrencySpec("eth", COIN, 18)
+USD = CurrencySpec("usd", FIAT, 2)
+
+# btcusdt: prices in cents (ticks of 0.01 USDT), volumes in lots of 0.000001 BTC; one tick
+# times one lot is one USDT subunit, one lot is 100 satoshi.
+BTCUSDT = MarketSpec(
+    id="btcusdt",
+    base=BTC,
+    quote=USDT,
+    amount_precision=6,
+    price_precision=2,
+    min_price=100,  # 1.00
+    max_price=100_000_000,  # 1 000 000.00
+    min_amount=100,  # 0.0001 BTC
+    maker_fee=1_000,
+    taker_fee=2_000,
+)
+ETHUSDT = MarketSpec(  # open, with an empty book
+    id="ethusdt",
+    base=ETH,
+    quote=USDT,
+    amount_precision=4,
+    price_precision=2,
+    min_price=1,
+    max_price=0,
+    min_amount=10,
+    maker_fee=1_000,
+    taker_fee=2_000,
+)
+BTCUSD = MarketSpec(  # configured but not tradable (state disabled or locked)
+    id="btcusd",
+    base=BTC,
+    quote=USD,
+    amount_precision=2,
+    price_precision=0,
+    min_price=1,
+    max_price=0,
+    min_amount=1,
+    maker_fee=1_000,
+    taker_fee=2_000,
+    tradable=False,
+)
+
+
+BTC_1 = 100_000_000  # satoshi
+USDT_1 = 100_000_000
+
+ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4  # DAVE has never had an account
+TS = 1_700_000_000_000_000
+
+
+def price(usdt: str) -> int:
+    return to_units(usdt, BTCUSDT.price_precision)
+
+
+def volume(btc: str) -> int:
+    return to_units(btc, BTCUSDT.amount_precision)
+
+
+@dataclass
+class World:
+    engine: Engine
+    alice_bid: int  # resting, client id "alice-bid"
+    bob_ask: int  # resting, client id "bob-ask"
+    closed: int  # Alice's, cancelled
+
+
+def _ok(engine: Engine, command: Command) -> Result:
+    result = engine.apply(command, TS)
+    assert result.error is None, (command, result.error)
+    return result
+
+
+def build_world() -> World:
+    """Alice bids 0.5 BTC at 30 000, Bob asks 1 BTC at 50 000; Carol is nearly broke;
+    Alice has one held, one settled and one released withdrawal, and a cancelled order."""
+    engine = Engine([BTC, USDT, ETH, USD], [BTCUSDT, ETHUSDT, BTCUSD])
+    funding = [
+        (ALICE, "btc", 10 * BTC_1),
+        (ALICE, "usdt", 100_000 * USDT_1),
+        (BOB, "btc", 5 * BTC_1),
+        (BOB, "usdt", 50_000 * USDT_1),
+        (CAROL, "btc", BTC_1 // 1000),
+        (CAROL, "usdt", 10 * USDT_1),
+    ]
+    for member, currency, amount in funding:
+        _ok(
+            engine,
+            Credit(
+                key=f"fund-{member}-{currency}",
+                member_id=member,
+                currency=currency,
+                amount=amount,
+                deposit_id=f"dep-{member}-{currency}",
+            ),
+        )
+    alice_bid = _ok(
+        engine,
+        PlaceOrder(
+            key="alice-bid",
+            member_id=ALICE,
+            market="btcusdt",
+            side=BUY,
+            volume=volume("0.5"),
+            price=price("30000"),
+            client_id="alice-bid",
+        ),
+    ).order
+    bob_ask = _ok(
+        engine,
+        PlaceOrder(
+            key="bob-ask",
+            member_id=BOB,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("1"),
+            price=price("50000"),
+            client_id="bob-ask",
+        ),
+    ).order
+    closed = _ok(
+        engine,
+        PlaceOrder(
+            key="alice-closed",
+            member_id=ALICE,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("0.1"),
+            price=price("60000"),
+            client_id="alice-closed",
+        ),
+    ).order
+    assert alice_bid is not None
+    assert bob_ask is not None
+    assert closed is not None
+    _ok(engine, CancelOrder(key="alice-cancel", member_id=ALICE, order_id=closed.id))
+    for withdrawal in ("w-held", "w-settled", "w-released"):
+        _ok(
+            engine,
+            HoldWithdrawal(
+                key=f"hold-{withdrawal}",
+                member_id=ALICE,
+                currency="btc",
+                amount=BTC_1,
+                withdrawal_id=withdrawal,
+            ),
+        )
+    _ok(engine, SettleWithdrawal(key="settle", withdrawal_id="w-settled", fee=50_000))
+    _ok(engine, ReleaseWithdrawal(key="release", withdrawal_id="w-released"))
+    assert (alice_bid.state, bob_ask.state, closed.state) == (WAIT, WAIT, CANCEL)
+    engine.end_batch()
+    return World(engine, alice_bid.id, bob_ask.id, closed.id)
+
+
+def _side(side: BookSide) -> tuple[Any, ...]:
+    return (
+        list(side.keys),
+        {
+            price: (level.volume, [(o.id, o.volume, o.locked) for o in level.orders.values()])
+            for price, level in side.levels.items()
+        },
+    )
+
+
+def state_of(engine: Engine) -> dict[str, Any]:
+    """Everything a command can change, as plain values (the sequence number aside)."""
+    return {
+        "balances": {
+            (member, code): (account.balance, account.locked)
+            for member, accounts in engine.balances.items()
+            for code, account in accounts.items()
+        },
+        "books": {
+            market: (_side(book.bids), _side(book.asks), [t.id for t in book.recent_trades])
+            for market, book in engine.books.items()
+        },
+        "open_orders": {
+            order_id: (o.state, o.volume, o.locked, o.funds_received, o.trades_count, o.seq)
+            for order_id, o in engine.open_orders.items()
+        },
+        "member_orders": {m: sorted(orders) for m, orders in engine.member_orders.items()},
+        "client_orders": {key: o.id for key, o in engine.client_orders.items()},
+        "holds": {
+            wid: (h.member_id, h.currency, h.amount, h.state, h.seq, h.updated_at)
+            for wid, h in engine.holds.items()
+        },
+        "next_ids": (engine.next_order_id, engine.next_trade_id),
+    }
+
+
+Build = Callable[[World], Command]
+
+
+def case(name: str, code: str, build: Build) -> Any:
+    return pytest.param(build, code, id=name)
+
+
+def place(**fields: Any) -> Build:
+    defaults: dict[str, Any] = {
+        "member_id": ALICE,
+        "market": "btcusdt",
+        "side": BUY,
+        "volume": volume("0.1"),
+        "price": price("30000"),
+    }
+    return lambda w: PlaceOrder(key="rejected", **{**defaults, **fields})
+
+
+def market_order(**fields: Any) -> Build:
+    return place(**{"ord_type": MARKET, "price": 0, **fields})
+
+
+def command(cls: type[Command], **fields: Any) -> Build:
+    return lambda w: cls(key="rejected", **fields)
+
+
+def credit(**fields: Any) -> Build:
+    return command(
+        Credit, **{"member_id": ALICE, "currency": "btc", "deposit_id": "dep-new", **fields}
+    )
+
+
+def hold(**fields: Any) -> Build:
+    return command(
+        HoldWithdrawal,
+        **{"member_id": ALICE, "currency": "btc", "withdrawal_id": "w-new", **fields},
+    )
+
+
+def adjust(**fields: Any) -> Build:
+    return command(
+        Adjust, **{"member_id": ALICE, "currency": "btc", "reason": "ticket 42", **fields}
+    )
+
+
+CASES = [
+    # ----------------------------------------------------------------- the market
+    case("unknown-market", errors.MARKET_NOT_AVAILABLE, place(market="dogeusdt")),
+    case("disabled-market", errors.MARKET_NOT_AVAILABLE, place(market="btcusd", price=30_000)),
+    case("empty-market-id", errors.MARKET_NOT_AVAILABLE, place(market="")),
+    case(
+        "cancel-all-unknown-market",
+        errors.MARKET_NOT_AVAILABLE,
+        command(CancelAll, member_id=ALICE, market="dogeusdt"),
+    ),
+    # ----------------------------------------------------------------- price and volume
+    case("zero-price", errors.INVALID_VOLUME_OR_PRICE, place(price=0)),
+    case("negative-price", errors.INVALID_VOLUME_OR_PRICE, place(price=-price("30000"))),
+    case("price-below-min", errors.INVALID_VOLUME_OR_PRICE, place(price=price("0.99"))),
+    case("price-above-max", errors.INVALID_VOLUME_OR_PRICE, place(price=price("1000000.01"))),
+    case("zero-volume", errors.INVALID_VOLUME_OR_PRICE, place(volume=0)),
+    case("negative-volume", errors.INVALID_VOLUME_OR_PRICE, place(volume=-volume("0.1"))),
+    case("volume-below-min", errors.INVALID_VOLUME_OR_PRICE, place(volume=volume("0.000099"))),
+    case("sell-volume-below-min", errors.INVALID_VOLUME_OR_PRICE, place(side=SELL, volume=1)),
+    case("market-zero-volume", errors.INVALID_VOLUME_OR_PRICE, market_order(volume=0)),
+    case("market-volume-below-min", errors.INVALID_VOLUME_OR_PRICE, market_order(volume=99)),
+    case("market-order-with-price", errors.MARKET_ORDER_PRICE, market_order(price=1)),
+    # ----------------------------------------------------------------- balances
+    case(
+        "limit-buy-beyond-balance",
+        errors.INSUFFICIENT_BALANCE,
+        place(member_id=CAROL, volume=volume("1")),
+    ),
+    case(
+        "limit-sell-beyond-balance",
+        errors.INSUFFICIENT_BALANCE,
+        place(member_id=CAROL, side=SELL, volume=volume("0.0011"), price=price("60000")),
+    ),
+    case(
+        # Alice has 100 000 USDT, 15 000 of them locked by her bid: 90 000 is too much.
+        "limit-buy-needs-locked-funds",
+        errors.INSUFFICIENT_BALANCE,
+        place(volume=volume("2"), price=price("45000")),
+    ),
+    case("member-without-accounts", errors.INSUFFICIENT_BALANCE, place(member_id=DAVE)),
+    case(
+        "market-buy-without-quote",
+        errors.INSUFFICIENT_BALANCE,
+        market_order(member_id=DAVE, volume=volume("0.1")),
+    ),
+    case(
+        "market-sell-beyond-balance",
+        errors.INSUFFICIENT_BALANCE,
+        market_order(member_id=CAROL, side=SELL, volume=volume("1")),
+    ),
+    case(
+        "market-buy-no-asks",
+        errors.INSUFFICIENT_LIQUIDITY,
+        market_order(market="ethusdt", volume=100),
+    ),
+    case(
+        "market-sell-no-bids",
+        errors.INSUFFICIENT_LIQUIDITY,
+        market_order(market="ethusdt", side=SELL, volume=100),
+    ),
+    # ----------------------------------------------------------------- order options
+    case("side-unknown", errors.INVALID_SIDE, place(side="hold")),
+    case("side-upper-case", errors.INVALID_SIDE, place(side="BUY")),
+    case("side-empty", errors.INVALID_SIDE, place(side="")),
+    case(
+        "cancel-all-side-unknown",
+        errors.INVALID_SIDE,
+        command(CancelAll, member_id=ALICE, side="both"),
+    ),
+    case("type-unknown", errors.INVALID_TYPE, place(ord_type="stop_limit")),
+    case("type-upper-case", errors.INVALID_TYPE, place(ord_type="LIMIT")),
+    case("tif-unknown", errors.INVALID_TIME_IN_FORCE, place(time_in_force="DAY")),
+    case("tif-lower-case", errors.INVALID_TIME_IN_FORCE, place(time_in_force="gtc")),
+    case("market-order-gtc", errors.INVALID_TIME_IN_FORCE, market_order(time_in_force=GTC)),
+    case("post-only-ioc", errors.INVALID_POST_ONLY, place(post_only=True, time_in_force=IOC)),
+    case("post-only-fok", errors.INVALID_POST_ONLY, place(post_only=True, time_in_force=FOK)),
+    case("post-only-market", errors.INVALID_POST_ONLY, market_order(post_only=True)),
+    case(
+        "post-only-buy-at-ask",
+        errors.POST_ONLY_WOULD_MATCH,
+        place(post_only=True, price=price("50000")),
+    ),
+    case(
+        "post-only-buy-through-ask",
+        errors.POST_ONLY_WOULD_MATCH,
+        place(post_only=True, price=price("55000")),
+    ),
+    case(
+        "post-only-sell-at-bid",
+        errors.POST_ONLY_WOULD_MATCH,
+        place(member_id=BOB, side=SELL, post_only=True, price=price("30000")),
+    ),
+    case("stp-unknown", errors.INVALID_SELF_TRADE_PREVENTION, place(stp="cancel_none")),
+    case("stp-empty", errors.INVALID_SELF_TRADE_PREVENTION, place(stp="")),
+    case(
+        "duplicate-client-id",
+        errors.DUPLICATE_CLIENT_ID,
+        place(client_id="alice-bid", price=price("29000")),
+    ),
+    case(
+        "duplicate-client-id-other-side",
+        errors.DUPLICATE_CLIENT_ID,
+        place(client_id="alice-bid", side=SELL, price=price("70000"), stp=CANCEL_MAKER),
+    ),
+    # ----------------------------------------------------------------- cancelling
+    case(
+        "cancel-unknown-order",
+        errors.ORDER_NOT_FOUND,
+        command(CancelOrder, member_id=ALICE, order_id=999_999),
+    ),
+    case(
+        "cancel-another-members-order",
+        errors.ORDER_NOT_FOUND,
+        lambda w: CancelOrder(key="rejected", member_id=BOB, order_id=w.alice_bid),
+    ),
+    case(
+        "cancel-closed-order",
+        errors.ORDER_NOT_FOUND,
+        lambda w: CancelOrder(key="rejected", member_id=ALICE, order_id=w.closed),
+    ),
+    case(
+        "cancel-closed-order-by-client-id",
+        errors.ORDER_NOT_FOUND,
+        command(CancelOrder, member_id=ALICE, client_id="alice-closed"),
+    ),
+    case(
+        "cancel-unknown-client-id",
+        errors.ORDER_NOT_FOUND,
+        command(CancelOrder, member_id=ALICE, client_id="never-used"),
+    ),
+    case(
+        "cancel-another-members-client-id",
+        errors.ORDER_NOT_FOUND,
+        command(CancelOrder, member_id=BOB, client_id="alice-bid"),
+    ),
+    case("cancel-without-id", errors.ORDER_NOT_FOUND, command(CancelOrder, member_id=ALICE)),
+    # ----------------------------------------------------------------- deposits
+    case("credit-unknown-currency", errors.CURRENCY_NOT_FOUND, credit(currency="doge", amount=1)),
+    case("credit-currency-upper-case", errors.CURRENCY_NOT_FOUND, credit(currency="BTC", amount=1)),
+    case("credit-zero", errors.DEPOSIT_INVALID_AMOUNT, credit(amount=0)),
+    case("credit-negative", errors.DEPOSIT_INVALID_AMOUNT, credit(amount=-BTC_1)),
+    case("credit-negative-fee", errors.DEPOSIT_INVALID_FEE, credit(amount=BTC_1, fee=-1)),
+    case("credit-fee-is-amount", errors.DEPOSIT_INVALID_FEE, credit(amount=BTC_1, fee=BTC_1)),
+    case("credit-fee-above-amount", errors.DEPOSIT_INVALID_FEE, credit(amount=1, fee=2)),
+    # ----------------------------------------------------------------- withdrawals
+    case("hold-unknown-currency", errors.CURRENCY_NOT_FOUND, hold(currency="doge", amount=1)),
+    case("hold-zero", errors.WITHDRAW_INVALID_AMOUNT, hold(amount=0)),
+    case("hold-negative", errors.WITHDRAW_INVALID_AMOUNT, hold(amount=-1)),
+    case(
+        "hold-beyond-balance",
+        errors.WITHDRAW_INSUFFICIENT_BALANCE,
+        hold(member_id=CAROL, amount=BTC_1),
+    ),
+    case(
+        # Alice has 10 BTC, 2 of them held or settled: 8 BTC + 1 satoshi is too much.
+        "hold-needs-locked-funds",
+        errors.WITHDRAW_INSUFFICIENT_BALANCE,
+        hold(amount=8 * BTC_1 + 1),
+    ),
+    case(
+        "hold-member-without-accounts",
+        errors.WITHDRAW_INSUFFICIENT_BALANCE,
+        hold(member_id=DAVE, amount=1),
+    ),
+    case("hold-id-held", errors.WITHDRAW_DUPLICATE, hold(amount=1, withdrawal_id="w-held")),
+    case("hold-id-settled", errors.WITHDRAW_DUPLICATE, hold(amount=1, withdrawal_id="w-settled")),
+    case(
+        "hold-id-released",
+        errors.WITHDRAW_DUPLICATE,
+        hold(member_id=BOB, amount=1, withdrawal_id="w-released"),
+    ),
+    case(
+        "release-unknown",
+        errors.WITHDRAW_NOT_FOUND,
+        command(ReleaseWithdrawal, withdrawal_id="w-unknown"),
+    ),
+    case(
+        "settle-unknown",
+        errors.WITHDRAW_NOT_FOUND,
+        command(SettleWithdrawal, withdrawal_id="w-unknown"),
+    ),
+    case(
+        "release-settled",
+        errors.WITHDRAW_NOT_HELD,
+        command(ReleaseWithdrawal, withdrawal_id="w-settled"),
+    ),
+    case(
+        "release-released",
+        errors.WITHDRAW_NOT_HELD,
+        command(ReleaseWithdrawal, withdrawal_id="w-released"),
+    ),
+    case(
+        "settle-settled",
+        errors.WITHDRAW_NOT_HELD,
+        command(SettleWithdrawal, withdrawal_id="w-settled"),
+    ),
+    case(
+        "settle-released",
+        errors.WITHDRAW_NOT_HELD,
+        command(SettleWithdrawal, withdrawal_id="w-released"),
+    ),
+    case(
+        "settle-negative-fee",
+        errors.WITHDRAW_INVALID_FEE,
+        command(SettleWithdrawal, withdrawal_id="w-held", fee=-1),
+    ),
+    case(
+        "settle-fee-above-amount",
+        errors.WITHDRAW_INVALID_FEE,
+        command(SettleWithdrawal, withdrawal_id="w-held", fee=BTC_1 + 1),
+    ),
+    # ----------------------------------------------------------------- adjustments
+    case("adjust-unknown-currency", errors.CURRENCY_NOT_FOUND, adjust(currency="doge", amount=1)),
+    case("adjust-empty-reason", errors.ADJUSTMENT_MISSING_REASON, adjust(amount=1, reason="")),
+    case("adjust-blank-reason", errors.ADJUSTMENT_MISSING_REASON, adjust(amount=1, reason=" \n")),
+    case("adjust-zero", errors.ADJUSTMENT_INVALID_AMOUNT, adjust(amount=0)),
+    case(
+        "adjust-below-zero",
+        errors.ADJUSTMENT_INSUFFICIENT_BALANCE,
+        adjust(member_id=CAROL, amount=-(BTC_1 // 1000) - 1),
+    ),
+    case(
+        # Alice's 15 000 USDT locked by her bid cannot be adjusted away.
+        "adjust-into-locked-funds",
+        errors.ADJUSTMENT_INSUFFICIENT_BALANCE,
+        adjust(currency="usdt", amount=-(85_000 * USDT_1) - 1),
+    ),
+    case(
+        "adjust-member-without-accounts",
+        errors.ADJUSTMENT_INSUFFICIENT_BALANCE,
+        adjust(member_id=DAVE, amount=-1),
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "code"), CASES)
+def test_rejection_changes_nothing_but_the_log(build: Build, code: str) -> None:
+    world = build_world()
+    engine = world.engine
+    before, seq = state_of(engine), engine.seq
+    command = build(world)
+
+    result = engine.apply(command, TS + 1)
+
+    assert result.error == code
+    assert not result.ok
+    assert (result.seq, result.kind) == (seq + 1, command.kind)
+    assert (result.order, result.orders, result.account) == (None, None, None)
+    assert result.freeze() == {"seq": seq + 1, "kind": command.kind, "error": code}
+    assert state_of(engine) == before
+    assert engine.seq == seq + 1
+    assert engine.results[command.key] is result
+    journal = engine.end_batch()
+    assert journal.commands == [(seq + 1, command, result, TS + 1)]
+    assert not journal.orders
+    assert not journal.trades
+    assert not journal.postings
+    assert not journal.accounts
+    assert not journal.holds
+
+
+def test_every_reason_code_is_covered() -> None:
+    declared = {
+        value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
+    }
+    covered = {param.values[1] for param in CASES}
+    assert covered == declared
+
+
+def test_every_command_kind_has_a_rejection() -> None:
+    world = build_world()
+    kinds = {param.values[0](world).kind for param in CASES}
+    assert kinds == {
+        "place_order",
+        "cancel_order",
+        "cancel_all",
+        "credit",
+        "hold_withdrawal",
+        "release_withdrawal",
+        "settle_withdrawal",
+        "adjust",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "places"),
+    [
+        pytest.param("0.0000001", BTCUSDT.amount_precision, id="amount-one-decimal-too-many"),
+        pytest.param("1.0000005", BTCUSDT.amount_precision, id="amount-half-lot"),
+        pytest.param("1e-7", BTCUSDT.amount_precision, id="amount-exponent"),
+        pytest.param("30000.001", BTCUSDT.price_precision, id="price-one-decimal-too-many"),
+        pytest.param("-0.005", BTCUSDT.price_precision, id="negative-price-over-precise"),
+        pytest.param("0.5", 0, id="whole-units-only"),
+        pytest.param("NaN", 2, id="nan"),
+        pytest.param("Infinity", 2, id="infinity"),
+        pytest.param("-Infinity", 2, id="minus-infinity"),
+        pytest.param("abc", 2, id="not-a-number"),
+        pytest.param("", 2, id="empty"),
+    ],
+)
+def test_over_precise_values_never_become_commands(value: str, places: int) -> None:
+    """The edge converts decimals with ``to_units``, which refuses rather than rounds."""
+    with pytest.raises(OverPrecise):
+        to_units(value, places)
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "units"),
+    [
+        ("30000.00", 2, 3_000_000),
+        ("0.000001", 6, 1),
+        ("1.500000000", 6, 1_500_000),
+        ("-0.01", 2, -1),  # exact but negative: the engine rejects it, see CASES
+        (Decimal("1E+2"), 0, 100),
+        (7, 2, 700),
+    ],
+)
+def test_exact_values_convert_without_rounding(value: Any, places: int, units: int) -> None:
+    assert to_units(value, places) == units
+
+
+def test_negative_and_zero_exact_values_reach_the_engine_and_are_rejected() -> None:
+    world = build_world()
+    engine = world.engine
+    for text in ("0", "-0.01"):
+        command = PlaceOrder(
+            key=f"edge-{text}",
+            member_id=ALICE,
+            market="btcusdt",
+            side=BUY,
+            volume=volume("0.1"),
+            price=to_units(text, BTCUSDT.price_precision),
+        )
+        assert engine.apply(command, TS).error == errors.INVALID_VOLUME_OR_PRICE
+
+
+# ---------------------------------------------------------------------- idempotency
+
+
+def test_repeated_key_returns_the_first_result_and_applies_nothing() -> None:
+    engine = build_world().engine
+    deposit = Credit(
+        key="deposit-7", member_id=CAROL, currency="usdt", amount=USDT_1, deposit_id="d-7"
+    )
+    first = engine.apply(deposit, TS)
+    assert first.ok
+    engine.end_batch()
+    after_first, seq = state_of(engine), engine.seq
+
+    again = engine.apply(deposit, TS + 1)
+    # The same key with another command is still "the same command": nothing happens.
+    other = engine.apply(
+        Adjust(key="deposit-7", member_id=CAROL, currency="usdt", amount=-USDT_1, reason="x"),
+        TS + 2,
+    )
+
+    assert again is first
+    assert other is first
+    assert state_of(engine) == after_first
+    assert engine.seq == seq
+    assert engine.balances[CAROL]["usdt"].balance == 11 * USDT_1
+    assert not engine.end_batch().commands
+
+
+def test_repeated_order_key_places_one_order() -> None:
+    engine = build_world().engine
+    order = PlaceOrder(
+        key="place-once",
+        member_id=BOB,
+        market="btcusdt",
+        side=SELL,
+        volume=volume("0.2"),
+        price=price("55000"),
+    )
+    first = engine.apply(order, TS)
+    before = state_of(engine)
+    second = engine.apply(order, TS + 1)
+
+    assert second is first
+    assert first.order is not None
+    assert first.order.state == WAIT
+    assert state_of(engine) == before
+    assert [o.id for o in engine.member_orders[BOB].values()].count(first.order.id) == 1
+    assert len(engine.end_batch().commands) == 1
+
+
+def test_repeated_key_of_a_rejection_stays_rejected() -> None:
+    """Once rejected, a key stays rejected, even when the command would now succeed."""
+    engine = build_world().engine
+    withdrawal = HoldWithdrawal(
+        key="carol-withdraws",
+        member_id=CAROL,
+        currency="usdt",
+        amount=20 * USDT_1,
+        withdrawal_id="w-carol",
+    )
+    first = engine.apply(withdrawal, TS)
+    assert first.error == errors.WITHDRAW_INSUFFICIENT_BALANCE
+    _ok(
+        engine,
+        Credit(
+            key="carol-tops-up",
+            member_id=CAROL,
+            currency="usdt",
+            amount=100 * USDT_1,
+            deposit_id="d-carol",
+        ),
+    )
+    before, seq = state_of(engine), engine.seq
+
+    assert engine.apply(withdrawal, TS + 1) is first
+    assert state_of(engine) == before
+    assert engine.seq == seq
+    assert "w-carol" not in engine.holds
+
+
+# ---------------------------------------------------------------------- through the runner
+
+
+async def _rows(conn: asyncpg.Connection, sql: str) -> list[dict[str, Any]]:
+    return [dict(row) for row in await conn.fetch(sql)]
+
+
+async def _tables(conn: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """The rows a command could change, the command log aside."""
+    return {
+        "accounts": await _rows(conn, "SELECT * FROM accounts ORDER BY member_id, currency_id"),
+        "operations": await _rows(conn, "SELECT * FROM operations ORDER BY id"),
+        "orders": await _rows(conn, "SELECT * FROM orders ORDER BY id"),
+        "trades": await _rows(conn, "SELECT * FROM trades ORDER BY id"),
+        "holds": await _rows(conn, "SELECT * FROM withdrawal_holds ORDER BY withdrawal_id"),
+    }
+
+
+@pytest.fixture
+async def db(fresh_database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def _runner(url: str) -> EngineRunner:
+    runner = EngineRunner(url, InProcessBus(), load_specs)
+    await runner.start()
+    return runner
+
+
+# The demo seeds' btcusdt: prices in cents, volumes in millionths of a BTC.
+REJECTED_THROUGH_RUNNER = [
+    (
+        PlaceOrder(
+            key="r-order",
+            member_id=ALICE,
+            market="btcusdt",
+            side=BUY,
+            volume=1_000_000,
+            price=3_000_000,
+        ),
+        errors.INSUFFICIENT_BALANCE,
+    ),
+    (
+        PlaceOrder(
+            key="r-post-only",
+            member_id=BOB,
+            market="btcusdt",
+            side=BUY,
+            volume=10_000,
+            price=5_000_000,
+            post_only=True,
+        ),
+        errors.POST_ONLY_WOULD_MATCH,
+    ),
+    (
+        HoldWithdrawal(
+            key="r-hold", member_id=ALICE, currency="usdt", amount=10**12, withdrawal_id="w-1"
+        ),
+        errors.WITHDRAW_INSUFFICIENT_BALANCE,
+    ),
+    (
+        Adjust(key="r-adjust", member_id=ALICE, currency="usdt", amount=1, reason=" "),
+        errors.ADJUSTMENT_MISSING_REASON,
+    ),
+    (CancelOrder(key="r-cancel", member_id=ALICE, order_id=1), errors.ORDER_NOT_FOUND),
+    (
+        Credit(key="r-credit", member_id=ALICE, currency="doge", amount=1, deposit_id="d-x"),
+        errors.CURRENCY_NOT_FOUND,
+    ),
+]
+
+
+async def test_runner_logs_rejections_and_changes_no_rows(
+    fresh_database_url: str, db: asyncpg.Connection
+) -> None:
+    runner = await _runner(fresh_database_url)
+    try:
+        funded = await runner.submit(
+            Credit(
+                key="fund", member_id=ALICE, currency="usdt", amount=100 * USDT_1, deposit_id="d1"
+            )
+        )
+        assert funded["error"] is None
+        await runner.submit(
+            Credit(key="fund-bob", member_id=BOB, currency="btc", amount=BTC_1, deposit_id="d2")
+        )
+        ask = await runner.submit(
+            PlaceOrder(
+                key="ask",
+                member_id=BOB,
+                market="btcusdt",
+                side=SELL,
+                volume=10_000,
+                price=5_000_000,
+            )
+        )
+        assert ask["order"]["state"] == WAIT
+        before = await _tables(db)
+        seq = runner.committed_seq
+        memory = state_of(runner.engine)
+
+        with runner.bus.subscribe() as events:
+            results = [await runner.submit(command) for command, _ in REJECTED_THROUGH_RUNNER]
+            assert events.queue.empty()  # a rejection publishes no events
+
+        for offset, ((command, code), result) in enumerate(
+            zip(REJECTED_THROUGH_RUNNER, results, strict=True), start=1
+        ):
+            assert result == {"seq": seq + offset, "kind": command.kind, "error": code}
+        assert runner.committed_seq == seq + len(REJECTED_THROUGH_RUNNER)
+        assert await _tables(db) == before
+        assert state_of(runner.engine) == memory
+
+        logged = await db.fetch(
+            "SELECT seq, idempotency_key, kind, payload::text AS payload, result::text AS result"
+            " FROM engine_commands WHERE seq > $1 ORDER BY seq",
+            seq,
+        )
+        assert [
+            (
+                r["seq"],
+                r["idempotency_key"],
+                r["kind"],
+                json.loads(r["payload"]),
+                json.loads(r["result"]),
+            )
+            for r in logged
+        ] == [
+            (seq + i, c.key, c.kind, command_payload(c), results[i - 1])
+            for i, (c, _) in enumerate(REJECTED_THROUGH_RUNNER, start=1)
+        ]
+
+        # A repeated key answers the logged rejection and logs nothing new.
+        command, code = REJECTED_THROUGH_RUNNER[0]
+        assert await runner.submit(command) == results[0]
+        assert await db.fetchval("SELECT max(seq) FROM engine_commands") == logged[-1]["seq"]
+    finally:
+        await runner.stop()
+
+    # After a restart the key is still known (reloaded from the log), and a replay of the
+    # log agrees with the tables.
+    runner = await _runner(fresh_database_url)
+    try:
+        assert await runner.submit(REJECTED_THROUGH_RUNNER[2][0]) == results[2]
+        assert runner.committed_seq == logged[-1]["seq"]
+        assert await _tables(db) == before
+        currencies, markets = await load_specs(db)
+        report = await check_replay(db, currencies, markets)
+        assert report.ok, report.differences
+    finally:
+        await runner.stop()
+
+
+async def test_closed_withdrawal_ids_stay_closed_across_a_restart(
+    fresh_database_url: str, db: asyncpg.Connection
+) -> None:
+    runner = await _runner(fresh_database_url)
+    try:
+        for command in (
+            Credit(key="f", member_id=ALICE, currency="btc", amount=BTC_1, deposit_id="d"),
+            HoldWithdrawal(
+                key="h", member_id=ALICE, currency="btc", amount=BTC_1 // 2, withdrawal_id="w-9"
+            ),
+            SettleWithdrawal(key="s", withdrawal_id="w-9", fee=1000),
+        ):
+            assert (await runner.submit(command))["error"] is None
+    finally:
+        await runner.stop()
+    before = await _tables(db)
+
+    runner = await _runner(fresh_database_url)
+    try:
+        rejected = [
+            (
+                HoldWithdrawal(
+                    key="h-again", member_id=ALICE, currency="btc", amount=1, withdrawal_id="w-9"
+                ),
+                errors.WITHDRAW_DUPLICATE,
+            ),
+            (ReleaseWithdrawal(key="r", withdrawal_id="w-9"), errors.WITHDRAW_NOT_HELD),
+            (SettleWithdrawal(key="s-again", withdrawal_id="w-9"), errors.WITHDRAW_NOT_HELD),
+        ]
+        for command, code in rejected:
+            assert (await runner.submit(command))["error"] == code
+    finally:
+        await runner.stop()
+    assert await _tables(db) == before
+    held = await db.fetchrow("SELECT state, amount FROM withdrawal_holds")
+    assert (held["state"], held["amount"]) == ("settled", Decimal("0.5"))
