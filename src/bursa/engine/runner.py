@@ -97,6 +97,10 @@ class EngineRunner:
         self._conn = await asyncpg.connect(self.database_url)
         currencies, markets = await self.load_specs(self._conn)
         self._engine = await load_engine(self._conn, currencies, markets)
+        # The batch statement touches a few rows of large tables by primary key; with
+        # stale statistics the planner may hash a whole table instead, which makes every
+        # small batch slower as the tables grow. Only this connection runs that statement.
+        await self._conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
         self._writer = BatchWriter(self._engine.currencies, {m.id: m for m in markets})
         self.committed_seq = self._engine.seq
         now = now_micros()
