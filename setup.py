@@ -12,6 +12,7 @@ ENGINE_MODULES = [
     "src/bursa/engine/commands.py",
     "src/bursa/engine/core.py",
     "src/bursa/engine/errors.py",
+    "src/bursa/engine/rows.py",
     "src/bursa/engine/specs.py",
     "src/bursa/engine/state.py",
 ]

@@ -1,48 +1,45 @@
 """Writing a batch's effects to PostgreSQL in one transaction, and reading them back.
 
-Append-only rows (commands, new orders, trades, ledger operations) go in with binary
-``COPY``; changed orders, accounts and holds with one ``unnest`` statement each. Amounts
-leave the engine's integers here, as exact ``Decimal`` values for NUMERIC columns.
+A batch is one SQL statement: data-modifying CTEs, one per table, each reading its rows
+from one JSON document (``jsonb_array_elements``) — a single round trip, atomic on its
+own, whatever the batch size. The rows themselves are built in ``bursa.engine.rows``.
 """
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import asyncpg
-import orjson
 
-from bursa.engine.commands import BUY, Command
-from bursa.engine.core import Engine, trade_postings
+from bursa.engine.commands import BUY
+from bursa.engine.core import Engine
+from bursa.engine.rows import (
+    BatchRows,
+    RowBuilder,
+    command_payload,
+    document,
+    dump_json,
+    load_json,
+    now_micros,
+    to_datetime,
+    to_micros,
+)
 from bursa.engine.specs import CurrencySpec, MarketSpec
-from bursa.engine.state import WAIT, Hold, Journal, Order, Posting, Result, Trade
+from bursa.engine.state import WAIT, Hold, Order, Result, Trade
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "BatchRows",
+    "BatchWriter",
+    "command_payload",
+    "dump_json",
+    "load_engine",
+    "load_json",
+    "now_micros",
+    "to_datetime",
+    "to_micros",
+]
+
 ADVISORY_LOCK_KEY = 0x42_55_52_53_41  # "BURSA": only one engine may hold it
-
-
-def to_datetime(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
-
-
-def to_micros(moment: datetime) -> int:
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def now_micros() -> int:
-    return to_micros(datetime.now(UTC))
-
-
-def _dec(units: int, places: int) -> str:
-    """Exact decimal text for a NUMERIC parameter: ``123e-8`` is 0.00000123.
-
-    Text is far cheaper for asyncpg to send than ``Decimal``; the SQL casts it.
-    """
-    return f"{units}e-{places}"
 
 
 def _units(value: Decimal, places: int) -> int:
@@ -53,220 +50,30 @@ def _units(value: Decimal, places: int) -> int:
     return units
 
 
-def dump_json(value: Any) -> str:
-    """JSON text; orjson for speed, the standard library for integers beyond 64 bits."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"))
-
-
-def load_json(text: str) -> Any:
-    """Parse JSON keeping big integers exact (orjson would not)."""
-    return json.loads(text)
-
-
-_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def command_payload(command: Command) -> dict[str, Any]:
-    """The command's fields as JSON-able values (what the log stores for replay)."""
-    names = _PAYLOAD_FIELDS.get(type(command))
-    if names is None:
-        names = _PAYLOAD_FIELDS[type(command)] = tuple(f.name for f in fields(command))
-    return {name: getattr(command, name) for name in names}
-
-
-@dataclass(slots=True)
-class BatchRows:
-    """A batch, as rows ready for PostgreSQL, and the results to hand back after commit."""
-
-    last_seq: int
-    commands: list[tuple[Any, ...]] = field(default_factory=list)
-    new_orders: list[tuple[Any, ...]] = field(default_factory=list)
-    changed_orders: list[tuple[Any, ...]] = field(default_factory=list)
-    trades: list[tuple[Any, ...]] = field(default_factory=list)
-    operations: list[tuple[Any, ...]] = field(default_factory=list)
-    accounts: list[list[Any]] = field(default_factory=list)
-    holds: list[list[Any]] = field(default_factory=list)
-    results: list[Result] = field(default_factory=list)
-    journal: Journal | None = None
-
-
 class BatchWriter:
-    """Turns journals into rows and rows into one committed transaction."""
+    """Turns journals into rows (``RowBuilder``) and rows into one committed transaction."""
 
-    def __init__(self, currencies: Mapping[str, CurrencySpec], markets: Mapping[str, MarketSpec]):
-        self.currencies = currencies
-        self.markets = markets
-        self.persisted_order_ids: set[int] = set()
-
-    def rows(self, journal: Journal, persisted_below: int) -> BatchRows:
-        """Everything in ``journal`` as rows; orders with id < ``persisted_below`` exist."""
-        currencies, markets = self.currencies, self.markets
-        moments: dict[int, datetime] = {}
-
-        def moment(micros: int) -> datetime:
-            found = moments.get(micros)
-            if found is None:
-                found = moments[micros] = to_datetime(micros)
-            return found
-
-        rows = BatchRows(last_seq=journal.commands[-1][0] if journal.commands else 0)
-        rows.journal = journal
-        for seq, command, result, ts in journal.commands:
-            snapshot = result.freeze()
-            rows.results.append(result)
-            rows.commands.append(
-                (
-                    seq,
-                    command.key,
-                    command.kind,
-                    dump_json(command_payload(command)),
-                    dump_json(snapshot),
-                    moment(ts),
-                )
-            )
-        for order in journal.orders.values():
-            spec = markets[order.market]
-            amount_t = f"e-{spec.amount_precision}"
-            locked_t, received_t = (
-                (f"e-{spec.quote.precision}", f"e-{spec.base.precision}")
-                if order.side == BUY
-                else (f"e-{spec.base.precision}", f"e-{spec.quote.precision}")
-            )
-            if order.id >= persisted_below:
-                rows.new_orders.append(
-                    (
-                        order.id,
-                        order.member_id,
-                        order.market,
-                        order.side,
-                        order.ord_type,
-                        order.time_in_force,
-                        order.post_only,
-                        order.client_id,
-                        f"{order.price}e-{spec.price_precision}" if order.price else None,
-                        f"{order.origin_volume}{amount_t}",
-                        f"{order.volume}{amount_t}",
-                        f"{order.origin_locked}{locked_t}",
-                        f"{order.locked}{locked_t}",
-                        f"{order.funds_received}{received_t}",
-                        f"{order.maker_fee}e-6",
-                        f"{order.taker_fee}e-6",
-                        order.state,
-                        order.trades_count,
-                        order.seq,
-                        moment(order.created_at),
-                        moment(order.updated_at),
-                    )
-                )
-            else:
-                rows.changed_orders.append(
-                    (
-                        order.id,
-                        f"{order.volume}{amount_t}",
-                        f"{order.locked}{locked_t}",
-                        f"{order.funds_received}{received_t}",
-                        order.state,
-                        order.trades_count,
-                        order.seq,
-                        moment(order.updated_at),
-                    )
-                )
-        postings: list[Posting] = list(journal.postings)
-        for trade in journal.trades:
-            spec = markets[trade.market]
-            base_p, quote_p = spec.base.precision, spec.quote.precision
-            buyer_fee_p = base_p if trade.taker_side == BUY else quote_p
-            seller_fee_p = quote_p if trade.taker_side == BUY else base_p
-            rows.trades.append(
-                (
-                    trade.id,
-                    trade.market,
-                    _dec(trade.price, spec.price_precision),
-                    _dec(trade.volume, spec.amount_precision),
-                    _dec(trade.total, quote_p),
-                    trade.maker_order_id,
-                    trade.taker_order_id,
-                    trade.maker_id,
-                    trade.taker_id,
-                    trade.taker_side,
-                    _dec(trade.maker_fee_amount, seller_fee_p),
-                    _dec(trade.taker_fee_amount, buyer_fee_p),
-                    trade.seq,
-                    moment(trade.created_at),
-                )
-            )
-            postings.extend(trade_postings(trade, spec))
-        suffix = {code: f"e-{cur.precision}" for code, cur in currencies.items()}
-        append = rows.operations.append
-        for seq, code, currency, member, ref_type, ref_id, debit, credit, _ in postings:
-            tail = suffix[currency]
-            append(
-                (
-                    seq,
-                    code,
-                    currency,
-                    member,
-                    ref_type,
-                    str(ref_id),
-                    f"{debit}{tail}" if debit else "0",
-                    f"{credit}{tail}" if credit else "0",
-                )
-            )
-        for account in journal.accounts:
-            places = currencies[account.currency].precision
-            rows.accounts.append(
-                [
-                    account.member_id,
-                    account.currency,
-                    _dec(account.balance, places),
-                    _dec(account.locked, places),
-                ]
-            )
-        for hold in journal.holds.values():
-            places = currencies[hold.currency].precision
-            rows.holds.append(
-                [
-                    hold.withdrawal_id,
-                    hold.member_id,
-                    hold.currency,
-                    _dec(hold.amount, places),
-                    hold.state,
-                    hold.seq,
-                    moment(hold.updated_at),
-                ]
-            )
-        return rows
+    def __init__(
+        self, currencies: Mapping[str, CurrencySpec], markets: Mapping[str, MarketSpec]
+    ) -> None:
+        self.rows = RowBuilder(currencies, markets).rows
 
     async def write(self, conn: asyncpg.Connection, rows: BatchRows) -> None:
         """Commit the batch: all of it or, on any error, none of it.
 
-        One statement does it all (data-modifying CTEs over ``unnest``-ed arrays): a single
+        One statement does it all (data-modifying CTEs over JSON documents): a single
         round trip, atomic on its own, whatever the batch size.
         """
         await conn.execute(
             WRITE_BATCH,
-            _document(rows.commands),
-            _document(rows.new_orders),
-            _document(rows.changed_orders),
-            _document(rows.trades),
-            _document(rows.operations),
-            _document(rows.accounts),
-            _document(rows.holds),
+            document(rows.commands),
+            document(rows.new_orders),
+            document(rows.changed_orders),
+            document(rows.trades),
+            document(rows.operations),
+            document(rows.accounts),
+            document(rows.holds),
         )
-
-
-def _document(rows: list[Any]) -> str:
-    """A table's rows as one JSON array of arrays (amounts are already exact strings)."""
-    return orjson.dumps(rows, option=orjson.OPT_PASSTHROUGH_DATETIME, default=_iso).decode()
-
-
-def _iso(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a batch document")
 
 
 COMMAND_COLUMNS = ["seq", "idempotency_key", "kind", "payload", "result", "created_at"]
@@ -327,10 +134,16 @@ def _rows_of(param: int, types: list[str]) -> str:
     Sending a batch as one JSON document per table costs the client one ``orjson`` call;
     sending arrays would make asyncpg inspect every element.
     """
-    columns = ", ".join(
-        f"(r->>{i})::{kind}" if kind != "text" else f"r->>{i}" for i, kind in enumerate(types)
-    )
+    columns = ", ".join(_column(i, kind) for i, kind in enumerate(types))
     return f"SELECT {columns} FROM jsonb_array_elements(${param}::jsonb) AS r"
+
+
+def _column(index: int, kind: str) -> str:
+    if kind == "text":
+        return f"r->>{index}"
+    if kind == "timestamptz":  # sent as integer microseconds since the epoch: exact
+        return f"timestamptz 'epoch' + (r->>{index})::bigint * interval '1 microsecond'"
+    return f"(r->>{index})::{kind}"
 
 
 def _write_batch_statement() -> str:
