@@ -110,6 +110,40 @@ async def test_ledger_verify_and_replay_pass_then_catch_tampering(
     assert "member 2" in done.stdout
 
 
+def test_user_create_makes_an_active_confirmed_admin(fresh_database_url: str) -> None:
+    env = {"BURSA_DATABASE_URL": fresh_database_url}
+    done = bursa(
+        "user",
+        "create",
+        "--email",
+        "Root@Example.com",
+        "--password",
+        "Adm1n-Strong!Key",
+        "--role",
+        "superadmin",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "root@example.com" in done.stdout
+    assert "state active level 1" in done.stdout
+    weak = bursa("user", "create", "--email", "b@example.com", "--password", "password", env=env)
+    assert weak.returncode == 1
+    assert "password.requirements" in weak.stderr
+    role = bursa(
+        "user",
+        "create",
+        "--email",
+        "c@example.com",
+        "--password",
+        "Adm1n-Strong!Key",
+        "--role",
+        "emperor",
+        env=env,
+    )
+    assert role.returncode == 1
+    assert "invalid_role" in role.stderr
+
+
 def test_bench_engine_in_memory_prints_json(tmp_path: Path) -> None:
     export = tmp_path / "stream.jsonl"
     done = bursa(

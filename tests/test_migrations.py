@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 import bursa.engine.tables
+import bursa.identity.tables
 import bursa.ledger.tables
 import bursa.trading.tables
 from bursa.db.metadata import metadata
@@ -19,9 +20,19 @@ from bursa.db.migrate import alembic_config, current_revision, head_revision, up
 from bursa.db.session import create_engine
 from tests.conftest import SERVER_URL, _admin, database_url, require
 
-TABLE_MODULES = (bursa.engine.tables, bursa.ledger.tables, bursa.trading.tables)
+TABLE_MODULES = (
+    bursa.engine.tables,
+    bursa.identity.tables,
+    bursa.ledger.tables,
+    bursa.trading.tables,
+)
 TABLES = {
     "accounts",
+    "activities",
+    "email_codes",
+    "labels",
+    "user_sessions",
+    "users",
     "currencies",
     "engine_commands",
     "markets",

@@ -14,6 +14,8 @@ from bursa.engine.commands import BUY, SELL, Command, Credit, PlaceOrder
 from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
+from bursa.identity.mail import LogMailer
+from bursa.identity.service import Identity
 from bursa.trading.specs import load_specs
 
 PUBLIC = "/api/v2/peatio/public"
@@ -109,7 +111,11 @@ async def api(fresh_database_url: str) -> AsyncIterator[Api]:
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     await runner.start()
     engine = create_engine(fresh_database_url, pool_size=2)
-    app = create_app(runner, create_session_factory(engine))
+    app = create_app(
+        runner,
+        create_session_factory(engine),
+        Identity(engine, LogMailer(), session_ttl=timedelta(minutes=30), app_name="Bursa"),
+    )
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bursa.test") as client:

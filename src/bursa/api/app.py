@@ -7,9 +7,10 @@ starts them, hands them over here and stops them after the server.
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import public
+from bursa.api import barong, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.identity.service import Identity
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -17,10 +18,13 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(
     runner: EngineView,
     session_factory: async_sessionmaker[AsyncSession],
+    identity: Identity,
     *,
+    secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The API over ``runner``'s engine and the database behind ``session_factory``."""
+    """The API over ``runner``'s engine, the database behind ``session_factory`` and the
+    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off)."""
     app = FastAPI(
         title="Bursa",
         summary="Crypto-currency exchange API in the OpenDAX (Peatio v2) dialect",
@@ -31,7 +35,11 @@ def create_app(
     )
     app.state.runner = runner
     app.state.session_factory = session_factory
+    app.state.identity = identity
+    app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(public.router)
+    app.include_router(barong.identity_router)
+    app.include_router(barong.resource_router)
     return app

@@ -16,6 +16,7 @@ from bursa.api.app import create_app
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
+from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
@@ -100,7 +101,12 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     )
     await runner.start()
     database = create_engine(url)
-    app = create_app(runner, create_session_factory(database))
+    app = create_app(
+        runner,
+        create_session_factory(database),
+        build_identity(settings, database),
+        secure_cookies=settings.secure_cookies,
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
     console.print(

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
         min_length=1,
         description="RabbitMQ queue the engine takes commands from (with BURSA_AMQP_URL)",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
+    )
+    mail_from: str = Field(default="Bursa <no-reply@localhost>", description="sender of mail")
+    app_name: str = Field(default="Bursa", min_length=1, description="name in mails")
+    session_ttl_s: int = Field(
+        default=1800, ge=60, le=7 * 86_400, description="idle time before a session ends"
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="mark cookies Secure (HTTPS only); unset: on unless the embedded default",
+    )
     idempotency_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
     )
@@ -53,6 +66,20 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(_POSTGRES_SCHEMES):
             raise ValueError("must be a postgresql:// (or postgresql+asyncpg://) URL")
         return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("must be an smtp:// or smtps:// URL")
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are HTTPS-only except on the embedded default (one machine, plain HTTP)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.database_url is not None
 
     @field_validator("amqp_url")
     @classmethod

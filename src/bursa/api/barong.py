@@ -1,0 +1,245 @@
+"""Barong's identity endpoints (``/api/v2/barong/identity``) and the member's own account
+(``/api/v2/barong/resource``): sign-up, email confirmation, sessions, ``users/me``,
+activities.
+
+Sessions travel in an HTTP-only, SameSite=Lax cookie (``Secure`` outside the embedded
+default); writes authenticated by the cookie need the ``X-CSRF-Token`` header that login
+returns, as Barong does.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from bursa.api.errors import ApiError
+from bursa.api.schemas import Errors
+from bursa.identity.service import Authenticated, Client, Identity, IdentityError, OpenSession
+
+SESSION_COOKIE = "_barong_session"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+identity_router = APIRouter(prefix="/api/v2/barong/identity", tags=["barong identity"])
+resource_router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Errors},
+    403: {"model": Errors},
+    422: {"model": Errors},
+}
+
+
+class Label(BaseModel):
+    key: str
+    value: str
+    scope: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class User(BaseModel):
+    """Barong's ``UserWithFullInfo`` (phones, profiles and data storages come later)."""
+
+    email: str
+    uid: str
+    role: str
+    level: int
+    otp: bool
+    state: str
+    referral_uid: str | None
+    data: str
+    username: str | None
+    labels: list[Label]
+    phones: list[Any]
+    profiles: list[Any]
+    data_storages: list[Any]
+    created_at: datetime
+    updated_at: datetime
+    csrf_token: str | None = None
+
+
+class Activity(BaseModel):
+    id: int
+    user_ip: str
+    user_agent: str
+    topic: str
+    action: str
+    result: str
+    data: str | None
+    created_at: datetime
+
+
+class SignUp(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+    refid: str | None = Field(default=None, max_length=16)
+    username: str | None = Field(default=None, max_length=12)
+    data: str | None = Field(default=None, max_length=1024)
+
+
+class EmailOnly(BaseModel):
+    email: str = Field(max_length=254)
+
+
+class ConfirmCode(BaseModel):
+    email: str = Field(max_length=254)
+    token: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+class LogIn(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=200)
+    otp_code: str | None = Field(default=None, max_length=6)
+
+
+def get_identity(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity
+    return identity
+
+
+def client_of(request: Request) -> Client:
+    host = request.client.host if request.client else "unknown"
+    return Client(ip=host, user_agent=request.headers.get("user-agent", "")[:1000])
+
+
+def _present(user: dict[str, Any], csrf_token: str | None = None) -> User:
+    return User(
+        email=user["email"],
+        uid=user["uid"],
+        role=user["role"],
+        level=user["level"],
+        otp=False,
+        state=user["state"],
+        referral_uid=user["referral_uid"],
+        data=user["data"],
+        username=None,
+        labels=[Label(**label) for label in user["labels"] if label["scope"] == "public"]
+        + [Label(**label) for label in user["labels"] if label["scope"] == "private"],
+        phones=[],
+        profiles=[],
+        data_storages=[],
+        created_at=user["created_at"],
+        updated_at=user["updated_at"],
+        csrf_token=csrf_token,
+    )
+
+
+def _set_session(request: Request, response: Response, session: OpenSession) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.secure_cookies,
+        path="/",
+    )
+
+
+def _failed(exc: IdentityError) -> ApiError:
+    return ApiError(exc.status, exc.code)
+
+
+async def current_session(
+    request: Request, identity: Annotated[Identity, Depends(get_identity)]
+) -> Authenticated:
+    """The signed-in member; cookie-authenticated writes must carry the CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise ApiError(401, "authz.invalid_session")
+    try:
+        session = await identity.authenticate(token, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    if request.method in WRITE_METHODS:
+        sent = request.headers.get("x-csrf-token")
+        if not sent:
+            raise ApiError(401, "authz.missing_csrf_token")
+        if sent != session.csrf_token:
+            raise ApiError(401, "authz.csrf_token_mismatch")
+    return session
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+SessionDep = Annotated[Authenticated, Depends(current_session)]
+
+
+@identity_router.post("/users", status_code=201, responses=_ERRORS, summary="Sign up")
+async def sign_up(
+    body: SignUp, request: Request, response: Response, identity: IdentityDep
+) -> User:
+    try:
+        user, session = await identity.sign_up(
+            body.email, body.password, body.refid, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    _set_session(request, response, session)
+    return _present(user, session.csrf_token)
+
+
+@identity_router.post(
+    "/users/email/generate_code",
+    status_code=201,
+    summary="Send a new confirmation code (always 201: accounts are not enumerable)",
+)
+async def generate_email_code(body: EmailOnly, identity: IdentityDep) -> dict[str, str]:
+    try:
+        await identity.resend_confirmation(body.email)
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}
+
+
+@identity_router.post(
+    "/users/email/confirm_code", status_code=201, responses=_ERRORS, summary="Confirm email"
+)
+async def confirm_email_code(
+    body: ConfirmCode, request: Request, response: Response, identity: IdentityDep
+) -> User:
+    try:
+        user, session = await identity.confirm_email(body.email, body.token, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    _set_session(request, response, session)
+    return _present(user, session.csrf_token)
+
+
+@identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
+async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
+    try:
+        user, session = await identity.log_in(
+            body.email, body.password, client_of(request), request.cookies.get(SESSION_COOKIE)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    _set_session(request, response, session)
+    return _present(user, session.csrf_token)
+
+
+@identity_router.delete("/sessions", responses=_ERRORS, summary="Log out")
+async def log_out(
+    request: Request, response: Response, session: SessionDep, identity: IdentityDep
+) -> dict[str, str]:
+    await identity.log_out(session.session_digest, session.user["id"], client_of(request))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {}
+
+
+@resource_router.get("/users/me", responses=_ERRORS, summary="The signed-in member")
+async def me(session: SessionDep) -> User:
+    return _present(session.user)
+
+
+@resource_router.get(
+    "/users/activity/{topic}", responses=_ERRORS, summary="The member's own activities"
+)
+async def my_activities(
+    session: SessionDep,
+    identity: IdentityDep,
+    topic: str,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Activity]:
+    if topic not in ("all", "session", "otp", "password", "account"):
+        raise ApiError(422, "resource.user.wrong_topic")
+    found = await identity.activities_of(session.user["id"], limit)
+    return [Activity(**a) for a in found if topic == "all" or a["topic"] == topic]

@@ -1,0 +1,1 @@
+"""Identity (Barong's part of OpenDAX): users, sessions, labels, KYC levels, activities."""

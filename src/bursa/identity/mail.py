@@ -1,0 +1,68 @@
+"""Sending mail: SMTP in production, the log in the embedded default (one machine only).
+
+A one-time code is the only secret mail carries; the log mailer is there so that a person
+trying Bursa on their own machine can confirm an account without a mail server. It never
+accepts anything: the code still has to be typed back.
+"""
+
+import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    async def send(self, mail: Mail) -> None: ...
+
+
+class SmtpMailer:
+    """Sends through ``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS;
+    ``?starttls=1`` to upgrade a plain connection)."""
+
+    def __init__(self, url: str, sender: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("mail URL must look like smtp://host:port or smtps://host:port")
+        self.hostname = parts.hostname
+        self.port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        self.use_tls = parts.scheme == "smtps"
+        self.start_tls = "starttls=1" in parts.query
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = sender
+
+    async def send(self, mail: Mail) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message.set_content(mail.body)
+        await aiosmtplib.send(
+            message,
+            hostname=self.hostname,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            timeout=10,
+        )
+
+
+class LogMailer:
+    """The embedded default: writes the mail to the log instead of sending it."""
+
+    async def send(self, mail: Mail) -> None:
+        log.warning("mail to %s (no BURSA_SMTP_URL set): %s\n%s", mail.to, mail.subject, mail.body)

@@ -1,0 +1,507 @@
+"""Sign-up, email confirmation, login, sessions and activities.
+
+Every failure is an ``IdentityError`` carrying Barong's error code and HTTP status; the API
+turns it into ``{"errors": [code]}``. Every login, failure and sensitive change is recorded
+as an activity (time, IP, user agent, result).
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bursa.identity import passwords
+from bursa.identity.mail import Mail, Mailer
+from bursa.identity.rules import ROLES, level_for, state_for
+from bursa.identity.tables import activities, email_codes, labels, user_sessions, users
+
+CONFIRMATION = "confirmation"
+CODE_TTL = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+CODE_RESEND_INTERVAL = timedelta(seconds=60)
+CODES_PER_HOUR = 5
+LOGIN_ATTEMPTS = 5
+LOCK_PERIOD = timedelta(minutes=15)
+LOGIN_STATES = ("active", "pending")
+UID_PREFIX = "ID"
+
+# Verifying against this when the email is unknown keeps both answers equally slow.
+_DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
+
+
+class IdentityError(Exception):
+    """A refusal. With ``keep`` the transaction still commits what it recorded (a failed
+    login's count and activity, a wrong code's attempt) before the error reaches the caller."""
+
+    def __init__(self, status: int, code: str, message: str = "", *, keep: bool = False) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.keep = keep
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who is calling, as recorded in activities and bound to sessions."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A new session: ``token`` goes to the cookie, its digest to the database."""
+
+    token: str
+    csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: dict[str, Any]
+    csrf_token: str
+    session_digest: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    return UID_PREFIX + secrets.token_hex(5).upper()
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise IdentityError(422, "identity.user.invalid_email", str(exc)) from exc
+
+
+class Identity:
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """``engine.begin()``, except that an ``IdentityError`` with ``keep`` commits."""
+        async with self.engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                yield conn
+            except IdentityError as exc:
+                if exc.keep:
+                    await transaction.commit()
+                else:
+                    await transaction.rollback()
+                raise
+            except BaseException:
+                await transaction.rollback()
+                raise
+            else:
+                await transaction.commit()
+
+    def __init__(
+        self, engine: AsyncEngine, mailer: Mailer, *, session_ttl: timedelta, app_name: str
+    ) -> None:
+        self.engine = engine
+        self.mailer = mailer
+        self.session_ttl = session_ttl
+        self.app_name = app_name
+
+    # ---------------------------------------------------------------- sign-up
+
+    async def sign_up(
+        self, email: str, password: str, referral_uid: str | None, client: Client
+    ) -> tuple[dict[str, Any], OpenSession]:
+        address = normalize_email(email)
+        verdict = passwords.check_strength(password, address)
+        if not verdict.ok:
+            assert verdict.code is not None
+            raise IdentityError(422, verdict.code, verdict.message)
+        async with self.engine.begin() as conn:
+            if referral_uid is not None:
+                referrer = await conn.scalar(select(users.c.id).where(users.c.uid == referral_uid))
+                if referrer is None:
+                    raise IdentityError(422, "identity.user.referral_doesnt_exist")
+            try:
+                async with conn.begin_nested():
+                    user_id = await conn.scalar(
+                        insert(users)
+                        .values(
+                            uid=new_uid(),
+                            email=address,
+                            password_hash=passwords.hash_password(password),
+                            referral_uid=referral_uid,
+                        )
+                        .returning(users.c.id)
+                    )
+            except IntegrityError as exc:
+                raise IdentityError(422, "email.taken") from exc
+            assert user_id is not None
+            code = await self._new_code(conn, user_id, CONFIRMATION)
+            session = await self._open_session(conn, user_id, client)
+            await self._record(conn, user_id, client, "account", "signup", "succeed")
+            user = await self._user(conn, user_id)
+        await self._mail_code(address, code)
+        return user, session
+
+    async def resend_confirmation(self, email: str) -> None:
+        """Send a new code to a pending user; silent for unknown or confirmed addresses
+        (no account enumeration) and beyond the resend limit."""
+        address = normalize_email(email)
+        async with self.engine.begin() as conn:
+            row = (
+                (await conn.execute(select(users).where(users.c.email == address)))
+                .mappings()
+                .first()
+            )
+            if (
+                row is None
+                or row["state"] != "pending"
+                or await self._has_label(conn, row["id"], "email", "verified")
+            ):
+                return
+            if not await self._may_send_code(conn, row["id"], CONFIRMATION):
+                return
+            code = await self._new_code(conn, row["id"], CONFIRMATION)
+        await self._mail_code(address, code)
+
+    async def confirm_email(
+        self, email: str, code: str, client: Client
+    ) -> tuple[dict[str, Any], OpenSession]:
+        address = normalize_email(email)
+        async with self._transaction() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
+            if user_id is None:
+                raise IdentityError(422, "identity.user.invalid_code")
+            await self._use_code(conn, user_id, CONFIRMATION, code)
+            await self.set_label(conn, user_id, "email", "verified", "private")
+            session = await self._open_session(conn, user_id, client)
+            await self._record(conn, user_id, client, "account", "email confirmation", "succeed")
+            user = await self._user(conn, user_id)
+        return user, session
+
+    # ---------------------------------------------------------------- sessions
+
+    async def log_in(
+        self, email: str, password: str, client: Client, previous_token: str | None
+    ) -> tuple[dict[str, Any], OpenSession]:
+        try:
+            address = normalize_email(email)
+        except IdentityError as exc:
+            raise IdentityError(401, "identity.session.invalid_params") from exc
+        async with self._transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(users).where(users.c.email == address).with_for_update()
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                passwords.verify_password(_DUMMY_HASH, password)
+                await self._record(conn, None, client, "session", "login", "failed", address)
+                raise IdentityError(401, "identity.session.invalid_params", keep=True)
+            user_id = row["id"]
+            now = _now()
+            if row["locked_until"] is not None and row["locked_until"] > now:
+                await self._record(conn, user_id, client, "session", "login", "denied", "locked")
+                raise IdentityError(
+                    401,
+                    "identity.session.locked",
+                    "too many failed logins; try again later or reset the password",
+                    keep=True,
+                )
+            if not passwords.verify_password(row["password_hash"], password):
+                failures = row["failed_logins"] + 1
+                locked_until = now + LOCK_PERIOD if failures >= LOGIN_ATTEMPTS else None
+                await conn.execute(
+                    update(users)
+                    .where(users.c.id == user_id)
+                    .values(
+                        failed_logins=0 if locked_until else failures,
+                        locked_until=locked_until,
+                    )
+                )
+                await self._record(conn, user_id, client, "session", "login", "failed")
+                raise IdentityError(401, "identity.session.invalid_params", keep=True)
+            state = row["state"]
+            if state not in LOGIN_STATES:
+                await self._record(conn, user_id, client, "session", "login", "denied", state)
+                code = {"banned": "banned", "deleted": "deleted"}.get(state, "not_active")
+                raise IdentityError(401, f"identity.session.{code}", keep=True)
+            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            if passwords.needs_rehash(row["password_hash"]):
+                values["password_hash"] = passwords.hash_password(password)
+            await conn.execute(update(users).where(users.c.id == user_id).values(**values))
+            if previous_token:
+                await conn.execute(
+                    delete(user_sessions).where(
+                        user_sessions.c.id_digest == _digest(previous_token)
+                    )
+                )
+            session = await self._open_session(conn, user_id, client)
+            await self._record(conn, user_id, client, "session", "login", "succeed")
+            user = await self._user(conn, user_id)
+        return user, session
+
+    async def authenticate(self, token: str, client: Client) -> Authenticated:
+        """The user behind a session cookie; extends the session (sliding expiry)."""
+        digest = _digest(token)
+        async with self._transaction() as conn:
+            session = (
+                (
+                    await conn.execute(
+                        select(user_sessions).where(user_sessions.c.id_digest == digest)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if session is None:
+                raise IdentityError(401, "authz.invalid_session")
+            now = _now()
+            if session["expires_at"] <= now or session["user_agent"] != client.user_agent:
+                await conn.execute(delete(user_sessions).where(user_sessions.c.id_digest == digest))
+                raise IdentityError(401, "authz.client_session_mismatch", keep=True)
+            user = await self._user(conn, session["user_id"])
+            if user["state"] not in LOGIN_STATES:
+                raise IdentityError(401, "authz.user_not_active")
+            await conn.execute(
+                update(user_sessions)
+                .where(user_sessions.c.id_digest == digest)
+                .values(expires_at=now + self.session_ttl)
+            )
+        return Authenticated(user, session["csrf_token"], digest)
+
+    async def log_out(self, session_digest: str, user_id: int, client: Client) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(user_sessions).where(user_sessions.c.id_digest == session_digest)
+            )
+            await self._record(conn, user_id, client, "session", "logout", "succeed")
+
+    async def activities_of(self, user_id: int, limit: int) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(activities)
+                .where(activities.c.user_id == user_id)
+                .order_by(activities.c.id.desc())
+                .limit(limit)
+            )
+            return [dict(r) for r in rows.mappings()]
+
+    # ---------------------------------------------------------------- administration
+
+    async def create_user(self, email: str, password: str, role: str) -> dict[str, Any]:
+        """A confirmed, active user (the first admin); the password policy still applies."""
+        if role not in ROLES:
+            raise IdentityError(422, "admin.user.invalid_role", f"roles: {', '.join(ROLES)}")
+        address = normalize_email(email)
+        verdict = passwords.check_strength(password, address)
+        if not verdict.ok:
+            assert verdict.code is not None
+            raise IdentityError(422, verdict.code, verdict.message)
+        async with self.engine.begin() as conn:
+            try:
+                async with conn.begin_nested():
+                    user_id = await conn.scalar(
+                        insert(users)
+                        .values(
+                            uid=new_uid(),
+                            email=address,
+                            password_hash=passwords.hash_password(password),
+                            role=role,
+                        )
+                        .returning(users.c.id)
+                    )
+            except IntegrityError as exc:
+                raise IdentityError(422, "email.taken") from exc
+            assert user_id is not None
+            await self.set_label(conn, user_id, "email", "verified", "private")
+            return await self._user(conn, user_id)
+
+    async def set_label(
+        self, conn: AsyncConnection, user_id: int, key: str, value: str, scope: str
+    ) -> None:
+        """Set a label; a private one recomputes the user's state and level."""
+        await conn.execute(
+            pg_insert(labels)
+            .values(user_id=user_id, key=key, value=value, scope=scope)
+            .on_conflict_do_update(
+                constraint="uq_labels_user_id_key_scope",
+                set_={"value": value, "updated_at": func.now()},
+            )
+        )
+        if scope == "private":
+            rows = await conn.execute(
+                select(labels.c.key, labels.c.value).where(
+                    labels.c.user_id == user_id, labels.c.scope == "private"
+                )
+            )
+            private = [(r.key, r.value) for r in rows]
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(state=state_for(private), level=level_for(private), updated_at=func.now())
+            )
+
+    # ---------------------------------------------------------------- internals
+
+    async def _user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
+        row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
+        user = dict(row)
+        found = await conn.execute(
+            select(labels).where(labels.c.user_id == user_id).order_by(labels.c.id)
+        )
+        user["labels"] = [dict(r) for r in found.mappings()]
+        return user
+
+    async def _has_label(self, conn: AsyncConnection, user_id: int, key: str, value: str) -> bool:
+        found = await conn.scalar(
+            select(func.count())
+            .select_from(labels)
+            .where(
+                labels.c.user_id == user_id,
+                labels.c.key == key,
+                labels.c.value == value,
+                labels.c.scope == "private",
+            )
+        )
+        return bool(found)
+
+    async def _open_session(
+        self, conn: AsyncConnection, user_id: int, client: Client
+    ) -> OpenSession:
+        token = secrets.token_urlsafe(32)
+        csrf_token = secrets.token_hex(20)
+        await conn.execute(
+            insert(user_sessions).values(
+                id_digest=_digest(token),
+                user_id=user_id,
+                csrf_token=csrf_token,
+                user_ip=client.ip,
+                user_agent=client.user_agent,
+                expires_at=_now() + self.session_ttl,
+            )
+        )
+        return OpenSession(token, csrf_token)
+
+    async def _may_send_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> bool:
+        now = _now()
+        recent = await conn.execute(
+            select(email_codes.c.created_at).where(
+                email_codes.c.user_id == user_id,
+                email_codes.c.purpose == purpose,
+                email_codes.c.created_at > now - timedelta(hours=1),
+            )
+        )
+        sent = [r.created_at for r in recent]
+        if len(sent) >= CODES_PER_HOUR:
+            return False
+        return not any(at > now - CODE_RESEND_INTERVAL for at in sent)
+
+    async def _new_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> str:
+        """A fresh 6-digit code; earlier unused codes of the same purpose stop working."""
+        code = f"{secrets.randbelow(10**6):06d}"
+        now = _now()
+        await conn.execute(
+            update(email_codes)
+            .where(
+                email_codes.c.user_id == user_id,
+                email_codes.c.purpose == purpose,
+                email_codes.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        await conn.execute(
+            insert(email_codes).values(
+                user_id=user_id,
+                purpose=purpose,
+                code_digest=_digest(f"{user_id}:{purpose}:{code}"),
+                expires_at=now + CODE_TTL,
+            )
+        )
+        return code
+
+    async def _use_code(self, conn: AsyncConnection, user_id: int, purpose: str, code: str) -> None:
+        row = (
+            (
+                await conn.execute(
+                    select(email_codes)
+                    .where(
+                        email_codes.c.user_id == user_id,
+                        email_codes.c.purpose == purpose,
+                        email_codes.c.used_at.is_(None),
+                    )
+                    .order_by(email_codes.c.id.desc())
+                    .limit(1)
+                    .with_for_update()
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None or row["expires_at"] <= _now() or row["attempts"] >= CODE_ATTEMPTS:
+            raise IdentityError(422, "identity.user.code_expired", "ask for a new code")
+        expected = row["code_digest"]
+        if not hmac.compare_digest(expected, _digest(f"{user_id}:{purpose}:{code}")):
+            await conn.execute(
+                update(email_codes)
+                .where(email_codes.c.id == row["id"])
+                .values(attempts=email_codes.c.attempts + 1)
+            )
+            raise IdentityError(422, "identity.user.invalid_code", keep=True)
+        await conn.execute(
+            update(email_codes).where(email_codes.c.id == row["id"]).values(used_at=_now())
+        )
+
+    async def _mail_code(self, address: str, code: str) -> None:
+        await self.mailer.send(
+            Mail(
+                to=address,
+                subject=f"{self.app_name}: confirm your email",
+                body=(
+                    f"Your confirmation code is {code}.\n"
+                    f"It works once, for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
+                    "If you did not sign up, ignore this message."
+                ),
+            )
+        )
+
+    async def _record(
+        self,
+        conn: AsyncConnection,
+        user_id: int | None,
+        client: Client,
+        topic: str,
+        action: str,
+        result: str,
+        data: str | None = None,
+    ) -> None:
+        await conn.execute(
+            insert(activities).values(
+                user_id=user_id,
+                user_ip=client.ip,
+                user_agent=client.user_agent[:1000],
+                topic=topic,
+                action=action,
+                result=result,
+                data=data,
+            )
+        )

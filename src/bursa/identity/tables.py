@@ -1,0 +1,92 @@
+"""Identity tables. Secrets are never stored in the clear: passwords as argon2 hashes,
+session ids and one-time codes as SHA-256 digests."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+from bursa.db.metadata import metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("uid", String(16), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, unique=True),  # stored lower-case
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False, server_default="member"),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("level", SmallInteger, nullable=False, server_default="0"),
+    Column("referral_uid", String(16)),
+    Column("data", Text, nullable=False, server_default=""),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", String(255), nullable=False),
+    Column("scope", String(8), nullable=False),  # public | private
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("user_id", "key", "scope", name="uq_labels_user_id_key_scope"),
+)
+
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id_digest", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(40), nullable=False),
+    Column("user_ip", String(45), nullable=False),
+    Column("user_agent", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_user_sessions_user_id", "user_id"),
+)
+
+email_codes = Table(
+    "email_codes",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(16), nullable=False),  # confirmation | reset
+    Column("code_digest", String(64), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_email_codes_user_id_purpose", "user_id", "purpose"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("user_ip", String(45), nullable=False),
+    Column("user_agent", Text, nullable=False),
+    Column("topic", String(16), nullable=False),  # session | password | account | otp
+    Column("action", String(32), nullable=False),
+    Column("result", String(8), nullable=False),  # succeed | failed | denied
+    Column("data", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_activities_user_id_id", "user_id", "id"),
+)

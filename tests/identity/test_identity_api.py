@@ -1,0 +1,348 @@
+"""Sign-up, email confirmation over a real SMTP server, login, sessions and CSRF, through
+the HTTP API on a real PostgreSQL."""
+
+import asyncio
+import re
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from email import message_from_bytes
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from bursa.api.app import create_app
+from bursa.db.session import create_engine, create_session_factory
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.identity.mail import SmtpMailer
+from bursa.identity.service import Identity
+from bursa.trading.specs import load_specs
+
+IDENTITY = "/api/v2/barong/identity"
+RESOURCE = "/api/v2/barong/resource"
+PASSWORD = "Tr4de-Night!Owl"
+AGENT = {"User-Agent": "pytest-browser/1.0"}
+
+
+class Inbox:
+    """What the in-process SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def codes_for(self, address: str) -> list[str]:
+        found = []
+        for message in self.messages:
+            if message["To"] == address:
+                match = re.search(r"code is (\d{6})", message.get_payload())
+                assert match, message.get_payload()
+                found.append(match.group(1))
+        return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def api(
+    fresh_database_url: str, inbox: tuple[Inbox, int]
+) -> AsyncIterator[httpx.AsyncClient]:
+    _, port = inbox
+    engine = create_engine(fresh_database_url)
+    identity = Identity(
+        engine,
+        SmtpMailer(f"smtp://127.0.0.1:{port}", "Bursa <no-reply@bursa.test>"),
+        session_ttl=timedelta(minutes=30),
+        app_name="Bursa",
+    )
+    runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
+    app = create_app(runner, create_session_factory(engine), identity, secure_cookies=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=AGENT
+    ) as client:
+        client.headers["X-Test-Db"] = fresh_database_url  # for the tests' own SQL
+        yield client
+    await engine.dispose()
+
+
+async def sign_up(api: httpx.AsyncClient, email: str) -> dict[str, Any]:
+    response = await api.post(f"{IDENTITY}/users", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def sql(api: httpx.AsyncClient, query: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(api.headers["X-Test-Db"])
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
+
+
+async def test_sign_up_confirm_by_mailed_code_and_become_active(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    response = await api.post(
+        f"{IDENTITY}/users", json={"email": "Alice@Example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    user = response.json()
+    assert user["email"] == "alice@example.com"
+    assert re.fullmatch(r"ID[0-9A-F]{10}", user["uid"])
+    assert (user["role"], user["state"], user["level"]) == ("member", "pending", 0)
+    assert re.fullmatch(r"[0-9a-f]{40}", user["csrf_token"])
+    cookie = response.headers["set-cookie"]
+    assert "_barong_session=" in cookie
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert "password" not in response.text.lower()
+
+    await asyncio.sleep(0.1)
+    codes = mails.codes_for("alice@example.com")
+    assert len(codes) == 1
+    wrong = "000000" if codes[0] != "000000" else "111111"
+    bad = await api.post(
+        f"{IDENTITY}/users/email/confirm_code", json={"email": "alice@example.com", "token": wrong}
+    )
+    assert bad.status_code == 422
+    assert bad.json() == {"errors": ["identity.user.invalid_code"]}
+
+    good = await api.post(
+        f"{IDENTITY}/users/email/confirm_code",
+        json={"email": "alice@example.com", "token": codes[0]},
+    )
+    assert good.status_code == 201, good.text
+    confirmed = good.json()
+    assert (confirmed["state"], confirmed["level"]) == ("active", 1)
+    assert {(label["key"], label["value"], label["scope"]) for label in confirmed["labels"]} == {
+        ("email", "verified", "private")
+    }
+    again = await api.post(
+        f"{IDENTITY}/users/email/confirm_code",
+        json={"email": "alice@example.com", "token": codes[0]},
+    )
+    assert again.status_code == 422
+    assert again.json() == {"errors": ["identity.user.code_expired"]}
+
+    stored = await sql(api, "SELECT password_hash FROM users")
+    assert stored[0]["password_hash"].startswith("$argon2id$")
+    codes_stored = await sql(api, "SELECT code_digest FROM email_codes")
+    assert all(codes[0] not in row["code_digest"] for row in codes_stored)
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("short1!", "password.requirements"),
+        ("alllowercase1!", "password.requirements"),
+        ("NoDigitsHere!!", "password.requirements"),
+        ("P@ssw0rd2024!", "password.weak"),
+        ("Qwerty123!", "password.weak"),
+        ("Carol1975!x", "password.weak"),  # built from the email's local part
+        ("Aa1!Aa1!Aa1!", "password.weak"),
+    ],
+)
+async def test_weak_passwords_are_refused_with_a_reason(
+    api: httpx.AsyncClient, password: str, code: str
+) -> None:
+    response = await api.post(
+        f"{IDENTITY}/users", json={"email": "carol@example.com", "password": password}
+    )
+    assert response.status_code == 422
+    assert response.json() == {"errors": [code]}
+    assert await sql(api, "SELECT 1 FROM users") == []
+
+
+async def test_bad_sign_up_input_changes_nothing(api: httpx.AsyncClient) -> None:
+    for body in (
+        {"email": "not-an-email", "password": PASSWORD},
+        {"email": "dave@example.com"},
+        {"email": 42, "password": PASSWORD},
+        {"email": "dave@example.com", "password": PASSWORD, "refid": "ID0000000000"},
+    ):
+        response = await api.post(f"{IDENTITY}/users", json=body)
+        assert response.status_code == 422, body
+        assert list(response.json()) == ["errors"]
+    assert await sql(api, "SELECT 1 FROM users") == []
+    await sign_up(api, "dave@example.com")
+    taken = await api.post(
+        f"{IDENTITY}/users", json={"email": "DAVE@example.com", "password": PASSWORD}
+    )
+    assert taken.json() == {"errors": ["email.taken"]}
+
+
+async def test_resend_is_limited_and_replaces_the_code(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    await sign_up(api, "erin@example.com")
+    unknown = await api.post(
+        f"{IDENTITY}/users/email/generate_code", json={"email": "nobody@example.com"}
+    )
+    assert unknown.status_code == 201  # no account enumeration
+    too_soon = await api.post(
+        f"{IDENTITY}/users/email/generate_code", json={"email": "erin@example.com"}
+    )
+    assert too_soon.status_code == 201
+    await asyncio.sleep(0.1)
+    assert len(mails.codes_for("erin@example.com")) == 1
+    await sql(api, "UPDATE email_codes SET created_at = created_at - interval '2 minutes'")
+    await api.post(f"{IDENTITY}/users/email/generate_code", json={"email": "erin@example.com"})
+    await asyncio.sleep(0.1)
+    first, second = mails.codes_for("erin@example.com")
+    if first != second:
+        stale = await api.post(
+            f"{IDENTITY}/users/email/confirm_code",
+            json={"email": "erin@example.com", "token": first},
+        )
+        assert stale.status_code == 422
+    fresh = await api.post(
+        f"{IDENTITY}/users/email/confirm_code", json={"email": "erin@example.com", "token": second}
+    )
+    assert fresh.status_code == 201
+
+
+async def test_login_failures_lock_the_account_and_are_recorded(api: httpx.AsyncClient) -> None:
+    await sign_up(api, "frank@example.com")
+    api.cookies.clear()
+    for _ in range(5):
+        failed = await api.post(
+            f"{IDENTITY}/sessions", json={"email": "frank@example.com", "password": "Wrong-pass-1"}
+        )
+        assert failed.status_code == 401
+        assert failed.json() == {"errors": ["identity.session.invalid_params"]}
+    locked = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "frank@example.com", "password": PASSWORD}
+    )
+    assert locked.status_code == 401
+    assert locked.json() == {"errors": ["identity.session.locked"]}
+    unknown = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "ghost@example.com", "password": PASSWORD}
+    )
+    assert unknown.json() == {"errors": ["identity.session.invalid_params"]}
+    rows = await sql(api, "SELECT action, result, user_ip, user_agent FROM activities ORDER BY id")
+    results = [(r["action"], r["result"]) for r in rows]
+    assert results.count(("login", "failed")) == 6
+    assert ("login", "denied") in results
+    assert {r["user_ip"] for r in rows} == {"203.0.113.7"}
+    assert {r["user_agent"] for r in rows} == {AGENT["User-Agent"]}
+
+    await sql(api, "UPDATE users SET locked_until = now() - interval '1 second'")
+    ok = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "frank@example.com", "password": PASSWORD}
+    )
+    assert ok.status_code == 200, ok.text
+    activity = await api.get(f"{RESOURCE}/users/activity/session")
+    assert activity.status_code == 200
+    assert activity.json()[0]["result"] == "succeed"
+
+
+async def test_session_cookie_csrf_logout_and_rotation(api: httpx.AsyncClient) -> None:
+    await sign_up(api, "grace@example.com")
+    login = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "grace@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200
+    csrf = login.json()["csrf_token"]
+    first_cookie = api.cookies["_barong_session"]
+    me = await api.get(f"{RESOURCE}/users/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "grace@example.com"
+
+    # a second login rotates the session: the old cookie stops working
+    relogin = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "grace@example.com", "password": PASSWORD}
+    )
+    csrf = relogin.json()["csrf_token"]
+    assert api.cookies["_barong_session"] != first_cookie
+    async with httpx.AsyncClient(
+        transport=api._transport,
+        base_url="http://testserver",
+        headers=AGENT,
+        cookies={"_barong_session": first_cookie},
+    ) as old_browser:
+        stale = await old_browser.get(f"{RESOURCE}/users/me")
+    assert stale.json() == {"errors": ["authz.invalid_session"]}
+
+    other_agent = await api.get(f"{RESOURCE}/users/me", headers={"User-Agent": "curl/8"})
+    assert other_agent.json() == {"errors": ["authz.client_session_mismatch"]}
+    relogin = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "grace@example.com", "password": PASSWORD}
+    )
+    csrf = relogin.json()["csrf_token"]
+
+    missing = await api.delete(f"{IDENTITY}/sessions")
+    assert missing.status_code == 401
+    assert missing.json() == {"errors": ["authz.missing_csrf_token"]}
+    forged = await api.delete(f"{IDENTITY}/sessions", headers={"X-CSRF-Token": "0" * 40})
+    assert forged.json() == {"errors": ["authz.csrf_token_mismatch"]}
+    out = await api.delete(f"{IDENTITY}/sessions", headers={"X-CSRF-Token": csrf})
+    assert out.status_code == 200
+    gone = await api.get(f"{RESOURCE}/users/me")
+    assert gone.json() == {"errors": ["authz.invalid_session"]}
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://testserver") as anon:
+        assert (await anon.get(f"{RESOURCE}/users/me")).status_code == 401
+
+
+async def test_banned_user_cannot_log_in(api: httpx.AsyncClient) -> None:
+    user = await sign_up(api, "heidi@example.com")
+    await sql(
+        api,
+        "INSERT INTO labels (user_id, key, value, scope) "
+        "SELECT id, 'ban', 'fraud', 'private' FROM users WHERE uid = $1",
+        user["uid"],
+    )
+    await sql(api, "UPDATE users SET state = 'banned' WHERE uid = $1", user["uid"])
+    response = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "heidi@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"errors": ["identity.session.banned"]}
+    me = await api.get(f"{RESOURCE}/users/me")  # the sign-up session is refused too
+    assert me.json() == {"errors": ["authz.user_not_active"]}
+
+
+async def test_a_code_survives_only_five_wrong_guesses(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    await sign_up(api, "ivan@example.com")
+    await asyncio.sleep(0.1)
+    (code,) = mails.codes_for("ivan@example.com")
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(5):
+        guess = await api.post(
+            f"{IDENTITY}/users/email/confirm_code",
+            json={"email": "ivan@example.com", "token": wrong},
+        )
+        assert guess.json() == {"errors": ["identity.user.invalid_code"]}
+    right = await api.post(
+        f"{IDENTITY}/users/email/confirm_code", json={"email": "ivan@example.com", "token": code}
+    )
+    assert right.json() == {"errors": ["identity.user.code_expired"]}
+    assert (await sql(api, "SELECT state FROM users"))[0]["state"] == "pending"
