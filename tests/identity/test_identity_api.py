@@ -38,13 +38,13 @@ class Inbox:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
-    def codes_for(self, address: str) -> list[str]:
+    def codes_for(self, address: str, purpose: str = "confirmation") -> list[str]:
         found = []
         for message in self.messages:
             if message["To"] == address:
-                match = re.search(r"code is (\d{6})", message.get_payload())
-                assert match, message.get_payload()
-                found.append(match.group(1))
+                match = re.search(rf"Your {purpose} code is (\d{{6}})", message.get_payload())
+                if match:
+                    found.append(match.group(1))
         return found
 
 
@@ -346,3 +346,104 @@ async def test_a_code_survives_only_five_wrong_guesses(
     )
     assert right.json() == {"errors": ["identity.user.code_expired"]}
     assert (await sql(api, "SELECT state FROM users"))[0]["state"] == "pending"
+
+
+async def test_password_reset_by_mailed_code_ends_sessions_and_lock_out(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    await sign_up(api, "judy@example.com")
+    signup_cookie = api.cookies["_barong_session"]
+    for _ in range(5):
+        await api.post(
+            f"{IDENTITY}/sessions", json={"email": "judy@example.com", "password": "Wrong-pass-1"}
+        )
+    asked = await api.post(
+        f"{IDENTITY}/users/password/generate_code", json={"email": "judy@example.com"}
+    )
+    assert asked.status_code == 201
+    nobody = await api.post(
+        f"{IDENTITY}/users/password/generate_code", json={"email": "nobody@example.com"}
+    )
+    assert nobody.status_code == 201
+    await asyncio.sleep(0.1)
+    (code,) = mails.codes_for("judy@example.com", "reset")
+    new_password = "Fresh-Start!2027x"
+
+    def reset(token: str, password: str, confirm: str) -> dict[str, str]:
+        return {
+            "email": "judy@example.com",
+            "reset_password_token": token,
+            "password": password,
+            "confirm_password": confirm,
+        }
+
+    url = f"{IDENTITY}/users/password/confirm_code"
+    mismatch = await api.post(url, json=reset(code, new_password, new_password + "x"))
+    assert mismatch.json() == {"errors": ["identity.user.passwords_doesnt_match"]}
+    weak = await api.post(url, json=reset(code, "Password123!", "Password123!"))
+    assert weak.json() == {"errors": ["password.weak"]}
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    bad = await api.post(url, json=reset(wrong, new_password, new_password))
+    assert bad.json() == {"errors": ["identity.user.invalid_code"]}
+    done = await api.post(url, json=reset(code, new_password, new_password))
+    assert done.status_code == 201, done.text
+
+    async with httpx.AsyncClient(
+        transport=api._transport,
+        base_url="http://testserver",
+        headers=AGENT,
+        cookies={"_barong_session": signup_cookie},
+    ) as old_browser:
+        ended = await old_browser.get(f"{RESOURCE}/users/me")
+    assert ended.json() == {"errors": ["authz.invalid_session"]}
+    old = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "judy@example.com", "password": PASSWORD}
+    )
+    assert old.status_code == 401
+    new = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "judy@example.com", "password": new_password}
+    )
+    assert new.status_code == 200, new.text  # the lock-out ended with the reset
+
+
+async def test_change_password_keeps_this_session_and_ends_the_others(
+    api: httpx.AsyncClient,
+) -> None:
+    await sign_up(api, "ken@example.com")
+    login = await api.post(
+        f"{IDENTITY}/sessions", json={"email": "ken@example.com", "password": PASSWORD}
+    )
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    async with httpx.AsyncClient(
+        transport=api._transport, base_url="http://testserver", headers=AGENT
+    ) as laptop:
+        other = await laptop.post(
+            f"{IDENTITY}/sessions", json={"email": "ken@example.com", "password": PASSWORD}
+        )
+        assert other.status_code == 200
+        new = "Sturdy-Otter!5150"
+        url = f"{RESOURCE}/users/password"
+
+        def body(old: str, new: str, confirm: str) -> dict[str, str]:
+            return {"old_password": old, "new_password": new, "confirm_password": confirm}
+
+        no_csrf = await api.put(url, json=body(PASSWORD, new, new))
+        assert no_csrf.json() == {"errors": ["authz.missing_csrf_token"]}
+        wrong_old = await api.put(url, json=body("Not-It!9999x", new, new), headers=csrf)
+        assert wrong_old.json() == {"errors": ["resource.password.prev_pass_not_correct"]}
+        same = await api.put(url, json=body(PASSWORD, PASSWORD, PASSWORD), headers=csrf)
+        assert same.json() == {"errors": ["resource.password.no_change_provided"]}
+        mismatch = await api.put(url, json=body(PASSWORD, new, new + "!"), headers=csrf)
+        assert mismatch.json() == {"errors": ["resource.password.doesnt_match"]}
+        changed = await api.put(url, json=body(PASSWORD, new, new), headers=csrf)
+        assert changed.status_code == 201, changed.text
+
+        assert (await api.get(f"{RESOURCE}/users/me")).status_code == 200
+        ended = await laptop.get(f"{RESOURCE}/users/me")
+        assert ended.json() == {"errors": ["authz.invalid_session"]}
+    password_events = await api.get(f"{RESOURCE}/users/activity/password")
+    assert [(a["action"], a["result"]) for a in password_events.json()] == [
+        ("change", "succeed"),
+        ("change", "failed"),
+    ]

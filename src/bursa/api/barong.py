@@ -86,6 +86,19 @@ class ConfirmCode(BaseModel):
     token: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
 
 
+class ResetPassword(BaseModel):
+    email: str = Field(max_length=254)
+    reset_password_token: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    password: str = Field(max_length=200)
+    confirm_password: str = Field(max_length=200)
+
+
+class ChangePassword(BaseModel):
+    old_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+    confirm_password: str = Field(max_length=200)
+
+
 class LogIn(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
@@ -204,6 +217,41 @@ async def confirm_email_code(
     return _present(user, session.csrf_token)
 
 
+@identity_router.post(
+    "/users/password/generate_code",
+    status_code=201,
+    summary="Mail a password reset code (always 201: accounts are not enumerable)",
+)
+async def generate_password_code(
+    body: EmailOnly, request: Request, identity: IdentityDep
+) -> dict[str, str]:
+    try:
+        await identity.request_password_reset(body.email, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}
+
+
+@identity_router.post(
+    "/users/password/confirm_code",
+    status_code=201,
+    responses=_ERRORS,
+    summary="Set a new password with the mailed code (ends every session)",
+)
+async def confirm_password_code(
+    body: ResetPassword, request: Request, identity: IdentityDep
+) -> dict[str, str]:
+    if body.password != body.confirm_password:
+        raise ApiError(422, "identity.user.passwords_doesnt_match")
+    try:
+        await identity.reset_password(
+            body.email, body.reset_password_token, body.password, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}
+
+
 @identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
 async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
     try:
@@ -243,3 +291,23 @@ async def my_activities(
         raise ApiError(422, "resource.user.wrong_topic")
     found = await identity.activities_of(session.user["id"], limit)
     return [Activity(**a) for a in found if topic == "all" or a["topic"] == topic]
+
+
+@resource_router.put(
+    "/users/password",
+    status_code=201,
+    responses=_ERRORS,
+    summary="Change the password (other sessions end)",
+)
+async def change_password(
+    body: ChangePassword, request: Request, session: SessionDep, identity: IdentityDep
+) -> dict[str, str]:
+    if body.new_password != body.confirm_password:
+        raise ApiError(422, "resource.password.doesnt_match")
+    try:
+        await identity.change_password(
+            session, body.old_password, body.new_password, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}

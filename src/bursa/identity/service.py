@@ -26,6 +26,8 @@ from bursa.identity.rules import ROLES, level_for, state_for
 from bursa.identity.tables import activities, email_codes, labels, user_sessions, users
 
 CONFIRMATION = "confirmation"
+RESET = "reset"
+SUBJECTS = {CONFIRMATION: "confirm your email", RESET: "reset your password"}
 CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
 CODE_RESEND_INTERVAL = timedelta(seconds=60)
@@ -155,7 +157,7 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self._record(conn, user_id, client, "account", "signup", "succeed")
             user = await self._user(conn, user_id)
-        await self._mail_code(address, code)
+        await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
     async def resend_confirmation(self, email: str) -> None:
@@ -177,7 +179,7 @@ class Identity:
             if not await self._may_send_code(conn, row["id"], CONFIRMATION):
                 return
             code = await self._new_code(conn, row["id"], CONFIRMATION)
-        await self._mail_code(address, code)
+        await self._mail_code(address, code, CONFIRMATION)
 
     async def confirm_email(
         self, email: str, code: str, client: Client
@@ -193,6 +195,77 @@ class Identity:
             await self._record(conn, user_id, client, "account", "email confirmation", "succeed")
             user = await self._user(conn, user_id)
         return user, session
+
+    # ---------------------------------------------------------------- passwords
+
+    async def request_password_reset(self, email: str, client: Client) -> None:
+        """Mail a reset code; silent for unknown addresses and beyond the send limit."""
+        address = normalize_email(email)
+        async with self.engine.begin() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
+            if user_id is None or not await self._may_send_code(conn, user_id, RESET):
+                return
+            code = await self._new_code(conn, user_id, RESET)
+            await self._record(conn, user_id, client, "password", "reset requested", "succeed")
+        await self._mail_code(address, code, RESET)
+
+    async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
+        """Set a new password with a mailed code; ends every session and the lock-out."""
+        address = normalize_email(email)
+        self._check_new_password(password, address)
+        async with self._transaction() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
+            if user_id is None:
+                raise IdentityError(422, "identity.user.invalid_code")
+            await self._use_code(conn, user_id, RESET, code)
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(
+                    password_hash=passwords.hash_password(password),
+                    failed_logins=0,
+                    locked_until=None,
+                    updated_at=func.now(),
+                )
+            )
+            await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
+            await self._record(conn, user_id, client, "password", "reset", "succeed")
+
+    async def change_password(
+        self, session: "Authenticated", old: str, new: str, client: Client
+    ) -> None:
+        """Change the password of the signed-in user; other sessions end, this one stays."""
+        user = session.user
+        async with self._transaction() as conn:
+            stored = await conn.scalar(
+                select(users.c.password_hash).where(users.c.id == user["id"]).with_for_update()
+            )
+            assert stored is not None
+            if not passwords.verify_password(stored, old):
+                await self._record(conn, user["id"], client, "password", "change", "failed")
+                raise IdentityError(422, "resource.password.prev_pass_not_correct", keep=True)
+            if old == new:
+                raise IdentityError(422, "resource.password.no_change_provided")
+            self._check_new_password(new, user["email"])
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user["id"])
+                .values(password_hash=passwords.hash_password(new), updated_at=func.now())
+            )
+            await conn.execute(
+                delete(user_sessions).where(
+                    user_sessions.c.user_id == user["id"],
+                    user_sessions.c.id_digest != session.session_digest,
+                )
+            )
+            await self._record(conn, user["id"], client, "password", "change", "succeed")
+
+    @staticmethod
+    def _check_new_password(password: str, email: str) -> None:
+        verdict = passwords.check_strength(password, email)
+        if not verdict.ok:
+            assert verdict.code is not None
+            raise IdentityError(422, verdict.code, verdict.message)
 
     # ---------------------------------------------------------------- sessions
 
@@ -471,15 +544,15 @@ class Identity:
             update(email_codes).where(email_codes.c.id == row["id"]).values(used_at=_now())
         )
 
-    async def _mail_code(self, address: str, code: str) -> None:
+    async def _mail_code(self, address: str, code: str, purpose: str) -> None:
         await self.mailer.send(
             Mail(
                 to=address,
-                subject=f"{self.app_name}: confirm your email",
+                subject=f"{self.app_name}: {SUBJECTS[purpose]}",
                 body=(
-                    f"Your confirmation code is {code}.\n"
+                    f"Your {purpose} code is {code}.\n"
                     f"It works once, for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                    "If you did not sign up, ignore this message."
+                    "If you did not ask for it, ignore this message."
                 ),
             )
         )
