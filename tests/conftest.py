@@ -22,6 +22,7 @@ from bursa.trading.seeds import DEMO_SEEDS, seed_file
 SERVER_URL = os.environ.get(
     "BURSA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("BURSA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("BURSA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -97,3 +98,10 @@ def amqp_url() -> str:
     """The RabbitMQ to test against (guest/guest on 127.0.0.1 by default)."""
     require(AMQP_URL, 5672, "RabbitMQ")
     return AMQP_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis to test against (127.0.0.1:6379 by default)."""
+    require(REDIS_URL, 6379, "Redis")
+    return REDIS_URL

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.api import barong, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.service import Identity
 
 MAX_BODY_BYTES = 64 * 1024
@@ -20,6 +21,7 @@ def create_app(
     session_factory: async_sessionmaker[AsyncSession],
     identity: Identity,
     *,
+    limiter: Limiter | None = None,
     secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
@@ -36,6 +38,7 @@ def create_app(
     app.state.runner = runner
     app.state.session_factory = session_factory
     app.state.identity = identity
+    app.state.limiter = limiter or InProcessLimiter()
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

@@ -15,6 +15,16 @@ from pydantic import BaseModel, Field
 
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
+from bursa.identity.limits import (
+    CODE_CHECK_PER_EMAIL,
+    CODE_CHECK_PER_IP,
+    CODE_SEND_PER_IP,
+    LOGIN_PER_EMAIL,
+    LOGIN_PER_IP,
+    SIGN_UP_PER_IP,
+    Limiter,
+    Rule,
+)
 from bursa.identity.service import Authenticated, Client, Identity, IdentityError, OpenSession
 
 SESSION_COOKIE = "_barong_session"
@@ -105,6 +115,15 @@ class LogIn(BaseModel):
     otp_code: str | None = Field(default=None, max_length=6)
 
 
+async def _limit(request: Request, *checks: tuple[Rule, str]) -> None:
+    """429 with ``Retry-After`` when any (rule, subject) is over its limit."""
+    limiter: Limiter = request.app.state.limiter
+    for rule, subject in checks:
+        wait = await limiter.allow(rule, subject)
+        if wait:
+            raise ApiError(429, "identity.rate_limit.exceeded", headers={"Retry-After": str(wait)})
+
+
 def get_identity(request: Request) -> Identity:
     identity: Identity = request.app.state.identity
     return identity
@@ -180,6 +199,7 @@ SessionDep = Annotated[Authenticated, Depends(current_session)]
 async def sign_up(
     body: SignUp, request: Request, response: Response, identity: IdentityDep
 ) -> User:
+    await _limit(request, (SIGN_UP_PER_IP, client_of(request).ip))
     try:
         user, session = await identity.sign_up(
             body.email, body.password, body.refid, client_of(request)
@@ -195,7 +215,10 @@ async def sign_up(
     status_code=201,
     summary="Send a new confirmation code (always 201: accounts are not enumerable)",
 )
-async def generate_email_code(body: EmailOnly, identity: IdentityDep) -> dict[str, str]:
+async def generate_email_code(
+    body: EmailOnly, request: Request, identity: IdentityDep
+) -> dict[str, str]:
+    await _limit(request, (CODE_SEND_PER_IP, client_of(request).ip))
     try:
         await identity.resend_confirmation(body.email)
     except IdentityError as exc:
@@ -209,6 +232,11 @@ async def generate_email_code(body: EmailOnly, identity: IdentityDep) -> dict[st
 async def confirm_email_code(
     body: ConfirmCode, request: Request, response: Response, identity: IdentityDep
 ) -> User:
+    await _limit(
+        request,
+        (CODE_CHECK_PER_IP, client_of(request).ip),
+        (CODE_CHECK_PER_EMAIL, body.email.lower()),
+    )
     try:
         user, session = await identity.confirm_email(body.email, body.token, client_of(request))
     except IdentityError as exc:
@@ -225,6 +253,7 @@ async def confirm_email_code(
 async def generate_password_code(
     body: EmailOnly, request: Request, identity: IdentityDep
 ) -> dict[str, str]:
+    await _limit(request, (CODE_SEND_PER_IP, client_of(request).ip))
     try:
         await identity.request_password_reset(body.email, client_of(request))
     except IdentityError as exc:
@@ -241,6 +270,11 @@ async def generate_password_code(
 async def confirm_password_code(
     body: ResetPassword, request: Request, identity: IdentityDep
 ) -> dict[str, str]:
+    await _limit(
+        request,
+        (CODE_CHECK_PER_IP, client_of(request).ip),
+        (CODE_CHECK_PER_EMAIL, body.email.lower()),
+    )
     if body.password != body.confirm_password:
         raise ApiError(422, "identity.user.passwords_doesnt_match")
     try:
@@ -254,6 +288,11 @@ async def confirm_password_code(
 
 @identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
 async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
+    await _limit(
+        request,
+        (LOGIN_PER_IP, client_of(request).ip),
+        (LOGIN_PER_EMAIL, body.email.lower()),
+    )
     try:
         user, session = await identity.log_in(
             body.email, body.password, client_of(request), request.cookies.get(SESSION_COOKIE)

@@ -31,10 +31,11 @@ _STATUS_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: BODY_TOO_LARGE}
 class ApiError(Exception):
     """An expected failure with its HTTP status and Peatio error code(s)."""
 
-    def __init__(self, status: int, *codes: str) -> None:
+    def __init__(self, status: int, *codes: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(", ".join(codes))
         self.status = status
         self.codes = list(codes)
+        self.headers = headers
 
 
 def error_body(*codes: str) -> dict[str, list[str]]:
@@ -79,7 +80,7 @@ def _validation_codes(errors: Iterable[Any], codes: dict[str, str]) -> list[str]
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, *exc.codes)
+    return error_response(exc.status, *exc.codes, headers=exc.headers)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

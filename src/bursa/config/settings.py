@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         min_length=1,
         description="RabbitMQ queue the engine takes commands from (with BURSA_AMQP_URL)",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db shared by API replicas (rate limits); unset: in process",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
@@ -65,6 +69,13 @@ class Settings(BaseSettings):
     def _postgres_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(_POSTGRES_SCHEMES):
             raise ValueError("must be a postgresql:// (or postgresql+asyncpg://) URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("smtp_url")
