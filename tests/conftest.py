@@ -17,6 +17,7 @@ import pytest
 
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
+from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.seeds import DEMO_SEEDS, seed_file
 
 SERVER_URL = os.environ.get(
@@ -105,3 +106,10 @@ def redis_url() -> str:
     """The Redis to test against (127.0.0.1:6379 by default)."""
     require(REDIS_URL, 6379, "Redis")
     return REDIS_URL
+
+
+@pytest.fixture
+def local_keystore(tmp_path_factory: pytest.TempPathFactory) -> LocalKeyStore:
+    """The embedded default's key store, with a fresh key file."""
+
+    return LocalKeyStore(tmp_path_factory.mktemp("keys") / "master.key")

@@ -16,6 +16,7 @@ from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
 from bursa.identity.mail import LogMailer
 from bursa.identity.service import Identity
+from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.specs import load_specs
 
 PUBLIC = "/api/v2/peatio/public"
@@ -107,14 +108,20 @@ class Api:
 
 
 @pytest.fixture
-async def api(fresh_database_url: str) -> AsyncIterator[Api]:
+async def api(fresh_database_url: str, local_keystore: LocalKeyStore) -> AsyncIterator[Api]:
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     await runner.start()
     engine = create_engine(fresh_database_url, pool_size=2)
     app = create_app(
         runner,
         create_session_factory(engine),
-        Identity(engine, LogMailer(), session_ttl=timedelta(minutes=30), app_name="Bursa"),
+        Identity(
+            engine,
+            LogMailer(),
+            local_keystore,
+            session_ttl=timedelta(minutes=30),
+            app_name="Bursa",
+        ),
     )
     transport = httpx.ASGITransport(app=app)
     try:

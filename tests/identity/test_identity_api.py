@@ -20,6 +20,7 @@ from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
 from bursa.identity.mail import SmtpMailer
 from bursa.identity.service import Identity
+from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.specs import load_specs
 
 IDENTITY = "/api/v2/barong/identity"
@@ -68,13 +69,14 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 async def api(
-    fresh_database_url: str, inbox: tuple[Inbox, int]
+    fresh_database_url: str, inbox: tuple[Inbox, int], local_keystore: LocalKeyStore
 ) -> AsyncIterator[httpx.AsyncClient]:
     _, port = inbox
     engine = create_engine(fresh_database_url)
     identity = Identity(
         engine,
         SmtpMailer(f"smtp://127.0.0.1:{port}", "Bursa <no-reply@bursa.test>"),
+        local_keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
     )

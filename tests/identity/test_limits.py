@@ -15,6 +15,7 @@ from bursa.events.bus import InProcessBus
 from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter, Rule
 from bursa.identity.mail import LogMailer
 from bursa.identity.service import Identity
+from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.specs import load_specs
 
 RULE = Rule("test", 3)
@@ -46,11 +47,13 @@ async def test_redis_limiter_is_shared_between_replicas(redis_url: str) -> None:
 
 @pytest.fixture
 async def api_with_redis(
-    fresh_database_url: str, redis_url: str
+    fresh_database_url: str, redis_url: str, local_keystore: LocalKeyStore
 ) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_engine(fresh_database_url)
     limiter = RedisLimiter(redis_url, f"bursa:test:{uuid.uuid4().hex}")
-    identity = Identity(engine, LogMailer(), session_ttl=timedelta(minutes=30), app_name="Bursa")
+    identity = Identity(
+        engine, LogMailer(), local_keystore, session_ttl=timedelta(minutes=30), app_name="Bursa"
+    )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     app = create_app(
         runner, create_session_factory(engine), identity, limiter=limiter, secure_cookies=False

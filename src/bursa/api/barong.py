@@ -107,6 +107,22 @@ class ChangePassword(BaseModel):
     old_password: str = Field(max_length=200)
     new_password: str = Field(max_length=200)
     confirm_password: str = Field(max_length=200)
+    otp_code: str | None = Field(default=None, max_length=6)
+
+
+class OtpCode(BaseModel):
+    code: str = Field(max_length=6)
+
+
+class OtpSecret(BaseModel):
+    barcode: str  # base64 PNG of the QR code
+    url: str  # otpauth:// URL
+
+
+class OtpAnswer(BaseModel):
+    """Barong answered with the Vault secret whose ``data`` holds barcode and url."""
+
+    data: OtpSecret
 
 
 class LogIn(BaseModel):
@@ -140,7 +156,7 @@ def _present(user: dict[str, Any], csrf_token: str | None = None) -> User:
         uid=user["uid"],
         role=user["role"],
         level=user["level"],
-        otp=False,
+        otp=bool(user["otp"]),
         state=user["state"],
         referral_uid=user["referral_uid"],
         data=user["data"],
@@ -295,7 +311,11 @@ async def log_in(body: LogIn, request: Request, response: Response, identity: Id
     )
     try:
         user, session = await identity.log_in(
-            body.email, body.password, client_of(request), request.cookies.get(SESSION_COOKIE)
+            body.email,
+            body.password,
+            client_of(request),
+            request.cookies.get(SESSION_COOKIE),
+            body.otp_code,
         )
     except IdentityError as exc:
         raise _failed(exc) from exc
@@ -345,8 +365,44 @@ async def change_password(
         raise ApiError(422, "resource.password.doesnt_match")
     try:
         await identity.change_password(
-            session, body.old_password, body.new_password, client_of(request)
+            session, body.old_password, body.new_password, client_of(request), body.otp_code
         )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}
+
+
+@resource_router.post(
+    "/otp/generate_qrcode",
+    status_code=201,
+    responses={400: {"model": Errors}},
+    summary="A new TOTP seed as otpauth URL and QR code (shown once)",
+)
+async def generate_qrcode(session: SessionDep, identity: IdentityDep) -> OtpAnswer:
+    try:
+        url, barcode = await identity.generate_otp(session)
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return OtpAnswer(data=OtpSecret(barcode=barcode, url=url))
+
+
+@resource_router.post("/otp/enable", status_code=201, responses=_ERRORS, summary="Enable 2FA")
+async def enable_otp(
+    body: OtpCode, request: Request, session: SessionDep, identity: IdentityDep
+) -> dict[str, str]:
+    try:
+        await identity.enable_otp(session, body.code, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {}
+
+
+@resource_router.post("/otp/disable", status_code=201, responses=_ERRORS, summary="Disable 2FA")
+async def disable_otp(
+    body: OtpCode, request: Request, session: SessionDep, identity: IdentityDep
+) -> dict[str, str]:
+    try:
+        await identity.disable_otp(session, body.code, client_of(request))
     except IdentityError as exc:
         raise _failed(exc) from exc
     return {}

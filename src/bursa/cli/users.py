@@ -15,9 +15,22 @@ from bursa.db.session import create_engine
 from bursa.identity.mail import LogMailer, Mailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
+from bursa.secrets.keystore import KeyStore, LocalKeyStore, TransitKeyStore
 
 console = Console()
 user_app = typer.Typer(help="Users (identity).", no_args_is_help=True)
+
+
+def build_keystore(settings: Settings) -> KeyStore:
+    """OpenBao/Vault transit if BURSA_VAULT_URL, else the local key file."""
+    if settings.vault_url is not None:
+        assert settings.vault_token is not None
+        return TransitKeyStore(
+            settings.vault_url,
+            settings.vault_token.get_secret_value(),
+            mount=settings.vault_transit_mount,
+        )
+    return LocalKeyStore(settings.local_key_file)
 
 
 def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
@@ -28,6 +41,7 @@ def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
     return Identity(
         engine,
         mailer,
+        build_keystore(settings),
         session_ttl=timedelta(seconds=settings.session_ttl_s),
         app_name=settings.app_name,
     )

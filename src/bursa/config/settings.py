@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
@@ -47,6 +47,16 @@ class Settings(BaseSettings):
         default=None,
         description="redis://host:port/db shared by API replicas (rate limits); unset: in process",
     )
+    vault_url: str | None = Field(
+        default=None,
+        description="Vault/OpenBao address whose transit engine seals secrets; unset: key file",
+    )
+    vault_token: SecretStr | None = Field(default=None, description="token for BURSA_VAULT_URL")
+    vault_transit_mount: str = Field(default="transit", min_length=1)
+    key_file: Path | None = Field(
+        default=None,
+        description="local key store key (embedded default): BURSA_DATA_DIR/keys/master.key",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
@@ -84,6 +94,16 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("smtp://", "smtps://")):
             raise ValueError("must be an smtp:// or smtps:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _vault_needs_token(self) -> "Settings":
+        if self.vault_url is not None and self.vault_token is None:
+            raise ValueError("BURSA_VAULT_URL is set but BURSA_VAULT_TOKEN is not")
+        return self
+
+    @property
+    def local_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys" / "master.key"
 
     @property
     def secure_cookies(self) -> bool:

@@ -20,11 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bursa.identity import passwords
+from bursa.identity import passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
 from bursa.identity.tables import activities, email_codes, labels, user_sessions, users
+from bursa.secrets.keystore import KeyStore
 
+OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
 CONFIRMATION = "confirmation"
 RESET = "reset"
 SUBJECTS = {CONFIRMATION: "confirm your email", RESET: "reset your password"}
@@ -116,10 +118,17 @@ class Identity:
                 await transaction.commit()
 
     def __init__(
-        self, engine: AsyncEngine, mailer: Mailer, *, session_ttl: timedelta, app_name: str
+        self,
+        engine: AsyncEngine,
+        mailer: Mailer,
+        keystore: KeyStore,
+        *,
+        session_ttl: timedelta,
+        app_name: str,
     ) -> None:
         self.engine = engine
         self.mailer = mailer
+        self.keystore = keystore
         self.session_ttl = session_ttl
         self.app_name = app_name
 
@@ -232,7 +241,12 @@ class Identity:
             await self._record(conn, user_id, client, "password", "reset", "succeed")
 
     async def change_password(
-        self, session: "Authenticated", old: str, new: str, client: Client
+        self,
+        session: "Authenticated",
+        old: str,
+        new: str,
+        client: Client,
+        otp_code: str | None = None,
     ) -> None:
         """Change the password of the signed-in user; other sessions end, this one stays."""
         user = session.user
@@ -246,6 +260,7 @@ class Identity:
                 raise IdentityError(422, "resource.password.prev_pass_not_correct", keep=True)
             if old == new:
                 raise IdentityError(422, "resource.password.no_change_provided")
+            await self._require_otp(conn, user["id"], otp_code, client, "resource.password")
             self._check_new_password(new, user["email"])
             await conn.execute(
                 update(users)
@@ -260,6 +275,100 @@ class Identity:
             )
             await self._record(conn, user["id"], client, "password", "change", "succeed")
 
+    # ---------------------------------------------------------------- two-factor
+
+    async def generate_otp(self, session: "Authenticated") -> tuple[str, str]:
+        """A new seed for the user (replacing an unconfirmed one): its otpauth URL and QR
+        code as base64 PNG. Shown once; stored only encrypted."""
+        user = session.user
+        if user["otp"]:
+            raise IdentityError(400, "resource.otp.already_enabled")
+        secret = totp.new_secret()
+        sealed = await self.keystore.encrypt(OTP_KEY, secret.encode())
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user["id"], users.c.otp.is_(False))
+                .values(otp_secret=sealed, otp_last_step=None)
+            )
+        url = totp.provisioning_url(secret, user["email"], self.app_name)
+        return url, totp.qr_png_base64(url)
+
+    async def enable_otp(self, session: "Authenticated", code: str, client: Client) -> None:
+        """Turn 2FA on with a first valid code; every other session ends."""
+        user = session.user
+        async with self._transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(users).where(users.c.id == user["id"]).with_for_update()
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            if row["otp"]:
+                raise IdentityError(400, "resource.otp.already_enabled")
+            if row["otp_secret"] is None:
+                raise IdentityError(422, "resource.otp.not_generated", "call generate_qrcode first")
+            step = await self._otp_step(row, code)
+            if step is None:
+                await self._record(conn, user["id"], client, "otp", "enable", "failed")
+                raise IdentityError(422, "resource.otp.invalid", keep=True)
+            await conn.execute(
+                update(users).where(users.c.id == user["id"]).values(otp=True, otp_last_step=step)
+            )
+            await self.set_label(conn, user["id"], "otp", "enabled", "private")
+            await conn.execute(
+                delete(user_sessions).where(
+                    user_sessions.c.user_id == user["id"],
+                    user_sessions.c.id_digest != session.session_digest,
+                )
+            )
+            await self._record(conn, user["id"], client, "otp", "enable", "succeed")
+
+    async def disable_otp(self, session: "Authenticated", code: str, client: Client) -> None:
+        user = session.user
+        async with self._transaction() as conn:
+            await self._require_otp(conn, user["id"], code, client, "resource.otp")
+            await conn.execute(
+                update(users)
+                .where(users.c.id == user["id"])
+                .values(otp=False, otp_secret=None, otp_last_step=None)
+            )
+            await self.set_label(conn, user["id"], "otp", "disabled", "private")
+            await self._record(conn, user["id"], client, "otp", "disable", "succeed")
+
+    async def _require_otp(
+        self,
+        conn: AsyncConnection,
+        user_id: int,
+        code: str | None,
+        client: Client,
+        scope: str,
+    ) -> None:
+        """For a user with 2FA: ``code`` must be a fresh valid code (then it is used up)."""
+        row = (
+            (await conn.execute(select(users).where(users.c.id == user_id).with_for_update()))
+            .mappings()
+            .one()
+        )
+        if not row["otp"]:
+            if scope == "resource.otp":
+                raise IdentityError(400, "resource.otp.not_enabled")
+            return
+        if not code:
+            raise IdentityError(422, f"{scope}.missing_otp")
+        step = await self._otp_step(row, code)
+        if step is None:
+            await self._record(conn, user_id, client, "otp", "verify", "failed", scope)
+            raise IdentityError(422, f"{scope}.invalid_otp", keep=True)
+        await conn.execute(update(users).where(users.c.id == user_id).values(otp_last_step=step))
+
+    async def _otp_step(self, row: Any, code: str) -> int | None:
+        secret = (await self.keystore.decrypt(OTP_KEY, row["otp_secret"])).decode()
+        return totp.matching_step(secret, code, row["otp_last_step"])
+
     @staticmethod
     def _check_new_password(password: str, email: str) -> None:
         verdict = passwords.check_strength(password, email)
@@ -270,7 +379,12 @@ class Identity:
     # ---------------------------------------------------------------- sessions
 
     async def log_in(
-        self, email: str, password: str, client: Client, previous_token: str | None
+        self,
+        email: str,
+        password: str,
+        client: Client,
+        previous_token: str | None,
+        otp_code: str | None = None,
     ) -> tuple[dict[str, Any], OpenSession]:
         try:
             address = normalize_email(email)
@@ -319,6 +433,20 @@ class Identity:
                 code = {"banned": "banned", "deleted": "deleted"}.get(state, "not_active")
                 raise IdentityError(401, f"identity.session.{code}", keep=True)
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            if row["otp"]:
+                if not otp_code:
+                    await self._record(conn, user_id, client, "session", "login", "failed", "otp")
+                    raise IdentityError(401, "identity.session.missing_otp", keep=True)
+                step = await self._otp_step(row, otp_code)
+                if step is None:
+                    await conn.execute(
+                        update(users)
+                        .where(users.c.id == user_id)
+                        .values(failed_logins=users.c.failed_logins + 1)
+                    )
+                    await self._record(conn, user_id, client, "session", "login", "failed", "otp")
+                    raise IdentityError(403, "identity.session.invalid_otp", keep=True)
+                values["otp_last_step"] = step
             if passwords.needs_rehash(row["password_hash"]):
                 values["password_hash"] = passwords.hash_password(password)
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))

