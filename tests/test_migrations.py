@@ -29,6 +29,7 @@ TABLE_MODULES = (
 TABLES = {
     "accounts",
     "activities",
+    "api_keys",
     "email_codes",
     "labels",
     "user_sessions",

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.api import barong, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.identity.api_keys import ApiKeys
 from bursa.identity.limits import InProcessLimiter, Limiter
+from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.service import Identity
 
 MAX_BODY_BYTES = 64 * 1024
@@ -22,6 +24,7 @@ def create_app(
     identity: Identity,
     *,
     limiter: Limiter | None = None,
+    nonces: NonceRegistry | None = None,
     secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
@@ -39,6 +42,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
+    app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

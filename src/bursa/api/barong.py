@@ -10,11 +10,12 @@ returns, as Barong does.
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
+from bursa.identity.api_keys import ApiKeys
 from bursa.identity.limits import (
     CODE_CHECK_PER_EMAIL,
     CODE_CHECK_PER_IP,
@@ -207,8 +208,41 @@ async def current_session(
     return session
 
 
+def get_api_keys(request: Request) -> ApiKeys:
+    keys: ApiKeys = request.app.state.api_keys
+    return keys
+
+
+API_KEY_HEADERS = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
+
+
+def needs_scope(scope: str) -> Any:
+    """A dependency: the caller's user, from the session cookie or from an API key
+    signature (which must carry ``scope``)."""
+
+    async def principal(
+        request: Request,
+        identity: Annotated[Identity, Depends(get_identity)],
+        keys: Annotated[ApiKeys, Depends(get_api_keys)],
+    ) -> dict[str, Any]:
+        headers = request.headers
+        if any(name in headers for name in API_KEY_HEADERS):
+            try:
+                key = await keys.verify(*(headers.get(name, "") for name in API_KEY_HEADERS))
+            except IdentityError as exc:
+                raise _failed(exc) from exc
+            if scope not in key.scopes:
+                raise ApiError(403, "authz.insufficient_scope")
+            return key.user
+        return (await current_session(request, identity)).user
+
+    return principal
+
+
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 SessionDep = Annotated[Authenticated, Depends(current_session)]
+ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
+ReaderDep = Annotated[dict[str, Any], Depends(needs_scope("read"))]
 
 
 @identity_router.post("/users", status_code=201, responses=_ERRORS, summary="Sign up")
@@ -333,22 +367,22 @@ async def log_out(
 
 
 @resource_router.get("/users/me", responses=_ERRORS, summary="The signed-in member")
-async def me(session: SessionDep) -> User:
-    return _present(session.user)
+async def me(user: ReaderDep) -> User:
+    return _present(user)
 
 
 @resource_router.get(
     "/users/activity/{topic}", responses=_ERRORS, summary="The member's own activities"
 )
 async def my_activities(
-    session: SessionDep,
+    user: ReaderDep,
     identity: IdentityDep,
     topic: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[Activity]:
     if topic not in ("all", "session", "otp", "password", "account"):
         raise ApiError(422, "resource.user.wrong_topic")
-    found = await identity.activities_of(session.user["id"], limit)
+    found = await identity.activities_of(user["id"], limit)
     return [Activity(**a) for a in found if topic == "all" or a["topic"] == topic]
 
 
@@ -406,3 +440,78 @@ async def disable_otp(
     except IdentityError as exc:
         raise _failed(exc) from exc
     return {}
+
+
+class ApiKey(BaseModel):
+    kid: str
+    algorithm: str
+    scope: list[str]
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    secret: str | None = None  # only in the answer that creates the key
+
+
+class NewApiKey(BaseModel):
+    algorithm: str = Field(default="HS256", max_length=8)
+    scope: str = Field(default="", max_length=100)
+    totp_code: str | None = Field(default=None, max_length=6)
+
+
+class ApiKeyChange(BaseModel):
+    scope: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=8)
+    totp_code: str | None = Field(default=None, max_length=6)
+
+
+class TotpOnly(BaseModel):
+    totp_code: str | None = Field(default=None, max_length=6)
+
+
+Kid = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
+
+
+@resource_router.get("/api_keys", responses=_ERRORS, summary="The member's API keys")
+async def list_api_keys(session: SessionDep, keys: ApiKeysDep) -> list[ApiKey]:
+    return [ApiKey(**key) for key in await keys.list(session.user["id"])]
+
+
+@resource_router.post(
+    "/api_keys", status_code=201, responses=_ERRORS, summary="Create a key (needs 2FA)"
+)
+async def create_api_key(
+    body: NewApiKey, request: Request, session: SessionDep, keys: ApiKeysDep
+) -> ApiKey:
+    try:
+        key = await keys.create(
+            session.user, body.algorithm, body.scope, body.totp_code, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return ApiKey(**key)
+
+
+@resource_router.patch("/api_keys/{kid}", responses=_ERRORS, summary="Change scope or state")
+async def update_api_key(
+    kid: Kid, body: ApiKeyChange, request: Request, session: SessionDep, keys: ApiKeysDep
+) -> ApiKey:
+    try:
+        key = await keys.update(
+            session.user, kid, body.scope, body.state, body.totp_code, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return ApiKey(**key)
+
+
+@resource_router.delete(
+    "/api_keys/{kid}", status_code=204, responses=_ERRORS, summary="Delete a key"
+)
+async def delete_api_key(
+    kid: Kid, body: TotpOnly, request: Request, session: SessionDep, keys: ApiKeysDep
+) -> Response:
+    try:
+        await keys.delete(session.user, kid, body.totp_code, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return Response(status_code=204)

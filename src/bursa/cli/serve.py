@@ -23,6 +23,7 @@ from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
+from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
 from bursa.trading.specs import load_specs
 
@@ -103,11 +104,13 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     await runner.start()
     database = create_engine(url)
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
+    nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     app = create_app(
         runner,
         create_session_factory(database),
         build_identity(settings, database),
         limiter=limiter,
+        nonces=nonces,
         secure_cookies=settings.secure_cookies,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
@@ -123,6 +126,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         await database.dispose()
         if isinstance(limiter, RedisLimiter):
             await limiter.close()
+        if isinstance(nonces, RedisNonces):
+            await nonces.close()
         if runner.failure is not None:
             fail(f"engine halted: {runner.failure}", "see the log above; restart recovers")
     if not server.started:

@@ -23,7 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bursa.identity import passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
-from bursa.identity.tables import activities, email_codes, labels, user_sessions, users
+from bursa.identity.tables import (
+    activities,
+    api_keys,
+    email_codes,
+    labels,
+    user_sessions,
+    users,
+)
 from bursa.secrets.keystore import KeyStore
 
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
@@ -99,7 +106,7 @@ def normalize_email(email: str) -> str:
 
 class Identity:
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """``engine.begin()``, except that an ``IdentityError`` with ``keep`` commits."""
         async with self.engine.connect() as conn:
             transaction = await conn.begin()
@@ -164,8 +171,8 @@ class Identity:
             assert user_id is not None
             code = await self._new_code(conn, user_id, CONFIRMATION)
             session = await self._open_session(conn, user_id, client)
-            await self._record(conn, user_id, client, "account", "signup", "succeed")
-            user = await self._user(conn, user_id)
+            await self.record(conn, user_id, client, "account", "signup", "succeed")
+            user = await self.load_user(conn, user_id)
         await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
@@ -194,15 +201,15 @@ class Identity:
         self, email: str, code: str, client: Client
     ) -> tuple[dict[str, Any], OpenSession]:
         address = normalize_email(email)
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
                 raise IdentityError(422, "identity.user.invalid_code")
             await self._use_code(conn, user_id, CONFIRMATION, code)
             await self.set_label(conn, user_id, "email", "verified", "private")
             session = await self._open_session(conn, user_id, client)
-            await self._record(conn, user_id, client, "account", "email confirmation", "succeed")
-            user = await self._user(conn, user_id)
+            await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
+            user = await self.load_user(conn, user_id)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -215,14 +222,14 @@ class Identity:
             if user_id is None or not await self._may_send_code(conn, user_id, RESET):
                 return
             code = await self._new_code(conn, user_id, RESET)
-            await self._record(conn, user_id, client, "password", "reset requested", "succeed")
+            await self.record(conn, user_id, client, "password", "reset requested", "succeed")
         await self._mail_code(address, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
         """Set a new password with a mailed code; ends every session and the lock-out."""
         address = normalize_email(email)
         self._check_new_password(password, address)
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
                 raise IdentityError(422, "identity.user.invalid_code")
@@ -238,7 +245,7 @@ class Identity:
                 )
             )
             await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
-            await self._record(conn, user_id, client, "password", "reset", "succeed")
+            await self.record(conn, user_id, client, "password", "reset", "succeed")
 
     async def change_password(
         self,
@@ -250,17 +257,17 @@ class Identity:
     ) -> None:
         """Change the password of the signed-in user; other sessions end, this one stays."""
         user = session.user
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             stored = await conn.scalar(
                 select(users.c.password_hash).where(users.c.id == user["id"]).with_for_update()
             )
             assert stored is not None
             if not passwords.verify_password(stored, old):
-                await self._record(conn, user["id"], client, "password", "change", "failed")
+                await self.record(conn, user["id"], client, "password", "change", "failed")
                 raise IdentityError(422, "resource.password.prev_pass_not_correct", keep=True)
             if old == new:
                 raise IdentityError(422, "resource.password.no_change_provided")
-            await self._require_otp(conn, user["id"], otp_code, client, "resource.password")
+            await self.require_otp(conn, user["id"], otp_code, client, "resource.password")
             self._check_new_password(new, user["email"])
             await conn.execute(
                 update(users)
@@ -273,7 +280,7 @@ class Identity:
                     user_sessions.c.id_digest != session.session_digest,
                 )
             )
-            await self._record(conn, user["id"], client, "password", "change", "succeed")
+            await self.record(conn, user["id"], client, "password", "change", "succeed")
 
     # ---------------------------------------------------------------- two-factor
 
@@ -297,7 +304,7 @@ class Identity:
     async def enable_otp(self, session: "Authenticated", code: str, client: Client) -> None:
         """Turn 2FA on with a first valid code; every other session ends."""
         user = session.user
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             row = (
                 (
                     await conn.execute(
@@ -313,7 +320,7 @@ class Identity:
                 raise IdentityError(422, "resource.otp.not_generated", "call generate_qrcode first")
             step = await self._otp_step(row, code)
             if step is None:
-                await self._record(conn, user["id"], client, "otp", "enable", "failed")
+                await self.record(conn, user["id"], client, "otp", "enable", "failed")
                 raise IdentityError(422, "resource.otp.invalid", keep=True)
             await conn.execute(
                 update(users).where(users.c.id == user["id"]).values(otp=True, otp_last_step=step)
@@ -325,21 +332,27 @@ class Identity:
                     user_sessions.c.id_digest != session.session_digest,
                 )
             )
-            await self._record(conn, user["id"], client, "otp", "enable", "succeed")
+            await self.record(conn, user["id"], client, "otp", "enable", "succeed")
 
     async def disable_otp(self, session: "Authenticated", code: str, client: Client) -> None:
         user = session.user
-        async with self._transaction() as conn:
-            await self._require_otp(conn, user["id"], code, client, "resource.otp")
+        async with self.transaction() as conn:
+            await self.require_otp(conn, user["id"], code, client, "resource.otp")
             await conn.execute(
                 update(users)
                 .where(users.c.id == user["id"])
                 .values(otp=False, otp_secret=None, otp_last_step=None)
             )
             await self.set_label(conn, user["id"], "otp", "disabled", "private")
-            await self._record(conn, user["id"], client, "otp", "disable", "succeed")
+            # Without 2FA no API key may be used (as Barong): every key is switched off.
+            await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.user_id == user["id"])
+                .values(state="inactive", updated_at=func.now())
+            )
+            await self.record(conn, user["id"], client, "otp", "disable", "succeed")
 
-    async def _require_otp(
+    async def require_otp(
         self,
         conn: AsyncConnection,
         user_id: int,
@@ -361,7 +374,7 @@ class Identity:
             raise IdentityError(422, f"{scope}.missing_otp")
         step = await self._otp_step(row, code)
         if step is None:
-            await self._record(conn, user_id, client, "otp", "verify", "failed", scope)
+            await self.record(conn, user_id, client, "otp", "verify", "failed", scope)
             raise IdentityError(422, f"{scope}.invalid_otp", keep=True)
         await conn.execute(update(users).where(users.c.id == user_id).values(otp_last_step=step))
 
@@ -390,7 +403,7 @@ class Identity:
             address = normalize_email(email)
         except IdentityError as exc:
             raise IdentityError(401, "identity.session.invalid_params") from exc
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             row = (
                 (
                     await conn.execute(
@@ -402,12 +415,12 @@ class Identity:
             )
             if row is None:
                 passwords.verify_password(_DUMMY_HASH, password)
-                await self._record(conn, None, client, "session", "login", "failed", address)
+                await self.record(conn, None, client, "session", "login", "failed", address)
                 raise IdentityError(401, "identity.session.invalid_params", keep=True)
             user_id = row["id"]
             now = _now()
             if row["locked_until"] is not None and row["locked_until"] > now:
-                await self._record(conn, user_id, client, "session", "login", "denied", "locked")
+                await self.record(conn, user_id, client, "session", "login", "denied", "locked")
                 raise IdentityError(
                     401,
                     "identity.session.locked",
@@ -425,17 +438,17 @@ class Identity:
                         locked_until=locked_until,
                     )
                 )
-                await self._record(conn, user_id, client, "session", "login", "failed")
+                await self.record(conn, user_id, client, "session", "login", "failed")
                 raise IdentityError(401, "identity.session.invalid_params", keep=True)
             state = row["state"]
             if state not in LOGIN_STATES:
-                await self._record(conn, user_id, client, "session", "login", "denied", state)
+                await self.record(conn, user_id, client, "session", "login", "denied", state)
                 code = {"banned": "banned", "deleted": "deleted"}.get(state, "not_active")
                 raise IdentityError(401, f"identity.session.{code}", keep=True)
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             if row["otp"]:
                 if not otp_code:
-                    await self._record(conn, user_id, client, "session", "login", "failed", "otp")
+                    await self.record(conn, user_id, client, "session", "login", "failed", "otp")
                     raise IdentityError(401, "identity.session.missing_otp", keep=True)
                 step = await self._otp_step(row, otp_code)
                 if step is None:
@@ -444,7 +457,7 @@ class Identity:
                         .where(users.c.id == user_id)
                         .values(failed_logins=users.c.failed_logins + 1)
                     )
-                    await self._record(conn, user_id, client, "session", "login", "failed", "otp")
+                    await self.record(conn, user_id, client, "session", "login", "failed", "otp")
                     raise IdentityError(403, "identity.session.invalid_otp", keep=True)
                 values["otp_last_step"] = step
             if passwords.needs_rehash(row["password_hash"]):
@@ -457,14 +470,14 @@ class Identity:
                     )
                 )
             session = await self._open_session(conn, user_id, client)
-            await self._record(conn, user_id, client, "session", "login", "succeed")
-            user = await self._user(conn, user_id)
+            await self.record(conn, user_id, client, "session", "login", "succeed")
+            user = await self.load_user(conn, user_id)
         return user, session
 
     async def authenticate(self, token: str, client: Client) -> Authenticated:
         """The user behind a session cookie; extends the session (sliding expiry)."""
         digest = _digest(token)
-        async with self._transaction() as conn:
+        async with self.transaction() as conn:
             session = (
                 (
                     await conn.execute(
@@ -480,7 +493,7 @@ class Identity:
             if session["expires_at"] <= now or session["user_agent"] != client.user_agent:
                 await conn.execute(delete(user_sessions).where(user_sessions.c.id_digest == digest))
                 raise IdentityError(401, "authz.client_session_mismatch", keep=True)
-            user = await self._user(conn, session["user_id"])
+            user = await self.load_user(conn, session["user_id"])
             if user["state"] not in LOGIN_STATES:
                 raise IdentityError(401, "authz.user_not_active")
             await conn.execute(
@@ -495,7 +508,7 @@ class Identity:
             await conn.execute(
                 delete(user_sessions).where(user_sessions.c.id_digest == session_digest)
             )
-            await self._record(conn, user_id, client, "session", "logout", "succeed")
+            await self.record(conn, user_id, client, "session", "logout", "succeed")
 
     async def activities_of(self, user_id: int, limit: int) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
@@ -535,7 +548,7 @@ class Identity:
                 raise IdentityError(422, "email.taken") from exc
             assert user_id is not None
             await self.set_label(conn, user_id, "email", "verified", "private")
-            return await self._user(conn, user_id)
+            return await self.load_user(conn, user_id)
 
     async def set_label(
         self, conn: AsyncConnection, user_id: int, key: str, value: str, scope: str
@@ -564,7 +577,7 @@ class Identity:
 
     # ---------------------------------------------------------------- internals
 
-    async def _user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
+    async def load_user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
         user = dict(row)
         found = await conn.execute(
@@ -685,7 +698,7 @@ class Identity:
             )
         )
 
-    async def _record(
+    async def record(
         self,
         conn: AsyncConnection,
         user_id: int | None,

@@ -94,3 +94,18 @@ activities = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_activities_user_id_id", "user_id", "id"),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("kid", String(16), nullable=False, unique=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("algorithm", String(8), nullable=False),
+    Column("scope", Text, nullable=False, server_default=""),
+    Column("state", String(8), nullable=False, server_default="active"),
+    Column("secret", Text, nullable=False),  # key store ciphertext
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_api_keys_user_id", "user_id"),
+)

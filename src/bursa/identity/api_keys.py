@@ -1,0 +1,209 @@
+"""API keys: create (2FA required; the secret is shown once and stored sealed by the key
+store), list, enable, disable, delete; and verify signed requests as Barong does
+(``X-Auth-Apikey`` = kid, ``X-Auth-Nonce`` = milliseconds within 5 s, ``X-Auth-Signature``
+= hex HMAC-SHA256 of nonce + kid) — except that a nonce is accepted only once per key.
+
+Scopes: a comma list of ``read``, ``trade``, ``withdraw``; an empty scope allows ``read``
+and ``trade``. Endpoints name the scope they need; account security (password, 2FA, API
+keys) is never reachable with an API key.
+"""
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from bursa.identity.nonces import NonceRegistry
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.tables import api_keys
+
+API_KEY_SEAL = "bursa-api-key"  # key store key that seals API key secrets
+SCOPES = frozenset({"read", "trade", "withdraw"})
+DEFAULT_SCOPES = frozenset({"read", "trade"})
+NONCE_LIFETIME_MS = 5000
+KEYS_PER_USER = 20
+_SECRET_CACHE_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPrincipal:
+    """A request signed with an API key: who, with which key and scopes."""
+
+    user: dict[str, Any]
+    kid: str
+    scopes: frozenset[str]
+
+
+def parse_scope(scope: str) -> frozenset[str]:
+    names = frozenset(part.strip() for part in scope.split(",") if part.strip())
+    unknown = names - SCOPES
+    if unknown:
+        raise IdentityError(
+            422, "resource.api_key.invalid_scope", f"unknown: {', '.join(sorted(unknown))}"
+        )
+    return names
+
+
+def _present(row: Any) -> dict[str, Any]:
+    return {
+        "kid": row["kid"],
+        "algorithm": row["algorithm"],
+        "scope": [s for s in row["scope"].split(",") if s],
+        "state": row["state"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+class ApiKeys:
+    def __init__(self, identity: Identity, nonces: NonceRegistry) -> None:
+        self.identity = identity
+        self.nonces = nonces
+        self._secrets: dict[str, tuple[float, bytes]] = {}
+
+    async def create(
+        self, user: dict[str, Any], algorithm: str, scope: str, otp_code: str | None, client: Client
+    ) -> dict[str, Any]:
+        if algorithm != "HS256":
+            raise IdentityError(422, "resource.api_key.invalid_algorithm", "only HS256")
+        names = parse_scope(scope)
+        if not user["otp"]:
+            raise IdentityError(422, "resource.api_key.2fa_disabled", "enable 2FA first")
+        secret = secrets.token_hex(16)
+        sealed = await self.identity.keystore.encrypt(API_KEY_SEAL, secret.encode())
+        async with self.identity.transaction() as conn:
+            await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
+            count = await conn.scalar(
+                select(func.count()).select_from(api_keys).where(api_keys.c.user_id == user["id"])
+            )
+            if (count or 0) >= KEYS_PER_USER:
+                raise IdentityError(422, "resource.api_key.limit_reached")
+            row = (
+                (
+                    await conn.execute(
+                        insert(api_keys)
+                        .values(
+                            kid=secrets.token_hex(8),
+                            user_id=user["id"],
+                            algorithm=algorithm,
+                            scope=",".join(sorted(names)),
+                            secret=sealed,
+                        )
+                        .returning(api_keys)
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            await self.identity.record(
+                conn, user["id"], client, "account", "api key created", "succeed", row["kid"]
+            )
+        return _present(row) | {"secret": secret}
+
+    async def list(self, user_id: int) -> list[dict[str, Any]]:
+        async with self.identity.engine.connect() as conn:
+            rows = await conn.execute(
+                select(api_keys).where(api_keys.c.user_id == user_id).order_by(api_keys.c.id)
+            )
+            return [_present(r) for r in rows.mappings()]
+
+    async def update(
+        self,
+        user: dict[str, Any],
+        kid: str,
+        scope: str | None,
+        state: str | None,
+        otp_code: str | None,
+        client: Client,
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {"updated_at": func.now()}
+        if scope is not None:
+            values["scope"] = ",".join(sorted(parse_scope(scope)))
+        if state is not None:
+            if state not in ("active", "inactive"):
+                raise IdentityError(422, "resource.api_key.invalid_state")
+            values["state"] = state
+        async with self.identity.transaction() as conn:
+            await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
+            row = (
+                (
+                    await conn.execute(
+                        update(api_keys)
+                        .where(api_keys.c.kid == kid, api_keys.c.user_id == user["id"])
+                        .values(**values)
+                        .returning(api_keys)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise IdentityError(404, "resource.api_key.doesnt_exist")
+            await self.identity.record(
+                conn, user["id"], client, "account", "api key updated", "succeed", kid
+            )
+        return _present(row)
+
+    async def delete(
+        self, user: dict[str, Any], kid: str, otp_code: str | None, client: Client
+    ) -> None:
+        async with self.identity.transaction() as conn:
+            await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
+            gone = await conn.execute(
+                delete(api_keys)
+                .where(api_keys.c.kid == kid, api_keys.c.user_id == user["id"])
+                .returning(api_keys.c.id)
+            )
+            if gone.first() is None:
+                raise IdentityError(404, "resource.api_key.doesnt_exist")
+            await self.identity.record(
+                conn, user["id"], client, "account", "api key deleted", "succeed", kid
+            )
+        self._secrets.pop(kid, None)
+
+    async def verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
+        """The principal of a signed request, or an ``authz.*`` refusal."""
+        if not (kid and nonce and signature):
+            raise IdentityError(422, "authz.invalid_api_key_headers")
+        if not nonce.isdigit():
+            raise IdentityError(401, "authz.nonce_not_valid_timestamp")
+        stamp = int(nonce)
+        if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
+            raise IdentityError(401, "authz.nonce_expired")
+        async with self.identity.engine.connect() as conn:
+            key = (
+                (await conn.execute(select(api_keys).where(api_keys.c.kid == kid)))
+                .mappings()
+                .first()
+            )
+            if key is None:
+                raise IdentityError(401, "authz.unexistent_apikey")
+            user = await self.identity.load_user(conn, key["user_id"])
+        if key["state"] != "active":
+            raise IdentityError(401, "authz.apikey_not_active")
+        secret = await self._secret(kid, key["secret"])
+        expected = hmac.new(secret, (nonce + kid).encode(), sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature.lower()):
+            raise IdentityError(401, "authz.invalid_signature")
+        if user["state"] not in ("active", "pending"):
+            raise IdentityError(401, "authz.invalid_session")
+        if not user["otp"]:
+            raise IdentityError(401, "authz.disabled_2fa")
+        if not await self.nonces.first_use(kid, stamp, 2 * NONCE_LIFETIME_MS):
+            raise IdentityError(401, "authz.nonce_reused")
+        scopes = parse_scope(key["scope"]) or DEFAULT_SCOPES
+        return KeyPrincipal(user, kid, scopes)
+
+    async def _secret(self, kid: str, sealed: str) -> bytes:
+        """The key's secret, decrypted by the key store at most once a minute per key."""
+        cached = self._secrets.get(kid)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        secret = await self.identity.keystore.decrypt(API_KEY_SEAL, sealed)
+        self._secrets[kid] = (now + _SECRET_CACHE_S, secret)
+        return secret
