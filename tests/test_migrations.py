@@ -30,6 +30,8 @@ TABLES = {
     "accounts",
     "activities",
     "api_keys",
+    "permissions",
+    "restrictions",
     "email_codes",
     "labels",
     "user_sessions",

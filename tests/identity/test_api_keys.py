@@ -38,7 +38,7 @@ async def member_with_2fa(client: httpx.AsyncClient, email: str) -> tuple[dict[s
     return csrf, (totp, step)
 
 
-async def test_api_key_life_cycle_and_signed_requests(api: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_api_key_life_cycle_and_signed_requests(api: httpx.AsyncClient) -> None:
     no_2fa = await sign_up(api, "nick@example.com")
     refused = await api.post(
         f"{RESOURCE}/api_keys",
@@ -99,7 +99,7 @@ async def test_api_key_life_cycle_and_signed_requests(api: httpx.AsyncClient) ->
     assert keys_with_key.json() == {"errors": ["authz.invalid_session"]}
 
 
-async def test_scope_state_and_deletion(api: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_scope_state_and_deletion(api: httpx.AsyncClient) -> None:
     csrf, (totp, step) = await member_with_2fa(api, "quinn@example.com")
     created = await api.post(
         f"{RESOURCE}/api_keys",

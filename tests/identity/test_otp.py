@@ -24,7 +24,7 @@ def code_at(secret: str, step: int) -> str:
     return str(pyotp.TOTP(secret).at(step * 30))
 
 
-async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:  # noqa: F811
+async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:
     signed_up = await sign_up(api, "olga@example.com")
     csrf = {"X-CSRF-Token": signed_up["csrf_token"]}
 

@@ -7,10 +7,11 @@ starts them, hands them over here and stops them after the server.
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import barong, public
+from bursa.api import authz, barong, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
+from bursa.identity.authz import Authorizer, JwtSigner
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.service import Identity
@@ -25,6 +26,8 @@ def create_app(
     *,
     limiter: Limiter | None = None,
     nonces: NonceRegistry | None = None,
+    jwt_signer: JwtSigner | None = None,
+    country_header: str | None = None,
     secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
@@ -43,10 +46,17 @@ def create_app(
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
+    app.state.authorizer = Authorizer(
+        identity,
+        app.state.api_keys,
+        jwt_signer or JwtSigner.ephemeral(),
+        country_header=country_header,
+    )
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(public.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)
+    app.include_router(authz.router)
     return app

@@ -22,6 +22,7 @@ from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
+from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
@@ -111,6 +112,12 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         build_identity(settings, database),
         limiter=limiter,
         nonces=nonces,
+        jwt_signer=(
+            JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
+            if settings.jwt_private_key is not None
+            else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
+        ),
+        country_header=settings.country_header,
         secure_cookies=settings.secure_cookies,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")

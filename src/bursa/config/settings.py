@@ -57,6 +57,15 @@ class Settings(BaseSettings):
         default=None,
         description="local key store key (embedded default): BURSA_DATA_DIR/keys/master.key",
     )
+    jwt_private_key: SecretStr | None = Field(
+        default=None,
+        description="PEM RSA key that signs the JWTs of /api/v2/auth; unset: a key file",
+    )
+    jwt_ttl_s: int = Field(default=300, ge=10, le=86_400, description="lifetime of those JWTs")
+    country_header: str | None = Field(
+        default=None,
+        description="request header a trusted gateway sets to the client's country (ISO 3166)",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
@@ -100,6 +109,10 @@ class Settings(BaseSettings):
         if self.vault_url is not None and self.vault_token is None:
             raise ValueError("BURSA_VAULT_URL is set but BURSA_VAULT_TOKEN is not")
         return self
+
+    @property
+    def jwt_key_file(self) -> Path:
+        return self.data_dir / "keys" / "jwt-rs256.pem"
 
     @property
     def local_key_file(self) -> Path:

@@ -109,3 +109,30 @@ api_keys = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_api_keys_user_id", "user_id"),
 )
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("role", String(16), nullable=False),
+    Column("verb", String(8), nullable=False),  # GET POST PUT PATCH DELETE ALL
+    Column("path", String(255), nullable=False),  # prefix, without the leading slash
+    Column("action", String(8), nullable=False),  # ACCEPT DROP AUDIT
+    Column("topic", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_permissions_role", "role"),
+)
+
+restrictions = Table(
+    "restrictions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("scope", String(16), nullable=False),  # all ip ip_subnet country
+    Column("value", String(64), nullable=False),
+    Column("category", String(16), nullable=False),  # whitelist maintenance blacklist blocklogin
+    Column("code", Integer, nullable=False),
+    Column("state", String(8), nullable=False, server_default="enabled"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,0 +1,249 @@
+"""The authorization step Barong performed for the gateway (``/api/v2/auth/*``): decide
+whether a request to ``path`` may go on, and mint the RS256 JWT downstream services trust.
+
+Order, as Barong: restrictions (whitelist, maintenance, blacklist, blocklogin by IP, IP
+range, country or all), block rules, pass rules, then authentication (API key signature or
+session cookie, with CSRF for cookie writes), then the permission table (role, verb, path
+prefix: any ``DROP`` or no ``ACCEPT`` refuses; ``AUDIT`` records an activity).
+"""
+
+import ipaddress
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from bursa.identity.api_keys import ApiKeys
+from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.tables import permissions, restrictions
+
+SESSION_COOKIE = "_barong_session"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CACHE_S = 10.0
+RESTRICTION_ORDER = ("whitelist", "maintenance", "blacklist", "blocklogin")
+LOGIN_PATH = "api/v2/barong/identity/sessions"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    status: int
+    errors: list[str]
+    token: str | None = None
+
+
+class JwtSigner:
+    """RS256 tokens with Barong's claims. The private key comes from ``pem`` or from a key
+    file created on first use (mode 600)."""
+
+    def __init__(self, private_pem: bytes, ttl_s: int) -> None:
+        self._key = serialization.load_pem_private_key(private_pem, password=None)
+        self.public_pem = self._key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.ttl_s = ttl_s
+
+    @classmethod
+    def ephemeral(cls, ttl_s: int = 300) -> "JwtSigner":
+        """A key made for this process only (tests, tools): nothing else can verify it."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return cls(pem, ttl_s)
+
+    @classmethod
+    def from_file(cls, path: Path, ttl_s: int) -> "JwtSigner":
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
+        return cls(path.read_bytes(), ttl_s)
+
+    def sign(self, user: Mapping[str, Any]) -> str:
+        now = int(time.time())
+        claims = {
+            "iat": now,
+            "exp": now + self.ttl_s,
+            "sub": "session",
+            "iss": "barong",
+            "aud": ["peatio", "barong"],
+            "jti": secrets.token_hex(10),
+            "uid": user["uid"],
+            "email": user["email"],
+            "username": None,
+            "referral_id": user["referral_uid"],
+            "role": user["role"],
+            "level": user["level"],
+            "state": user["state"],
+        }
+        return jwt.encode(claims, self._key, algorithm="RS256")  # type: ignore[arg-type]
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """Claims of a token this signer made (RS256 only, audience and expiry checked)."""
+        decoded: dict[str, Any] = jwt.decode(
+            token, self.public_pem, algorithms=["RS256"], audience="peatio", issuer="barong"
+        )
+        return decoded
+
+
+class Authorizer:
+    def __init__(
+        self,
+        identity: Identity,
+        api_keys: ApiKeys,
+        signer: JwtSigner,
+        *,
+        country_header: str | None = None,
+    ) -> None:
+        self.identity = identity
+        self.api_keys = api_keys
+        self.signer = signer
+        self.country_header = country_header.lower() if country_header else None
+        self._permissions: tuple[float, list[Any]] = (0.0, [])
+        self._restrictions: tuple[float, list[Any]] = (0.0, [])
+
+    async def decide(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        cookies: Mapping[str, str],
+        client: Client,
+    ) -> Decision:
+        path = path.lstrip("/")
+        method = method.upper()
+        refused = await self._restricted(path, headers, client)
+        if refused is not None:
+            return refused
+        if any(path.startswith(prefix) for prefix in BLOCK_PREFIXES):
+            return Decision(401, ["authz.permission_denied"])
+        if any(path.startswith(prefix) for prefix in PASS_PREFIXES):
+            return Decision(200, [])
+        try:
+            user = await self._authenticate(method, headers, cookies, client)
+        except IdentityError as exc:
+            return Decision(exc.status, [exc.code])
+        rows = [
+            r
+            for r in await self._cached_permissions()
+            if r.role == user["role"] and r.verb in (method, "ALL") and path.startswith(r.path)
+        ]
+        actions = {r.action for r in rows}
+        if "DROP" in actions or "ACCEPT" not in actions:
+            async with self.identity.engine.begin() as conn:
+                await self.identity.record(
+                    conn, user["id"], client, "permission", f"{method} {path}"[:32], "denied"
+                )
+            return Decision(401, ["authz.invalid_permission"])
+        audited = [r for r in rows if r.action == "AUDIT"]
+        if audited:
+            async with self.identity.engine.begin() as conn:
+                await self.identity.record(
+                    conn,
+                    user["id"],
+                    client,
+                    audited[0].topic or "audit",
+                    f"{method} {path}"[:32],
+                    "succeed",
+                    f"{method} /{path}",
+                )
+        return Decision(200, [], self.signer.sign(user))
+
+    async def _authenticate(
+        self,
+        method: str,
+        headers: Mapping[str, str],
+        cookies: Mapping[str, str],
+        client: Client,
+    ) -> dict[str, Any]:
+        names = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
+        if any(name in headers for name in names):
+            key = await self.api_keys.verify(*(headers.get(name, "") for name in names))
+            return key.user
+        token = cookies.get(SESSION_COOKIE)
+        if not token:
+            raise IdentityError(401, "authz.invalid_session")
+        session = await self.identity.authenticate(token, client)
+        if method in WRITE_METHODS:
+            sent = headers.get("x-csrf-token")
+            if not sent:
+                raise IdentityError(401, "authz.missing_csrf_token")
+            if not secrets.compare_digest(sent, session.csrf_token):
+                raise IdentityError(401, "authz.csrf_token_mismatch")
+        return session.user
+
+    async def _restricted(
+        self, path: str, headers: Mapping[str, str], client: Client
+    ) -> Decision | None:
+        country = headers.get(self.country_header, "").upper() if self.country_header else ""
+        found = [r for r in await self._cached_restrictions() if _matches(r, client.ip, country)]
+        for category in RESTRICTION_ORDER:
+            for restriction in found:
+                if restriction.category != category:
+                    continue
+                if category == "whitelist":
+                    return None
+                if category == "blocklogin" and not path.startswith(LOGIN_PATH):
+                    continue
+                return Decision(restriction.code, [f"authz.restrict.{category}"])
+        return None
+
+    async def _cached_permissions(self) -> list[Any]:
+        loaded_at, rows = self._permissions
+        if time.monotonic() - loaded_at > CACHE_S:
+            async with self.identity.engine.connect() as conn:
+                rows = list(await conn.execute(select(permissions)))
+            self._permissions = (time.monotonic(), rows)
+        return rows
+
+    async def _cached_restrictions(self) -> list[Any]:
+        loaded_at, rows = self._restrictions
+        if time.monotonic() - loaded_at > CACHE_S:
+            async with self.identity.engine.connect() as conn:
+                rows = list(
+                    await conn.execute(
+                        select(restrictions).where(restrictions.c.state == "enabled")
+                    )
+                )
+            self._restrictions = (time.monotonic(), rows)
+        return rows
+
+    def forget_cache(self) -> None:
+        """Read permissions and restrictions again on the next request (after a change)."""
+        self._permissions = (0.0, [])
+        self._restrictions = (0.0, [])
+
+
+def _matches(restriction: Any, ip: str, country: str) -> bool:
+    scope, value = restriction.scope, restriction.value
+    if scope == "all":
+        return True
+    if scope == "country":
+        return bool(country) and country == value.upper()
+    try:
+        address = ipaddress.ip_address(ip)
+        if scope == "ip":
+            return address == ipaddress.ip_address(value)
+        if scope == "ip_subnet":
+            return address in ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return False

@@ -1,0 +1,51 @@
+"""The permission table Bursa starts with: OpenDAX's seeds for Barong (role, verb, path
+prefix, action). ``DROP`` beats ``ACCEPT``; ``AUDIT`` records the request as an activity."""
+
+STANDARD = [
+    ("ALL", "api/v2/peatio/account", "ACCEPT"),
+    ("ALL", "api/v2/peatio/market", "ACCEPT"),
+    ("ALL", "api/v2/barong/resource", "ACCEPT"),
+    ("GET", "api/v2/ranger", "ACCEPT"),
+    ("ALL", "api/v2/applogic", "ACCEPT"),
+]
+WRITES_AUDITED = [(verb, "api/v2/", "AUDIT") for verb in ("POST", "PUT", "PATCH", "DELETE")]
+STAFF_READ = [
+    ("GET", "api/v2/barong/admin", "ACCEPT"),
+    ("GET", "api/v2/peatio/admin", "ACCEPT"),
+]
+
+DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
+    [("superadmin", verb, path, action) for verb, path, action in
+     [("ALL", "api/v2", "ACCEPT"), *WRITES_AUDITED]]
+    + [("admin", verb, path, action) for verb, path, action in [
+        ("ALL", "api/v2", "ACCEPT"),
+        ("ALL", "api/v2/barong/admin/permissions", "DROP"),
+        ("ALL", "api/v2/barong/admin/users/role", "DROP"),
+        ("ALL", "api/v2/barong/admin/activities/admin", "DROP"),
+        *WRITES_AUDITED,
+    ]]
+    + [
+        (role, verb, path, action)
+        for role in ("accountant", "compliance", "technical", "support")
+        for verb, path, action in [*STAFF_READ, *STANDARD, *WRITES_AUDITED]
+    ]
+    + [("compliance", "ALL", f"api/v2/peatio/admin/{p}", "DROP")
+       for p in ("adjustments", "revenues", "blockchains", "wallets", "trading_fees")]
+    + [("technical", "ALL", f"api/v2/peatio/admin/{p}", "DROP")
+       for p in ("deposits", "withdraws", "adjustments")]
+    + [
+        (role, verb, path, action)
+        for role in ("member", "trader", "broker", "maker")
+        for verb, path, action in STANDARD
+    ]
+)  # fmt: skip
+
+# Reachable without authentication (no Authorization header is produced) and never.
+PASS_PREFIXES = (
+    "api/v2/barong/public",
+    "api/v2/barong/identity",
+    "api/v2/peatio/public",
+    "api/v2/ranger/public",
+    "api/v2/applogic/public",
+)
+BLOCK_PREFIXES = ("api/v2/barong/management", "api/v2/peatio/management")
