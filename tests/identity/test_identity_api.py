@@ -79,6 +79,7 @@ async def api(
         local_keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
+        bus=InProcessBus(),
     )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     app = create_app(runner, create_session_factory(engine), identity, secure_cookies=False)
@@ -449,3 +450,40 @@ async def test_change_password_keeps_this_session_and_ends_the_others(
         ("change", "succeed"),
         ("change", "failed"),
     ]
+
+
+async def test_identity_events_are_published_without_codes(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    mails, _ = inbox
+    bus = api._transport.app.state.identity.bus  # type: ignore[attr-defined]
+    with bus.subscribe("barong") as subscription:
+        await sign_up(api, "lena@example.com")
+        await asyncio.sleep(0.1)
+        (code,) = mails.codes_for("lena@example.com")
+        await api.post(
+            f"{IDENTITY}/users/email/confirm_code",
+            json={"email": "lena@example.com", "token": code},
+        )
+        await api.post(
+            f"{IDENTITY}/sessions", json={"email": "lena@example.com", "password": PASSWORD}
+        )
+        events = []
+        while not subscription.queue.empty():
+            events.append(subscription.queue.get_nowait().data)
+    assert [e["name"] for e in events] == [
+        "model.user.created",
+        "system.user.email.confirmation.token",
+        "system.session.create",
+        "model.label.created",
+        "system.user.email.confirmed",
+        "system.session.create",
+        "system.session.create",
+    ]
+    assert events[0]["record"]["email"] == "lena@example.com"
+    assert events[3]["record"]["key"] == "email"
+    assert events[-1]["record"]["user_ip"] == "203.0.113.7"
+    text = repr(events)
+    assert code not in text
+    assert PASSWORD not in text
+    assert "password_hash" not in text

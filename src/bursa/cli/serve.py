@@ -94,9 +94,10 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             fail(str(exc), "the database holds markets that conflict with the demo seeds")
         created = sum(1 for o in outcomes if o.action != "unchanged")
         log.info("demo seeds applied (%d created or updated)", created)
+    bus = InProcessBus()
     runner = EngineRunner(
         url,
-        InProcessBus(),
+        bus,
         load_specs,
         max_batch=settings.engine_max_batch,
         batch_wait_ms=settings.engine_batch_wait_ms,
@@ -109,7 +110,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     app = create_app(
         runner,
         create_session_factory(database),
-        build_identity(settings, database),
+        build_identity(settings, database, bus),
         limiter=limiter,
         nonces=nonces,
         jwt_signer=(

@@ -12,6 +12,7 @@ from bursa.cli.errors import fail
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
+from bursa.events.bus import InProcessBus
 from bursa.identity.mail import LogMailer, Mailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
@@ -33,7 +34,9 @@ def build_keystore(settings: Settings) -> KeyStore:
     return LocalKeyStore(settings.local_key_file)
 
 
-def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
+def build_identity(
+    settings: Settings, engine: AsyncEngine, bus: InProcessBus | None = None
+) -> Identity:
     """The identity service as configured: SMTP mail if BURSA_SMTP_URL, else the log."""
     mailer: Mailer = (
         SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else LogMailer()
@@ -44,6 +47,7 @@ def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
         build_keystore(settings),
         session_ttl=timedelta(seconds=settings.session_ttl_s),
         app_name=settings.app_name,
+        bus=bus,
     )
 
 

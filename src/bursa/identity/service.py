@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bursa.events.bus import Event, InProcessBus
 from bursa.identity import passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
@@ -33,6 +34,7 @@ from bursa.identity.tables import (
 )
 from bursa.secrets.keystore import KeyStore
 
+BARONG_TOPIC = "barong"  # identity events on the bus; data = {"name", "record"}
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
 CONFIRMATION = "confirmation"
 RESET = "reset"
@@ -132,7 +134,9 @@ class Identity:
         *,
         session_ttl: timedelta,
         app_name: str,
+        bus: InProcessBus | None = None,
     ) -> None:
+        self.bus = bus
         self.engine = engine
         self.mailer = mailer
         self.keystore = keystore
@@ -173,6 +177,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
+        self._emit("model.user.created", user)
+        self._emit("system.user.email.confirmation.token", user)
+        self._emit("system.session.create", user, client)
         await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
@@ -195,6 +202,8 @@ class Identity:
             if not await self._may_send_code(conn, row["id"], CONFIRMATION):
                 return
             code = await self._new_code(conn, row["id"], CONFIRMATION)
+            user = await self.load_user(conn, row["id"])
+        self._emit("system.user.email.confirmation.token", user)
         await self._mail_code(address, code, CONFIRMATION)
 
     async def confirm_email(
@@ -210,6 +219,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
             user = await self.load_user(conn, user_id)
+        self._emit("model.label.created", user, label=("email", "verified", "private"))
+        self._emit("system.user.email.confirmed", user)
+        self._emit("system.session.create", user, client)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -223,6 +235,8 @@ class Identity:
                 return
             code = await self._new_code(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
+            user = await self.load_user(conn, user_id)
+        self._emit("system.user.password.reset.token", user)
         await self._mail_code(address, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
@@ -246,6 +260,8 @@ class Identity:
             )
             await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
             await self.record(conn, user_id, client, "password", "reset", "succeed")
+            user = await self.load_user(conn, user_id)
+        self._emit("system.user.password.reset", user)
 
     async def change_password(
         self,
@@ -281,6 +297,7 @@ class Identity:
                 )
             )
             await self.record(conn, user["id"], client, "password", "change", "succeed")
+        self._emit("system.user.password.change", user)
 
     # ---------------------------------------------------------------- two-factor
 
@@ -472,6 +489,7 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "session", "login", "succeed")
             user = await self.load_user(conn, user_id)
+        self._emit("system.session.create", user, client)
         return user, session
 
     async def authenticate(self, token: str, client: Client) -> Authenticated:
@@ -548,7 +566,9 @@ class Identity:
                 raise IdentityError(422, "email.taken") from exc
             assert user_id is not None
             await self.set_label(conn, user_id, "email", "verified", "private")
-            return await self.load_user(conn, user_id)
+            user = await self.load_user(conn, user_id)
+        self._emit("model.user.created", user)
+        return user
 
     async def set_label(
         self, conn: AsyncConnection, user_id: int, key: str, value: str, scope: str
@@ -576,6 +596,41 @@ class Identity:
             )
 
     # ---------------------------------------------------------------- internals
+
+    def _emit(
+        self,
+        name: str,
+        user: dict[str, Any],
+        client: Client | None = None,
+        label: tuple[str, str, str] | None = None,
+    ) -> None:
+        """Publish a Barong event (after the commit that it describes). One-time codes are
+        not in events: Bursa mails them itself, so no other consumer ever needs them."""
+        if self.bus is None:
+            return
+        public_user = {
+            "uid": user["uid"],
+            "email": user["email"],
+            "username": None,
+            "role": user["role"],
+            "level": user["level"],
+            "otp": bool(user["otp"]),
+            "state": user["state"],
+            "referral_uid": user["referral_uid"],
+            "created_at": user["created_at"].isoformat(),
+            "updated_at": user["updated_at"].isoformat(),
+        }
+        record: dict[str, Any]
+        if name.startswith("model.user."):
+            record = public_user
+        elif label is not None:
+            key, value, scope = label
+            record = {"key": key, "value": value, "scope": scope, "user": public_user}
+        else:
+            record = {"user": public_user, "domain": self.app_name}
+            if client is not None:
+                record |= {"user_ip": client.ip, "user_agent": client.user_agent}
+        self.bus.publish([Event(BARONG_TOPIC, 0, {"name": name, "record": record})])
 
     async def load_user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
