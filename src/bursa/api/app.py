@@ -7,7 +7,7 @@ starts them, hands them over here and stops them after the server.
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import authz, barong, public
+from bursa.api import authz, barong, barong_admin, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
@@ -58,5 +58,6 @@ def create_app(
     app.include_router(public.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)
+    app.include_router(barong_admin.router)
     app.include_router(authz.router)
     return app

@@ -151,7 +151,7 @@ def client_of(request: Request) -> Client:
     return Client(ip=host, user_agent=request.headers.get("user-agent", "")[:1000])
 
 
-def _present(user: dict[str, Any], csrf_token: str | None = None) -> User:
+def present_user(user: dict[str, Any], csrf_token: str | None = None) -> User:
     return User(
         email=user["email"],
         uid=user["uid"],
@@ -257,7 +257,7 @@ async def sign_up(
     except IdentityError as exc:
         raise _failed(exc) from exc
     _set_session(request, response, session)
-    return _present(user, session.csrf_token)
+    return present_user(user, session.csrf_token)
 
 
 @identity_router.post(
@@ -292,7 +292,7 @@ async def confirm_email_code(
     except IdentityError as exc:
         raise _failed(exc) from exc
     _set_session(request, response, session)
-    return _present(user, session.csrf_token)
+    return present_user(user, session.csrf_token)
 
 
 @identity_router.post(
@@ -354,7 +354,7 @@ async def log_in(body: LogIn, request: Request, response: Response, identity: Id
     except IdentityError as exc:
         raise _failed(exc) from exc
     _set_session(request, response, session)
-    return _present(user, session.csrf_token)
+    return present_user(user, session.csrf_token)
 
 
 @identity_router.delete("/sessions", responses=_ERRORS, summary="Log out")
@@ -368,7 +368,7 @@ async def log_out(
 
 @resource_router.get("/users/me", responses=_ERRORS, summary="The signed-in member")
 async def me(user: ReaderDep) -> User:
-    return _present(user)
+    return present_user(user)
 
 
 @resource_router.get(

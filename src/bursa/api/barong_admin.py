@@ -1,0 +1,276 @@
+"""Barong's admin API (``/api/v2/barong/admin``): users (search, show with activities,
+role, state, labels), permissions and restrictions.
+
+Every request passes the same authorization step as ``/api/v2/auth`` (restrictions, session
+or API key, CSRF, the permission table, audit of writes): the permission table decides who
+may call what, so an operator changes access by editing permissions, not code.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, func, insert, select, update
+
+from bursa.api.barong import Activity, User, client_of, present_user
+from bursa.api.errors import ApiError
+from bursa.identity.authz import Authorizer
+from bursa.identity.rules import ROLES
+from bursa.identity.service import Identity, IdentityError
+from bursa.identity.tables import activities, permissions, restrictions, users
+
+router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
+ADMIN_STATES = ("active", "pending", "banned", "locked")
+
+
+async def authorized(request: Request) -> dict[str, Any]:
+    """The caller, once the permission table lets them make this request."""
+    authorizer: Authorizer = request.app.state.authorizer
+    decision = await authorizer.decide(
+        request.method,
+        request.url.path,
+        request.headers,
+        request.cookies,
+        client_of(request),
+    )
+    if decision.status != 200 or decision.token is None:
+        raise ApiError(decision.status, *(decision.errors or ["authz.invalid_permission"]))
+    return authorizer.signer.verify(decision.token)
+
+
+Admin = Annotated[dict[str, Any], Depends(authorized)]
+
+
+def _identity(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity
+    return identity
+
+
+def _authorizer(request: Request) -> Authorizer:
+    authorizer: Authorizer = request.app.state.authorizer
+    return authorizer
+
+
+class UserWithActivities(User):
+    activities: list[Activity]
+
+
+class RoleChange(BaseModel):
+    uid: str = Field(max_length=16)
+    role: str = Field(max_length=16)
+
+
+class StateChange(BaseModel):
+    uid: str = Field(max_length=16)
+    state: str = Field(max_length=16)
+
+
+class LabelChange(BaseModel):
+    uid: str = Field(max_length=16)
+    key: str = Field(min_length=3, max_length=255, pattern=r"^[a-z0-9_-]+$")
+    value: str = Field(min_length=3, max_length=255, pattern=r"^[a-z0-9_-]+$")
+    scope: str = Field(default="private", pattern=r"^(public|private)$")
+
+
+class Permission(BaseModel):
+    id: int
+    role: str
+    verb: str
+    path: str
+    action: str
+    topic: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewPermission(BaseModel):
+    role: str = Field(max_length=16)
+    verb: str = Field(pattern=r"^(GET|POST|PUT|PATCH|DELETE|ALL)$")
+    path: str = Field(min_length=1, max_length=255, pattern=r"^[\w/.\-]+$")
+    action: str = Field(pattern=r"^(ACCEPT|DROP|AUDIT)$")
+    topic: str | None = Field(default=None, max_length=32)
+
+
+class Restriction(BaseModel):
+    id: int
+    scope: str
+    value: str
+    category: str
+    code: int
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewRestriction(BaseModel):
+    scope: str = Field(pattern=r"^(all|ip|ip_subnet|country)$")
+    value: str = Field(min_length=1, max_length=64)
+    category: str = Field(pattern=r"^(whitelist|maintenance|blacklist|blocklogin)$")
+    code: int | None = Field(default=None, ge=200, le=599)
+
+
+DEFAULT_CODES = {"all": 401, "ip": 401, "ip_subnet": 403, "country": 423}
+
+
+async def _user_id(identity: Identity, uid: str) -> int:
+    async with identity.engine.connect() as conn:
+        found = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
+    if found is None:
+        raise ApiError(404, "admin.user.doesnt_exist")
+    return int(found)
+
+
+@router.get("/users", summary="Search users")
+async def list_users(
+    _: Admin,
+    request: Request,
+    response: Response,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    role: Annotated[str | None, Query(max_length=16)] = None,
+    state: Annotated[str | None, Query(max_length=16)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[User]:
+    identity = _identity(request)
+    query = select(users.c.id)
+    if email:
+        query = query.where(users.c.email.contains(email.lower(), autoescape=True))
+    if role:
+        query = query.where(users.c.role == role)
+    if state:
+        query = query.where(users.c.state == state)
+    async with identity.engine.connect() as conn:
+        total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+        ids = await conn.scalars(query.order_by(users.c.id).limit(limit).offset((page - 1) * limit))
+        found = [await identity.load_user(conn, user_id) for user_id in ids]
+    response.headers["Total"] = str(total or 0)
+    response.headers["Page"] = str(page)
+    response.headers["Per-Page"] = str(limit)
+    return [present_user(user) for user in found]
+
+
+@router.get("/users/{uid}", summary="One user with their activities")
+async def show_user(_: Admin, request: Request, uid: str) -> UserWithActivities:
+    identity = _identity(request)
+    user_id = await _user_id(identity, uid)
+    async with identity.engine.connect() as conn:
+        user = await identity.load_user(conn, user_id)
+        rows = await conn.execute(
+            select(activities)
+            .where(activities.c.user_id == user_id)
+            .order_by(activities.c.id.desc())
+            .limit(100)
+        )
+        found = [Activity(**dict(r)) for r in rows.mappings()]
+    return UserWithActivities(**present_user(user).model_dump(), activities=found)
+
+
+@router.post("/users/role", status_code=201, summary="Change a user's role")
+async def change_role(_: Admin, request: Request, body: RoleChange) -> User:
+    if body.role not in ROLES:
+        raise ApiError(422, "admin.user.invalid_role")
+    identity = _identity(request)
+    user_id = await _user_id(identity, body.uid)
+    async with identity.engine.begin() as conn:
+        await conn.execute(update(users).where(users.c.id == user_id).values(role=body.role))
+        user = await identity.load_user(conn, user_id)
+    return present_user(user)
+
+
+@router.put("/users", summary="Change a user's state")
+async def change_state(_: Admin, request: Request, body: StateChange) -> User:
+    if body.state not in ADMIN_STATES:
+        raise ApiError(422, "admin.user.invalid_state")
+    identity = _identity(request)
+    user_id = await _user_id(identity, body.uid)
+    async with identity.engine.begin() as conn:
+        await conn.execute(update(users).where(users.c.id == user_id).values(state=body.state))
+        user = await identity.load_user(conn, user_id)
+    return present_user(user)
+
+
+@router.post("/users/labels", status_code=201, summary="Set a label (private ones move state)")
+async def set_label(_: Admin, request: Request, body: LabelChange) -> User:
+    identity = _identity(request)
+    user_id = await _user_id(identity, body.uid)
+    try:
+        async with identity.engine.begin() as conn:
+            await identity.set_label(conn, user_id, body.key, body.value, body.scope)
+            user = await identity.load_user(conn, user_id)
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
+    return present_user(user)
+
+
+@router.get("/permissions", summary="The permission table")
+async def list_permissions(_: Admin, request: Request) -> list[Permission]:
+    async with _identity(request).engine.connect() as conn:
+        rows = await conn.execute(select(permissions).order_by(permissions.c.id))
+        return [Permission(**dict(r)) for r in rows.mappings()]
+
+
+@router.post("/permissions", status_code=201, summary="Add a permission")
+async def add_permission(_: Admin, request: Request, body: NewPermission) -> Permission:
+    if body.role not in ROLES:
+        raise ApiError(422, "admin.permission.invalid_role")
+    async with _identity(request).engine.begin() as conn:
+        row = (
+            (
+                await conn.execute(
+                    insert(permissions).values(**body.model_dump()).returning(permissions)
+                )
+            )
+            .mappings()
+            .one()
+        )
+    _authorizer(request).forget_cache()
+    return Permission(**dict(row))
+
+
+@router.delete("/permissions/{permission_id}", status_code=204, summary="Remove a permission")
+async def remove_permission(_: Admin, request: Request, permission_id: int) -> Response:
+    async with _identity(request).engine.begin() as conn:
+        gone = await conn.execute(
+            delete(permissions).where(permissions.c.id == permission_id).returning(permissions.c.id)
+        )
+        if gone.first() is None:
+            raise ApiError(404, "admin.permission.doesnt_exist")
+    _authorizer(request).forget_cache()
+    return Response(status_code=204)
+
+
+@router.get("/restrictions", summary="Restrictions by IP, IP range, country or all")
+async def list_restrictions(_: Admin, request: Request) -> list[Restriction]:
+    async with _identity(request).engine.connect() as conn:
+        rows = await conn.execute(select(restrictions).order_by(restrictions.c.id))
+        return [Restriction(**dict(r)) for r in rows.mappings()]
+
+
+@router.post("/restrictions", status_code=201, summary="Add a restriction")
+async def add_restriction(_: Admin, request: Request, body: NewRestriction) -> Restriction:
+    values = body.model_dump() | {"code": body.code or DEFAULT_CODES[body.scope]}
+    if body.category == "maintenance" and body.code is None:
+        values["code"] = 471
+    async with _identity(request).engine.begin() as conn:
+        row = (
+            (await conn.execute(insert(restrictions).values(**values).returning(restrictions)))
+            .mappings()
+            .one()
+        )
+    _authorizer(request).forget_cache()
+    return Restriction(**dict(row))
+
+
+@router.delete("/restrictions/{restriction_id}", status_code=204, summary="Remove a restriction")
+async def remove_restriction(_: Admin, request: Request, restriction_id: int) -> Response:
+    async with _identity(request).engine.begin() as conn:
+        gone = await conn.execute(
+            delete(restrictions)
+            .where(restrictions.c.id == restriction_id)
+            .returning(restrictions.c.id)
+        )
+        if gone.first() is None:
+            raise ApiError(404, "admin.restriction.doesnt_exist")
+    _authorizer(request).forget_cache()
+    return Response(status_code=204)
