@@ -31,6 +31,8 @@ TABLES = {
     "activities",
     "api_keys",
     "permissions",
+    "phones",
+    "profiles",
     "restrictions",
     "email_codes",
     "labels",

@@ -49,6 +49,16 @@ class Inbox:
         return found
 
 
+class TextInbox:
+    """An SMS sender that keeps what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, number: str, text: str) -> None:
+        self.sent.append((number, text))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -82,7 +92,9 @@ async def api(
         bus=InProcessBus(),
     )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
-    app = create_app(runner, create_session_factory(engine), identity, secure_cookies=False)
+    app = create_app(
+        runner, create_session_factory(engine), identity, secure_cookies=False, sms=TextInbox()
+    )
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
     async with httpx.AsyncClient(
         transport=transport, base_url="http://testserver", headers=AGENT

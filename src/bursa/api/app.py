@@ -12,9 +12,11 @@ from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.authz import Authorizer, JwtSigner
+from bursa.identity.kyc import Kyc
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.service import Identity
+from bursa.identity.sms import LogSmsSender, SmsSender
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -28,6 +30,7 @@ def create_app(
     nonces: NonceRegistry | None = None,
     jwt_signer: JwtSigner | None = None,
     country_header: str | None = None,
+    sms: SmsSender | None = None,
     secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
@@ -46,6 +49,7 @@ def create_app(
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
+    app.state.kyc = Kyc(identity, sms or LogSmsSender())
     app.state.authorizer = Authorizer(
         identity,
         app.state.api_keys,

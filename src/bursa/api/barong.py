@@ -7,7 +7,7 @@ default); writes authenticated by the cookie need the ``X-CSRF-Token`` header th
 returns, as Barong does.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
 from bursa.identity.api_keys import ApiKeys
+from bursa.identity.kyc import Kyc
 from bursa.identity.limits import (
     CODE_CHECK_PER_EMAIL,
     CODE_CHECK_PER_IP,
@@ -515,3 +516,113 @@ async def delete_api_key(
     except IdentityError as exc:
         raise _failed(exc) from exc
     return Response(status_code=204)
+
+
+class PhoneNumber(BaseModel):
+    phone_number: str = Field(max_length=32)
+
+
+class PhoneVerification(BaseModel):
+    phone_number: str = Field(max_length=32)
+    verification_code: str = Field(pattern=r"^\d{6}$")
+
+
+class Phone(BaseModel):
+    number: str  # masked
+    validated_at: datetime | None
+
+
+class ProfileFields(BaseModel):
+    first_name: str | None = Field(default=None, max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    dob: date | None = None
+    address: str | None = Field(default=None, max_length=255)
+    postcode: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, min_length=2, max_length=3)
+    metadata: str | None = Field(default=None, max_length=1024)
+    confirm: bool = False
+
+
+class Profile(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    dob: date | None
+    address: str | None
+    postcode: str | None
+    city: str | None
+    country: str | None
+    metadata: str | None
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def get_kyc(request: Request) -> Kyc:
+    kyc: Kyc = request.app.state.kyc
+    return kyc
+
+
+KycDep = Annotated[Kyc, Depends(get_kyc)]
+
+
+@resource_router.get("/phones", responses=_ERRORS, summary="The member's phones (masked)")
+async def list_phones(user: ReaderDep, kyc: KycDep) -> list[Phone]:
+    return [Phone(**phone) for phone in await kyc.list_phones(user["id"])]
+
+
+@resource_router.post("/phones", status_code=201, responses=_ERRORS, summary="Add a phone")
+@resource_router.post(
+    "/phones/send_code", status_code=201, responses=_ERRORS, summary="Text a new code"
+)
+async def add_phone(
+    body: PhoneNumber, request: Request, session: SessionDep, kyc: KycDep
+) -> dict[str, str]:
+    try:
+        masked = await kyc.add_phone(session.user, body.phone_number, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return {"number": masked}
+
+
+@resource_router.post(
+    "/phones/verify", status_code=201, responses=_ERRORS, summary="Verify a phone by its code"
+)
+async def verify_phone(
+    body: PhoneVerification,
+    request: Request,
+    session: SessionDep,
+    kyc: KycDep,
+    identity: IdentityDep,
+) -> User:
+    try:
+        await kyc.verify_phone(
+            session.user, body.phone_number, body.verification_code, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    async with identity.engine.connect() as conn:
+        return present_user(await identity.load_user(conn, session.user["id"]))
+
+
+@resource_router.get("/profiles/me", responses=_ERRORS, summary="The member's profile")
+async def my_profile(user: ReaderDep, kyc: KycDep) -> Profile:
+    found = await kyc.profile(user["id"])
+    if found is None:
+        raise ApiError(404, "resource.profile.not_exist")
+    return Profile(**found)
+
+
+@resource_router.post("/profiles", status_code=201, responses=_ERRORS, summary="Save the profile")
+@resource_router.put("/profiles", responses=_ERRORS, summary="Edit the profile")
+async def save_profile(
+    body: ProfileFields, request: Request, session: SessionDep, kyc: KycDep
+) -> Profile:
+    fields = body.model_dump(exclude={"confirm"})
+    if fields.get("country"):
+        fields["country"] = fields["country"].upper()
+    try:
+        saved = await kyc.save_profile(session.user, fields, body.confirm, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return Profile(**saved)

@@ -173,7 +173,7 @@ class Identity:
             except IntegrityError as exc:
                 raise IdentityError(422, "email.taken") from exc
             assert user_id is not None
-            code = await self._new_code(conn, user_id, CONFIRMATION)
+            code = await self.new_code(conn, user_id, CONFIRMATION)
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
@@ -199,9 +199,9 @@ class Identity:
                 or await self._has_label(conn, row["id"], "email", "verified")
             ):
                 return
-            if not await self._may_send_code(conn, row["id"], CONFIRMATION):
+            if not await self.may_send_code(conn, row["id"], CONFIRMATION):
                 return
-            code = await self._new_code(conn, row["id"], CONFIRMATION)
+            code = await self.new_code(conn, row["id"], CONFIRMATION)
             user = await self.load_user(conn, row["id"])
         self._emit("system.user.email.confirmation.token", user)
         await self._mail_code(address, code, CONFIRMATION)
@@ -214,7 +214,7 @@ class Identity:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
                 raise IdentityError(422, "identity.user.invalid_code")
-            await self._use_code(conn, user_id, CONFIRMATION, code)
+            await self.use_code(conn, user_id, CONFIRMATION, code)
             await self.set_label(conn, user_id, "email", "verified", "private")
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
@@ -231,9 +231,9 @@ class Identity:
         address = normalize_email(email)
         async with self.engine.begin() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
-            if user_id is None or not await self._may_send_code(conn, user_id, RESET):
+            if user_id is None or not await self.may_send_code(conn, user_id, RESET):
                 return
-            code = await self._new_code(conn, user_id, RESET)
+            code = await self.new_code(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
             user = await self.load_user(conn, user_id)
         self._emit("system.user.password.reset.token", user)
@@ -247,7 +247,7 @@ class Identity:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
                 raise IdentityError(422, "identity.user.invalid_code")
-            await self._use_code(conn, user_id, RESET, code)
+            await self.use_code(conn, user_id, RESET, code)
             await conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
@@ -671,7 +671,7 @@ class Identity:
         )
         return OpenSession(token, csrf_token)
 
-    async def _may_send_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> bool:
+    async def may_send_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> bool:
         now = _now()
         recent = await conn.execute(
             select(email_codes.c.created_at).where(
@@ -685,7 +685,7 @@ class Identity:
             return False
         return not any(at > now - CODE_RESEND_INTERVAL for at in sent)
 
-    async def _new_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> str:
+    async def new_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> str:
         """A fresh 6-digit code; earlier unused codes of the same purpose stop working."""
         code = f"{secrets.randbelow(10**6):06d}"
         now = _now()
@@ -708,7 +708,7 @@ class Identity:
         )
         return code
 
-    async def _use_code(self, conn: AsyncConnection, user_id: int, purpose: str, code: str) -> None:
+    async def use_code(self, conn: AsyncConnection, user_id: int, purpose: str, code: str) -> None:
         row = (
             (
                 await conn.execute(

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -135,4 +136,35 @@ restrictions = Table(
     Column("state", String(8), nullable=False, server_default="enabled"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+phones = Table(
+    "phones",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Text, nullable=False),  # key store ciphertext
+    Column("masked", String(24), nullable=False),  # what the member and admins see
+    Column("validated_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_phones_user_id", "user_id"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("first_name", String(255)),
+    Column("last_name", String(255)),
+    Column("dob", Date),
+    Column("address", String(255)),
+    Column("postcode", String(32)),
+    Column("city", String(255)),
+    Column("country", String(3)),
+    Column("metadata", Text),
+    Column("state", String(16), nullable=False),  # drafted submitted verified rejected
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("user_id", name="uq_profiles_user_id"),
 )

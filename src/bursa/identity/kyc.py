@@ -1,0 +1,171 @@
+"""KYC steps a member takes: a verified phone (level 2) and a profile for review.
+
+Phone numbers are personal data: stored only as key store ciphertext plus a masked form.
+A code is sent by SMS and must be typed back; a verified phone sets the private label
+``phone: verified``. A submitted profile sets ``profile: submitted`` for admins to review.
+"""
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.sms import SmsSender
+from bursa.identity.tables import phones, profiles
+
+PHONE_KEY = "bursa-pii"  # key store key that seals personal data
+PHONE = "phone"
+PHONES_PER_USER = 5
+EDITABLE_PROFILE_STATES = ("drafted", "rejected")
+PROFILE_FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
+
+
+def normalize_number(number: str) -> str:
+    digits = re.sub(r"[\s().-]", "", number)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if not re.fullmatch(r"\+?[1-9]\d{6,14}", digits):
+        raise IdentityError(422, "resource.phone.invalid_num")
+    return digits.lstrip("+")
+
+
+def mask(number: str) -> str:
+    return "+" + number[:2] + "*" * (len(number) - 4) + number[-2:]
+
+
+class Kyc:
+    def __init__(self, identity: Identity, sms: SmsSender) -> None:
+        self.identity = identity
+        self.sms = sms
+
+    async def add_phone(self, user: dict[str, Any], number: str, client: Client) -> str:
+        """Register ``number`` and text it a code; answers the masked number."""
+        normalized = normalize_number(number)
+        sealed = await self.identity.keystore.encrypt(PHONE_KEY, normalized.encode())
+        async with self.identity.transaction() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(phones).where(phones.c.user_id == user["id"])
+            )
+            if (count or 0) >= PHONES_PER_USER:
+                raise IdentityError(422, "resource.phone.limit_reached")
+            if await self._find(conn, user["id"], normalized) is None:
+                await conn.execute(
+                    insert(phones).values(
+                        user_id=user["id"], number=sealed, masked=mask(normalized)
+                    )
+                )
+            if not await self.identity.may_send_code(conn, user["id"], PHONE):
+                raise IdentityError(429, "resource.phone.too_many_codes", "wait a minute")
+            code = await self.identity.new_code(conn, user["id"], PHONE)
+            await self.identity.record(
+                conn, user["id"], client, "account", "phone code sent", "succeed"
+            )
+        await self.sms.send(normalized, f"{self.identity.app_name} code: {code}")
+        return mask(normalized)
+
+    async def verify_phone(
+        self, user: dict[str, Any], number: str, code: str, client: Client
+    ) -> None:
+        normalized = normalize_number(number)
+        async with self.identity.transaction() as conn:
+            phone_id = await self._find(conn, user["id"], normalized)
+            if phone_id is None:
+                raise IdentityError(404, "resource.phone.doesnt_exist")
+            await self.identity.use_code(conn, user["id"], PHONE, code)
+            await conn.execute(
+                update(phones).where(phones.c.id == phone_id).values(validated_at=func.now())
+            )
+            await self.identity.set_label(conn, user["id"], "phone", "verified", "private")
+            await self.identity.record(
+                conn, user["id"], client, "account", "phone verified", "succeed"
+            )
+
+    async def list_phones(self, user_id: int) -> list[dict[str, Any]]:
+        async with self.identity.engine.connect() as conn:
+            rows = await conn.execute(
+                select(phones.c.masked, phones.c.validated_at)
+                .where(phones.c.user_id == user_id)
+                .order_by(phones.c.id)
+            )
+            return [{"number": r.masked, "validated_at": r.validated_at} for r in rows]
+
+    async def save_profile(
+        self, user: dict[str, Any], fields: dict[str, Any], confirm: bool, client: Client
+    ) -> dict[str, Any]:
+        """Create or edit the member's profile; ``confirm`` submits it for review."""
+        country = fields.get("country")
+        if country is not None and not re.fullmatch(r"[A-Z]{2,3}", country):
+            raise IdentityError(422, "resource.profile.invalid_country")
+        dob = fields.get("dob")
+        if isinstance(dob, date) and dob >= date.today():
+            raise IdentityError(422, "resource.profile.invalid_dob")
+        state = "submitted" if confirm else "drafted"
+        async with self.identity.transaction() as conn:
+            existing = (
+                (
+                    await conn.execute(
+                        select(profiles).where(profiles.c.user_id == user["id"]).with_for_update()
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            values = {k: fields.get(k) for k in PROFILE_FIELDS} | {
+                "metadata": fields.get("metadata"),
+                "state": state,
+                "updated_at": func.now(),
+            }
+            if existing is None:
+                row = (
+                    (
+                        await conn.execute(
+                            insert(profiles)
+                            .values(user_id=user["id"], **values)
+                            .returning(profiles)
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+            elif existing["state"] in EDITABLE_PROFILE_STATES:
+                row = (
+                    (
+                        await conn.execute(
+                            update(profiles)
+                            .where(profiles.c.id == existing["id"])
+                            .values(**values)
+                            .returning(profiles)
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
+            else:
+                raise IdentityError(422, "resource.profile.already_submitted")
+            if confirm:
+                await self.identity.set_label(conn, user["id"], "profile", "submitted", "private")
+            await self.identity.record(
+                conn, user["id"], client, "account", f"profile {state}", "succeed"
+            )
+        return dict(row)
+
+    async def profile(self, user_id: int) -> dict[str, Any] | None:
+        async with self.identity.engine.connect() as conn:
+            row = (
+                (await conn.execute(select(profiles).where(profiles.c.user_id == user_id)))
+                .mappings()
+                .first()
+            )
+            return dict(row) if row else None
+
+    async def _find(self, conn: Any, user_id: int, normalized: str) -> int | None:
+        rows = await conn.execute(
+            select(phones.c.id, phones.c.number).where(phones.c.user_id == user_id)
+        )
+        for row in rows:
+            plain = await self.identity.keystore.decrypt(PHONE_KEY, row.number)
+            if plain.decode() == normalized:
+                return int(row.id)
+        return None
