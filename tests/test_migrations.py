@@ -30,6 +30,7 @@ TABLES = {
     "accounts",
     "activities",
     "api_keys",
+    "documents",
     "permissions",
     "phones",
     "profiles",

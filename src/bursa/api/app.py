@@ -4,6 +4,9 @@ The app does not own the engine or the database: whoever runs it (``bursa up``, 
 starts them, hands them over here and stops them after the server.
 """
 
+import tempfile
+from pathlib import Path
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,6 +15,7 @@ from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.authz import Authorizer, JwtSigner
+from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
@@ -31,6 +35,7 @@ def create_app(
     jwt_signer: JwtSigner | None = None,
     country_header: str | None = None,
     sms: SmsSender | None = None,
+    storage_dir: Path | None = None,
     secure_cookies: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
@@ -50,6 +55,10 @@ def create_app(
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
     app.state.kyc = Kyc(identity, sms or LogSmsSender())
+    # Without a storage folder (tests, tools) uploads go to a private temporary one.
+    app.state.documents = Documents(
+        identity, storage_dir or Path(tempfile.mkdtemp(prefix="bursa-documents-"))
+    )
     app.state.authorizer = Authorizer(
         identity,
         app.state.api_keys,
@@ -58,7 +67,11 @@ def create_app(
     )
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=max_body_bytes,
+        larger={"/api/v2/barong/resource/documents": MAX_UPLOAD + 64 * 1024},
+    )
     app.include_router(public.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)

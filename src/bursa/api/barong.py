@@ -10,12 +10,13 @@ returns, as Barong does.
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
 from bursa.identity.api_keys import ApiKeys
+from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.limits import (
     CODE_CHECK_PER_EMAIL,
@@ -626,3 +627,50 @@ async def save_profile(
     except IdentityError as exc:
         raise _failed(exc) from exc
     return Profile(**saved)
+
+
+class Document(BaseModel):
+    id: int
+    doc_type: str
+    doc_expire: date | None
+    content_type: str
+    size: int
+    state: str
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def get_documents(request: Request) -> Documents:
+    found: Documents = request.app.state.documents
+    return found
+
+
+DocumentsDep = Annotated[Documents, Depends(get_documents)]
+
+
+@resource_router.get("/documents", responses=_ERRORS, summary="The member's documents")
+async def list_documents(user: ReaderDep, docs: DocumentsDep) -> list[Document]:
+    return [Document(**d) for d in await docs.of_user(user["id"])]
+
+
+@resource_router.post(
+    "/documents", status_code=201, responses=_ERRORS, summary="Upload an identity document"
+)
+async def upload_document(
+    request: Request,
+    session: SessionDep,
+    docs: DocumentsDep,
+    doc_type: Annotated[str, Form(max_length=32)],
+    doc_number: Annotated[str, Form(min_length=1, max_length=128)],
+    upload: Annotated[UploadFile, File()],
+    doc_expire: Annotated[date | None, Form()] = None,
+) -> Document:
+    content = await upload.read(MAX_UPLOAD + 1)
+    try:
+        saved = await docs.upload(
+            session.user, doc_type, doc_number, doc_expire, content, client_of(request)
+        )
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return Document(**saved)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, func, insert, select, update
 
-from bursa.api.barong import Activity, User, client_of, present_user
+from bursa.api.barong import Activity, Document, User, client_of, get_documents, present_user
 from bursa.api.errors import ApiError
 from bursa.identity.authz import Authorizer
 from bursa.identity.rules import ROLES
@@ -274,3 +274,27 @@ async def remove_restriction(_: Admin, request: Request, restriction_id: int) ->
             raise ApiError(404, "admin.restriction.doesnt_exist")
     _authorizer(request).forget_cache()
     return Response(status_code=204)
+
+
+class Review(BaseModel):
+    id: int
+    state: str = Field(pattern=r"^(verified|rejected)$")
+    reason: str | None = Field(default=None, max_length=1024)
+
+
+class PendingDocument(Document):
+    user_id: int
+
+
+@router.get("/users/documents/pending", summary="Documents waiting for review")
+async def pending_documents(_: Admin, request: Request) -> list[PendingDocument]:
+    return [PendingDocument(**d) for d in await get_documents(request).pending()]
+
+
+@router.post("/users/documents/review", status_code=201, summary="Verify or reject a document")
+async def review_document(_: Admin, request: Request, body: Review) -> Document:
+    try:
+        reviewed = await get_documents(request).review(body.id, body.state, body.reason)
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
+    return Document(**reviewed)

@@ -119,6 +119,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
         ),
         country_header=settings.country_header,
+        storage_dir=settings.storage,
         secure_cookies=settings.secure_cookies,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")

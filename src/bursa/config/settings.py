@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=None,
         description="request header a trusted gateway sets to the client's country (ISO 3166)",
     )
+    storage_dir: Path | None = Field(
+        default=None, description="uploaded KYC documents; unset: BURSA_DATA_DIR/storage"
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
@@ -109,6 +112,11 @@ class Settings(BaseSettings):
         if self.vault_url is not None and self.vault_token is None:
             raise ValueError("BURSA_VAULT_URL is set but BURSA_VAULT_TOKEN is not")
         return self
+
+    @property
+    def storage(self) -> Path:
+        """Where uploaded KYC documents are kept."""
+        return self.storage_dir or self.data_dir / "storage"
 
     @property
     def jwt_key_file(self) -> Path:

@@ -168,3 +168,22 @@ profiles = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("user_id", name="uq_profiles_user_id"),
 )
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("doc_type", String(32), nullable=False),
+    Column("doc_number", Text, nullable=False),  # key store ciphertext
+    Column("doc_expire", Date),
+    Column("upload", String(64), nullable=False),  # file name in the storage folder
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_documents_user_id", "user_id"),
+    Index("ix_documents_state", "state"),
+)

@@ -1,0 +1,127 @@
+"""Identity documents: upload (type, number, expiry, one file), and admin review.
+
+The file is checked by its first bytes (JPEG, PNG or PDF, whatever the name or declared
+type says) and its size, then kept in the storage folder under a random name; the document
+number is sealed by the key store. An upload sets the private label ``document: pending``;
+the review sets ``verified`` (level 3 once email and phone are verified) or ``rejected``
+with a reason the member can read.
+"""
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.tables import documents
+
+DOCUMENT_KEY = "bursa-pii"
+DOC_TYPES = ("passport", "identity_card", "driver_license", "utility_bill")
+MAX_UPLOAD = 10 * 1024 * 1024
+SIGNATURES = {
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"%PDF-": ("application/pdf", "pdf"),
+}
+
+
+def sniff(content: bytes) -> tuple[str, str]:
+    for magic, kind in SIGNATURES.items():
+        if content.startswith(magic):
+            return kind
+    raise IdentityError(422, "resource.documents.invalid_format", "upload a JPEG, PNG or PDF")
+
+
+class Documents:
+    def __init__(self, identity: Identity, storage: Path) -> None:
+        self.identity = identity
+        self.storage = storage
+
+    async def upload(
+        self,
+        user: dict[str, Any],
+        doc_type: str,
+        doc_number: str,
+        doc_expire: date | None,
+        content: bytes,
+        client: Client,
+    ) -> dict[str, Any]:
+        if doc_type not in DOC_TYPES:
+            raise IdentityError(422, "resource.documents.invalid_type", ", ".join(DOC_TYPES))
+        if not 0 < len(content) <= MAX_UPLOAD:
+            raise IdentityError(422, "resource.documents.invalid_size", "1 byte to 10 MB")
+        if doc_expire is not None and doc_expire <= date.today():
+            raise IdentityError(422, "resource.documents.expired")
+        content_type, extension = sniff(content)
+        sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, doc_number.encode())
+        name = f"{secrets.token_hex(16)}.{extension}"
+        self.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self.storage / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        async with self.identity.transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        insert(documents)
+                        .values(
+                            user_id=user["id"],
+                            doc_type=doc_type,
+                            doc_number=sealed,
+                            doc_expire=doc_expire,
+                            upload=name,
+                            content_type=content_type,
+                            size=len(content),
+                        )
+                        .returning(documents)
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            await self.identity.set_label(conn, user["id"], "document", "pending", "private")
+            await self.identity.record(
+                conn, user["id"], client, "account", "document uploaded", "succeed"
+            )
+        return dict(row)
+
+    async def of_user(self, user_id: int) -> list[dict[str, Any]]:
+        async with self.identity.engine.connect() as conn:
+            rows = await conn.execute(
+                select(documents).where(documents.c.user_id == user_id).order_by(documents.c.id)
+            )
+            return [dict(r) for r in rows.mappings()]
+
+    async def pending(self) -> list[dict[str, Any]]:
+        async with self.identity.engine.connect() as conn:
+            rows = await conn.execute(
+                select(documents).where(documents.c.state == "pending").order_by(documents.c.id)
+            )
+            return [dict(r) for r in rows.mappings()]
+
+    async def review(self, document_id: int, state: str, reason: str | None) -> dict[str, Any]:
+        """Verify or reject a pending document (the admin API audits who did it)."""
+        if state not in ("verified", "rejected"):
+            raise IdentityError(422, "admin.document.invalid_state")
+        if state == "rejected" and not reason:
+            raise IdentityError(422, "admin.document.missing_reason")
+        async with self.identity.transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        update(documents)
+                        .where(documents.c.id == document_id, documents.c.state == "pending")
+                        .values(state=state, reason=reason, updated_at=func.now())
+                        .returning(documents)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise IdentityError(404, "admin.document.doesnt_exist")
+            await self.identity.set_label(conn, row["user_id"], "document", state, "private")
+        return dict(row)
