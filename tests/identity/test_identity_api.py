@@ -499,3 +499,19 @@ async def test_identity_events_are_published_without_codes(
     assert code not in text
     assert PASSWORD not in text
     assert "password_hash" not in text
+
+
+async def test_a_session_stays_within_its_login_network(api: httpx.AsyncClient) -> None:
+    await sign_up(api, "mike@example.com")
+    cookie = api.cookies["_barong_session"]
+    app = api._transport.app  # type: ignore[attr-defined]
+    for address, expected in (("203.0.200.1", 200), ("198.51.100.9", 401)):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(address, 4000)),
+            base_url="http://testserver",
+            headers=AGENT,
+            cookies={"_barong_session": cookie},
+        ) as elsewhere:
+            response = await elsewhere.get(f"{RESOURCE}/users/me")
+        assert response.status_code == expected, address
+    assert response.json() == {"errors": ["authz.client_session_mismatch"]}

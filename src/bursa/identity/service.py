@@ -7,6 +7,7 @@ as an activity (time, IP, user agent, result).
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -93,6 +94,18 @@ def _digest(secret: str) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def same_network(login_ip: str, ip: str) -> bool:
+    """Barong's rule: a session stays within its login address's /16 (IPv4) or /96 (IPv6)."""
+    try:
+        first, now = ipaddress.ip_address(login_ip), ipaddress.ip_address(ip)
+    except ValueError:
+        return login_ip == ip
+    if first.version != now.version:
+        return False
+    prefix = 16 if first.version == 4 else 96
+    return now in ipaddress.ip_network(f"{first}/{prefix}", strict=False)
 
 
 def new_uid() -> str:
@@ -508,7 +521,11 @@ class Identity:
             if session is None:
                 raise IdentityError(401, "authz.invalid_session")
             now = _now()
-            if session["expires_at"] <= now or session["user_agent"] != client.user_agent:
+            if (
+                session["expires_at"] <= now
+                or session["user_agent"] != client.user_agent
+                or not same_network(session["user_ip"], client.ip)
+            ):
                 await conn.execute(delete(user_sessions).where(user_sessions.c.id_digest == digest))
                 raise IdentityError(401, "authz.client_session_mismatch", keep=True)
             user = await self.load_user(conn, session["user_id"])
