@@ -93,3 +93,20 @@ async def test_flooding_code_checks_gets_429(api_with_redis: httpx.AsyncClient) 
     ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
+
+
+async def test_many_failed_logins_from_one_address_block_it(
+    api_with_redis: httpx.AsyncClient,
+) -> None:
+    url = "/api/v2/barong/identity/sessions"
+    for n in range(20):  # spread over accounts, under the per-account and per-email limits
+        failed = await api_with_redis.post(
+            url, json={"email": f"user{n % 4}@example.com", "password": "Guess-1234!x"}
+        )
+        assert failed.status_code == 401
+    blocked = await api_with_redis.post(
+        url, json={"email": "someone@example.com", "password": "Guess-1234!x"}
+    )
+    assert blocked.status_code == 429
+    assert blocked.json() == {"errors": ["identity.session.too_many_failures"]}
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 901

@@ -22,6 +22,7 @@ from bursa.identity.limits import (
     CODE_CHECK_PER_EMAIL,
     CODE_CHECK_PER_IP,
     CODE_SEND_PER_IP,
+    LOGIN_FAILURES_PER_IP,
     LOGIN_PER_EMAIL,
     LOGIN_PER_IP,
     SIGN_UP_PER_IP,
@@ -340,6 +341,13 @@ async def confirm_password_code(
 
 @identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
 async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
+    limiter: Limiter = request.app.state.limiter
+    ip = client_of(request).ip
+    wait = await limiter.over(LOGIN_FAILURES_PER_IP, ip)
+    if wait:
+        raise ApiError(
+            429, "identity.session.too_many_failures", headers={"Retry-After": str(wait)}
+        )
     await _limit(
         request,
         (LOGIN_PER_IP, client_of(request).ip),
@@ -354,6 +362,8 @@ async def log_in(body: LogIn, request: Request, response: Response, identity: Id
             body.otp_code,
         )
     except IdentityError as exc:
+        if exc.status in (401, 403):
+            await limiter.allow(LOGIN_FAILURES_PER_IP, ip)
         raise _failed(exc) from exc
     _set_session(request, response, session)
     return present_user(user, session.csrf_token)

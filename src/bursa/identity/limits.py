@@ -25,11 +25,17 @@ SIGN_UP_PER_IP = Rule("signup-ip", 10)
 CODE_CHECK_PER_IP = Rule("code-ip", 20)
 CODE_CHECK_PER_EMAIL = Rule("code-email", 10)
 CODE_SEND_PER_IP = Rule("send-ip", 10)
+# Failed logins from one address, whatever the accounts: 20 in 15 minutes block the address.
+LOGIN_FAILURES_PER_IP = Rule("login-fail-ip", 20, window_s=900)
 
 
 class Limiter(Protocol):
     async def allow(self, rule: Rule, subject: str) -> int:
-        """0 if allowed, else the seconds until the window ends."""
+        """Count one request; 0 if allowed, else the seconds until the window ends."""
+        ...
+
+    async def over(self, rule: Rule, subject: str) -> int:
+        """Without counting: 0 if under the limit, else the seconds until the window ends."""
         ...
 
 
@@ -47,6 +53,11 @@ class InProcessLimiter:
             self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
         return 0 if count <= rule.limit else _remaining(now, rule)
 
+    async def over(self, rule: Rule, subject: str) -> int:
+        now = time.time()
+        count = self._counts.get((rule.name, subject, int(now // rule.window_s)), 0)
+        return 0 if count < rule.limit else _remaining(now, rule)
+
 
 class RedisLimiter:
     def __init__(self, url: str, prefix: str = "bursa:limit") -> None:
@@ -62,6 +73,12 @@ class RedisLimiter:
             pipe.expire(key, rule.window_s + 1)
             count, _ = await pipe.execute()
         return 0 if int(count) <= rule.limit else _remaining(now, rule)
+
+    async def over(self, rule: Rule, subject: str) -> int:
+        now = time.time()
+        key = f"{self.prefix}:{rule.name}:{subject}:{int(now // rule.window_s)}"
+        count = int(await self.client.get(key) or 0)
+        return 0 if count < rule.limit else _remaining(now, rule)
 
     async def close(self) -> None:
         await self.client.aclose()
