@@ -4,6 +4,7 @@ the HTTP API on a real PostgreSQL."""
 import asyncio
 import re
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -515,3 +516,16 @@ async def test_a_session_stays_within_its_login_network(api: httpx.AsyncClient) 
             response = await elsewhere.get(f"{RESOURCE}/users/me")
         assert response.status_code == expected, address
     assert response.json() == {"errors": ["authz.client_session_mismatch"]}
+
+
+async def test_public_identity_helpers(api: httpx.AsyncClient) -> None:
+    assert (await api.get(f"{IDENTITY}/ping")).json() == {"ping": "pong"}
+    assert abs((await api.get(f"{IDENTITY}/time")).json()["time"] - time.time()) < 5
+    configs = (await api.get(f"{IDENTITY}/configs")).json()
+    assert configs["session_expire_time"] == 1800
+    weak = await api.post(f"{IDENTITY}/password/validate", json={"password": "Password1!"})
+    assert weak.json()["result"] == "weak"
+    short = await api.post(f"{IDENTITY}/password/validate", json={"password": "abc"})
+    assert short.json()["result"] == "requirements"
+    strong = await api.post(f"{IDENTITY}/password/validate", json={"password": PASSWORD})
+    assert strong.json() == {"result": "strong"}

@@ -7,6 +7,7 @@ default); writes authenticated by the cookie need the ``X-CSRF-Token`` header th
 returns, as Barong does.
 """
 
+import time
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
+from bursa.identity import passwords
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
@@ -684,3 +686,39 @@ async def upload_document(
     except IdentityError as exc:
         raise _failed(exc) from exc
     return Document(**saved)
+
+
+class PasswordToCheck(BaseModel):
+    password: str = Field(max_length=200)
+
+
+@identity_router.get("/ping", summary="Liveness")
+async def ping() -> dict[str, str]:
+    return {"ping": "pong"}
+
+
+@identity_router.get("/time", summary="Server time, Unix seconds")
+async def server_time() -> dict[str, int]:
+    return {"time": int(time.time())}
+
+
+@identity_router.get("/configs", summary="What a front end needs to know")
+async def configs(identity: IdentityDep) -> dict[str, Any]:
+    return {
+        "session_expire_time": int(identity.session_ttl.total_seconds()),
+        "captcha_type": "none",
+        "phone_verification_type": "sms",
+        "password_min_length": passwords.MIN_LENGTH,
+        "password_min_entropy": passwords.MIN_ENTROPY_BITS,
+    }
+
+
+@identity_router.post("/password/validate", summary="Would this password be accepted?")
+async def validate_password(body: PasswordToCheck) -> dict[str, Any]:
+    verdict = passwords.check_strength(body.password)
+    if verdict.ok:
+        return {"result": "strong"}
+    return {
+        "result": "weak" if verdict.code == "password.weak" else "requirements",
+        "reason": verdict.message,
+    }
