@@ -1,6 +1,8 @@
 """Rate limits: counted in Redis (shared by replicas) or in process, and enforced on the
 identity endpoints with 429 and Retry-After."""
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -21,7 +23,16 @@ from bursa.trading.specs import load_specs
 RULE = Rule("test", 3)
 
 
+async def start_of_window(window_s: int, margin_s: float = 10) -> None:
+    """Wait for a fresh fixed window when the current one is about to end, so that a burst
+    is counted in one window."""
+    left = window_s - time.time() % window_s
+    if left < margin_s:
+        await asyncio.sleep(left + 0.2)
+
+
 async def exhaust(limiter: Limiter) -> None:
+    await start_of_window(RULE.window_s)
     for _ in range(RULE.limit):
         assert await limiter.allow(RULE, "198.51.100.1") == 0
     wait = await limiter.allow(RULE, "198.51.100.1")
@@ -36,6 +47,7 @@ async def test_in_process_limiter() -> None:
 async def test_redis_limiter_is_shared_between_replicas(redis_url: str) -> None:
     prefix = f"bursa:test:{uuid.uuid4().hex}"
     first, second = RedisLimiter(redis_url, prefix), RedisLimiter(redis_url, prefix)
+    await start_of_window(RULE.window_s)
     try:
         for _ in range(RULE.limit):
             assert await first.allow(RULE, "198.51.100.9") == 0
@@ -68,6 +80,7 @@ async def api_with_redis(
 async def test_flooding_login_gets_429_with_retry_after(
     api_with_redis: httpx.AsyncClient,
 ) -> None:
+    await start_of_window(60)
     statuses = []
     for _ in range(12):
         response = await api_with_redis.post(
@@ -82,6 +95,7 @@ async def test_flooding_login_gets_429_with_retry_after(
 
 
 async def test_flooding_code_checks_gets_429(api_with_redis: httpx.AsyncClient) -> None:
+    await start_of_window(60)
     statuses = [
         (
             await api_with_redis.post(
@@ -99,6 +113,7 @@ async def test_many_failed_logins_from_one_address_block_it(
     api_with_redis: httpx.AsyncClient,
 ) -> None:
     url = "/api/v2/barong/identity/sessions"
+    await start_of_window(900, margin_s=20)
     for n in range(20):  # spread over accounts, under the per-account and per-email limits
         failed = await api_with_redis.post(
             url, json={"email": f"user{n % 4}@example.com", "password": "Guess-1234!x"}
