@@ -35,7 +35,7 @@ TABLES = {
     "phones",
     "profiles",
     "restrictions",
-    "email_codes",
+    "one_time_codes",
     "labels",
     "user_sessions",
     "users",

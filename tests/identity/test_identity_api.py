@@ -167,7 +167,7 @@ async def test_sign_up_confirm_by_mailed_code_and_become_active(
 
     stored = await sql(api, "SELECT password_hash FROM users")
     assert stored[0]["password_hash"].startswith("$argon2id$")
-    codes_stored = await sql(api, "SELECT code_digest FROM email_codes")
+    codes_stored = await sql(api, "SELECT code_digest FROM one_time_codes")
     assert all(codes[0] not in row["code_digest"] for row in codes_stored)
 
 
@@ -227,7 +227,7 @@ async def test_resend_is_limited_and_replaces_the_code(
     assert too_soon.status_code == 201
     await asyncio.sleep(0.1)
     assert len(mails.codes_for("erin@example.com")) == 1
-    await sql(api, "UPDATE email_codes SET created_at = created_at - interval '2 minutes'")
+    await sql(api, "UPDATE one_time_codes SET created_at = created_at - interval '2 minutes'")
     await api.post(f"{IDENTITY}/users/email/generate_code", json={"email": "erin@example.com"})
     await asyncio.sleep(0.1)
     first, second = mails.codes_for("erin@example.com")

@@ -28,8 +28,8 @@ from bursa.identity.rules import ROLES, level_for, state_for
 from bursa.identity.tables import (
     activities,
     api_keys,
-    email_codes,
     labels,
+    one_time_codes,
     user_sessions,
     users,
 )
@@ -691,10 +691,10 @@ class Identity:
     async def may_send_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> bool:
         now = _now()
         recent = await conn.execute(
-            select(email_codes.c.created_at).where(
-                email_codes.c.user_id == user_id,
-                email_codes.c.purpose == purpose,
-                email_codes.c.created_at > now - timedelta(hours=1),
+            select(one_time_codes.c.created_at).where(
+                one_time_codes.c.user_id == user_id,
+                one_time_codes.c.purpose == purpose,
+                one_time_codes.c.created_at > now - timedelta(hours=1),
             )
         )
         sent = [r.created_at for r in recent]
@@ -707,16 +707,16 @@ class Identity:
         code = f"{secrets.randbelow(10**6):06d}"
         now = _now()
         await conn.execute(
-            update(email_codes)
+            update(one_time_codes)
             .where(
-                email_codes.c.user_id == user_id,
-                email_codes.c.purpose == purpose,
-                email_codes.c.used_at.is_(None),
+                one_time_codes.c.user_id == user_id,
+                one_time_codes.c.purpose == purpose,
+                one_time_codes.c.used_at.is_(None),
             )
             .values(used_at=now)
         )
         await conn.execute(
-            insert(email_codes).values(
+            insert(one_time_codes).values(
                 user_id=user_id,
                 purpose=purpose,
                 code_digest=_digest(f"{user_id}:{purpose}:{code}"),
@@ -729,13 +729,13 @@ class Identity:
         row = (
             (
                 await conn.execute(
-                    select(email_codes)
+                    select(one_time_codes)
                     .where(
-                        email_codes.c.user_id == user_id,
-                        email_codes.c.purpose == purpose,
-                        email_codes.c.used_at.is_(None),
+                        one_time_codes.c.user_id == user_id,
+                        one_time_codes.c.purpose == purpose,
+                        one_time_codes.c.used_at.is_(None),
                     )
-                    .order_by(email_codes.c.id.desc())
+                    .order_by(one_time_codes.c.id.desc())
                     .limit(1)
                     .with_for_update()
                 )
@@ -748,13 +748,13 @@ class Identity:
         expected = row["code_digest"]
         if not hmac.compare_digest(expected, _digest(f"{user_id}:{purpose}:{code}")):
             await conn.execute(
-                update(email_codes)
-                .where(email_codes.c.id == row["id"])
-                .values(attempts=email_codes.c.attempts + 1)
+                update(one_time_codes)
+                .where(one_time_codes.c.id == row["id"])
+                .values(attempts=one_time_codes.c.attempts + 1)
             )
             raise IdentityError(422, "identity.user.invalid_code", keep=True)
         await conn.execute(
-            update(email_codes).where(email_codes.c.id == row["id"]).values(used_at=_now())
+            update(one_time_codes).where(one_time_codes.c.id == row["id"]).values(used_at=_now())
         )
 
     async def _mail_code(self, address: str, code: str, purpose: str) -> None:

@@ -67,18 +67,18 @@ user_sessions = Table(
     Index("ix_user_sessions_user_id", "user_id"),
 )
 
-email_codes = Table(
-    "email_codes",
+one_time_codes = Table(
+    "one_time_codes",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("purpose", String(16), nullable=False),  # confirmation | reset
+    Column("purpose", String(16), nullable=False),  # confirmation | reset | phone
     Column("code_digest", String(64), nullable=False),
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_email_codes_user_id_purpose", "user_id", "purpose"),
+    Index("ix_one_time_codes_user_id_purpose", "user_id", "purpose"),
 )
 
 activities = Table(
