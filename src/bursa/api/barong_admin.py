@@ -34,9 +34,9 @@ async def authorized(request: Request) -> dict[str, Any]:
         request.cookies,
         client_of(request),
     )
-    if decision.status != 200 or decision.token is None:
+    if decision.status != 200 or decision.user is None:
         raise ApiError(decision.status, *(decision.errors or ["authz.invalid_permission"]))
-    return authorizer.signer.verify(decision.token)
+    return decision.user
 
 
 Admin = Annotated[dict[str, Any], Depends(authorized)]

@@ -38,6 +38,7 @@ class Decision:
     status: int
     errors: list[str]
     token: str | None = None
+    user: dict[str, Any] | None = None  # who was let through (None on pass rules)
 
 
 class JwtSigner:
@@ -165,7 +166,7 @@ class Authorizer:
                     "succeed",
                     f"{method} /{path}",
                 )
-        return Decision(200, [], self.signer.sign(user))
+        return Decision(200, [], self.signer.sign(user), user)
 
     async def _authenticate(
         self,

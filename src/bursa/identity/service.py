@@ -162,30 +162,13 @@ class Identity:
         self, email: str, password: str, referral_uid: str | None, client: Client
     ) -> tuple[dict[str, Any], OpenSession]:
         address = normalize_email(email)
-        verdict = passwords.check_strength(password, address)
-        if not verdict.ok:
-            assert verdict.code is not None
-            raise IdentityError(422, verdict.code, verdict.message)
+        self._check_new_password(password, address)
         async with self.engine.begin() as conn:
             if referral_uid is not None:
                 referrer = await conn.scalar(select(users.c.id).where(users.c.uid == referral_uid))
                 if referrer is None:
                     raise IdentityError(422, "identity.user.referral_doesnt_exist")
-            try:
-                async with conn.begin_nested():
-                    user_id = await conn.scalar(
-                        insert(users)
-                        .values(
-                            uid=new_uid(),
-                            email=address,
-                            password_hash=passwords.hash_password(password),
-                            referral_uid=referral_uid,
-                        )
-                        .returning(users.c.id)
-                    )
-            except IntegrityError as exc:
-                raise IdentityError(422, "email.taken") from exc
-            assert user_id is not None
+            user_id = await self._insert_user(conn, address, password, referral_uid=referral_uid)
             code = await self.new_code(conn, user_id, CONFIRMATION)
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
@@ -562,26 +545,9 @@ class Identity:
         if role not in ROLES:
             raise IdentityError(422, "admin.user.invalid_role", f"roles: {', '.join(ROLES)}")
         address = normalize_email(email)
-        verdict = passwords.check_strength(password, address)
-        if not verdict.ok:
-            assert verdict.code is not None
-            raise IdentityError(422, verdict.code, verdict.message)
+        self._check_new_password(password, address)
         async with self.engine.begin() as conn:
-            try:
-                async with conn.begin_nested():
-                    user_id = await conn.scalar(
-                        insert(users)
-                        .values(
-                            uid=new_uid(),
-                            email=address,
-                            password_hash=passwords.hash_password(password),
-                            role=role,
-                        )
-                        .returning(users.c.id)
-                    )
-            except IntegrityError as exc:
-                raise IdentityError(422, "email.taken") from exc
-            assert user_id is not None
+            user_id = await self._insert_user(conn, address, password, role=role)
             await self.set_label(conn, user_id, "email", "verified", "private")
             user = await self.load_user(conn, user_id)
         self._emit("model.user.created", user)
@@ -648,6 +614,27 @@ class Identity:
             if client is not None:
                 record |= {"user_ip": client.ip, "user_agent": client.user_agent}
         self.bus.publish([Event(BARONG_TOPIC, 0, {"name": name, "record": record})])
+
+    async def _insert_user(
+        self, conn: AsyncConnection, address: str, password: str, **values: Any
+    ) -> int:
+        """A new user row; an address already taken is ``email.taken``."""
+        try:
+            async with conn.begin_nested():
+                user_id = await conn.scalar(
+                    insert(users)
+                    .values(
+                        uid=new_uid(),
+                        email=address,
+                        password_hash=passwords.hash_password(password),
+                        **values,
+                    )
+                    .returning(users.c.id)
+                )
+        except IntegrityError as exc:
+            raise IdentityError(422, "email.taken") from exc
+        assert user_id is not None
+        return int(user_id)
 
     async def load_user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
