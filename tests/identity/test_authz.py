@@ -119,7 +119,10 @@ async def test_pass_block_session_and_csrf(
     forged_jwt_path = await member.get(
         f"{AUTH}/api/v2/peatio/account/balances", headers={"Authorization": "Bearer forged"}
     )
-    assert forged_jwt_path.status_code == 200  # an incoming Authorization header is ignored
+    # An incoming Authorization header is never taken as a JWT: it must be an OAuth access
+    # token of this provider, so a forged one is refused even beside a good session cookie.
+    assert forged_jwt_path.status_code == 401
+    assert forged_jwt_path.json() == {"errors": ["authz.invalid_token"]}
 
 
 @pytest.mark.parametrize(

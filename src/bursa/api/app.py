@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import authz, barong, barong_admin, public
+from bursa.api import authz, barong, barong_admin, oauth, oauth_clients, public
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
@@ -19,6 +19,8 @@ from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
+from bursa.identity.oauth_server import OAuthServer
+from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import Identity
 from bursa.identity.sms import LogSmsSender, SmsSender
 
@@ -37,10 +39,12 @@ def create_app(
     sms: SmsSender | None = None,
     storage_dir: Path | None = None,
     secure_cookies: bool = True,
+    public_url: str = "http://127.0.0.1:8000",
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
-    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off)."""
+    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off).
+    ``public_url`` is the address members and applications use: the OAuth issuer."""
     app = FastAPI(
         title="Bursa",
         summary="Crypto-currency exchange API in the OpenDAX (Peatio v2) dialect",
@@ -59,10 +63,16 @@ def create_app(
     app.state.documents = Documents(
         identity, storage_dir or Path(tempfile.mkdtemp(prefix="bursa-documents-"))
     )
+    signer = jwt_signer or JwtSigner.ephemeral()
+    app.state.oauth_store = OAuthStore(identity)
+    app.state.oauth_server = OAuthServer(
+        app.state.oauth_store, public_url.rstrip("/") + oauth.PREFIX, signer.private_pem
+    )
     app.state.authorizer = Authorizer(
         identity,
         app.state.api_keys,
-        jwt_signer or JwtSigner.ephemeral(),
+        signer,
+        app.state.oauth_store,
         country_header=country_header,
     )
     app.state.secure_cookies = secure_cookies
@@ -77,4 +87,7 @@ def create_app(
     app.include_router(barong.resource_router)
     app.include_router(barong_admin.router)
     app.include_router(authz.router)
+    app.include_router(oauth.router)
+    app.include_router(oauth_clients.admin_router)
+    app.include_router(oauth_clients.resource_router)
     return app

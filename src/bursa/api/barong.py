@@ -31,6 +31,7 @@ from bursa.identity.limits import (
     Limiter,
     Rule,
 )
+from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import Authenticated, Client, Identity, IdentityError, OpenSession
 
 SESSION_COOKIE = "_barong_session"
@@ -222,8 +223,9 @@ API_KEY_HEADERS = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
 
 
 def needs_scope(scope: str) -> Any:
-    """A dependency: the caller's user, from the session cookie or from an API key
-    signature (which must carry ``scope``)."""
+    """A dependency: the caller's user, from the session cookie, from an API key signature
+    (which must carry ``scope``) or from an OAuth access token (whose scopes must cover
+    this request)."""
 
     async def principal(
         request: Request,
@@ -231,6 +233,14 @@ def needs_scope(scope: str) -> Any:
         keys: Annotated[ApiKeys, Depends(get_api_keys)],
     ) -> dict[str, Any]:
         headers = request.headers
+        if "authorization" in headers:  # an OAuth access token of a third-party app
+            oauth: OAuthStore = request.app.state.oauth_store
+            try:
+                return await oauth.bearer_for(
+                    headers["authorization"], request.method, request.url.path
+                )
+            except IdentityError as exc:
+                raise _failed(exc) from exc
         if any(name in headers for name in API_KEY_HEADERS):
             try:
                 key = await keys.verify(*(headers.get(name, "") for name in API_KEY_HEADERS))
@@ -341,8 +351,14 @@ async def confirm_password_code(
     return {}
 
 
-@identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
-async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
+async def open_session(
+    request: Request,
+    response: Response,
+    identity: Identity,
+    body: LogIn,
+) -> tuple[dict[str, Any], OpenSession]:
+    """Log in with the login limits (per IP, per address, failures per IP) and set the
+    session cookie on ``response``. Used by the JSON API and by the OAuth sign-in form."""
     limiter: Limiter = request.app.state.limiter
     ip = client_of(request).ip
     wait = await limiter.over(LOGIN_FAILURES_PER_IP, ip)
@@ -368,6 +384,12 @@ async def log_in(body: LogIn, request: Request, response: Response, identity: Id
             await limiter.allow(LOGIN_FAILURES_PER_IP, ip)
         raise _failed(exc) from exc
     _set_session(request, response, session)
+    return user, session
+
+
+@identity_router.post("/sessions", responses=_ERRORS, summary="Log in")
+async def log_in(body: LogIn, request: Request, response: Response, identity: IdentityDep) -> User:
+    user, session = await open_session(request, response, identity, body)
     return present_user(user, session.csrf_token)
 
 

@@ -121,6 +121,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         country_header=settings.country_header,
         storage_dir=settings.storage,
         secure_cookies=settings.secure_cookies,
+        public_url=settings.public_url or f"http://{host}:{port}",
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         default=None,
         description="mark cookies Secure (HTTPS only); unset: on unless the embedded default",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="https://... address members use; the OAuth issuer. Unset: http://host:port",
+    )
     idempotency_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
     )
@@ -99,6 +103,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// (or http:// for one machine) URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("smtp_url")
     @classmethod

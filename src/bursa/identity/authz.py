@@ -4,7 +4,9 @@ whether a request to ``path`` may go on, and mint the RS256 JWT downstream servi
 Order, as Barong: restrictions (whitelist, maintenance, blacklist, blocklogin by IP, IP
 range, country or all), block rules, pass rules, then authentication (API key signature or
 session cookie, with CSRF for cookie writes), then the permission table (role, verb, path
-prefix: any ``DROP`` or no ``ACCEPT`` refuses; ``AUDIT`` records an activity).
+prefix: any ``DROP`` or no ``ACCEPT`` refuses; ``AUDIT`` records an activity). A third-party
+application's OAuth access token (``Authorization: Bearer``) is a third way in: its
+scopes must cover the request before the permission table is asked.
 """
 
 import ipaddress
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from bursa.identity.api_keys import ApiKeys
+from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import permissions, restrictions
@@ -47,6 +50,7 @@ class JwtSigner:
 
     def __init__(self, private_pem: bytes, ttl_s: int) -> None:
         self._key = serialization.load_pem_private_key(private_pem, password=None)
+        self.private_pem = private_pem  # also signs OpenID Connect ID tokens
         self.public_pem = self._key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -111,9 +115,11 @@ class Authorizer:
         identity: Identity,
         api_keys: ApiKeys,
         signer: JwtSigner,
+        oauth: OAuthStore,
         *,
         country_header: str | None = None,
     ) -> None:
+        self.oauth = oauth
         self.identity = identity
         self.api_keys = api_keys
         self.signer = signer
@@ -139,7 +145,7 @@ class Authorizer:
         if any(path.startswith(prefix) for prefix in PASS_PREFIXES):
             return Decision(200, [])
         try:
-            user = await self._authenticate(method, headers, cookies, client)
+            user = await self._authenticate(method, path, headers, cookies, client)
         except IdentityError as exc:
             return Decision(exc.status, [exc.code])
         rows = [
@@ -171,10 +177,13 @@ class Authorizer:
     async def _authenticate(
         self,
         method: str,
+        path: str,
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
         client: Client,
     ) -> dict[str, Any]:
+        if "authorization" in headers:  # an OAuth access token of a third-party app
+            return await self.oauth.bearer_for(headers["authorization"], method, path)
         names = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
         if any(name in headers for name in names):
             key = await self.api_keys.verify(*(headers.get(name, "") for name in names))

@@ -44,6 +44,7 @@ DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
 PASS_PREFIXES = (
     "api/v2/barong/public",
     "api/v2/barong/identity",
+    "api/v2/barong/oauth",  # OAuth clients and tokens authenticate at the endpoints
     "api/v2/peatio/public",
     "api/v2/ranger/public",
     "api/v2/applogic/public",

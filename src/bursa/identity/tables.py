@@ -2,6 +2,7 @@
 session ids and one-time codes as SHA-256 digests."""
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     Column,
@@ -186,4 +187,61 @@ documents = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_documents_user_id", "user_id"),
     Index("ix_documents_state", "state"),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False, unique=True),
+    Column("secret_digest", String(64)),  # sha256 of the secret; NULL for public clients
+    Column("name", String(100), nullable=False),
+    Column("redirect_uris", ARRAY(Text), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated, what the client may ask for
+    Column("auth_method", String(32), nullable=False),  # client_secret_basic|_post|none
+    Column("state", String(8), nullable=False, server_default="active"),
+    Column("created_by", BigInteger, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def _oauth_client() -> ForeignKey:
+    return ForeignKey("oauth_clients.client_id", ondelete="CASCADE")
+
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_digest", String(64), primary_key=True),
+    Column("grant_id", String(32), nullable=False),  # the tokens it leads to share it
+    Column("client_id", String(32), _oauth_client(), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("nonce", String(255)),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(8), nullable=False),
+    Column("auth_time", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Index("ix_oauth_codes_client_id_nonce", "client_id", "nonce"),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("grant_id", String(32), nullable=False),
+    Column("client_id", String(32), _oauth_client(), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("access_digest", String(64), nullable=False, unique=True),
+    Column("refresh_digest", String(64), unique=True),
+    Column("access_expires_at", DateTime(timezone=True), nullable=False),
+    Column("refresh_expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_oauth_tokens_grant_id", "grant_id"),
+    Index("ix_oauth_tokens_user_id_client_id", "user_id", "client_id"),
 )
