@@ -398,6 +398,8 @@ async def test_signing_in_on_the_consent_page(api: httpx.AsyncClient, clients: C
         base_url="http://testserver",
         headers=AGENT,
     ) as browser:
+        bogus = await browser.get(f"{OAUTH}/authorize", params=params | {"client_id": "ab" * 12})
+        assert "Sign in" not in bogus.text  # no login form for an unknown application
         page = await browser.get(f"{OAUTH}/authorize", params=params)
         assert page.status_code == 200
         assert "Sign in to continue" in page.text

@@ -142,12 +142,13 @@ def _sign_in_form(query: dict[str, str], error: str | None = None) -> HTMLRespon
 async def authorize_page(request: Request, server: ServerDep, identity: IdentityDep) -> Response:
     query = dict(request.query_params)
     session = await _member(request, identity)
-    if session is None:
-        return _sign_in_form(query)
     prepared = await _http_request(request, server)
-    grant = await server.consent(prepared, session.user)
+    # A bad request is answered before any sign-in form: no login page for a bogus client.
+    grant = await server.consent(prepared, session.user if session else None)
     if isinstance(grant, HttpResponse):
         return _error_page(grant)
+    if session is None:
+        return _sign_in_form(query)
     if session.user["state"] != "active":
         return _page("Your account cannot authorize applications", "", 403)
     client = grant.client
