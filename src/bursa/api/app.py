@@ -10,7 +10,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import authz, barong, barong_admin, oauth, oauth_clients, public
+from bursa.api import (
+    authz,
+    barong,
+    barong_admin,
+    barong_admin_comments,
+    barong_admin_kyc,
+    barong_service_accounts,
+    oauth,
+    oauth_clients,
+    public,
+)
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.identity.api_keys import ApiKeys
@@ -85,7 +95,11 @@ def create_app(
     app.include_router(public.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)
+    app.include_router(barong_admin_comments.router)
     app.include_router(barong_admin.router)
+    app.include_router(barong_admin_kyc.router)
+    app.include_router(barong_service_accounts.admin_router)
+    app.include_router(barong_service_accounts.resource_router)
     app.include_router(authz.router)
     app.include_router(oauth.router)
     app.include_router(oauth_clients.admin_router)

@@ -246,6 +246,8 @@ def needs_scope(scope: str) -> Any:
                 key = await keys.verify(*(headers.get(name, "") for name in API_KEY_HEADERS))
             except IdentityError as exc:
                 raise _failed(exc) from exc
+            if key.service_account:  # these endpoints serve a member's own account
+                raise ApiError(401, "authz.invalid_permission")
             if scope not in key.scopes:
                 raise ApiError(403, "authz.insufficient_scope")
             return key.user
@@ -589,6 +591,7 @@ class Profile(BaseModel):
     country: str | None
     metadata: str | None
     state: str
+    reason: str | None = None  # why an admin rejected it
     created_at: datetime
     updated_at: datetime
 

@@ -6,6 +6,7 @@ or API key, CSRF, the permission table, audit of writes): the permission table d
 may call what, so an operator changes access by editing permissions, not code.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,8 @@ from sqlalchemy import delete, func, insert, select, update
 from bursa.api.barong import Activity, Document, User, client_of, get_documents, present_user
 from bursa.api.errors import ApiError
 from bursa.identity.authz import Authorizer
-from bursa.identity.rules import ROLES
+from bursa.identity.comments import Comments
+from bursa.identity.rules import ROLES, SERVICE_ACCOUNT_ROLE
 from bursa.identity.service import Identity, IdentityError
 from bursa.identity.tables import activities, permissions, restrictions, users
 
@@ -52,8 +54,20 @@ def _authorizer(request: Request) -> Authorizer:
     return authorizer
 
 
+class Comment(BaseModel):
+    id: int
+    author_uid: str
+    title: str
+    data: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class UserWithActivities(User):
+    """Barong's ``UserWithKYC``, with the user's latest activities."""
+
     activities: list[Activity]
+    comments: list[Comment]
 
 
 class RoleChange(BaseModel):
@@ -150,10 +164,14 @@ async def list_users(
     return [present_user(user) for user in found]
 
 
-@router.get("/users/{uid}", summary="One user with their activities")
+@router.get("/users/{uid}", summary="One user with their activities and admins' comments")
 async def show_user(_: Admin, request: Request, uid: str) -> UserWithActivities:
+    return await user_with_kyc(request, await _user_id(_identity(request), uid))
+
+
+async def user_with_kyc(request: Request, user_id: int) -> UserWithActivities:
     identity = _identity(request)
-    user_id = await _user_id(identity, uid)
+    notes = await Comments(identity).of_user(user_id)
     async with identity.engine.connect() as conn:
         user = await identity.load_user(conn, user_id)
         rows = await conn.execute(
@@ -163,7 +181,11 @@ async def show_user(_: Admin, request: Request, uid: str) -> UserWithActivities:
             .limit(100)
         )
         found = [Activity(**dict(r)) for r in rows.mappings()]
-    return UserWithActivities(**present_user(user).model_dump(), activities=found)
+    return UserWithActivities(
+        **present_user(user).model_dump(),
+        activities=found,
+        comments=[Comment(**note) for note in notes],
+    )
 
 
 @router.post("/users/role", status_code=201, summary="Change a user's role")
@@ -212,7 +234,7 @@ async def list_permissions(_: Admin, request: Request) -> list[Permission]:
 
 @router.post("/permissions", status_code=201, summary="Add a permission")
 async def add_permission(_: Admin, request: Request, body: NewPermission) -> Permission:
-    if body.role not in ROLES:
+    if body.role not in ROLES and not re.fullmatch(SERVICE_ACCOUNT_ROLE, body.role):
         raise ApiError(422, "admin.permission.invalid_role")
     async with _identity(request).engine.begin() as conn:
         row = (

@@ -6,6 +6,9 @@ store), list, enable, disable, delete; and verify signed requests as Barong does
 Scopes: a comma list of ``read``, ``trade``, ``withdraw``; an empty scope allows ``read``
 and ``trade``. Endpoints name the scope they need; account security (password, 2FA, API
 keys) is never reachable with an API key.
+
+A key is held by a user or by one of the user's service accounts (``service_account_id``);
+either way ``user_id`` is the user, whose 2FA guards the key's life cycle.
 """
 
 import hmac
@@ -15,11 +18,12 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 
 from bursa.identity.nonces import NonceRegistry
 from bursa.identity.service import Client, Identity, IdentityError
-from bursa.identity.tables import api_keys
+from bursa.identity.service_accounts import principal
+from bursa.identity.tables import api_keys, service_accounts
 
 API_KEY_SEAL = "bursa-api-key"  # key store key that seals API key secrets
 SCOPES = frozenset({"read", "trade", "withdraw"})
@@ -33,9 +37,10 @@ _SECRET_CACHE_S = 60.0
 class KeyPrincipal:
     """A request signed with an API key: who, with which key and scopes."""
 
-    user: dict[str, Any]
+    user: dict[str, Any]  # a user, or a service account's principal
     kid: str
     scopes: frozenset[str]
+    service_account: bool = False
 
 
 def parse_scope(scope: str) -> frozenset[str]:
@@ -59,6 +64,16 @@ def _present(row: Any) -> dict[str, Any]:
     }
 
 
+def _held_by(user_id: int, service_account_id: int | None) -> ColumnElement[bool]:
+    """The keys of one holder: the user's own, or those of one of their service accounts."""
+    holder = (
+        api_keys.c.service_account_id.is_(None)
+        if service_account_id is None
+        else api_keys.c.service_account_id == service_account_id
+    )
+    return and_(api_keys.c.user_id == user_id, holder)
+
+
 class ApiKeys:
     def __init__(self, identity: Identity, nonces: NonceRegistry) -> None:
         self.identity = identity
@@ -66,7 +81,13 @@ class ApiKeys:
         self._secrets: dict[str, tuple[float, bytes]] = {}
 
     async def create(
-        self, user: dict[str, Any], algorithm: str, scope: str, otp_code: str | None, client: Client
+        self,
+        user: dict[str, Any],
+        algorithm: str,
+        scope: str,
+        otp_code: str | None,
+        client: Client,
+        service_account_id: int | None = None,
     ) -> dict[str, Any]:
         if algorithm != "HS256":
             raise IdentityError(422, "resource.api_key.invalid_algorithm", "only HS256")
@@ -78,7 +99,9 @@ class ApiKeys:
         async with self.identity.transaction() as conn:
             await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
             count = await conn.scalar(
-                select(func.count()).select_from(api_keys).where(api_keys.c.user_id == user["id"])
+                select(func.count())
+                .select_from(api_keys)
+                .where(_held_by(user["id"], service_account_id))
             )
             if (count or 0) >= KEYS_PER_USER:
                 raise IdentityError(422, "resource.api_key.limit_reached")
@@ -89,6 +112,7 @@ class ApiKeys:
                         .values(
                             kid=secrets.token_hex(8),
                             user_id=user["id"],
+                            service_account_id=service_account_id,
                             algorithm=algorithm,
                             scope=",".join(sorted(names)),
                             secret=sealed,
@@ -104,10 +128,14 @@ class ApiKeys:
             )
         return _present(row) | {"secret": secret}
 
-    async def list(self, user_id: int) -> list[dict[str, Any]]:
+    async def list(
+        self, user_id: int, service_account_id: int | None = None
+    ) -> list[dict[str, Any]]:
         async with self.identity.engine.connect() as conn:
             rows = await conn.execute(
-                select(api_keys).where(api_keys.c.user_id == user_id).order_by(api_keys.c.id)
+                select(api_keys)
+                .where(_held_by(user_id, service_account_id))
+                .order_by(api_keys.c.id)
             )
             return [_present(r) for r in rows.mappings()]
 
@@ -119,6 +147,7 @@ class ApiKeys:
         state: str | None,
         otp_code: str | None,
         client: Client,
+        service_account_id: int | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {"updated_at": func.now()}
         if scope is not None:
@@ -133,7 +162,7 @@ class ApiKeys:
                 (
                     await conn.execute(
                         update(api_keys)
-                        .where(api_keys.c.kid == kid, api_keys.c.user_id == user["id"])
+                        .where(api_keys.c.kid == kid, _held_by(user["id"], service_account_id))
                         .values(**values)
                         .returning(api_keys)
                     )
@@ -149,13 +178,18 @@ class ApiKeys:
         return _present(row)
 
     async def delete(
-        self, user: dict[str, Any], kid: str, otp_code: str | None, client: Client
+        self,
+        user: dict[str, Any],
+        kid: str,
+        otp_code: str | None,
+        client: Client,
+        service_account_id: int | None = None,
     ) -> None:
         async with self.identity.transaction() as conn:
             await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
             gone = await conn.execute(
                 delete(api_keys)
-                .where(api_keys.c.kid == kid, api_keys.c.user_id == user["id"])
+                .where(api_keys.c.kid == kid, _held_by(user["id"], service_account_id))
                 .returning(api_keys.c.id)
             )
             if gone.first() is None:
@@ -183,19 +217,36 @@ class ApiKeys:
             if key is None:
                 raise IdentityError(401, "authz.unexistent_apikey")
             user = await self.identity.load_user(conn, key["user_id"])
+            account = None
+            if key["service_account_id"] is not None:
+                account = (
+                    (
+                        await conn.execute(
+                            select(service_accounts).where(
+                                service_accounts.c.id == key["service_account_id"]
+                            )
+                        )
+                    )
+                    .mappings()
+                    .one()
+                )
         if key["state"] != "active":
             raise IdentityError(401, "authz.apikey_not_active")
         secret = await self._secret(kid, key["secret"])
         expected = hmac.new(secret, (nonce + kid).encode(), sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):
             raise IdentityError(401, "authz.invalid_signature")
-        if user["state"] not in ("active", "pending"):
+        # A service account works only while it and its owner are both active.
+        allowed = ("active",) if account is not None else ("active", "pending")
+        if user["state"] not in allowed or (account is not None and account["state"] != "active"):
             raise IdentityError(401, "authz.invalid_session")
         if not user["otp"]:
             raise IdentityError(401, "authz.disabled_2fa")
         if not await self.nonces.first_use(kid, stamp, 2 * NONCE_LIFETIME_MS):
             raise IdentityError(401, "authz.nonce_reused")
         scopes = parse_scope(key["scope"]) or DEFAULT_SCOPES
+        if account is not None:
+            return KeyPrincipal(principal(account, user), kid, scopes, service_account=True)
         return KeyPrincipal(user, kid, scopes)
 
     async def _secret(self, kid: str, sealed: str) -> bytes:

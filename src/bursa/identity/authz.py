@@ -27,6 +27,7 @@ from bursa.identity.api_keys import ApiKeys
 from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
 from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.service_accounts import is_service_account
 from bursa.identity.tables import permissions, restrictions
 
 SESSION_COOKIE = "_barong_session"
@@ -83,6 +84,8 @@ class JwtSigner:
         return cls(path.read_bytes(), ttl_s)
 
     def sign(self, user: Mapping[str, Any]) -> str:
+        """A token for a user, or for a service account (Barong's claims for those:
+        ``uid, email, role, level, state`` only)."""
         now = int(time.time())
         claims = {
             "iat": now,
@@ -93,12 +96,12 @@ class JwtSigner:
             "jti": secrets.token_hex(10),
             "uid": user["uid"],
             "email": user["email"],
-            "username": None,
-            "referral_id": user["referral_uid"],
             "role": user["role"],
             "level": user["level"],
             "state": user["state"],
         }
+        if not is_service_account(user):
+            claims |= {"username": None, "referral_id": user["referral_uid"]}
         return jwt.encode(claims, self._key, algorithm="RS256")  # type: ignore[arg-type]
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -154,10 +157,20 @@ class Authorizer:
             if r.role == user["role"] and r.verb in (method, "ALL") and path.startswith(r.path)
         ]
         actions = {r.action for r in rows}
+        # A service account's requests go to its owner's activities, marked with its uid.
+        actor, marker = (
+            (user["owner_id"], f"{user['uid']} ") if is_service_account(user) else (user["id"], "")
+        )
         if "DROP" in actions or "ACCEPT" not in actions:
             async with self.identity.engine.begin() as conn:
                 await self.identity.record(
-                    conn, user["id"], client, "permission", f"{method} {path}"[:32], "denied"
+                    conn,
+                    actor,
+                    client,
+                    "permission",
+                    f"{method} {path}"[:32],
+                    "denied",
+                    marker.strip() or None,
                 )
             return Decision(401, ["authz.invalid_permission"])
         audited = [r for r in rows if r.action == "AUDIT"]
@@ -165,12 +178,12 @@ class Authorizer:
             async with self.identity.engine.begin() as conn:
                 await self.identity.record(
                     conn,
-                    user["id"],
+                    actor,
                     client,
                     audited[0].topic or "audit",
                     f"{method} {path}"[:32],
                     "succeed",
-                    f"{method} /{path}",
+                    f"{marker}{method} /{path}",
                 )
         return Decision(200, [], self.signer.sign(user), user)
 

@@ -115,6 +115,7 @@ class Kyc:
             values = {k: fields.get(k) for k in PROFILE_FIELDS} | {
                 "metadata": fields.get("metadata"),
                 "state": state,
+                "reason": None,  # a rejection's reason ends with the new version
                 "updated_at": func.now(),
             }
             if existing is None:

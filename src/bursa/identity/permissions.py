@@ -13,6 +13,25 @@ STAFF_READ = [
     ("GET", "api/v2/barong/admin", "ACCEPT"),
     ("GET", "api/v2/peatio/admin", "ACCEPT"),
 ]
+# A market-making bot's service account: the standard set, but never account security,
+# KYC, funds leaving the exchange, or other service accounts' keys.
+SA_MAKER_DROPS = [
+    *(
+        f"api/v2/barong/resource/{p}"
+        for p in (
+            "otp",
+            "phones",
+            "profiles",
+            "documents",
+            "addresses",
+            "api_keys",
+            "users/password",
+            "service_accounts",
+        )
+    ),
+    "api/v2/applogic/private/tenants",
+    *(f"api/v2/peatio/account/{p}" for p in ("deposit_address", "withdraws", "beneficiaries")),
+]
 
 DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
     [("superadmin", verb, path, action) for verb, path, action in
@@ -38,6 +57,8 @@ DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
         for role in ("member", "trader", "broker", "maker")
         for verb, path, action in STANDARD
     ]
+    + [("sa_maker", verb, path, action) for verb, path, action in STANDARD]
+    + [("sa_maker", "ALL", path, "DROP") for path in SA_MAKER_DROPS]
 )  # fmt: skip
 
 # Reachable without authentication (no Authorization header is produced) and never.

@@ -1,6 +1,7 @@
 """How private labels decide a user's state and KYC level (Barong's defaults)."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 # A user becomes active once these private labels are present.
 ACTIVATION_REQUIREMENTS = {"email": "verified"}
@@ -10,8 +11,21 @@ STATE_TRIGGERS = {
     "deleted": ("delete",),
     "locked": ("suspicious", "lock"),
 }
-# Level N needs every label of levels 1..N.
-LEVELS = (("email", "verified"), ("phone", "verified"), ("document", "verified"))
+
+
+class Level(NamedTuple):
+    key: str
+    value: str
+    description: str
+
+
+# Level N needs every label of levels 1..N. Kept in code, not in a table: the KYC flows set
+# exactly these labels, so changing a level is a change of code anyway.
+LEVELS = (
+    Level("email", "verified", "Email address confirmed"),
+    Level("phone", "verified", "Phone number verified by SMS code"),
+    Level("document", "verified", "Identity document verified by an admin"),
+)
 
 ROLES = (
     "member",
@@ -25,6 +39,9 @@ ROLES = (
     "maker",
     "broker",
 )
+# Roles of service accounts (non-human accounts owned by a user): ``sa_`` and a name, kept
+# apart from ``ROLES`` so that no user can be given one and no service account a staff role.
+SERVICE_ACCOUNT_ROLE = r"sa_[a-z0-9_]{1,13}"
 
 
 def state_for(private_labels: Iterable[tuple[str, str]]) -> str:
@@ -40,7 +57,7 @@ def state_for(private_labels: Iterable[tuple[str, str]]) -> str:
 def level_for(private_labels: Iterable[tuple[str, str]]) -> int:
     labels = dict(private_labels)
     level = 0
-    for key, value in LEVELS:
+    for key, value, _ in LEVELS:
         if labels.get(key) != value:
             break
         level += 1

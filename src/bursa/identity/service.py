@@ -578,6 +578,10 @@ class Identity:
                 .values(state=state_for(private), level=level_for(private), updated_at=func.now())
             )
 
+    def emit_label(self, name: str, user: dict[str, Any], key: str, value: str) -> None:
+        """Publish a private label's event (after its commit), for the other identity modules."""
+        self._emit(name, user, label=(key, value, "private"))
+
     # ---------------------------------------------------------------- internals
 
     def _emit(

@@ -97,12 +97,33 @@ activities = Table(
     Index("ix_activities_user_id_id", "user_id", "id"),
 )
 
+service_accounts = Table(
+    "service_accounts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("uid", String(16), nullable=False, unique=True),  # SI + 10 hex
+    Column("owner_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("level", SmallInteger, nullable=False, server_default="0"),
+    Column("state", String(16), nullable=False, server_default="active"),  # active | disabled
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_service_accounts_owner_id", "owner_id"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("kid", String(16), nullable=False, unique=True),
+    # The owner: the user, or the user who owns the service account holding the key.
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "service_account_id",
+        BigInteger,
+        ForeignKey("service_accounts.id", ondelete="CASCADE"),
+    ),  # set when the key is a service account's
     Column("algorithm", String(8), nullable=False),
     Column("scope", Text, nullable=False, server_default=""),
     Column("state", String(8), nullable=False, server_default="active"),
@@ -110,6 +131,7 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_api_keys_user_id", "user_id"),
+    Index("ix_api_keys_service_account_id", "service_account_id"),
 )
 
 permissions = Table(
@@ -165,6 +187,7 @@ profiles = Table(
     Column("country", String(3)),
     Column("metadata", Text),
     Column("state", String(16), nullable=False),  # drafted submitted verified rejected
+    Column("reason", Text),  # why an admin rejected it
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("user_id", name="uq_profiles_user_id"),
@@ -244,4 +267,17 @@ oauth_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_oauth_tokens_grant_id", "grant_id"),
     Index("ix_oauth_tokens_user_id_client_id", "user_id", "client_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("author_uid", String(16), nullable=False),  # the admin who wrote it
+    Column("title", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_comments_user_id", "user_id"),
 )

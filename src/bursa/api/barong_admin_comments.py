@@ -1,0 +1,60 @@
+"""Admins' comments on users (``/api/v2/barong/admin/users/comments``), gated like the rest of
+the admin API by the permission table. Writes answer the user as ``GET users/{uid}`` shows
+them (Barong's ``UserWithKYC``), comments included; the author is the calling admin."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from bursa.api.barong_admin import Admin, UserWithActivities, user_with_kyc
+from bursa.api.errors import ApiError
+from bursa.identity.comments import Comments
+from bursa.identity.service import IdentityError
+
+router = APIRouter(prefix="/api/v2/barong/admin/users/comments", tags=["barong admin"])
+
+
+class NewComment(BaseModel):
+    uid: str = Field(max_length=16)
+    title: str = Field(max_length=64)
+    data: str = Field(max_length=4096)
+
+
+class CommentChange(BaseModel):
+    id: int
+    title: str | None = Field(default=None, max_length=64)
+    data: str | None = Field(default=None, max_length=4096)
+
+
+def _comments(request: Request) -> Comments:
+    return Comments(request.app.state.identity)
+
+
+@router.post("", status_code=201, summary="Comment on a user")
+async def add_comment(admin: Admin, request: Request, body: NewComment) -> UserWithActivities:
+    try:
+        user_id = await _comments(request).add(body.uid, admin["uid"], body.title, body.data)
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
+    return await user_with_kyc(request, user_id)
+
+
+@router.put("", summary="Edit one's own comment")
+async def edit_comment(admin: Admin, request: Request, body: CommentChange) -> UserWithActivities:
+    try:
+        user_id = await _comments(request).edit(body.id, admin["uid"], body.title, body.data)
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
+    return await user_with_kyc(request, user_id)
+
+
+@router.delete("", status_code=204, summary="Delete one's own comment")
+async def delete_comment(
+    admin: Admin, request: Request, comment_id: Annotated[int, Query(alias="id")]
+) -> Response:
+    try:
+        await _comments(request).remove(comment_id, admin["uid"])
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
+    return Response(status_code=204)

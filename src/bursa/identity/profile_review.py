@@ -1,0 +1,98 @@
+"""Admin review of submitted profiles: verify or reject (with a reason the member reads).
+
+The decision sets the private label ``profile: verified|rejected`` (which recomputes state and
+level, as every private label does), is recorded on the reviewing admin's activities with
+the member's uid, and goes out as ``model.label.updated`` (the event OpenDAX's mailer turns
+into the member's mail). A rejected profile is editable by the member again. Profiles are
+read back through ``Kyc`` so that whatever it does with personal data applies here too.
+"""
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bursa.identity.kyc import Kyc
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.tables import profiles, users
+
+REVIEW_STATES = ("verified", "rejected")
+PROFILE_STATES = ("drafted", "submitted", "verified", "rejected")
+
+
+class ProfileReview:
+    def __init__(self, identity: Identity, kyc: Kyc) -> None:
+        self.identity = identity
+        self.kyc = kyc
+
+    async def search(
+        self, state: str | None, page: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Profiles (oldest first), each with its member's ``uid``."""
+        query = select(profiles.c.user_id, users.c.uid).join(
+            users, users.c.id == profiles.c.user_id
+        )
+        if state is not None:
+            query = query.where(profiles.c.state == state)
+        async with self.identity.engine.connect() as conn:
+            total = await conn.scalar(select(func.count()).select_from(query.subquery()))
+            rows = list(
+                await conn.execute(
+                    query.order_by(profiles.c.id).limit(limit).offset((page - 1) * limit)
+                )
+            )
+        found = []
+        for row in rows:
+            profile = await self.kyc.profile(row.user_id)
+            if profile is not None:
+                found.append(profile | {"uid": row.uid})
+        return int(total or 0), found
+
+    async def review(
+        self,
+        uid: str,
+        state: str,
+        reason: str | None,
+        reviewer: dict[str, Any],
+        client: Client,
+    ) -> dict[str, Any]:
+        """Verify or reject ``uid``'s submitted profile; a superadmin's only by a superadmin,
+        and nobody their own."""
+        if state not in REVIEW_STATES:
+            raise IdentityError(422, "admin.profiles.invalid_state")
+        async with self.identity.transaction() as conn:
+            member = (
+                (await conn.execute(select(users).where(users.c.uid == uid))).mappings().first()
+            )
+            if member is None:
+                raise IdentityError(404, "admin.user.doesnt_exist")
+            if member["role"] == "superadmin" and reviewer["role"] != "superadmin":
+                raise IdentityError(422, "admin.profiles.superadmin_change")
+            if member["uid"] == reviewer["uid"]:
+                raise IdentityError(422, "admin.profiles.own_profile")
+            reviewed = await conn.scalar(
+                update(profiles)
+                .where(profiles.c.user_id == member["id"], profiles.c.state == "submitted")
+                .values(
+                    state=state,
+                    reason=reason if state == "rejected" else None,
+                    updated_at=func.now(),
+                )
+                .returning(profiles.c.id)
+            )
+            if reviewed is None:
+                raise IdentityError(404, "admin.profiles.doesnt_exist_or_not_editable")
+            await self.identity.set_label(conn, member["id"], "profile", state, "private")
+            await self.identity.record(
+                conn,
+                reviewer["id"],
+                client,
+                "admin",
+                f"profile {state}",
+                "succeed",
+                f"{uid}: {reason}" if reason and state == "rejected" else uid,
+            )
+            user = await self.identity.load_user(conn, member["id"])
+        self.identity.emit_label("model.label.updated", user, "profile", state)
+        profile = await self.kyc.profile(member["id"])
+        assert profile is not None
+        return profile | {"uid": uid}
