@@ -30,6 +30,7 @@ TABLES = {
     "accounts",
     "activities",
     "api_keys",
+    "data_storages",
     "documents",
     "permissions",
     "phones",

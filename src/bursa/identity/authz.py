@@ -89,7 +89,7 @@ class JwtSigner:
             "jti": secrets.token_hex(10),
             "uid": user["uid"],
             "email": user["email"],
-            "username": None,
+            "username": user.get("username"),
             "referral_id": user["referral_uid"],
             "role": user["role"],
             "level": user["level"],
