@@ -31,6 +31,7 @@ TABLES = {
     "activities",
     "api_keys",
     "comments",
+    "data_storages",
     "documents",
     "permissions",
     "phones",

@@ -5,6 +5,7 @@ starts them, hands them over here and stops them after the server.
 """
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,28 +14,37 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.api import (
     authz,
     barong,
+    barong_account,
+    barong_addresses,
     barong_admin,
     barong_admin_comments,
     barong_admin_kyc,
+    barong_labels,
     barong_service_accounts,
+    barong_storage,
     oauth,
     oauth_clients,
     public,
 )
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.identity.account import Accounts
+from bursa.identity.addresses import AddressProofs
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.authz import Authorizer, JwtSigner
+from bursa.identity.data_storage import DEFAULT_TITLES, DataStorages
 from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.oauth_server import OAuthServer
 from bursa.identity.oauth_store import OAuthStore
+from bursa.identity.public_labels import PublicLabels
 from bursa.identity.service import Identity
 from bursa.identity.sms import LogSmsSender, SmsSender
 
 MAX_BODY_BYTES = 64 * 1024
+UPLOAD_PATHS = ("/api/v2/barong/resource/documents", "/api/v2/barong/resource/addresses")
 
 
 def create_app(
@@ -48,12 +58,14 @@ def create_app(
     country_header: str | None = None,
     sms: SmsSender | None = None,
     storage_dir: Path | None = None,
+    storage_titles: Sequence[str] = DEFAULT_TITLES,
     secure_cookies: bool = True,
     public_url: str = "http://127.0.0.1:8000",
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
-    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off).
+    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
+    ``storage_titles`` are the titles members may file data storages under;
     ``public_url`` is the address members and applications use: the OAuth issuer."""
     app = FastAPI(
         title="Bursa",
@@ -73,6 +85,10 @@ def create_app(
     app.state.documents = Documents(
         identity, storage_dir or Path(tempfile.mkdtemp(prefix="bursa-documents-"))
     )
+    app.state.addresses = AddressProofs(app.state.documents)
+    app.state.public_labels = PublicLabels(identity)
+    app.state.data_storages = DataStorages(identity, storage_titles)
+    app.state.accounts = Accounts(identity)
     signer = jwt_signer or JwtSigner.ephemeral()
     app.state.oauth_store = OAuthStore(identity)
     app.state.oauth_server = OAuthServer(
@@ -90,12 +106,16 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
-        larger={"/api/v2/barong/resource/documents": MAX_UPLOAD + 64 * 1024},
+        larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024),
     )
     app.include_router(public.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)
     app.include_router(barong_admin_comments.router)
+    app.include_router(barong_account.router)
+    app.include_router(barong_labels.router)
+    app.include_router(barong_storage.router)
+    app.include_router(barong_addresses.router)
     app.include_router(barong_admin.router)
     app.include_router(barong_admin_kyc.router)
     app.include_router(barong_service_accounts.admin_router)

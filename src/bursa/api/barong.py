@@ -54,8 +54,36 @@ class Label(BaseModel):
     updated_at: datetime
 
 
+class Phone(BaseModel):
+    number: str  # masked
+    validated_at: datetime | None
+
+
+class Profile(BaseModel):
+    first_name: str | None
+    last_name: str | None
+    dob: date | None
+    address: str | None
+    postcode: str | None
+    city: str | None
+    country: str | None
+    metadata: str | None
+    state: str
+    reason: str | None = None  # why an admin rejected it
+    created_at: datetime
+    updated_at: datetime
+
+
+class DataStorage(BaseModel):
+    title: str
+    data: str  # a JSON object as text
+    created_at: datetime
+    updated_at: datetime
+
+
 class User(BaseModel):
-    """Barong's ``UserWithFullInfo`` (phones, profiles and data storages come later)."""
+    """Barong's ``UserWithFullInfo``: phones, profiles and data storages are filled where a
+    whole user is shown (``users/me``, login, an admin's view of one user)."""
 
     email: str
     uid: str
@@ -67,9 +95,9 @@ class User(BaseModel):
     data: str
     username: str | None
     labels: list[Label]
-    phones: list[Any]
-    profiles: list[Any]
-    data_storages: list[Any]
+    phones: list[Phone]
+    profiles: list[Profile]
+    data_storages: list[DataStorage]
     created_at: datetime
     updated_at: datetime
     csrf_token: str | None = None
@@ -90,7 +118,7 @@ class SignUp(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     refid: str | None = Field(default=None, max_length=16)
-    username: str | None = Field(default=None, max_length=12)
+    username: str | None = Field(default=None, max_length=64)  # the service checks 4-12
     data: str | None = Field(default=None, max_length=1024)
 
 
@@ -167,12 +195,12 @@ def present_user(user: dict[str, Any], csrf_token: str | None = None) -> User:
         state=user["state"],
         referral_uid=user["referral_uid"],
         data=user["data"],
-        username=None,
+        username=user["username"],
         labels=[Label(**label) for label in user["labels"] if label["scope"] == "public"]
         + [Label(**label) for label in user["labels"] if label["scope"] == "private"],
-        phones=[],
-        profiles=[],
-        data_storages=[],
+        phones=[Phone(**phone) for phone in user.get("phones", [])],
+        profiles=[Profile(**profile) for profile in user.get("profiles", [])],
+        data_storages=[DataStorage(**stored) for stored in user.get("data_storages", [])],
         created_at=user["created_at"],
         updated_at=user["updated_at"],
         csrf_token=csrf_token,
@@ -269,7 +297,7 @@ async def sign_up(
     await _limit(request, (SIGN_UP_PER_IP, client_of(request).ip))
     try:
         user, session = await identity.sign_up(
-            body.email, body.password, body.refid, client_of(request)
+            body.email, body.password, body.refid, client_of(request), body.username
         )
     except IdentityError as exc:
         raise _failed(exc) from exc
@@ -405,8 +433,9 @@ async def log_out(
 
 
 @resource_router.get("/users/me", responses=_ERRORS, summary="The signed-in member")
-async def me(user: ReaderDep) -> User:
-    return present_user(user)
+async def me(user: ReaderDep, identity: IdentityDep) -> User:
+    async with identity.engine.connect() as conn:
+        return present_user(await identity.load_user(conn, user["id"], full=True))
 
 
 @resource_router.get(
@@ -564,11 +593,6 @@ class PhoneVerification(BaseModel):
     verification_code: str = Field(pattern=r"^\d{6}$")
 
 
-class Phone(BaseModel):
-    number: str  # masked
-    validated_at: datetime | None
-
-
 class ProfileFields(BaseModel):
     first_name: str | None = Field(default=None, max_length=255)
     last_name: str | None = Field(default=None, max_length=255)
@@ -579,21 +603,6 @@ class ProfileFields(BaseModel):
     country: str | None = Field(default=None, min_length=2, max_length=3)
     metadata: str | None = Field(default=None, max_length=1024)
     confirm: bool = False
-
-
-class Profile(BaseModel):
-    first_name: str | None
-    last_name: str | None
-    dob: date | None
-    address: str | None
-    postcode: str | None
-    city: str | None
-    country: str | None
-    metadata: str | None
-    state: str
-    reason: str | None = None  # why an admin rejected it
-    created_at: datetime
-    updated_at: datetime
 
 
 def get_kyc(request: Request) -> Kyc:
@@ -640,7 +649,7 @@ async def verify_phone(
     except IdentityError as exc:
         raise _failed(exc) from exc
     async with identity.engine.connect() as conn:
-        return present_user(await identity.load_user(conn, session.user["id"]))
+        return present_user(await identity.load_user(conn, session.user["id"], full=True))
 
 
 @resource_router.get("/profiles/me", responses=_ERRORS, summary="The member's profile")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, func, insert, select, update
 
 from bursa.api.barong import Activity, Document, User, client_of, get_documents, present_user
+from bursa.api.barong_addresses import get_addresses
 from bursa.api.errors import ApiError
 from bursa.identity.authz import Authorizer
 from bursa.identity.comments import Comments
@@ -173,7 +174,7 @@ async def user_with_kyc(request: Request, user_id: int) -> UserWithActivities:
     identity = _identity(request)
     notes = await Comments(identity).of_user(user_id)
     async with identity.engine.connect() as conn:
-        user = await identity.load_user(conn, user_id)
+        user = await identity.load_user(conn, user_id, full=True)
         rows = await conn.execute(
             select(activities)
             .where(activities.c.user_id == user_id)
@@ -305,15 +306,26 @@ class Review(BaseModel):
 
 
 class PendingDocument(Document):
+    """A document or an address proof (``doc_type`` ``address``, with its address)."""
+
     user_id: int
+    country: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postcode: str | None = None
 
 
-@router.get("/users/documents/pending", summary="Documents waiting for review")
+@router.get("/users/documents/pending", summary="Documents and address proofs to review")
 async def pending_documents(_: Admin, request: Request) -> list[PendingDocument]:
-    return [PendingDocument(**d) for d in await get_documents(request).pending()]
+    found = await get_addresses(request).reveal(await get_documents(request).pending())
+    return [PendingDocument(**d) for d in found]
 
 
-@router.post("/users/documents/review", status_code=201, summary="Verify or reject a document")
+@router.post(
+    "/users/documents/review",
+    status_code=201,
+    summary="Verify or reject a document or address proof",
+)
 async def review_document(_: Admin, request: Request, body: Review) -> Document:
     try:
         reviewed = await get_documents(request).review(body.id, body.state, body.reason)

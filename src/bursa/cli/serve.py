@@ -120,6 +120,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ),
         country_header=settings.country_header,
         storage_dir=settings.storage,
+        storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,
         public_url=settings.public_url or f"http://{host}:{port}",
     )

@@ -4,17 +4,21 @@ Leaving ``BURSA_DATABASE_URL`` unset selects the embedded default (a real Postgr
 ``BURSA_DATA_DIR``); leaving ``BURSA_AMQP_URL`` unset selects the in-process event bus.
 """
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _AMQP_SCHEMES = ("amqp://", "amqps://")
+_TITLE = re.compile(r"[a-z0-9_-]{1,64}")
+# Barong's own entities: never the title of a member's data storage.
+_FORBIDDEN_STORAGE_TITLES = frozenset({"document", "label", "profile", "phone", "user"})
 
 
 class Settings(BaseSettings):
@@ -69,6 +73,10 @@ class Settings(BaseSettings):
     storage_dir: Path | None = Field(
         default=None, description="uploaded KYC documents; unset: BURSA_DATA_DIR/storage"
     )
+    user_storage_titles: Annotated[list[str], NoDecode] = Field(
+        default=["personal", "company"],
+        description="comma list of titles members may file data storages under",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
@@ -110,6 +118,19 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an https:// (or http:// for one machine) URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("user_storage_titles", mode="before")
+    @classmethod
+    def _storage_titles(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for title in value:
+                if not isinstance(title, str) or not _TITLE.fullmatch(title):
+                    raise ValueError(f"{title!r}: titles are 1-64 of a-z 0-9 _ -")
+                if title in _FORBIDDEN_STORAGE_TITLES:
+                    raise ValueError(f"{title!r} is reserved by Barong")
+        return value
 
     @field_validator("smtp_url")
     @classmethod

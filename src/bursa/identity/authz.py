@@ -101,7 +101,7 @@ class JwtSigner:
             "state": user["state"],
         }
         if not is_service_account(user):
-            claims |= {"username": None, "referral_id": user["referral_uid"]}
+            claims |= {"username": user.get("username"), "referral_id": user["referral_uid"]}
         return jwt.encode(claims, self._key, algorithm="RS256")  # type: ignore[arg-type]
 
     def verify(self, token: str) -> dict[str, Any]:

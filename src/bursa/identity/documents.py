@@ -4,7 +4,8 @@ The file is checked by its first bytes (JPEG, PNG or PDF, whatever the name or d
 type says) and its size, then kept in the storage folder under a random name; the document
 number is sealed by the key store. An upload sets the private label ``document: pending``;
 the review sets ``verified`` (level 3 once email and phone are verified) or ``rejected``
-with a reason the member can read.
+with a reason the member can read. Address proofs (``bursa.identity.addresses``) are
+documents of type ``address`` and go through the same review, under the label ``address``.
 """
 
 import os
@@ -20,6 +21,7 @@ from bursa.identity.tables import documents
 
 DOCUMENT_KEY = "bursa-pii"
 DOC_TYPES = ("passport", "identity_card", "driver_license", "utility_bill")
+ADDRESS_PROOF = "address"  # the doc_type of an address proof; its label key too
 MAX_UPLOAD = 10 * 1024 * 1024
 SIGNATURES = {
     b"\xff\xd8\xff": ("image/jpeg", "jpg"),
@@ -28,11 +30,18 @@ SIGNATURES = {
 }
 
 
-def sniff(content: bytes) -> tuple[str, str]:
+def sniff(content: bytes, scope: str = "resource.documents") -> tuple[str, str]:
     for magic, kind in SIGNATURES.items():
         if content.startswith(magic):
             return kind
-    raise IdentityError(422, "resource.documents.invalid_format", "upload a JPEG, PNG or PDF")
+    raise IdentityError(422, f"{scope}.invalid_format", "upload a JPEG, PNG or PDF")
+
+
+def check_upload(content: bytes, scope: str) -> tuple[str, str]:
+    """Content type and file extension of an acceptable upload (size, then first bytes)."""
+    if not 0 < len(content) <= MAX_UPLOAD:
+        raise IdentityError(422, f"{scope}.invalid_size", "1 byte to 10 MB")
+    return sniff(content, scope)
 
 
 class Documents:
@@ -51,17 +60,11 @@ class Documents:
     ) -> dict[str, Any]:
         if doc_type not in DOC_TYPES:
             raise IdentityError(422, "resource.documents.invalid_type", ", ".join(DOC_TYPES))
-        if not 0 < len(content) <= MAX_UPLOAD:
-            raise IdentityError(422, "resource.documents.invalid_size", "1 byte to 10 MB")
+        content_type, extension = check_upload(content, "resource.documents")
         if doc_expire is not None and doc_expire <= date.today():
             raise IdentityError(422, "resource.documents.expired")
-        content_type, extension = sniff(content)
         sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, doc_number.encode())
-        name = f"{secrets.token_hex(16)}.{extension}"
-        self.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(self.storage / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+        name = self.keep_file(content, extension)
         async with self.identity.transaction() as conn:
             row = (
                 (
@@ -88,6 +91,15 @@ class Documents:
             )
         return dict(row)
 
+    def keep_file(self, content: bytes, extension: str) -> str:
+        """Write an upload under a new random name, readable by this process only."""
+        name = f"{secrets.token_hex(16)}.{extension}"
+        self.storage.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self.storage / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        return name
+
     async def of_user(self, user_id: int) -> list[dict[str, Any]]:
         async with self.identity.engine.connect() as conn:
             rows = await conn.execute(
@@ -103,7 +115,8 @@ class Documents:
             return [dict(r) for r in rows.mappings()]
 
     async def review(self, document_id: int, state: str, reason: str | None) -> dict[str, Any]:
-        """Verify or reject a pending document (the admin API audits who did it)."""
+        """Verify or reject a pending document or address proof (the admin API audits who
+        did it); the label is ``document`` or ``address`` after what was reviewed."""
         if state not in ("verified", "rejected"):
             raise IdentityError(422, "admin.document.invalid_state")
         if state == "rejected" and not reason:
@@ -123,5 +136,6 @@ class Documents:
             )
             if row is None:
                 raise IdentityError(404, "admin.document.doesnt_exist")
-            await self.identity.set_label(conn, row["user_id"], "document", state, "private")
+            key = ADDRESS_PROOF if row["doc_type"] == ADDRESS_PROOF else "document"
+            await self.identity.set_label(conn, row["user_id"], key, state, "private")
         return dict(row)

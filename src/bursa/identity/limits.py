@@ -25,6 +25,9 @@ SIGN_UP_PER_IP = Rule("signup-ip", 10)
 CODE_CHECK_PER_IP = Rule("code-ip", 20)
 CODE_CHECK_PER_EMAIL = Rule("code-email", 10)
 CODE_SEND_PER_IP = Rule("send-ip", 10)
+# Password checks of a signed-in member (closing the account): per address and per user.
+PASSWORD_CHECK_PER_IP = Rule("password-ip", 20)
+PASSWORD_CHECK_PER_USER = Rule("password-user", 5)
 # Failed logins from one address, whatever the accounts: 20 in 15 minutes block the address.
 LOGIN_FAILURES_PER_IP = Rule("login-fail-ip", 20, window_s=900)
 

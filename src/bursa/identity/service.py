@@ -8,6 +8,7 @@ as an activity (time, IP, user agent, result).
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bursa.events.bus import Event, InProcessBus
-from bursa.identity import passwords, totp
+from bursa.identity import extras, passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
 from bursa.identity.tables import (
@@ -48,6 +49,7 @@ LOGIN_ATTEMPTS = 5
 LOCK_PERIOD = timedelta(minutes=15)
 LOGIN_STATES = ("active", "pending")
 UID_PREFIX = "ID"
+USERNAME = re.compile(r"[A-Za-z0-9]{4,12}")
 
 # Verifying against this when the email is unknown keeps both answers equally slow.
 _DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
@@ -119,6 +121,13 @@ def normalize_email(email: str) -> str:
         raise IdentityError(422, "identity.user.invalid_email", str(exc)) from exc
 
 
+def normalize_username(username: str) -> str:
+    """Barong's rule: 4 to 12 letters or digits; kept lower-case, so unique whatever the case."""
+    if not USERNAME.fullmatch(username):
+        raise IdentityError(422, "username.invalid", "4 to 12 letters or digits")
+    return username.lower()
+
+
 class Identity:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -159,16 +168,24 @@ class Identity:
     # ---------------------------------------------------------------- sign-up
 
     async def sign_up(
-        self, email: str, password: str, referral_uid: str | None, client: Client
+        self,
+        email: str,
+        password: str,
+        referral_uid: str | None,
+        client: Client,
+        username: str | None = None,
     ) -> tuple[dict[str, Any], OpenSession]:
         address = normalize_email(email)
+        name = normalize_username(username) if username is not None else None
         self._check_new_password(password, address)
         async with self.engine.begin() as conn:
             if referral_uid is not None:
                 referrer = await conn.scalar(select(users.c.id).where(users.c.uid == referral_uid))
                 if referrer is None:
                     raise IdentityError(422, "identity.user.referral_doesnt_exist")
-            user_id = await self._insert_user(conn, address, password, referral_uid=referral_uid)
+            user_id = await self._insert_user(
+                conn, address, password, referral_uid=referral_uid, username=name
+            )
             code = await self.new_code(conn, user_id, CONFIRMATION)
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
@@ -484,7 +501,7 @@ class Identity:
                 )
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "session", "login", "succeed")
-            user = await self.load_user(conn, user_id)
+            user = await self.load_user(conn, user_id, full=True)
         self._emit("system.session.create", user, client)
         return user, session
 
@@ -584,6 +601,16 @@ class Identity:
 
     # ---------------------------------------------------------------- internals
 
+    def emit(
+        self,
+        name: str,
+        user: dict[str, Any],
+        client: Client | None = None,
+        label: tuple[str, str, str] | None = None,
+    ) -> None:
+        """``_emit`` for the identity's other modules (labels, account deletion)."""
+        self._emit(name, user, client, label)
+
     def _emit(
         self,
         name: str,
@@ -598,7 +625,7 @@ class Identity:
         public_user = {
             "uid": user["uid"],
             "email": user["email"],
-            "username": None,
+            "username": user["username"],
             "role": user["role"],
             "level": user["level"],
             "otp": bool(user["otp"]),
@@ -622,7 +649,8 @@ class Identity:
     async def _insert_user(
         self, conn: AsyncConnection, address: str, password: str, **values: Any
     ) -> int:
-        """A new user row; an address already taken is ``email.taken``."""
+        """A new user row; an address or username already taken is ``email.taken`` or
+        ``username.taken``."""
         try:
             async with conn.begin_nested():
                 user_id = await conn.scalar(
@@ -636,17 +664,25 @@ class Identity:
                     .returning(users.c.id)
                 )
         except IntegrityError as exc:
+            if "uq_users_username" in str(exc.orig):
+                raise IdentityError(422, "username.taken") from exc
             raise IdentityError(422, "email.taken") from exc
         assert user_id is not None
         return int(user_id)
 
-    async def load_user(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
+    async def load_user(
+        self, conn: AsyncConnection, user_id: int, *, full: bool = False
+    ) -> dict[str, Any]:
+        """The user row with its labels; ``full`` adds what ``UserWithFullInfo`` shows
+        (phones, profiles, data storages), which a request's authentication never needs."""
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
         user = dict(row)
         found = await conn.execute(
             select(labels).where(labels.c.user_id == user_id).order_by(labels.c.id)
         )
         user["labels"] = [dict(r) for r in found.mappings()]
+        if full:
+            user |= await extras.of_user(conn, user_id)
         return user
 
     async def _has_label(self, conn: AsyncConnection, user_id: int, key: str, value: str) -> bool:

@@ -40,6 +40,7 @@ users = Table(
     Column("otp", Boolean, nullable=False, server_default="false"),
     Column("otp_secret", Text),  # key store ciphertext, never the seed itself
     Column("otp_last_step", BigInteger),
+    Column("username", String(12), unique=True),  # optional, stored lower-case
 )
 
 labels = Table(
@@ -198,14 +199,16 @@ documents = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("doc_type", String(32), nullable=False),
-    Column("doc_number", Text, nullable=False),  # key store ciphertext
+    Column("doc_type", String(32), nullable=False),  # "address" for an address proof
+    Column("doc_number", Text),  # key store ciphertext (none on an address proof)
     Column("doc_expire", Date),
     Column("upload", String(64), nullable=False),  # file name in the storage folder
     Column("content_type", String(32), nullable=False),
     Column("size", Integer, nullable=False),
     Column("state", String(16), nullable=False, server_default="pending"),
     Column("reason", Text),
+    Column("country", String(3)),  # address proofs: ISO 3166 code
+    Column("address", Text),  # address proofs: key store ciphertext of address, city, postcode
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_documents_user_id", "user_id"),
@@ -280,4 +283,16 @@ comments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_comments_user_id", "user_id"),
+)
+
+data_storages = Table(
+    "data_storages",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(64), nullable=False),
+    Column("data", Text, nullable=False),  # a JSON object, at most 5 KB
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("user_id", "title", name="uq_data_storages_user_id_title"),
 )

@@ -1,7 +1,7 @@
 """Admin review and service accounts: comments on users, the profile rejection reason,
 service accounts (keys held in ``api_keys``), and the ``sa_maker`` permission set.
 
-Revision ID: 0011_admin
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_admin"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

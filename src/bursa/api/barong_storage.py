@@ -1,0 +1,44 @@
+"""``POST /api/v2/barong/resource/data_storage``: file a JSON document under an allowed
+title; it then shows in ``users/me`` under ``data_storages``."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from bursa.api.barong import _ERRORS, DataStorage, SessionDep, _failed, client_of
+from bursa.api.schemas import Errors
+from bursa.identity.data_storage import DataStorages
+from bursa.identity.service import IdentityError
+
+router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
+_WITH_409: dict[int | str, dict[str, Any]] = _ERRORS | {409: {"model": Errors}}
+
+
+class NewDataStorage(BaseModel):
+    title: str = Field(max_length=64)
+    data: str = Field(max_length=64 * 1024)  # the service allows 5 KB and says so
+
+
+def get_storages(request: Request) -> DataStorages:
+    found: DataStorages = request.app.state.data_storages
+    return found
+
+
+@router.post(
+    "/data_storage",
+    status_code=201,
+    responses=_WITH_409,
+    summary="File a JSON document under an allowed title (once per title)",
+)
+async def create_data_storage(
+    body: NewDataStorage,
+    request: Request,
+    session: SessionDep,
+    storages: Annotated[DataStorages, Depends(get_storages)],
+) -> DataStorage:
+    try:
+        created = await storages.create(session.user, body.title, body.data, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return DataStorage(**created)

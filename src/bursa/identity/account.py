@@ -1,0 +1,48 @@
+"""A member closes their own account (Barong's ``DELETE /resource/users/me``).
+
+Nothing is erased: the private label ``delete: by_user`` moves the state to ``deleted``
+(Barong's state triggers), which refuses every later login, session and API key; the
+sessions end and the keys are switched off at once, in the same transaction. The records
+stay for the operator (ledger, audit); the identity event tells other services.
+"""
+
+from sqlalchemy import delete, func, select, update
+
+from bursa.identity import passwords
+from bursa.identity.service import Authenticated, Client, Identity, IdentityError
+from bursa.identity.tables import api_keys, user_sessions, users
+
+DELETE_LABEL = ("delete", "by_user", "private")
+
+
+class Accounts:
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+
+    async def delete(
+        self, session: Authenticated, password: str, otp_code: str | None, client: Client
+    ) -> None:
+        """Close the signed-in member's account after checking the password (and the 2FA
+        code when 2FA is on); a wrong one changes nothing but the failed activity."""
+        identity, user_id = self.identity, session.user["id"]
+        async with identity.transaction() as conn:
+            stored = await conn.scalar(
+                select(users.c.password_hash).where(users.c.id == user_id).with_for_update()
+            )
+            assert stored is not None
+            if not passwords.verify_password(stored, password):
+                await identity.record(conn, user_id, client, "account", "delete", "failed")
+                raise IdentityError(422, "resource.user.invalid_password", keep=True)
+            await identity.require_otp(conn, user_id, otp_code, client, "resource.user")
+            key, value, scope = DELETE_LABEL
+            await identity.set_label(conn, user_id, key, value, scope)
+            await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
+            await conn.execute(
+                update(api_keys)
+                .where(api_keys.c.user_id == user_id)
+                .values(state="inactive", updated_at=func.now())
+            )
+            await identity.record(conn, user_id, client, "account", "delete", "succeed")
+            user = await identity.load_user(conn, user_id)
+        identity.emit("model.label.created", user, label=DELETE_LABEL)
+        identity.emit("system.user.account.deleted", user, client)

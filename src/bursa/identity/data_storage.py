@@ -1,0 +1,71 @@
+"""Data storages (Barong's ``POST /resource/data_storage``): small JSON documents a member
+files under a title the operator allows (``BURSA_USER_STORAGE_TITLES``), e.g. answers to
+an onboarding questionnaire, shown in ``UserWithFullInfo.data_storages``.
+
+One per title and written once: as in Barong, a member cannot change what they filed (an
+admin reviewing it must see what was submitted); a second one with the same title is 409.
+"""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.tables import data_storages
+
+DEFAULT_TITLES = ("personal", "company")
+# Titles of Barong's own entities: never a data storage.
+FORBIDDEN_TITLES = frozenset({"document", "label", "profile", "phone", "user"})
+MAX_DATA_BYTES = 5 * 1024
+
+
+def allowed_titles(titles: Iterable[str]) -> frozenset[str]:
+    """The operator's list, checked: a forbidden title is a configuration error."""
+    found = frozenset(title.strip().lower() for title in titles if title.strip())
+    if found & FORBIDDEN_TITLES:
+        raise ValueError(f"forbidden titles: {', '.join(sorted(found & FORBIDDEN_TITLES))}")
+    return found
+
+
+class DataStorages:
+    def __init__(self, identity: Identity, titles: Iterable[str] = DEFAULT_TITLES) -> None:
+        self.identity = identity
+        self.titles = allowed_titles(titles)
+
+    async def create(
+        self, user: dict[str, Any], title: str, data: str, client: Client
+    ) -> dict[str, Any]:
+        title = title.strip().lower()
+        if title in FORBIDDEN_TITLES or title not in self.titles:
+            raise IdentityError(
+                422, "resource.data_storage.invalid_title", ", ".join(sorted(self.titles))
+            )
+        if len(data.encode()) > MAX_DATA_BYTES:
+            raise IdentityError(422, "resource.data_storage.data_too_long", "at most 5 KB")
+        try:
+            parsed = json.loads(data)
+        except ValueError as exc:
+            raise IdentityError(422, "resource.data_storage.invalid_data", "not JSON") from exc
+        if not isinstance(parsed, dict):
+            raise IdentityError(422, "resource.data_storage.invalid_data", "a JSON object")
+        async with self.identity.transaction() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        pg_insert(data_storages)
+                        .values(user_id=user["id"], title=title, data=data)
+                        .on_conflict_do_nothing(constraint="uq_data_storages_user_id_title")
+                        .returning(data_storages)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise IdentityError(409, "resource.data_storage.already_exists")
+            await self.identity.record(
+                conn, user["id"], client, "account", "data storage created", "succeed", title
+            )
+        return dict(row)
