@@ -20,7 +20,7 @@ from bursa.identity.kyc import Kyc
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.service import Identity
-from bursa.identity.sms import LogSmsSender, SmsSender
+from bursa.identity.sms import SmsSender
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -40,7 +40,10 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
-    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off)."""
+    identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off).
+
+    Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
+    the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
     app = FastAPI(
         title="Bursa",
         summary="Crypto-currency exchange API in the OpenDAX (Peatio v2) dialect",
@@ -54,7 +57,7 @@ def create_app(
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
-    app.state.kyc = Kyc(identity, sms or LogSmsSender())
+    app.state.kyc = Kyc(identity, sms)
     # Without a storage folder (tests, tools) uploads go to a private temporary one.
     app.state.documents = Documents(
         identity, storage_dir or Path(tempfile.mkdtemp(prefix="bursa-documents-"))

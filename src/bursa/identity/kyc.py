@@ -5,15 +5,18 @@ A code is sent by SMS and must be typed back; a verified phone sets the private 
 ``phone: verified``. A submitted profile sets ``profile: submitted`` for admins to review.
 """
 
+import logging
 import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from bursa.identity.service import Client, Identity, IdentityError
-from bursa.identity.sms import SmsSender
+from bursa.identity.sms import SmsError, SmsSender
 from bursa.identity.tables import phones, profiles
+
+log = logging.getLogger(__name__)
 
 PHONE_KEY = "bursa-pii"  # key store key that seals personal data
 PHONE = "phone"
@@ -36,12 +39,23 @@ def mask(number: str) -> str:
 
 
 class Kyc:
-    def __init__(self, identity: Identity, sms: SmsSender) -> None:
+    def __init__(self, identity: Identity, sms: SmsSender | None) -> None:
+        """``sms`` None: no provider is configured, and no code is ever sent."""
         self.identity = identity
         self.sms = sms
 
     async def add_phone(self, user: dict[str, Any], number: str, client: Client) -> str:
-        """Register ``number`` and text it a code; answers the masked number."""
+        """Register ``number`` and text it a code; answers the masked number.
+
+        Without an SMS provider nothing is written (503). When the provider fails, nothing
+        stays usable: the code stops working and a phone this call added is removed. A code
+        the provider could not deliver still counts against the send limits (so a failing
+        provider is not hammered), except when the provider refused the number itself: then
+        the member may correct it at once."""
+        if self.sms is None:
+            raise IdentityError(
+                503, "resource.phone.sms_unavailable", "no SMS provider is configured"
+            )
         normalized = normalize_number(number)
         sealed = await self.identity.keystore.encrypt(PHONE_KEY, normalized.encode())
         async with self.identity.transaction() as conn:
@@ -50,11 +64,12 @@ class Kyc:
             )
             if (count or 0) >= PHONES_PER_USER:
                 raise IdentityError(422, "resource.phone.limit_reached")
+            added = None
             if await self._find(conn, user["id"], normalized) is None:
-                await conn.execute(
-                    insert(phones).values(
-                        user_id=user["id"], number=sealed, masked=mask(normalized)
-                    )
+                added = await conn.scalar(
+                    insert(phones)
+                    .values(user_id=user["id"], number=sealed, masked=mask(normalized))
+                    .returning(phones.c.id)
                 )
             if not await self.identity.may_send_code(conn, user["id"], PHONE):
                 raise IdentityError(429, "resource.phone.too_many_codes", "wait a minute")
@@ -62,7 +77,22 @@ class Kyc:
             await self.identity.record(
                 conn, user["id"], client, "account", "phone code sent", "succeed"
             )
-        await self.sms.send(normalized, f"{self.identity.app_name} code: {code}")
+        try:
+            await self.sms.send(normalized, f"{self.identity.app_name} code: {code}")
+        except SmsError as exc:
+            log.warning("phone code to %s not sent: %s", mask(normalized), exc.reason)
+            async with self.identity.transaction() as conn:
+                await self.identity.cancel_code(
+                    conn, user["id"], PHONE, code, counted=not exc.bad_number
+                )
+                if added is not None:
+                    await conn.execute(delete(phones).where(phones.c.id == added))
+                await self.identity.record(
+                    conn, user["id"], client, "account", "phone code sent", "failed"
+                )
+            if exc.bad_number:
+                raise IdentityError(422, "resource.phone.invalid_num", exc.reason) from None
+            raise IdentityError(503, "resource.phone.sms_failed", exc.reason) from None
         return mask(normalized)
 
     async def verify_phone(
