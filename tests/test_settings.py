@@ -49,6 +49,10 @@ def test_sms_provider_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
             "BURSA_SMS_PROVIDER=twilio also needs BURSA_TWILIO_AUTH_TOKEN",
         ),
         (
+            {"sms_provider": "twilio"} | TWILIO | {"sms_from": None},
+            "BURSA_SMS_PROVIDER=twilio also needs BURSA_SMS_FROM",
+        ),
+        (
             {"sms_provider": "log", "database_url": "postgresql://db/bursa"},
             "only allowed on the embedded default",
         ),
@@ -72,17 +76,18 @@ def test_a_loopback_gateway_may_use_plain_http(monkeypatch: pytest.MonkeyPatch) 
     assert deployment_settings(monkeypatch, **values).twilio_url == "http://127.0.0.1:8099"
 
 
-def test_up_without_twilio_credentials_stops_at_start(tmp_path: Path) -> None:
+def test_up_with_incomplete_twilio_settings_stops_at_start(tmp_path: Path) -> None:
     done = bursa(
         "up",
         env={
             "BURSA_DATA_DIR": str(tmp_path / "data"),
             "BURSA_SMS_PROVIDER": "twilio",
             "BURSA_TWILIO_ACCOUNT_SID": TWILIO["twilio_account_sid"],
+            "BURSA_TWILIO_AUTH_TOKEN": TWILIO["twilio_auth_token"],
         },
         timeout=60,
     )
     assert done.returncode != 0
-    assert "BURSA_TWILIO_AUTH_TOKEN" in done.stderr
     assert "BURSA_SMS_FROM" in done.stderr
+    assert TWILIO["twilio_auth_token"] not in done.stderr + done.stdout
     assert not (tmp_path / "data").exists()  # nothing was started

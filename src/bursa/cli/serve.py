@@ -14,7 +14,7 @@ from rich.console import Console
 
 from bursa.api.app import create_app
 from bursa.cli.context import configure_logging, load_settings, with_database
-from bursa.cli.database import apply_seed_file
+from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
@@ -112,6 +112,9 @@ def up(
 async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: bool) -> None:
     with console.status("migrating the database…"):
         await upgrade(url)
+        sealed = await seal_profiles(settings, url)
+    if sealed:
+        log.info("sealed the personal data of %d profile(s) kept in the clear", sealed)
     if seed_demo:
         try:
             outcomes = await apply_seed_file(url, read_seed_file(Path(DEMO_SEEDS)))

@@ -23,7 +23,10 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Settings(BaseSettings):
     """Everything an operator may configure; invalid values stop the process at start."""
 
-    model_config = SettingsConfigDict(env_prefix="BURSA_", extra="ignore")
+    # Errors never echo what was given: it may be a token or a URL with a password.
+    model_config = SettingsConfigDict(
+        env_prefix="BURSA_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset runs the embedded PostgreSQL"

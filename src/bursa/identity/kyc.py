@@ -1,6 +1,7 @@
 """KYC steps a member takes: a verified phone (level 2) and a profile for review.
 
-Phone numbers are personal data: stored only as key store ciphertext plus a masked form.
+Phone numbers are personal data: stored only as key store ciphertext plus a masked form;
+profiles are sealed the same way (``bursa.identity.pii``).
 A code is sent by SMS and must be typed back; a verified phone sets the private label
 ``phone: verified``. A submitted profile sets ``profile: submitted`` for admins to review.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
+from bursa.identity import pii
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.sms import SmsError, SmsSender
 from bursa.identity.tables import phones, profiles
@@ -22,7 +24,6 @@ PHONE_KEY = "bursa-pii"  # key store key that seals personal data
 PHONE = "phone"
 PHONES_PER_USER = 5
 EDITABLE_PROFILE_STATES = ("drafted", "rejected")
-PROFILE_FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
 
 
 def normalize_number(number: str) -> str:
@@ -132,6 +133,7 @@ class Kyc:
         if isinstance(dob, date) and dob >= date.today():
             raise IdentityError(422, "resource.profile.invalid_dob")
         state = "submitted" if confirm else "drafted"
+        sealed = await pii.seal(self.identity.keystore, fields)
         async with self.identity.transaction() as conn:
             existing = (
                 (
@@ -142,7 +144,9 @@ class Kyc:
                 .mappings()
                 .first()
             )
-            values = {k: fields.get(k) for k in PROFILE_FIELDS} | {
+            values = sealed | {
+                "country": country,
+                "sealed": True,
                 "metadata": fields.get("metadata"),
                 "state": state,
                 "updated_at": func.now(),
@@ -179,16 +183,17 @@ class Kyc:
             await self.identity.record(
                 conn, user["id"], client, "account", f"profile {state}", "succeed"
             )
-        return dict(row)
+        return dict(row) | {name: fields.get(name) for name in pii.SEALED_FIELDS}
 
     async def profile(self, user_id: int) -> dict[str, Any] | None:
+        """The profile in the clear, for its owner or an admin only."""
         async with self.identity.engine.connect() as conn:
             row = (
                 (await conn.execute(select(profiles).where(profiles.c.user_id == user_id)))
                 .mappings()
                 .first()
             )
-            return dict(row) if row else None
+        return await pii.opened(self.identity.keystore, dict(row)) if row else None
 
     async def _find(self, conn: Any, user_id: int, normalized: str) -> int | None:
         rows = await conn.execute(
