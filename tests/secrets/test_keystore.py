@@ -74,10 +74,27 @@ async def round_trip(store: KeyStore) -> None:
         await store.decrypt("another-purpose", sealed)
 
 
+async def batch_round_trip(store: KeyStore) -> None:
+    """Several values in one call come back in order, each also opens on its own."""
+    values = [b"Ada", b"Lovelace", b"1815-12-10", "Zürich".encode()]
+    sealed = await store.encrypt_many("bursa-test", values)
+    assert len(sealed) == len(values)
+    assert all(value not in item.encode() for value, item in zip(values, sealed, strict=True))
+    assert await store.decrypt_many("bursa-test", sealed) == values
+    assert await store.decrypt("bursa-test", sealed[1]) == b"Lovelace"
+    assert await store.encrypt_many("bursa-test", []) == []
+    assert await store.decrypt_many("bursa-test", []) == []
+    with pytest.raises(KeyStoreError):
+        await store.decrypt_many("another-purpose", sealed)
+    with pytest.raises(KeyStoreError):
+        await store.decrypt_many("bursa-test", [sealed[0], sealed[1][:-8] + "AAAAAAAA"])
+
+
 async def test_local_key_store(tmp_path: Path) -> None:
     key_file = tmp_path / "keys" / "master.key"
     store = LocalKeyStore(key_file)
     await round_trip(store)
+    await batch_round_trip(store)
     assert key_file.stat().st_mode & 0o777 == 0o600
     sealed = await store.encrypt("bursa-test", b"x")
     assert await LocalKeyStore(key_file).decrypt("bursa-test", sealed) == b"x"  # reopened
@@ -98,6 +115,7 @@ async def test_openbao_transit_key_store(openbao: tuple[str, str]) -> None:
     url, token = openbao
     store = TransitKeyStore(url, token)
     await round_trip(store)
+    await batch_round_trip(store)
     sealed = await store.encrypt("bursa-test", b"seed")
     assert sealed.startswith("vault:v1:")
     with pytest.raises(KeyStoreError) as refused:

@@ -618,9 +618,13 @@ async def list_phones(user: ReaderDep, kyc: KycDep) -> list[Phone]:
     return [Phone(**phone) for phone in await kyc.list_phones(user["id"])]
 
 
-@resource_router.post("/phones", status_code=201, responses=_ERRORS, summary="Add a phone")
+# 503: no SMS provider configured (sms_unavailable) or it failed (sms_failed, Retry-After).
+_SMS_ERRORS = _ERRORS | {429: {"model": Errors}, 503: {"model": Errors}}
+
+
+@resource_router.post("/phones", status_code=201, responses=_SMS_ERRORS, summary="Add a phone")
 @resource_router.post(
-    "/phones/send_code", status_code=201, responses=_ERRORS, summary="Text a new code"
+    "/phones/send_code", status_code=201, responses=_SMS_ERRORS, summary="Text a new code"
 )
 async def add_phone(
     body: PhoneNumber, request: Request, session: SessionDep, kyc: KycDep
@@ -628,6 +632,8 @@ async def add_phone(
     try:
         masked = await kyc.add_phone(session.user, body.phone_number, client_of(request))
     except IdentityError as exc:
+        if exc.code == "resource.phone.sms_failed":  # the provider may be back in a minute
+            raise ApiError(exc.status, exc.code, headers={"Retry-After": "60"}) from exc
         raise _failed(exc) from exc
     return {"number": masked}
 

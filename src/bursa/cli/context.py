@@ -21,8 +21,13 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        # A rule across variables (e.g. a provider without its credentials) has no single
+        # location: its message names the variables itself.
         problems = "; ".join(
-            f"BURSA_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            f"BURSA_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
         )
         fail(f"invalid settings: {problems}", "fix the environment variable(s) named above")
 

@@ -9,8 +9,12 @@ from rich.table import Table
 
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.cli.users import build_keystore
+from bursa.config.settings import Settings
 from bursa.db.migrate import current_revision, head_revision, upgrade
 from bursa.db.session import create_engine
+from bursa.identity.pii import has_clear_profiles, seal_clear_profiles
+from bursa.secrets.keystore import KeyStoreError
 from bursa.trading.seeds import (
     DEMO_SEEDS,
     UNCHANGED,
@@ -30,13 +34,34 @@ def db_upgrade() -> None:
     """Migrate the database to the newest schema (safe to run again)."""
     settings = load_settings()
 
-    async def work(url: str) -> str | None:
+    async def work(url: str) -> tuple[str | None, int]:
         with console.status("migrating…"):
             await upgrade(url)
-        return await current_revision(url)
+            sealed = await seal_profiles(settings, url)
+        return await current_revision(url), sealed
 
-    revision = with_database(settings, work)
+    revision, sealed = with_database(settings, work)
     console.print(f"database at revision [bold]{revision}[/]")
+    if sealed:
+        console.print(f"sealed the personal data of {sealed} profile(s) kept in the clear")
+
+
+async def seal_profiles(settings: Settings, url: str) -> int:
+    """Seal the profiles migration 0012 left in the clear: SQL cannot, the key is in the
+    key store. The key store is only opened when there is something to seal."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        if not await has_clear_profiles(engine):
+            return 0
+        return await seal_clear_profiles(engine, build_keystore(settings))
+    except KeyStoreError as exc:
+        fail(
+            f"profiles are still stored in the clear: {exc}",
+            "check the key store (BURSA_VAULT_URL and BURSA_VAULT_TOKEN, or BURSA_KEY_FILE),"
+            " then run `bursa db upgrade` again",
+        )
+    finally:
+        await engine.dispose()
 
 
 @db_app.command("current")

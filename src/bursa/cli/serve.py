@@ -14,7 +14,7 @@ from rich.console import Console
 
 from bursa.api.app import create_app
 from bursa.cli.context import configure_logging, load_settings, with_database
-from bursa.cli.database import apply_seed_file
+from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
@@ -25,6 +25,7 @@ from bursa.events.bus import InProcessBus
 from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
+from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
 from bursa.trading.specs import load_specs
 
@@ -51,6 +52,30 @@ class _Server(uvicorn.Server):
         if self.should_exit:
             self.force_exit = True  # a second Ctrl-C: stop waiting for open connections
         self.should_exit = True
+
+
+def build_sms(settings: Settings) -> SmsSender | None:
+    """The configured SMS sender; None when a real deployment configured none (phone
+    verification then answers 503 instead of writing codes to the log)."""
+    if settings.sms == "twilio":
+        assert settings.twilio_account_sid is not None  # the settings refused otherwise
+        assert settings.twilio_auth_token is not None
+        assert settings.sms_from is not None
+        return TwilioSmsSender(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.sms_from,
+            base_url=settings.twilio_url,
+            timeout_s=settings.sms_timeout_s,
+        )
+    if settings.sms == "log":
+        return LogSmsSender()
+    log.warning(
+        "no SMS provider: phone verification answers 503 resource.phone.sms_unavailable;"
+        " set BURSA_SMS_PROVIDER=twilio, BURSA_TWILIO_ACCOUNT_SID, BURSA_TWILIO_AUTH_TOKEN"
+        " and BURSA_SMS_FROM to enable it"
+    )
+    return None
 
 
 def up(
@@ -87,6 +112,9 @@ def up(
 async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: bool) -> None:
     with console.status("migrating the database…"):
         await upgrade(url)
+        sealed = await seal_profiles(settings, url)
+    if sealed:
+        log.info("sealed the personal data of %d profile(s) kept in the clear", sealed)
     if seed_demo:
         try:
             outcomes = await apply_seed_file(url, read_seed_file(Path(DEMO_SEEDS)))
@@ -119,6 +147,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
         ),
         country_header=settings.country_header,
+        sms=build_sms(settings),
         storage_dir=settings.storage,
         storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,

@@ -8,23 +8,29 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+SmsProvider = Literal["log", "twilio"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _AMQP_SCHEMES = ("amqp://", "amqps://")
 _TITLE = re.compile(r"[a-z0-9_-]{1,64}")
 # Barong's own entities: never the title of a member's data storage.
 _FORBIDDEN_STORAGE_TITLES = frozenset({"document", "label", "profile", "phone", "user"})
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseSettings):
     """Everything an operator may configure; invalid values stop the process at start."""
 
-    model_config = SettingsConfigDict(env_prefix="BURSA_", extra="ignore")
+    # Errors never echo what was given: it may be a token or a URL with a password.
+    model_config = SettingsConfigDict(
+        env_prefix="BURSA_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL; unset runs the embedded PostgreSQL"
@@ -94,6 +100,28 @@ class Settings(BaseSettings):
         default=None,
         description="https://... address members use; the OAuth issuer. Unset: http://host:port",
     )
+    sms_provider: SmsProvider | None = Field(
+        default=None,
+        description="log (embedded default only) or twilio; unset: log on the embedded"
+        " default, otherwise no SMS (phone verification answers 503)",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9]+$", max_length=64, description="Twilio account"
+    )
+    twilio_auth_token: SecretStr | None = Field(default=None, description="Twilio auth token")
+    twilio_url: str = Field(
+        default="https://api.twilio.com",
+        description="base URL of Twilio's API or of a Twilio-compatible gateway",
+    )
+    sms_from: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="sender of SMS: a number in E.164 form or an alphanumeric sender ID",
+    )
+    sms_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="how long to wait for the SMS provider"
+    )
     idempotency_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
     )
@@ -139,16 +167,54 @@ class Settings(BaseSettings):
             raise ValueError("must be an smtp:// or smtps:// URL")
         return value
 
+    @field_validator("twilio_url")
+    @classmethod
+    def _twilio_url(cls, value: str) -> str:
+        """The auth token travels with every request: plain HTTP only to this machine."""
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+            return value
+        raise ValueError("must be an https:// URL (http:// only to 127.0.0.1 or localhost)")
+
     @model_validator(mode="after")
     def _vault_needs_token(self) -> "Settings":
         if self.vault_url is not None and self.vault_token is None:
             raise ValueError("BURSA_VAULT_URL is set but BURSA_VAULT_TOKEN is not")
         return self
 
+    @model_validator(mode="after")
+    def _sms_provider_is_complete(self) -> "Settings":
+        if self.sms_provider == "log" and self.database_url is not None:
+            raise ValueError(
+                "BURSA_SMS_PROVIDER=log writes verification codes to the log and is only"
+                " allowed on the embedded default (BURSA_DATABASE_URL unset);"
+                " set BURSA_SMS_PROVIDER=twilio with its credentials, or unset it"
+            )
+        if self.sms_provider == "twilio":
+            needed = {
+                "BURSA_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+                "BURSA_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+                "BURSA_SMS_FROM": self.sms_from,
+            }
+            missing = [name for name, value in needed.items() if value is None]
+            if missing:
+                raise ValueError(f"BURSA_SMS_PROVIDER=twilio also needs {', '.join(missing)}")
+        return self
+
     @property
     def storage(self) -> Path:
         """Where uploaded KYC documents are kept."""
         return self.storage_dir or self.data_dir / "storage"
+
+    @property
+    def sms(self) -> SmsProvider | None:
+        """The SMS provider in effect: the log only on the embedded default, and nothing
+        (phone verification refused) when a real deployment configured none."""
+        if self.sms_provider is not None:
+            return self.sms_provider
+        return "log" if self.database_url is None else None
 
     @property
     def jwt_key_file(self) -> Path:

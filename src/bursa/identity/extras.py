@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.identity import pii
 from bursa.identity.tables import data_storages, phones, profiles
+from bursa.secrets.keystore import KeyStore
 
 PROFILE_COLUMNS = (
     "first_name",
@@ -24,14 +26,17 @@ PROFILE_COLUMNS = (
 )
 
 
-async def of_user(conn: AsyncConnection, user_id: int) -> dict[str, list[dict[str, Any]]]:
+async def of_user(
+    conn: AsyncConnection, keystore: KeyStore, user_id: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Phones masked, profiles opened by the key store (one call per profile)."""
     found_phones = await conn.execute(
         select(phones.c.masked, phones.c.validated_at)
         .where(phones.c.user_id == user_id)
         .order_by(phones.c.id)
     )
     found_profiles = await conn.execute(
-        select(*(profiles.c[name] for name in PROFILE_COLUMNS))
+        select(*(profiles.c[name] for name in PROFILE_COLUMNS), profiles.c.sealed)
         .where(profiles.c.user_id == user_id)
         .order_by(profiles.c.id)
     )
@@ -47,6 +52,13 @@ async def of_user(conn: AsyncConnection, user_id: int) -> dict[str, list[dict[st
     )
     return {
         "phones": [{"number": r.masked, "validated_at": r.validated_at} for r in found_phones],
-        "profiles": [dict(r) for r in found_profiles.mappings()],
+        "profiles": [
+            {
+                name: value
+                for name, value in (await pii.opened(keystore, dict(r))).items()
+                if name != "sealed"
+            }
+            for r in found_profiles.mappings()
+        ],
         "data_storages": [dict(r) for r in found_storages.mappings()],
     }

@@ -1,25 +1,29 @@
 """KYC steps a member takes: a verified phone (level 2) and a profile for review.
 
-Phone numbers are personal data: stored only as key store ciphertext plus a masked form.
+Phone numbers are personal data: stored only as key store ciphertext plus a masked form;
+profiles are sealed the same way (``bursa.identity.pii``).
 A code is sent by SMS and must be typed back; a verified phone sets the private label
 ``phone: verified``. A submitted profile sets ``profile: submitted`` for admins to review.
 """
 
+import logging
 import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
+from bursa.identity import pii
 from bursa.identity.service import Client, Identity, IdentityError
-from bursa.identity.sms import SmsSender
+from bursa.identity.sms import SmsError, SmsSender
 from bursa.identity.tables import phones, profiles
+
+log = logging.getLogger(__name__)
 
 PHONE_KEY = "bursa-pii"  # key store key that seals personal data
 PHONE = "phone"
 PHONES_PER_USER = 5
 EDITABLE_PROFILE_STATES = ("drafted", "rejected")
-PROFILE_FIELDS = ("first_name", "last_name", "dob", "address", "postcode", "city", "country")
 
 
 def normalize_number(number: str) -> str:
@@ -36,12 +40,23 @@ def mask(number: str) -> str:
 
 
 class Kyc:
-    def __init__(self, identity: Identity, sms: SmsSender) -> None:
+    def __init__(self, identity: Identity, sms: SmsSender | None) -> None:
+        """``sms`` None: no provider is configured, and no code is ever sent."""
         self.identity = identity
         self.sms = sms
 
     async def add_phone(self, user: dict[str, Any], number: str, client: Client) -> str:
-        """Register ``number`` and text it a code; answers the masked number."""
+        """Register ``number`` and text it a code; answers the masked number.
+
+        Without an SMS provider nothing is written (503). When the provider fails, nothing
+        stays usable: the code stops working and a phone this call added is removed. A code
+        the provider could not deliver still counts against the send limits (so a failing
+        provider is not hammered), except when the provider refused the number itself: then
+        the member may correct it at once."""
+        if self.sms is None:
+            raise IdentityError(
+                503, "resource.phone.sms_unavailable", "no SMS provider is configured"
+            )
         normalized = normalize_number(number)
         sealed = await self.identity.keystore.encrypt(PHONE_KEY, normalized.encode())
         async with self.identity.transaction() as conn:
@@ -50,11 +65,12 @@ class Kyc:
             )
             if (count or 0) >= PHONES_PER_USER:
                 raise IdentityError(422, "resource.phone.limit_reached")
+            added = None
             if await self._find(conn, user["id"], normalized) is None:
-                await conn.execute(
-                    insert(phones).values(
-                        user_id=user["id"], number=sealed, masked=mask(normalized)
-                    )
+                added = await conn.scalar(
+                    insert(phones)
+                    .values(user_id=user["id"], number=sealed, masked=mask(normalized))
+                    .returning(phones.c.id)
                 )
             if not await self.identity.may_send_code(conn, user["id"], PHONE):
                 raise IdentityError(429, "resource.phone.too_many_codes", "wait a minute")
@@ -62,7 +78,22 @@ class Kyc:
             await self.identity.record(
                 conn, user["id"], client, "account", "phone code sent", "succeed"
             )
-        await self.sms.send(normalized, f"{self.identity.app_name} code: {code}")
+        try:
+            await self.sms.send(normalized, f"{self.identity.app_name} code: {code}")
+        except SmsError as exc:
+            log.warning("phone code to %s not sent: %s", mask(normalized), exc.reason)
+            async with self.identity.transaction() as conn:
+                await self.identity.cancel_code(
+                    conn, user["id"], PHONE, code, counted=not exc.bad_number
+                )
+                if added is not None:
+                    await conn.execute(delete(phones).where(phones.c.id == added))
+                await self.identity.record(
+                    conn, user["id"], client, "account", "phone code sent", "failed"
+                )
+            if exc.bad_number:
+                raise IdentityError(422, "resource.phone.invalid_num", exc.reason) from None
+            raise IdentityError(503, "resource.phone.sms_failed", exc.reason) from None
         return mask(normalized)
 
     async def verify_phone(
@@ -102,6 +133,7 @@ class Kyc:
         if isinstance(dob, date) and dob >= date.today():
             raise IdentityError(422, "resource.profile.invalid_dob")
         state = "submitted" if confirm else "drafted"
+        sealed = await pii.seal(self.identity.keystore, fields)
         async with self.identity.transaction() as conn:
             existing = (
                 (
@@ -112,7 +144,9 @@ class Kyc:
                 .mappings()
                 .first()
             )
-            values = {k: fields.get(k) for k in PROFILE_FIELDS} | {
+            values = sealed | {
+                "country": country,
+                "sealed": True,
                 "metadata": fields.get("metadata"),
                 "state": state,
                 "reason": None,  # a rejection's reason ends with the new version
@@ -150,16 +184,17 @@ class Kyc:
             await self.identity.record(
                 conn, user["id"], client, "account", f"profile {state}", "succeed"
             )
-        return dict(row)
+        return dict(row) | {name: fields.get(name) for name in pii.SEALED_FIELDS}
 
     async def profile(self, user_id: int) -> dict[str, Any] | None:
+        """The profile in the clear, for its owner or an admin only."""
         async with self.identity.engine.connect() as conn:
             row = (
                 (await conn.execute(select(profiles).where(profiles.c.user_id == user_id)))
                 .mappings()
                 .first()
             )
-            return dict(row) if row else None
+        return await pii.opened(self.identity.keystore, dict(row)) if row else None
 
     async def _find(self, conn: Any, user_id: int, normalized: str) -> int | None:
         rows = await conn.execute(

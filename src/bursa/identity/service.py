@@ -682,7 +682,7 @@ class Identity:
         )
         user["labels"] = [dict(r) for r in found.mappings()]
         if full:
-            user |= await extras.of_user(conn, user_id)
+            user |= await extras.of_user(conn, self.keystore, user_id)
         return user
 
     async def _has_label(self, conn: AsyncConnection, user_id: int, key: str, value: str) -> bool:
@@ -751,6 +751,25 @@ class Identity:
             )
         )
         return code
+
+    async def cancel_code(
+        self, conn: AsyncConnection, user_id: int, purpose: str, code: str, *, counted: bool
+    ) -> None:
+        """``code`` could not be delivered: it stops working. ``counted`` keeps its row, so
+        it still counts against the send limits; otherwise it is forgotten entirely."""
+        match = (
+            one_time_codes.c.user_id == user_id,
+            one_time_codes.c.purpose == purpose,
+            one_time_codes.c.code_digest == _digest(f"{user_id}:{purpose}:{code}"),
+        )
+        if counted:
+            await conn.execute(
+                update(one_time_codes)
+                .where(*match, one_time_codes.c.used_at.is_(None))
+                .values(used_at=_now())
+            )
+        else:
+            await conn.execute(delete(one_time_codes).where(*match))
 
     async def use_code(self, conn: AsyncConnection, user_id: int, purpose: str, code: str) -> None:
         row = (

@@ -1,17 +1,91 @@
-"""Sending SMS. An interface, so that an operator plugs in a provider; the embedded default
-writes the message to the log (one machine). No sender ever makes a code unnecessary: the
-code must still be typed back."""
+"""Sending SMS: Twilio's Messages API (or a Twilio-compatible gateway) in production, the
+log on the embedded default (one machine). No sender ever makes a code unnecessary: the
+code must still be typed back.
+
+A sender either hands the message over or raises ``SmsError``; the error says what went
+wrong in words an operator can act on, never the message text, the code or credentials.
+"""
 
 import logging
 from typing import Protocol
 
+import httpx
+
 log = logging.getLogger(__name__)
+
+TWILIO_URL = "https://api.twilio.com"
+# Twilio's answers that mean the number itself is wrong (not the provider or our account):
+# 21211 invalid 'To' number, 21614 not a mobile number.
+BAD_NUMBER_CODES = frozenset({21211, 21614})
+
+
+class SmsError(Exception):
+    """Nothing was sent. ``bad_number``: the provider refused the number itself, so the
+    member, not the operator, has something to fix."""
+
+    def __init__(self, reason: str, *, bad_number: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.bad_number = bad_number
 
 
 class SmsSender(Protocol):
-    async def send(self, number: str, text: str) -> None: ...
+    async def send(self, number: str, text: str) -> None:
+        """Send ``text`` to ``number`` (international digits, no ``+``) or raise SmsError."""
+        ...
 
 
 class LogSmsSender:
+    """The embedded default only: writes the message, code included, to the log."""
+
     async def send(self, number: str, text: str) -> None:
-        log.warning("SMS to %s (no SMS provider configured): %s", number, text)
+        log.warning("SMS to +%s (no SMS provider, embedded default): %s", number, text)
+
+
+class TwilioSmsSender:
+    """``POST {base}/2010-04-01/Accounts/{sid}/Messages.json`` with HTTP basic auth.
+
+    One short-lived connection per message: SMS are rare next to everything else, and no
+    client has to be closed when the process stops."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        *,
+        base_url: str = TWILIO_URL,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._auth = httpx.BasicAuth(account_sid, auth_token)
+        self.sender = sender
+        self.timeout = httpx.Timeout(timeout_s)
+
+    async def send(self, number: str, text: str) -> None:
+        form = {"To": "+" + number, "From": self.sender, "Body": text}
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as http:
+                answer = await http.post(self.url, data=form, auth=self._auth)
+        except httpx.TimeoutException:
+            raise SmsError("the SMS provider did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise SmsError(f"the SMS provider is unreachable ({type(exc).__name__})") from None
+        if answer.status_code in (200, 201) and _field(answer, "sid"):
+            return
+        code = _field(answer, "code")
+        numeric = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+        raise SmsError(
+            f"the SMS provider refused the message: HTTP {answer.status_code}"
+            + (f", error {numeric}" if numeric is not None else ""),
+            bad_number=numeric in BAD_NUMBER_CODES,
+        )
+
+
+def _field(answer: httpx.Response, name: str) -> object:
+    """A top-level field of a JSON answer, or None for anything else (HTML error pages)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    return body.get(name) if isinstance(body, dict) else None

@@ -1,5 +1,6 @@
 """Identity tables. Secrets are never stored in the clear: passwords as argon2 hashes,
-session ids and one-time codes as SHA-256 digests."""
+session ids and one-time codes as SHA-256 digests; personal data (phone and document
+numbers, profiles) as key store ciphertext."""
 
 from sqlalchemy import (
     ARRAY,
@@ -179,13 +180,17 @@ profiles = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("first_name", String(255)),
-    Column("last_name", String(255)),
-    Column("dob", Date),
-    Column("address", String(255)),
-    Column("postcode", String(32)),
-    Column("city", String(255)),
+    # Key store ciphertext (bursa.identity.pii) once ``sealed``; clear only in rows written
+    # before migration 0012 and not sealed yet. ``country`` stays clear: restrictions and
+    # admin filters need it.
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("dob", Text),
+    Column("address", Text),
+    Column("postcode", Text),
+    Column("city", Text),
     Column("country", String(3)),
+    Column("sealed", Boolean, nullable=False, server_default="false"),
     Column("metadata", Text),
     Column("state", String(16), nullable=False),  # drafted submitted verified rejected
     Column("reason", Text),  # why an admin rejected it

@@ -12,8 +12,9 @@ import asyncio
 import base64
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import hvac
 from cryptography.exceptions import InvalidTag
@@ -30,6 +31,12 @@ class KeyStore(Protocol):
     async def encrypt(self, key_name: str, plaintext: bytes) -> str: ...
 
     async def decrypt(self, key_name: str, ciphertext: str) -> bytes: ...
+
+    async def encrypt_many(self, key_name: str, plaintexts: Sequence[bytes]) -> list[str]:
+        """Several values under one key in one call (one round trip to a transit engine)."""
+        ...
+
+    async def decrypt_many(self, key_name: str, ciphertexts: Sequence[str]) -> list[bytes]: ...
 
 
 class LocalKeyStore:
@@ -50,6 +57,12 @@ class LocalKeyStore:
             return self._aead.decrypt(raw[:12], raw[12:], key_name.encode())
         except InvalidTag as exc:
             raise KeyStoreError(f"ciphertext for {key_name!r} does not verify") from exc
+
+    async def encrypt_many(self, key_name: str, plaintexts: Sequence[bytes]) -> list[str]:
+        return [await self.encrypt(key_name, plaintext) for plaintext in plaintexts]
+
+    async def decrypt_many(self, key_name: str, ciphertexts: Sequence[str]) -> list[bytes]:
+        return [await self.decrypt(key_name, ciphertext) for ciphertext in ciphertexts]
 
     @staticmethod
     def _load_or_create(path: Path) -> bytes:
@@ -81,6 +94,42 @@ class TransitKeyStore:
 
     async def decrypt(self, key_name: str, ciphertext: str) -> bytes:
         return await asyncio.to_thread(self._decrypt, key_name, ciphertext)
+
+    async def encrypt_many(self, key_name: str, plaintexts: Sequence[bytes]) -> list[str]:
+        if not plaintexts:
+            return []
+        return await asyncio.to_thread(self._encrypt_many, key_name, plaintexts)
+
+    async def decrypt_many(self, key_name: str, ciphertexts: Sequence[str]) -> list[bytes]:
+        if not ciphertexts:
+            return []
+        return await asyncio.to_thread(self._decrypt_many, key_name, ciphertexts)
+
+    def _encrypt_many(self, key_name: str, plaintexts: Sequence[bytes]) -> list[str]:
+        self._ensure_key(key_name)
+        batch = [{"plaintext": base64.b64encode(p).decode()} for p in plaintexts]
+        results = self._batch("encrypt", key_name, self.client.secrets.transit.encrypt_data, batch)
+        return [str(item["ciphertext"]) for item in results]
+
+    def _decrypt_many(self, key_name: str, ciphertexts: Sequence[str]) -> list[bytes]:
+        batch = [{"ciphertext": c} for c in ciphertexts]
+        results = self._batch("decrypt", key_name, self.client.secrets.transit.decrypt_data, batch)
+        return [base64.b64decode(item["plaintext"]) for item in results]
+
+    def _batch(
+        self, what: str, key_name: str, call: Any, batch: list[dict[str, str]]
+    ) -> list[dict[str, Any]]:
+        """One transit request for the whole batch; any item's error fails all of it."""
+        try:
+            answer = call(name=key_name, batch_input=batch, mount_point=self.mount)
+        except hvac.exceptions.VaultError as exc:
+            raise KeyStoreError(
+                f"transit {what} with {key_name!r} failed: {type(exc).__name__}"
+            ) from None
+        results: list[dict[str, Any]] = answer["data"]["batch_results"]
+        if len(results) != len(batch) or any(item.get("error") for item in results):
+            raise KeyStoreError(f"transit {what} with {key_name!r} failed for an item")
+        return results
 
     def _encrypt(self, key_name: str, plaintext: bytes) -> str:
         self._ensure_key(key_name)
