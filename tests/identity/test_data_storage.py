@@ -8,6 +8,7 @@ import pytest
 
 from bursa.config.settings import Settings
 from bursa.identity.data_storage import allowed_titles
+from tests.identity.test_authz import logged_in
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     RESOURCE,
     api,
@@ -77,3 +78,40 @@ def test_titles_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().user_storage_titles == ["personal", "company"]
     with pytest.raises(ValueError, match="forbidden titles: label"):
         allowed_titles(["label", "company"])
+
+
+async def test_admin_deletes_a_data_storage_so_the_member_can_file_it_again(
+    api: httpx.AsyncClient,
+) -> None:
+    member = await sign_up(api, "walt@example.com")
+    csrf = {"X-CSRF-Token": member["csrf_token"]}
+    filed = await api.post(URL, json={"title": "personal", "data": "{}"}, headers=csrf)
+    assert filed.status_code == 201
+    admin, admin_csrf = await logged_in(api, "admin", "boss@example.com")
+    supporter, support_csrf = await logged_in(api, "support", "help@example.com")
+    try:
+        target = {"uid": member["uid"], "title": "personal"}
+        refused = await supporter.delete(
+            "/api/v2/barong/admin/users/data_storage",
+            params=target,
+            headers={"X-CSRF-Token": support_csrf},
+        )
+        assert refused.json() == {"errors": ["authz.invalid_permission"]}  # staff read only
+        unknown = await admin.delete(
+            "/api/v2/barong/admin/users/data_storage",
+            params=target | {"title": "company"},
+            headers={"X-CSRF-Token": admin_csrf},
+        )
+        assert unknown.status_code == 404
+        assert unknown.json() == {"errors": ["admin.data_storage.doesnt_exist"]}
+        deleted = await admin.delete(
+            "/api/v2/barong/admin/users/data_storage",
+            params=target,
+            headers={"X-CSRF-Token": admin_csrf},
+        )
+        assert deleted.status_code == 204
+        again = await api.post(URL, json={"title": "personal", "data": '{"a": 1}'}, headers=csrf)
+        assert again.status_code == 201
+    finally:
+        await admin.aclose()
+        await supporter.aclose()

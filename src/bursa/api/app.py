@@ -118,6 +118,7 @@ def create_app(
     app.include_router(barong_account.router)
     app.include_router(barong_labels.router)
     app.include_router(barong_storage.router)
+    app.include_router(barong_storage.admin_router)
     app.include_router(barong_addresses.router)
     app.include_router(barong_admin.router)
     app.include_router(barong_admin_kyc.router)

@@ -1,17 +1,20 @@
 """``POST /api/v2/barong/resource/data_storage``: file a JSON document under an allowed
-title; it then shows in ``users/me`` under ``data_storages``."""
+title; it then shows in ``users/me`` under ``data_storages``. Admins delete one with
+``DELETE /api/v2/barong/admin/users/data_storage``."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from bursa.api.barong import _ERRORS, DataStorage, SessionDep, _failed, client_of
+from bursa.api.barong_admin import Admin
 from bursa.api.schemas import Errors
 from bursa.identity.data_storage import DataStorages
 from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
+admin_router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 _WITH_409: dict[int | str, dict[str, Any]] = _ERRORS | {409: {"model": Errors}}
 
 
@@ -42,3 +45,22 @@ async def create_data_storage(
     except IdentityError as exc:
         raise _failed(exc) from exc
     return DataStorage(**created)
+
+
+@admin_router.delete(
+    "/users/data_storage",
+    status_code=204,
+    summary="Delete a member's data storage (they may then file it again)",
+)
+async def delete_data_storage(
+    request: Request,
+    admin: Admin,
+    storages: Annotated[DataStorages, Depends(get_storages)],
+    uid: Annotated[str, Query(min_length=1, max_length=16)],
+    title: Annotated[str, Query(min_length=1, max_length=64)],
+) -> Response:
+    try:
+        await storages.delete(admin, uid, title, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    return Response(status_code=204)

@@ -4,16 +4,19 @@ an onboarding questionnaire, shown in ``UserWithFullInfo.data_storages``.
 
 One per title and written once: as in Barong, a member cannot change what they filed (an
 admin reviewing it must see what was submitted); a second one with the same title is 409.
+An admin may delete one (Barong's ``DELETE admin/users/data_storage``), after which the
+member can file it again.
 """
 
 import json
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bursa.identity.service import Client, Identity, IdentityError
-from bursa.identity.tables import data_storages
+from bursa.identity.tables import data_storages, users
 
 DEFAULT_TITLES = ("personal", "company")
 # Titles of Barong's own entities: never a data storage.
@@ -69,3 +72,29 @@ class DataStorages:
                 conn, user["id"], client, "account", "data storage created", "succeed", title
             )
         return dict(row)
+
+    async def delete(self, admin: dict[str, Any], uid: str, title: str, client: Client) -> None:
+        """An admin removes a member's data storage; recorded on the admin's activities."""
+        async with self.identity.transaction() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
+            if user_id is None:
+                raise IdentityError(404, "admin.user.doesnt_exist")
+            gone = await conn.execute(
+                delete(data_storages)
+                .where(
+                    data_storages.c.user_id == user_id,
+                    data_storages.c.title == title.strip().lower(),
+                )
+                .returning(data_storages.c.id)
+            )
+            if gone.first() is None:
+                raise IdentityError(404, "admin.data_storage.doesnt_exist")
+            await self.identity.record(
+                conn,
+                admin["id"],
+                client,
+                "admin",
+                "data storage deleted",
+                "succeed",
+                f"{uid} {title}",
+            )
