@@ -124,3 +124,22 @@ async def test_closing_ends_every_session_and_wrong_passwords_are_limited(
     assert limited.json() == {"errors": ["identity.rate_limit.exceeded"]}
     assert int(limited.headers["Retry-After"]) > 0
     assert await state_of(api, other) == "pending"
+
+
+async def test_member_sets_their_data_field(api: httpx.AsyncClient) -> None:
+    csrf = {"X-CSRF-Token": (await sign_up(api, "dora@example.com"))["csrf_token"]}
+    changed = await api.put(ME, json={"data": '{"language": "de"}'}, headers=csrf)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"] == '{"language": "de"}'
+    assert (await api.get(ME)).json()["data"] == '{"language": "de"}'
+    for data, code in [
+        ("not json", "resource.user.invalid_data"),
+        ('["a list"]', "resource.user.invalid_data"),
+        ('{"x": "' + "y" * 1100 + '"}', "resource.user.data_too_long"),
+    ]:
+        refused = await api.put(ME, json={"data": data}, headers=csrf)
+        assert refused.status_code == 422
+        assert refused.json() == {"errors": [code]}
+    no_csrf = await api.put(ME, json={"data": "{}"})
+    assert no_csrf.json() == {"errors": ["authz.missing_csrf_token"]}
+    assert (await api.get(ME)).json()["data"] == '{"language": "de"}'

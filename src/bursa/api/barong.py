@@ -27,6 +27,8 @@ from bursa.identity.limits import (
     LOGIN_FAILURES_PER_IP,
     LOGIN_PER_EMAIL,
     LOGIN_PER_IP,
+    PASSWORD_CHECK_PER_IP,
+    PASSWORD_CHECK_PER_USER,
     SIGN_UP_PER_IP,
     Limiter,
     Rule,
@@ -464,6 +466,11 @@ async def change_password(
 ) -> dict[str, str]:
     if body.new_password != body.confirm_password:
         raise ApiError(422, "resource.password.doesnt_match")
+    await _limit(
+        request,
+        (PASSWORD_CHECK_PER_IP, client_of(request).ip),
+        (PASSWORD_CHECK_PER_USER, session.user["uid"]),
+    )
     try:
         await identity.change_password(
             session, body.old_password, body.new_password, client_of(request), body.otp_code

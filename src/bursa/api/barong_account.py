@@ -1,4 +1,5 @@
-"""``DELETE /api/v2/barong/resource/users/me``: the member closes their account.
+"""``/api/v2/barong/resource/users/me``: the member changes their free ``data`` field
+(``PUT``) or closes their account (``DELETE``).
 
 The password (and 2FA code) travel in the JSON body, not in the query string Barong's
 swagger shows: a query string ends up in access logs. A password sent in the query is
@@ -13,10 +14,13 @@ from pydantic import BaseModel, Field
 from bursa.api.barong import (
     _ERRORS,
     SESSION_COOKIE,
+    IdentityDep,
     SessionDep,
+    User,
     _failed,
     _limit,
     client_of,
+    present_user,
 )
 from bursa.api.errors import ApiError
 from bursa.identity.account import Accounts
@@ -29,6 +33,10 @@ router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 class AccountClosure(BaseModel):
     password: str = Field(min_length=1, max_length=200)
     otp_code: str | None = Field(default=None, max_length=6)
+
+
+class UserData(BaseModel):
+    data: str = Field(max_length=4096)  # the service allows 1 KB and says so
 
 
 def get_accounts(request: Request) -> Accounts:
@@ -64,3 +72,20 @@ async def delete_me(
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.put("/users/me", responses=_ERRORS, summary="Change the member's data (a JSON object)")
+async def put_me(
+    body: UserData,
+    request: Request,
+    session: SessionDep,
+    identity: IdentityDep,
+    accounts: Annotated[Accounts, Depends(get_accounts)],
+) -> User:
+    user_id = session.user["id"]
+    try:
+        await accounts.set_data(user_id, body.data, client_of(request))
+    except IdentityError as exc:
+        raise _failed(exc) from exc
+    async with identity.engine.connect() as conn:
+        return present_user(await identity.load_user(conn, user_id, full=True))

@@ -6,6 +6,8 @@ sessions end and the keys are switched off at once, in the same transaction. The
 stay for the operator (ledger, audit); the identity event tells other services.
 """
 
+import json
+
 from sqlalchemy import delete, func, select, update
 
 from bursa.identity import passwords
@@ -15,9 +17,29 @@ from bursa.identity.tables import api_keys, user_sessions, users
 DELETE_LABEL = ("delete", "by_user", "private")
 
 
+MAX_DATA_BYTES = 1024
+
+
 class Accounts:
     def __init__(self, identity: Identity) -> None:
         self.identity = identity
+
+    async def set_data(self, user_id: int, data: str, client: Client) -> None:
+        """Barong's ``PUT users/me``: the member's free ``data`` field, a JSON object of at
+        most 1 KB (front ends keep preferences there)."""
+        if len(data.encode()) > MAX_DATA_BYTES:
+            raise IdentityError(422, "resource.user.data_too_long")
+        try:
+            parsed = json.loads(data)
+        except ValueError as exc:
+            raise IdentityError(422, "resource.user.invalid_data") from exc
+        if not isinstance(parsed, dict):
+            raise IdentityError(422, "resource.user.invalid_data")
+        async with self.identity.transaction() as conn:
+            await conn.execute(
+                update(users).where(users.c.id == user_id).values(data=data, updated_at=func.now())
+            )
+            await self.identity.record(conn, user_id, client, "account", "data changed", "succeed")
 
     async def delete(
         self, session: Authenticated, password: str, otp_code: str | None, client: Client
