@@ -232,3 +232,16 @@ def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> 
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"
+
+
+def test_up_on_a_real_database_needs_an_smtp_server(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Codes go to the log only on the embedded default: elsewhere `bursa up` says what to
+    set instead of starting with mail written to the log."""
+    monkeypatch.delenv("BURSA_SMTP_URL", raising=False)
+    env = {"BURSA_DATABASE_URL": fresh_database_url}
+    done = bursa("up", "--port", "1", env=env)
+    assert done.returncode == 1
+    assert "BURSA_SMTP_URL is not set" in done.stderr
+    assert "smtp://" in done.stderr

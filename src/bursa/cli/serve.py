@@ -99,6 +99,13 @@ def up(
     """
     settings = load_settings()
     configure_logging(settings)
+    if settings.database_url is not None and settings.smtp_url is None:
+        fail(
+            "BURSA_SMTP_URL is not set",
+            "set BURSA_SMTP_URL=smtp://user:password@host:port (smtps:// for TLS): members"
+            " need their confirmation and reset codes, and only the embedded default (one"
+            " machine) writes them to the log",
+        )
     listen_host = host or settings.host
     listen_port = port or settings.port
     seed_demo = settings.database_url is None if demo is None else demo

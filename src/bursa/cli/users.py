@@ -13,7 +13,7 @@ from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
 from bursa.events.bus import InProcessBus
-from bursa.identity.mail import LogMailer, Mailer, SmtpMailer
+from bursa.identity.mail import LogMailer, Mailer, NoMailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
 from bursa.secrets.keystore import KeyStore, LocalKeyStore, TransitKeyStore
@@ -37,10 +37,15 @@ def build_keystore(settings: Settings) -> KeyStore:
 def build_identity(
     settings: Settings, engine: AsyncEngine, bus: InProcessBus | None = None
 ) -> Identity:
-    """The identity service as configured: SMTP mail if BURSA_SMTP_URL, else the log."""
-    mailer: Mailer = (
-        SmtpMailer(settings.smtp_url, settings.mail_from) if settings.smtp_url else LogMailer()
-    )
+    """The identity service as configured: SMTP mail if BURSA_SMTP_URL; else the log on
+    the embedded default only, and no mail at all elsewhere (codes never reach logs)."""
+    mailer: Mailer
+    if settings.smtp_url:
+        mailer = SmtpMailer(settings.smtp_url, settings.mail_from)
+    elif settings.database_url is None:
+        mailer = LogMailer()
+    else:
+        mailer = NoMailer()
     return Identity(
         engine,
         mailer,

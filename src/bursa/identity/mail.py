@@ -66,3 +66,12 @@ class LogMailer:
 
     async def send(self, mail: Mail) -> None:
         log.warning("mail to %s (no BURSA_SMTP_URL set): %s\n%s", mail.to, mail.subject, mail.body)
+
+
+class NoMailer:
+    """Outside the embedded default with no SMTP server: mail is never written to the log
+    (it carries one-time codes). Tools that send no mail (``bursa user create``) use it;
+    ``bursa up`` refuses to start without ``BURSA_SMTP_URL`` instead."""
+
+    async def send(self, mail: Mail) -> None:
+        raise RuntimeError("no BURSA_SMTP_URL: this process cannot send mail")
