@@ -5,7 +5,10 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
+from bursa.identity.kyc import country_of, normalize_number
+from bursa.identity.service import IdentityError
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     IDENTITY,
     RESOURCE,
@@ -68,6 +71,7 @@ async def test_phone_verification_raises_the_level(
     assert good.json()["level"] == 2
     phones = (await api.get(f"{RESOURCE}/phones")).json()
     assert phones[0]["number"] == "+44********23"
+    assert phones[0]["country"] == "GB"
     assert phones[0]["validated_at"] is not None
 
 
@@ -106,3 +110,14 @@ async def test_profile_draft_then_submit(api: httpx.AsyncClient, inbox: tuple[In
     locked = await api.put(f"{RESOURCE}/profiles", json={"city": "Bonn"}, headers=csrf)
     assert locked.json() == {"errors": ["resource.profile.already_submitted"]}
     assert (await api.get(f"{RESOURCE}/profiles/me")).json()["city"] == "Berlin"
+
+
+def test_numbers_are_normalized_by_libphonenumber() -> None:
+    assert normalize_number("0049 151 1234 5678") == "4915112345678"
+    assert normalize_number("+1 (202) 555-0143") == "12025550143"
+    assert country_of("4915112345678") == "DE"
+    assert country_of("12025550143") == "US"
+    for bad in ("+123", "+44 12", "call me", "+" + "9" * 20):
+        with pytest.raises(IdentityError) as refused:
+            normalize_number(bad)
+        assert refused.value.code == "resource.phone.invalid_num"

@@ -57,6 +57,7 @@ class Label(BaseModel):
 
 
 class Phone(BaseModel):
+    country: str | None  # ISO 3166 alpha-2, from the calling code
     number: str  # masked
     validated_at: datetime | None
 

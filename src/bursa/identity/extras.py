@@ -31,7 +31,7 @@ async def of_user(
 ) -> dict[str, list[dict[str, Any]]]:
     """Phones masked, profiles opened by the key store (one call per profile)."""
     found_phones = await conn.execute(
-        select(phones.c.masked, phones.c.validated_at)
+        select(phones.c.masked, phones.c.country, phones.c.validated_at)
         .where(phones.c.user_id == user_id)
         .order_by(phones.c.id)
     )
@@ -51,7 +51,10 @@ async def of_user(
         .order_by(data_storages.c.id)
     )
     return {
-        "phones": [{"number": r.masked, "validated_at": r.validated_at} for r in found_phones],
+        "phones": [
+            {"country": r.country, "number": r.masked, "validated_at": r.validated_at}
+            for r in found_phones
+        ],
         "profiles": [
             {
                 name: value

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import delete, func, insert, select, update
 
 from bursa.identity import pii
@@ -27,12 +28,30 @@ EDITABLE_PROFILE_STATES = ("drafted", "rejected")
 
 
 def normalize_number(number: str) -> str:
-    digits = re.sub(r"[\s().-]", "", number)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if not re.fullmatch(r"\+?[1-9]\d{6,14}", digits):
+    """The number in E.164 digits (no ``+``), if it is a possible international number
+    (``+`` or ``00`` then country code); libphonenumber decides what is possible."""
+    text = number.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif not text.startswith("+"):
+        text = "+" + text
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise IdentityError(422, "resource.phone.invalid_num") from None
+    if not phonenumbers.is_possible_number(parsed):
         raise IdentityError(422, "resource.phone.invalid_num")
-    return digits.lstrip("+")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def country_of(normalized: str) -> str | None:
+    """ISO 3166 alpha-2 country of an E.164 number: by its number range when known, else
+    by its calling code's main country (+1 → US, +44 → GB)."""
+    parsed = phonenumbers.parse("+" + normalized, None)
+    region = phonenumbers.region_code_for_number(parsed)
+    if not region and parsed.country_code:
+        region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    return None if region in (None, "ZZ", "001") else str(region)
 
 
 def mask(number: str) -> str:
@@ -69,7 +88,12 @@ class Kyc:
             if await self._find(conn, user["id"], normalized) is None:
                 added = await conn.scalar(
                     insert(phones)
-                    .values(user_id=user["id"], number=sealed, masked=mask(normalized))
+                    .values(
+                        user_id=user["id"],
+                        number=sealed,
+                        masked=mask(normalized),
+                        country=country_of(normalized),
+                    )
                     .returning(phones.c.id)
                 )
             if not await self.identity.may_send_code(conn, user["id"], PHONE):
@@ -116,11 +140,14 @@ class Kyc:
     async def list_phones(self, user_id: int) -> list[dict[str, Any]]:
         async with self.identity.engine.connect() as conn:
             rows = await conn.execute(
-                select(phones.c.masked, phones.c.validated_at)
+                select(phones.c.masked, phones.c.country, phones.c.validated_at)
                 .where(phones.c.user_id == user_id)
                 .order_by(phones.c.id)
             )
-            return [{"number": r.masked, "validated_at": r.validated_at} for r in rows]
+            return [
+                {"country": r.country, "number": r.masked, "validated_at": r.validated_at}
+                for r in rows
+            ]
 
     async def save_profile(
         self, user: dict[str, Any], fields: dict[str, Any], confirm: bool, client: Client

@@ -170,6 +170,7 @@ phones = Table(
     Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("number", Text, nullable=False),  # key store ciphertext
     Column("masked", String(24), nullable=False),  # what the member and admins see
+    Column("country", String(2)),  # ISO 3166 alpha-2, from the number's calling code
     Column("validated_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_phones_user_id", "user_id"),
