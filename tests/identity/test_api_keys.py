@@ -10,7 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
+import pytest
 
+from bursa.identity import api_keys as module
+from bursa.identity.limits import Rule
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     RESOURCE,
     api,
@@ -18,6 +21,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     sign_up,
     sql,
 )
+from tests.identity.test_limits import start_of_window
 
 
 def signed(kid: str, secret: str, nonce: int | None = None) -> dict[str, str]:
@@ -142,3 +146,36 @@ async def test_scope_state_and_deletion(api: httpx.AsyncClient) -> None:
     )
     assert deleted.status_code == 204, deleted.text
     assert await sql(api, "SELECT 1 FROM api_keys") == []
+
+
+async def test_signed_requests_are_rate_limited_per_key_and_failures_per_address(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(module, "API_KEY_PER_KEY", Rule("apikey-kid-test", 3))
+    csrf, (totp, step) = await member_with_2fa(api, "rita@example.com")
+    key = (
+        await api.post(
+            f"{RESOURCE}/api_keys",
+            json={"scope": "read", "totp_code": totp.at(step * 30)},
+            headers=csrf,
+        )
+    ).json()
+    api.cookies.clear()
+    await start_of_window(60)
+    me = f"{RESOURCE}/users/me"
+    answers = [(await api.get(me, headers=signed(key["kid"], key["secret"]))) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].json() == {"errors": ["authz.rate_limit.exceeded"]}
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 61
+    via_gateway = await api.get(
+        "/api/v2/auth/api/v2/peatio/account/balances", headers=signed(key["kid"], key["secret"])
+    )
+    assert via_gateway.status_code == 429
+    assert "Retry-After" in via_gateway.headers
+
+    # Thirty refused signatures from one address stop it, even with a good signature.
+    for _ in range(30):
+        forged = await api.get(me, headers=signed("0" * 16, "not-the-secret"))
+        assert forged.status_code == 401
+    stopped = await api.get(me, headers=signed("1" * 16, "x"))
+    assert stopped.status_code == 429

@@ -82,7 +82,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
-    app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces())
+    app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
     # Without a storage folder (tests, tools) uploads go to a private temporary one.
     app.state.documents = Documents(

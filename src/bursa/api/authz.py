@@ -18,7 +18,8 @@ async def authorize(path: str, request: Request) -> Response:
         request.method, path, request.headers, request.cookies, client_of(request)
     )
     if decision.status != 200:
-        return JSONResponse({"errors": decision.errors}, status_code=decision.status)
+        retry = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
+        return JSONResponse({"errors": decision.errors}, status_code=decision.status, headers=retry)
     response = Response(status_code=200)
     if decision.token is not None:
         response.headers["Authorization"] = f"Bearer {decision.token}"

@@ -222,7 +222,8 @@ def _set_session(request: Request, response: Response, session: OpenSession) -> 
 
 
 def _failed(exc: IdentityError) -> ApiError:
-    return ApiError(exc.status, exc.code)
+    retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return ApiError(exc.status, exc.code, headers=retry)
 
 
 async def current_session(
@@ -274,7 +275,8 @@ def needs_scope(scope: str) -> Any:
                 raise _failed(exc) from exc
         if any(name in headers for name in API_KEY_HEADERS):
             try:
-                key = await keys.verify(*(headers.get(name, "") for name in API_KEY_HEADERS))
+                kid, nonce, signature = (headers.get(name, "") for name in API_KEY_HEADERS)
+                key = await keys.verify(kid, nonce, signature, ip=client_of(request).ip)
             except IdentityError as exc:
                 raise _failed(exc) from exc
             if key.service_account:  # these endpoints serve a member's own account

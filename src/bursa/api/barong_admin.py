@@ -38,7 +38,10 @@ async def authorized(request: Request) -> dict[str, Any]:
         client_of(request),
     )
     if decision.status != 200 or decision.user is None:
-        raise ApiError(decision.status, *(decision.errors or ["authz.invalid_permission"]))
+        retry = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
+        raise ApiError(
+            decision.status, *(decision.errors or ["authz.invalid_permission"]), headers=retry
+        )
     return decision.user
 
 

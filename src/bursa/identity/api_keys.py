@@ -20,6 +20,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 
+from bursa.identity.limits import (
+    API_KEY_FAILURES_PER_IP,
+    API_KEY_PER_IP,
+    API_KEY_PER_KEY,
+    InProcessLimiter,
+    Limiter,
+)
 from bursa.identity.nonces import NonceRegistry
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.service_accounts import principal
@@ -75,9 +82,12 @@ def _held_by(user_id: int, service_account_id: int | None) -> ColumnElement[bool
 
 
 class ApiKeys:
-    def __init__(self, identity: Identity, nonces: NonceRegistry) -> None:
+    def __init__(
+        self, identity: Identity, nonces: NonceRegistry, limiter: Limiter | None = None
+    ) -> None:
         self.identity = identity
         self.nonces = nonces
+        self.limiter = limiter or InProcessLimiter()
         self._secrets: dict[str, tuple[float, bytes]] = {}
 
     async def create(
@@ -199,8 +209,27 @@ class ApiKeys:
             )
         self._secrets.pop(kid, None)
 
-    async def verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
-        """The principal of a signed request, or an ``authz.*`` refusal."""
+    async def verify(self, kid: str, nonce: str, signature: str, ip: str = "") -> KeyPrincipal:
+        """The principal of a signed request, or an ``authz.*`` refusal; rate-limited per
+        address before the signature is checked, and per key only after (so a forger
+        cannot spend someone else's budget)."""
+        wait = await self.limiter.over(API_KEY_FAILURES_PER_IP, ip) or await self.limiter.allow(
+            API_KEY_PER_IP, ip
+        )
+        if wait:
+            raise IdentityError(429, "authz.rate_limit.exceeded", retry_after=wait)
+        try:
+            found = await self._verify(kid, nonce, signature)
+        except IdentityError as exc:
+            if exc.status in (401, 422):
+                await self.limiter.allow(API_KEY_FAILURES_PER_IP, ip)
+            raise
+        wait = await self.limiter.allow(API_KEY_PER_KEY, kid)
+        if wait:
+            raise IdentityError(429, "authz.rate_limit.exceeded", retry_after=wait)
+        return found
+
+    async def _verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
         if not (kid and nonce and signature):
             raise IdentityError(422, "authz.invalid_api_key_headers")
         if not nonce.isdigit():

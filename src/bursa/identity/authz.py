@@ -43,6 +43,7 @@ class Decision:
     errors: list[str]
     token: str | None = None
     user: dict[str, Any] | None = None  # who was let through (None on pass rules)
+    retry_after: int | None = None  # seconds, with a 429
 
 
 class JwtSigner:
@@ -150,7 +151,7 @@ class Authorizer:
         try:
             user = await self._authenticate(method, path, headers, cookies, client)
         except IdentityError as exc:
-            return Decision(exc.status, [exc.code])
+            return Decision(exc.status, [exc.code], retry_after=exc.retry_after)
         rows = [
             r
             for r in await self._cached_permissions()
@@ -199,7 +200,8 @@ class Authorizer:
             return await self.oauth.bearer_for(headers["authorization"], method, path)
         names = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
         if any(name in headers for name in names):
-            key = await self.api_keys.verify(*(headers.get(name, "") for name in names))
+            kid, nonce, signature = (headers.get(name, "") for name in names)
+            key = await self.api_keys.verify(kid, nonce, signature, ip=client.ip)
             return key.user
         token = cookies.get(SESSION_COOKIE)
         if not token:

@@ -1,4 +1,5 @@
-"""Rate limits on the endpoints people try to brute-force: login, sign-up, code checks.
+"""Rate limits on the endpoints people try to brute-force (login, sign-up, code checks)
+and on API-key requests (per IP, per key, and failed signatures per IP).
 
 Fixed one-minute windows counted per rule and per subject (an IP, an email address). With
 ``BURSA_REDIS_URL`` the counters live in Redis, so every API replica shares them; the
@@ -30,6 +31,12 @@ PASSWORD_CHECK_PER_IP = Rule("password-ip", 20)
 PASSWORD_CHECK_PER_USER = Rule("password-user", 5)
 # Failed logins from one address, whatever the accounts: 20 in 15 minutes block the address.
 LOGIN_FAILURES_PER_IP = Rule("login-fail-ip", 20, window_s=900)
+# Signed API-key requests: a bot gets 20 a second per key; an address 50 a second over all
+# keys; 30 refused signatures (unknown key, bad signature, stale or replayed nonce) from one
+# address in a minute stop it for the rest of that minute.
+API_KEY_PER_KEY = Rule("apikey-kid", 1200)
+API_KEY_PER_IP = Rule("apikey-ip", 3000)
+API_KEY_FAILURES_PER_IP = Rule("apikey-fail-ip", 30)
 
 
 class Limiter(Protocol):

@@ -59,12 +59,21 @@ class IdentityError(Exception):
     """A refusal. With ``keep`` the transaction still commits what it recorded (a failed
     login's count and activity, a wrong code's attempt) before the error reaches the caller."""
 
-    def __init__(self, status: int, code: str, message: str = "", *, keep: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str = "",
+        *,
+        keep: bool = False,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
         self.message = message
         self.keep = keep
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 @dataclass(frozen=True, slots=True)
