@@ -1,13 +1,12 @@
 """KYC review for admins: profiles (list, verify or reject) and the KYC levels, under
 ``/api/v2/barong/admin``, gated like the rest of the admin API by the permission table."""
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from bursa.api.barong import client_of
+from bursa.api.barong import Profile, client_of
 from bursa.api.barong_admin import Admin
 from bursa.api.errors import ApiError, error_code
 from bursa.identity.profile_review import PROFILE_STATES, ProfileReview
@@ -17,22 +16,10 @@ from bursa.identity.service import IdentityError
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 
 
-class AdminProfile(BaseModel):
-    """Barong's admin ``Profile``, with the member's ``uid`` and the rejection reason."""
+class AdminProfile(Profile):
+    """Barong's admin ``Profile``: the member's, with their ``uid``."""
 
     uid: str
-    first_name: str | None
-    last_name: str | None
-    dob: date | None
-    address: str | None
-    postcode: str | None
-    city: str | None
-    country: str | None
-    metadata: str | None
-    state: str
-    reason: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 class ProfileDecision(BaseModel):

@@ -11,11 +11,8 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import insert
-
 from bursa.identity.documents import ADDRESS_PROOF, DOCUMENT_KEY, Documents, check_upload
 from bursa.identity.service import Client, IdentityError
-from bursa.identity.tables import documents
 
 SCOPE = "resource.addresses"
 COUNTRY = re.compile(r"[A-Z]{2,3}")
@@ -55,32 +52,11 @@ class AddressProofs:
         }
         content_type, extension = check_upload(content, SCOPE)
         sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, json.dumps(details).encode())
-        name = self.documents.keep_file(content, extension)
-        async with self.identity.transaction() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        insert(documents)
-                        .values(
-                            user_id=user["id"],
-                            doc_type=ADDRESS_PROOF,
-                            country=country,
-                            address=sealed,
-                            upload=name,
-                            content_type=content_type,
-                            size=len(content),
-                        )
-                        .returning(documents)
-                    )
-                )
-                .mappings()
-                .one()
-            )
-            await self.identity.set_label(conn, user["id"], ADDRESS_PROOF, "pending", "private")
-            await self.identity.record(
-                conn, user["id"], client, "account", "address uploaded", "succeed"
-            )
-        return dict(row) | details
+        values = {"doc_type": ADDRESS_PROOF, "country": country, "address": sealed}
+        row = await self.documents.file(
+            user, ADDRESS_PROOF, values, content, content_type, extension, client
+        )
+        return row | details
 
     async def reveal(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows with the address proofs' sealed details opened (for the reviewing admin)."""

@@ -64,6 +64,21 @@ class Documents:
         if doc_expire is not None and doc_expire <= date.today():
             raise IdentityError(422, "resource.documents.expired")
         sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, doc_number.encode())
+        values = {"doc_type": doc_type, "doc_number": sealed, "doc_expire": doc_expire}
+        return await self.file(user, "document", values, content, content_type, extension, client)
+
+    async def file(
+        self,
+        user: dict[str, Any],
+        label: str,
+        values: dict[str, Any],
+        content: bytes,
+        content_type: str,
+        extension: str,
+        client: Client,
+    ) -> dict[str, Any]:
+        """Keep the checked upload and its row (``values`` sealed already), and set the
+        private label ``label: pending`` that puts it in the admins' review queue."""
         name = self.keep_file(content, extension)
         async with self.identity.transaction() as conn:
             row = (
@@ -72,12 +87,10 @@ class Documents:
                         insert(documents)
                         .values(
                             user_id=user["id"],
-                            doc_type=doc_type,
-                            doc_number=sealed,
-                            doc_expire=doc_expire,
                             upload=name,
                             content_type=content_type,
                             size=len(content),
+                            **values,
                         )
                         .returning(documents)
                     )
@@ -85,9 +98,9 @@ class Documents:
                 .mappings()
                 .one()
             )
-            await self.identity.set_label(conn, user["id"], "document", "pending", "private")
+            await self.identity.set_label(conn, user["id"], label, "pending", "private")
             await self.identity.record(
-                conn, user["id"], client, "account", "document uploaded", "succeed"
+                conn, user["id"], client, "account", f"{label} uploaded", "succeed"
             )
         return dict(row)
 
