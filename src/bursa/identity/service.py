@@ -199,9 +199,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
-        self._emit("model.user.created", user)
-        self._emit("system.user.email.confirmation.token", user)
-        self._emit("system.session.create", user, client)
+        self.emit("model.user.created", user)
+        self.emit("system.user.email.confirmation.token", user)
+        self.emit("system.session.create", user, client)
         await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
@@ -225,7 +225,7 @@ class Identity:
                 return
             code = await self.new_code(conn, row["id"], CONFIRMATION)
             user = await self.load_user(conn, row["id"])
-        self._emit("system.user.email.confirmation.token", user)
+        self.emit("system.user.email.confirmation.token", user)
         await self._mail_code(address, code, CONFIRMATION)
 
     async def confirm_email(
@@ -241,9 +241,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
             user = await self.load_user(conn, user_id)
-        self._emit("model.label.created", user, label=("email", "verified", "private"))
-        self._emit("system.user.email.confirmed", user)
-        self._emit("system.session.create", user, client)
+        self.emit("model.label.created", user, label=("email", "verified", "private"))
+        self.emit("system.user.email.confirmed", user)
+        self.emit("system.session.create", user, client)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -258,7 +258,7 @@ class Identity:
             code = await self.new_code(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
             user = await self.load_user(conn, user_id)
-        self._emit("system.user.password.reset.token", user)
+        self.emit("system.user.password.reset.token", user)
         await self._mail_code(address, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
@@ -283,7 +283,7 @@ class Identity:
             await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
             await self.record(conn, user_id, client, "password", "reset", "succeed")
             user = await self.load_user(conn, user_id)
-        self._emit("system.user.password.reset", user)
+        self.emit("system.user.password.reset", user)
 
     async def change_password(
         self,
@@ -319,7 +319,7 @@ class Identity:
                 )
             )
             await self.record(conn, user["id"], client, "password", "change", "succeed")
-        self._emit("system.user.password.change", user)
+        self.emit("system.user.password.change", user)
 
     # ---------------------------------------------------------------- two-factor
 
@@ -511,7 +511,7 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "session", "login", "succeed")
             user = await self.load_user(conn, user_id, full=True)
-        self._emit("system.session.create", user, client)
+        self.emit("system.session.create", user, client)
         return user, session
 
     async def authenticate(self, token: str, client: Client) -> Authenticated:
@@ -576,7 +576,7 @@ class Identity:
             user_id = await self._insert_user(conn, address, password, role=role)
             await self.set_label(conn, user_id, "email", "verified", "private")
             user = await self.load_user(conn, user_id)
-        self._emit("model.user.created", user)
+        self.emit("model.user.created", user)
         return user
 
     async def set_label(
@@ -604,23 +604,9 @@ class Identity:
                 .values(state=state_for(private), level=level_for(private), updated_at=func.now())
             )
 
-    def emit_label(self, name: str, user: dict[str, Any], key: str, value: str) -> None:
-        """Publish a private label's event (after its commit), for the other identity modules."""
-        self._emit(name, user, label=(key, value, "private"))
-
     # ---------------------------------------------------------------- internals
 
     def emit(
-        self,
-        name: str,
-        user: dict[str, Any],
-        client: Client | None = None,
-        label: tuple[str, str, str] | None = None,
-    ) -> None:
-        """``_emit`` for the identity's other modules (labels, account deletion)."""
-        self._emit(name, user, client, label)
-
-    def _emit(
         self,
         name: str,
         user: dict[str, Any],
