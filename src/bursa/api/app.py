@@ -17,6 +17,7 @@ from bursa.api import (
     barong_account,
     barong_addresses,
     barong_admin,
+    barong_admin_audit,
     barong_admin_comments,
     barong_admin_kyc,
     barong_labels,
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(barong.identity_router)
     app.include_router(barong.resource_router)
     app.include_router(barong_admin_comments.router)
+    app.include_router(barong_admin_audit.router)
     app.include_router(barong_account.router)
     app.include_router(barong_labels.router)
     app.include_router(barong_storage.router)

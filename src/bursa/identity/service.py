@@ -377,19 +377,36 @@ class Identity:
         user = session.user
         async with self.transaction() as conn:
             await self.require_otp(conn, user["id"], code, client, "resource.otp")
-            await conn.execute(
-                update(users)
-                .where(users.c.id == user["id"])
-                .values(otp=False, otp_secret=None, otp_last_step=None)
-            )
-            await self.set_label(conn, user["id"], "otp", "disabled", "private")
-            # Without 2FA no API key may be used (as Barong): every key is switched off.
-            await conn.execute(
-                update(api_keys)
-                .where(api_keys.c.user_id == user["id"])
-                .values(state="inactive", updated_at=func.now())
-            )
+            await self._turn_otp_off(conn, user["id"])
             await self.record(conn, user["id"], client, "otp", "disable", "succeed")
+
+    async def reset_otp(self, admin: dict[str, Any], uid: str, client: Client) -> dict[str, Any]:
+        """Support turns a member's 2FA off (lost phone), after checking who they are out of
+        band; recorded on the admin's activities and the member's."""
+        async with self.transaction() as conn:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
+            if user_id is None:
+                raise IdentityError(404, "admin.user.doesnt_exist")
+            if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
+                raise IdentityError(422, "admin.user.otp_not_enabled")
+            await self._turn_otp_off(conn, user_id)
+            await self.record(conn, user_id, client, "otp", "disabled by support", "succeed")
+            await self.record(conn, admin["id"], client, "admin", "2fa disabled", "succeed", uid)
+            return await self.load_user(conn, user_id)
+
+    async def _turn_otp_off(self, conn: AsyncConnection, user_id: int) -> None:
+        await conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(otp=False, otp_secret=None, otp_last_step=None)
+        )
+        await self.set_label(conn, user_id, "otp", "disabled", "private")
+        # Without 2FA no API key may be used (as Barong): every key is switched off.
+        await conn.execute(
+            update(api_keys)
+            .where(api_keys.c.user_id == user_id)
+            .values(state="inactive", updated_at=func.now())
+        )
 
     async def require_otp(
         self,
