@@ -529,3 +529,9 @@ async def test_public_identity_helpers(api: httpx.AsyncClient) -> None:
     assert short.json()["result"] == "requirements"
     strong = await api.post(f"{IDENTITY}/password/validate", json={"password": PASSWORD})
     assert strong.json() == {"result": "strong"}
+    for prefix in (IDENTITY, "/api/v2/barong/public"):  # Barong serves both
+        assert (await api.get(f"{prefix}/ping")).json() == {"ping": "pong"}
+        assert (await api.get(f"{prefix}/version")).json()["version"] == "0.1.0"
+    public = await api.post("/api/v2/barong/public/password/validate", json={"password": "abc"})
+    assert public.json()["result"] == "requirements"
+    assert (await api.get("/api/v2/peatio/openapi.json")).status_code == 200

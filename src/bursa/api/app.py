@@ -114,6 +114,7 @@ def create_app(
     )
     app.include_router(public.router)
     app.include_router(barong.identity_router)
+    app.include_router(barong.public_router)
     app.include_router(barong.resource_router)
     app.include_router(barong_admin_comments.router)
     app.include_router(barong_admin_audit.router)

@@ -9,6 +9,7 @@ returns, as Barong does.
 
 import time
 from datetime import date, datetime
+from importlib.metadata import version as _package_version
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
@@ -37,6 +38,7 @@ from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import Authenticated, Client, Identity, IdentityError, OpenSession
 
 SESSION_COOKIE = "_barong_session"
+BURSA_VERSION = _package_version("bursa")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 identity_router = APIRouter(prefix="/api/v2/barong/identity", tags=["barong identity"])
@@ -742,17 +744,20 @@ class PasswordToCheck(BaseModel):
     password: str = Field(max_length=200)
 
 
-@identity_router.get("/ping", summary="Liveness")
 async def ping() -> dict[str, str]:
     return {"ping": "pong"}
 
 
-@identity_router.get("/time", summary="Server time, Unix seconds")
 async def server_time() -> dict[str, int]:
     return {"time": int(time.time())}
 
 
-@identity_router.get("/configs", summary="What a front end needs to know")
+async def version() -> dict[str, str]:
+    """Barong's build description; Bursa has no git metadata at run time, so the package
+    version stands in for the tag."""
+    return {"version": BURSA_VERSION, "git_tag": BURSA_VERSION, "git_sha": "", "build_date": ""}
+
+
 async def configs(identity: IdentityDep) -> dict[str, Any]:
     return {
         "session_expire_time": int(identity.session_ttl.total_seconds()),
@@ -763,7 +768,6 @@ async def configs(identity: IdentityDep) -> dict[str, Any]:
     }
 
 
-@identity_router.post("/password/validate", summary="Would this password be accepted?")
 async def validate_password(body: PasswordToCheck) -> dict[str, Any]:
     verdict = passwords.check_strength(body.password)
     if verdict.ok:
@@ -772,3 +776,20 @@ async def validate_password(body: PasswordToCheck) -> dict[str, Any]:
         "result": "weak" if verdict.code == "password.weak" else "requirements",
         "reason": verdict.message,
     }
+
+
+# Barong serves these helpers under both ``identity`` and ``public``.
+public_router = APIRouter(prefix="/api/v2/barong/public", tags=["barong public"])
+for _router in (identity_router, public_router):
+    _router.add_api_route("/ping", ping, methods=["GET"], summary="Liveness")
+    _router.add_api_route("/time", server_time, methods=["GET"], summary="Server time, Unix s")
+    _router.add_api_route("/version", version, methods=["GET"], summary="Version of Bursa")
+    _router.add_api_route(
+        "/configs", configs, methods=["GET"], summary="What a front end needs to know"
+    )
+    _router.add_api_route(
+        "/password/validate",
+        validate_password,
+        methods=["POST"],
+        summary="Would this password be accepted?",
+    )
