@@ -131,3 +131,51 @@ async def test_permissions_and_restrictions_are_managed_through_the_api(
     assert bad.status_code == 422
     listed = (await root.get(f"{ADMIN}/restrictions")).json()
     assert [(r["scope"], r["category"]) for r in listed] == [("ip", "blocklogin")]
+
+
+async def test_state_changes_go_through_labels_so_they_last(
+    api: httpx.AsyncClient, clients: dict[str, tuple[httpx.AsyncClient, str]]
+) -> None:
+    admin, csrf = clients["admin"]
+    headers = {"X-CSRF-Token": csrf}
+    member, _ = clients["member"]
+    uid = (await member.get("/api/v2/barong/resource/users/me")).json()["uid"]
+
+    banned = await admin.put(
+        f"{ADMIN}/users", json={"uid": uid, "state": "banned"}, headers=headers
+    )
+    assert banned.json()["state"] == "banned"
+    # Another private label recomputes the state from the labels: the ban stays.
+    vip = await admin.post(
+        f"{ADMIN}/users/labels", json={"uid": uid, "key": "vip", "value": "gold"}, headers=headers
+    )
+    assert vip.json()["state"] == "banned"
+    assert (await member.get("/api/v2/barong/resource/users/me")).status_code == 401
+
+    active = await admin.put(
+        f"{ADMIN}/users", json={"uid": uid, "state": "active"}, headers=headers
+    )
+    assert active.json()["state"] == "active"
+    assert {(x["key"], x["value"]) for x in active.json()["labels"]} >= {("vip", "gold")}
+    assert "ban" not in {x["key"] for x in active.json()["labels"]}
+
+    unconfirmed = await sign_up(api, "new@example.com")
+    refused = await admin.put(
+        f"{ADMIN}/users", json={"uid": unconfirmed["uid"], "state": "active"}, headers=headers
+    )
+    assert refused.json() == {"errors": ["admin.user.activation_requirements"]}
+    pending = await admin.put(
+        f"{ADMIN}/users", json={"uid": uid, "state": "pending"}, headers=headers
+    )
+    assert pending.json() == {"errors": ["admin.user.invalid_state"]}
+
+    removed = await admin.delete(
+        f"{ADMIN}/users/labels", params={"uid": uid, "key": "email"}, headers=headers
+    )
+    assert removed.status_code == 204
+    shown = (await admin.get(f"{ADMIN}/users/{uid}")).json()
+    assert (shown["state"], shown["level"]) == ("pending", 0)
+    again = await admin.delete(
+        f"{ADMIN}/users/labels", params={"uid": uid, "key": "email"}, headers=headers
+    )
+    assert again.json() == {"errors": ["admin.label.doesnt_exist"]}

@@ -19,12 +19,13 @@ from bursa.api.barong_addresses import get_addresses
 from bursa.api.errors import ApiError
 from bursa.identity.authz import Authorizer
 from bursa.identity.comments import Comments
-from bursa.identity.rules import ROLES, SERVICE_ACCOUNT_ROLE
+from bursa.identity.rules import ROLES, SERVICE_ACCOUNT_ROLE, STATE_TRIGGERS
 from bursa.identity.service import Identity, IdentityError
 from bursa.identity.tables import activities, permissions, restrictions, users
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
-ADMIN_STATES = ("active", "pending", "banned", "locked")
+ADMIN_STATES = ("active", "banned", "locked")
+STATE_LABELS = {"banned": "ban", "locked": "lock"}  # the label an admin's state change sets
 
 
 async def authorized(request: Request) -> dict[str, Any]:
@@ -204,15 +205,40 @@ async def change_role(_: Admin, request: Request, body: RoleChange) -> User:
     return present_user(user)
 
 
-@router.put("/users", summary="Change a user's state")
-async def change_state(_: Admin, request: Request, body: StateChange) -> User:
+@router.put("/users", summary="Change a user's state (through the labels that drive it)")
+async def change_state(admin: Admin, request: Request, body: StateChange) -> User:
+    """State follows private labels (``rules.py``), so a state set directly would be undone
+    by the next label change: banning and locking set the ``ban``/``lock`` label, and
+    activating removes every label that forces a state (the user must still meet the
+    activation requirements, e.g. a confirmed email)."""
     if body.state not in ADMIN_STATES:
         raise ApiError(422, "admin.user.invalid_state")
     identity = _identity(request)
     user_id = await _user_id(identity, body.uid)
-    async with identity.engine.begin() as conn:
-        await conn.execute(update(users).where(users.c.id == user_id).values(state=body.state))
-        user = await identity.load_user(conn, user_id)
+    try:
+        async with identity.transaction() as conn:
+            if body.state in STATE_LABELS:
+                await identity.set_label(
+                    conn, user_id, STATE_LABELS[body.state], "admin", "private"
+                )
+            else:
+                for keys in STATE_TRIGGERS.values():
+                    for key in keys:
+                        await identity.remove_label(conn, user_id, key, "private")
+            user = await identity.load_user(conn, user_id)
+            if user["state"] != body.state:
+                raise IdentityError(422, "admin.user.activation_requirements")
+            await identity.record(
+                conn,
+                admin["id"],
+                client_of(request),
+                "admin",
+                f"state {body.state}",
+                "succeed",
+                body.uid,
+            )
+    except IdentityError as exc:
+        raise ApiError(exc.status, exc.code) from exc
     return present_user(user)
 
 
@@ -227,6 +253,31 @@ async def set_label(_: Admin, request: Request, body: LabelChange) -> User:
     except IdentityError as exc:
         raise ApiError(exc.status, exc.code) from exc
     return present_user(user)
+
+
+@router.delete("/users/labels", status_code=204, summary="Remove a label (private ones move state)")
+async def remove_label(
+    admin: Admin,
+    request: Request,
+    uid: Annotated[str, Query(max_length=16)],
+    key: Annotated[str, Query(min_length=3, max_length=255, pattern=r"^[a-z0-9_-]+$")],
+    scope: Annotated[str, Query(pattern=r"^(public|private)$")] = "private",
+) -> Response:
+    identity = _identity(request)
+    user_id = await _user_id(identity, uid)
+    async with identity.transaction() as conn:
+        if not await identity.remove_label(conn, user_id, key, scope):
+            raise ApiError(404, "admin.label.doesnt_exist")
+        await identity.record(
+            conn,
+            admin["id"],
+            client_of(request),
+            "admin",
+            "label removed",
+            "succeed",
+            f"{uid} {scope} {key}",
+        )
+    return Response(status_code=204)
 
 
 @router.get("/permissions", summary="The permission table")

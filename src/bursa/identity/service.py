@@ -609,17 +609,33 @@ class Identity:
             )
         )
         if scope == "private":
-            rows = await conn.execute(
-                select(labels.c.key, labels.c.value).where(
-                    labels.c.user_id == user_id, labels.c.scope == "private"
-                )
+            await self._recompute(conn, user_id)
+
+    async def remove_label(self, conn: AsyncConnection, user_id: int, key: str, scope: str) -> bool:
+        """Remove a label (whether it existed); a private one recomputes state and level."""
+        gone = await conn.execute(
+            delete(labels)
+            .where(labels.c.user_id == user_id, labels.c.key == key, labels.c.scope == scope)
+            .returning(labels.c.id)
+        )
+        found = gone.first() is not None
+        if found and scope == "private":
+            await self._recompute(conn, user_id)
+        return found
+
+    async def _recompute(self, conn: AsyncConnection, user_id: int) -> None:
+        """State and level follow the private labels (Barong's rules, ``rules.py``)."""
+        rows = await conn.execute(
+            select(labels.c.key, labels.c.value).where(
+                labels.c.user_id == user_id, labels.c.scope == "private"
             )
-            private = [(r.key, r.value) for r in rows]
-            await conn.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(state=state_for(private), level=level_for(private), updated_at=func.now())
-            )
+        )
+        private = [(r.key, r.value) for r in rows]
+        await conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(state=state_for(private), level=level_for(private), updated_at=func.now())
+        )
 
     # ---------------------------------------------------------------- internals
 
