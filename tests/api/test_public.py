@@ -597,3 +597,9 @@ async def test_openapi_document(api: Api) -> None:
     paths = response.json()["paths"]
     assert PUBLIC + "/markets/{market}/depth" in paths
     assert PUBLIC + "/currencies/{id}" in paths
+    assert "/api/v2/barong/identity/sessions" in paths
+    for alias in ("/api/v2/peatio/swagger", "/api/v2/barong/swagger"):  # Peatio's and Barong's
+        assert (await api.client.get(alias)).json()["paths"] == paths
+    docs = await api.client.get("/api/v2/peatio/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text

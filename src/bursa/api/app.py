@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import (
@@ -45,6 +46,9 @@ from bursa.identity.service import Identity
 from bursa.identity.sms import SmsSender
 
 MAX_BODY_BYTES = 64 * 1024
+OPENAPI_URL = "/api/v2/peatio/openapi.json"
+# Where Peatio and Barong published their Swagger documents; one schema covers both APIs.
+SWAGGER_ALIASES = ("/api/v2/peatio/swagger", "/api/v2/barong/swagger")
 UPLOAD_PATHS = ("/api/v2/barong/resource/documents", "/api/v2/barong/resource/addresses")
 
 
@@ -75,7 +79,7 @@ def create_app(
         title="Bursa",
         summary="Crypto-currency exchange API in the OpenDAX (Peatio v2) dialect",
         version="0.1.0",
-        openapi_url="/api/v2/peatio/openapi.json",
+        openapi_url=OPENAPI_URL,
         docs_url="/api/v2/peatio/docs",
         redoc_url=None,
     )
@@ -107,6 +111,12 @@ def create_app(
     )
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
+
+    async def swagger() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    for alias in SWAGGER_ALIASES:
+        app.add_api_route(alias, swagger, methods=["GET"], include_in_schema=False)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
