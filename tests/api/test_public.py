@@ -603,3 +603,10 @@ async def test_openapi_document(api: Api) -> None:
     docs = await api.client.get("/api/v2/peatio/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
+
+
+async def test_values_postgresql_cannot_store_are_refused_not_crashed(api: Api) -> None:
+    """A NUL character in text reaches no query: 422, like any other bad value."""
+    response = await api.client.get(PUBLIC + "/markets", params={"base_unit": "bt\x00c"})
+    assert response.status_code == 422
+    assert response.json()["errors"]

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -74,6 +75,13 @@ class FakeTwilio:
 
 @pytest.fixture
 def twilio() -> Iterator[FakeTwilio]:
+    with running_twilio() as fake:
+        yield fake
+
+
+@contextmanager
+def running_twilio() -> Iterator[FakeTwilio]:
+    """A Twilio-compatible HTTP server on a free local port, answering as ``answer`` says."""
     fake = FakeTwilio()
 
     class Handler(BaseHTTPRequestHandler):

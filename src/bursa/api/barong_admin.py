@@ -148,7 +148,7 @@ async def list_users(
     email: Annotated[str | None, Query(max_length=254)] = None,
     role: Annotated[str | None, Query(max_length=16)] = None,
     state: Annotated[str | None, Query(max_length=16)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[User]:
     identity = _identity(request)

@@ -51,7 +51,7 @@ async def list_profiles(
             json_schema_extra=error_code("admin.profiles.invalid_state"),
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[AdminProfile]:
     total, found = await _review(request).search(state, page, limit)

@@ -96,7 +96,7 @@ async def list_service_accounts(
             json_schema_extra=error_code("admin.service_account.invalid_state"),
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> list[ServiceAccount]:
     total, found = await _accounts(request).search(owner_uid, state, page, limit)

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -95,6 +97,19 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, headers=exc.headers)
 
 
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (a NUL character in text, a number beyond its type)
+    is the request's fault, and its transaction was rolled back: 422. Anything else the
+    database refuses is a server error."""
+    cause = getattr(exc, "orig", None)
+    cause = getattr(cause, "__cause__", None) or cause
+    if isinstance(cause, asyncpg.exceptions.DataError):
+        kind = type(cause).__name__
+        log.warning("refused a value on %s %s: %s", request.method, request.url.path, kind)
+        return error_response(422, "server.request.invalid_value")
+    return await _on_unexpected_error(request, exc)
+
+
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, INTERNAL_ERROR)
@@ -104,6 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
 
 
