@@ -52,6 +52,8 @@ TABLES = {
     "orders",
     "trades",
     "withdrawal_holds",
+    "candles",
+    "market_data_progress",
 }
 
 

@@ -1,6 +1,7 @@
 """The public API over a real engine runner and a real, demo-seeded PostgreSQL."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from bursa.events.bus import InProcessBus
 from bursa.identity.mail import LogMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.candles import CandleWriter
+from bursa.trading.market_data import Tickers
 from bursa.trading.specs import load_specs
 
 PUBLIC = "/api/v2/peatio/public"
@@ -97,6 +100,7 @@ SAT_PER_BTC = USDT_SUBUNITS = 100_000_000
 class Api:
     client: httpx.AsyncClient
     runner: EngineRunner
+    candles: CandleWriter
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.client.get(PUBLIC + path, params=params)
@@ -106,30 +110,49 @@ class Api:
         assert result["error"] is None, result
         return result
 
+    async def settle(self) -> None:
+        """Let the candle writer count every committed trade (it follows them anyway;
+        tests wait for it instead of sleeping)."""
+        await self.candles.catch_up()
 
-@pytest.fixture
-async def api(fresh_database_url: str, local_keystore: LocalKeyStore) -> AsyncIterator[Api]:
-    runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
+
+@asynccontextmanager
+async def serving(url: str, keystore: LocalKeyStore) -> AsyncIterator[Api]:
+    """The engine, the candle writer and the API over the database at ``url``, as
+    ``bursa up`` composes them."""
+    bus = InProcessBus()
+    runner = EngineRunner(url, bus, load_specs)
     await runner.start()
-    engine = create_engine(fresh_database_url, pool_size=2)
+    engine = create_engine(url, pool_size=3)
+    sessions = create_session_factory(engine)
+    candles = CandleWriter(sessions, bus, poll_s=0.2)
+    await candles.start()
     app = create_app(
         runner,
-        create_session_factory(engine),
+        sessions,
         Identity(
             engine,
             LogMailer(),
-            local_keystore,
+            keystore,
             session_ttl=timedelta(minutes=30),
             app_name="Bursa",
         ),
+        tickers=Tickers(candles),
     )
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bursa.test") as client:
-            yield Api(client, runner)
+            yield Api(client, runner, candles)
     finally:
+        await candles.stop()
         await runner.stop()
         await engine.dispose()
+
+
+@pytest.fixture
+async def api(fresh_database_url: str, local_keystore: LocalKeyStore) -> AsyncIterator[Api]:
+    async with serving(fresh_database_url, local_keystore) as api:
+        yield api
 
 
 def assert_error(response: httpx.Response, status: int, *codes: str) -> None:
@@ -322,7 +345,6 @@ async def test_markets(api: Api) -> None:
         ({"quote_unit": "btc"}, ["ethbtc"]),
         ({"base_unit": "btc", "quote_unit": "usd"}, ["btcusd"]),
         ({"base_unit": "usdt"}, []),
-        ({"base_unit": "doge"}, []),
     ],
 )
 async def test_markets_filtered(api: Api, params: dict[str, str], ids: list[str]) -> None:
@@ -339,6 +361,117 @@ async def test_markets_pages(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
+    ("params", "ids"),
+    [
+        ({"ordering": "desc"}, ["btcusd", "ethbtc", "ethusdt", "btcusdt"]),
+        ({"order_by": "id"}, ["btcusd", "btcusdt", "ethbtc", "ethusdt"]),
+        ({"order_by": "id", "ordering": "desc"}, ["ethusdt", "ethbtc", "btcusdt", "btcusd"]),
+        ({"type": "qe"}, []),
+        ({"search[base_code]": "ET"}, ["ethusdt", "ethbtc"]),
+        ({"search[quote_code]": "usd"}, ["btcusdt", "ethusdt", "btcusd"]),
+        ({"search[quote_name]": "tether"}, ["btcusdt", "ethusdt"]),
+        (
+            {"search[base_name]": "bit", "search[quote_code]": "btc"},
+            ["btcusdt", "ethbtc", "btcusd"],
+        ),
+        ({"search[base_code]": "%"}, []),  # a wildcard is a plain character
+        ({"search[base_code]": "doge"}, []),
+    ],
+)
+async def test_markets_ordering_and_search(
+    api: Api, params: dict[str, str], ids: list[str]
+) -> None:
+    response = await api.get("/markets", **params)
+    assert response.status_code == 200
+    assert [m["id"] for m in response.json()] == ids
+    assert_pages(response, len(ids), 1, 100)
+
+
+@pytest.mark.parametrize(
+    ("params", "codes"),
+    [
+        ({"search[code]": "US"}, ["usdt", "usd"]),
+        ({"search[name]": "coin"}, ["btc"]),
+        ({"search[name]": "dollar", "search[code]": "eth"}, ["eth", "usd"]),
+        ({"search[name]": "dollar", "type": "coin"}, []),
+    ],
+)
+async def test_currencies_search(api: Api, params: dict[str, str], codes: list[str]) -> None:
+    response = await api.get("/currencies", **params)
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()] == codes
+
+
+# ---------------------------------------------------------------------- fees and levels
+
+FEE_FIELDS = {
+    "id",
+    "group",
+    "market_id",
+    "market_type",
+    "maker",
+    "taker",
+    "created_at",
+    "updated_at",
+}
+
+
+async def test_trading_fees(api: Api) -> None:
+    response = await api.get("/trading_fees")
+    assert response.status_code == 200
+    assert_pages(response, 4, 1, 100)
+    fees = response.json()
+    assert [(f["id"], f["market_id"]) for f in fees] == [
+        (1, "btcusdt"),
+        (2, "ethusdt"),
+        (3, "ethbtc"),
+        (4, "btcusd"),
+    ]
+    for fee in fees:
+        assert set(fee) == FEE_FIELDS
+        assert (fee["group"], fee["market_type"]) == ("any", "spot")
+        assert (fee["maker"], fee["taker"]) == ("0.001", "0.002")
+        assert datetime.fromisoformat(fee["created_at"]).tzinfo is not None
+        datetime.fromisoformat(fee["updated_at"])
+
+    desc = (await api.get("/trading_fees", ordering="desc", limit=2)).json()
+    assert [f["id"] for f in desc] == [4, 3]
+    one = await api.get("/trading_fees", market_id="ETHBTC")
+    assert [f["market_id"] for f in one.json()] == ["ethbtc"]
+    assert_pages(one, 1, 1, 100)
+    assert (await api.get("/trading_fees", group=" ANY ")).json() == fees
+    for params in ({"group": "vip-0"}, {"market_id": "any"}, {"market_type": "qe"}):
+        empty = await api.get("/trading_fees", **params)
+        assert empty.json() == []
+        assert_pages(empty, 0, 1, 100)
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"limit": 0}, "public.pagination.invalid_limit"),
+        ({"page": "x"}, "public.pagination.invalid_page"),
+        ({"ordering": "up"}, "public.trading_fee.invalid_ordering"),
+        ({"order_by": "maker"}, "public.trading_fee.invalid_order_by"),
+        ({"market_type": "futures"}, "public.trading_fee.invalid_market_type"),
+        ({"market_id": "x" * 21}, "public.trading_fee.invalid_market"),
+    ],
+)
+async def test_trading_fees_bad_parameters(api: Api, params: dict[str, Any], code: str) -> None:
+    assert_error(await api.get("/trading_fees", **params), 422, code)
+
+
+async def test_member_levels(api: Api) -> None:
+    response = await api.get("/member-levels")
+    assert response.status_code == 200
+    assert response.json() == {
+        "deposit": {"minimum_level": 1},
+        "withdraw": {"minimum_level": 3},
+        "trading": {"minimum_level": 2},
+    }
+
+
+@pytest.mark.parametrize(
     ("params", "code"),
     [
         ({"limit": 0}, "public.pagination.invalid_limit"),
@@ -346,6 +479,11 @@ async def test_markets_pages(api: Api) -> None:
         ({"page": -1}, "public.pagination.invalid_page"),
         ({"base_unit": "x" * 11}, "public.market.invalid_base_unit"),
         ({"quote_unit": "x" * 11}, "public.market.invalid_quote_unit"),
+        ({"base_unit": "doge"}, "public.market.invalid_base_unit"),
+        ({"quote_unit": "doge"}, "public.market.invalid_quote_unit"),
+        ({"type": "futures"}, "public.market.invalid_type"),
+        ({"ordering": "up"}, "public.market.invalid_ordering"),
+        ({"order_by": "name"}, "public.market.invalid_order_by"),
     ],
 )
 async def test_markets_bad_parameters(api: Api, params: dict[str, Any], code: str) -> None:
@@ -532,7 +670,7 @@ async def test_trades_newest_first(api: Api) -> None:
             "/markets/btcusdt/order-book",
             {"asks_limit": "abc"},
             422,
-            "public.order_book.invalid_ask_limit",
+            "public.order_book.non_integer_ask_limit",
         ),
         (
             "/markets/btcusdt/order-book",
@@ -541,10 +679,15 @@ async def test_trades_newest_first(api: Api) -> None:
             "public.order_book.invalid_bid_limit",
         ),
         ("/markets/btcusdt/depth", {"limit": 0}, 422, "public.market_depth.invalid_limit"),
-        ("/markets/btcusdt/depth", {"limit": "abc"}, 422, "public.market_depth.invalid_limit"),
+        (
+            "/markets/btcusdt/depth",
+            {"limit": "abc"},
+            422,
+            "public.market_depth.non_integer_limit",
+        ),
         ("/markets/btcusdt/depth", {"limit": 1001}, 422, "public.market_depth.invalid_limit"),
         ("/markets/btcusdt/trades", {"limit": 0}, 422, "public.trade.invalid_limit"),
-        ("/markets/btcusdt/trades", {"limit": "abc"}, 422, "public.trade.invalid_limit"),
+        ("/markets/btcusdt/trades", {"limit": "abc"}, 422, "public.trade.non_integer_limit"),
         ("/markets/btcusdt/trades", {"limit": -5}, 422, "public.trade.invalid_limit"),
         ("/no-such-thing", {}, 404, "record.not_found"),
         ("/markets/btcusdt", {}, 404, "record.not_found"),

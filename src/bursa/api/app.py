@@ -24,6 +24,7 @@ from bursa.api import (
     barong_labels,
     barong_service_accounts,
     barong_storage,
+    market_data,
     oauth,
     oauth_clients,
     public,
@@ -44,6 +45,8 @@ from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.public_labels import PublicLabels
 from bursa.identity.service import Identity
 from bursa.identity.sms import SmsSender
+from bursa.trading.market_data import Tickers
+from bursa.trading.member_levels import MemberLevels
 
 MAX_BODY_BYTES = 64 * 1024
 OPENAPI_URL = "/api/v2/peatio/openapi.json"
@@ -67,11 +70,16 @@ def create_app(
     secure_cookies: bool = True,
     public_url: str = "http://127.0.0.1:8000",
     max_body_bytes: int = MAX_BODY_BYTES,
+    tickers: Tickers | None = None,
+    member_levels: MemberLevels | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
     ``storage_titles`` are the titles members may file data storages under;
     ``public_url`` is the address members and applications use: the OAuth issuer.
+
+    ``tickers`` caches while its candle writer runs (the host starts the writer); without
+    it tickers are computed on each request. ``member_levels`` defaults to OpenDAX's.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -85,6 +93,8 @@ def create_app(
     )
     app.state.runner = runner
     app.state.session_factory = session_factory
+    app.state.tickers = tickers or Tickers()
+    app.state.member_levels = member_levels or MemberLevels()
     app.state.identity = identity
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
@@ -123,6 +133,7 @@ def create_app(
         larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024),
     )
     app.include_router(public.router)
+    app.include_router(market_data.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.public_router)
     app.include_router(barong.resource_router)

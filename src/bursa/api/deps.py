@@ -7,11 +7,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.engine.core import Engine
+from bursa.engine.snapshots import BookSnapshot
 
 
 class EngineView(Protocol):
-    """The part of ``EngineRunner`` the API reads. The API never mutates ``engine``; it
-    reads books between batches (the runner applies batches on the same event loop)."""
+    """The part of ``EngineRunner`` the API reads. The API never mutates ``engine``, and
+    shows books only as committed (``committed_book``): the live ones may hold a batch
+    that is still being written."""
 
     @property
     def engine(self) -> Engine: ...
@@ -21,6 +23,10 @@ class EngineView(Protocol):
 
     @property
     def running(self) -> bool: ...
+
+    def committed_book(self, market: str) -> tuple[BookSnapshot, int] | None: ...
+
+    def committed_books(self) -> list[BookSnapshot]: ...
 
 
 def get_runner(request: Request) -> EngineView:

@@ -1,7 +1,9 @@
 """Every error leaves the API in Peatio's shape: ``{"errors": ["<code>", ...]}``.
 
 Validation errors take their code from the parameter that failed (``x-error`` in the
-parameter's schema, e.g. ``public.order_book.invalid_ask_limit``); unknown paths are
+parameter's schema, e.g. ``public.order_book.invalid_ask_limit``; Peatio tells a value that
+is not an integer, ``x-error-non-integer``, and an empty one, ``x-error-empty``, apart from
+one out of range); unknown paths are
 ``record.not_found``; anything unexpected is ``server.internal_error``, never a trace.
 """
 
@@ -21,6 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger(__name__)
 
 ERROR_CODE_KEY = "x-error"
+NON_INTEGER_KEY = "x-error-non-integer"
+EMPTY_KEY = "x-error-empty"
+_NOT_AN_INTEGER = frozenset({"int_parsing", "int_type", "int_from_float"})
 INVALID_PARAMETER = "server.request.invalid_parameter"
 NOT_FOUND = "record.not_found"
 METHOD_NOT_ALLOWED = "server.method_not_allowed"
@@ -52,29 +57,49 @@ def error_response(
     )
 
 
-def error_code(code: str) -> dict[str, Any]:
-    """``json_schema_extra`` for a parameter: the code its validation error reports."""
-    return {ERROR_CODE_KEY: code}
+def error_code(
+    code: str, *, non_integer: str | None = None, empty: str | None = None
+) -> dict[str, Any]:
+    """``json_schema_extra`` for a parameter: the code its validation error reports, and
+    optionally Peatio's own codes for a value that is not an integer or is empty."""
+    extra: dict[str, Any] = {ERROR_CODE_KEY: code}
+    if non_integer is not None:
+        extra[NON_INTEGER_KEY] = non_integer
+    if empty is not None:
+        extra[EMPTY_KEY] = empty
+    return extra
 
 
-def _parameter_codes(route: object) -> dict[str, str]:
+def _parameter_codes(route: object) -> dict[str, dict[str, str]]:
     if not isinstance(route, APIRoute):
         return {}
     dependant = route.dependant
-    codes: dict[str, str] = {}
+    codes: dict[str, dict[str, str]] = {}
     for param in [*dependant.path_params, *dependant.query_params, *dependant.header_params]:
         extra = param.field_info.json_schema_extra
-        if isinstance(extra, dict) and isinstance(code := extra.get(ERROR_CODE_KEY), str):
-            codes[param.alias] = code
+        if isinstance(extra, dict) and isinstance(extra.get(ERROR_CODE_KEY), str):
+            codes[param.alias] = {k: v for k, v in extra.items() if isinstance(v, str)}
     return codes
 
 
-def _validation_codes(errors: Iterable[Any], codes: dict[str, str]) -> list[str]:
+def _code_of(error: Any, codes: dict[str, dict[str, str]]) -> str:
+    loc: tuple[Any, ...] = tuple(error.get("loc", ())) if isinstance(error, dict) else ()
+    name = str(loc[1]) if len(loc) > 1 else ""
+    known = codes.get(name)
+    if known is None:
+        return INVALID_PARAMETER
+    kind = error.get("type") if isinstance(error, dict) else None
+    if kind in _NOT_AN_INTEGER:
+        if error.get("input") == "" and EMPTY_KEY in known:
+            return known[EMPTY_KEY]
+        return known.get(NON_INTEGER_KEY, known[ERROR_CODE_KEY])
+    return known[ERROR_CODE_KEY]
+
+
+def _validation_codes(errors: Iterable[Any], codes: dict[str, dict[str, str]]) -> list[str]:
     found: list[str] = []
     for error in errors:
-        loc: tuple[Any, ...] = tuple(error.get("loc", ())) if isinstance(error, dict) else ()
-        name = str(loc[1]) if len(loc) > 1 else ""
-        code = codes.get(name, INVALID_PARAMETER)
+        code = _code_of(error, codes)
         if code not in found:
             found.append(code)
     return found or [INVALID_PARAMETER]

@@ -7,14 +7,21 @@ exact decimal strings via ``format_units``.
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from bursa.api.schemas import Currency, Market, Order, PublicTrade
+from bursa.api.schemas import (
+    Currency,
+    Market,
+    Order,
+    PublicTrade,
+    Ticker,
+    TickerValues,
+    TradingFee,
+)
 from bursa.engine.commands import BUY
 from bursa.engine.specs import MarketSpec
-from bursa.engine.state import Order as EngineOrder
-from bursa.engine.state import Trade
 from bursa.engine.units import format_units
+from bursa.trading import market_data
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEE_PLACES = 6
@@ -77,7 +84,44 @@ def market(row: Mapping[str, Any]) -> Market:
     )
 
 
-def average_price(order: EngineOrder, spec: MarketSpec) -> int:
+class OrderLike(Protocol):
+    """What an order shows: the engine's records and book snapshots both have it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def market(self) -> str: ...
+    @property
+    def side(self) -> str: ...
+    @property
+    def ord_type(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def origin_volume(self) -> int: ...
+    @property
+    def volume(self) -> int: ...
+    @property
+    def origin_locked(self) -> int: ...
+    @property
+    def locked(self) -> int: ...
+    @property
+    def funds_received(self) -> int: ...
+    @property
+    def maker_fee(self) -> int: ...
+    @property
+    def taker_fee(self) -> int: ...
+    @property
+    def trades_count(self) -> int: ...
+    @property
+    def created_at(self) -> int: ...
+    @property
+    def updated_at(self) -> int: ...
+
+
+def average_price(order: OrderLike, spec: MarketSpec) -> int:
     """Volume-weighted price of what has traded, in ticks, rounded down (as Peatio)."""
     executed = order.origin_volume - order.volume
     if executed <= 0:
@@ -86,7 +130,7 @@ def average_price(order: EngineOrder, spec: MarketSpec) -> int:
     return quote_moved // (executed * spec.quote_per_tick_lot)
 
 
-def order(order: EngineOrder, spec: MarketSpec) -> Order:
+def order(order: OrderLike, spec: MarketSpec) -> Order:
     amount_places, price_places = spec.amount_precision, spec.price_precision
     return Order(
         id=order.id,
@@ -109,15 +153,61 @@ def order(order: EngineOrder, spec: MarketSpec) -> Order:
     )
 
 
-def public_trade(trade: Trade, spec: MarketSpec) -> PublicTrade:
+def public_trade(trade: market_data.PublicTrade) -> PublicTrade:
     return PublicTrade(
         id=trade.id,
-        price=format_units(trade.price, spec.price_precision),
-        amount=format_units(trade.volume, spec.amount_precision),
-        total=format_units(trade.total, spec.quote.precision),
+        price=decimal_text(trade.price),
+        amount=decimal_text(trade.amount),
+        total=decimal_text(trade.total),
         market=trade.market,
-        created_at=trade.created_at // MICROS,
-        taker_type=trade.taker_side,
+        created_at=market_data.utc_seconds(trade.created_at),
+        taker_type=trade.taker_type,
+    )
+
+
+def percent_text(value: Decimal) -> str:
+    """Peatio's price change: sign, two decimals, percent sign (``+3.19%``)."""
+    return f"{value:+.2f}%"
+
+
+def ticker(values: market_data.Ticker) -> Ticker:
+    return Ticker(
+        at=values.at,
+        ticker=TickerValues(
+            low=decimal_text(values.low),
+            high=decimal_text(values.high),
+            open=decimal_text(values.open),
+            last=decimal_text(values.last),
+            volume=decimal_text(values.volume),
+            amount=decimal_text(values.amount),
+            vol=decimal_text(values.volume),
+            avg_price=decimal_text(values.avg_price),
+            price_change_percent=percent_text(values.price_change_percent),
+        ),
+    )
+
+
+def k_line_json(candles: list[market_data.Candle]) -> bytes:
+    """``[[time, open, high, low, close, volume], ...]`` with JSON numbers written from the
+    exact decimals (never through a float)."""
+    points = (
+        f"[{c.time},{decimal_text(c.open)},{decimal_text(c.high)},{decimal_text(c.low)},"
+        f"{decimal_text(c.close)},{decimal_text(c.volume)}]"
+        for c in candles
+    )
+    return ("[" + ",".join(points) + "]").encode()
+
+
+def trading_fee(row: Mapping[str, Any], group: str) -> TradingFee:
+    return TradingFee(
+        id=row["id"],
+        group=group,
+        market_id=row["market_id"],
+        market_type=row["market_type"],
+        maker=decimal_text(row["maker"]),
+        taker=decimal_text(row["taker"]),
+        created_at=row["created_at"].astimezone(UTC).isoformat(timespec="seconds"),
+        updated_at=row["updated_at"].astimezone(UTC).isoformat(timespec="seconds"),
     )
 
 

@@ -1,19 +1,20 @@
 """Public endpoints (``/api/v2/peatio/public``): health, time, currencies, markets,
-order books, depth and recent trades. No authentication; nothing here changes state."""
+trading fees and member levels (books, trades, k-lines and tickers: ``market_data``).
+No authentication; nothing here changes state."""
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import text
 
 from bursa.api import present
 from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
-from bursa.api.schemas import Currency, Depth, Errors, Market, OrderBook, PublicTrade
-from bursa.engine.state import Book
+from bursa.api.schemas import Currency, Errors, Market, MemberLevels, MinimumLevel, TradingFee
+from bursa.engine.snapshots import BookSnapshot
 from bursa.trading import repository
+from bursa.trading.member_levels import MemberLevels as Levels
 
 MARKET_NOT_FOUND = "public.market.doesnt_exist"
 CURRENCY_NOT_FOUND = "public.currency.doesnt_exist"
@@ -33,6 +34,7 @@ PageNumber = Annotated[
     int,
     Query(ge=1, json_schema_extra=error_code("public.pagination.invalid_page")),
 ]
+Search = Annotated[str | None, Query(max_length=64)]
 
 
 def _paginate(response: Response, total: int, page: int, limit: int) -> None:
@@ -41,11 +43,12 @@ def _paginate(response: Response, total: int, page: int, limit: int) -> None:
     response.headers["Per-Page"] = str(limit)
 
 
-def _book(runner: Runner, market: str) -> Book:
-    book = runner.engine.books.get(market.lower())
-    if book is None or not book.spec.tradable:
+def committed_book(runner: Runner, market: str) -> tuple[BookSnapshot, int]:
+    """The market's book as committed and its sequence; 404 unless the market trades."""
+    found = runner.committed_book(market.lower())
+    if found is None or not found[0].spec.tradable:
         raise ApiError(404, MARKET_NOT_FOUND)
-    return book
+    return found
 
 
 @router.get("/health/alive", summary="The process is up", response_class=Response)
@@ -82,8 +85,12 @@ async def currencies(
     ] = None,
     limit: Limit = 100,
     page: PageNumber = 1,
+    search_code: Annotated[Search, Query(alias="search[code]")] = None,
+    search_name: Annotated[Search, Query(alias="search[name]")] = None,
 ) -> list[Currency]:
-    found = await repository.listed_currencies(session, type=type, limit=limit, page=page)
+    found = await repository.listed_currencies(
+        session, type=type, limit=limit, page=page, code=search_code, name=search_name
+    )
     _paginate(response, found.total, page, limit)
     return [present.currency(row) for row in found.rows]
 
@@ -99,7 +106,7 @@ async def currency(
     return present.currency(row)
 
 
-@router.get("/markets", summary="Listed spot markets", responses=_NOT_FOUND)
+@router.get("/markets", summary="Listed markets", responses=_NOT_FOUND)
 async def markets(
     session: Session,
     response: Response,
@@ -111,73 +118,100 @@ async def markets(
         str | None,
         Query(max_length=10, json_schema_extra=error_code("public.market.invalid_quote_unit")),
     ] = None,
+    type: Annotated[
+        Literal["spot", "qe"], Query(json_schema_extra=error_code("public.market.invalid_type"))
+    ] = "spot",
+    ordering: Annotated[
+        Literal["asc", "desc"],
+        Query(json_schema_extra=error_code("public.market.invalid_ordering")),
+    ] = "asc",
+    order_by: Annotated[
+        Literal["id", "position"],
+        Query(json_schema_extra=error_code("public.market.invalid_order_by")),
+    ] = "position",
+    search_base_code: Annotated[Search, Query(alias="search[base_code]")] = None,
+    search_quote_code: Annotated[Search, Query(alias="search[quote_code]")] = None,
+    search_base_name: Annotated[Search, Query(alias="search[base_name]")] = None,
+    search_quote_name: Annotated[Search, Query(alias="search[quote_name]")] = None,
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[Market]:
+    """Peatio's filters: ``base_unit`` and ``quote_unit`` must name a currency; the
+    ``search[...]`` substrings match if any of them does."""
+    unknown = [
+        code
+        for value, code in (
+            (base_unit, "public.market.invalid_base_unit"),
+            (quote_unit, "public.market.invalid_quote_unit"),
+        )
+        if value is not None and not await repository.currency_exists(session, value)
+    ]
+    if unknown:
+        raise ApiError(422, *unknown)
     found = await repository.listed_markets(
-        session, base_unit=base_unit, quote_unit=quote_unit, limit=limit, page=page
+        session,
+        base_unit=base_unit,
+        quote_unit=quote_unit,
+        limit=limit,
+        page=page,
+        type=type,
+        order_by=order_by,
+        descending=ordering == "desc",
+        search=repository.MarketSearch(
+            search_base_code, search_quote_code, search_base_name, search_quote_name
+        ),
     )
     _paginate(response, found.total, page, limit)
     return [present.market(row) for row in found.rows]
 
 
-@router.get(
-    "/markets/{market}/order-book",
-    summary="Resting orders, best price first, oldest first within a price",
-    responses=_NOT_FOUND,
-)
-async def order_book(
-    runner: Runner,
-    market: MarketId,
-    asks_limit: Annotated[
-        int,
-        Query(ge=1, le=200, json_schema_extra=error_code("public.order_book.invalid_ask_limit")),
-    ] = 20,
-    bids_limit: Annotated[
-        int,
-        Query(ge=1, le=200, json_schema_extra=error_code("public.order_book.invalid_bid_limit")),
-    ] = 20,
-) -> OrderBook:
-    book = _book(runner, market)
-    spec = book.spec
-    return OrderBook(
-        asks=[present.order(o, spec) for o in book.asks.orders_by_priority(asks_limit)],
-        bids=[present.order(o, spec) for o in book.bids.orders_by_priority(bids_limit)],
+@router.get("/trading_fees", summary="Makers' and takers' fees", responses=_NOT_FOUND)
+async def trading_fees(
+    session: Session,
+    response: Response,
+    group: Annotated[
+        str | None,
+        Query(max_length=32, json_schema_extra=error_code("public.trading_fee.invalid_group")),
+    ] = None,
+    market_id: Annotated[
+        str | None,
+        Query(max_length=20, json_schema_extra=error_code("public.trading_fee.invalid_market")),
+    ] = None,
+    market_type: Annotated[
+        Literal["spot", "qe"],
+        Query(json_schema_extra=error_code("public.trading_fee.invalid_market_type")),
+    ] = "spot",
+    ordering: Annotated[
+        Literal["asc", "desc"],
+        Query(json_schema_extra=error_code("public.trading_fee.invalid_ordering")),
+    ] = "asc",
+    order_by: Annotated[
+        Literal["id"], Query(json_schema_extra=error_code("public.trading_fee.invalid_order_by"))
+    ] = "id",
+    limit: Limit = 100,
+    page: PageNumber = 1,
+) -> list[TradingFee]:
+    """Each listed market's fees, as Peatio's trading fees of the group ``any``."""
+    if market_id == "any" or market_type != "spot":  # every fee names its spot market
+        found = repository.Page([], 0)
+    else:
+        found = await repository.trading_fees(
+            session,
+            group=group.strip().lower() if group is not None else None,
+            market_id=market_id,
+            limit=limit,
+            page=page,
+            descending=ordering == "desc",
+        )
+    _paginate(response, found.total, page, limit)
+    return [present.trading_fee(row, repository.FEE_GROUP) for row in found.rows]
+
+
+@router.get("/member-levels", summary="The lowest level that may deposit, withdraw, trade")
+async def member_levels(request: Request) -> MemberLevels:
+    levels: Levels = request.app.state.member_levels
+    return MemberLevels(
+        deposit=MinimumLevel(minimum_level=levels.deposit),
+        withdraw=MinimumLevel(minimum_level=levels.withdraw),
+        trading=MinimumLevel(minimum_level=levels.trading),
     )
-
-
-@router.get(
-    "/markets/{market}/depth",
-    summary="Volume per price level, with the engine sequence it reflects",
-    responses=_NOT_FOUND,
-)
-async def depth(
-    runner: Runner,
-    market: MarketId,
-    limit: Annotated[
-        int, Query(ge=1, le=1000, json_schema_extra=error_code("public.market_depth.invalid_limit"))
-    ] = 300,
-) -> Depth:
-    book = _book(runner, market)
-    spec = book.spec
-    return Depth(
-        timestamp=int(time.time()),
-        asks=[present.depth_level(p, v, spec) for p, v in book.asks.depth(limit)],
-        bids=[present.depth_level(p, v, spec) for p, v in book.bids.depth(limit)],
-        sequence=runner.committed_seq,
-    )
-
-
-@router.get("/markets/{market}/trades", summary="Recent trades, newest first", responses=_NOT_FOUND)
-async def trades(
-    runner: Runner,
-    market: MarketId,
-    limit: Annotated[
-        int, Query(ge=1, le=1000, json_schema_extra=error_code("public.trade.invalid_limit"))
-    ] = 100,
-) -> list[PublicTrade]:
-    book = _book(runner, market)
-    spec = book.spec
-    recent = book.recent_trades
-    newest = [recent[i] for i in range(len(recent) - 1, max(len(recent) - limit, 0) - 1, -1)]
-    return [present.public_trade(trade, spec) for trade in newest]

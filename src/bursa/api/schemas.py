@@ -91,3 +91,43 @@ class Errors(BaseModel):
     """The body of every error response."""
 
     errors: list[str]
+
+
+class TickerValues(BaseModel):
+    """Peatio's ticker over the last 24 hours (``vol`` repeats ``volume``, in quote)."""
+
+    low: str
+    high: str
+    open: str
+    last: str
+    volume: str
+    amount: str
+    vol: str
+    avg_price: str
+    price_change_percent: str
+
+
+class Ticker(BaseModel):
+    at: int
+    ticker: TickerValues
+
+
+class TradingFee(BaseModel):
+    id: int
+    group: str
+    market_id: str
+    market_type: str
+    maker: str
+    taker: str
+    created_at: str
+    updated_at: str
+
+
+class MinimumLevel(BaseModel):
+    minimum_level: int
+
+
+class MemberLevels(BaseModel):
+    deposit: MinimumLevel
+    withdraw: MinimumLevel
+    trading: MinimumLevel

@@ -26,6 +26,8 @@ from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
+from bursa.trading.candles import CandleWriter
+from bursa.trading.market_data import Tickers
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
 from bursa.trading.specs import load_specs
 
@@ -140,11 +142,15 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     )
     await runner.start()
     database = create_engine(url)
+    sessions = create_session_factory(database)
+    # Candles follow the committed trades (catching up first with any not yet counted).
+    candles = CandleWriter(sessions, bus)
+    await candles.start()
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     app = create_app(
         runner,
-        create_session_factory(database),
+        sessions,
         build_identity(settings, database, bus),
         limiter=limiter,
         nonces=nonces,
@@ -159,6 +165,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,
         public_url=settings.public_url or f"http://{host}:{port}",
+        tickers=Tickers(candles),
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
@@ -169,6 +176,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        await candles.stop()
         await runner.stop()
         await database.dispose()
         if isinstance(limiter, RedisLimiter):

@@ -8,6 +8,10 @@ commits, the next one gathers, so a slower disk means bigger batches, not more w
 If a commit fails, memory is ahead of the database: the runner stops (every waiting caller
 gets ``EngineStopped``) and must be restarted, which recovers from what was committed.
 Only one runner is active: it holds a PostgreSQL advisory lock; a second one waits.
+
+Readers never look at the live books: after each commit the runner publishes, with
+``committed_seq``, a snapshot of every book the batch changed (``bursa.engine.snapshots``),
+taken when memory held exactly what that batch committed.
 """
 
 import asyncio
@@ -29,6 +33,7 @@ from bursa.engine.persistence import (
     load_engine,
     now_micros,
 )
+from bursa.engine.snapshots import BookSnapshot, take
 from bursa.engine.specs import CurrencySpec, MarketSpec
 from bursa.events.bus import BALANCE, BOOK, ORDER, TRADE, Event, InProcessBus
 
@@ -71,6 +76,7 @@ class EngineRunner:
         self._writer: BatchWriter | None = None
         self._keys: deque[tuple[int, str]] = deque()
         self._gc = GcPolicy()
+        self._books: dict[str, BookSnapshot] = {}
         self.failure: BaseException | None = None
 
     @property
@@ -82,6 +88,16 @@ class EngineRunner:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def committed_book(self, market: str) -> tuple[BookSnapshot, int] | None:
+        """The book of ``market`` as committed, and the sequence it is exact at (the last
+        committed one: a book no batch since has changed is still that book)."""
+        snapshot = self._books.get(market)
+        return None if snapshot is None else (snapshot, self.committed_seq)
+
+    def committed_books(self) -> list[BookSnapshot]:
+        """Every market's committed book, in the order markets were configured."""
+        return list(self._books.values())
 
     async def start(self) -> None:
         """Take the single-engine lock (waiting for it), recover, and start the loop."""
@@ -103,6 +119,7 @@ class EngineRunner:
         await self._conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
         self._writer = BatchWriter(self._engine.currencies, {m.id: m for m in markets})
         self.committed_seq = self._engine.seq
+        self._books = {m: take(book, self.committed_seq) for m, book in self._engine.books.items()}
         now = now_micros()
         self._keys.extend((now, key) for key in self._engine.results)
         self._gc.start()
@@ -170,7 +187,9 @@ class EngineRunner:
             self._fail_waiting(EngineStopped(f"engine halted: {exc}"))
             raise
 
-    def _apply_batch(self) -> tuple[list[Any], list[Any], BatchRows, list[Event], int]:
+    def _apply_batch(
+        self,
+    ) -> tuple[list[Any], list[Any], BatchRows, list[Event], dict[str, BookSnapshot]]:
         engine, writer = self.engine, self._writer
         assert writer is not None
         batch = self._inbox[: self.max_batch]
@@ -184,10 +203,20 @@ class EngineRunner:
         for _, command, _, _ in journal.commands:
             self._keys.append((ts, command.key))
         rows = writer.rows(journal, persisted_below)
-        return batch, results, rows, self._events(rows), ts
+        # Every change to a book changes an order, so the batch's orders name its books.
+        books = engine.books
+        seq = rows.last_seq
+        changed = {o.market for o in journal.orders.values()}
+        snapshots = {market: take(books[market], seq) for market in changed}
+        return batch, results, rows, self._events(rows), snapshots
 
     async def _commit(
-        self, batch: list[Any], results: list[Any], rows: BatchRows, events: list[Event], ts: int
+        self,
+        batch: list[Any],
+        results: list[Any],
+        rows: BatchRows,
+        events: list[Event],
+        snapshots: dict[str, BookSnapshot],
     ) -> None:
         writer, conn = self._writer, self._conn
         assert writer is not None
@@ -199,8 +228,10 @@ class EngineRunner:
                 if not future.done():
                     future.set_exception(EngineStopped("batch not committed"))
             raise
+        # The sequence and the books move together, with no await in between.
         if rows.last_seq:
             self.committed_seq = rows.last_seq
+        self._books.update(snapshots)
         self.batches += 1
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():

@@ -84,6 +84,8 @@ trades = Table(
     Column("seq", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_trades_market_id_id", "market_id", "id"),
+    # Public trade history: newest first, or before a moment (``timestamp``).
+    Index("ix_trades_market_id_created_at", "market_id", "created_at"),
 )
 
 # Funds held for a withdrawal between hold and settle/release.

@@ -49,7 +49,8 @@ class InProcessBus:
         try:
             yield sub
         finally:
-            self._subscriptions.remove(sub)
+            if sub in self._subscriptions:  # an overflowing one was dropped already
+                self._subscriptions.remove(sub)
 
     def publish(self, events: list[Event]) -> None:
         for sub in list(self._subscriptions):

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.ledger.tables import currencies
@@ -28,12 +28,26 @@ async def _page(session: AsyncSession, query: Select[Any], limit: int, page: int
 
 
 async def listed_currencies(
-    session: AsyncSession, *, type: str | None, limit: int, page: int
+    session: AsyncSession,
+    *,
+    type: str | None,
+    limit: int,
+    page: int,
+    code: str | None = None,
+    name: str | None = None,
 ) -> Page:
-    """Enabled currencies by position, optionally of one type (``coin`` or ``fiat``)."""
+    """Enabled currencies by position, optionally of one type (``coin`` or ``fiat``) and
+    searched by substrings of their code or name (either matching, as Peatio's search)."""
     query = select(currencies).where(currencies.c.state == LISTED)
     if type is not None:
         query = query.where(currencies.c.type == type)
+    found = [
+        _contains(column, value)
+        for column, value in ((currencies.c.id, code), (currencies.c.name, name))
+        if value
+    ]
+    if found:
+        query = query.where(or_(*found))
     return await _page(session, query.order_by(currencies.c.position, currencies.c.id), limit, page)
 
 
@@ -43,6 +57,27 @@ async def listed_currency(session: AsyncSession, code: str) -> Any | None:
     return (await session.execute(query)).mappings().first()
 
 
+@dataclass(frozen=True, slots=True)
+class MarketSearch:
+    """Peatio's ``search[...]``: substrings of the base or quote currency's code or name,
+    any of them matching (case-insensitive)."""
+
+    base_code: str | None = None
+    quote_code: str | None = None
+    base_name: str | None = None
+    quote_name: str | None = None
+
+
+def _contains(column: Any, fragment: str) -> Any:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+async def currency_exists(session: AsyncSession, code: str) -> bool:
+    found = await session.scalar(select(currencies.c.id).where(currencies.c.id == code.lower()))
+    return found is not None
+
+
 async def listed_markets(
     session: AsyncSession,
     *,
@@ -50,11 +85,77 @@ async def listed_markets(
     quote_unit: str | None,
     limit: int,
     page: int,
+    type: str = "spot",
+    order_by: str = "position",
+    descending: bool = False,
+    search: MarketSearch | None = None,
 ) -> Page:
-    """Enabled spot markets by position, optionally filtered by base or quote currency."""
-    query = select(markets).where(markets.c.state == LISTED, markets.c.type == "spot")
+    """Enabled markets of one type, optionally filtered by base or quote currency and
+    searched by their currencies' codes and names, by position (or id)."""
+    query = select(markets).where(markets.c.state == LISTED, markets.c.type == type)
     if base_unit is not None:
         query = query.where(markets.c.base_unit == base_unit.lower())
     if quote_unit is not None:
         query = query.where(markets.c.quote_unit == quote_unit.lower())
-    return await _page(session, query.order_by(markets.c.position, markets.c.id), limit, page)
+    if search is not None:
+        base, quote = currencies.alias("base"), currencies.alias("quote")
+        matches = []
+        if search.base_code:
+            matches.append(_contains(markets.c.base_unit, search.base_code))
+        if search.quote_code:
+            matches.append(_contains(markets.c.quote_unit, search.quote_code))
+        if search.base_name:
+            matches.append(
+                markets.c.base_unit.in_(
+                    select(base.c.id).where(_contains(base.c.name, search.base_name))
+                )
+            )
+        if search.quote_name:
+            matches.append(
+                markets.c.quote_unit.in_(
+                    select(quote.c.id).where(_contains(quote.c.name, search.quote_name))
+                )
+            )
+        if matches:
+            query = query.where(or_(*matches))
+    column = markets.c.id if order_by == "id" else markets.c.position
+    keys = (column.desc(), markets.c.id.desc()) if descending else (column, markets.c.id)
+    return await _page(session, query.order_by(*keys), limit, page)
+
+
+# Market fees are Peatio trading fees of the group ``any``, one per market (Bursa keeps a
+# market's fees with the market; member groups do not exist yet). Their id is the market's
+# rank by position, as stable as the listing itself.
+FEE_GROUP = "any"
+
+
+async def trading_fees(
+    session: AsyncSession,
+    *,
+    group: str | None,
+    market_id: str | None,
+    limit: int,
+    page: int,
+    descending: bool,
+) -> Page:
+    """Fees of the listed spot markets, optionally of one group or market, by id."""
+    ranked = (
+        select(
+            func.row_number().over(order_by=(markets.c.position, markets.c.id)).label("id"),
+            markets.c.id.label("market_id"),
+            markets.c.type.label("market_type"),
+            markets.c.maker_fee.label("maker"),
+            markets.c.taker_fee.label("taker"),
+            markets.c.created_at,
+            markets.c.updated_at,
+        )
+        .where(markets.c.state == LISTED, markets.c.type == "spot")
+        .subquery()
+    )
+    query = select(ranked)
+    if group is not None and group != FEE_GROUP:
+        query = query.where(false())
+    if market_id is not None:
+        query = query.where(ranked.c.market_id == market_id.lower())
+    order = ranked.c.id.desc() if descending else ranked.c.id.asc()
+    return await _page(session, query.order_by(order), limit, page)

@@ -1,6 +1,17 @@
-"""Market configuration: which pairs trade, their precisions, bounds and fees."""
+"""Market configuration (which pairs trade, their precisions, bounds and fees) and the
+market data derived from committed trades (candles)."""
 
-from sqlalchemy import Column, DateTime, Integer, Numeric, SmallInteger, String, Table, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    func,
+)
 
 from bursa.db.metadata import AMOUNT_PRECISION, AMOUNT_SCALE, metadata
 
@@ -22,4 +33,34 @@ markets = Table(
     Column("state", String(16), nullable=False, server_default="enabled"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+_NUM = Numeric(AMOUNT_PRECISION, AMOUNT_SCALE)
+
+# OHLC per market, period (minutes) and period start (aligned on the Unix epoch), for
+# every k-line period, written after the trades commit (``bursa.trading.candles``).
+# ``amount`` is the base volume, ``total`` the quote volume; the first and last trade ids
+# decide open and close when trades of one period arrive in several steps.
+candles = Table(
+    "candles",
+    metadata,
+    Column("market_id", String(20), primary_key=True),
+    Column("period", SmallInteger, primary_key=True),
+    Column("time", DateTime(timezone=True), primary_key=True),
+    Column("open", _NUM, nullable=False),
+    Column("high", _NUM, nullable=False),
+    Column("low", _NUM, nullable=False),
+    Column("close", _NUM, nullable=False),
+    Column("amount", _NUM, nullable=False),
+    Column("total", _NUM, nullable=False),
+    Column("first_trade_id", BigInteger, nullable=False),
+    Column("last_trade_id", BigInteger, nullable=False),
+)
+
+# How far each consumer of the trades table got (``candles``: the last trade counted).
+market_data_progress = Table(
+    "market_data_progress",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("last_trade_id", BigInteger, nullable=False),
 )
