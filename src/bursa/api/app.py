@@ -25,10 +25,13 @@ from bursa.api import (
     barong_storage,
     oauth,
     oauth_clients,
+    peatio_account,
+    peatio_market,
     public,
 )
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.api.peatio_auth import MemberLevels
 from bursa.identity.account import Accounts
 from bursa.identity.addresses import AddressProofs
 from bursa.identity.api_keys import ApiKeys
@@ -63,11 +66,13 @@ def create_app(
     secure_cookies: bool = True,
     public_url: str = "http://127.0.0.1:8000",
     max_body_bytes: int = MAX_BODY_BYTES,
+    member_levels: MemberLevels | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
     ``storage_titles`` are the titles members may file data storages under;
-    ``public_url`` is the address members and applications use: the OAuth issuer.
+    ``public_url`` is the address members and applications use: the OAuth issuer;
+    ``member_levels`` the least KYC level to see deposits, withdraw and trade.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -106,6 +111,7 @@ def create_app(
         country_header=country_header,
     )
     app.state.secure_cookies = secure_cookies
+    app.state.member_levels = member_levels or MemberLevels()
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
@@ -113,6 +119,8 @@ def create_app(
         larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024),
     )
     app.include_router(public.router)
+    app.include_router(peatio_account.router)
+    app.include_router(peatio_market.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.public_router)
     app.include_router(barong.resource_router)

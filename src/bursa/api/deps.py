@@ -1,17 +1,19 @@
 """What the endpoints need from the process: the engine's state and database sessions."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.engine.commands import Command
 from bursa.engine.core import Engine
 
 
 class EngineView(Protocol):
-    """The part of ``EngineRunner`` the API reads. The API never mutates ``engine``; it
-    reads books between batches (the runner applies batches on the same event loop)."""
+    """The part of ``EngineRunner`` the API uses. The API never mutates ``engine``; it
+    reads books between batches (the runner applies batches on the same event loop), and
+    changes anything only through ``submit``."""
 
     @property
     def engine(self) -> Engine: ...
@@ -21,6 +23,8 @@ class EngineView(Protocol):
 
     @property
     def running(self) -> bool: ...
+
+    async def submit(self, command: Command) -> dict[str, Any]: ...
 
 
 def get_runner(request: Request) -> EngineView:

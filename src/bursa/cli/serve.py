@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from bursa.api.app import create_app
+from bursa.api.peatio_auth import MemberLevels
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
@@ -159,6 +160,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,
         public_url=settings.public_url or f"http://{host}:{port}",
+        member_levels=MemberLevels(
+            deposit=settings.min_deposit_level,
+            withdraw=settings.min_withdraw_level,
+            trading=settings.min_trading_level,
+        ),
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
