@@ -6,14 +6,16 @@ after the same authorization and level checks they will have, so clients can tel
 yet" from "no such path".
 """
 
+import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bursa.api import peatio_present as present
 from bursa.api.deps import Session
 from bursa.api.errors import ApiError, error_code
-from bursa.api.peatio_auth import AccountMember, DepositMember, WithdrawMember
+from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_gate
 from bursa.api.peatio_params import MAX_TIME, moment, paginate
 from bursa.api.peatio_schemas import Account, Deposit, Operation
 from bursa.api.schemas import Errors
@@ -159,46 +161,32 @@ async def deposits(
 # ---------------------------------------------------------------------- until custody
 
 DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
+CUSTODY_ROUTES = [
+    # path, methods, level gate, code
+    ("/deposit_address/{currency}", ("GET",), "deposit", "account.currency.deposit_disabled"),
+    ("/withdraws", ("GET", "POST"), "withdraw", "account.withdraw.disabled_api"),
+    ("/withdraws/sums", ("GET",), "withdraw", "account.withdraw.disabled_api"),
+    ("/beneficiaries", ("GET", "POST"), "withdraw", "account.beneficiary.disabled"),
+    ("/beneficiaries/{rest:path}", ("GET", "PATCH", "DELETE"), "withdraw",
+     "account.beneficiary.disabled"),
+    ("/internal_transfers", ("GET", "POST"), None, "account.internal_transfer.disabled"),
+]  # fmt: skip
 
 
-def _disabled(code: str) -> ApiError:
-    return ApiError(422, code)
+def _disabled(gate: str | None, code: str) -> Callable[..., Awaitable[None]]:
+    async def not_yet(member: Annotated[Member, Depends(member_gate(gate))]) -> None:
+        raise ApiError(422, code)
+
+    return not_yet
 
 
-@router.get("/deposit_address/{currency}", summary="Not yet enabled", responses=DISABLED)
-async def deposit_address(
-    member: DepositMember, currency: Annotated[str, Path(max_length=10)]
-) -> None:
-    raise _disabled("account.currency.deposit_disabled")
-
-
-@router.api_route(
-    "/withdraws", methods=["GET", "POST"], summary="Not yet enabled", responses=DISABLED
-)
-async def withdraws(member: WithdrawMember) -> None:
-    raise _disabled("account.withdraw.disabled_api")
-
-
-@router.get("/withdraws/sums", summary="Not yet enabled", responses=DISABLED)
-async def withdraw_sums(member: WithdrawMember) -> None:
-    raise _disabled("account.withdraw.disabled_api")
-
-
-@router.api_route(
-    "/beneficiaries", methods=["GET", "POST"], summary="Not yet enabled", responses=DISABLED
-)
-@router.api_route(
-    "/beneficiaries/{path:path}",
-    methods=["GET", "PATCH", "DELETE"],
-    summary="Not yet enabled",
-    responses=DISABLED,
-)
-async def beneficiaries(member: WithdrawMember) -> None:
-    raise _disabled("account.beneficiary.disabled")
-
-
-@router.api_route(
-    "/internal_transfers", methods=["GET", "POST"], summary="Not yet enabled", responses=DISABLED
-)
-async def internal_transfers(member: AccountMember) -> None:
-    raise _disabled("account.internal_transfer.disabled")
+for _path, _methods, _gate, _code in CUSTODY_ROUTES:
+    for _method in _methods:
+        router.add_api_route(
+            _path,
+            _disabled(_gate, _code),
+            methods=[_method],
+            summary="Not yet enabled (arrives with custody)",
+            responses=DISABLED,
+            operation_id=f"{_method.lower()}_account{re.sub(r'[^a-z_]+', '_', _path)}",
+        )
