@@ -467,7 +467,7 @@ async def test_member_levels(api: Api) -> None:
     assert response.json() == {
         "deposit": {"minimum_level": 1},
         "withdraw": {"minimum_level": 3},
-        "trading": {"minimum_level": 2},
+        "trading": {"minimum_level": 1},  # BURSA_MIN_TRADING_LEVEL; OpenDAX used 2
     }
 
 

@@ -214,7 +214,12 @@ async def test_service_account_keys_authorize_as_the_service_account(
 
     # The owner's state decides at once: banned, then back, then locked.
     async def authorized() -> httpx.Response:
-        return await api.get(f"{AUTH}/api/v2/peatio/account/balances", headers=signed(kid, secret))
+        return await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=signed(kid, secret))
+
+    # The key's scope is ``trade``: reading needs ``read``, once the role allows the path.
+    reading = await api.get(f"{AUTH}/api/v2/peatio/account/balances", headers=signed(kid, secret))
+    assert reading.status_code == 403
+    assert reading.json() == {"errors": ["authz.insufficient_scope"]}
 
     uid_body = {"uid": owner_uid}
     banned = await admin.post(

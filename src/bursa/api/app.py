@@ -27,6 +27,8 @@ from bursa.api import (
     market_data,
     oauth,
     oauth_clients,
+    peatio_account,
+    peatio_market,
     public,
 )
 from bursa.api.deps import EngineView
@@ -76,10 +78,11 @@ def create_app(
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
     ``storage_titles`` are the titles members may file data storages under;
-    ``public_url`` is the address members and applications use: the OAuth issuer.
+    ``public_url`` is the address members and applications use: the OAuth issuer;
+    ``member_levels`` the least KYC level to see deposits, withdraw and trade.
 
     ``tickers`` caches while its candle writer runs (the host starts the writer); without
-    it tickers are computed on each request. ``member_levels`` defaults to OpenDAX's.
+    it tickers are computed on each request.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -134,6 +137,8 @@ def create_app(
     )
     app.include_router(public.router)
     app.include_router(market_data.router)
+    app.include_router(peatio_account.router)
+    app.include_router(peatio_market.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.public_router)
     app.include_router(barong.resource_router)

@@ -1,19 +1,20 @@
 """What the endpoints need from the process: the engine's state and database sessions."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.engine.commands import Command
 from bursa.engine.core import Engine
 from bursa.engine.snapshots import BookSnapshot
 
 
 class EngineView(Protocol):
-    """The part of ``EngineRunner`` the API reads. The API never mutates ``engine``, and
-    shows books only as committed (``committed_book``): the live ones may hold a batch
-    that is still being written."""
+    """The part of ``EngineRunner`` the API uses. The API never mutates ``engine``, shows
+    books only as committed (``committed_book``: the live ones may hold a batch that is
+    still being written), and changes anything only through ``submit``."""
 
     @property
     def engine(self) -> Engine: ...
@@ -27,6 +28,8 @@ class EngineView(Protocol):
     def committed_book(self, market: str) -> tuple[BookSnapshot, int] | None: ...
 
     def committed_books(self) -> list[BookSnapshot]: ...
+
+    async def submit(self, command: Command) -> dict[str, Any]: ...
 
 
 def get_runner(request: Request) -> EngineView:

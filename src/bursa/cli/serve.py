@@ -28,6 +28,7 @@ from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
 from bursa.trading.candles import CandleWriter
 from bursa.trading.market_data import Tickers
+from bursa.trading.member_levels import MemberLevels
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
 from bursa.trading.specs import load_specs
 
@@ -166,6 +167,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         secure_cookies=settings.secure_cookies,
         public_url=settings.public_url or f"http://{host}:{port}",
         tickers=Tickers(candles),
+        member_levels=MemberLevels(
+            deposit=settings.min_deposit_level,
+            withdraw=settings.min_withdraw_level,
+            trading=settings.min_trading_level,
+        ),
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)

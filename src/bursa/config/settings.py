@@ -122,6 +122,15 @@ class Settings(BaseSettings):
     sms_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="how long to wait for the SMS provider"
     )
+    min_deposit_level: int = Field(
+        default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
+    )
+    min_withdraw_level: int = Field(
+        default=3, ge=0, le=10, description="KYC level a member needs for withdrawals"
+    )
+    min_trading_level: int = Field(
+        default=1, ge=0, le=10, description="KYC level a member needs to trade (1: email)"
+    )
     idempotency_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
     )

@@ -64,6 +64,7 @@ orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_orders_member_id_id", "member_id", "id"),
     Index("ix_orders_open", "market_id", postgresql_where=text("state = 'wait'")),
+    Index("ix_orders_uuid", "uuid", unique=True),  # Peatio 3 finds orders by UUID too
 )
 
 trades = Table(
@@ -86,6 +87,9 @@ trades = Table(
     Index("ix_trades_market_id_id", "market_id", "id"),
     # Public trade history: newest first, or before a moment (``timestamp``).
     Index("ix_trades_market_id_created_at", "market_id", "created_at"),
+    # A member's trades and an order's trades are found through the order.
+    Index("ix_trades_maker_order_id", "maker_order_id"),
+    Index("ix_trades_taker_order_id", "taker_order_id"),
 )
 
 # Funds held for a withdrawal between hold and settle/release.

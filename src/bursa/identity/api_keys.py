@@ -4,8 +4,9 @@ store), list, enable, disable, delete; and verify signed requests as Barong does
 = hex HMAC-SHA256 of nonce + kid) — except that a nonce is accepted only once per key.
 
 Scopes: a comma list of ``read``, ``trade``, ``withdraw``; an empty scope allows ``read``
-and ``trade``. Endpoints name the scope they need; account security (password, 2FA, API
-keys) is never reachable with an API key.
+and ``trade``. Endpoints name the scope they need (``required_scope`` is the rule the
+authorization step applies to every path); account security (password, 2FA, API keys) is
+never reachable with an API key.
 
 A key is held by a user or by one of the user's service accounts (``service_account_id``);
 either way ``user_id`` is the user, whose 2FA guards the key's life cycle.
@@ -35,6 +36,13 @@ from bursa.identity.tables import api_keys, service_accounts
 API_KEY_SEAL = "bursa-api-key"  # key store key that seals API key secrets
 SCOPES = frozenset({"read", "trade", "withdraw"})
 DEFAULT_SCOPES = frozenset({"read", "trade"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Writes that move funds off the member's account need ``withdraw``, never just ``trade``.
+WITHDRAW_PREFIXES = (
+    "api/v2/peatio/account/withdraws",
+    "api/v2/peatio/account/beneficiaries",
+    "api/v2/peatio/account/internal_transfers",
+)
 NONCE_LIFETIME_MS = 5000
 KEYS_PER_USER = 20
 _SECRET_CACHE_S = 60.0
@@ -58,6 +66,18 @@ def parse_scope(scope: str) -> frozenset[str]:
             422, "resource.api_key.invalid_scope", f"unknown: {', '.join(sorted(unknown))}"
         )
     return names
+
+
+def required_scope(method: str, path: str) -> str:
+    """The scope a key needs for ``method`` ``path`` (no leading slash): ``read`` to read
+    anything, ``withdraw`` to write where funds leave the account, ``trade`` for any other
+    write (orders, and whatever else acts for the member), so a read-only key never writes."""
+    if method.upper() in READ_METHODS:
+        return "read"
+    path = path.lstrip("/")
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in WITHDRAW_PREFIXES):
+        return "withdraw"
+    return "trade"
 
 
 def _present(row: Any) -> dict[str, Any]:

@@ -6,7 +6,10 @@ range, country or all), block rules, pass rules, then authentication (API key si
 session cookie, with CSRF for cookie writes), then the permission table (role, verb, path
 prefix: any ``DROP`` or no ``ACCEPT`` refuses; ``AUDIT`` records an activity). A third-party
 application's OAuth access token (``Authorization: Bearer``) is a third way in: its
-scopes must cover the request before the permission table is asked.
+scopes must cover the request before the permission table is asked. A request signed with
+an API key must also carry the scope the path needs (``api_keys.required_scope``), checked
+once the role may make it: the role decides what the member may do, the key what it may
+do for them.
 """
 
 import ipaddress
@@ -23,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from bursa.identity.api_keys import ApiKeys
+from bursa.identity.api_keys import ApiKeys, required_scope
 from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
 from bursa.identity.service import Client, Identity, IdentityError
@@ -149,7 +152,7 @@ class Authorizer:
         if any(path.startswith(prefix) for prefix in PASS_PREFIXES):
             return Decision(200, [])
         try:
-            user = await self._authenticate(method, path, headers, cookies, client)
+            user, key_scopes = await self._authenticate(method, path, headers, cookies, client)
         except IdentityError as exc:
             return Decision(exc.status, [exc.code], retry_after=exc.retry_after)
         rows = [
@@ -174,6 +177,8 @@ class Authorizer:
                     marker.strip() or None,
                 )
             return Decision(401, ["authz.invalid_permission"])
+        if key_scopes is not None and required_scope(method, path) not in key_scopes:
+            return Decision(403, ["authz.insufficient_scope"])
         audited = [r for r in rows if r.action == "AUDIT"]
         if audited:
             async with self.identity.engine.begin() as conn:
@@ -195,14 +200,15 @@ class Authorizer:
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
         client: Client,
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], frozenset[str] | None]:
+        """Who is calling, and the scopes of their API key (None without a key)."""
         if "authorization" in headers:  # an OAuth access token of a third-party app
-            return await self.oauth.bearer_for(headers["authorization"], method, path)
+            return await self.oauth.bearer_for(headers["authorization"], method, path), None
         names = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
         if any(name in headers for name in names):
             kid, nonce, signature = (headers.get(name, "") for name in names)
             key = await self.api_keys.verify(kid, nonce, signature, ip=client.ip)
-            return key.user
+            return key.user, key.scopes
         token = cookies.get(SESSION_COOKIE)
         if not token:
             raise IdentityError(401, "authz.invalid_session")
@@ -213,7 +219,7 @@ class Authorizer:
                 raise IdentityError(401, "authz.missing_csrf_token")
             if not secrets.compare_digest(sent, session.csrf_token):
                 raise IdentityError(401, "authz.csrf_token_mismatch")
-        return session.user
+        return session.user, None
 
     async def _restricted(
         self, path: str, headers: Mapping[str, str], client: Client

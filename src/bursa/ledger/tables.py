@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     Numeric,
     PrimaryKeyConstraint,
@@ -79,4 +80,5 @@ operations = Table(
     _amount("debit", nullable=False),
     _amount("credit", nullable=False),
     # No timestamp of its own: ``seq`` leads to the command (and its time) that made it.
+    Index("ix_operations_member_id_id", "member_id", "id"),  # a member's history
 )

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class MemberLevels:
-    """OpenDAX's defaults: a confirmed email deposits, a verified phone trades, a verified
-    identity withdraws."""
+    """A confirmed email deposits and trades, a verified identity withdraws (OpenDAX asks
+    a verified phone to trade: ``BURSA_MIN_TRADING_LEVEL=2``)."""
 
     deposit: int = 1
     withdraw: int = 3
-    trading: int = 2
+    trading: int = 1

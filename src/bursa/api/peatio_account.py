@@ -1,0 +1,192 @@
+"""The member's account (``/api/v2/peatio/account``): balances, ledger history, deposits.
+
+Withdrawals, deposit addresses, beneficiaries and internal transfers need custody (wallets,
+addresses, OTP-confirmed payouts): until it lands they answer 422 with a "disabled" code,
+after the same authorization and level checks they will have, so clients can tell "not
+yet" from "no such path".
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from bursa.api import peatio_present as present
+from bursa.api.deps import Session
+from bursa.api.errors import ApiError, error_code
+from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_gate
+from bursa.api.peatio_params import MAX_TIME, moment, paginate
+from bursa.api.peatio_schemas import Account, Deposit, Operation
+from bursa.api.schemas import Errors
+from bursa.trading import history
+
+router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Errors} for code in (401, 403, 404, 422)
+}
+
+CURRENCY_NOT_FOUND = "account.currency.doesnt_exist"
+CurrencyCode = Annotated[
+    str | None,
+    Query(
+        max_length=10, pattern=r"^[a-zA-Z0-9_]+$", json_schema_extra=error_code(CURRENCY_NOT_FOUND)
+    ),
+]
+
+
+def _limit(area: str, most: int) -> Any:
+    return Query(ge=1, le=most, json_schema_extra=error_code(f"account.{area}.invalid_limit"))
+
+
+def _page(area: str) -> Any:
+    return Query(ge=1, json_schema_extra=error_code(f"account.{area}.non_positive_page"))
+
+
+def _time(area: str, name: str) -> Any:
+    return Query(ge=0, le=MAX_TIME, json_schema_extra=error_code(f"account.{area}.invalid_{name}"))
+
+
+async def _currency(session: Session, code: str | None) -> str | None:
+    if code is None:
+        return None
+    code = code.lower()
+    if not await history.currency_exists(session, code):
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    return code
+
+
+@router.get("/balances", summary="Balances in every listed currency", responses=_ERRORS)
+async def balances(
+    member: AccountMember,
+    session: Session,
+    response: Response,
+    nonzero: Annotated[
+        bool, Query(json_schema_extra=error_code("account.balances.invalid_nonzero"))
+    ] = False,
+    limit: Annotated[int, _limit("balances", 1000)] = 100,
+    page: Annotated[int, _page("balances")] = 1,
+) -> list[Account]:
+    found = await history.balances(session, member.id, nonzero=nonzero, limit=limit, page=page)
+    paginate(response, found.total, page, limit)
+    return [present.account(row) for row in found.rows]
+
+
+@router.get("/balances/{currency}", summary="The balance in one currency", responses=_ERRORS)
+async def balance(
+    member: AccountMember,
+    session: Session,
+    currency: Annotated[str, Path(max_length=10, json_schema_extra=error_code(CURRENCY_NOT_FOUND))],
+) -> Account:
+    row = await history.balance(session, member.id, currency.lower())
+    if row is None:
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    return present.account(row)
+
+
+@router.get(
+    "/transactions",
+    summary="The member's ledger operations (main and locked accounts), newest first",
+    responses=_ERRORS,
+)
+async def transactions(
+    member: AccountMember,
+    session: Session,
+    response: Response,
+    currency: CurrencyCode = None,
+    type: Annotated[
+        Literal["order", "trade", "deposit", "withdrawal", "adjustment"] | None,
+        Query(json_schema_extra=error_code("account.transactions.invalid_type")),
+    ] = None,
+    time_from: Annotated[int | None, _time("transactions", "time_from")] = None,
+    time_to: Annotated[int | None, _time("transactions", "time_to")] = None,
+    order_by: Annotated[
+        Literal["asc", "desc"],
+        Query(json_schema_extra=error_code("account.transactions.invalid_order_by")),
+    ] = "desc",
+    limit: Annotated[int, _limit("transactions", 1000)] = 100,
+    page: Annotated[int, _page("transactions")] = 1,
+) -> list[Operation]:
+    found = await history.member_operations(
+        session,
+        member.id,
+        history.OperationFilter(
+            await _currency(session, currency),
+            type,
+            history.Window(moment(time_from), moment(time_to), order_by == "asc"),
+        ),
+        limit=limit,
+        page=page,
+    )
+    paginate(response, found.total, page, limit)
+    return [present.operation(row) for row in found.rows]
+
+
+@router.get("/deposits", summary="Deposits credited to the member, newest first", responses=_ERRORS)
+async def deposits(
+    member: DepositMember,
+    session: Session,
+    response: Response,
+    currency: CurrencyCode = None,
+    state: Annotated[
+        str | None,
+        Query(max_length=16, json_schema_extra=error_code("account.deposit.invalid_state")),
+    ] = None,
+    txid: Annotated[
+        str | None,
+        Query(max_length=128, json_schema_extra=error_code("account.deposit.invalid_txid")),
+    ] = None,
+    time_from: Annotated[int | None, _time("deposit", "time_from")] = None,
+    time_to: Annotated[int | None, _time("deposit", "time_to")] = None,
+    limit: Annotated[int, _limit("deposit", 100)] = 100,
+    page: Annotated[int, _page("deposit")] = 1,
+) -> list[Deposit]:
+    code = await _currency(session, currency)
+    if (state is not None and state != "accepted") or txid is not None:
+        # Credits are accepted at once and carry no transaction id (yet): nothing matches.
+        paginate(response, 0, page, limit)
+        return []
+    found = await history.member_deposits(
+        session,
+        member.id,
+        currency=code,
+        window=history.Window(moment(time_from), moment(time_to)),
+        limit=limit,
+        page=page,
+    )
+    paginate(response, found.total, page, limit)
+    return [present.deposit(row) for row in found.rows]
+
+
+# ---------------------------------------------------------------------- until custody
+
+DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
+CUSTODY_ROUTES = [
+    # path, methods, level gate, code
+    ("/deposit_address/{currency}", ("GET",), "deposit", "account.currency.deposit_disabled"),
+    ("/withdraws", ("GET", "POST"), "withdraw", "account.withdraw.disabled_api"),
+    ("/withdraws/sums", ("GET",), "withdraw", "account.withdraw.disabled_api"),
+    ("/beneficiaries", ("GET", "POST"), "withdraw", "account.beneficiary.disabled"),
+    ("/beneficiaries/{rest:path}", ("GET", "PATCH", "DELETE"), "withdraw",
+     "account.beneficiary.disabled"),
+    ("/internal_transfers", ("GET", "POST"), None, "account.internal_transfer.disabled"),
+]  # fmt: skip
+
+
+def _disabled(gate: str | None, code: str) -> Callable[..., Awaitable[None]]:
+    async def not_yet(member: Annotated[Member, Depends(member_gate(gate))]) -> None:
+        raise ApiError(422, code)
+
+    return not_yet
+
+
+for _path, _methods, _gate, _code in CUSTODY_ROUTES:
+    for _method in _methods:
+        router.add_api_route(
+            _path,
+            _disabled(_gate, _code),
+            methods=[_method],
+            summary="Not yet enabled (arrives with custody)",
+            responses=DISABLED,
+            operation_id=f"{_method.lower()}_account{re.sub(r'[^a-z_]+', '_', _path)}",
+        )

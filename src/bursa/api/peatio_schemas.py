@@ -1,0 +1,95 @@
+"""Peatio v2 entities of the member's account and market API. Decimals are strings in
+plain notation, times ISO-8601 in UTC."""
+
+from pydantic import BaseModel
+
+
+class Account(BaseModel):
+    """A balance: ``balance`` is available, ``locked`` is held by orders and withdrawals."""
+
+    currency: str
+    balance: str
+    locked: str
+
+
+class UserTrade(BaseModel):
+    """A trade from the member's side: their ``side``, ``order_id`` and fee (charged in the
+    currency received: base for the buyer, quote for the seller)."""
+
+    id: int
+    price: str
+    amount: str
+    total: str
+    fee_currency: str
+    fee: str  # the rate
+    fee_amount: str
+    market: str
+    market_type: str
+    created_at: str
+    taker_type: str
+    side: str
+    order_id: int
+
+
+class UserOrder(BaseModel):
+    """Peatio's Order, plus what Bursa's engine adds: ``client_id``, ``time_in_force``
+    (gtc, ioc, fok) and ``post_only``."""
+
+    id: int
+    uuid: str
+    side: str
+    ord_type: str
+    price: str | None
+    avg_price: str
+    state: str
+    market: str
+    market_type: str
+    created_at: str
+    updated_at: str
+    origin_volume: str
+    remaining_volume: str
+    executed_volume: str
+    maker_fee: str
+    taker_fee: str
+    trades_count: int
+    client_id: str | None
+    time_in_force: str
+    post_only: bool
+
+
+class UserOrderWithTrades(UserOrder):
+    trades: list[UserTrade]
+
+
+class Operation(BaseModel):
+    """One posting to the member's own accounts (Peatio's Operation entity without
+    ``uid``): ``account_kind`` main or locked, ``reference_type`` order, trade, deposit,
+    withdrawal or adjustment, ``rid`` the order, trade, deposit or adjustment it is for."""
+
+    id: int
+    code: int
+    currency: str
+    account_kind: str
+    credit: str
+    debit: str
+    reference_type: str
+    rid: str
+    created_at: str
+
+
+class Deposit(BaseModel):
+    """Peatio's Deposit. Until custody lands, every deposit is a credit the engine applied
+    (``tid`` is its deposit id); ``txid`` and ``blockchain_key`` stay empty."""
+
+    id: int
+    currency: str
+    blockchain_key: str | None
+    amount: str
+    fee: str
+    txid: str | None
+    confirmations: int | str
+    state: str
+    transfer_type: str
+    created_at: str
+    completed_at: str | None
+    tid: str
