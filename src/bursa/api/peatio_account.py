@@ -173,18 +173,31 @@ CUSTODY_ROUTES = [
 ]  # fmt: skip
 
 
-def _disabled(gate: str | None, code: str) -> Callable[..., Awaitable[None]]:
-    async def not_yet(member: Annotated[Member, Depends(member_gate(gate))]) -> None:
+def _disabled(gate: str | None, code: str, path: str) -> Callable[..., Awaitable[None]]:
+    """The refusal, declaring the route's path parameter (if any) so the OpenAPI document
+    describes the route as it is."""
+    found = re.search(r"{(\w+)(?::path)?}", path)
+    if found is None:
+
+        async def not_yet(member: Annotated[Member, Depends(member_gate(gate))]) -> None:
+            raise ApiError(422, code)
+
+        return not_yet
+
+    async def not_yet_for(
+        member: Annotated[Member, Depends(member_gate(gate))],
+        value: Annotated[str, Path(alias=found.group(1), max_length=200)],
+    ) -> None:
         raise ApiError(422, code)
 
-    return not_yet
+    return not_yet_for
 
 
 for _path, _methods, _gate, _code in CUSTODY_ROUTES:
     for _method in _methods:
         router.add_api_route(
             _path,
-            _disabled(_gate, _code),
+            _disabled(_gate, _code, _path),
             methods=[_method],
             summary="Not yet enabled (arrives with custody)",
             responses=DISABLED,
