@@ -191,6 +191,22 @@ def test_bench_engine_persisted_reports_ack_latency(template_database: str) -> N
     assert figures["offered_rate"] == 2000
 
 
+def test_bench_api_places_and_cancels_orders_over_http(template_database: str) -> None:
+    from tests.conftest import SERVER_URL
+
+    done = bursa(
+        "bench", "api", "--seconds", "2", "--members", "2", "--json",
+        "--database-url", SERVER_URL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["orders"] > 0
+    assert figures["cancels"] > 0
+    assert figures["errors"] == 0, figures["error_kinds"]
+    assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"]
+    assert figures["orders_per_s"] > 0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from bursa.bench.api import ApiFigures, run_api_bench
 from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
 from bursa.bench.engine import Progress as ProgressFn
 from bursa.cli.context import load_settings, with_database
@@ -152,3 +153,57 @@ def _report(console: Console, figures: EngineFigures, persist: bool) -> None:
         f"{figures.commands:,} commands, {figures.trades:,} trades in {figures.seconds:.2f} s"
         + (f" (offered {figures.offered_rate:,}/s)" if figures.offered_rate else "")
     )
+
+
+API_TARGETS = {"orders_per_s": 3_000, "p99_ms": 50}
+
+
+@bench_app.command("api")
+def api(
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="how long to drive load")] = 20,
+    members: Annotated[
+        int, typer.Option(min=1, max=500, help="members, each with one API key and connection")
+    ] = 32,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL server to run on (default: BURSA_DATABASE_URL, else embedded)"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Authenticated orders over real HTTP: the exchange runs here (engine, API, on a
+    scratch database it creates and drops), a separate process signs requests with the
+    members' API keys and places and cancels orders on btcusdt for --seconds."""
+    settings = load_settings()
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    console = Console(stderr=True)
+
+    async def work(url: str) -> ApiFigures:
+        async with scratch_database(url, "bursa_bench_api") as bench_url:
+            with console.status("migrating and seeding the scratch database…"):
+                await upgrade(bench_url)
+                await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+            return await run_api_bench(
+                bench_url, members=members, seconds=seconds, progress=console.print
+            )
+
+    figures = with_database(settings, work)
+    if as_json:
+        print(json.dumps(figures.as_json()))
+        return
+    numbers = figures.as_json()
+    table = Table("figure", "measured", "target", "Peatio", title="API, authenticated orders")
+    table.add_row(
+        "orders/s", f"{numbers['orders_per_s']:,.0f}", f"≥ {API_TARGETS['orders_per_s']:,}",
+        f"{PEATIO['commands_per_s']} (4 cores)",
+    )  # fmt: skip
+    table.add_row("cancels", f"{numbers['cancels']:,}", "", "")
+    table.add_row("errors", f"{numbers['errors']:,}", "0", "")
+    for kind, count in sorted(figures.error_kinds.items(), key=lambda item: -item[1]):
+        table.add_row(f"  {kind}", f"{count:,}", "", "")
+    for name in ("p50_ms", "p95_ms", "p99_ms"):
+        target = f"< {API_TARGETS['p99_ms']}" if name == "p99_ms" else ""
+        table.add_row(f"latency {name[:3]} (ms)", f"{numbers[name]:.1f}", target, "")
+    Console().print(table)

@@ -1,0 +1,261 @@
+"""``bursa bench api``: authenticated order placement and cancellation over real HTTP.
+
+The bench process runs the exchange as ``bursa up`` does (engine, candle writer, the API in
+uvicorn) on a database it is given; a separate load process signs requests with the members'
+API keys and drives ``POST market/orders`` and ``POST market/orders/{id}/cancel`` for a fixed
+duration, so the figures include HMAC checks, nonces, the permission table, validation, the
+engine's batch commit and the read-back of each order. Members, 2FA and API keys are set
+up through the identity service itself; balances through the engine's ``Credit`` command.
+
+API-key rate limits are lifted for the run (an unlimited limiter): the bench measures the
+exchange, not the limits an operator sets for one client.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import multiprocessing
+import secrets
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pyotp
+import uvicorn
+
+from bursa.api.app import create_app
+from bursa.db.session import create_engine, create_session_factory
+from bursa.engine.commands import Credit
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.identity.limits import Rule
+from bursa.identity.mail import NoMailer
+from bursa.identity.service import Client, Identity
+from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.candles import CandleWriter
+from bursa.trading.market_data import Tickers
+from bursa.trading.specs import load_specs
+
+MARKET = "btcusdt"
+ORDERS = "/api/v2/peatio/market/orders"
+BENCH_CLIENT = Client(ip="127.0.0.1", user_agent="bursa-bench")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiFigures:
+    seconds: float
+    orders: int  # placements answered 201
+    cancels: int  # cancellations answered 201
+    errors: int  # any other answer, or no answer
+    latencies_ms: list[float]  # of every request, sorted
+    error_kinds: dict[str, int]  # "status code" -> count
+
+    def percentile(self, share: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        return self.latencies_ms[
+            min(len(self.latencies_ms) - 1, int(len(self.latencies_ms) * share))
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "orders_per_s": round(self.orders / self.seconds, 1),
+            "requests_per_s": round((self.orders + self.cancels + self.errors) / self.seconds, 1),
+            "orders": self.orders,
+            "cancels": self.cancels,
+            "errors": self.errors,
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p95_ms": round(self.percentile(0.95), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "seconds": round(self.seconds, 2),
+            "error_kinds": self.error_kinds,
+        }
+
+
+class UnlimitedLimiter:
+    """Allows everything: the bench lifts rate limits to measure the exchange itself."""
+
+    async def allow(self, rule: Rule, subject: str) -> int:
+        return 0
+
+    async def over(self, rule: Rule, subject: str) -> int:
+        return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _member_with_key(identity: Identity, app: Any, index: int) -> dict[str, Any]:
+    """A confirmed member with 2FA and a read+trade API key (the path a member takes)."""
+    password = secrets.token_urlsafe(18) + "Aa1!"  # a fresh one per member and run
+    user = await identity.create_user(f"bench{index}@bench.example.com", password, "member")
+    _, opened = await identity.log_in(user["email"], password, BENCH_CLIENT, None)
+    session = await identity.authenticate(opened.token, BENCH_CLIENT)
+    url, _ = await identity.generate_otp(session)
+    totp = pyotp.TOTP(parse_qs(urlsplit(url).query)["secret"][0])
+    step = int(time.time() // 30)
+    await identity.enable_otp(session, totp.at((step - 1) * 30), BENCH_CLIENT)
+    async with identity.engine.connect() as conn:
+        fresh = await identity.load_user(conn, user["id"])
+    key = await app.state.api_keys.create(
+        fresh, "HS256", "read,trade", totp.at(step * 30), BENCH_CLIENT
+    )
+    return {"id": user["id"], "kid": key["kid"], "secret": key["secret"]}
+
+
+def _order(side: str, price: str) -> dict[str, str]:
+    return {"market": MARKET, "side": side, "volume": "0.001", "ord_type": "limit", "price": price}
+
+
+def _sign(kid: str, secret: str, nonce: int) -> dict[str, str]:
+    stamp = str(nonce)
+    signature = hmac.new(secret.encode(), (stamp + kid).encode(), hashlib.sha256).hexdigest()
+    return {"X-Auth-Apikey": kid, "X-Auth-Nonce": stamp, "X-Auth-Signature": signature}
+
+
+async def _drive(base: str, keys: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The load: one loop per key until the time is up (see ``worker``)."""
+    latencies: list[float] = []
+    counts = {"orders": 0, "cancels": 0, "errors": 0}
+    kinds: dict[str, int] = {}  # what the errors were: status and first error code
+
+    def failed(answer: httpx.Response | None) -> None:
+        counts["errors"] += 1
+        if answer is None:
+            kind = "no answer"
+        else:
+            try:
+                kind = f"{answer.status_code} {answer.json()['errors'][0]}"
+            except (ValueError, KeyError, IndexError, TypeError):
+                kind = str(answer.status_code)
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    limits = httpx.Limits(max_connections=len(keys), max_keepalive_connections=len(keys))
+    nonces = {key["kid"]: 0 for key in keys}
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        stop_at = time.monotonic() + seconds
+
+        async def call(key: dict[str, Any], path: str, body: dict[str, str] | None) -> Any:
+            """One signed POST; the order it answers, or None (counted as an error)."""
+            nonces[key["kid"]] = max(int(time.time() * 1000), nonces[key["kid"]] + 1)
+            sent = time.perf_counter()
+            try:
+                answer = await client.post(
+                    path, json=body, headers=_sign(key["kid"], key["secret"], nonces[key["kid"]])
+                )
+            except httpx.HTTPError:
+                failed(None)
+                return None
+            latencies.append((time.perf_counter() - sent) * 1000)
+            if answer.status_code != 201:
+                failed(answer)
+                return None
+            return answer.json()
+
+        async def worker(index: int, key: dict[str, Any]) -> None:
+            """Per round: an order at the mid price (members alternate sides, so these
+            trade), then an order far from it that rests, then its cancellation."""
+            side, away = ("buy", "29000") if index % 2 else ("sell", "31000")
+            while time.monotonic() < stop_at:
+                for price in ("30000", away):
+                    order = await call(key, ORDERS, _order(side, price))
+                    if order is not None:
+                        counts["orders"] += 1
+                resting = order is not None and order["state"] == "wait"
+                if resting and await call(key, f"{ORDERS}/{order['id']}/cancel", None):
+                    counts["cancels"] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i, key) for i, key in enumerate(keys)))
+        elapsed = time.perf_counter() - started
+    return counts | {"latencies": latencies, "seconds": elapsed, "kinds": kinds}
+
+
+def _load_process(base: str, keys: list[dict[str, Any]], seconds: float, out: Any) -> None:
+    out.send(asyncio.run(_drive(base, keys, seconds)))
+
+
+async def run_api_bench(
+    database_url: str, *, members: int, seconds: float, progress: Progress
+) -> ApiFigures:
+    """The exchange on ``database_url`` (migrated, demo-seeded) under load from another
+    process for ``seconds``."""
+    bus = InProcessBus()
+    runner = EngineRunner(database_url, bus, load_specs)
+    await runner.start()
+    database = create_engine(database_url)
+    sessions = create_session_factory(database)
+    candles = CandleWriter(sessions, bus)
+    await candles.start()
+    keys_dir = Path(tempfile.mkdtemp(prefix="bursa-bench-"))
+    identity = Identity(
+        database,
+        NoMailer(),
+        LocalKeyStore(keys_dir / "master.key"),
+        session_ttl=timedelta(minutes=30),
+        app_name="Bursa bench",
+    )
+    app = create_app(
+        runner,
+        sessions,
+        identity,
+        limiter=UnlimitedLimiter(),
+        secure_cookies=False,
+        tickers=Tickers(candles),
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        progress(f"creating {members} members with 2FA, API keys and balances")
+        keys = [await _member_with_key(identity, app, i) for i in range(members)]
+        market = runner.engine.books[MARKET].spec
+        for key in keys:
+            for currency, whole in ((market.base, 1_000), (market.quote, 100_000_000)):
+                await runner.submit(
+                    Credit(
+                        key=f"bench:credit:{key['id']}:{currency.code}",
+                        member_id=key["id"],
+                        currency=currency.code,
+                        amount=whole * 10**currency.precision,
+                        deposit_id=secrets.token_hex(8),
+                    )
+                )
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.05)
+        progress(f"driving orders for {seconds:g} s from a separate process")
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        load = context.Process(
+            target=_load_process, args=(f"http://127.0.0.1:{port}", keys, seconds, sending)
+        )
+        load.start()
+        result: dict[str, Any] = await asyncio.to_thread(receiving.recv)
+        await asyncio.to_thread(load.join)
+    finally:
+        server.should_exit = True
+        await serving
+        await candles.stop()
+        await runner.stop()
+        await database.dispose()
+    return ApiFigures(
+        result["seconds"],
+        result["orders"],
+        result["cancels"],
+        result["errors"],
+        sorted(result["latencies"]),
+        result["kinds"],
+    )
