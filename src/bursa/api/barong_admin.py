@@ -37,6 +37,7 @@ async def authorized(request: Request) -> dict[str, Any]:
         request.headers,
         request.cookies,
         client_of(request),
+        mint=False,  # used here, not forwarded: no JWT to sign
     )
     if decision.status != 200 or decision.user is None:
         retry = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None

@@ -131,7 +131,7 @@ class Authorizer:
         self.api_keys = api_keys
         self.signer = signer
         self.country_header = country_header.lower() if country_header else None
-        self._permissions: tuple[float, list[Any]] = (0.0, [])
+        self._permissions: tuple[float, dict[str, list[Any]]] = (0.0, {})
         self._restrictions: tuple[float, list[Any]] = (0.0, [])
 
     async def decide(
@@ -141,7 +141,12 @@ class Authorizer:
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
         client: Client,
+        *,
+        mint: bool = True,
     ) -> Decision:
+        """Whether the request may go on; with ``mint`` (the gateway's case) the JWT for the
+        services behind it. Inside Bursa the decision is used directly and no token is
+        signed: an RS256 signature costs more than the rest of the decision."""
         path = path.lstrip("/")
         method = method.upper()
         refused = await self._restricted(path, headers, client)
@@ -157,8 +162,8 @@ class Authorizer:
             return Decision(exc.status, [exc.code], retry_after=exc.retry_after)
         rows = [
             r
-            for r in await self._cached_permissions()
-            if r.role == user["role"] and r.verb in (method, "ALL") and path.startswith(r.path)
+            for r in (await self._cached_permissions()).get(user["role"], ())
+            if r.verb in (method, "ALL") and path.startswith(r.path)
         ]
         actions = {r.action for r in rows}
         # A service account's requests go to its owner's activities, marked with its uid.
@@ -191,7 +196,7 @@ class Authorizer:
                     "succeed",
                     f"{marker}{method} /{path}",
                 )
-        return Decision(200, [], self.signer.sign(user), user)
+        return Decision(200, [], self.signer.sign(user) if mint else None, user)
 
     async def _authenticate(
         self,
@@ -237,13 +242,17 @@ class Authorizer:
                 return Decision(restriction.code, [f"authz.restrict.{category}"])
         return None
 
-    async def _cached_permissions(self) -> list[Any]:
-        loaded_at, rows = self._permissions
+    async def _cached_permissions(self) -> dict[str, list[Any]]:
+        """The permission table by role."""
+        loaded_at, by_role = self._permissions
         if time.monotonic() - loaded_at > CACHE_S:
             async with self.identity.engine.connect() as conn:
                 rows = list(await conn.execute(select(permissions)))
-            self._permissions = (time.monotonic(), rows)
-        return rows
+            by_role = {}
+            for row in rows:
+                by_role.setdefault(row.role, []).append(row)
+            self._permissions = (time.monotonic(), by_role)
+        return by_role
 
     async def _cached_restrictions(self) -> list[Any]:
         loaded_at, rows = self._restrictions
@@ -259,7 +268,7 @@ class Authorizer:
 
     def forget_cache(self) -> None:
         """Read permissions and restrictions again on the next request (after a change)."""
-        self._permissions = (0.0, [])
+        self._permissions = (0.0, {})
         self._restrictions = (0.0, [])
 
 
