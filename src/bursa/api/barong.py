@@ -235,10 +235,7 @@ async def current_session(
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "authz.invalid_session")
-    try:
-        session = await identity.authenticate(token, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    session = await identity.authenticate(token, client_of(request))
     if request.method in WRITE_METHODS:
         sent = request.headers.get("x-csrf-token")
         if not sent:
@@ -269,18 +266,12 @@ def needs_scope(scope: str) -> Any:
         headers = request.headers
         if "authorization" in headers:  # an OAuth access token of a third-party app
             oauth: OAuthStore = request.app.state.oauth_store
-            try:
-                return await oauth.bearer_for(
-                    headers["authorization"], request.method, request.url.path
-                )
-            except IdentityError as exc:
-                raise _failed(exc) from exc
+            return await oauth.bearer_for(
+                headers["authorization"], request.method, request.url.path
+            )
         if any(name in headers for name in API_KEY_HEADERS):
-            try:
-                kid, nonce, signature = (headers.get(name, "") for name in API_KEY_HEADERS)
-                key = await keys.verify(kid, nonce, signature, ip=client_of(request).ip)
-            except IdentityError as exc:
-                raise _failed(exc) from exc
+            kid, nonce, signature = (headers.get(name, "") for name in API_KEY_HEADERS)
+            key = await keys.verify(kid, nonce, signature, ip=client_of(request).ip)
             if key.service_account:  # these endpoints serve a member's own account
                 raise ApiError(401, "authz.invalid_permission")
             if scope not in key.scopes:
@@ -302,12 +293,9 @@ async def sign_up(
     body: SignUp, request: Request, response: Response, identity: IdentityDep
 ) -> User:
     await _limit(request, (SIGN_UP_PER_IP, client_of(request).ip))
-    try:
-        user, session = await identity.sign_up(
-            body.email, body.password, body.refid, client_of(request), body.username
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    user, session = await identity.sign_up(
+        body.email, body.password, body.refid, client_of(request), body.username
+    )
     _set_session(request, response, session)
     return present_user(user, session.csrf_token)
 
@@ -321,10 +309,7 @@ async def generate_email_code(
     body: EmailOnly, request: Request, identity: IdentityDep
 ) -> dict[str, str]:
     await _limit(request, (CODE_SEND_PER_IP, client_of(request).ip))
-    try:
-        await identity.resend_confirmation(body.email)
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.resend_confirmation(body.email)
     return {}
 
 
@@ -339,10 +324,7 @@ async def confirm_email_code(
         (CODE_CHECK_PER_IP, client_of(request).ip),
         (CODE_CHECK_PER_EMAIL, body.email.lower()),
     )
-    try:
-        user, session = await identity.confirm_email(body.email, body.token, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    user, session = await identity.confirm_email(body.email, body.token, client_of(request))
     _set_session(request, response, session)
     return present_user(user, session.csrf_token)
 
@@ -356,10 +338,7 @@ async def generate_password_code(
     body: EmailOnly, request: Request, identity: IdentityDep
 ) -> dict[str, str]:
     await _limit(request, (CODE_SEND_PER_IP, client_of(request).ip))
-    try:
-        await identity.request_password_reset(body.email, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.request_password_reset(body.email, client_of(request))
     return {}
 
 
@@ -379,12 +358,9 @@ async def confirm_password_code(
     )
     if body.password != body.confirm_password:
         raise ApiError(422, "identity.user.passwords_doesnt_match")
-    try:
-        await identity.reset_password(
-            body.email, body.reset_password_token, body.password, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.reset_password(
+        body.email, body.reset_password_token, body.password, client_of(request)
+    )
     return {}
 
 
@@ -476,12 +452,9 @@ async def change_password(
         (PASSWORD_CHECK_PER_IP, client_of(request).ip),
         (PASSWORD_CHECK_PER_USER, session.user["uid"]),
     )
-    try:
-        await identity.change_password(
-            session, body.old_password, body.new_password, client_of(request), body.otp_code
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.change_password(
+        session, body.old_password, body.new_password, client_of(request), body.otp_code
+    )
     return {}
 
 
@@ -492,10 +465,7 @@ async def change_password(
     summary="A new TOTP seed as otpauth URL and QR code (shown once)",
 )
 async def generate_qrcode(session: SessionDep, identity: IdentityDep) -> OtpAnswer:
-    try:
-        url, barcode = await identity.generate_otp(session)
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    url, barcode = await identity.generate_otp(session)
     return OtpAnswer(data=OtpSecret(barcode=barcode, url=url))
 
 
@@ -503,10 +473,7 @@ async def generate_qrcode(session: SessionDep, identity: IdentityDep) -> OtpAnsw
 async def enable_otp(
     body: OtpCode, request: Request, session: SessionDep, identity: IdentityDep
 ) -> dict[str, str]:
-    try:
-        await identity.enable_otp(session, body.code, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.enable_otp(session, body.code, client_of(request))
     return {}
 
 
@@ -514,10 +481,7 @@ async def enable_otp(
 async def disable_otp(
     body: OtpCode, request: Request, session: SessionDep, identity: IdentityDep
 ) -> dict[str, str]:
-    try:
-        await identity.disable_otp(session, body.code, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await identity.disable_otp(session, body.code, client_of(request))
     return {}
 
 
@@ -561,12 +525,9 @@ async def list_api_keys(session: SessionDep, keys: ApiKeysDep) -> list[ApiKey]:
 async def create_api_key(
     body: NewApiKey, request: Request, session: SessionDep, keys: ApiKeysDep
 ) -> ApiKey:
-    try:
-        key = await keys.create(
-            session.user, body.algorithm, body.scope, body.totp_code, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    key = await keys.create(
+        session.user, body.algorithm, body.scope, body.totp_code, client_of(request)
+    )
     return ApiKey(**key)
 
 
@@ -574,12 +535,9 @@ async def create_api_key(
 async def update_api_key(
     kid: Kid, body: ApiKeyChange, request: Request, session: SessionDep, keys: ApiKeysDep
 ) -> ApiKey:
-    try:
-        key = await keys.update(
-            session.user, kid, body.scope, body.state, body.totp_code, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    key = await keys.update(
+        session.user, kid, body.scope, body.state, body.totp_code, client_of(request)
+    )
     return ApiKey(**key)
 
 
@@ -589,10 +547,7 @@ async def update_api_key(
 async def delete_api_key(
     kid: Kid, body: TotpOnly, request: Request, session: SessionDep, keys: ApiKeysDep
 ) -> Response:
-    try:
-        await keys.delete(session.user, kid, body.totp_code, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await keys.delete(session.user, kid, body.totp_code, client_of(request))
     return Response(status_code=204)
 
 
@@ -660,12 +615,9 @@ async def verify_phone(
     kyc: KycDep,
     identity: IdentityDep,
 ) -> User:
-    try:
-        await kyc.verify_phone(
-            session.user, body.phone_number, body.verification_code, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await kyc.verify_phone(
+        session.user, body.phone_number, body.verification_code, client_of(request)
+    )
     async with identity.engine.connect() as conn:
         return present_user(await identity.load_user(conn, session.user["id"], full=True))
 
@@ -686,10 +638,7 @@ async def save_profile(
     fields = body.model_dump(exclude={"confirm"})
     if fields.get("country"):
         fields["country"] = fields["country"].upper()
-    try:
-        saved = await kyc.save_profile(session.user, fields, body.confirm, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    saved = await kyc.save_profile(session.user, fields, body.confirm, client_of(request))
     return Profile(**saved)
 
 
@@ -731,12 +680,9 @@ async def upload_document(
     doc_expire: Annotated[date | None, Form()] = None,
 ) -> Document:
     content = await upload.read(MAX_UPLOAD + 1)
-    try:
-        saved = await docs.upload(
-            session.user, doc_type, doc_number, doc_expire, content, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    saved = await docs.upload(
+        session.user, doc_type, doc_number, doc_expire, content, client_of(request)
+    )
     return Document(**saved)
 
 

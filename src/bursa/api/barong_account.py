@@ -17,7 +17,6 @@ from bursa.api.barong import (
     IdentityDep,
     SessionDep,
     User,
-    _failed,
     _limit,
     client_of,
     present_user,
@@ -25,7 +24,6 @@ from bursa.api.barong import (
 from bursa.api.errors import ApiError
 from bursa.identity.account import Accounts
 from bursa.identity.limits import PASSWORD_CHECK_PER_IP, PASSWORD_CHECK_PER_USER
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 
@@ -65,10 +63,7 @@ async def delete_me(
         (PASSWORD_CHECK_PER_IP, client_of(request).ip),
         (PASSWORD_CHECK_PER_USER, session.user["uid"]),
     )
-    try:
-        await accounts.delete(session, body.password, body.otp_code, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await accounts.delete(session, body.password, body.otp_code, client_of(request))
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -83,9 +78,6 @@ async def put_me(
     accounts: Annotated[Accounts, Depends(get_accounts)],
 ) -> User:
     user_id = session.user["id"]
-    try:
-        await accounts.set_data(user_id, body.data, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await accounts.set_data(user_id, body.data, client_of(request))
     async with identity.engine.connect() as conn:
         return present_user(await identity.load_user(conn, user_id, full=True))

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
-from bursa.api.barong import _ERRORS, SessionDep, _failed, client_of
+from bursa.api.barong import _ERRORS, SessionDep, client_of
 from bursa.identity.addresses import AddressProofs
 from bursa.identity.documents import MAX_UPLOAD
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 LONG_ENOUGH = 1024  # the service checks the real limits and names the field
@@ -49,10 +48,7 @@ async def upload_address(
     upload: Annotated[UploadFile, File()],
 ) -> AddressProof:
     content = await upload.read(MAX_UPLOAD + 1)
-    try:
-        saved = await proofs.upload(
-            session.user, country, address, city, postcode, content, client_of(request)
-        )
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    saved = await proofs.upload(
+        session.user, country, address, city, postcode, content, client_of(request)
+    )
     return AddressProof(**saved)

@@ -216,30 +216,25 @@ async def change_state(admin: Admin, request: Request, body: StateChange) -> Use
         raise ApiError(422, "admin.user.invalid_state")
     identity = _identity(request)
     user_id = await _user_id(identity, body.uid)
-    try:
-        async with identity.transaction() as conn:
-            if body.state in STATE_LABELS:
-                await identity.set_label(
-                    conn, user_id, STATE_LABELS[body.state], "admin", "private"
-                )
-            else:
-                for keys in STATE_TRIGGERS.values():
-                    for key in keys:
-                        await identity.remove_label(conn, user_id, key, "private")
-            user = await identity.load_user(conn, user_id)
-            if user["state"] != body.state:
-                raise IdentityError(422, "admin.user.activation_requirements")
-            await identity.record(
-                conn,
-                admin["id"],
-                client_of(request),
-                "admin",
-                f"state {body.state}",
-                "succeed",
-                body.uid,
-            )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    async with identity.transaction() as conn:
+        if body.state in STATE_LABELS:
+            await identity.set_label(conn, user_id, STATE_LABELS[body.state], "admin", "private")
+        else:
+            for keys in STATE_TRIGGERS.values():
+                for key in keys:
+                    await identity.remove_label(conn, user_id, key, "private")
+        user = await identity.load_user(conn, user_id)
+        if user["state"] != body.state:
+            raise IdentityError(422, "admin.user.activation_requirements")
+        await identity.record(
+            conn,
+            admin["id"],
+            client_of(request),
+            "admin",
+            f"state {body.state}",
+            "succeed",
+            body.uid,
+        )
     return present_user(user)
 
 
@@ -247,12 +242,9 @@ async def change_state(admin: Admin, request: Request, body: StateChange) -> Use
 async def set_label(_: Admin, request: Request, body: LabelChange) -> User:
     identity = _identity(request)
     user_id = await _user_id(identity, body.uid)
-    try:
-        async with identity.engine.begin() as conn:
-            await identity.set_label(conn, user_id, body.key, body.value, body.scope)
-            user = await identity.load_user(conn, user_id)
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    async with identity.engine.begin() as conn:
+        await identity.set_label(conn, user_id, body.key, body.value, body.scope)
+        user = await identity.load_user(conn, user_id)
     return present_user(user)
 
 
@@ -382,8 +374,5 @@ async def pending_documents(_: Admin, request: Request) -> list[PendingDocument]
     summary="Verify or reject a document or address proof",
 )
 async def review_document(_: Admin, request: Request, body: Review) -> Document:
-    try:
-        reviewed = await get_documents(request).review(body.id, body.state, body.reason)
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    reviewed = await get_documents(request).review(body.id, body.state, body.reason)
     return Document(**reviewed)

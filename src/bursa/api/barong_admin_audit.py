@@ -6,10 +6,11 @@ The permission table gates these as every admin route: OpenDAX's seeds keep
 ``activities/admin`` from ``admin`` (superadmins only) and writes from read-only staff.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -17,7 +18,7 @@ from bursa.api.barong import Activity, ApiKey, User, client_of, present_user
 from bursa.api.barong_admin import Admin, _user_id
 from bursa.api.errors import ApiError
 from bursa.identity.api_keys import ApiKeys
-from bursa.identity.service import Identity, IdentityError
+from bursa.identity.service import Identity
 from bursa.identity.tables import activities, users
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
@@ -41,34 +42,49 @@ def _identity(request: Request) -> Identity:
     return identity
 
 
+Uid = Annotated[str | None, Query(max_length=16)]
+Topic = Annotated[str | None, Query(max_length=16)]
+Result = Annotated[str | None, Query(pattern=r"^(succeed|failed|denied)$")]
+Stamp = Annotated[int | None, Query(ge=0, le=10**10, description="Unix seconds")]
+Page = Annotated[int, Query(ge=1, le=100_000)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    """The filters both activity lists take (FastAPI reads them from the query)."""
+
+    uid: Uid = None
+    result: Result = None
+    time_from: Stamp = None
+    time_to: Stamp = None
+    page: Page = 1
+    limit: Limit = 100
+
+
+Filters = Annotated[ActivityFilters, Depends()]
+
+
 async def _activities(
-    request: Request,
-    response: Response,
-    *,
-    staff: bool,
-    uid: str | None,
-    topic: str | None,
-    result: str | None,
-    time_from: int | None,
-    time_to: int | None,
-    page: int,
-    limit: int,
+    request: Request, response: Response, filters: ActivityFilters, *conditions: Any
 ) -> list[AdminActivity]:
-    query = select(
-        activities, users.c.uid.label("user_uid"), users.c.email.label("user_email")
-    ).outerjoin(users, users.c.id == activities.c.user_id)
-    if staff:
-        query = query.where(activities.c.topic.in_(STAFF_TOPICS))
-    if uid:
-        query = query.where(activities.c.user_id == await _user_id(_identity(request), uid))
-    if topic:
-        query = query.where(activities.c.topic == topic)
-    if result:
-        query = query.where(activities.c.result == result)
-    if time_from is not None:
-        query = query.where(activities.c.created_at >= datetime.fromtimestamp(time_from, UTC))
-    if time_to is not None:
-        query = query.where(activities.c.created_at < datetime.fromtimestamp(time_to, UTC))
+    query = (
+        select(activities, users.c.uid.label("user_uid"), users.c.email.label("user_email"))
+        .outerjoin(users, users.c.id == activities.c.user_id)
+        .where(*conditions)
+    )
+    if filters.uid:
+        user_id = await _user_id(_identity(request), filters.uid)
+        query = query.where(activities.c.user_id == user_id)
+    if filters.result:
+        query = query.where(activities.c.result == filters.result)
+    if filters.time_from is not None:
+        since = datetime.fromtimestamp(filters.time_from, UTC)
+        query = query.where(activities.c.created_at >= since)
+    if filters.time_to is not None:
+        until = datetime.fromtimestamp(filters.time_to, UTC)
+        query = query.where(activities.c.created_at < until)
+    page, limit = filters.page, filters.limit
     async with _identity(request).engine.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(query.subquery()))
         rows = await conn.execute(
@@ -81,65 +97,19 @@ async def _activities(
     return found
 
 
-Uid = Annotated[str | None, Query(max_length=16)]
-Topic = Annotated[str | None, Query(max_length=16)]
-Result = Annotated[str | None, Query(pattern=r"^(succeed|failed|denied)$")]
-Stamp = Annotated[int | None, Query(ge=0, le=10**10, description="Unix seconds")]
-Page = Annotated[int, Query(ge=1, le=100_000)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-
-
 @router.get("/activities", summary="Every member's activities, newest first")
 async def list_activities(
-    _: Admin,
-    request: Request,
-    response: Response,
-    uid: Uid = None,
-    topic: Topic = None,
-    result: Result = None,
-    time_from: Stamp = None,
-    time_to: Stamp = None,
-    page: Page = 1,
-    limit: Limit = 100,
+    _: Admin, request: Request, response: Response, filters: Filters, topic: Topic = None
 ) -> list[AdminActivity]:
-    return await _activities(
-        request,
-        response,
-        staff=False,
-        uid=uid,
-        topic=topic,
-        result=result,
-        time_from=time_from,
-        time_to=time_to,
-        page=page,
-        limit=limit,
-    )
+    topics = [activities.c.topic == topic] if topic else []
+    return await _activities(request, response, filters, *topics)
 
 
 @router.get("/activities/admin", summary="Staff actions: audited writes and admin changes")
 async def list_admin_activities(
-    _: Admin,
-    request: Request,
-    response: Response,
-    uid: Uid = None,
-    result: Result = None,
-    time_from: Stamp = None,
-    time_to: Stamp = None,
-    page: Page = 1,
-    limit: Limit = 100,
+    _: Admin, request: Request, response: Response, filters: Filters
 ) -> list[AdminActivity]:
-    return await _activities(
-        request,
-        response,
-        staff=True,
-        uid=uid,
-        topic=None,
-        result=result,
-        time_from=time_from,
-        time_to=time_to,
-        page=page,
-        limit=limit,
-    )
+    return await _activities(request, response, filters, activities.c.topic.in_(STAFF_TOPICS))
 
 
 @router.get("/api_keys", summary="A member's API keys (never their secrets)")
@@ -156,8 +126,5 @@ async def member_api_keys(
 async def update_user(admin: Admin, request: Request, body: UserUpdate) -> User:
     if body.otp:
         raise ApiError(422, "admin.user.otp_enable_by_user")  # only the member can enable it
-    try:
-        user = await _identity(request).reset_otp(admin, body.uid, client_of(request))
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    user = await _identity(request).reset_otp(admin, body.uid, client_of(request))
     return present_user(user)

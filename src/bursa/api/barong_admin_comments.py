@@ -8,9 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from bursa.api.barong_admin import Admin, UserWithActivities, user_with_kyc
-from bursa.api.errors import ApiError
 from bursa.identity.comments import Comments
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/admin/users/comments", tags=["barong admin"])
 
@@ -33,19 +31,13 @@ def _comments(request: Request) -> Comments:
 
 @router.post("", status_code=201, summary="Comment on a user")
 async def add_comment(admin: Admin, request: Request, body: NewComment) -> UserWithActivities:
-    try:
-        user_id = await _comments(request).add(body.uid, admin["uid"], body.title, body.data)
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    user_id = await _comments(request).add(body.uid, admin["uid"], body.title, body.data)
     return await user_with_kyc(request, user_id)
 
 
 @router.put("", summary="Edit one's own comment")
 async def edit_comment(admin: Admin, request: Request, body: CommentChange) -> UserWithActivities:
-    try:
-        user_id = await _comments(request).edit(body.id, admin["uid"], body.title, body.data)
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    user_id = await _comments(request).edit(body.id, admin["uid"], body.title, body.data)
     return await user_with_kyc(request, user_id)
 
 
@@ -53,8 +45,5 @@ async def edit_comment(admin: Admin, request: Request, body: CommentChange) -> U
 async def delete_comment(
     admin: Admin, request: Request, comment_id: Annotated[int, Query(alias="id")]
 ) -> Response:
-    try:
-        await _comments(request).remove(comment_id, admin["uid"])
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    await _comments(request).remove(comment_id, admin["uid"])
     return Response(status_code=204)

@@ -8,10 +8,9 @@ from pydantic import BaseModel, Field
 
 from bursa.api.barong import Profile, client_of
 from bursa.api.barong_admin import Admin
-from bursa.api.errors import ApiError, error_code
+from bursa.api.errors import error_code
 from bursa.identity.profile_review import PROFILE_STATES, ProfileReview
 from bursa.identity.rules import LEVELS
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 
@@ -63,12 +62,9 @@ async def list_profiles(
 
 @router.put("/profiles", summary="Verify or reject a submitted profile")
 async def review_profile(admin: Admin, request: Request, body: ProfileDecision) -> AdminProfile:
-    try:
-        reviewed = await _review(request).review(
-            body.uid, body.state, body.reason, admin, client_of(request)
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    reviewed = await _review(request).review(
+        body.uid, body.state, body.reason, admin, client_of(request)
+    )
     return AdminProfile(**reviewed)
 
 

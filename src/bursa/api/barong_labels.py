@@ -6,10 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from bursa.api.barong import _ERRORS, Label, ReaderDep, SessionDep, _failed, client_of
+from bursa.api.barong import _ERRORS, Label, ReaderDep, SessionDep, client_of
 from bursa.api.schemas import Errors
 from bursa.identity.public_labels import PublicLabels
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 _WITH_404: dict[int | str, dict[str, Any]] = _ERRORS | {404: {"model": Errors}}
@@ -39,20 +38,14 @@ async def list_labels(user: ReaderDep, labels: LabelsDep) -> list[Label]:
 
 @router.get("/labels/{key}", responses=_WITH_404, summary="One label by key")
 async def get_label(key: str, user: ReaderDep, labels: LabelsDep) -> Label:
-    try:
-        return Label(**await labels.get(user["id"], key))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    return Label(**await labels.get(user["id"], key))
 
 
 @router.post("/labels", status_code=201, responses=_ERRORS, summary="Add a public label")
 async def create_label(
     body: NewLabel, request: Request, session: SessionDep, labels: LabelsDep
 ) -> Label:
-    try:
-        created = await labels.create(session.user, body.key, body.value, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    created = await labels.create(session.user, body.key, body.value, client_of(request))
     return Label(**created)
 
 
@@ -60,10 +53,7 @@ async def create_label(
 async def update_label(
     key: str, body: LabelValue, request: Request, session: SessionDep, labels: LabelsDep
 ) -> Label:
-    try:
-        updated = await labels.update(session.user, key, body.value, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    updated = await labels.update(session.user, key, body.value, client_of(request))
     return Label(**updated)
 
 
@@ -73,8 +63,5 @@ async def update_label(
 async def delete_label(
     key: str, request: Request, session: SessionDep, labels: LabelsDep
 ) -> Response:
-    try:
-        await labels.delete(session.user, key, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await labels.delete(session.user, key, client_of(request))
     return Response(status_code=204)

@@ -19,7 +19,6 @@ from bursa.api.barong import (
 )
 from bursa.api.barong_admin import Admin
 from bursa.api.errors import ApiError, error_code
-from bursa.identity.service import IdentityError
 from bursa.identity.service_accounts import STATES, ServiceAccounts
 
 admin_router = APIRouter(prefix="/api/v2/barong/admin/service_accounts", tags=["barong admin"])
@@ -110,21 +109,15 @@ async def list_service_accounts(
 async def create_service_account(
     _: Admin, request: Request, body: NewServiceAccount
 ) -> ServiceAccount:
-    try:
-        created = await _accounts(request).create(
-            body.owner_uid, body.service_account_role, body.service_account_email
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    created = await _accounts(request).create(
+        body.owner_uid, body.service_account_role, body.service_account_email
+    )
     return _present(created)
 
 
 @admin_router.delete("/{uid}", summary="Disable a service account and its keys")
 async def disable_service_account(_: Admin, request: Request, uid: str) -> ServiceAccount:
-    try:
-        return _present(await _accounts(request).disable(uid))
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    return _present(await _accounts(request).disable(uid))
 
 
 @resource_router.get("", summary="The caller's service accounts")
@@ -133,10 +126,7 @@ async def my_service_accounts(session: SessionDep, request: Request) -> list[Ser
 
 
 async def _owned(request: Request, session: SessionDep, uid: str) -> dict[str, Any]:
-    try:
-        return await _accounts(request).owned(session.user["id"], uid)
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    return await _accounts(request).owned(session.user["id"], uid)
 
 
 @resource_router.get("/api_keys", summary="API keys of one of the caller's service accounts")
@@ -157,17 +147,14 @@ async def create_key(
     account = await _owned(request, session, body.service_account_uid)
     if account["state"] != "active":
         raise ApiError(422, "resource.service_account.disabled")
-    try:
-        key = await keys.create(
-            session.user,
-            body.algorithm,
-            body.scope,
-            body.totp_code,
-            client_of(request),
-            service_account_id=account["id"],
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    key = await keys.create(
+        session.user,
+        body.algorithm,
+        body.scope,
+        body.totp_code,
+        client_of(request),
+        service_account_id=account["id"],
+    )
     return ApiKey(**key)
 
 
@@ -183,18 +170,15 @@ async def update_key(
     account = await _owned(request, session, body.service_account_uid)
     if body.state == "active" and account["state"] != "active":
         raise ApiError(422, "resource.service_account.disabled")
-    try:
-        key = await keys.update(
-            session.user,
-            kid,
-            body.scope,
-            body.state,
-            body.totp_code,
-            client_of(request),
-            service_account_id=account["id"],
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    key = await keys.update(
+        session.user,
+        kid,
+        body.scope,
+        body.state,
+        body.totp_code,
+        client_of(request),
+        service_account_id=account["id"],
+    )
     return ApiKey(**key)
 
 
@@ -207,10 +191,7 @@ async def delete_key(
     body: ServiceAccountKeyRemoval,
 ) -> Response:
     account = await _owned(request, session, body.service_account_uid)
-    try:
-        await keys.delete(
-            session.user, kid, body.totp_code, client_of(request), service_account_id=account["id"]
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    await keys.delete(
+        session.user, kid, body.totp_code, client_of(request), service_account_id=account["id"]
+    )
     return Response(status_code=204)

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from bursa.api.barong import _ERRORS, DataStorage, SessionDep, _failed, client_of
+from bursa.api.barong import _ERRORS, DataStorage, SessionDep, client_of
 from bursa.api.barong_admin import Admin
 from bursa.api.schemas import Errors
 from bursa.identity.data_storage import DataStorages
-from bursa.identity.service import IdentityError
 
 router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 admin_router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
@@ -40,10 +39,7 @@ async def create_data_storage(
     session: SessionDep,
     storages: Annotated[DataStorages, Depends(get_storages)],
 ) -> DataStorage:
-    try:
-        created = await storages.create(session.user, body.title, body.data, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    created = await storages.create(session.user, body.title, body.data, client_of(request))
     return DataStorage(**created)
 
 
@@ -59,8 +55,5 @@ async def delete_data_storage(
     uid: Annotated[str, Query(min_length=1, max_length=16)],
     title: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> Response:
-    try:
-        await storages.delete(admin, uid, title, client_of(request))
-    except IdentityError as exc:
-        raise _failed(exc) from exc
+    await storages.delete(admin, uid, title, client_of(request))
     return Response(status_code=204)

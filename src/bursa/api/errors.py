@@ -20,6 +20,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bursa.identity.service import IdentityError
+
 log = logging.getLogger(__name__)
 
 ERROR_CODE_KEY = "x-error"
@@ -135,6 +137,14 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _on_unexpected_error(request, exc)
 
 
+async def _on_identity_error(request: Request, exc: Exception) -> JSONResponse:
+    """An identity refusal, answered as it was raised (with ``Retry-After`` on a 429):
+    endpoints need not catch and translate it one by one."""
+    assert isinstance(exc, IdentityError)
+    retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return error_response(exc.status, exc.code, headers=retry)
+
+
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, INTERNAL_ERROR)
@@ -142,6 +152,7 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(IdentityError, _on_identity_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)

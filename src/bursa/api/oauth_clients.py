@@ -11,9 +11,7 @@ from pydantic import BaseModel, Field
 
 from bursa.api.barong import SessionDep, client_of
 from bursa.api.barong_admin import Admin
-from bursa.api.errors import ApiError
 from bursa.identity.oauth_store import OAuthStore
-from bursa.identity.service import IdentityError
 
 admin_router = APIRouter(prefix="/api/v2/barong/admin/oauth", tags=["barong admin"])
 resource_router = APIRouter(prefix="/api/v2/barong/resource/oauth", tags=["barong resource"])
@@ -79,17 +77,14 @@ async def list_clients(admin: Admin, store: StoreDep) -> list[OAuthClient]:
 async def register_client(
     body: NewClient, request: Request, admin: Admin, store: StoreDep
 ) -> OAuthClient:
-    try:
-        row, secret = await store.register_client(
-            admin,
-            body.name,
-            body.redirect_uris,
-            body.scopes,
-            body.confidential,
-            client_of(request),
-        )
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    row, secret = await store.register_client(
+        admin,
+        body.name,
+        body.redirect_uris,
+        body.scopes,
+        body.confidential,
+        client_of(request),
+    )
     return _present(row, secret)
 
 
@@ -99,10 +94,7 @@ async def register_client(
 async def disable_client(
     client_id: ClientId, request: Request, admin: Admin, store: StoreDep
 ) -> Response:
-    try:
-        await store.disable_client(admin, client_id, client_of(request))
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    await store.disable_client(admin, client_id, client_of(request))
     return Response(status_code=204)
 
 
@@ -117,8 +109,5 @@ async def list_grants(session: SessionDep, store: StoreDep) -> list[Grant]:
 async def revoke_grant(
     client_id: ClientId, request: Request, session: SessionDep, store: StoreDep
 ) -> Response:
-    try:
-        await store.revoke_grants(session.user, client_id, client_of(request))
-    except IdentityError as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    await store.revoke_grants(session.user, client_id, client_of(request))
     return Response(status_code=204)
