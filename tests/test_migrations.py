@@ -28,6 +28,7 @@ TABLE_MODULES = (
 )
 TABLES = {
     "accounts",
+    "admin_audit",
     "activities",
     "api_keys",
     "comments",

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.engine.tables import engine_commands, orders, trades
 from bursa.ledger.tables import accounts, currencies, operations
-from bursa.trading.repository import LISTED, Page
+from bursa.trading.repository import LISTED, Page, page_of
 from bursa.trading.tables import markets
 
 MEMBER_CODES = (201, 202, 211, 212)  # liabilities: the member's own money, main and locked
@@ -41,12 +41,6 @@ class Window:
     time_from: datetime | None = None
     time_to: datetime | None = None
     ascending: bool = False
-
-
-async def _page(session: AsyncSession, query: Select[Any], limit: int, page: int) -> Page:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    result = await session.execute(query.limit(limit).offset((page - 1) * limit))
-    return Page(result.mappings().all(), int(total or 0))
 
 
 def _between(column: Any, window: Window) -> list[ColumnElement[bool]]:
@@ -80,7 +74,7 @@ async def balances(
     shown = held if nonzero else or_(currencies.c.state == LISTED, held)
     query = _balance_query(member_id).where(shown)
     query = query.order_by(currencies.c.position, currencies.c.id)
-    return await _page(session, query, limit, page)
+    return await page_of(session, query, limit, page)
 
 
 async def balance(session: AsyncSession, member_id: int, currency: str) -> Any | None:
@@ -140,7 +134,7 @@ async def member_orders(
     query = query.where(*_between(orders.c.created_at, found.window))
     keys = (orders.c.updated_at, orders.c.id)
     query = query.order_by(*(k.asc() if found.window.ascending else k.desc() for k in keys))
-    return await _page(session, query, limit, page)
+    return await page_of(session, query, limit, page)
 
 
 async def member_order(
@@ -224,7 +218,7 @@ async def member_trades(
     if found.order_id is not None:
         query = query.where(mine.c.order_id == found.order_id)
     query = query.order_by(mine.c.id.asc() if found.window.ascending else mine.c.id.desc())
-    return await _page(session, query, limit, page)
+    return await page_of(session, query, limit, page)
 
 
 # ---------------------------------------------------------------------- ledger
@@ -253,7 +247,7 @@ async def member_operations(
         query = query.where(operations.c.reference_type == found.reference_type)
     query = query.where(*_between(engine_commands.c.created_at, found.window))
     key = operations.c.id
-    return await _page(
+    return await page_of(
         session, query.order_by(key.asc() if found.window.ascending else key.desc()), limit, page
     )
 
@@ -299,7 +293,7 @@ async def member_deposits(
         query = query.where(operations.c.currency_id == currency)
     query = query.where(*_between(engine_commands.c.created_at, window))
     key = operations.c.seq
-    return await _page(
+    return await page_of(
         session, query.order_by(key.asc() if window.ascending else key.desc()), limit, page
     )
 

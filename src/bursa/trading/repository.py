@@ -21,8 +21,9 @@ class Page:
     total: int
 
 
-async def _page(session: AsyncSession, query: Select[Any], limit: int, page: int) -> Page:
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+async def page_of(session: AsyncSession, query: Select[Any], limit: int, page: int) -> Page:
+    """One page of ``query``'s rows and how many there are in all."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     result = await session.execute(query.limit(limit).offset((page - 1) * limit))
     return Page(result.mappings().all(), int(total or 0))
 
@@ -48,7 +49,9 @@ async def listed_currencies(
     ]
     if found:
         query = query.where(or_(*found))
-    return await _page(session, query.order_by(currencies.c.position, currencies.c.id), limit, page)
+    return await page_of(
+        session, query.order_by(currencies.c.position, currencies.c.id), limit, page
+    )
 
 
 async def listed_currency(session: AsyncSession, code: str) -> Any | None:
@@ -120,7 +123,7 @@ async def listed_markets(
             query = query.where(or_(*matches))
     column = markets.c.id if order_by == "id" else markets.c.position
     keys = (column.desc(), markets.c.id.desc()) if descending else (column, markets.c.id)
-    return await _page(session, query.order_by(*keys), limit, page)
+    return await page_of(session, query.order_by(*keys), limit, page)
 
 
 # Market fees are Peatio trading fees of the group ``any``, one per market (Bursa keeps a
@@ -158,4 +161,4 @@ async def trading_fees(
     if market_id is not None:
         query = query.where(ranked.c.market_id == market_id.lower())
     order = ranked.c.id.desc() if descending else ranked.c.id.asc()
-    return await _page(session, query.order_by(order), limit, page)
+    return await page_of(session, query.order_by(order), limit, page)

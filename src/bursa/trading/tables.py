@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from bursa.db.metadata import AMOUNT_PRECISION, AMOUNT_SCALE, metadata
 
@@ -63,4 +65,23 @@ market_data_progress = Table(
     metadata,
     Column("name", String(32), primary_key=True),
     Column("last_trade_id", BigInteger, nullable=False),
+)
+
+# Every change an admin made through the Peatio admin API: who, what, and the record before
+# and after (JSON with decimals as strings). Rows are only ever inserted.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("actor_uid", String(32), nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("actor_ip", String(45), nullable=False),
+    Column("action", String(48), nullable=False),  # e.g. market.update, order.cancel
+    Column("target_type", String(24), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("before", JSONB),
+    Column("after", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_admin_audit_target", "target_type", "target_id", "id"),
+    Index("ix_admin_audit_actor_uid_id", "actor_uid", "id"),
 )
