@@ -29,11 +29,15 @@ from bursa.engine.commands import (
     CancelAll,
     CancelOrder,
     Command,
+    ConfigureCurrency,
+    ConfigureMarket,
     Credit,
     HoldWithdrawal,
     PlaceOrder,
     ReleaseWithdrawal,
+    SetMemberGroup,
     SettleWithdrawal,
+    SetTradingFee,
 )
 from bursa.engine.core import Engine
 from bursa.engine.persistence import command_payload
@@ -234,6 +238,11 @@ def state_of(engine: Engine) -> dict[str, Any]:
             for wid, h in engine.holds.items()
         },
         "next_ids": (engine.next_order_id, engine.next_trade_id),
+        "currencies": dict(engine.currencies),
+        "markets": dict(engine.markets),
+        "specs": {market: book.spec for market, book in engine.books.items()},
+        "fees": dict(engine.fees),
+        "groups": dict(engine.member_groups),
     }
 
 
@@ -279,6 +288,30 @@ def hold(**fields: Any) -> Build:
 def adjust(**fields: Any) -> Build:
     return command(
         Adjust, **{"member_id": ALICE, "currency": "btc", "reason": "ticket 42", **fields}
+    )
+
+
+def configure_market(**fields: Any) -> Build:
+    """ETHUSDT's rules, changed by ``fields``."""
+    rules: dict[str, Any] = {
+        "market": "ethusdt",
+        "base": "eth",
+        "quote": "usdt",
+        "amount_precision": 4,
+        "price_precision": 2,
+        "min_price": 1,
+        "max_price": 0,
+        "min_amount": 10,
+        "maker_fee": 1_000,
+        "taker_fee": 2_000,
+        "state": "enabled",
+    }
+    return command(ConfigureMarket, **{**rules, **fields})
+
+
+def trading_fee(**fields: Any) -> Build:
+    return command(
+        SetTradingFee, **{"market": "btcusdt", "group": "vip-1", "maker": 0, "taker": 0, **fields}
     )
 
 
@@ -514,6 +547,79 @@ CASES = [
         errors.ADJUSTMENT_INSUFFICIENT_BALANCE,
         adjust(member_id=DAVE, amount=-1),
     ),
+    # ----------------------------------------------------------------- configuration
+    case(
+        "currency-unknown-type",
+        errors.CURRENCY_INVALID,
+        command(ConfigureCurrency, code="xrp", type="token", precision=6),
+    ),
+    case(
+        "currency-precision-too-large",
+        errors.CURRENCY_INVALID,
+        command(ConfigureCurrency, code="xrp", type=COIN, precision=19),
+    ),
+    case(
+        "currency-precision-change",
+        errors.CURRENCY_IMMUTABLE,
+        command(ConfigureCurrency, code="btc", type=COIN, precision=6),
+    ),
+    case(
+        "currency-type-change",
+        errors.CURRENCY_IMMUTABLE,
+        command(ConfigureCurrency, code="usd", type=COIN, precision=2),
+    ),
+    case("market-unknown-state", errors.MARKET_INVALID_STATE, configure_market(state="open")),
+    case(
+        "market-unknown-currency",
+        errors.MARKET_INVALID_CURRENCIES,
+        configure_market(market="dogeusdt", base="doge"),
+    ),
+    case(
+        "market-same-currencies",
+        errors.MARKET_INVALID_CURRENCIES,
+        configure_market(market="usdtusdt", base="usdt"),
+    ),
+    case("market-zero-min-price", errors.MARKET_INVALID_BOUNDS, configure_market(min_price=0)),
+    case("market-zero-min-amount", errors.MARKET_INVALID_BOUNDS, configure_market(min_amount=0)),
+    case(
+        "market-max-below-min",
+        errors.MARKET_INVALID_BOUNDS,
+        configure_market(min_price=100, max_price=99),
+    ),
+    case("market-fee-above-half", errors.FEE_INVALID, configure_market(taker_fee=500_001)),
+    case("market-negative-fee", errors.FEE_INVALID, configure_market(maker_fee=-1)),
+    case(
+        "market-precision-change",
+        errors.MARKET_IMMUTABLE,
+        configure_market(amount_precision=3),
+    ),
+    case(
+        "market-quote-change",
+        errors.MARKET_IMMUTABLE,
+        configure_market(quote="usd"),
+    ),
+    case(
+        "market-reverse-pair",
+        errors.MARKET_REVERSE_PAIR,
+        configure_market(market="usdtbtc", base="usdt", quote="btc"),
+    ),
+    case(
+        "market-precision-beyond-quote",
+        errors.MARKET_INVALID_PRECISION,
+        configure_market(market="ethusd", quote="usd", amount_precision=2, price_precision=1),
+    ),
+    case(
+        "market-negative-precision",
+        errors.MARKET_INVALID_PRECISION,
+        configure_market(market="ethusd", quote="usd", amount_precision=-1),
+    ),
+    case("fee-unknown-market", errors.FEE_MARKET_NOT_FOUND, trading_fee(market="dogeusdt")),
+    case("fee-bad-group", errors.INVALID_GROUP, trading_fee(group="VIP 1")),
+    case("fee-above-half", errors.FEE_INVALID, trading_fee(maker=500_001)),
+    case("fee-negative", errors.FEE_INVALID, trading_fee(taker=-2)),
+    case("fee-remove-unknown", errors.FEE_NOT_FOUND, trading_fee(maker=-1, taker=-1)),
+    case("group-any", errors.INVALID_GROUP, command(SetMemberGroup, member_id=ALICE, group="any")),
+    case("group-empty", errors.INVALID_GROUP, command(SetMemberGroup, member_id=ALICE, group="")),
 ]
 
 
@@ -541,6 +647,9 @@ def test_rejection_changes_nothing_but_the_log(build: Build, code: str) -> None:
     assert not journal.postings
     assert not journal.accounts
     assert not journal.holds
+    assert not journal.markets
+    assert not journal.fees
+    assert not journal.groups
 
 
 def test_every_reason_code_is_covered() -> None:
@@ -563,6 +672,10 @@ def test_every_command_kind_has_a_rejection() -> None:
         "release_withdrawal",
         "settle_withdrawal",
         "adjust",
+        "configure_currency",
+        "configure_market",
+        "set_trading_fee",
+        "set_member_group",
     }
 
 

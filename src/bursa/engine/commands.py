@@ -107,6 +107,56 @@ class Adjust(Command):
     reason: str
 
 
+@dataclass(slots=True, kw_only=True)
+class ConfigureCurrency(Command):
+    """Make a currency known to the engine. Its type and precision never change once set:
+    every balance is counted in its smallest unit. (The API writes the currency's row.)"""
+
+    code: str
+    type: str
+    precision: int
+
+
+@dataclass(slots=True, kw_only=True)
+class ConfigureMarket(Command):
+    """Open a market or change its rules (bounds in ticks and lots, fees in millionths,
+    state, position); its currencies and precisions never change. The engine writes the
+    market's row, so the table always holds the rules the engine applies."""
+
+    market: str
+    base: str
+    quote: str
+    amount_precision: int
+    price_precision: int
+    min_price: int
+    max_price: int
+    min_amount: int
+    maker_fee: int
+    taker_fee: int
+    state: str
+    position: int = 1
+    type: str = "spot"
+
+
+@dataclass(slots=True, kw_only=True)
+class SetTradingFee(Command):
+    """Set the fees of a member group on a market (either may be ``any``), in millionths;
+    ``maker`` and ``taker`` of -1 remove the entry."""
+
+    market: str
+    group: str
+    maker: int
+    taker: int
+
+
+@dataclass(slots=True, kw_only=True)
+class SetMemberGroup(Command):
+    """Put a member in a fee group (Peatio's ``member.group``)."""
+
+    member_id: int
+    group: str
+
+
 COMMAND_KINDS: dict[type[Command], str] = {
     PlaceOrder: "place_order",
     CancelOrder: "cancel_order",
@@ -116,6 +166,10 @@ COMMAND_KINDS: dict[type[Command], str] = {
     ReleaseWithdrawal: "release_withdrawal",
     SettleWithdrawal: "settle_withdrawal",
     Adjust: "adjust",
+    ConfigureCurrency: "configure_currency",
+    ConfigureMarket: "configure_market",
+    SetTradingFee: "set_trading_fee",
+    SetMemberGroup: "set_member_group",
 }
 COMMAND_TYPES: dict[str, type[Command]] = {kind: cls for cls, kind in COMMAND_KINDS.items()}
 

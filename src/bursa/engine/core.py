@@ -30,13 +30,31 @@ from bursa.engine.commands import (
     CancelAll,
     CancelOrder,
     Command,
+    ConfigureCurrency,
+    ConfigureMarket,
     Credit,
     HoldWithdrawal,
     PlaceOrder,
     ReleaseWithdrawal,
+    SetMemberGroup,
     SettleWithdrawal,
+    SetTradingFee,
 )
-from bursa.engine.specs import FEE_SCALE, CurrencySpec, MarketSpec
+from bursa.engine.specs import (
+    ANY,
+    COIN,
+    DEFAULT_GROUP,
+    FEE_SCALE,
+    FIAT,
+    MARKET_STATES,
+    MAX_FEE,
+    MAX_PRECISION,
+    TRADABLE_STATES,
+    CurrencySpec,
+    MarketSpec,
+    currency_view,
+    market_view,
+)
 from bursa.engine.state import (
     CANCEL,
     DONE,
@@ -60,6 +78,12 @@ TRADE = "trade"
 DEPOSIT = "deposit"
 WITHDRAWAL = "withdrawal"
 ADJUSTMENT = "adjustment"
+GROUP_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def valid_group(group: str) -> bool:
+    """A member group's name: 1 to 32 lower-case letters, digits, ``_`` or ``-``."""
+    return 0 < len(group) <= 32 and all(c in GROUP_CHARACTERS for c in group)
 
 
 def trade_postings(trade: Trade, spec: MarketSpec) -> list[Posting]:
@@ -103,7 +127,11 @@ class Engine:
         next_trade_id: int = 1,
     ) -> None:
         self.currencies: dict[str, CurrencySpec] = {c.code: c for c in currencies}
+        self.markets: dict[str, MarketSpec] = {}
         self.books: dict[str, Book] = {}
+        # Trading fees by (market or "any", group or "any"): (maker, taker) in millionths.
+        self.fees: dict[tuple[str, str], tuple[int, int]] = {}
+        self.member_groups: dict[int, str] = {}  # members outside DEFAULT_GROUP
         for spec in markets:
             self.add_market(spec)
         self.balances: dict[int, dict[str, Account]] = {}
@@ -125,12 +153,17 @@ class Engine:
             ReleaseWithdrawal: self._release_withdrawal,
             SettleWithdrawal: self._settle_withdrawal,
             Adjust: self._adjust,
+            ConfigureCurrency: self._configure_currency,
+            ConfigureMarket: self._configure_market,
+            SetTradingFee: self._set_trading_fee,
+            SetMemberGroup: self._set_member_group,
         }
 
     # ------------------------------------------------------------------ setup
 
     def add_market(self, spec: MarketSpec) -> None:
         """Open a market, or replace the rules of an existing one (its book stays)."""
+        self.markets[spec.id] = spec
         book = self.books.get(spec.id)
         if book is None:
             self.books[spec.id] = Book(spec)
@@ -139,6 +172,33 @@ class Engine:
 
     def restore_account(self, member_id: int, currency: str, balance: int, locked: int) -> None:
         self._account(member_id, currency).__init__(member_id, currency, balance, locked)  # type: ignore[misc]
+
+    def restore_fee(self, market: str, group: str, maker: int, taker: int) -> None:
+        self.fees[(market, group)] = (maker, taker)
+
+    def restore_group(self, member_id: int, group: str) -> None:
+        if group != DEFAULT_GROUP:
+            self.member_groups[member_id] = group
+
+    def fees_for(self, member_id: int, spec: MarketSpec) -> tuple[int, int]:
+        """The (maker, taker) fees a member's new order on a market gets, fixed at placement.
+
+        Peatio's rule: the most specific trading fee wins, group before market
+        (market+group, any market+group, market+any group, any+any). Where none is set,
+        the market's own fees apply (Bursa keeps default fees with each market).
+        """
+        fees = self.fees
+        if fees:
+            group = self.member_groups.get(member_id, DEFAULT_GROUP)
+            found = (
+                fees.get((spec.id, group))
+                or fees.get((ANY, group))
+                or fees.get((spec.id, ANY))
+                or fees.get((ANY, ANY))
+            )
+            if found is not None:
+                return found
+        return spec.maker_fee, spec.taker_fee
 
     def restore_order(self, order: Order) -> None:
         """Put a persisted open order back in its book (call in id order)."""
@@ -249,6 +309,7 @@ class Engine:
         if lock > available:
             return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
 
+        maker_fee, taker_fee = self.fees_for(member_id, spec)
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
         order = Order(
@@ -262,8 +323,8 @@ class Engine:
             cmd.client_id,
             price,
             volume,
-            spec.maker_fee,
-            spec.taker_fee,
+            maker_fee,
+            taker_fee,
             seq,
             ts,
         )
@@ -670,3 +731,105 @@ class Engine:
         postings.append((seq, cur.asset_code, cur.code, None, ADJUSTMENT, ref, down, up, ts))
         postings.append((seq, cur.main_code, cur.code, member, ADJUSTMENT, ref, down, up, ts))
         return Result(seq, cmd.kind, account=account)
+
+    # ------------------------------------------------------------------ configuration
+
+    def _configure_currency(self, cmd: ConfigureCurrency, seq: int, ts: int) -> Result:
+        if cmd.type not in (COIN, FIAT) or not 0 <= cmd.precision <= MAX_PRECISION:
+            return Result(seq, cmd.kind, errors.CURRENCY_INVALID)
+        old = self.currencies.get(cmd.code)
+        if old is not None and (old.type, old.precision) != (cmd.type, cmd.precision):
+            return Result(seq, cmd.kind, errors.CURRENCY_IMMUTABLE)
+        spec = old or CurrencySpec(cmd.code, cmd.type, cmd.precision)
+        self.currencies[cmd.code] = spec
+        result = Result(seq, cmd.kind)
+        previous = currency_view(old) if old is not None else None
+        result.change = {"previous": previous, "current": currency_view(spec)}
+        return result
+
+    def _configure_market(self, cmd: ConfigureMarket, seq: int, ts: int) -> Result:
+        if cmd.state not in MARKET_STATES:
+            return Result(seq, cmd.kind, errors.MARKET_INVALID_STATE)
+        base, quote = self.currencies.get(cmd.base), self.currencies.get(cmd.quote)
+        if base is None or quote is None or base is quote:
+            return Result(seq, cmd.kind, errors.MARKET_INVALID_CURRENCIES)
+        if (
+            cmd.min_price < 1
+            or cmd.min_amount < 1
+            or cmd.max_price < 0
+            or (cmd.max_price and cmd.max_price < cmd.min_price)
+        ):
+            return Result(seq, cmd.kind, errors.MARKET_INVALID_BOUNDS)
+        if not (0 <= cmd.maker_fee <= MAX_FEE and 0 <= cmd.taker_fee <= MAX_FEE):
+            return Result(seq, cmd.kind, errors.FEE_INVALID)
+        old = self.markets.get(cmd.market)
+        shape = (cmd.base, cmd.quote, cmd.amount_precision, cmd.price_precision)
+        if old is not None:
+            if (old.base.code, old.quote.code, old.amount_precision, old.price_precision) != shape:
+                return Result(seq, cmd.kind, errors.MARKET_IMMUTABLE)
+        else:
+            for other in self.markets.values():
+                if other.base.code == cmd.quote and other.quote.code == cmd.base:
+                    return Result(seq, cmd.kind, errors.MARKET_REVERSE_PAIR)
+        if cmd.amount_precision < 0 or cmd.price_precision < 0:
+            return Result(seq, cmd.kind, errors.MARKET_INVALID_PRECISION)
+        try:
+            spec = MarketSpec(
+                id=cmd.market,
+                base=base,
+                quote=quote,
+                amount_precision=cmd.amount_precision,
+                price_precision=cmd.price_precision,
+                min_price=cmd.min_price,
+                max_price=cmd.max_price,
+                min_amount=cmd.min_amount,
+                maker_fee=cmd.maker_fee,
+                taker_fee=cmd.taker_fee,
+                tradable=cmd.state in TRADABLE_STATES,
+            )
+        except ValueError:
+            return Result(seq, cmd.kind, errors.MARKET_INVALID_PRECISION)
+        self.add_market(spec)
+        self.journal.markets[cmd.market] = (cmd, ts)
+        result = Result(seq, cmd.kind)
+        previous = market_view(old) if old is not None else None
+        result.change = {"previous": previous, "current": market_view(spec)}
+        return result
+
+    def _set_trading_fee(self, cmd: SetTradingFee, seq: int, ts: int) -> Result:
+        if cmd.market != ANY and cmd.market not in self.markets:
+            return Result(seq, cmd.kind, errors.FEE_MARKET_NOT_FOUND)
+        if cmd.group != ANY and not valid_group(cmd.group):
+            return Result(seq, cmd.kind, errors.INVALID_GROUP)
+        key = (cmd.market, cmd.group)
+        previous = self.fees.get(key)
+        current: tuple[int, int] | None
+        if cmd.maker == -1 and cmd.taker == -1:
+            if previous is None:
+                return Result(seq, cmd.kind, errors.FEE_NOT_FOUND)
+            del self.fees[key]
+            current = None
+        elif 0 <= cmd.maker <= MAX_FEE and 0 <= cmd.taker <= MAX_FEE:
+            current = self.fees[key] = (cmd.maker, cmd.taker)
+        else:
+            return Result(seq, cmd.kind, errors.FEE_INVALID)
+        self.journal.fees[key] = current
+        result = Result(seq, cmd.kind)
+        result.change = {
+            "previous": None if previous is None else [cmd.market, cmd.group, *previous],
+            "current": None if current is None else [cmd.market, cmd.group, *current],
+        }
+        return result
+
+    def _set_member_group(self, cmd: SetMemberGroup, seq: int, ts: int) -> Result:
+        if cmd.group == ANY or not valid_group(cmd.group):
+            return Result(seq, cmd.kind, errors.INVALID_GROUP)
+        previous = self.member_groups.get(cmd.member_id, DEFAULT_GROUP)
+        if cmd.group == DEFAULT_GROUP:
+            self.member_groups.pop(cmd.member_id, None)
+        else:
+            self.member_groups[cmd.member_id] = cmd.group
+        self.journal.groups[cmd.member_id] = cmd.group
+        result = Result(seq, cmd.kind)
+        result.change = {"previous": previous, "current": cmd.group}
+        return result

@@ -73,6 +73,10 @@ class BatchWriter:
             document(rows.operations),
             document(rows.accounts),
             document(rows.holds),
+            document(rows.markets),
+            document(rows.fees),
+            document(rows.removed_fees),
+            document(rows.groups),
         )
 
 
@@ -181,6 +185,15 @@ def _write_batch_statement() -> str:
     )
     accounts = _rows_of(6, ["bigint", "text", "numeric", "numeric"])
     holds = _rows_of(7, ["text", "bigint", "text", "numeric", "text", "bigint", "timestamptz"])
+    markets = _rows_of(
+        8,
+        ["text", "text", "text", "text", "smallint", "smallint"]
+        + ["numeric"] * 5
+        + ["int", "text", "timestamptz"],
+    )
+    fees = _rows_of(9, ["text", "text", "numeric", "numeric", "timestamptz"])
+    removed_fees = _rows_of(10, ["text", "text"])
+    groups = _rows_of(11, ["bigint", "text", "timestamptz"])
     return f"""
 WITH new_commands AS (
     INSERT INTO engine_commands ({", ".join(COMMAND_COLUMNS)}) {commands}
@@ -208,6 +221,28 @@ WITH new_commands AS (
     {holds}
     ON CONFLICT (withdrawal_id)
     DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
+), configured_markets AS (
+    INSERT INTO markets (id, type, base_unit, quote_unit, amount_precision, price_precision,
+                         min_price, max_price, min_amount, maker_fee, taker_fee, position,
+                         state, updated_at)
+    {markets}
+    ON CONFLICT (id)
+    DO UPDATE SET min_price = EXCLUDED.min_price, max_price = EXCLUDED.max_price,
+                  min_amount = EXCLUDED.min_amount, maker_fee = EXCLUDED.maker_fee,
+                  taker_fee = EXCLUDED.taker_fee, position = EXCLUDED.position,
+                  state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+), configured_fees AS (
+    INSERT INTO trading_fees (market_id, "group", maker, taker, updated_at) {fees}
+    ON CONFLICT (market_id, "group")
+    DO UPDATE SET maker = EXCLUDED.maker, taker = EXCLUDED.taker,
+                  updated_at = EXCLUDED.updated_at
+), removed_fees AS (
+    DELETE FROM trading_fees AS f USING ({removed_fees}) AS d(market_id, "group")
+    WHERE f.market_id = d.market_id AND f."group" = d."group"
+), configured_groups AS (
+    INSERT INTO member_groups (member_id, "group", updated_at) {groups}
+    ON CONFLICT (member_id)
+    DO UPDATE SET "group" = EXCLUDED."group", updated_at = EXCLUDED.updated_at
 )
 SELECT 1
 """
@@ -259,6 +294,12 @@ async def load_engine(
         )
         hold.state = row["state"]  # closed ones too: a withdrawal id is never held twice
         engine.restore_hold(hold)
+    for row in await conn.fetch('SELECT market_id, "group", maker, taker FROM trading_fees'):
+        engine.restore_fee(
+            row["market_id"], row["group"], _units(row["maker"], 6), _units(row["taker"], 6)
+        )
+    for row in await conn.fetch('SELECT member_id, "group" FROM member_groups'):
+        engine.restore_group(row["member_id"], row["group"])
     keys = await conn.fetch(
         "SELECT idempotency_key, seq, kind, result FROM engine_commands "
         "WHERE created_at > now() - make_interval(hours => $1) ORDER BY seq",

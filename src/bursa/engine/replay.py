@@ -13,7 +13,7 @@ import asyncpg
 from bursa.engine.commands import command_from_payload
 from bursa.engine.core import Engine
 from bursa.engine.persistence import load_engine, load_json, to_micros
-from bursa.engine.specs import CurrencySpec, MarketSpec
+from bursa.engine.specs import CurrencySpec, MarketSpec, market_from_view
 
 
 @dataclass(slots=True)
@@ -26,6 +26,43 @@ class ReplayReport:
         return not self.differences
 
 
+async def genesis(
+    conn: asyncpg.Connection,
+    currencies: Iterable[CurrencySpec],
+    markets: Iterable[MarketSpec],
+) -> tuple[list[CurrencySpec], list[MarketSpec]]:
+    """The configuration before the first logged command.
+
+    That is today's, except where the log configured a currency or market: there, what its
+    first configuration command found (its result's ``previous``; None: it did not exist).
+    Trading fees and member groups only ever change through the log, so they start empty.
+    """
+    by_code = {c.code: c for c in currencies}
+    by_id = {m.id: m for m in markets}
+    first: dict[tuple[str, str], object] = {}
+    rows = await conn.fetch(
+        "SELECT kind, payload, result FROM engine_commands WHERE kind = ANY($1) ORDER BY seq",
+        ["configure_currency", "configure_market"],
+    )
+    for row in rows:
+        result = load_json(row["result"])
+        if result.get("error") is None:
+            payload = load_json(row["payload"])
+            name = payload["code"] if row["kind"] == "configure_currency" else payload["market"]
+            first.setdefault((row["kind"], name), result["previous"])
+    for (kind, name), previous in first.items():
+        if kind == "configure_currency" and previous is None:
+            by_code.pop(name, None)
+    for (kind, name), previous in first.items():
+        if kind == "configure_market":
+            if previous is None:
+                by_id.pop(name, None)
+            else:
+                assert isinstance(previous, dict)
+                by_id[name] = market_from_view(previous, by_code)
+    return list(by_code.values()), list(by_id.values())
+
+
 async def replay_log(
     conn: asyncpg.Connection,
     currencies: Iterable[CurrencySpec],
@@ -35,8 +72,10 @@ async def replay_log(
 ) -> Engine:
     """A fresh engine with every logged command applied, in sequence order, forgetting
     idempotency keys older than the window exactly as the runner does."""
-    engine = Engine(list(currencies), list(markets))
     window = idempotency_window_hours * 3_600_000_000
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        currencies, markets = await genesis(conn, currencies, markets)
+    engine = Engine(currencies, markets)
     seen: deque[tuple[int, str]] = deque()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         cursor = conn.cursor(
@@ -97,4 +136,11 @@ async def check_replay(
         report.differences.append(
             f"trades: replayed {replayed.next_trade_id - 1}, stored {stored.next_trade_id - 1}"
         )
+    if replayed.fees != stored.fees:
+        report.differences.append(f"trading fees: replayed {replayed.fees}, stored {stored.fees}")
+    if replayed.member_groups != stored.member_groups:
+        report.differences.append("member groups differ")
+    for market in sorted(replayed.markets.keys() | stored.markets.keys()):
+        if replayed.markets.get(market) != stored.markets.get(market):
+            report.differences.append(f"market {market}: rules differ")
     return report

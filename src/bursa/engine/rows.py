@@ -77,6 +77,10 @@ class BatchRows:
     operations: list[tuple[Any, ...]] = field(default_factory=list)
     accounts: list[list[Any]] = field(default_factory=list)
     holds: list[list[Any]] = field(default_factory=list)
+    markets: list[list[Any]] = field(default_factory=list)
+    fees: list[list[Any]] = field(default_factory=list)
+    removed_fees: list[list[Any]] = field(default_factory=list)
+    groups: list[list[Any]] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     journal: Journal | None = None
 
@@ -220,7 +224,39 @@ class RowBuilder:
                     hold.updated_at,
                 ]
             )
+        self._configuration(journal, rows)
         return rows
+
+    def _configuration(self, journal: Journal, rows: BatchRows) -> None:
+        """Markets, trading fees and member groups the batch configured."""
+        for command, ts in journal.markets.values():
+            price_t, amount_t = f"e-{command.price_precision}", f"e-{command.amount_precision}"
+            rows.markets.append(
+                [
+                    command.market,
+                    command.type,
+                    command.base,
+                    command.quote,
+                    command.amount_precision,
+                    command.price_precision,
+                    f"{command.min_price}{price_t}",
+                    f"{command.max_price}{price_t}",
+                    f"{command.min_amount}{amount_t}",
+                    f"{command.maker_fee}e-6",
+                    f"{command.taker_fee}e-6",
+                    command.position,
+                    command.state,
+                    ts,
+                ]
+            )
+        ts = journal.commands[-1][3] if journal.commands else 0
+        for (market, group), fee in journal.fees.items():
+            if fee is None:
+                rows.removed_fees.append([market, group])
+            else:
+                rows.fees.append([market, group, f"{fee[0]}e-6", f"{fee[1]}e-6", ts])
+        for member_id, group in journal.groups.items():
+            rows.groups.append([member_id, group, ts])
 
 
 def document(rows: list[Any]) -> str:

@@ -117,7 +117,8 @@ class EngineRunner:
         # stale statistics the planner may hash a whole table instead, which makes every
         # small batch slower as the tables grow. Only this connection runs that statement.
         await self._conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
-        self._writer = BatchWriter(self._engine.currencies, {m.id: m for m in markets})
+        # The writer sees the engine's own dictionaries, so configured markets reach it too.
+        self._writer = BatchWriter(self._engine.currencies, self._engine.markets)
         self.committed_seq = self._engine.seq
         self._books = {m: take(book, self.committed_seq) for m, book in self._engine.books.items()}
         now = now_micros()
@@ -206,7 +207,7 @@ class EngineRunner:
         # Every change to a book changes an order, so the batch's orders name its books.
         books = engine.books
         seq = rows.last_seq
-        changed = {o.market for o in journal.orders.values()}
+        changed = {o.market for o in journal.orders.values()} | journal.markets.keys()
         snapshots = {market: take(books[market], seq) for market in changed}
         return batch, results, rows, self._events(rows), snapshots
 

@@ -18,6 +18,15 @@ REVENUE = {FIAT: 301, COIN: 302}
 EXPENSE = {FIAT: 401, COIN: 402}
 
 FEE_SCALE = 1_000_000  # fees are kept in millionths (Peatio allows 6 decimals)
+MAX_FEE = 500_000  # 50%: Peatio's bound on a trading fee
+MAX_PRECISION = 18  # the most decimals a currency may count in (ETH's wei)
+
+# Peatio's market states; only enabled and hidden markets accept orders.
+MARKET_STATES = ("enabled", "disabled", "hidden", "locked", "sale", "presale")
+TRADABLE_STATES = frozenset({"enabled", "hidden"})
+
+ANY = "any"  # a trading fee for every market, or every group
+DEFAULT_GROUP = "vip-0"  # Peatio's default member group
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +83,47 @@ class MarketSpec:
             )
         object.__setattr__(self, "base_per_lot", 10**extra_base)
         object.__setattr__(self, "quote_per_tick_lot", 10**extra_quote)
+
+
+def currency_view(spec: CurrencySpec) -> dict[str, object]:
+    """A currency spec as JSON (a configuration result's ``previous``/``current``)."""
+    return {"code": spec.code, "type": spec.type, "precision": spec.precision}
+
+
+def market_view(spec: MarketSpec) -> dict[str, object]:
+    """A market spec as JSON; ``market_from_view`` reads it back (replay needs the rules a
+    market had before its first logged change)."""
+    return {
+        "market": spec.id,
+        "base": spec.base.code,
+        "quote": spec.quote.code,
+        "amount_precision": spec.amount_precision,
+        "price_precision": spec.price_precision,
+        "min_price": spec.min_price,
+        "max_price": spec.max_price,
+        "min_amount": spec.min_amount,
+        "maker_fee": spec.maker_fee,
+        "taker_fee": spec.taker_fee,
+        "tradable": spec.tradable,
+    }
+
+
+def market_from_view(view: dict[str, object], currencies: dict[str, CurrencySpec]) -> MarketSpec:
+    def number(name: str) -> int:
+        value = view[name]
+        assert isinstance(value, int)
+        return value
+
+    return MarketSpec(
+        id=str(view["market"]),
+        base=currencies[str(view["base"])],
+        quote=currencies[str(view["quote"])],
+        amount_precision=number("amount_precision"),
+        price_precision=number("price_precision"),
+        min_price=number("min_price"),
+        max_price=number("max_price"),
+        min_amount=number("min_amount"),
+        maker_fee=number("maker_fee"),
+        taker_fee=number("taker_fee"),
+        tradable=bool(view["tradable"]),
+    )

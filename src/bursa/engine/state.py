@@ -248,7 +248,7 @@ class Result:
     later caller with the same idempotency key) is told.
     """
 
-    __slots__ = ("account", "error", "kind", "order", "orders", "seq", "snapshot")
+    __slots__ = ("account", "change", "error", "kind", "order", "orders", "seq", "snapshot")
 
     def __init__(
         self,
@@ -265,6 +265,8 @@ class Result:
         self.order = order
         self.orders = orders
         self.account = account
+        # A configuration command's effect: {"previous": …, "current": …} (None: absent).
+        self.change: dict[str, Any] | None = None
         self.snapshot: dict[str, Any] | None = None
 
     @property
@@ -286,6 +288,9 @@ class Result:
                     "balance": self.account.balance,
                     "locked": self.account.locked,
                 }
+            if self.change is not None:
+                snap["previous"] = self.change["previous"]
+                snap["current"] = self.change["current"]
             self.snapshot = snap
             self.order = self.orders = self.account = None
         return self.snapshot
@@ -303,7 +308,17 @@ class Journal:
     derives from ``trades``.
     """
 
-    __slots__ = ("accounts", "commands", "holds", "orders", "postings", "trades")
+    __slots__ = (
+        "accounts",
+        "commands",
+        "fees",
+        "groups",
+        "holds",
+        "markets",
+        "orders",
+        "postings",
+        "trades",
+    )
 
     def __init__(self) -> None:
         self.commands: list[tuple[int, Any, Result, int]] = []
@@ -312,3 +327,8 @@ class Journal:
         self.postings: list[Posting] = []
         self.accounts: set[Account] = set()
         self.holds: dict[str, Hold] = {}
+        # Configuration the batch changed: markets (their last ``ConfigureMarket``), trading
+        # fees by (market, group) (None: removed) and members' fee groups.
+        self.markets: dict[str, Any] = {}
+        self.fees: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self.groups: dict[int, str] = {}

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSON, UUID
@@ -103,4 +104,29 @@ withdrawal_holds = Table(
     Column("state", String(10), nullable=False),  # held | settled | released
     Column("seq", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# Trading fees by market (or "any") and member group (or "any"), Peatio's ``trading_fees``:
+# written by the engine (``SetTradingFee``), which applies them to new orders.
+trading_fees = Table(
+    "trading_fees",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("market_id", String(20), nullable=False),
+    Column("group", String(32), nullable=False),
+    Column("maker", Numeric(7, 6), nullable=False),
+    Column("taker", Numeric(7, 6), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("market_id", "group", name="uq_trading_fees_market_id_group"),
+)
+
+# Members outside the default fee group (``SetMemberGroup``).
+member_groups = Table(
+    "member_groups",
+    metadata,
+    Column("member_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("group", String(32), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )

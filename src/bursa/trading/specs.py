@@ -9,10 +9,9 @@ from decimal import Decimal
 
 import asyncpg
 
-from bursa.engine.specs import FEE_SCALE, CurrencySpec, MarketSpec
+from bursa.engine.specs import FEE_SCALE, TRADABLE_STATES, CurrencySpec, MarketSpec
 from bursa.engine.units import to_units
 
-TRADABLE_STATES = frozenset({"enabled", "hidden"})
 FEE_PLACES = len(str(FEE_SCALE)) - 1  # millionths: 6 decimals
 
 
