@@ -422,10 +422,10 @@ async def test_trading_fees(api: Api) -> None:
     assert_pages(response, 4, 1, 100)
     fees = response.json()
     assert [(f["id"], f["market_id"]) for f in fees] == [
-        (1, "btcusdt"),
-        (2, "ethusdt"),
-        (3, "ethbtc"),
-        (4, "btcusd"),
+        (-1, "btcusdt"),  # markets' own fees: no stored entry, negative ids
+        (-2, "ethusdt"),
+        (-3, "ethbtc"),
+        (-4, "btcusd"),
     ]
     for fee in fees:
         assert set(fee) == FEE_FIELDS
@@ -435,7 +435,7 @@ async def test_trading_fees(api: Api) -> None:
         datetime.fromisoformat(fee["updated_at"])
 
     desc = (await api.get("/trading_fees", ordering="desc", limit=2)).json()
-    assert [f["id"] for f in desc] == [4, 3]
+    assert [f["id"] for f in desc] == [-4, -3]
     one = await api.get("/trading_fees", market_id="ETHBTC")
     assert [f["market_id"] for f in one.json()] == ["ethbtc"]
     assert_pages(one, 1, 1, 100)

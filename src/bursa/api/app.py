@@ -28,6 +28,7 @@ from bursa.api import (
     oauth,
     oauth_clients,
     peatio_account,
+    peatio_admin_config,
     peatio_market,
     public,
 )
@@ -139,6 +140,7 @@ def create_app(
     app.include_router(market_data.router)
     app.include_router(peatio_account.router)
     app.include_router(peatio_market.router)
+    app.include_router(peatio_admin_config.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.public_router)
     app.include_router(barong.resource_router)

@@ -198,10 +198,10 @@ def k_line_json(candles: list[market_data.Candle]) -> bytes:
     return ("[" + ",".join(points) + "]").encode()
 
 
-def trading_fee(row: Mapping[str, Any], group: str) -> TradingFee:
+def trading_fee(row: Mapping[str, Any]) -> TradingFee:
     return TradingFee(
         id=row["id"],
-        group=group,
+        group=row["group"],
         market_id=row["market_id"],
         market_type=row["market_type"],
         maker=decimal_text(row["maker"]),

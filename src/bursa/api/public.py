@@ -191,11 +191,12 @@ async def trading_fees(
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[TradingFee]:
-    """Each listed market's fees, as Peatio's trading fees of the group ``any``."""
-    if market_id == "any" or market_type != "spot":  # every fee names its spot market
+    """Trading fees by market and member group (Peatio's), with each listed market's own
+    fees as an entry of the group ``any`` where no stored entry overrides them."""
+    if market_type != "spot":  # Bursa has spot markets only
         found = repository.Page([], 0)
     else:
-        found = await repository.trading_fees(
+        found = await repository.trading_fees_page(
             session,
             group=group.strip().lower() if group is not None else None,
             market_id=market_id,
@@ -204,7 +205,7 @@ async def trading_fees(
             descending=ordering == "desc",
         )
     _paginate(response, found.total, page, limit)
-    return [present.trading_fee(row, repository.FEE_GROUP) for row in found.rows]
+    return [present.trading_fee(row) for row in found.rows]
 
 
 @router.get("/member-levels", summary="The lowest level that may deposit, withdraw, trade")

@@ -48,6 +48,9 @@ DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
         for role in ("accountant", "compliance", "technical", "support")
         for verb, path, action in [*STAFF_READ, *STANDARD, *WRITES_AUDITED]
     ]
+    + [("technical", "ALL", f"api/v2/peatio/admin/{p}", "ACCEPT")
+       for p in ("currencies", "markets", "trading_fees", "orders")]  # migration 0017
+    + [("accountant", "POST", "api/v2/peatio/admin/adjustments", "ACCEPT")]
     + [("compliance", "ALL", f"api/v2/peatio/admin/{p}", "DROP")
        for p in ("adjustments", "revenues", "blockchains", "wallets", "trading_fees")]
     + [("technical", "ALL", f"api/v2/peatio/admin/{p}", "DROP")

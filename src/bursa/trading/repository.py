@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bursa.engine.tables import trading_fees
 from bursa.ledger.tables import currencies
 from bursa.trading.tables import markets
 
@@ -126,13 +127,62 @@ async def listed_markets(
     return await page_of(session, query.order_by(*keys), limit, page)
 
 
-# Market fees are Peatio trading fees of the group ``any``, one per market (Bursa keeps a
-# market's fees with the market; member groups do not exist yet). Their id is the market's
-# rank by position, as stable as the listing itself.
+# Trading fees as Peatio lists them: the stored entries (``trading_fees``, by market or
+# ``any`` and group or ``any``), plus each listed market's own fees as an entry of the group
+# ``any`` wherever they still apply, that is where no stored entry for that market (or for
+# every market) and the group ``any`` overrides them. Those entries have no row of their
+# own: their id is minus the market's rank by position, so it never meets a stored id.
 FEE_GROUP = "any"
 
 
-async def trading_fees(
+def fee_schedule() -> Any:
+    """Every trading fee entry (stored, then markets' own), as one subquery."""
+    stored = select(
+        trading_fees.c.id,
+        trading_fees.c.market_id,
+        literal("spot").label("market_type"),
+        trading_fees.c.group,
+        trading_fees.c.maker,
+        trading_fees.c.taker,
+        trading_fees.c.created_at,
+        trading_fees.c.updated_at,
+    )
+    overridden = (
+        select(trading_fees.c.id)
+        .where(
+            trading_fees.c.market_id.in_([markets.c.id, literal(FEE_GROUP)]),
+            trading_fees.c.group == FEE_GROUP,
+        )
+        .exists()
+    )
+    ranked = (
+        select(
+            func.row_number().over(order_by=(markets.c.position, markets.c.id)).label("rank"),
+            markets.c.id.label("market_id"),
+            markets.c.type.label("market_type"),
+            markets.c.maker_fee,
+            markets.c.taker_fee,
+            markets.c.created_at,
+            markets.c.updated_at,
+            overridden.label("overridden"),
+        )
+        .where(markets.c.state == LISTED, markets.c.type == "spot")
+        .subquery()
+    )
+    defaults = select(
+        (-ranked.c.rank).label("id"),
+        ranked.c.market_id,
+        ranked.c.market_type,
+        literal(FEE_GROUP).label("group"),
+        ranked.c.maker_fee.label("maker"),
+        ranked.c.taker_fee.label("taker"),
+        ranked.c.created_at,
+        ranked.c.updated_at,
+    ).where(~ranked.c.overridden)
+    return union_all(stored, defaults).subquery()
+
+
+async def trading_fees_page(
     session: AsyncSession,
     *,
     group: str | None,
@@ -141,24 +191,14 @@ async def trading_fees(
     page: int,
     descending: bool,
 ) -> Page:
-    """Fees of the listed spot markets, optionally of one group or market, by id."""
-    ranked = (
-        select(
-            func.row_number().over(order_by=(markets.c.position, markets.c.id)).label("id"),
-            markets.c.id.label("market_id"),
-            markets.c.type.label("market_type"),
-            markets.c.maker_fee.label("maker"),
-            markets.c.taker_fee.label("taker"),
-            markets.c.created_at,
-            markets.c.updated_at,
-        )
-        .where(markets.c.state == LISTED, markets.c.type == "spot")
-        .subquery()
-    )
-    query = select(ranked)
-    if group is not None and group != FEE_GROUP:
-        query = query.where(false())
+    """Trading fee entries, optionally of one group or market, by id."""
+    fees = fee_schedule()
+    query = select(fees)
+    if group is not None:
+        query = query.where(fees.c.group == group)
     if market_id is not None:
-        query = query.where(ranked.c.market_id == market_id.lower())
-    order = ranked.c.id.desc() if descending else ranked.c.id.asc()
-    return await page_of(session, query.order_by(order), limit, page)
+        query = query.where(fees.c.market_id == market_id.lower())
+    # Stored entries by id, then markets' own by rank (their ids are negative).
+    keys = (fees.c.id < 0, func.abs(fees.c.id))
+    order = [key.desc() for key in keys] if descending else list(keys)
+    return await page_of(session, query.order_by(*order), limit, page)

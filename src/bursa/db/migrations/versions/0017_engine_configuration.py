@@ -16,6 +16,16 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Peatio's abilities: technical staff configure currencies, markets and fees and may cancel
+# orders; accountants propose adjustments. The gateway's table must let them reach those.
+STAFF_WRITES = [
+    *(
+        ("technical", "ALL", f"api/v2/peatio/admin/{path}", "ACCEPT")
+        for path in ("currencies", "markets", "trading_fees", "orders")
+    ),
+    ("accountant", "POST", "api/v2/peatio/admin/adjustments", "ACCEPT"),
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -51,7 +61,23 @@ def upgrade() -> None:
         ),
     )
 
+    for role, verb, path, action in STAFF_WRITES:
+        op.execute(
+            sa.text(
+                "INSERT INTO permissions (role, verb, path, action)"
+                " SELECT :role, :verb, :path, :action WHERE NOT EXISTS (SELECT 1 FROM permissions"
+                " WHERE role = :role AND verb = :verb AND path = :path)"
+            ).bindparams(role=role, verb=verb, path=path, action=action)
+        )
+
 
 def downgrade() -> None:
+    for role, verb, path, action in STAFF_WRITES:
+        op.execute(
+            sa.text(
+                "DELETE FROM permissions WHERE role = :role AND verb = :verb AND path = :path"
+                " AND action = :action"
+            ).bindparams(role=role, verb=verb, path=path, action=action)
+        )
     op.drop_table("member_groups")
     op.drop_table("trading_fees")
