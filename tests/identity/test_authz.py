@@ -59,7 +59,9 @@ DECISIONS = [
     ("member", "GET", "api/v2/barong/admin/users", 401),
     ("technical", "GET", "api/v2/peatio/admin/orders", 200),
     ("technical", "GET", "api/v2/peatio/admin/deposits", 401),
-    ("technical", "POST", "api/v2/peatio/admin/orders", 401),
+    ("technical", "POST", "api/v2/peatio/admin/orders", 200),  # cancels (migration 0017)
+    ("technical", "POST", "api/v2/peatio/admin/markets/update", 200),
+    ("technical", "POST", "api/v2/peatio/admin/adjustments/new", 401),
     ("admin", "GET", "api/v2/peatio/admin/orders", 200),
     ("admin", "POST", "api/v2/peatio/admin/markets/new", 200),
     ("admin", "POST", "api/v2/barong/admin/permissions", 401),
@@ -90,6 +92,8 @@ async def test_decision_table(
             assert response.json() == {"errors": ["authz.invalid_permission"]}
     audited = await sql(api, "SELECT data FROM activities WHERE topic = 'audit' ORDER BY id")
     assert [r["data"] for r in audited] == [
+        "POST /api/v2/peatio/admin/orders",
+        "POST /api/v2/peatio/admin/markets/update",
         "POST /api/v2/peatio/admin/markets/new",
         "POST /api/v2/barong/admin/permissions",
         "DELETE /api/v2/barong/admin/users/role",

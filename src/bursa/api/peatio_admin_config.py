@@ -539,6 +539,13 @@ async def _stored_fee(session: AsyncSession, fee_id: Any) -> dict[str, Any]:
     return row
 
 
+async def _remove_fee(runner: Runner, entry: dict[str, Any]) -> None:
+    removal = SetTradingFee(
+        key=_key("fee"), market=entry["market_id"], group=entry["group"], maker=-1, taker=-1
+    )
+    await _submit(runner, removal)
+
+
 async def _fee_at(session: AsyncSession, market: str, group: str) -> dict[str, Any] | None:
     return await _row(
         session, trading_fees, trading_fees.c.market_id == market, trading_fees.c.group == group
@@ -595,16 +602,7 @@ async def update_trading_fee(
             SetTradingFee(key=_key("fee"), market=market, group=group, maker=maker, taker=taker),
         )
         if moved:
-            await _submit(
-                runner,
-                SetTradingFee(
-                    key=_key("fee"),
-                    market=before["market_id"],
-                    group=before["group"],
-                    maker=-1,
-                    taker=-1,
-                ),
-            )
+            await _remove_fee(runner, before)
         after = await _fee_at(session, market, group)
         assert after is not None
         await audit.record(
@@ -629,16 +627,7 @@ async def delete_trading_fee(
     body = await read_body(request)
     async with _change(session):
         before = await _stored_fee(session, body.get("id"))
-        await _submit(
-            runner,
-            SetTradingFee(
-                key=_key("fee"),
-                market=before["market_id"],
-                group=before["group"],
-                maker=-1,
-                taker=-1,
-            ),
-        )
+        await _remove_fee(runner, before)
         await audit.record(
             session, actor, "trading_fee.delete", "trading_fee", before["id"], before=before
         )
