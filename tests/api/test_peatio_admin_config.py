@@ -148,6 +148,10 @@ async def test_group_fees_apply_to_the_members_new_orders(exchange: Exchange) ->
     )
     assert grouped.json() == {"uid": vip.uid, "email": "vip@example.com", "group": "vip-1"}
     assert "vip-1" in (await root.get(f"{ADMIN}/members/groups")).json()
+    me = (await vip.get("/api/v2/peatio/account/members/me")).json()
+    assert (me["uid"], me["email"], me["group"]) == (vip.uid, "vip@example.com", "vip-1")
+    assert {"currency": "usdt", "balance": "1000", "locked": "0"} in me["accounts"]
+    assert (await plain.get("/api/v2/peatio/account/members/me")).json()["group"] == "vip-0"
 
     order = {"market": "btcusdt", "side": "buy", "volume": "0.001", "price": "1000"}
     mine = (await vip.post(f"{MARKET}/orders", order)).json()

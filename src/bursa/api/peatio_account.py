@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel
+from sqlalchemy import select
 
 from bursa.api import peatio_present as present
 from bursa.api.deps import Session
@@ -19,6 +21,9 @@ from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_g
 from bursa.api.peatio_params import MAX_TIME, moment, paginate
 from bursa.api.peatio_schemas import Account, Deposit, Operation
 from bursa.api.schemas import Errors
+from bursa.engine.specs import DEFAULT_GROUP
+from bursa.engine.tables import member_groups
+from bursa.identity.tables import users
 from bursa.trading import history
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
@@ -70,6 +75,30 @@ async def balances(
     found = await history.balances(session, member.id, nonzero=nonzero, limit=limit, page=page)
     paginate(response, found.total, page, limit)
     return [present.account(row) for row in found.rows]
+
+
+class MemberMe(BaseModel):
+    """Peatio 3's member: who the caller is to the exchange, their fee group, balances."""
+
+    uid: str
+    email: str
+    group: str
+    accounts: list[Account]
+
+
+@router.get("/members/me", summary="The caller as a member: group and balances", responses=_ERRORS)
+async def me(member: AccountMember, session: Session) -> MemberMe:
+    email = await session.scalar(select(users.c.email).where(users.c.id == member.id))
+    group = await session.scalar(
+        select(member_groups.c.group).where(member_groups.c.member_id == member.id)
+    )
+    found = await history.balances(session, member.id, nonzero=False, limit=1000, page=1)
+    return MemberMe(
+        uid=member.uid,
+        email=str(email),
+        group=group or DEFAULT_GROUP,
+        accounts=[present.account(row) for row in found.rows],
+    )
 
 
 @router.get("/balances/{currency}", summary="The balance in one currency", responses=_ERRORS)
