@@ -2,6 +2,7 @@
 
 import copy
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bursa.trading.seeds import (
     UNCHANGED,
     UPDATED,
     SeedError,
+    apply_seeds,
     parse_seeds,
     read_seed_file,
     seed_file,
@@ -564,3 +566,44 @@ async def test_seeds_run_in_the_callers_transaction(engine: AsyncEngine, tmp_pat
     # Committed this time, and then the same file is a no-op.
     assert await _apply(engine, path) == [("currency", "eur", CREATED)]
     assert await _apply(engine, path) == [("currency", "eur", UNCHANGED)]
+
+
+# ---------------------------------------------------------------------- after the engine ran
+
+
+async def _log_a_command(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "INSERT INTO engine_commands (seq, idempotency_key, kind, payload, result, created_at)"
+            " VALUES (1, 'k', 'credit', '{}', '{}', now())"
+        )
+
+
+async def test_once_the_engine_ran_seeds_add_markets_but_never_change_them(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await _log_a_command(engine)
+    document = copy.deepcopy(DEMO)
+    document["currencies"][0]["name"] = "Bitcoin (BTC)"  # descriptive: still fine
+    document["markets"][0]["taker_fee"] = "0.0025"
+    with pytest.raises(SeedError) as caught:
+        await _apply(engine, _write(tmp_path, document))
+    assert "POST /api/v2/peatio/admin/markets/update" in str(caught.value)
+    assert "taker_fee" in str(caught.value)
+    btcusdt = next(m for m in await _table(engine, markets) if m["id"] == "btcusdt")
+    assert btcusdt["taker_fee"] == Decimal(str(DEMO["markets"][0]["taker_fee"]))
+    document["markets"][0]["taker_fee"] = DEMO["markets"][0]["taker_fee"]
+    assert ("currency", "btc", UPDATED) in await _apply(engine, _write(tmp_path, document))
+
+
+async def test_create_only_keeps_an_admins_changes(engine: AsyncEngine) -> None:
+    await _log_a_command(engine)
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("UPDATE markets SET state = 'disabled' WHERE id = 'btcusdt'")
+        await conn.exec_driver_sql("DELETE FROM markets WHERE id = 'ethbtc'")
+    async with engine.begin() as conn:
+        outcomes = await apply_seeds(conn, read_seed_file(DEMO_SEEDS), create_only=True)
+    assert [(o.id, o.action) for o in outcomes] == [("ethbtc", CREATED)]
+    states = {m["id"]: m["state"] for m in await _table(engine, markets)}
+    assert states["btcusdt"] == "disabled"
+    assert "ethbtc" in states

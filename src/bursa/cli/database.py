@@ -75,12 +75,12 @@ def db_current() -> None:
         console.print("run [bold]bursa db upgrade[/] to migrate")
 
 
-async def apply_seed_file(url: str, seeds: Seeds) -> list[Outcome]:
+async def apply_seed_file(url: str, seeds: Seeds, *, create_only: bool = False) -> list[Outcome]:
     """Upsert validated ``seeds`` in one transaction (checked against the database)."""
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            return await apply_seed_entries(conn, seeds)
+            return await apply_seed_entries(conn, seeds, create_only=create_only)
     finally:
         await engine.dispose()
 

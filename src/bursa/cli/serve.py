@@ -127,11 +127,14 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         log.info("sealed the personal data of %d profile(s) kept in the clear", sealed)
     if seed_demo:
         try:
-            outcomes = await apply_seed_file(url, read_seed_file(Path(DEMO_SEEDS)))
+            # Only what is missing: an admin's later changes to demo markets stay.
+            outcomes = await apply_seed_file(
+                url, read_seed_file(Path(DEMO_SEEDS)), create_only=True
+            )
         except SeedError as exc:
             fail(str(exc), "the database holds markets that conflict with the demo seeds")
         created = sum(1 for o in outcomes if o.action != "unchanged")
-        log.info("demo seeds applied (%d created or updated)", created)
+        log.info("demo seeds applied (%d created)", created)
     bus = InProcessBus()
     runner = EngineRunner(
         url,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bursa.engine.specs import CurrencySpec, MarketSpec
+from bursa.engine.tables import engine_commands
 from bursa.ledger.tables import currencies as currencies_table
 from bursa.trading.seeds.schemas import (
     CURRENCY_MONEY_FIELDS,
@@ -117,13 +118,29 @@ def parse_seeds(text: str, source: str) -> Seeds:
     return seeds
 
 
-async def apply_seeds(conn: AsyncConnection, seeds: Seeds) -> list[Outcome]:
+async def apply_seeds(
+    conn: AsyncConnection, seeds: Seeds, *, create_only: bool = False
+) -> list[Outcome]:
     """Check ``seeds`` against the database and upsert them; raises ``SeedError`` (and
-    writes nothing) if any entry is invalid. Runs in the caller's transaction."""
+    writes nothing) if any entry is invalid. Runs in the caller's transaction.
+
+    ``create_only`` adds what is missing and leaves existing entries as they are (``bursa
+    up``'s demo seeds, which must not undo an admin's changes). Once the engine has applied
+    a command, a market's rules change only through the engine (the admin API), so that its
+    log holds them: seeds may then add markets, not change them.
+    """
     existing_currencies = await _rows(conn, currencies_table)
     existing_markets = await _rows(conn, markets_table)
+    if create_only:
+        seeds = Seeds(
+            seeds.source,
+            [(label, c) for label, c in seeds.currencies if c.id not in existing_currencies],
+            [(label, m) for label, m in seeds.markets if m.id not in existing_markets],
+        )
     problems = _changed_immutables(seeds.currencies, existing_currencies, "currencies")
     problems += _changed_immutables(seeds.markets, existing_markets, "markets")
+    if await conn.scalar(select(engine_commands.c.seq).limit(1)) is not None:
+        problems += _engine_owned(seeds.markets, existing_markets)
     known: dict[str, tuple[str, int]] = {
         code: (row["type"], row["precision"]) for code, row in existing_currencies.items()
     }
@@ -276,6 +293,27 @@ def _engine_refuses(
     except ValueError as exc:
         return [Problem(label, "amount_precision", str(exc))]
     return []
+
+
+def _engine_owned(
+    entries: Sequence[tuple[str, MarketSeed]], existing: Mapping[str, Mapping[str, Any]]
+) -> list[Problem]:
+    problems = []
+    for label, entry in entries:
+        row = existing.get(entry.id)
+        if row is None:
+            continue
+        for name, value in entry.model_dump().items():
+            if not _same(row[name], value):
+                problems.append(
+                    Problem(
+                        label,
+                        name,
+                        f"cannot change from {row[name]} to {value} by seeding once the engine"
+                        " has run: use POST /api/v2/peatio/admin/markets/update",
+                    )
+                )
+    return problems
 
 
 def _changed_immutables(
