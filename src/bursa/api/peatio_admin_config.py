@@ -439,7 +439,8 @@ async def update_market(
         if before is None:
             raise ApiError(404, "record.not_found")
         for name in ("amount_precision", "price_precision"):
-            if params.has(name) and params.body[name] != before[name]:
+            given = params.integer(name, low=0, high=MAX_PRECISION)
+            if given is not None and given != before[name]:
                 raise ApiError(422, "admin.market.currencies_and_precisions_immutable")
         rules = _market_rules(params, before)
         params.done()
