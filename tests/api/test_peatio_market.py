@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bursa.api.peatio_auth import SERVICE_ACCOUNT_MEMBERS
 from tests.api.members import (
     ACCOUNT,
     MARKET,
@@ -395,3 +396,39 @@ async def test_scopes_levels_and_states(exchange: Exchange) -> None:
     app: Any = exchange.transport.app
     app.state.authorizer.forget_cache()  # it caches permissions for 10 s
     assert_error(await alice.post(f"{MARKET}/orders", order), 401, "authz.invalid_permission")
+
+
+async def test_a_service_account_trades_as_a_member_of_its_own(exchange: Exchange) -> None:
+    """Peatio gives every uid a member: a market maker's service account has balances and
+    orders of its own, apart from its owner's."""
+    admin = await exchange.member("admin@example.com", "admin")
+    owner = await exchange.member("owner@example.com")
+    await exchange.with_key(owner, "read")  # turns on the owner's 2FA
+    created = await admin.post(
+        "/api/v2/barong/admin/service_accounts",
+        {"owner_uid": owner.uid, "service_account_role": "sa_maker"},
+    )
+    assert created.status_code == 201, created.text
+    sa_uid = created.json()["uid"]
+    await exchange.sql("UPDATE users SET otp_last_step = NULL")
+    key = await owner.post(
+        "/api/v2/barong/resource/service_accounts/api_keys",
+        {"service_account_uid": sa_uid, "scope": "read,trade", "totp_code": owner.totp.now()},
+    )
+    assert key.status_code == 201, key.text
+    sa_id = (await exchange.sql("SELECT id FROM service_accounts WHERE uid = $1", sa_uid))[0]["id"]
+    bare = httpx.AsyncClient(transport=exchange.transport, base_url="http://bursa.test")
+    exchange.clients.append(bare)
+    secret = (key.json()["kid"], key.json()["secret"])
+    bot = Caller(bare, sa_uid, SERVICE_ACCOUNT_MEMBERS + sa_id, key=secret)
+    await exchange.credit(bot, "usdt", "500")
+
+    placed = await bot.post(
+        f"{MARKET}/orders", {"market": "btcusdt", "side": "buy", "volume": "0.01", "price": "1000"}
+    )
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["state"] == "wait"
+    assert await balances(bot) == {"usdt": ("490", "10")}
+    assert await balances(owner) == {}
+    me = (await bot.get(f"{ACCOUNT}/members/me")).json()
+    assert (me["uid"], me["email"]) == (sa_uid, created.json()["email"])

@@ -23,7 +23,6 @@ from bursa.api.peatio_schemas import Account, Deposit, Operation
 from bursa.api.schemas import Errors
 from bursa.engine.specs import DEFAULT_GROUP
 from bursa.engine.tables import member_groups
-from bursa.identity.tables import users
 from bursa.trading import history
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
@@ -88,14 +87,13 @@ class MemberMe(BaseModel):
 
 @router.get("/members/me", summary="The caller as a member: group and balances", responses=_ERRORS)
 async def me(member: AccountMember, session: Session) -> MemberMe:
-    email = await session.scalar(select(users.c.email).where(users.c.id == member.id))
     group = await session.scalar(
         select(member_groups.c.group).where(member_groups.c.member_id == member.id)
     )
     found = await history.balances(session, member.id, nonzero=False, limit=1000, page=1)
     return MemberMe(
         uid=member.uid,
-        email=str(email),
+        email=member.email,
         group=group or DEFAULT_GROUP,
         accounts=[present.account(row) for row in found.rows],
     )

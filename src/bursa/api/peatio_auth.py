@@ -18,6 +18,10 @@ from bursa.api.errors import ApiError
 from bursa.identity.service_accounts import is_service_account
 from bursa.trading.member_levels import MemberLevels
 
+# Peatio gives every uid a member. A user's member id is their user id; a service
+# account's is this base plus its own id, so the two never meet (user ids stay far below).
+SERVICE_ACCOUNT_MEMBERS = 1 << 40
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -26,6 +30,14 @@ class Member:
     id: int
     uid: str
     level: int
+    email: str = ""
+
+
+def member_id_of(who: dict[str, Any]) -> int:
+    """The engine's member id of an authorized user or service account."""
+    if is_service_account(who):
+        return SERVICE_ACCOUNT_MEMBERS + int(who["service_account_id"])
+    return int(who["id"])
 
 
 GATES = {
@@ -42,17 +54,13 @@ def member_gate(area: str | None) -> Callable[..., Awaitable[Member]]:
     async def member(
         request: Request, user: Annotated[dict[str, Any], Depends(authorized)]
     ) -> Member:
-        if is_service_account(user):
-            # Members are users in the engine; service accounts get members of their own
-            # with the custody issue (Peatio gives every uid its own member).
-            raise ApiError(401, "authz.invalid_permission")
         if user["state"] != "active":
             raise ApiError(401, "authz.user_not_active")
         if area is not None:
             levels: MemberLevels = request.app.state.member_levels
             if int(user["level"]) < getattr(levels, area):
                 raise ApiError(403, GATES[area])
-        return Member(int(user["id"]), str(user["uid"]), int(user["level"]))
+        return Member(member_id_of(user), str(user["uid"]), int(user["level"]), str(user["email"]))
 
     return member
 
