@@ -73,14 +73,18 @@ def error_code(
 
 
 def _parameter_codes(route: object) -> dict[str, dict[str, str]]:
+    """The codes the route's parameters declare, its dependencies' (shared filters) too."""
     if not isinstance(route, APIRoute):
         return {}
-    dependant = route.dependant
     codes: dict[str, dict[str, str]] = {}
-    for param in [*dependant.path_params, *dependant.query_params, *dependant.header_params]:
-        extra = param.field_info.json_schema_extra
-        if isinstance(extra, dict) and isinstance(extra.get(ERROR_CODE_KEY), str):
-            codes[param.alias] = {k: v for k, v in extra.items() if isinstance(v, str)}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        pending.extend(dependant.dependencies)
+        for param in [*dependant.path_params, *dependant.query_params, *dependant.header_params]:
+            extra = param.field_info.json_schema_extra
+            if isinstance(extra, dict) and isinstance(extra.get(ERROR_CODE_KEY), str):
+                codes[param.alias] = {k: v for k, v in extra.items() if isinstance(v, str)}
     return codes
 
 

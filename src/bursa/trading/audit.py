@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.trading.repository import Page, page_of
+from bursa.db.pages import Page, page_of
 from bursa.trading.tables import admin_audit
 
 

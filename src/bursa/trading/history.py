@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bursa.db.pages import Page, page_of
 from bursa.engine.tables import engine_commands, orders, trades
 from bursa.ledger.tables import accounts, currencies, operations
-from bursa.trading.repository import LISTED, Page, page_of
+from bursa.trading.repository import LISTED
 from bursa.trading.tables import markets
 
 MEMBER_CODES = (201, 202, 211, 212)  # liabilities: the member's own money, main and locked

@@ -1,32 +1,19 @@
 """Queries for the listing of currencies and markets (what the public API shows)."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, union_all
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Re-exported: callers written before paging moved to ``bursa.db.pages`` import it here.
+from bursa.db.pages import Page as Page
+from bursa.db.pages import page_of as page_of
 from bursa.engine.tables import trading_fees
 from bursa.ledger.tables import currencies
 from bursa.trading.tables import markets
 
 LISTED = "enabled"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of rows and the total the headers announce."""
-
-    rows: Sequence[Any]
-    total: int
-
-
-async def page_of(session: AsyncSession, query: Select[Any], limit: int, page: int) -> Page:
-    """One page of ``query``'s rows and how many there are in all."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    result = await session.execute(query.limit(limit).offset((page - 1) * limit))
-    return Page(result.mappings().all(), int(total or 0))
 
 
 async def listed_currencies(
