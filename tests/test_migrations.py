@@ -28,6 +28,7 @@ TABLE_MODULES = (
 )
 TABLES = {
     "accounts",
+    "adjustments",
     "activities",
     "admin_audit",
     "api_keys",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -84,4 +85,31 @@ admin_audit = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_admin_audit_target", "target_type", "target_id", "id"),
     Index("ix_admin_audit_actor_uid_id", "actor_uid", "id"),
+)
+
+# Peatio's adjustments, maker/checker: an admin proposes a correction (``pending``), another
+# admin accepts it (the engine's ``Adjust`` command posts it; ``engine_seq`` is that command)
+# or rejects it. ``attempts`` counts accepts the engine refused: each retry needs a new
+# idempotency key, or the engine would answer the first refusal again.
+adjustments = Table(
+    "adjustments",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("reason", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("category", String(24), nullable=False),
+    Column("amount", _NUM, nullable=False),  # signed, in the currency's unit
+    Column("currency_id", String(10), nullable=False),
+    Column("asset_account_code", SmallInteger, nullable=False),
+    Column("receiving_account_code", SmallInteger, nullable=False),
+    Column("receiving_member_id", BigInteger),
+    Column("receiving_member_uid", String(16)),
+    Column("creator_uid", String(32), nullable=False),
+    Column("validator_uid", String(32)),
+    Column("state", String(10), nullable=False, server_default="pending"),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("engine_seq", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_adjustments_state_id", "state", "id"),
 )
