@@ -28,7 +28,10 @@ from bursa.api import (
     oauth,
     oauth_clients,
     peatio_account,
+    peatio_admin_adjustments,
     peatio_admin_config,
+    peatio_admin_finance,
+    peatio_admin_records,
     peatio_market,
     public,
 )
@@ -141,6 +144,11 @@ def create_app(
     app.include_router(peatio_account.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
+    app.include_router(peatio_admin_records.router)
+    app.include_router(peatio_admin_adjustments.router)
+    # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
+    # ``members/groups``.
+    app.include_router(peatio_admin_finance.router)
     app.include_router(barong.identity_router)
     app.include_router(barong.public_router)
     app.include_router(barong.resource_router)

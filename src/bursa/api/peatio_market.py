@@ -72,7 +72,8 @@ TIME_IN_FORCE = {"gtc": GTC, "ioc": IOC, "fok": FOK}
 State = Literal["pending", "wait", "done", "cancel", "reject"]
 
 
-async def _submit(runner: Runner, command: Command) -> dict[str, Any]:
+async def submit(runner: Runner, command: Command) -> dict[str, Any]:
+    """The engine's committed result; 503 when the engine is not running."""
     try:
         return await runner.submit(command)
     except EngineStopped as exc:
@@ -203,7 +204,7 @@ async def place_order(
         if idempotency_key
         else f"api:order:{uuid.uuid4().hex}"
     )
-    result = await _submit(runner, _order_command(body, member, runner, key))
+    result = await submit(runner, _order_command(body, member, runner, key))
     if result["error"] is not None:
         raise ApiError(422, result["error"])
     return await _order(session, member, int(result["order"]["id"]))
@@ -248,7 +249,7 @@ async def cancel_order(
     command = CancelOrder(
         key=f"api:cancel:{uuid.uuid4().hex}", member_id=member.id, order_id=int(row["id"])
     )
-    result = await _submit(runner, command)
+    result = await submit(runner, command)
     if result["error"] is not None:  # no longer open: filled or cancelled already
         raise ApiError(422, CANCEL_ERROR)
     return await _order(session, member, int(row["id"]))
@@ -280,7 +281,7 @@ async def cancel_all(
         market=market.lower() if isinstance(market, str) else None,
         side=side,
     )
-    result = await _submit(runner, command)
+    result = await submit(runner, command)
     if result["error"] is not None:
         raise ApiError(422, result["error"])
     ids = [int(order["id"]) for order in result["orders"]]

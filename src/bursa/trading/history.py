@@ -87,7 +87,7 @@ async def balance(session: AsyncSession, member_id: int, currency: str) -> Any |
 # ---------------------------------------------------------------------- orders
 
 
-def _average_price() -> Any:
+def average_price() -> Any:
     """Quote paid or received per base unit over the order's trades (None before any)."""
     mine = or_(trades.c.maker_order_id == orders.c.id, trades.c.taker_order_id == orders.c.id)
     return (
@@ -100,7 +100,7 @@ def _average_price() -> Any:
 
 def _order_query(member_id: int) -> Select[Any]:
     return (
-        select(orders, markets.c.price_precision, _average_price())
+        select(orders, markets.c.price_precision, average_price())
         .join(markets, markets.c.id == orders.c.market_id)
         .where(orders.c.member_id == member_id)
     )
