@@ -195,6 +195,28 @@ async def test_bad_proposals_and_staff_without_the_ability_change_nothing(
     )
     assert_error(coin, 422, "admin.adjustment.invalid_amount")  # btc has 8 decimals
 
+    # Nothing a client sends breaks the endpoints.
+    for odd in (
+        {"amount": "1e999999999"},
+        {"amount": "1E-50"},
+        {"amount": ["1"]},
+        {"reason": "a\x00b"},
+        {"currency_id": {"code": "btc"}},
+        {"asset_account_code": 1.5},
+        {"receiving_account_code": 2**80},
+        {"receiving_member_uid": "x" * 300},
+        {"category": None},
+    ):
+        answer = await admin.post(f"{ADJUSTMENTS}/new", proposal(alice, "10") | odd)
+        assert answer.status_code == 422, (odd, answer.text)
+    for odd in ({"id": 2**80, "action": "accept"}, {"id": -1, "action": "reject"}, {"id": None}):
+        answer = await admin.post(f"{ADJUSTMENTS}/action", odd)
+        assert answer.status_code in (404, 422), (odd, answer.text)
+    listed_body = await admin.client.post(
+        f"{ADJUSTMENTS}/new", content=b"[1]", headers={"X-CSRF-Token": admin.csrf}
+    )
+    assert_error(listed_body, 400, "server.request.invalid_json")
+
     for body, code in (
         ({"action": "accept"}, "admin.adjustment.missing_id"),
         ({"id": "one", "action": "accept"}, "admin.adjustment.non_integer_id"),

@@ -175,6 +175,7 @@ async def test_cancels_go_through_the_engine_and_are_audited(exchange: Exchange)
     for body, code in (
         ({}, "admin.order.missing_market"),
         ({"market": "dogeusd"}, "admin.market.doesnt_exist"),
+        ({"market": ["btcusdt"]}, "admin.market.doesnt_exist"),
         ({"market": "btcusdt", "side": "bid"}, "admin.order.invalid_side"),
     ):
         assert_error(await admin.post(f"{ADMIN}/orders/cancel", body), 422, code)

@@ -43,6 +43,7 @@ AREA = "admin.adjustment"
 MOST_ID = 2**63 - 1
 MOST_DIGITS = 30  # of an amount's integer part: far beyond any real correction
 MOST_REASON, MOST_DESCRIPTION = 255, 4096
+MOST_UID = 16
 LIABILITY_CODES = (201, 202, 211, 212)
 EXPENSE_CODES = (401, 402)
 ENGINE_CODES = {  # the engine's refusals, as Peatio named them
@@ -128,7 +129,7 @@ def _integer(body: dict[str, Any], name: str, problems: list[str]) -> int | None
     value = body.get(name)
     if value is None:
         problems.append(f"{AREA}.missing_{name}")
-    elif isinstance(value, int) and not isinstance(value, bool):
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MOST_ID:
         return value
     elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
         return int(value.strip())
@@ -201,7 +202,8 @@ async def _proposal(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         problems.append(f"{AREA}.invalid_receiving_account_code")  # fiat code for a coin
     member_id = None
     if isinstance(uid, str) and receiving in adjustments.MAIN_CODES.values():
-        member_id = await directory.member_id(session, uid=uid.strip()[:16])
+        if len(uid.strip()) <= MOST_UID:
+            member_id = await directory.member_id(session, uid=uid.strip())
         if member_id is None:
             problems.append("admin.user.doesnt_exist")
     if currency is not None and amount is not None:
