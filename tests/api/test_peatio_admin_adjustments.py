@@ -4,6 +4,7 @@ own acceptance and staff without the ability are refused, and change nothing."""
 
 from typing import Any
 
+from bursa.engine.commands import Adjust
 from tests.api.members import (
     ACCOUNT,
     Caller,
@@ -110,6 +111,21 @@ async def test_maker_proposes_checker_accepts(exchange: Exchange) -> None:
     assert retried.json()["liability"]["debit"] == "200"
     assert await balance(alice, "usd") == "50.25"
 
+    # An accept whose request failed after the engine posted it, retried once the engine
+    # has forgotten its key: the ledger shows it posted, so it is not posted again.
+    crashed = (await maker.post(f"{ADJUSTMENTS}/new", proposal(alice, "7"))).json()["id"]
+    posted = await exchange.runner.submit(
+        Adjust(
+            key=f"adjustment:{crashed}", member_id=alice.id, currency="usd", amount=700, reason="x"
+        )
+    )
+    exchange.runner.engine.results.pop(f"adjustment:{crashed}")  # as the window's end does
+    recovered = await checker.post(f"{ADJUSTMENTS}/action", {"id": crashed, "action": "accept"})
+    assert recovered.status_code == 201, recovered.text
+    assert await balance(alice, "usd") == "57.25"
+    stored = await exchange.sql("SELECT engine_seq FROM adjustments WHERE id = $1", crashed)
+    assert stored[0]["engine_seq"] == posted["seq"]
+
     rejected_one = await maker.post(f"{ADJUSTMENTS}/new", proposal(alice, "5"))
     rejected = await maker.post(
         f"{ADJUSTMENTS}/action", {"id": rejected_one.json()["id"], "action": "reject"}
@@ -120,12 +136,12 @@ async def test_maker_proposes_checker_accepts(exchange: Exchange) -> None:
         f"{ADJUSTMENTS}/action", {"id": rejected_one.json()["id"], "action": "accept"}
     )
     assert_error(accept_rejected, 422, "admin.adjustment.cannot_perform_accept_action")
-    assert await balance(alice, "usd") == "50.25"
+    assert await balance(alice, "usd") == "57.25"
 
     listed = await checker.get(ADJUSTMENTS, state="accepted", ordering="desc")
     assert listed.status_code == 200, listed.text
-    assert listed.headers["Total"] == "3"
-    assert [a["amount"] for a in listed.json()] == ["100", "-200", "150.25"]  # by id
+    assert listed.headers["Total"] == "4"
+    assert [a["amount"] for a in listed.json()] == ["7", "100", "-200", "150.25"]  # by id
     assert (await checker.get(ADJUSTMENTS, category="misc")).json()[0]["state"] == "accepted"
     one = await checker.get(f"{ADJUSTMENTS}/{number}")
     assert one.json() == done
@@ -136,7 +152,7 @@ async def test_maker_proposes_checker_accepts(exchange: Exchange) -> None:
 
     log = await checker.get("/api/v2/peatio/admin/audit", target_type="Adjustment")
     actions = [(e["action"], e["actor_uid"]) for e in log.json()]
-    assert actions.count(("adjustment.create", maker.uid)) == 4
+    assert actions.count(("adjustment.create", maker.uid)) == 5
     assert ("adjustment.accept", checker.uid) in actions
     assert ("adjustment.reject", maker.uid) in actions
     entry = next(

@@ -318,7 +318,13 @@ async def _accept(session: Session, runner: Runner, row: Any, actor: Actor) -> A
         amount=amount,
         reason=row["reason"],
     )
-    result = await submit(runner, command)
+    # Posted already by an earlier request that failed before recording it: the engine
+    # remembers keys for a window only, the ledger for ever.
+    done = await queries.operations_by_reference(session, adjustments.REFERENCE_TYPE, [command.key])
+    if done[command.key]:
+        result: dict[str, Any] = {"error": None, "seq": done[command.key][0]["seq"]}
+    else:
+        result = await submit(runner, command)
     if result["error"] is not None:
         # Refused, nothing moved: the next accept needs a key of its own.
         await adjustments.change(session, row["id"], attempts=row["attempts"] + 1)
