@@ -228,7 +228,7 @@ async def test_members_operations_and_the_ledger(exchange: Exchange) -> None:
     assert (shown["id"], shown["uid"], shown["group"], shown["state"]) == (
         alice.id,
         alice.uid,
-        "any",
+        "vip-0",
         "active",
     )
     assert {a["currency"]: a["locked"] for a in shown["accounts"]} == {"btc": "0.4", "usdt": "0"}
@@ -236,7 +236,17 @@ async def test_members_operations_and_the_ledger(exchange: Exchange) -> None:
         "uid"
     ] == bob.uid
     assert (await admin.get(f"{ADMIN}/members", ordering="desc")).headers["Total"] == "4"
+    grouped = await admin.client.put(
+        f"{ADMIN}/members/{bob.uid}", json={"group": "vip-1"}, headers={"X-CSRF-Token": admin.csrf}
+    )
+    assert grouped.status_code == 200, grouped.text
+    assert [m["uid"] for m in (await admin.get(f"{ADMIN}/members", group="vip-1")).json()] == [
+        bob.uid
+    ]
+    in_default = (await admin.get(f"{ADMIN}/members", group="vip-0", role="member")).json()
+    assert [m["uid"] for m in in_default] == [alice.uid]
     one = await admin.get(f"{ADMIN}/members/{bob.uid}")
+    assert one.json()["group"] == "vip-1"
     assert one.status_code == 200, one.text
     assert {(a["currency"], a["balance"]) for a in one.json()["accounts"]} == {
         ("btc", "0.1996"),

@@ -81,6 +81,10 @@ async def list_members(
         Literal[ROLES] | None,  # type: ignore[valid-type]
         Query(json_schema_extra=error_code("admin.member.invalid_role")),
     ] = None,
+    group: Annotated[
+        str | None,
+        Query(max_length=32, json_schema_extra=error_code("admin.member.invalid_group")),
+    ] = None,
     email: Email = None,
     uid: Annotated[
         str | None, Query(max_length=16, json_schema_extra=error_code("admin.member.invalid_uid"))
@@ -90,9 +94,12 @@ async def list_members(
         sort_by("id", "created_at", "updated_at", "email", "uid"),
     ] = "id",
 ) -> list[AdminMember]:
-    """Members are Barong's users (staff included). Groups are not kept yet: every member
-    is in ``any``, and ``group`` is not a filter."""
+    """Members are Barong's users (staff included); ``group`` is their fee group."""
     listing = params.listing(order_by)
+    ids, excluding = (None, False)
+    if group is not None:
+        found_ids, excluding = await queries.group_members(session, group.strip().lower())
+        ids = tuple(found_ids)
     found = await directory.members(
         session,
         directory.MemberFilter(
@@ -103,15 +110,19 @@ async def list_members(
             time_from=listing.time_from,
             time_to=listing.time_to,
             updated=listing.updated,
+            ids=ids,
+            excluding=excluding,
             order_by=order_by,
             ascending=listing.ascending,
         ),
         limit=params.limit,
         page=params.page,
     )
-    held = await queries.accounts_of(session, (row["id"] for row in found.rows))
+    members = [row["id"] for row in found.rows]
+    held = await queries.accounts_of(session, members)
+    groups = await queries.groups_of(session, members)
     paginate(response, found.total, params.page, params.limit)
-    return [present.member(row, held[row["id"]]) for row in found.rows]
+    return [present.member(row, groups[row["id"]], held[row["id"]]) for row in found.rows]
 
 
 @router.get("/members/{uid}", summary="One member, with their accounts", responses=_ERRORS)
@@ -124,7 +135,8 @@ async def get_member(
     if row is None:
         raise ApiError(404, NOT_FOUND)
     held = await queries.accounts_of(session, [row["id"]])
-    return present.member(row, held[row["id"]])
+    groups = await queries.groups_of(session, [row["id"]])
+    return present.member(row, groups[row["id"]], held[row["id"]])
 
 
 # ---------------------------------------------------------------------- operations

@@ -29,7 +29,6 @@ ACCOUNT_KINDS = {
     401: "main",
     402: "main",
 }
-GROUP = "any"  # member groups are not kept yet
 ZERO = Decimal(0)
 
 People = Mapping[int, Person]
@@ -93,14 +92,16 @@ def operation(row: Mapping[str, Any], people: People) -> AdminOperation:
     )
 
 
-def member(row: Mapping[str, Any], accounts: Sequence[Mapping[str, Any]]) -> AdminMember:
+def member(
+    row: Mapping[str, Any], group: str, accounts: Sequence[Mapping[str, Any]]
+) -> AdminMember:
     return AdminMember(
         id=row["id"],
         uid=row["uid"],
         email=row["email"],
         level=row["level"],
         role=row["role"],
-        group=GROUP,
+        group=group,
         state=row["state"],
         created_at=present.iso(row["created_at"]),
         updated_at=present.iso(row["updated_at"]),

@@ -68,8 +68,8 @@ class AdminOperation(BaseModel):
 
 
 class AdminMember(BaseModel):
-    """A member (every Barong user is one; ``id`` is the engine's member id) and the
-    accounts they hold. Groups are not kept yet: every member is in ``any``."""
+    """A member (every Barong user is one; ``id`` is the engine's member id), their fee
+    group and the accounts they hold."""
 
     id: int
     uid: str

@@ -15,12 +15,9 @@ from fastapi import Depends, Request
 
 from bursa.api.barong_admin import authorized
 from bursa.api.errors import ApiError
+from bursa.identity.directory import SERVICE_ACCOUNT_MEMBERS
 from bursa.identity.service_accounts import is_service_account
 from bursa.trading.member_levels import MemberLevels
-
-# Peatio gives every uid a member. A user's member id is their user id; a service
-# account's is this base plus its own id, so the two never meet (user ids stay far below).
-SERVICE_ACCOUNT_MEMBERS = 1 << 40
 
 
 @dataclass(frozen=True, slots=True)

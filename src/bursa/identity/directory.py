@@ -1,5 +1,6 @@
 """Who the members are, for the admin records: a member's id (the engine's ``member_id``) from
-their uid or email, their uid and email from ids, and the member list.
+their uid or email, their uid and email from ids (service accounts' too), and the member
+list (users).
 
 Trading records carry only ids (``bursa.trading`` may not read identity's tables), so the
 admin API resolves people here and filters or shows records by id.
@@ -14,7 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.db.pages import Page, page_of
-from bursa.identity.tables import users
+from bursa.identity.tables import service_accounts, users
+
+# Peatio gives every uid a member. A user's member id is their user id; a service
+# account's is this base plus its own id, so the two never meet (user ids stay far below).
+SERVICE_ACCOUNT_MEMBERS = 1 << 40
 
 
 def _email(email: str) -> str:
@@ -31,13 +36,19 @@ class Person:
 async def member_id(
     session: AsyncSession, *, uid: str | None = None, email: str | None = None
 ) -> int | None:
-    """The id of the user with this uid (exactly, as issued) or email (any case)."""
-    query = select(users.c.id)
+    """The member id of the user or service account with this uid (exactly, as issued)
+    or email (any case)."""
+    people = select(users.c.id)
+    machines = select(service_accounts.c.id + SERVICE_ACCOUNT_MEMBERS)
     if uid is not None:
-        query = query.where(users.c.uid == uid)
+        people = people.where(users.c.uid == uid)
+        machines = machines.where(service_accounts.c.uid == uid)
     if email is not None:
-        query = query.where(users.c.email == _email(email))
-    found = await session.scalar(query.limit(1))
+        people = people.where(users.c.email == _email(email))
+        machines = machines.where(service_accounts.c.email == _email(email))
+    found = await session.scalar(people.limit(1))
+    if found is None:
+        found = await session.scalar(machines.limit(1))
     return None if found is None else int(found)
 
 
@@ -49,7 +60,16 @@ async def people(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, 
     rows = await session.execute(
         select(users.c.id, users.c.uid, users.c.email).where(users.c.id.in_(wanted))
     )
-    return {row.id: Person(row.uid, row.email) for row in rows}
+    found = {row.id: Person(row.uid, row.email) for row in rows}
+    machines = [i - SERVICE_ACCOUNT_MEMBERS for i in wanted if i >= SERVICE_ACCOUNT_MEMBERS]
+    if machines:
+        rows = await session.execute(
+            select(service_accounts.c.id, service_accounts.c.uid, service_accounts.c.email).where(
+                service_accounts.c.id.in_(machines)
+            )
+        )
+        found |= {SERVICE_ACCOUNT_MEMBERS + r.id: Person(r.uid, r.email) for r in rows}
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +81,8 @@ class MemberFilter:
     time_from: datetime | None = None
     time_to: datetime | None = None
     updated: bool = False  # the time range applies to updated_at, not created_at
+    ids: tuple[int, ...] | None = None  # only these users (or all but these: ``excluding``)
+    excluding: bool = False
     order_by: str = "id"
     ascending: bool = True
 
@@ -84,6 +106,9 @@ async def members(session: AsyncSession, found: MemberFilter, *, limit: int, pag
         (users.c.email, _email(found.email) if found.email is not None else None),
     ]
     query = query.where(*(column == value for column, value in exact if value is not None))
+    if found.ids is not None:
+        among = users.c.id.in_(found.ids)
+        query = query.where(~among if found.excluding else among)
     moment = users.c.updated_at if found.updated else users.c.created_at
     if found.time_from is not None:
         query = query.where(moment >= found.time_from)

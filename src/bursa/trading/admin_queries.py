@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.db.pages import Page, page_of
-from bursa.engine.tables import engine_commands, orders, trades
+from bursa.engine.specs import DEFAULT_GROUP
+from bursa.engine.tables import engine_commands, member_groups, orders, trades
 from bursa.ledger.tables import accounts, currencies, operations
 from bursa.trading.history import average_price
 from bursa.trading.tables import markets
@@ -271,3 +272,26 @@ async def accounts_of(session: AsyncSession, member_ids: Iterable[int]) -> dict[
     for row in (await session.execute(query)).mappings():
         found[row["member_id"]].append(row)
     return found
+
+
+async def groups_of(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, str]:
+    """Each member's fee group (``vip-0`` unless an admin put them in another)."""
+    wanted = set(member_ids)
+    found = dict.fromkeys(wanted, DEFAULT_GROUP)
+    if wanted:
+        rows = await session.execute(
+            select(member_groups.c.member_id, member_groups.c.group).where(
+                member_groups.c.member_id.in_(wanted)
+            )
+        )
+        found.update({row.member_id: row.group for row in rows})
+    return found
+
+
+async def group_members(session: AsyncSession, group: str) -> tuple[list[int], bool]:
+    """The members of a group: (ids, False), or for the default group the ids *outside*
+    it, (ids, True), since its members have no row."""
+    if group == DEFAULT_GROUP:
+        return list(await session.scalars(select(member_groups.c.member_id))), True
+    query = select(member_groups.c.member_id).where(member_groups.c.group == group)
+    return list(await session.scalars(query)), False
