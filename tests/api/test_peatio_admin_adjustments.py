@@ -163,6 +163,13 @@ async def test_maker_proposes_checker_accepts(exchange: Exchange) -> None:
     verified = await checker.get("/api/v2/peatio/admin/ledger/verification")
     assert verified.json()["ok"] is True
 
+    # Accountants propose adjustments too (Peatio's abilities, OpenDAX's table).
+    accountant = await exchange.member("books@example.com", role="accountant")
+    booked = await accountant.post(f"{ADJUSTMENTS}/new", proposal(alice, "1"))
+    assert booked.status_code == 201, booked.text
+    await checker.post(f"{ADJUSTMENTS}/action", {"id": booked.json()["id"], "action": "accept"})
+    assert await balance(alice, "usd") == "58.25"
+
 
 async def test_bad_proposals_and_staff_without_the_ability_change_nothing(
     exchange: Exchange,
