@@ -178,6 +178,7 @@ async def exchange(
         for client in found.clients:
             await client.aclose()
         await runner.stop()
+        await identity.close()
         await engine.dispose()
 
 

@@ -127,18 +127,10 @@ async def serving(url: str, keystore: LocalKeyStore) -> AsyncIterator[Api]:
     sessions = create_session_factory(engine)
     candles = CandleWriter(sessions, bus, poll_s=0.2)
     await candles.start()
-    app = create_app(
-        runner,
-        sessions,
-        Identity(
-            engine,
-            LogMailer(),
-            keystore,
-            session_ttl=timedelta(minutes=30),
-            app_name="Bursa",
-        ),
-        tickers=Tickers(candles),
+    identity = Identity(
+        engine, LogMailer(), keystore, session_ttl=timedelta(minutes=30), app_name="Bursa"
     )
+    app = create_app(runner, sessions, identity, tickers=Tickers(candles))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bursa.test") as client:
@@ -146,6 +138,7 @@ async def serving(url: str, keystore: LocalKeyStore) -> AsyncIterator[Api]:
     finally:
         await candles.stop()
         await runner.stop()
+        await identity.close()
         await engine.dispose()
 
 

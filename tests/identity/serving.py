@@ -43,4 +43,5 @@ async def identity_api(
             client.headers["X-Test-Db"] = database_url  # for the tests' own SQL
             yield client
     finally:
+        await identity.close()
         await engine.dispose()

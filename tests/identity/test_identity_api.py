@@ -102,6 +102,7 @@ async def api(
     ) as client:
         client.headers["X-Test-Db"] = fresh_database_url  # for the tests' own SQL
         yield client
+    await identity.close()
     await engine.dispose()
 
 

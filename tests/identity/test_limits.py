@@ -74,6 +74,7 @@ async def api_with_redis(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
     await limiter.close()
+    await identity.close()
     await engine.dispose()
 
 

@@ -180,7 +180,7 @@ async def _limit(request: Request, *checks: tuple[Rule, str]) -> None:
             raise ApiError(429, "identity.rate_limit.exceeded", headers={"Retry-After": str(wait)})
 
 
-def get_identity(request: Request) -> Identity:
+async def get_identity(request: Request) -> Identity:
     identity: Identity = request.app.state.identity
     return identity
 
@@ -245,7 +245,7 @@ async def current_session(
     return session
 
 
-def get_api_keys(request: Request) -> ApiKeys:
+async def get_api_keys(request: Request) -> ApiKeys:
     keys: ApiKeys = request.app.state.api_keys
     return keys
 

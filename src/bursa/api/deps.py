@@ -6,6 +6,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.db.hot import HotReads
 from bursa.engine.commands import Command
 from bursa.engine.core import Engine
 from bursa.engine.snapshots import BookSnapshot
@@ -32,9 +33,15 @@ class EngineView(Protocol):
     async def submit(self, command: Command) -> dict[str, Any]: ...
 
 
-def get_runner(request: Request) -> EngineView:
+async def get_runner(request: Request) -> EngineView:
     runner: EngineView = request.app.state.runner
     return runner
+
+
+async def get_reads(request: Request) -> HotReads:
+    """One-round-trip reads without a session (``bursa.db.hot``), the identity service's."""
+    reads: HotReads = request.app.state.identity.reads
+    return reads
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -45,3 +52,4 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 Runner = Annotated[EngineView, Depends(get_runner)]
 Session = Annotated[AsyncSession, Depends(get_session)]
+Reads = Annotated[HotReads, Depends(get_reads)]

@@ -133,7 +133,7 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     is the request's fault, and its transaction was rolled back: 422. Anything else the
     database refuses is a server error."""
     cause = getattr(exc, "orig", None)
-    cause = getattr(cause, "__cause__", None) or cause
+    cause = getattr(cause, "__cause__", None) or cause or exc
     if isinstance(cause, asyncpg.exceptions.DataError):
         kind = type(cause).__name__
         log.warning("refused a value on %s %s: %s", request.method, request.url.path, kind)
@@ -160,6 +160,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)
+    app.add_exception_handler(asyncpg.exceptions.DataError, _on_database_error)  # hot reads
     app.add_exception_handler(Exception, _on_unexpected_error)
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from bursa.api import peatio_present as present
-from bursa.api.deps import Runner, Session
+from bursa.api.deps import Reads, Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_auth import Member, TradingMember
 from bursa.api.peatio_params import (
@@ -171,8 +171,8 @@ def _order_command(body: dict[str, Any], member: Member, runner: Runner, key: st
     )
 
 
-async def _order(session: Session, member: Member, order_id: int) -> UserOrder:
-    row = await history.member_order(session, member.id, id=order_id)
+async def _order(reads: Reads, member: Member, order_id: int) -> UserOrder:
+    row = await history.committed_order(reads, member.id, id=order_id)
     if row is None:  # committed by the engine, so it is there; never another member's
         raise ApiError(404, ORDER_NOT_FOUND)
     return present.order(row)
@@ -183,7 +183,7 @@ async def place_order(
     member: TradingMember,
     request: Request,
     runner: Runner,
-    session: Session,
+    reads: Reads,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -207,7 +207,7 @@ async def place_order(
     result = await submit(runner, _order_command(body, member, runner, key))
     if result["error"] is not None:
         raise ApiError(422, result["error"])
-    return await _order(session, member, int(result["order"]["id"]))
+    return await _order(reads, member, int(result["order"]["id"]))
 
 
 def _order_ref(value: str) -> dict[str, Any]:
@@ -241,9 +241,9 @@ async def get_order(member: TradingMember, session: Session, id: OrderRef) -> Us
 
 @router.post("/orders/{id}/cancel", status_code=201, summary="Cancel an order", responses=_ERRORS)
 async def cancel_order(
-    member: TradingMember, runner: Runner, session: Session, id: OrderRef
+    member: TradingMember, runner: Runner, reads: Reads, id: OrderRef
 ) -> UserOrder:
-    row = await history.member_order(session, member.id, **_order_ref(id))
+    row = await history.committed_order(reads, member.id, **_order_ref(id))
     if row is None:
         raise ApiError(404, ORDER_NOT_FOUND)
     command = CancelOrder(
@@ -252,7 +252,7 @@ async def cancel_order(
     result = await submit(runner, command)
     if result["error"] is not None:  # no longer open: filled or cancelled already
         raise ApiError(422, CANCEL_ERROR)
-    return await _order(session, member, int(row["id"]))
+    return await _order(reads, member, int(row["id"]))
 
 
 @router.post(

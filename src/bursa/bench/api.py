@@ -250,6 +250,7 @@ async def run_api_bench(
         await serving
         await candles.stop()
         await runner.stop()
+        await identity.close()
         await database.dispose()
     return ApiFigures(
         result["seconds"],

@@ -152,10 +152,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     await candles.start()
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
+    identity = build_identity(settings, database, bus)
     app = create_app(
         runner,
         sessions,
-        build_identity(settings, database, bus),
+        identity,
         limiter=limiter,
         nonces=nonces,
         jwt_signer=(
@@ -187,6 +188,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     finally:
         await candles.stop()
         await runner.stop()
+        await identity.close()
         await database.dispose()
         if isinstance(limiter, RedisLimiter):
             await limiter.close()

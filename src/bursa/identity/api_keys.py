@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 
+from bursa.db.hot import HotReads
 from bursa.identity.limits import (
     API_KEY_FAILURES_PER_IP,
     API_KEY_PER_IP,
@@ -31,7 +32,7 @@ from bursa.identity.limits import (
 from bursa.identity.nonces import NonceRegistry
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.service_accounts import principal
-from bursa.identity.tables import api_keys, service_accounts
+from bursa.identity.tables import api_keys, labels, service_accounts, users
 
 API_KEY_SEAL = "bursa-api-key"  # key store key that seals API key secrets
 SCOPES = frozenset({"read", "trade", "withdraw"})
@@ -91,6 +92,43 @@ def _present(row: Any) -> dict[str, Any]:
     }
 
 
+def _prefixed(prefix: str, table: Any) -> str:
+    return ", ".join(f"{prefix}.{c.name} AS {prefix}_{c.name}" for c in table.c)
+
+
+_KEY_COLUMNS = ("state", "scope", "secret", "service_account_id")
+_USER_COLUMNS = tuple(c.name for c in users.c)
+_ACCOUNT_COLUMNS = tuple(c.name for c in service_accounts.c)
+# The key, its user (with the user's labels, as ``Identity.load_user`` gives them) and its
+# service account if any, in one indexed read: what every signed request needs to know.
+_HOLDER = f"""
+SELECT {", ".join(f"k.{name} AS k_{name}" for name in _KEY_COLUMNS)},
+       {_prefixed("u", users)}, {_prefixed("s", service_accounts)},
+       (SELECT coalesce(array_agg(l ORDER BY l.id), '{{}}') FROM {labels.name} l
+         WHERE l.user_id = u.id) AS labels
+  FROM {api_keys.name} k
+  JOIN {users.name} u ON u.id = k.user_id
+  LEFT JOIN {service_accounts.name} s ON s.id = k.service_account_id
+ WHERE k.kid = $1
+"""
+
+
+async def _holder(
+    reads: HotReads, kid: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None] | None:
+    """The key ``kid``, its user and its service account (None for a user's own key)."""
+    row = await reads.fetchrow(_HOLDER, kid)
+    if row is None:
+        return None
+    key = {name: row[f"k_{name}"] for name in _KEY_COLUMNS}
+    user = {name: row[f"u_{name}"] for name in _USER_COLUMNS}
+    user["labels"] = [dict(label) for label in row["labels"]]
+    account = None
+    if key["service_account_id"] is not None:
+        account = {name: row[f"s_{name}"] for name in _ACCOUNT_COLUMNS}
+    return key, user, account
+
+
 def _held_by(user_id: int, service_account_id: int | None) -> ColumnElement[bool]:
     """The keys of one holder: the user's own, or those of one of their service accounts."""
     holder = (
@@ -109,6 +147,7 @@ class ApiKeys:
         self.nonces = nonces
         self.limiter = limiter or InProcessLimiter()
         self._secrets: dict[str, tuple[float, bytes]] = {}
+        self.reads: HotReads = identity.reads
 
     async def create(
         self,
@@ -257,28 +296,10 @@ class ApiKeys:
         stamp = int(nonce)
         if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
             raise IdentityError(401, "authz.nonce_expired")
-        async with self.identity.engine.connect() as conn:
-            key = (
-                (await conn.execute(select(api_keys).where(api_keys.c.kid == kid)))
-                .mappings()
-                .first()
-            )
-            if key is None:
-                raise IdentityError(401, "authz.unexistent_apikey")
-            user = await self.identity.load_user(conn, key["user_id"])
-            account = None
-            if key["service_account_id"] is not None:
-                account = (
-                    (
-                        await conn.execute(
-                            select(service_accounts).where(
-                                service_accounts.c.id == key["service_account_id"]
-                            )
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
+        found = await _holder(self.reads, kid)
+        if found is None:
+            raise IdentityError(401, "authz.unexistent_apikey")
+        key, user, account = found
         if key["state"] != "active":
             raise IdentityError(401, "authz.apikey_not_active")
         secret = await self._secret(kid, key["secret"])

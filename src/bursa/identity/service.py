@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bursa.db.hot import HotReads
 from bursa.events.bus import Event, InProcessBus
 from bursa.identity import extras, passwords, totp
 from bursa.identity.mail import Mail, Mailer
@@ -169,10 +170,16 @@ class Identity:
     ) -> None:
         self.bus = bus
         self.engine = engine
+        # Per-request reads (API-key authentication): one round trip each, no transaction.
+        self.reads = HotReads.of(engine)
         self.mailer = mailer
         self.keystore = keystore
         self.session_ttl = session_ttl
         self.app_name = app_name
+
+    async def close(self) -> None:
+        """Close the per-request reads' connections (``engine`` is its owner's to dispose)."""
+        await self.reads.close()
 
     # ---------------------------------------------------------------- sign-up
 

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bursa.db.hot import HotQuery, HotReads
 from bursa.db.pages import Page, page_of
 from bursa.engine.tables import engine_commands, orders, trades
 from bursa.ledger.tables import accounts, currencies, operations
@@ -145,6 +148,21 @@ async def member_order(
     query = _order_query(member_id)
     query = query.where(orders.c.id == id) if id is not None else query.where(orders.c.uuid == uuid)
     return (await session.execute(query)).mappings().first()
+
+
+_MEMBER: Any = bindparam("member_id", type_=BigInteger)
+_ORDER_BY_ID = HotQuery.of(_order_query(_MEMBER).where(orders.c.id == bindparam("id")))
+_ORDER_BY_UUID = HotQuery.of(_order_query(_MEMBER).where(orders.c.uuid == bindparam("uuid")))
+
+
+async def committed_order(
+    reads: HotReads, member_id: int, *, id: int | None = None, uuid: str | None = None
+) -> Any | None:
+    """``member_order`` as one hot read (the statement it runs, no session): what the
+    engine committed, read back on every placement and cancellation."""
+    if id is not None:
+        return await reads.row(_ORDER_BY_ID, member_id=member_id, id=id)
+    return await reads.row(_ORDER_BY_UUID, member_id=member_id, uuid=uuid)
 
 
 async def orders_by_id(session: AsyncSession, member_id: int, ids: list[int]) -> list[Any]:
