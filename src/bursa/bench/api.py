@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import orjson
 import pyotp
 import uvicorn
+import uvloop
 
 from bursa.api.app import create_app
+from bursa.bench.wire import Connection, WireError
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner
@@ -124,66 +126,72 @@ def _sign(kid: str, secret: str, nonce: int) -> dict[str, str]:
     return {"X-Auth-Apikey": kid, "X-Auth-Nonce": stamp, "X-Auth-Signature": signature}
 
 
-async def _drive(base: str, keys: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
-    """The load: one loop per key until the time is up (see ``worker``)."""
+async def _drive(port: int, keys: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """The load: one loop per key, each on its own connection, until the time is up (see
+    ``worker``)."""
     latencies: list[float] = []
     counts = {"orders": 0, "cancels": 0, "errors": 0}
     kinds: dict[str, int] = {}  # what the errors were: status and first error code
 
-    def failed(answer: httpx.Response | None) -> None:
+    def failed(status: int | None, answer: bytes) -> None:
         counts["errors"] += 1
-        if answer is None:
+        if status is None:
             kind = "no answer"
         else:
             try:
-                kind = f"{answer.status_code} {answer.json()['errors'][0]}"
+                kind = f"{status} {orjson.loads(answer)['errors'][0]}"
             except (ValueError, KeyError, IndexError, TypeError):
-                kind = str(answer.status_code)
+                kind = str(status)
         kinds[kind] = kinds.get(kind, 0) + 1
 
-    limits = httpx.Limits(max_connections=len(keys), max_keepalive_connections=len(keys))
     nonces = {key["kid"]: 0 for key in keys}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        stop_at = time.monotonic() + seconds
+    stop_at = time.monotonic() + seconds
 
-        async def call(key: dict[str, Any], path: str, body: dict[str, str] | None) -> Any:
-            """One signed POST; the order it answers, or None (counted as an error)."""
-            nonces[key["kid"]] = max(int(time.time() * 1000), nonces[key["kid"]] + 1)
-            sent = time.perf_counter()
-            try:
-                answer = await client.post(
-                    path, json=body, headers=_sign(key["kid"], key["secret"], nonces[key["kid"]])
-                )
-            except httpx.HTTPError:
-                failed(None)
-                return None
-            latencies.append((time.perf_counter() - sent) * 1000)
-            if answer.status_code != 201:
-                failed(answer)
-                return None
-            return answer.json()
+    async def call(
+        wire: Connection, key: dict[str, Any], path: str, body: dict[str, str] | None
+    ) -> Any:
+        """One signed POST; the order it answers, or None (counted as an error)."""
+        nonces[key["kid"]] = max(int(time.time() * 1000), nonces[key["kid"]] + 1)
+        headers = _sign(key["kid"], key["secret"], nonces[key["kid"]])
+        sent = time.perf_counter()
+        try:
+            status, answer = await wire.post(
+                path, orjson.dumps(body) if body is not None else None, headers
+            )
+        except WireError:
+            failed(None, b"")
+            return None
+        latencies.append((time.perf_counter() - sent) * 1000)
+        if status != 201:
+            failed(status, answer)
+            return None
+        return orjson.loads(answer)
 
-        async def worker(index: int, key: dict[str, Any]) -> None:
-            """Per round: an order at the mid price (members alternate sides, so these
-            trade), then an order far from it that rests, then its cancellation."""
-            side, away = ("buy", "29000") if index % 2 else ("sell", "31000")
+    async def worker(index: int, key: dict[str, Any]) -> None:
+        """Per round: an order at the mid price (members alternate sides, so these
+        trade), then an order far from it that rests, then its cancellation."""
+        side, away = ("buy", "29000") if index % 2 else ("sell", "31000")
+        wire = Connection("127.0.0.1", port)
+        try:
             while time.monotonic() < stop_at:
                 for price in ("30000", away):
-                    order = await call(key, ORDERS, _order(side, price))
+                    order = await call(wire, key, ORDERS, _order(side, price))
                     if order is not None:
                         counts["orders"] += 1
                 resting = order is not None and order["state"] == "wait"
-                if resting and await call(key, f"{ORDERS}/{order['id']}/cancel", None):
+                if resting and await call(wire, key, f"{ORDERS}/{order['id']}/cancel", None):
                     counts["cancels"] += 1
+        finally:
+            await wire.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(i, key) for i, key in enumerate(keys)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i, key) for i, key in enumerate(keys)))
+    elapsed = time.perf_counter() - started
     return counts | {"latencies": latencies, "seconds": elapsed, "kinds": kinds}
 
 
-def _load_process(base: str, keys: list[dict[str, Any]], seconds: float, out: Any) -> None:
-    out.send(asyncio.run(_drive(base, keys, seconds)))
+def _load_process(port: int, keys: list[dict[str, Any]], seconds: float, out: Any) -> None:
+    out.send(uvloop.run(_drive(port, keys, seconds)))
 
 
 async def run_api_bench(
@@ -239,9 +247,7 @@ async def run_api_bench(
         progress(f"driving orders for {seconds:g} s from a separate process")
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
-        load = context.Process(
-            target=_load_process, args=(f"http://127.0.0.1:{port}", keys, seconds, sending)
-        )
+        load = context.Process(target=_load_process, args=(port, keys, seconds, sending))
         load.start()
         result: dict[str, Any] = await asyncio.to_thread(receiving.recv)
         await asyncio.to_thread(load.join)
