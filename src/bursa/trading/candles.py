@@ -7,7 +7,8 @@ exactly once — after a restart it simply continues from the mark. Trade ids gr
 commit (one writer, batches commit in order), so ``id > mark`` never skips a trade.
 
 Several processes may run a writer: the mark's row lock serializes their steps. A step is
-woken by the bus's trade events (in the engine's process) or by a short poll (elsewhere).
+woken by the bus's trade events (in the engine's process, at most one step per ``PACE_S``)
+or by a short poll (elsewhere).
 """
 
 import asyncio
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 PERIODS = (1, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 4320, 10080)  # minutes, Peatio's
 PROGRESS = "candles"
 CHUNK = 5000  # trades per step
+# Woken by trades, a step waits until this long after the previous one began: each step
+# counts every trade committed so far, so a steady flow of trades (a batch every few
+# milliseconds) costs a few steps a second instead of one per batch.
+PACE_S = 0.1
 
 _LOCK = text("SELECT last_trade_id FROM market_data_progress WHERE name = :name FOR UPDATE")
 
@@ -90,11 +95,13 @@ class CandleWriter:
         bus: InProcessBus | None = None,
         *,
         poll_s: float = 1.0,
+        pace_s: float = PACE_S,
         chunk: int = CHUNK,
     ) -> None:
         self.sessions = sessions
         self.bus = bus
         self.poll_s = poll_s
+        self.pace_s = pace_s
         self.chunk = chunk
         self.versions: defaultdict[str, int] = defaultdict(int)
         self.generation = 0
@@ -152,11 +159,16 @@ class CandleWriter:
                 await self._poll_forever()
             # Subscribe before catching up: a trade committed in between still wakes us.
             with self.bus.subscribe(TRADE, maxsize=10_000) as wakeups:
+                began = -self.pace_s
                 while not wakeups.overflowed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wakeups.get(), self.poll_s)
+                    rest = began + self.pace_s - asyncio.get_running_loop().time()
+                    if rest > 0:
+                        await asyncio.sleep(rest)
                     while not wakeups.queue.empty():
                         wakeups.queue.get_nowait()
+                    began = asyncio.get_running_loop().time()
                     await self._catch_up_logged()
 
     async def _poll_forever(self) -> NoReturn:
