@@ -46,10 +46,11 @@ from bursa.engine.commands import (
     Command,
     PlaceOrder,
 )
+from bursa.engine.order_uuids import order_uuid
 from bursa.engine.runner import EngineStopped
 from bursa.engine.specs import MarketSpec
 from bursa.engine.units import OverPrecise, to_units
-from bursa.trading import history
+from bursa.trading import committed, history
 
 router = APIRouter(prefix="/api/v2/peatio/market", tags=["market"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -72,10 +73,10 @@ TIME_IN_FORCE = {"gtc": GTC, "ioc": IOC, "fok": FOK}
 State = Literal["pending", "wait", "done", "cancel", "reject"]
 
 
-async def submit(runner: Runner, command: Command) -> dict[str, Any]:
+async def submit(runner: Runner, command: Command, *, facts: bool = False) -> dict[str, Any]:
     """The engine's committed result; 503 when the engine is not running."""
     try:
-        return await runner.submit(command)
+        return await runner.submit(command, facts=facts)
     except EngineStopped as exc:
         raise ApiError(503, ENGINE_UNAVAILABLE) from exc
 
@@ -178,6 +179,24 @@ async def _order(reads: Reads, member: Member, order_id: int) -> UserOrder:
     return present.order(row)
 
 
+async def _answer(
+    reads: Reads, member: Member, order: dict[str, Any], known: Any | None = None
+) -> UserOrder:
+    """The order as the engine answered it after the commit; read back from the tables
+    only when the answer is not enough (``bursa.trading.committed``). ``known`` is the
+    order's row read before a cancellation: its UUID, and its average while no trade
+    came since."""
+    uuid, average = order_uuid(order["id"]), None
+    if known is not None:
+        uuid = str(known["uuid"])
+        if known["trades_count"] == order["trades_count"]:
+            average = known["avg_price"]
+    row = committed.row(order, uuid, average)
+    if row is None:
+        return await _order(reads, member, int(order["id"]))
+    return present.order(row)
+
+
 @router.post("/orders", status_code=201, summary="Place an order", responses=_ERRORS)
 async def place_order(
     member: TradingMember,
@@ -204,10 +223,10 @@ async def place_order(
         if idempotency_key
         else f"api:order:{uuid.uuid4().hex}"
     )
-    result = await submit(runner, _order_command(body, member, runner, key))
+    result = await submit(runner, _order_command(body, member, runner, key), facts=True)
     if result["error"] is not None:
         raise ApiError(422, result["error"])
-    return await _order(reads, member, int(result["order"]["id"]))
+    return await _answer(reads, member, result["order"])
 
 
 def _order_ref(value: str) -> dict[str, Any]:
@@ -249,10 +268,10 @@ async def cancel_order(
     command = CancelOrder(
         key=f"api:cancel:{uuid.uuid4().hex}", member_id=member.id, order_id=int(row["id"])
     )
-    result = await submit(runner, command)
+    result = await submit(runner, command, facts=True)
     if result["error"] is not None:  # no longer open: filled or cancelled already
         raise ApiError(422, CANCEL_ERROR)
-    return await _order(reads, member, int(row["id"]))
+    return await _answer(reads, member, result["order"], row)
 
 
 @router.post(

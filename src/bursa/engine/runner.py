@@ -17,12 +17,14 @@ taken when memory held exactly what that batch committed.
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
+from bursa.engine.answers import Facts, answer, order_facts
 from bursa.engine.commands import BUY, Command
 from bursa.engine.core import Engine
 from bursa.engine.memory import GcPolicy
@@ -77,6 +79,7 @@ class EngineRunner:
         self._keys: deque[tuple[int, str]] = deque()
         self._gc = GcPolicy()
         self._books: dict[str, BookSnapshot] = {}
+        self._with_facts: weakref.WeakSet[asyncio.Future[dict[str, Any]]] = weakref.WeakSet()
         self.failure: BaseException | None = None
 
     @property
@@ -144,10 +147,15 @@ class EngineRunner:
                 await conn.close()
         self._conn = self._lock_conn = None
 
-    async def submit(self, command: Command) -> dict[str, Any]:
+    async def submit(self, command: Command, *, facts: bool = False) -> dict[str, Any]:
         """Apply ``command``; answers with the result as committed (an error code or the
-        order / account it concerns). A repeated idempotency key answers the first result."""
-        return await self.offer(command)
+        order / account it concerns). A repeated idempotency key answers the first result.
+        With ``facts``, the first answer's order also carries what the orders table holds
+        once the batch committed (``bursa.engine.answers``), beyond what the log keeps."""
+        future = self.offer(command)
+        if facts:
+            self._with_facts.add(future)
+        return await future
 
     def offer(self, command: Command) -> "asyncio.Future[dict[str, Any]]":
         """Queue ``command`` and return the future of its committed result."""
@@ -201,6 +209,13 @@ class EngineRunner:
         apply = engine.apply
         results = [apply(command, ts) for command, _ in batch]
         journal = engine.end_batch()
+        # Read before ``rows`` freezes the results (which drops their live orders).
+        facts: list[Facts | None] = [None] * len(results)
+        if self._with_facts:
+            wanting = self._with_facts
+            asked = [r if f in wanting else None for r, (_, f) in zip(results, batch, strict=True)]
+            facts = order_facts(asked, journal, engine.books)
+        answered = list(zip(results, facts, strict=True))
         for _, command, _, _ in journal.commands:
             self._keys.append((ts, command.key))
         rows = writer.rows(journal, persisted_below)
@@ -209,7 +224,7 @@ class EngineRunner:
         seq = rows.last_seq
         changed = {o.market for o in journal.orders.values()} | journal.markets.keys()
         snapshots = {market: take(books[market], seq) for market in changed}
-        return batch, results, rows, self._events(rows), snapshots
+        return batch, answered, rows, self._events(rows), snapshots
 
     async def _commit(
         self,
@@ -234,9 +249,11 @@ class EngineRunner:
             self.committed_seq = rows.last_seq
         self._books.update(snapshots)
         self.batches += 1
-        for (_, future), result in zip(batch, results, strict=True):
+        with_facts = self._with_facts
+        for (_, future), (result, facts) in zip(batch, results, strict=True):
             if not future.done():
-                future.set_result(result.freeze())
+                snapshot = result.freeze()
+                future.set_result(answer(snapshot, facts) if future in with_facts else snapshot)
         if events:
             self.bus.publish(events)
         self._gc.after_batch()

@@ -147,7 +147,6 @@ class ApiKeys:
         self.nonces = nonces
         self.limiter = limiter or InProcessLimiter()
         self._secrets: dict[str, tuple[float, bytes]] = {}
-        self.reads: HotReads = identity.reads
 
     async def create(
         self,
@@ -296,7 +295,7 @@ class ApiKeys:
         stamp = int(nonce)
         if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
             raise IdentityError(401, "authz.nonce_expired")
-        found = await _holder(self.reads, kid)
+        found = await _holder(self.identity.reads, kid)
         if found is None:
             raise IdentityError(401, "authz.unexistent_apikey")
         key, user, account = found
