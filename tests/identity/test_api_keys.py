@@ -23,9 +23,15 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
 )
 from tests.identity.test_limits import start_of_window
 
+_last_nonce = [0]
+
 
 def signed(kid: str, secret: str, nonce: int | None = None) -> dict[str, str]:
-    stamp = str(nonce if nonce is not None else int(time.time() * 1000))
+    """Signature headers; without ``nonce``, the time in milliseconds, made to grow by at
+    least one between calls (two requests may well fall in the same millisecond)."""
+    if nonce is None:
+        nonce = _last_nonce[0] = max(int(time.time() * 1000), _last_nonce[0] + 1)
+    stamp = str(nonce)
     signature = hmac.new(secret.encode(), (stamp + kid).encode(), hashlib.sha256).hexdigest()
     return {"X-Auth-Apikey": kid, "X-Auth-Nonce": stamp, "X-Auth-Signature": signature}
 
