@@ -30,6 +30,7 @@ from bursa.api import (
     peatio_account,
     peatio_admin_adjustments,
     peatio_admin_config,
+    peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
     peatio_market,
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(peatio_account.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
+    app.include_router(peatio_admin_fees.router)
     app.include_router(peatio_admin_records.router)
     app.include_router(peatio_admin_adjustments.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
