@@ -83,6 +83,7 @@ class BatchWriter:
 COMMAND_COLUMNS = ["seq", "idempotency_key", "kind", "payload", "result", "created_at"]
 ORDER_COLUMNS = [
     "id",
+    "uuid",
     "member_id",
     "market_id",
     "side",
@@ -154,7 +155,7 @@ def _write_batch_statement() -> str:
     commands = _rows_of(1, ["bigint", "text", "text", "json", "json", "timestamptz"])
     new_orders = _rows_of(
         2,
-        ["bigint", "bigint", "text", "text", "text", "text", "bool", "text"]
+        ["bigint", "uuid", "bigint", "text", "text", "text", "text", "bool", "text"]
         + ["numeric"] * 8
         + ["text", "int", "bigint", "timestamptz", "timestamptz"],
     )

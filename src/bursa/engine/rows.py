@@ -14,6 +14,7 @@ import orjson
 
 from bursa.engine.commands import BUY, Command
 from bursa.engine.core import trade_postings
+from bursa.engine.order_uuids import order_uuid
 from bursa.engine.specs import CurrencySpec, MarketSpec
 from bursa.engine.state import Journal, Posting, Result
 
@@ -125,6 +126,7 @@ class RowBuilder:
                 rows.new_orders.append(
                     (
                         order.id,
+                        order_uuid(order.id),
                         order.member_id,
                         order.market,
                         order.side,
