@@ -35,9 +35,11 @@ from bursa.api import (
     peatio_admin_records,
     peatio_market,
     public,
+    ranger,
 )
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.api.ranger_hub import RangerHub
 from bursa.identity.account import Accounts
 from bursa.identity.addresses import AddressProofs
 from bursa.identity.api_keys import ApiKeys
@@ -79,6 +81,7 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     tickers: Tickers | None = None,
     member_levels: MemberLevels | None = None,
+    ranger_hub: RangerHub | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -87,7 +90,8 @@ def create_app(
     ``member_levels`` the least KYC level to see deposits, withdraw and trade.
 
     ``tickers`` caches while its candle writer runs (the host starts the writer); without
-    it tickers are computed on each request.
+    it tickers are computed on each request. ``ranger_hub`` serves the websocket streams
+    (the host starts and stops it); without it the websocket endpoints answer 503.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -104,6 +108,7 @@ def create_app(
     app.state.tickers = tickers or Tickers()
     app.state.member_levels = member_levels or MemberLevels()
     app.state.identity = identity
+    app.state.ranger = ranger_hub
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
@@ -169,4 +174,5 @@ def create_app(
     app.include_router(oauth.router)
     app.include_router(oauth_clients.admin_router)
     app.include_router(oauth_clients.resource_router)
+    app.include_router(ranger.router)
     return app

@@ -123,10 +123,17 @@ class OrderLike(Protocol):
 
 def average_price(order: OrderLike, spec: MarketSpec) -> int:
     """Volume-weighted price of what has traded, in ticks, rounded down (as Peatio)."""
-    executed = order.origin_volume - order.volume
+    return average_ticks(
+        order.origin_volume - order.volume,
+        order.origin_locked - order.locked if order.side == BUY else order.funds_received,
+        spec,
+    )
+
+
+def average_ticks(executed: int, quote_moved: int, spec: MarketSpec) -> int:
+    """``quote_moved`` (spent by a buy, received by a sell) per executed lot, in ticks."""
     if executed <= 0:
         return 0
-    quote_moved = order.origin_locked - order.locked if order.side == BUY else order.funds_received
     return quote_moved // (executed * spec.quote_per_tick_lot)
 
 

@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from bursa.api.app import create_app
+from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
@@ -153,6 +154,16 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     identity = build_identity(settings, database, bus)
+    hub = RangerHub(
+        runner,
+        bus,
+        Limits(
+            outbox=settings.ranger_outbox,
+            streams=settings.ranger_max_streams,
+            per_ip=settings.ranger_max_connections_per_ip,
+        ),
+    )
+    await hub.start()
     app = create_app(
         runner,
         sessions,
@@ -176,6 +187,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             withdraw=settings.min_withdraw_level,
             trading=settings.min_trading_level,
         ),
+        ranger_hub=hub,
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
@@ -186,6 +198,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        await hub.stop()
         await candles.stop()
         await runner.stop()
         await identity.close()

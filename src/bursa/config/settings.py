@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     idempotency_window_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="how long a command key is remembered"
     )
+    ranger_outbox: int = Field(
+        default=256, ge=1, le=100_000, description="websocket messages queued per client"
+    )
+    ranger_max_streams: int = Field(
+        default=100, ge=1, le=10_000, description="streams one websocket connection may hold"
+    )
+    ranger_max_connections_per_ip: int = Field(
+        default=50, ge=1, le=100_000, description="websocket connections from one address"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -281,7 +281,12 @@ class EngineRunner:
         events: list[Event] = []
         touched_levels: dict[str, set[tuple[str, int]]] = {}
         for order in journal.orders.values():
-            events.append(Event(ORDER, seq, {"member_id": order.member_id, **order.view()}))
+            data = {"member_id": order.member_id, **order.view()}
+            # What a client's order shows beyond the log's view (Ranger's ``order`` stream).
+            data["origin_locked"] = order.origin_locked
+            data["created_at"] = order.created_at
+            data["updated_at"] = order.updated_at
+            events.append(Event(ORDER, seq, data))
             if order.price:
                 touched_levels.setdefault(order.market, set()).add((order.side, order.price))
         for trade in journal.trades:
