@@ -21,6 +21,7 @@ import pytest
 
 from bursa.api.app import create_app
 from bursa.api.peatio_auth import MemberLevels
+from bursa.api.ranger_hub import RangerHub
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner
@@ -82,6 +83,8 @@ class Exchange:
     runner: EngineRunner
     identity: Identity
     database_url: str
+    hub: RangerHub
+    app: Any
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     async def member(self, email: str, role: str = "member") -> Caller:
@@ -149,8 +152,11 @@ class Exchange:
 async def exchange(
     fresh_database_url: str, local_keystore: LocalKeyStore
 ) -> AsyncIterator[Exchange]:
-    runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
+    bus = InProcessBus()
+    runner = EngineRunner(fresh_database_url, bus, load_specs)
     await runner.start()
+    hub = RangerHub(runner, bus)
+    await hub.start()
     engine = create_engine(fresh_database_url, pool_size=3)
     identity = Identity(
         engine,
@@ -165,18 +171,22 @@ async def exchange(
         identity,
         secure_cookies=False,
         member_levels=MemberLevels(deposit=1, withdraw=3, trading=1),
+        ranger_hub=hub,
     )
     found = Exchange(
         httpx.ASGITransport(app=app, client=("203.0.113.9", 4000)),
         runner,
         identity,
         fresh_database_url,
+        hub,
+        app,
     )
     try:
         yield found
     finally:
         for client in found.clients:
             await client.aclose()
+        await hub.stop()
         await runner.stop()
         await identity.close()
         await engine.dispose()

@@ -52,7 +52,9 @@ def private_order(order: dict[str, Any], spec: MarketSpec) -> dict[str, Any]:
     amount_places, price_places = spec.amount_precision, spec.price_precision
     executed = order["origin_volume"] - order["volume"]
     buy = order["side"] == BUY
-    moved = order["origin_locked"] - order["locked"] if buy else order["funds_received"]
+    # A closed buy got back what it still held: the rest of its lock is what it spent.
+    spent = order["origin_locked"] - order["locked"] - order["released"]
+    moved = spent if buy else order["funds_received"]
     created = seconds(order["created_at"])
     return {
         "id": order["id"],

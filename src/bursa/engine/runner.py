@@ -26,6 +26,7 @@ import asyncpg
 
 from bursa.engine.answers import Facts, answer, order_facts
 from bursa.engine.commands import BUY, Command
+from bursa.engine.core import ORDER as ORDER_POSTING
 from bursa.engine.core import Engine
 from bursa.engine.memory import GcPolicy
 from bursa.engine.persistence import (
@@ -36,10 +37,12 @@ from bursa.engine.persistence import (
     now_micros,
 )
 from bursa.engine.snapshots import BookSnapshot, take
-from bursa.engine.specs import CurrencySpec, MarketSpec
+from bursa.engine.specs import LIABILITY_LOCKED, CurrencySpec, MarketSpec
 from bursa.events.bus import BALANCE, BOOK, ORDER, TRADE, Event, InProcessBus
 
 log = logging.getLogger(__name__)
+
+LOCKED_CODES = frozenset(LIABILITY_LOCKED.values())
 
 SpecsLoader = Callable[[asyncpg.Connection], Awaitable[tuple[list[CurrencySpec], list[MarketSpec]]]]
 
@@ -280,10 +283,18 @@ class EngineRunner:
         seq = rows.last_seq
         events: list[Event] = []
         touched_levels: dict[str, set[tuple[str, int]]] = {}
+        # What an order closed in this batch still held and got back: with it a buy's
+        # average price stays known once its lock is released (``origin_locked - locked``
+        # no longer tells what it spent).
+        released: dict[int, int] = {}
+        for _, code, _, _, kind, ref, debit, _, _ in journal.postings:
+            if kind == ORDER_POSTING and debit and code in LOCKED_CODES and isinstance(ref, int):
+                released[ref] = released.get(ref, 0) + debit
         for order in journal.orders.values():
             data = {"member_id": order.member_id, **order.view()}
             # What a client's order shows beyond the log's view (Ranger's ``order`` stream).
             data["origin_locked"] = order.origin_locked
+            data["released"] = released.get(order.id, 0)
             data["created_at"] = order.created_at
             data["updated_at"] = order.updated_at
             events.append(Event(ORDER, seq, data))
