@@ -21,7 +21,7 @@ import pytest
 
 from bursa.api.app import create_app
 from bursa.api.peatio_auth import MemberLevels
-from bursa.api.ranger_hub import RangerHub
+from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner
@@ -30,6 +30,7 @@ from bursa.events.bus import InProcessBus
 from bursa.identity.mail import LogMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.market_data import Tickers
 from bursa.trading.specs import load_specs
 
 ACCOUNT = "/api/v2/peatio/account"
@@ -155,9 +156,8 @@ async def exchange(
     bus = InProcessBus()
     runner = EngineRunner(fresh_database_url, bus, load_specs)
     await runner.start()
-    hub = RangerHub(runner, bus)
-    await hub.start()
     engine = create_engine(fresh_database_url, pool_size=3)
+    sessions = create_session_factory(engine)
     identity = Identity(
         engine,
         LogMailer(),
@@ -165,9 +165,11 @@ async def exchange(
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
     )
+    hub = RangerHub(runner, bus, Limits(tickers_every_s=0.2), tickers=(Tickers(), sessions))
+    await hub.start()
     app = create_app(
         runner,
-        create_session_factory(engine),
+        sessions,
         identity,
         secure_cookies=False,
         member_levels=MemberLevels(deposit=1, withdraw=3, trading=1),

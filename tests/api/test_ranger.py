@@ -15,8 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bursa.api.deps import EngineView
-from bursa.api.ranger_hub import TOO_SLOW, Limits, RangerHub
-from bursa.events.bus import InProcessBus
+from bursa.api.ranger_hub import RESYNC, TOO_SLOW, Limits, RangerHub
+from bursa.events.bus import BOOK, Event, InProcessBus
 from tests.api.members import AGENT, MARKET, Caller, Exchange, exchange  # noqa: F401
 from tests.api.test_peatio_market import traders
 
@@ -36,6 +36,7 @@ async def ranger(exchange: Exchange) -> AsyncIterator[str]:
             log_level="warning",
             ws="websockets-sansio",
             forwarded_allow_ips="*",  # sessions are bound to the address they began from
+            timeout_graceful_shutdown=1,
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -153,6 +154,7 @@ async def test_trades_and_the_book_rebuilt_from_snapshot_and_increments(
 ) -> None:
     alice, bob = await traders(exchange)
     async with connect(f"{ranger}/public?stream=btcusdt.ob-inc,btcusdt.trades") as early:
+        ticks = await connect(f"{ranger}/public?stream=global.tickers")
         book = Book((await receive(early))["btcusdt.ob-snap"])
         asks = [await order(alice, "sell", "0.1", p) for p in ("30000", "30010", "30020")]
         await order(alice, "sell", "0.05", "30000")  # same level: volume changes
@@ -186,6 +188,25 @@ async def test_trades_and_the_book_rebuilt_from_snapshot_and_increments(
             await asyncio.wait_for(follow(early, book, want), 5)
             await asyncio.wait_for(follow(late, late_book, want), 5)
             assert late_book.sequence == book.sequence
+
+    # global.tickers: every few seconds (0.2 s here), every value a string. (Tickers add
+    # up candles, which no candle writer counts in this test: their values are zero.)
+    async with ticks:
+        tickers = (await receive(ticks))["global.tickers"]
+    assert set(tickers) >= {"btcusdt", "ethusdt"}
+    assert set(tickers["btcusdt"]) == {
+        "at",
+        "avg_price",
+        "high",
+        "last",
+        "low",
+        "open",
+        "price_change_percent",
+        "volume",
+        "amount",
+    }
+    assert all(isinstance(v, str) for v in tickers["btcusdt"].values())
+    assert tickers["btcusdt"]["price_change_percent"] == "+0.00%"
 
 
 async def test_private_streams_reach_only_their_owner(
@@ -282,3 +303,30 @@ async def test_a_slow_client_is_dropped_without_delaying_the_others() -> None:
     assert hub.connect("10.0.0.1", None) is not None  # its place is free again
     with contextlib.suppress(asyncio.QueueEmpty):
         fast.outbox.get_nowait()
+
+
+async def test_a_hub_that_falls_behind_the_bus_makes_its_clients_start_over(
+    exchange: Exchange,
+) -> None:
+    bus = InProcessBus()
+    hub = RangerHub(exchange.runner, bus, Limits(backlog=3))
+    await hub.start()
+    try:
+        conn = hub.connect("10.0.0.1", None)
+        assert conn is not None
+        hub.subscribe(conn, ["btcusdt.ob-inc"])
+        snap = orjson.loads(conn.outbox.get_nowait())
+        assert snap["btcusdt.ob-snap"]["sequence"] == 1
+        # Four events at once: one more than the hub may hold back.
+        levels = {"market": "btcusdt", "levels": [["sell", 3_000_000, 100_000]]}
+        bus.publish([Event(BOOK, 10**9 + n, levels) for n in range(4)])
+        await asyncio.wait_for(conn.closed.wait(), 5)
+        assert (conn.close_code, conn.close_reason) == (RESYNC, "resync")
+        hub.disconnect(conn)
+        # A new client gets a fresh book and the hub follows the bus again.
+        again = hub.connect("10.0.0.1", None)
+        assert again is not None
+        hub.subscribe(again, ["btcusdt.ob-inc"])
+        assert orjson.loads(again.outbox.get_nowait())["btcusdt.ob-snap"]["asks"] == []
+    finally:
+        await hub.stop()

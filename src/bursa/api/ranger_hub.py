@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import ranger_present as wire
 from bursa.api.deps import EngineView
@@ -30,11 +31,14 @@ from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
 from bursa.events.bus import BALANCE, BOOK, ORDER, TRADE, Event, InProcessBus, Subscription
+from bursa.trading.market_data import Tickers
 
 log = logging.getLogger(__name__)
 
 PRIVATE_STREAMS = (ORDER, TRADE, BALANCE)
 TOO_SLOW = 4008  # Rango closes a slow client without a code; a 4xxx one tells clients why
+RESYNC = 1012  # "service restart": the hub lost events, clients reconnect and start over
+TICKERS = "global.tickers"
 ASKS, BIDS = "asks", "bids"
 
 
@@ -43,6 +47,8 @@ class Limits:
     outbox: int = 256  # messages waiting for one client (Rango's buffer)
     streams: int = 100  # streams one connection may hold
     per_ip: int = 50  # connections from one address
+    tickers_every_s: float = 5.0  # global.tickers, as Peatio's ticker job
+    backlog: int = 100_000  # events the hub may fall behind the bus before it resyncs
 
 
 def encode(message: Any) -> str:
@@ -123,40 +129,102 @@ class BookMirror:
 class RangerHub:
     """Streams of committed events to websocket connections, within one process."""
 
-    def __init__(self, runner: EngineView, bus: InProcessBus, limits: Limits = Limits()) -> None:
+    def __init__(
+        self,
+        runner: EngineView,
+        bus: InProcessBus,
+        limits: Limits = Limits(),
+        *,
+        tickers: tuple[Tickers, async_sessionmaker[AsyncSession]] | None = None,
+    ) -> None:
+        """``tickers`` (the cache and the sessions it reads with) feeds ``global.tickers``;
+        without it that stream stays silent."""
         self.runner = runner
         self.bus = bus
         self.limits = limits
+        self.tickers = tickers
         self._public: dict[str, set[Connection]] = {}
         self._members: dict[int, set[Connection]] = {}
         self._per_ip: Counter[str] = Counter()
         self._books: dict[str, BookMirror] = {}
+        self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.ExitStack()
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def connections(self) -> int:
         return self._per_ip.total()
 
     async def start(self) -> None:
-        subscription = self._stack.enter_context(self.bus.subscribe(ORDER, TRADE, BALANCE, BOOK))
-        self._task = asyncio.create_task(self._pump(subscription), name="ranger-hub")
+        pump = self._pump(self._subscribe())
+        self._tasks.append(asyncio.create_task(pump, name="ranger-hub"))
+        if self.tickers is not None:
+            self._tasks.append(asyncio.create_task(self._tick(), name="ranger-tickers"))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks.clear()
         self._stack.close()
+
+    def _subscribe(self) -> Subscription:
+        """A new bus subscription, taken at once (not when a task first runs), so that no
+        event committed after ``start`` is missed."""
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
+        topics = (ORDER, TRADE, BALANCE, BOOK)
+        return self._stack.enter_context(self.bus.subscribe(*topics, maxsize=self.limits.backlog))
 
     async def _pump(self, subscription: Subscription) -> None:
         while True:
-            event = await subscription.get()
+            await self._deliver(subscription)
+            # The bus dropped the hub for falling behind: books and sequences may miss
+            # events, so every client starts over (Rango's clients resubscribe on a gap).
+            log.error("ranger fell behind the bus; disconnecting every client to resync")
+            subscription = self._subscribe()
+            self._books.clear()
+            for conns in list(self._public.values()) + list(self._members.values()):
+                for conn in conns:
+                    conn.kick(RESYNC, "resync")
+
+    async def _deliver(self, subscription: Subscription) -> None:
+        """Dispatch events until the bus drops ``subscription``."""
+        queue = subscription.queue
+        while not subscription.overflowed:
+            if queue.empty():
+                try:  # the bus drops a subscription without a word: look now and then
+                    event = await asyncio.wait_for(queue.get(), 1.0)
+                except TimeoutError:
+                    continue
+            else:
+                event = queue.get_nowait()
             try:
                 self.dispatch(event)
             except Exception:
                 log.exception("ranger could not deliver a %s event", event.topic)
+
+    async def _tick(self) -> None:
+        """``global.tickers`` every few seconds, read only while someone listens."""
+        assert self.tickers is not None
+        tickers, sessions = self.tickers
+        while True:
+            await asyncio.sleep(self.limits.tickers_every_s)
+            if not self._public.get(TICKERS):
+                continue
+            markets = [
+                (book.spec.id, book.spec.price_precision)
+                for book in self.runner.committed_books()
+                if book.spec.tradable
+            ]
+            try:
+                async with sessions() as session:
+                    found = await tickers.get(session, markets)
+            except Exception:
+                log.exception("ranger could not read the tickers")
+                continue
+            self.publish(TICKERS, {m: wire.ticker(t) for m, t in found.items()})
 
     def connect(self, ip: str, member_id: int | None) -> Connection | None:
         """A new connection, or None when ``ip`` holds as many as it may."""

@@ -6,10 +6,11 @@ without a connection: decimals leave as exact strings, times as Unix seconds.
 
 from typing import Any
 
-from bursa.api.present import average_ticks
+from bursa.api.present import average_ticks, decimal_text, percent_text
 from bursa.engine.commands import BUY
 from bursa.engine.specs import CurrencySpec, MarketSpec
 from bursa.engine.units import format_units
+from bursa.trading import market_data
 
 MICROS = 1_000_000
 SELL = "sell"
@@ -90,3 +91,18 @@ def level(price: int, volume: int, spec: MarketSpec) -> list[str]:
         format_units(price, spec.price_precision),
         format_units(volume, spec.amount_precision) if volume else "",
     ]
+
+
+def ticker(values: market_data.Ticker) -> dict[str, str]:
+    """A market of ``global.tickers``: every value a string, as Peatio's ticker job."""
+    return {
+        "at": str(values.at),
+        "avg_price": decimal_text(values.avg_price),
+        "high": decimal_text(values.high),
+        "last": decimal_text(values.last),
+        "low": decimal_text(values.low),
+        "open": decimal_text(values.open),
+        "price_change_percent": percent_text(values.price_change_percent),
+        "volume": decimal_text(values.volume),
+        "amount": decimal_text(values.amount),
+    }

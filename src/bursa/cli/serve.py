@@ -154,6 +154,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     identity = build_identity(settings, database, bus)
+    tickers = Tickers(candles)
     hub = RangerHub(
         runner,
         bus,
@@ -162,6 +163,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             streams=settings.ranger_max_streams,
             per_ip=settings.ranger_max_connections_per_ip,
         ),
+        tickers=(tickers, sessions),
     )
     await hub.start()
     app = create_app(
@@ -181,7 +183,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,
         public_url=settings.public_url or f"http://{host}:{port}",
-        tickers=Tickers(candles),
+        tickers=tickers,
         member_levels=MemberLevels(
             deposit=settings.min_deposit_level,
             withdraw=settings.min_withdraw_level,
