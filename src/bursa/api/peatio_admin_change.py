@@ -6,6 +6,7 @@ list parameters."""
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -20,6 +21,7 @@ from bursa.engine.runner import EngineStopped
 
 CONFIG_LOCK = 0x42_55_52_53_43  # "BURSC": one configuration change at a time
 ENGINE_UNAVAILABLE = "server.engine_unavailable"
+MAX_FEE = Decimal("0.5")  # Peatio's bound on a trading fee
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }

@@ -23,6 +23,7 @@ from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_admin_auth import PREFIX, admin_gate
 from bursa.api.peatio_admin_change import (
     ERRORS,
+    MAX_FEE,
     Limit,
     PageNumber,
     change,
@@ -33,6 +34,7 @@ from bursa.api.peatio_admin_change import (
 from bursa.api.peatio_admin_params import CODE, Params
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Currency, Market
+from bursa.db.pages import page_of
 from bursa.engine.commands import (
     ConfigureCurrency,
     ConfigureMarket,
@@ -46,7 +48,6 @@ from bursa.trading.tables import markets
 
 router = APIRouter(prefix=PREFIX, tags=["admin"])
 CURRENCY_STATES = ("enabled", "disabled", "hidden")
-MAX_FEE = Decimal("0.5")
 
 ReadCurrency = Annotated[Actor, Depends(admin_gate("read", "Currency"))]
 ManageCurrency = Annotated[Actor, Depends(admin_gate("manage", "Currency"))]
@@ -157,14 +158,11 @@ async def list_currencies(
         query = query.where(currencies.c.type == type)
     if status is not None:
         query = query.where(currencies.c.state == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(currencies.c.position, currencies.c.id)
-        .limit(limit)
-        .offset((page - 1) * limit)
+    found = await page_of(
+        session, query.order_by(currencies.c.position, currencies.c.id), limit, page
     )
-    paginate(response, int(total or 0), page, limit)
-    return [_currency(row) for row in rows.mappings()]
+    paginate(response, found.total, page, limit)
+    return [_currency(row) for row in found.rows]
 
 
 CurrencyCode = Annotated[
@@ -271,12 +269,9 @@ async def list_markets(
     query = select(markets)
     if state is not None:
         query = query.where(markets.c.state == state)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(markets.c.position, markets.c.id).limit(limit).offset((page - 1) * limit)
-    )
-    paginate(response, int(total or 0), page, limit)
-    return [_market(row) for row in rows.mappings()]
+    found = await page_of(session, query.order_by(markets.c.position, markets.c.id), limit, page)
+    paginate(response, found.total, page, limit)
+    return [_market(row) for row in found.rows]
 
 
 MarketSymbol = Annotated[

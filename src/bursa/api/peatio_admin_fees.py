@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select, union
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api import present
@@ -17,6 +17,7 @@ from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_admin_auth import PREFIX, admin_gate
 from bursa.api.peatio_admin_change import (
     ERRORS,
+    MAX_FEE,
     Limit,
     PageNumber,
     change,
@@ -27,6 +28,7 @@ from bursa.api.peatio_admin_change import (
 from bursa.api.peatio_admin_params import Params
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import TradingFee
+from bursa.db.pages import page_of
 from bursa.engine.commands import SetMemberGroup, SetTradingFee
 from bursa.engine.specs import ANY, DEFAULT_GROUP
 from bursa.engine.tables import member_groups, trading_fees
@@ -36,7 +38,6 @@ from bursa.trading import audit
 from bursa.trading.audit import Actor
 
 router = APIRouter(prefix=PREFIX, tags=["admin"])
-MAX_FEE = Decimal("0.5")
 
 ReadFee = Annotated[Actor, Depends(admin_gate("read", "TradingFee"))]
 ManageFee = Annotated[Actor, Depends(admin_gate("manage", "TradingFee"))]
@@ -80,12 +81,9 @@ async def list_trading_fees(
         query = query.where(trading_fees.c.group == group.lower())
     if market_id is not None:
         query = query.where(trading_fees.c.market_id == market_id.lower())
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(trading_fees.c.id).limit(limit).offset((page - 1) * limit)
-    )
-    paginate(response, int(total or 0), page, limit)
-    return [_fee(row) for row in rows.mappings()]
+    found = await page_of(session, query.order_by(trading_fees.c.id), limit, page)
+    paginate(response, found.total, page, limit)
+    return [_fee(row) for row in found.rows]
 
 
 def _fee_key(params: Params, runner: Runner, current: dict[str, Any]) -> tuple[str, str]:
