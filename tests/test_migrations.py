@@ -12,8 +12,10 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 import bursa.engine.tables
+import bursa.events.tables
 import bursa.identity.tables
 import bursa.ledger.tables
+import bursa.signing.tables
 import bursa.trading.tables
 from bursa.db.metadata import metadata
 from bursa.db.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -22,8 +24,10 @@ from tests.conftest import SERVER_URL, _admin, database_url, require
 
 TABLE_MODULES = (
     bursa.engine.tables,
+    bursa.events.tables,
     bursa.identity.tables,
     bursa.ledger.tables,
+    bursa.signing.tables,
     bursa.trading.tables,
 )
 TABLES = {
@@ -38,6 +42,7 @@ TABLES = {
     "data_storages",
     "documents",
     "engine_commands",
+    "event_outbox",
     "labels",
     "market_data_progress",
     "markets",
@@ -56,6 +61,7 @@ TABLES = {
     "trades",
     "trading_fees",
     "user_sessions",
+    "used_jtis",
     "users",
     "withdrawal_holds",
 }

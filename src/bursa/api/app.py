@@ -5,10 +5,10 @@ starts them, hands them over here and stops them after the server.
 """
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,6 +39,7 @@ from bursa.api import (
 )
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
 from bursa.api.ranger_hub import RangerHub
 from bursa.identity.account import Accounts
 from bursa.identity.addresses import AddressProofs
@@ -62,6 +63,7 @@ OPENAPI_URL = "/api/v2/peatio/openapi.json"
 # Where Peatio and Barong published their Swagger documents; one schema covers both APIs.
 SWAGGER_ALIASES = ("/api/v2/peatio/swagger", "/api/v2/barong/swagger")
 UPLOAD_PATHS = ("/api/v2/barong/resource/documents", "/api/v2/barong/resource/addresses")
+MANAGEMENT_UPLOAD_PATHS = ("/api/v2/barong/management/documents",)
 
 
 def create_app(
@@ -82,6 +84,7 @@ def create_app(
     tickers: Tickers | None = None,
     member_levels: MemberLevels | None = None,
     ranger_hub: RangerHub | None = None,
+    management: Mapping[str, ManagementPolicy] | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -92,6 +95,8 @@ def create_app(
     ``tickers`` caches while its candle writer runs (the host starts the writer); without
     it tickers are computed on each request. ``ranger_hub`` serves the websocket streams
     (the host starts and stops it); without it the websocket endpoints answer 503.
+    ``management`` holds the Management API policy of ``peatio`` and ``barong``; an
+    application without one refuses every management request.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -109,6 +114,7 @@ def create_app(
     app.state.member_levels = member_levels or MemberLevels()
     app.state.identity = identity
     app.state.ranger = ranger_hub
+    app.state.management = dict(management or {})
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
@@ -135,6 +141,12 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
 
+    async def management_refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ManagementRefused)
+        return exc.response()
+
+    app.add_exception_handler(ManagementRefused, management_refused)
+
     async def swagger() -> JSONResponse:
         return JSONResponse(app.openapi())
 
@@ -143,7 +155,8 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
-        larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024),
+        larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024)
+        | dict.fromkeys(MANAGEMENT_UPLOAD_PATHS, MAX_ENVELOPE_BYTES),
     )
     app.include_router(public.router)
     app.include_router(market_data.router)

@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from bursa.api.app import create_app
+from bursa.api.management_auth import ManagementPolicy
 from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
@@ -56,6 +57,22 @@ class _Server(uvicorn.Server):
         if self.should_exit:
             self.force_exit = True  # a second Ctrl-C: stop waiting for open connections
         self.should_exit = True
+
+
+def management_policies(settings: Settings) -> dict[str, ManagementPolicy]:
+    """The Management API policies the settings name (none: every request is refused)."""
+    files = {
+        "peatio": settings.management_peatio_config,
+        "barong": settings.management_barong_config,
+    }
+    policies: dict[str, ManagementPolicy] = {}
+    for name, path in files.items():
+        if path is not None:
+            try:
+                policies[name] = ManagementPolicy.from_file(path)
+            except ValueError as exc:
+                fail(str(exc), f"fix the file or unset BURSA_MANAGEMENT_{name.upper()}_CONFIG")
+    return policies
 
 
 def build_sms(settings: Settings) -> SmsSender | None:
@@ -190,6 +207,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             trading=settings.min_trading_level,
         ),
         ranger_hub=hub,
+        management=management_policies(settings),
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)

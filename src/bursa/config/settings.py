@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     sms_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="how long to wait for the SMS provider"
     )
+    management_peatio_config: Path | None = Field(
+        default=None,
+        description="Peatio Management API policy (keychain, scopes); unset: refuse all",
+    )
+    management_barong_config: Path | None = Field(
+        default=None,
+        description="Barong Management API policy (keychain, scopes); unset: refuse all",
+    )
     min_deposit_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )

@@ -1,0 +1,1 @@
+"""Signatures other systems check: jwt-multisig envelopes (Event API, Management API)."""
