@@ -33,6 +33,7 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_management_accounts,
     peatio_management_deposits,
     peatio_market,
     public,
@@ -190,4 +191,5 @@ def create_app(
     app.include_router(oauth_clients.resource_router)
     app.include_router(ranger.router)
     app.include_router(peatio_management_deposits.router)
+    app.include_router(peatio_management_accounts.router)
     return app

@@ -7,16 +7,20 @@ The signed payload is JSON parsed without ``Decimal``: an amount sent as a JSON 
 would have passed through ``float``, so amounts must be decimal strings (or integers).
 """
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner
 from bursa.api.management_auth import ManagementRefused
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
+from bursa.identity import directory
+from bursa.trading import admin_queries as queries
 
 PREFIX = "/api/v2/peatio/management"
 TAG = "peatio management"
@@ -136,3 +140,26 @@ async def submit(runner: Runner, command: Command) -> dict[str, Any]:
         return await runner.submit(command)
     except EngineStopped as exc:
         raise refuse(503, ENGINE_UNAVAILABLE) from exc
+
+
+async def currency_of(session: AsyncSession, code: str) -> Any:
+    """The currency (id, type, precision) by code in any case; unknown → 422."""
+    found = await queries.currency(session, code.lower())
+    if found is None:
+        raise refuse(422, "currency does not have a valid value")
+    return found
+
+
+async def member_of(session: AsyncSession, uid: str) -> int:
+    """The member id of ``uid``; nobody → 404, as Peatio's ``find_by!``."""
+    found = await directory.member_id(session, uid=uid)
+    if found is None:
+        raise refuse(404, NOT_FOUND)
+    return found
+
+
+def moment(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+Seconds = Annotated[int, Field(ge=0, le=253_402_300_799)]  # Unix time, up to 9999
