@@ -27,7 +27,6 @@ SCOPES = (
     "read_trades",
     "write_members",
     "read_trading_fees",
-    "read_currencies",
     "write_currencies",
     "read_markets",
     "write_markets",
@@ -44,10 +43,14 @@ POLICY = {
         for name in SCOPES
     }
     | {
+        "read_currencies": {
+            "permitted_signers": ["applogic", "reporter"],
+            "mandatory_signers": ["reporter"],
+        },
         "read_operations": {
             "permitted_signers": ["applogic", "reporter"],
             "mandatory_signers": ["reporter"],
-        }
+        },
     },
 }
 

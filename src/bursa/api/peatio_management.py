@@ -7,20 +7,25 @@ The signed payload is JSON parsed without ``Decimal``: an amount sent as a JSON 
 would have passed through ``float``, so amounts must be decimal strings (or integers).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner
+from bursa.api.errors import ApiError
 from bursa.api.management_auth import ManagementRefused
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity import directory
 from bursa.trading import admin_queries as queries
+from bursa.trading.audit import Actor
 
 PREFIX = "/api/v2/peatio/management"
 TAG = "peatio management"
@@ -163,3 +168,22 @@ def moment(seconds: int | None) -> datetime | None:
 
 
 Seconds = Annotated[int, Field(ge=0, le=253_402_300_799)]  # Unix time, up to 9999
+
+
+@contextmanager
+def as_grape() -> Iterator[None]:
+    """The admin API's refusals (shared code paths) answered in Grape's format: the
+    codes joined as the message, a missing record as ``Couldn't find record.``."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status == 404:
+            raise refuse(404, NOT_FOUND) from exc
+        raise refuse(exc.status, ", ".join(exc.codes)) from exc
+
+
+def actor_of(request: Request) -> Actor:
+    """Who the audit log names for a management change: the request's signers."""
+    signers = ",".join(sorted(getattr(request.state, "management_signers", ())))
+    client = request.client.host if request.client else "-"
+    return Actor(uid=f"mgmt:{signers}"[:32], role="management", ip=client[:45])
