@@ -10,16 +10,8 @@ from tests.api.members import (
     MARKET,
     exchange,  # noqa: F401 - fixture
 )
+from tests.api.test_peatio_admin_config import SOL, SOLUSDT
 
-SOL = {"code": "SOL", "type": "coin", "precision": 9, "name": "Solana", "withdraw_fee": "0.01"}
-SOLUSDT = {
-    "base_currency": "sol",
-    "quote_currency": "usdt",
-    "min_price": "0.001",
-    "min_amount": "0.01",
-    "amount_precision": 2,
-    "price_precision": 3,
-}
 READER = ("reporter",)
 
 

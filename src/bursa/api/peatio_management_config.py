@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from bursa.api import peatio_admin_config as config
 from bursa.api import peatio_admin_fees as fees
+from bursa.api import peatio_admin_present as admin_present
 from bursa.api.deps import Runner, Session
 from bursa.api.management_auth import scope
 from bursa.api.peatio_admin_config import AdminCurrency, AdminMarket
@@ -36,7 +37,6 @@ from bursa.api.peatio_management import (
     refuse,
     route,
 )
-from bursa.api.peatio_present import iso
 from bursa.api.schemas import TradingFee
 from bursa.identity import directory
 
@@ -236,15 +236,8 @@ async def _member(
     await session.commit()
     with as_grape():
         placed = await fees.put_in_group(uid, {"group": group}, actor_of(request), runner, session)
-    return Member(
-        uid=user["uid"],
-        email=user["email"],
-        level=user["level"],
-        role=user["role"],
-        group=placed.group,
-        state=user["state"],
-        created_at=iso(user["created_at"]),
-    )
+    shown = admin_present.member(user, placed.group, [])
+    return Member(**shown.model_dump(include=set(Member.model_fields)))
 
 
 @router.post(
