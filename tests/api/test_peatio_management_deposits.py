@@ -2,6 +2,7 @@
 PostgreSQL: money loaded once per tid, visible to the member, the ledger balanced, events
 in the outbox, bad requests changing nothing."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -139,6 +140,25 @@ async def test_an_accepting_deposit_left_by_a_crash_is_finished_once(
     assert (await carol.get(f"{ACCOUNT}/balances/usd")).json()["balance"] == "30"
     credits = await exchange.sql("SELECT count(*) AS n FROM engine_commands WHERE kind = 'credit'")
     assert credits[0]["n"] == 1
+    await _ledger_ok(exchange.database_url)
+
+
+async def test_concurrent_requests_for_one_tid_credit_once(management: Management) -> None:
+    exchange = management.exchange
+    frank = await exchange.member("frank@example.com")
+    paid = {"uid": frank.uid, "currency": "usd", "amount": "40", "tid": "RACE-1"}
+    made = await asyncio.gather(
+        *(management.call("deposits/new", paid | {"state": "accepted"}) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in made) == [200, 200, 200, 201]
+    accepted = await asyncio.gather(
+        *(
+            management.call("deposits/state", {"tid": "RACE-1", "state": "accepted"}, method="PUT")
+            for _ in range(3)
+        )
+    )
+    assert all(r.status_code in (200, 422) for r in accepted)
+    assert (await frank.get(f"{ACCOUNT}/balances/usd")).json()["balance"] == "40"
     await _ledger_ok(exchange.database_url)
 
 
