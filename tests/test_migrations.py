@@ -40,6 +40,7 @@ TABLES = {
     "comments",
     "currencies",
     "data_storages",
+    "deposits",
     "documents",
     "engine_commands",
     "event_outbox",

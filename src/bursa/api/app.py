@@ -33,6 +33,10 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_management_accounts,
+    peatio_management_config,
+    peatio_management_deposits,
+    peatio_management_trading,
     peatio_market,
     public,
     ranger,
@@ -188,4 +192,8 @@ def create_app(
     app.include_router(oauth_clients.admin_router)
     app.include_router(oauth_clients.resource_router)
     app.include_router(ranger.router)
+    app.include_router(peatio_management_deposits.router)
+    app.include_router(peatio_management_accounts.router)
+    app.include_router(peatio_management_trading.router)
+    app.include_router(peatio_management_config.router)
     return app

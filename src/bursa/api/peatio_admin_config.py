@@ -190,7 +190,14 @@ async def create_currency(
     ``min_deposit_amount``, ``withdraw_fee``, ``min_withdraw_amount``,
     ``withdraw_limit_24h``, ``withdraw_limit_72h``, ``deposit_enabled``,
     ``withdrawal_enabled``, ``min_confirmations``."""
-    params = Params(await read_body(request), "currency")
+    return await add_currency(await read_body(request), actor, runner, session)
+
+
+async def add_currency(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
+) -> AdminCurrency:
+    """``currencies/new`` (also the Management API's ``currencies/create``)."""
+    params = Params(body, "currency")
     code = params.text("code", required=True, pattern=CODE, lower=True)
     kind = params.choice("type", ("coin", "fiat")) or "coin"
     precision = params.integer("precision", low=0, high=MAX_PRECISION)
@@ -221,7 +228,12 @@ async def update_currency(
 ) -> AdminCurrency:
     """Parameters: ``code`` (required) and any descriptive field of ``currencies/new``.
     ``type`` and ``precision`` cannot change (balances are counted in that unit)."""
-    params = Params(await read_body(request), "currency")
+    return await change_currency(await read_body(request), actor, session)
+
+
+async def change_currency(body: dict[str, Any], actor: Actor, session: Session) -> AdminCurrency:
+    """``currencies/update`` (also the Management API's)."""
+    params = Params(body, "currency")
     code = params.text("code", required=True, pattern=CODE, lower=True)
     params.done()
     assert code is not None
@@ -326,7 +338,14 @@ async def create_market(
     ``state`` (enabled, disabled, hidden, locked, sale, presale; default enabled),
     ``position``, and Bursa's ``maker_fee`` and ``taker_fee`` (default 0: the market's own
     fees, used where no trading fee entry applies). The symbol is base + quote."""
-    params = Params(await read_body(request), "market")
+    return await add_market(await read_body(request), actor, runner, session)
+
+
+async def add_market(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
+) -> AdminMarket:
+    """``markets/new`` (also the Management API's)."""
+    params = Params(body, "market")
     base = params.text("base_currency", required=True, pattern=CODE, lower=True)
     quote = params.text("quote_currency", required=True, pattern=CODE, lower=True)
     for name in ("min_price", "min_amount"):
@@ -375,7 +394,13 @@ async def update_market(
     ``position``, ``maker_fee``, ``taker_fee``. Precisions and currencies cannot change
     (open orders are counted in them). Disabling keeps open orders in the book; cancel
     them with ``orders/cancel``."""
-    body = await read_body(request)
+    return await change_market(await read_body(request), actor, runner, session)
+
+
+async def change_market(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
+) -> AdminMarket:
+    """``markets/update`` (also the Management API's)."""
     params = Params({"symbol": body.get("id"), **body} if "symbol" not in body else body, "market")
     symbol = params.text("symbol", required=True, max_length=20, lower=True)
     params.done()

@@ -249,7 +249,14 @@ async def set_group(
 ) -> MemberGroup:
     """Parameters: ``group`` (required: 1–32 lower-case letters, digits, ``_`` or ``-``;
     the default group is ``vip-0``). The member's new orders get that group's fees."""
-    params = Params(await read_body(request), "member")
+    return await put_in_group(uid, await read_body(request), actor, runner, session)
+
+
+async def put_in_group(
+    uid: str, body: dict[str, Any], actor: Actor, runner: Runner, session: Session
+) -> MemberGroup:
+    """``PUT members/{uid}`` (also the Management API's ``members/group``)."""
+    params = Params(body, "member")
     group = params.text("group", required=True, max_length=32, lower=True)
     if group is not None and (group == ANY or not _valid_group(group)):
         params.errors.append("admin.member.invalid_group")

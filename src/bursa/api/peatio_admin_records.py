@@ -153,6 +153,11 @@ OrderId = Annotated[
 async def cancel_order(
     actor: OrderManager, runner: Runner, session: Session, id: OrderId
 ) -> AdminOrder:
+    return await cancel_one(actor, runner, session, id)
+
+
+async def cancel_one(actor: Actor, runner: Runner, session: Session, id: int) -> AdminOrder:
+    """Cancel one open order through the engine (also the Management API's)."""
     before = await queries.order(session, id)
     if before is None:
         raise ApiError(404, NOT_FOUND)
@@ -201,7 +206,22 @@ async def cancel_all(
         raise ApiError(422, *problems)
     symbol = await market_of(session, str(symbol))
     assert symbol is not None  # given, and known
+    return await cancel_in_market(actor, runner, session, symbol, side)
+
+
+async def cancel_in_market(
+    actor: Actor,
+    runner: Runner,
+    session: Session,
+    symbol: str,
+    side: str | None,
+    member_id: int | None = None,
+) -> list[AdminOrder]:
+    """Cancel the open orders in a market (of one side, of one member) through the engine,
+    one ``CancelAll`` per member submitted together (also the Management API's)."""
     open_orders = await queries.open_orders(session, symbol, side)
+    if member_id is not None:
+        open_orders = [row for row in open_orders if row["member_id"] == member_id]
     before = {row["id"]: row for row in open_orders}
     batch = uuid.uuid4().hex
     members = sorted({row["member_id"] for row in open_orders})

@@ -274,6 +274,19 @@ async def accounts_of(session: AsyncSession, member_ids: Iterable[int]) -> dict[
     return found
 
 
+async def holders(session: AsyncSession, currency: str, *, limit: int, page: int) -> Page:
+    """The members holding some of ``currency`` (balance or locked), by member id."""
+    query = (
+        select(accounts.c.member_id, accounts.c.balance, accounts.c.locked)
+        .where(
+            accounts.c.currency_id == currency,
+            or_(accounts.c.balance != 0, accounts.c.locked != 0),
+        )
+        .order_by(accounts.c.member_id)
+    )
+    return await page_of(session, query, limit, page)
+
+
 async def groups_of(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, str]:
     """Each member's fee group (``vip-0`` unless an admin put them in another)."""
     wanted = set(member_ids)

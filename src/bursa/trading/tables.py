@@ -113,3 +113,34 @@ adjustments = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_adjustments_state_id", "state", "id"),
 )
+
+# Peatio's deposits (fiat now; custody adds coin deposits: txid, address, confirmations).
+# ``amount`` is what the member is credited (net), ``fee`` what went to revenue. ``state``
+# is Peatio's, plus ``accepting``: the engine is being asked to credit it under
+# ``engine_key``; whoever finds it there finishes it (the engine applies the key once).
+deposits = Table(
+    "deposits",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("tid", String(64), nullable=False, unique=True),
+    Column("member_id", BigInteger, nullable=False),
+    Column("uid", String(32), nullable=False),
+    Column("currency_id", String(10), nullable=False),
+    Column("type", String(8), nullable=False),  # fiat | coin
+    Column("amount", _NUM, nullable=False),
+    Column("fee", _NUM, nullable=False, server_default="0"),
+    Column("transfer_type", String(16), nullable=False),
+    Column("txid", String(128)),  # the payment's reference (fiat) or blockchain txid (coin)
+    Column("address", String(128)),
+    Column("blockchain_key", String(32)),
+    Column("block_number", BigInteger),
+    Column("state", String(16), nullable=False, server_default="submitted"),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("engine_key", String(64)),
+    Column("engine_seq", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("completed_at", DateTime(timezone=True)),
+    Index("ix_deposits_member_id_id", "member_id", "id"),
+    Index("ix_deposits_state_id", "state", "id"),
+)
