@@ -33,6 +33,7 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_management_withdraws,
     peatio_market,
     public,
     ranger,
@@ -188,4 +189,5 @@ def create_app(
     app.include_router(oauth_clients.admin_router)
     app.include_router(oauth_clients.resource_router)
     app.include_router(ranger.router)
+    app.include_router(peatio_management_withdraws.router)
     return app
