@@ -3,6 +3,7 @@ held, settled and released exactly once, each step with its event, the ledger ba
 
 from decimal import Decimal
 
+from bursa.engine.commands import SettleWithdrawal
 from tests.api.members import exchange  # noqa: F401
 from tests.applogic.serving import Served, balance, served  # noqa: F401
 
@@ -134,4 +135,32 @@ async def test_coin_withdrawal_waits_for_custody_and_lists(served: Served) -> No
     assert listed.headers["Total"] == "1"
     none = await served.management("POST", "withdraws", currency="usd")
     assert none.json() == []
+    await served.ledger_ok()
+
+
+async def test_a_request_that_stopped_half_way_is_finished_by_asking_again(
+    served: Served,
+) -> None:
+    """The engine held (or settled) but the row was not updated (the process died between
+    the two): asking again brings the row up to the engine, and no money moves twice."""
+    exchange = served.exchange
+    owner = await exchange.member("crash@example.com")
+    await exchange.credit(owner, "usd", "100")
+    made = await served.withdraw(uid=owner.uid, currency="usd", amount="10", rid="IBAN", tid="C1")
+    assert made.json()["state"] == "accepted"
+    await exchange.sql("UPDATE withdraws SET state = 'prepared' WHERE tid = 'C1'")
+
+    again = await served.withdraw(uid=owner.uid, currency="usd", amount="10", rid="IBAN", tid="C1")
+    assert again.json()["state"] == "accepted"
+    assert await balance(owner, "usd") == (Decimal(89), Decimal(11))  # held once
+
+    [row] = await exchange.sql("SELECT id FROM withdraws WHERE tid = 'C1'")
+    settled = await exchange.runner.submit(
+        SettleWithdrawal(key="elsewhere", withdrawal_id=str(row["id"]), fee=100)
+    )
+    assert settled["error"] is None
+    done = await served.management("PUT", "withdraws/action", tid="C1", action="process")
+    assert done.json()["state"] == "succeed"
+    assert await balance(owner, "usd") == (Decimal(89), Decimal(0))  # settled once
+    assert [e["record"]["state"] for e in await served.events("C1")][-1] == "succeed"
     await served.ledger_ok()
