@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
     func,
 )
 
@@ -22,7 +23,7 @@ withdraws = Table(
     "withdraws",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("tid", String(64), nullable=False, unique=True),  # the caller's shared id
+    Column("tid", String(64), nullable=False),  # the caller's shared id
     Column("member_id", BigInteger, nullable=False),
     Column("uid", String(32), nullable=False),
     Column("currency_id", String(10), nullable=False),
@@ -40,6 +41,7 @@ withdraws = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("completed_at", DateTime(timezone=True)),
+    UniqueConstraint("tid", name="uq_withdraws_tid"),
     Index("ix_withdraws_member_id", "member_id"),
     Index("ix_withdraws_state", "state"),
 )

@@ -34,7 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "withdraws",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
-        sa.Column("tid", sa.String(64), nullable=False, unique=True),
+        sa.Column("tid", sa.String(64), nullable=False),
         sa.Column("member_id", sa.BigInteger, nullable=False),
         sa.Column("uid", sa.String(32), nullable=False),
         sa.Column("currency_id", sa.String(10), nullable=False),
@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("txid", sa.String(128)),
         *_times(),
         sa.Column("completed_at", sa.DateTime(timezone=True)),
+        sa.UniqueConstraint("tid", name="uq_withdraws_tid"),
     )
     op.create_index("ix_withdraws_member_id", "withdraws", ["member_id"])
     op.create_index("ix_withdraws_state", "withdraws", ["state"])
