@@ -11,28 +11,33 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
+import bursa.applogic.tables
 import bursa.engine.tables
 import bursa.events.tables
 import bursa.identity.tables
 import bursa.ledger.tables
 import bursa.signing.tables
 import bursa.trading.tables
+import bursa.trading.withdrawal_tables
 from bursa.db.metadata import metadata
 from bursa.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from bursa.db.session import create_engine
 from tests.conftest import SERVER_URL, _admin, database_url, require
 
 TABLE_MODULES = (
+    bursa.applogic.tables,
     bursa.engine.tables,
     bursa.events.tables,
     bursa.identity.tables,
     bursa.ledger.tables,
     bursa.signing.tables,
     bursa.trading.tables,
+    bursa.trading.withdrawal_tables,
 )
 TABLES = {
     "accounts",
     "adjustments",
+    "applogic_approvals",
     "activities",
     "admin_audit",
     "api_keys",
@@ -65,6 +70,7 @@ TABLES = {
     "used_jtis",
     "users",
     "withdrawal_holds",
+    "withdraws",
 }
 
 

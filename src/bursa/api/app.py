@@ -37,6 +37,7 @@ from bursa.api import (
     peatio_management_config,
     peatio_management_deposits,
     peatio_management_trading,
+    peatio_management_withdraws,
     peatio_market,
     public,
     ranger,
@@ -196,4 +197,5 @@ def create_app(
     app.include_router(peatio_management_accounts.router)
     app.include_router(peatio_management_trading.router)
     app.include_router(peatio_management_config.router)
+    app.include_router(peatio_management_withdraws.router)
     return app

@@ -11,10 +11,15 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
 from bursa.api.ranger_hub import Limits, RangerHub
+from bursa.applogic import api as applogic_api
+from bursa.applogic.approvals import WithdrawalApprovals
+from bursa.applogic.config import AppLogicConfig
+from bursa.applogic.management import PeatioManagement
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
@@ -73,6 +78,21 @@ def management_policies(settings: Settings) -> dict[str, ManagementPolicy]:
             except ValueError as exc:
                 fail(str(exc), f"fix the file or unset BURSA_MANAGEMENT_{name.upper()}_CONFIG")
     return policies
+
+
+def build_applogic(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[WithdrawalApprovals, PeatioManagement] | None:
+    """AppLogic's approvals when ``BURSA_APPLOGIC_CONFIG`` names its file (its Management
+    API client too, to close at the end)."""
+    if settings.applogic_config is None:
+        return None
+    try:
+        config = AppLogicConfig.from_file(settings.applogic_config)
+    except ValueError as exc:
+        fail(str(exc), "fix the file or unset BURSA_APPLOGIC_CONFIG")
+    peatio = PeatioManagement(config.peatio_management_url, config.key, timeout_s=config.timeout_s)
+    return WithdrawalApprovals(sessions, config, peatio), peatio
 
 
 def build_sms(settings: Settings) -> SmsSender | None:
@@ -209,6 +229,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ranger_hub=hub,
         management=management_policies(settings),
     )
+    applogic = build_applogic(settings, sessions)
+    if applogic is not None:
+        applogic_api.install(app, applogic[0])
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
     console.print(
@@ -218,6 +241,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        if applogic is not None:
+            await applogic[1].close()
         await hub.stop()
         await candles.stop()
         await runner.stop()

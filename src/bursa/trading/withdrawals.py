@@ -1,0 +1,381 @@
+"""Withdrawals as Peatio's Management API asks for them (``withdraws/new``, ``action``).
+
+Every step is ordered so that a crash between the database and the engine is repaired by
+simply asking again: the row is written first (``prepared``), then the engine holds the
+funds under a key derived from the row's id, then the row becomes ``accepted``. The engine
+keeps every hold it made (``withdrawal_holds``), so when a request finds a row behind the
+engine (held but still ``prepared``, settled but still ``accepted``) it first brings the row
+up to what the engine did (``_catch_up``), and only then acts. Money therefore moves once:
+the engine refuses a second hold of the same withdrawal id, and settle or release of a hold
+that is no longer held.
+
+Each state change and its Event API event (``model.withdraw.created`` / ``…updated``) are
+written in one transaction through the outbox.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bursa.db.pages import Page, page_of
+from bursa.engine import errors as engine_errors
+from bursa.engine.commands import Command, HoldWithdrawal, ReleaseWithdrawal, SettleWithdrawal
+from bursa.engine.tables import withdrawal_holds
+from bursa.engine.units import to_units
+from bursa.events.outbox import DomainEvent, enqueue
+from bursa.ledger.tables import currencies
+from bursa.trading.withdrawal_tables import withdraws
+
+PREPARED, ACCEPTED, CANCELED = "prepared", "accepted", "canceled"
+PROCESSING, SUCCEED = "processing", "succeed"
+STATES = (
+    PREPARED,
+    "rejected",
+    ACCEPTED,
+    "skipped",
+    PROCESSING,
+    SUCCEED,
+    CANCELED,
+    "failed",
+    "errored",
+    "confirming",
+)
+# Where a withdrawal already is when ``process`` or ``cancel`` was done before: a retried
+# action is answered the withdrawal as it stands, not refused.
+PROCESSED = (PROCESSING, "confirming", SUCCEED)
+# What the engine's hold says the row must at least be.
+HOLD_STATES = {"held": ACCEPTED, "released": CANCELED, "settled": SUCCEED}
+INSUFFICIENT = "account.withdraw.insufficient_balance"
+ENGINE_MESSAGES = {
+    engine_errors.WITHDRAW_INSUFFICIENT_BALANCE: INSUFFICIENT,
+    engine_errors.CURRENCY_NOT_FOUND: "account.currency.doesnt_exist",
+    engine_errors.WITHDRAW_INVALID_AMOUNT: "account.withdraw.non_positive_amount",
+}
+
+
+class WithdrawalRefused(Exception):
+    """An expected refusal (``status``, Peatio's ``message``): nothing was changed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Submit(Protocol):
+    """The engine runner's ``submit``: the committed result of one command."""
+
+    async def __call__(self, command: Command) -> dict[str, Any]: ...
+
+
+EmailOf = Callable[[AsyncSession, int], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A validated ``withdraws/new``: ``amount`` is what leaves, ``fee`` is added on top
+    and the member pays (and has held) ``amount + fee``."""
+
+    tid: str
+    member_id: int
+    uid: str
+    currency: str
+    type: str  # fiat | coin
+    precision: int
+    amount: Decimal
+    fee: Decimal
+    rid: str
+    note: str | None
+    transfer_type: str
+    blockchain_key: str | None
+
+    def same_as(self, row: Mapping[str, Any]) -> bool:
+        """Whether ``row`` (found under the same tid) is this very request again."""
+        return (
+            row["uid"] == self.uid
+            and row["currency_id"] == self.currency
+            and row["amount"] == self.amount
+            and row["rid"] == self.rid
+            and (row["note"] or None) == (self.note or None)
+            and row["transfer_type"] == self.transfer_type
+        )
+
+
+def hold_id(row: Mapping[str, Any]) -> str:
+    """The engine's withdrawal id (and ledger reference) of ``row``: its id, as Peatio's
+    operations reference a withdraw."""
+    return str(row["id"])
+
+
+def _text(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def record(row: Mapping[str, Any], email: str) -> dict[str, Any]:
+    """The Event API record of a withdraw (Peatio's, nil fields left out)."""
+    found: dict[str, Any] = {
+        "tid": row["tid"],
+        "user": {"uid": row["uid"], "email": email},
+        "uid": row["uid"],
+        "rid": row["rid"],
+        "currency": row["currency_id"],
+        "amount": _text(row["amount"]),
+        "fee": _text(row["fee"]),
+        "state": row["state"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+        "completed_at": _iso(row["completed_at"]),
+        "blockchain_txid": row["txid"],
+    }
+    if row["type"] == "coin":
+        found["blockchain_confirmations"] = 0
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def entity(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The Management API's ``Withdraw``."""
+    return {
+        "tid": row["tid"],
+        "uid": row["uid"],
+        "currency": row["currency_id"],
+        "note": row["note"],
+        "type": row["type"],
+        "amount": _text(row["amount"]),
+        "fee": _text(row["fee"]),
+        "rid": row["rid"],
+        "blockchain_key": row["blockchain_key"],
+        "state": row["state"],
+        "created_at": _iso(row["created_at"]),
+        "blockchain_txid": row["txid"],
+        "transfer_type": row["transfer_type"],
+    }
+
+
+async def currency(session: AsyncSession, code: str) -> Any | None:
+    """What a withdrawal needs of its currency: type, precision, fee, minimum, switches."""
+    c = currencies.c
+    query = select(
+        c.id,
+        c.type,
+        c.precision,
+        c.blockchain_key,
+        c.withdraw_fee,
+        c.min_withdraw_amount,
+        c.withdrawal_enabled,
+        c.state,
+    ).where(c.id == code)
+    return (await session.execute(query)).mappings().first()
+
+
+async def find(session: AsyncSession, tid: str, *, lock: bool = False) -> Any | None:
+    query = select(withdraws).where(withdraws.c.tid == tid)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).mappings().first()
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawFilter:
+    uid: str | None = None
+    currency: str | None = None
+    state: str | None = None
+
+
+async def listed(session: AsyncSession, found: WithdrawFilter, *, limit: int, page: int) -> Page:
+    """Newest first."""
+    exact = [
+        (withdraws.c.uid, found.uid),
+        (withdraws.c.currency_id, found.currency),
+        (withdraws.c.state, found.state),
+    ]
+    query = select(withdraws).where(*(c == v for c, v in exact if v is not None))
+    return await page_of(session, query.order_by(withdraws.c.id.desc()), limit, page)
+
+
+class Withdrawals:
+    """The withdrawal flow over the database and the engine; each method is one request
+    and commits its own transactions (the engine step sits between two of them)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], submit: Submit, email_of: EmailOf
+    ) -> None:
+        self._sessions = sessions
+        self._submit = submit
+        self._email_of = email_of
+
+    async def create(self, ask: Ask, *, process: bool) -> Any:
+        """Record the withdrawal, hold ``amount + fee``, accept it; ``process`` goes on
+        (fiat settles, coin waits for custody in ``processing``). The same tid again
+        answers the first withdrawal (resuming it if it stopped half-way); the same tid
+        with other content is refused."""
+        async with self._sessions() as session, session.begin():
+            inserted = await session.execute(
+                upsert(withdraws)
+                .values(
+                    tid=ask.tid,
+                    member_id=ask.member_id,
+                    uid=ask.uid,
+                    currency_id=ask.currency,
+                    amount=ask.amount,
+                    fee=ask.fee,
+                    sum=ask.amount + ask.fee,
+                    type=ask.type,
+                    rid=ask.rid,
+                    note=ask.note,
+                    transfer_type=ask.transfer_type,
+                    blockchain_key=ask.blockchain_key,
+                    state=PREPARED,
+                )
+                .on_conflict_do_nothing(index_elements=["tid"])
+                .returning(withdraws.c.id)
+            )
+            if inserted.first() is None:
+                existing = await find(session, ask.tid)
+                if existing is None or not ask.same_as(existing):
+                    raise WithdrawalRefused(422, "management.withdraw.tid_taken")
+        row = await self._hold(ask.tid)
+        if process and row["state"] == ACCEPTED:
+            row = await self.act(ask.tid, "process")
+        return row
+
+    async def _hold(self, tid: str) -> Any:
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, tid)
+            if row["state"] != PREPARED:
+                return row
+            result = await self._submit(
+                HoldWithdrawal(
+                    key=f"withdraw:{row['id']}:hold",
+                    member_id=row["member_id"],
+                    currency=row["currency_id"],
+                    amount=await self._units(session, row, row["sum"]),
+                    withdrawal_id=hold_id(row),
+                )
+            )
+            if result["error"] is None:
+                return await self._change(session, row, ACCEPTED)
+            caught_up = await self._catch_up(session, row)
+            if caught_up["state"] != PREPARED:
+                return caught_up
+            # Refused, nothing held: nothing is recorded either, the tid is free again.
+            await session.execute(delete(withdraws).where(withdraws.c.id == row["id"]))
+        message = ENGINE_MESSAGES.get(result["error"], result["error"])
+        raise WithdrawalRefused(422, message)
+
+    async def act(self, tid: str, action: str) -> Any:
+        """``process`` (fiat: settle → ``succeed``; coin: ``processing``, custody sends)
+        or ``cancel`` (release → ``canceled``). Repeating a done action answers the
+        withdrawal as it is."""
+        async with self._sessions() as session, session.begin():
+            row = await self._catch_up(session, await self._locked(session, tid))
+            state = row["state"]
+            if action == "cancel":
+                if state == CANCELED:
+                    return row
+                if state == PREPARED:
+                    return await self._change(session, row, CANCELED)
+                if state != ACCEPTED:
+                    raise WithdrawalRefused(422, "management.withdraw.cannot_cancel")
+                command: Command = ReleaseWithdrawal(
+                    key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
+                )
+                target = CANCELED
+            else:
+                if state in PROCESSED:
+                    return row
+                if state != ACCEPTED:
+                    raise WithdrawalRefused(422, "management.withdraw.cannot_process")
+                if row["type"] == "coin":
+                    # Custody (issue 6) takes ``processing`` withdrawals, sends them and
+                    # settles the hold; until then they wait here, funds locked.
+                    return await self._change(session, row, PROCESSING)
+                command = SettleWithdrawal(
+                    key=f"withdraw:{row['id']}:settle",
+                    withdrawal_id=hold_id(row),
+                    fee=await self._units(session, row, row["fee"]),
+                )
+                target = SUCCEED
+            result = await self._submit(command)
+            if result["error"] is not None:
+                caught_up = await self._catch_up(session, row)
+                if caught_up["state"] == state:
+                    raise WithdrawalRefused(
+                        422, ENGINE_MESSAGES.get(result["error"], result["error"])
+                    )
+                return caught_up
+            return await self._change(session, row, target)
+
+    async def _locked(self, session: AsyncSession, tid: str) -> Any:
+        row = await find(session, tid, lock=True)
+        if row is None:
+            raise WithdrawalRefused(404, "Couldn't find record.")
+        return row
+
+    async def _units(self, session: AsyncSession, row: Mapping[str, Any], value: Decimal) -> int:
+        precision = await session.scalar(
+            select(currencies.c.precision).where(currencies.c.id == row["currency_id"])
+        )
+        return to_units(value, int(precision or 0))
+
+    async def _catch_up(self, session: AsyncSession, row: Any) -> Any:
+        """``row`` brought up to what the engine already did with its hold (a request
+        that stopped between the engine and its own commit)."""
+        hold = await session.scalar(
+            select(withdrawal_holds.c.state).where(withdrawal_holds.c.withdrawal_id == hold_id(row))
+        )
+        target = HOLD_STATES.get(hold or "")
+        state = row["state"]
+        if target is None or state == target:
+            return row
+        if target == ACCEPTED and state != PREPARED:
+            return row
+        if target == SUCCEED and state not in (PREPARED, ACCEPTED, PROCESSING):
+            return row
+        if target == CANCELED and state not in (PREPARED, ACCEPTED):
+            return row
+        if state == PREPARED and target != ACCEPTED:
+            row = await self._change(session, row, ACCEPTED)
+        return await self._change(session, row, target)
+
+    async def _change(self, session: AsyncSession, row: Any, state: str) -> Any:
+        """Move ``row`` to ``state`` with its event, in the caller's transaction."""
+        done = state in (SUCCEED, CANCELED, "rejected", "failed")
+        changed = (
+            (
+                await session.execute(
+                    update(withdraws)
+                    .where(withdraws.c.id == row["id"])
+                    .values(
+                        state=state,
+                        updated_at=func.now(),
+                        completed_at=func.now() if done else withdraws.c.completed_at,
+                    )
+                    .returning(withdraws)
+                )
+            )
+            .mappings()
+            .one()
+        )
+        email = await self._email_of(session, row["member_id"])
+        if row["state"] == PREPARED:
+            event = DomainEvent("peatio", "model.withdraw.created", record(changed, email))
+        else:
+            previous = {"state": row["state"], "updated_at": _iso(row["updated_at"])}
+            if done:
+                previous["completed_at"] = None
+            event = DomainEvent(
+                "peatio", "model.withdraw.updated", record(changed, email), previous
+            )
+        await enqueue(await session.connection(), [event])
+        return changed
