@@ -28,6 +28,8 @@ from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
+from bursa.signing import multisig
+from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
@@ -73,6 +75,20 @@ def management_policies(settings: Settings) -> dict[str, ManagementPolicy]:
             except ValueError as exc:
                 fail(str(exc), f"fix the file or unset BURSA_MANAGEMENT_{name.upper()}_CONFIG")
     return policies
+
+
+def barong_management_key(settings: Settings) -> multisig.SignKey:
+    """The key Barong co-signs management requests with (``otp/sign``), kid ``barong``."""
+    secret = settings.barong_management_key
+    pem = (
+        secret.get_secret_value()
+        if secret is not None
+        else rsa_private_pem(settings.barong_management_key_file).decode()
+    )
+    try:
+        return multisig.sign_key("barong", "RS256", pem)
+    except (ValueError, TypeError):  # the message is not shown: it is about a secret
+        fail("BURSA_BARONG_MANAGEMENT_KEY is not a usable key", "give a PEM RSA private key")
 
 
 def build_sms(settings: Settings) -> SmsSender | None:
@@ -208,6 +224,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ),
         ranger_hub=hub,
         management=management_policies(settings),
+        barong_management_key=barong_management_key(settings),
     )
     config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
     server = _Server(config)
