@@ -8,15 +8,18 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pyotp
 import pytest
+import typer
 
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
+from bursa.cli.serve import barong_management_key
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
@@ -28,6 +31,7 @@ from bursa.signing import multisig
 from bursa.trading.specs import load_specs
 from tests.identity.test_identity_api import AGENT, IDENTITY, PASSWORD, sql
 from tests.signing.keys import rsa_pem, signer, verifier
+from tests.test_settings import deployment_settings
 
 MGMT = "/api/v2/barong/management"
 SCOPES = [
@@ -144,7 +148,8 @@ async def test_create_find_list_and_update_users(mgmt: httpx.AsyncClient) -> Non
     listed = await call(mgmt, "users/list", limit=1, page=2)
     assert [u["email"] for u in listed.json()] == ["bob@example.com"]
     assert listed.headers["Total"] == "2"
-    future = await call(mgmt, "users/list", **{"from": int(time.time()) + 3600})
+    window: dict[str, Any] = {"from": int(time.time()) + 3600}
+    future = await call(mgmt, "users/list", **window)
     assert future.json() == []
     extended = await call(mgmt, "users/list", extended=True)
     assert extended.json()[0]["profiles"] == []
@@ -442,3 +447,24 @@ async def test_paths_are_in_the_openapi_schema(mgmt: httpx.AsyncClient) -> None:
     paths = {p: v for p, v in schema["paths"].items() if p.startswith(MGMT)}
     assert {f"{MGMT}/users/get", f"{MGMT}/otp/sign", f"{MGMT}/labels"} <= set(paths)
     assert all(op.get("summary") for ops in paths.values() for op in ops.values())
+
+
+def test_barongs_signing_key_comes_from_settings_or_a_private_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = barong_management_key(deployment_settings(monkeypatch, data_dir=tmp_path))
+    path = tmp_path / "keys" / "barong-management-rs256.pem"
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = barong_management_key(deployment_settings(monkeypatch, data_dir=tmp_path))
+    claims = {"iat": 1, "exp": 2, "jti": "j", "data": {}}
+    signed = multisig.sign(claims, made)
+    assert multisig.verify(signed, {"barong": multisig.public_of(again)}, now=1).signers == {
+        "barong"
+    }
+    given = deployment_settings(
+        monkeypatch, data_dir=tmp_path, barong_management_key=rsa_pem("barong")[0]
+    )
+    assert barong_management_key(given).kid == "barong"
+    broken = deployment_settings(monkeypatch, data_dir=tmp_path, barong_management_key="nope")
+    with pytest.raises(typer.Exit):
+        barong_management_key(broken)

@@ -7,7 +7,6 @@ Each change goes through the identity service's own methods (labels recompute st
 level; events are emitted as the service emits them).
 """
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from argon2.exceptions import InvalidHashError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.identity.account import check_data
 from bursa.identity.kyc import PHONE_KEY, country_of, mask, normalize_number
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError, normalize_email
@@ -135,12 +135,7 @@ class ManagedUsers:
         if role is not None and role not in ROLES:
             raise IdentityError(422, "management.user.invalid_role")
         if data is not None:
-            try:
-                parsed = json.loads(data)
-            except ValueError as exc:
-                raise IdentityError(422, "management.user.invalid_data") from exc
-            if not isinstance(parsed, dict):
-                raise IdentityError(422, "management.user.invalid_data")
+            check_data(data, "management.user")
         values: dict[str, Any] = {"updated_at": func.now()}
         if role is not None:
             values["role"] = role
