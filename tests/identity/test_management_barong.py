@@ -447,6 +447,8 @@ async def test_paths_are_in_the_openapi_schema(mgmt: httpx.AsyncClient) -> None:
     paths = {p: v for p, v in schema["paths"].items() if p.startswith(MGMT)}
     assert {f"{MGMT}/users/get", f"{MGMT}/otp/sign", f"{MGMT}/labels"} <= set(paths)
     assert all(op.get("summary") for ops in paths.values() for op in ops.values())
+    body = paths[f"{MGMT}/otp/sign"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["required"] == ["payload", "signatures"]
 
 
 def test_barongs_signing_key_comes_from_settings_or_a_private_file(

@@ -40,8 +40,35 @@ M = TypeVar("M", bound=BaseModel)
 MANAGEMENT_ACTOR: Mapping[str, Any] = {"id": None, "uid": "", "role": "superadmin"}
 
 
+# What every management request carries (documented once for all routes).
+ENVELOPE_BODY = {
+    "required": True,
+    "description": "A jwt-multisig envelope (JWS general serialization); the parameters"
+    " are the ``data`` claim of its payload.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["payload", "signatures"],
+                "properties": {
+                    "payload": {"type": "string"},
+                    "signatures": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    },
+}
+
+
 class ManagementRoute(APIRoute):
-    """Turns the identity service's refusals into Grape's ``{"error": ...}``."""
+    """Documents the envelope body and turns the identity service's refusals into Grape's
+    ``{"error": ...}``."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["openapi_extra"] = {"requestBody": ENVELOPE_BODY} | (
+            kwargs.get("openapi_extra") or {}
+        )
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
