@@ -22,6 +22,9 @@ from bursa.api import (
     barong_admin_comments,
     barong_admin_kyc,
     barong_labels,
+    barong_management,
+    barong_management_kyc,  # noqa: F401  (its endpoints join barong_management.router)
+    barong_management_tools,  # noqa: F401
     barong_service_accounts,
     barong_storage,
     market_data,
@@ -60,6 +63,7 @@ from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.public_labels import PublicLabels
 from bursa.identity.service import Identity
 from bursa.identity.sms import SmsSender
+from bursa.signing import multisig
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
 
@@ -90,6 +94,7 @@ def create_app(
     member_levels: MemberLevels | None = None,
     ranger_hub: RangerHub | None = None,
     management: Mapping[str, ManagementPolicy] | None = None,
+    barong_management_key: multisig.SignKey | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -120,6 +125,7 @@ def create_app(
     app.state.identity = identity
     app.state.ranger = ranger_hub
     app.state.management = dict(management or {})
+    app.state.barong_management_key = barong_management_key  # otp/sign; None: 503
     app.state.limiter = limiter or InProcessLimiter()
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
@@ -198,4 +204,5 @@ def create_app(
     app.include_router(peatio_management_trading.router)
     app.include_router(peatio_management_config.router)
     app.include_router(peatio_management_withdraws.router)
+    app.include_router(barong_management.router)
     return app

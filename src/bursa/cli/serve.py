@@ -33,6 +33,8 @@ from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
+from bursa.signing import multisig
+from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
@@ -93,6 +95,20 @@ def build_applogic(
         fail(str(exc), "fix the file or unset BURSA_APPLOGIC_CONFIG")
     peatio = PeatioManagement(config.peatio_management_url, config.key, timeout_s=config.timeout_s)
     return WithdrawalApprovals(sessions, config, peatio), peatio
+
+
+def barong_management_key(settings: Settings) -> multisig.SignKey:
+    """The key Barong co-signs management requests with (``otp/sign``), kid ``barong``."""
+    secret = settings.barong_management_key
+    pem = (
+        secret.get_secret_value()
+        if secret is not None
+        else rsa_private_pem(settings.barong_management_key_file).decode()
+    )
+    try:
+        return multisig.sign_key("barong", "RS256", pem)
+    except (ValueError, TypeError):  # the message is not shown: it is about a secret
+        fail("BURSA_BARONG_MANAGEMENT_KEY is not a usable key", "give a PEM RSA private key")
 
 
 def build_sms(settings: Settings) -> SmsSender | None:
@@ -228,6 +244,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ),
         ranger_hub=hub,
         management=management_policies(settings),
+        barong_management_key=barong_management_key(settings),
     )
     applogic = build_applogic(settings, sessions)
     if applogic is not None:

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         default=None,
         description="AppLogic (withdrawal approvals) YAML; unset: AppLogic is off",
     )
+    barong_management_key: SecretStr | None = Field(
+        default=None,
+        description="PEM RSA private key (kid barong, RS256) that otp/sign co-signs"
+        " management requests with; unset: a key file in BURSA_DATA_DIR/keys",
+    )
     min_deposit_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )
@@ -249,6 +254,10 @@ class Settings(BaseSettings):
     @property
     def jwt_key_file(self) -> Path:
         return self.data_dir / "keys" / "jwt-rs256.pem"
+
+    @property
+    def barong_management_key_file(self) -> Path:
+        return self.data_dir / "keys" / "barong-management-rs256.pem"
 
     @property
     def local_key_file(self) -> Path:

@@ -20,6 +20,18 @@ DELETE_LABEL = ("delete", "by_user", "private")
 MAX_DATA_BYTES = 1024
 
 
+def check_data(data: str, scope: str) -> None:
+    """A user's free ``data`` field must be a JSON object of at most 1 KB."""
+    if len(data.encode()) > MAX_DATA_BYTES:
+        raise IdentityError(422, f"{scope}.data_too_long")
+    try:
+        parsed = json.loads(data)
+    except ValueError as exc:
+        raise IdentityError(422, f"{scope}.invalid_data") from exc
+    if not isinstance(parsed, dict):
+        raise IdentityError(422, f"{scope}.invalid_data")
+
+
 class Accounts:
     def __init__(self, identity: Identity) -> None:
         self.identity = identity
@@ -27,14 +39,7 @@ class Accounts:
     async def set_data(self, user_id: int, data: str, client: Client) -> None:
         """Barong's ``PUT users/me``: the member's free ``data`` field, a JSON object of at
         most 1 KB (front ends keep preferences there)."""
-        if len(data.encode()) > MAX_DATA_BYTES:
-            raise IdentityError(422, "resource.user.data_too_long")
-        try:
-            parsed = json.loads(data)
-        except ValueError as exc:
-            raise IdentityError(422, "resource.user.invalid_data") from exc
-        if not isinstance(parsed, dict):
-            raise IdentityError(422, "resource.user.invalid_data")
+        check_data(data, "resource.user")
         async with self.identity.transaction() as conn:
             await conn.execute(
                 update(users).where(users.c.id == user_id).values(data=data, updated_at=func.now())

@@ -13,7 +13,6 @@ do for them.
 """
 
 import ipaddress
-import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.service_accounts import is_service_account
 from bursa.identity.tables import permissions, restrictions
+from bursa.signing.keyfile import rsa_private_pem
 
 SESSION_COOKIE = "_barong_session"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -74,18 +74,7 @@ class JwtSigner:
 
     @classmethod
     def from_file(cls, path: Path, ttl_s: int) -> "JwtSigner":
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
-        return cls(path.read_bytes(), ttl_s)
+        return cls(rsa_private_pem(path), ttl_s)
 
     def sign(self, user: Mapping[str, Any]) -> str:
         """A token for a user, or for a service account (Barong's claims for those:

@@ -57,6 +57,8 @@ class Documents:
         doc_expire: date | None,
         content: bytes,
         client: Client,
+        *,
+        update_labels: bool = True,
     ) -> dict[str, Any]:
         if doc_type not in DOC_TYPES:
             raise IdentityError(422, "resource.documents.invalid_type", ", ".join(DOC_TYPES))
@@ -65,7 +67,16 @@ class Documents:
             raise IdentityError(422, "resource.documents.expired")
         sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, doc_number.encode())
         values = {"doc_type": doc_type, "doc_number": sealed, "doc_expire": doc_expire}
-        return await self.file(user, "document", values, content, content_type, extension, client)
+        return await self.file(
+            user,
+            "document",
+            values,
+            content,
+            content_type,
+            extension,
+            client,
+            update_labels=update_labels,
+        )
 
     async def file(
         self,
@@ -76,9 +87,12 @@ class Documents:
         content_type: str,
         extension: str,
         client: Client,
+        *,
+        update_labels: bool = True,
     ) -> dict[str, Any]:
         """Keep the checked upload and its row (``values`` sealed already), and set the
-        private label ``label: pending`` that puts it in the admins' review queue."""
+        private label ``label: pending`` that puts it in the admins' review queue (unless
+        ``update_labels`` is off: the Management API may file a document silently)."""
         name = self.keep_file(content, extension)
         async with self.identity.transaction() as conn:
             row = (
@@ -98,7 +112,8 @@ class Documents:
                 .mappings()
                 .one()
             )
-            await self.identity.set_label(conn, user["id"], label, "pending", "private")
+            if update_labels:
+                await self.identity.set_label(conn, user["id"], label, "pending", "private")
             await self.identity.record(
                 conn, user["id"], client, "account", f"{label} uploaded", "succeed"
             )

@@ -193,3 +193,16 @@ class ServiceAccounts:
         if row is None:
             raise IdentityError(404, "resource.service_account.doesnt_exist")
         return _present(row)
+
+    async def find(self, uid: str | None, email: str | None) -> dict[str, Any]:
+        """The service account with ``uid`` or else ``email`` (404 when none)."""
+        query = _with_owner()
+        if uid is not None:
+            query = query.where(service_accounts.c.uid == uid)
+        else:
+            query = query.where(service_accounts.c.email == (email or "").strip().lower())
+        async with self.identity.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            raise IdentityError(404, "admin.service_account.doesnt_exist")
+        return _present(row)
