@@ -15,6 +15,7 @@ import bursa.engine.tables
 import bursa.events.tables
 import bursa.identity.tables
 import bursa.ledger.tables
+import bursa.mailer.tables
 import bursa.signing.tables
 import bursa.trading.tables
 from bursa.db.metadata import metadata
@@ -27,6 +28,7 @@ TABLE_MODULES = (
     bursa.events.tables,
     bursa.identity.tables,
     bursa.ledger.tables,
+    bursa.mailer.tables,
     bursa.signing.tables,
     bursa.trading.tables,
 )
@@ -44,6 +46,7 @@ TABLES = {
     "engine_commands",
     "event_outbox",
     "labels",
+    "mailer_deliveries",
     "market_data_progress",
     "markets",
     "member_groups",

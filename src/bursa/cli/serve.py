@@ -18,6 +18,7 @@ from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
+from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
@@ -171,6 +172,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     identity = build_identity(settings, database, bus)
+    mailer = embedded_mailer(settings, bus, database)
+    if mailer is not None:
+        await mailer.start()
     tickers = Tickers(candles)
     hub = RangerHub(
         runner,
@@ -219,6 +223,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         await server.serve()
     finally:
         await hub.stop()
+        if mailer is not None:
+            await mailer.stop()
         await candles.stop()
         await runner.stop()
         await identity.close()

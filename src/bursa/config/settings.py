@@ -130,6 +130,10 @@ class Settings(BaseSettings):
         default=None,
         description="Barong Management API policy (keychain, scopes); unset: refuse all",
     )
+    mailer_config: Path | None = Field(
+        default=None,
+        description="event mailer configuration (keychain, events, templates); unset: built-in",
+    )
     min_deposit_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )
