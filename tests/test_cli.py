@@ -33,7 +33,16 @@ def bursa(
 
 
 def test_help_on_every_command() -> None:
-    for command in ([], ["db"], ["engine"], ["ledger"], ["bench"], ["bench", "engine"], ["up"]):
+    for command in (
+        [],
+        ["db"],
+        ["engine"],
+        ["ledger"],
+        ["bench"],
+        ["bench", "engine"],
+        ["up"],
+        ["mailer"],
+    ):
         done = bursa(*command, "--help")
         assert done.returncode == 0, done.stderr
         assert "Usage" in done.stdout
@@ -261,3 +270,19 @@ def test_up_on_a_real_database_needs_an_smtp_server(
     assert done.returncode == 1
     assert "BURSA_SMTP_URL is not set" in done.stderr
     assert "smtp://" in done.stderr
+
+
+def test_mailer_run_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BURSA_AMQP_URL", raising=False)
+    done = bursa("mailer", "run")
+    assert done.returncode == 1
+    assert "BURSA_AMQP_URL is not set" in done.stderr
+    env = {
+        "BURSA_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/",
+        "BURSA_SMTP_URL": "smtp://127.0.0.1:2525",
+    }
+    monkeypatch.delenv("BURSA_MAILER_CONFIG", raising=False)
+    done = bursa("mailer", "run", env=env)  # the built-in configuration has no keys
+    assert done.returncode == 1
+    assert "no public key for event signer(s) barong, peatio" in done.stderr
+    assert "keychain" in done.stderr

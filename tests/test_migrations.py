@@ -16,6 +16,7 @@ import bursa.engine.tables
 import bursa.events.tables
 import bursa.identity.tables
 import bursa.ledger.tables
+import bursa.mailer.tables
 import bursa.signing.tables
 import bursa.trading.tables
 import bursa.trading.withdrawal_tables
@@ -30,6 +31,7 @@ TABLE_MODULES = (
     bursa.events.tables,
     bursa.identity.tables,
     bursa.ledger.tables,
+    bursa.mailer.tables,
     bursa.signing.tables,
     bursa.trading.tables,
     bursa.trading.withdrawal_tables,
@@ -50,6 +52,7 @@ TABLES = {
     "engine_commands",
     "event_outbox",
     "labels",
+    "mailer_deliveries",
     "market_data_progress",
     "markets",
     "member_groups",

@@ -23,6 +23,7 @@ from bursa.applogic.management import PeatioManagement
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
+from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
@@ -207,6 +208,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
     identity = build_identity(settings, database, bus)
+    mailer = embedded_mailer(settings, bus, database)
+    if mailer is not None:
+        await mailer.start()
     tickers = Tickers(candles)
     hub = RangerHub(
         runner,
@@ -261,6 +265,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         if applogic is not None:
             await applogic[1].close()
         await hub.stop()
+        if mailer is not None:
+            await mailer.stop()
         await candles.stop()
         await runner.stop()
         await identity.close()

@@ -139,6 +139,10 @@ class Settings(BaseSettings):
         description="PEM RSA private key (kid barong, RS256) that otp/sign co-signs"
         " management requests with; unset: a key file in BURSA_DATA_DIR/keys",
     )
+    mailer_config: Path | None = Field(
+        default=None,
+        description="event mailer configuration (keychain, events, templates); unset: built-in",
+    )
     min_deposit_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )

@@ -21,6 +21,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    html: str | None = None  # an HTML alternative to ``body`` (the event mailer's templates)
 
 
 class Mailer(Protocol):
@@ -49,6 +50,8 @@ class SmtpMailer:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message.set_content(mail.body)
+        if mail.html is not None:
+            message.add_alternative(mail.html, subtype="html")
         await aiosmtplib.send(
             message,
             hostname=self.hostname,
