@@ -1,7 +1,7 @@
 """The event mailer's record of sent mail (a redelivered event is mailed once).
 
-Revision ID: 0024
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-28
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024"
+revision: str = "0023"
 down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
