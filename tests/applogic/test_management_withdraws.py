@@ -13,7 +13,7 @@ async def test_fiat_withdrawal_held_processed_and_canceled(served: Served) -> No
     owner = await exchange.member("payer@example.com")
     await exchange.credit(owner, "usd", "100")
 
-    made = await served.withdraw(uid=owner.uid, currency="usd", amount="30", rid="IBAN-1", tid="W1")
+    made = await served.withdraw(uid=owner.uid, currency="usd", amount="31", rid="IBAN-1", tid="W1")
     assert made.status_code == 201, made.text
     assert made.json() | {"created_at": None} == {
         "tid": "W1",
@@ -22,7 +22,7 @@ async def test_fiat_withdrawal_held_processed_and_canceled(served: Served) -> No
         "note": None,
         "type": "fiat",
         "amount": "30",
-        "fee": "1",  # the currency's withdraw_fee, paid on top
+        "fee": "1",  # the currency's withdraw_fee, out of the 31 paid (Peatio's sum)
         "rid": "IBAN-1",
         "blockchain_key": None,
         "state": "accepted",
@@ -34,12 +34,12 @@ async def test_fiat_withdrawal_held_processed_and_canceled(served: Served) -> No
 
     # The same request again answers the first withdrawal and holds nothing more.
     again = await served.withdraw(
-        uid=owner.uid, currency="usd", amount="30", rid="IBAN-1", tid="W1"
+        uid=owner.uid, currency="usd", amount="31", rid="IBAN-1", tid="W1"
     )
     assert again.status_code == 201, again.text
     assert again.json() == made.json()
     other = await served.withdraw(
-        uid=owner.uid, currency="usd", amount="31", rid="IBAN-1", tid="W1"
+        uid=owner.uid, currency="usd", amount="32", rid="IBAN-1", tid="W1"
     )
     assert (other.status_code, other.json()) == (422, {"error": "management.withdraw.tid_taken"})
     assert await balance(owner, "usd") == (Decimal(69), Decimal(31))
@@ -53,7 +53,7 @@ async def test_fiat_withdrawal_held_processed_and_canceled(served: Served) -> No
     assert late.json() == {"error": "management.withdraw.cannot_cancel"}
     assert await balance(owner, "usd") == (Decimal(69), Decimal(0))
 
-    kept = await served.withdraw(uid=owner.uid, currency="usd", amount="20", rid="IBAN-1", tid="W2")
+    kept = await served.withdraw(uid=owner.uid, currency="usd", amount="21", rid="IBAN-1", tid="W2")
     assert await balance(owner, "usd") == (Decimal(48), Decimal(21))
     assert kept.json()["state"] == "accepted"
     gone = await served.management("PUT", "withdraws/action", tid="W2", action="cancel")
@@ -76,7 +76,7 @@ async def test_refusals_change_nothing(served: Served) -> None:
     owner = await exchange.member("short@example.com")
     await exchange.credit(owner, "usd", "50")
 
-    poor = await served.withdraw(uid=owner.uid, currency="usd", amount="50", rid="IBAN", tid="W9")
+    poor = await served.withdraw(uid=owner.uid, currency="usd", amount="51", rid="IBAN", tid="W9")
     assert (poor.status_code, poor.json()) == (
         422,
         {"error": "account.withdraw.insufficient_balance"},
@@ -85,7 +85,7 @@ async def test_refusals_change_nothing(served: Served) -> None:
     assert missing.status_code == 404
     assert await balance(owner, "usd") == (Decimal(50), Decimal(0))
     # Nothing was recorded: the tid can be used once the funds are there.
-    fits = await served.withdraw(uid=owner.uid, currency="usd", amount="49", rid="IBAN", tid="W9")
+    fits = await served.withdraw(uid=owner.uid, currency="usd", amount="50", rid="IBAN", tid="W9")
     assert fits.json()["state"] == "accepted", fits.text
 
     bad = await served.withdraw(currency="usd", amount="-1", beneficiary_id=3)
@@ -125,7 +125,7 @@ async def test_coin_withdrawal_waits_for_custody_and_lists(served: Served) -> No
     assert (body["blockchain_key"], body["transfer_type"]) == ("bitcoin", "crypto")
     assert body["tid"].startswith("TID")
     # Custody sends it later (issue 6): until then the funds stay locked.
-    assert await balance(owner, "btc") == (Decimal("0.8995"), Decimal("0.1005"))
+    assert await balance(owner, "btc") == (Decimal("0.9"), Decimal("0.1"))
     stuck = await served.management("PUT", "withdraws/action", tid=body["tid"], action="cancel")
     assert stuck.json() == {"error": "management.withdraw.cannot_cancel"}
 
@@ -152,7 +152,7 @@ async def test_a_request_that_stopped_half_way_is_finished_by_asking_again(
 
     again = await served.withdraw(uid=owner.uid, currency="usd", amount="10", rid="IBAN", tid="C1")
     assert again.json()["state"] == "accepted"
-    assert await balance(owner, "usd") == (Decimal(89), Decimal(11))  # held once
+    assert await balance(owner, "usd") == (Decimal(90), Decimal(10))  # held once
 
     [row] = await exchange.sql("SELECT id FROM withdraws WHERE tid = 'C1'")
     settled = await exchange.runner.submit(
@@ -161,6 +161,6 @@ async def test_a_request_that_stopped_half_way_is_finished_by_asking_again(
     assert settled["error"] is None
     done = await served.management("PUT", "withdraws/action", tid="C1", action="process")
     assert done.json()["state"] == "succeed"
-    assert await balance(owner, "usd") == (Decimal(89), Decimal(0))  # settled once
+    assert await balance(owner, "usd") == (Decimal(90), Decimal(0))  # settled once
     assert [e["record"]["state"] for e in await served.events("C1")][-1] == "succeed"
     await served.ledger_ok()

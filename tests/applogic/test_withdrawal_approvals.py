@@ -47,13 +47,13 @@ async def test_two_of_three_approvals_process_a_large_withdrawal(
 
     tid = await _created(served, applogic, owner, "100")
     assert await served.state(tid) == "accepted"  # waits, funds held
-    assert await balance(owner, "usd") == (Decimal(399), Decimal(101))
+    assert await balance(owner, "usd") == (Decimal(400), Decimal(100))
     waiting = await first.get(APPLOGIC)
     assert waiting.status_code == 200, waiting.text
     [shown] = waiting.json()
     assert (shown["tid"], shown["amount"], shown["required"], shown["state"]) == (
         tid,
-        "100",
+        "99",  # what leaves: the 100 paid less the 1 fee
         2,
         "pending",
     )
@@ -73,20 +73,20 @@ async def test_two_of_three_approvals_process_a_large_withdrawal(
         await first.post(f"{APPLOGIC}/{tid}/approve"), 422, "applogic.withdraw.already_approved"
     )
     assert await served.state(tid) == "accepted"  # one of two: not processed
-    assert await balance(owner, "usd") == (Decimal(399), Decimal(101))
+    assert await balance(owner, "usd") == (Decimal(400), Decimal(100))
 
     two = await second.post(f"{APPLOGIC}/{tid}/approve")
     assert two.status_code == 201, two.text
     assert two.json()["state"] == "executed"
     assert await served.state(tid) == "succeed"
-    assert await balance(owner, "usd") == (Decimal(399), Decimal(0))
+    assert await balance(owner, "usd") == (Decimal(400), Decimal(0))
     assert (await first.get(APPLOGIC)).json() == []
 
     # The event delivered again, a late vote: nothing is decided twice.
     await applogic.on_event((await served.events(tid))[0])
     assert_error(await first.post(f"{APPLOGIC}/{tid}/reject"), 422, "applogic.withdraw.not_pending")
     assert await served.state(tid) == "succeed"
-    assert await balance(owner, "usd") == (Decimal(399), Decimal(0))
+    assert await balance(owner, "usd") == (Decimal(400), Decimal(0))
     await served.ledger_ok()
 
 
@@ -118,7 +118,7 @@ async def test_a_small_withdrawal_is_processed_at_once(
 
     tid = await _created(served, applogic, owner, "50")
     assert await served.state(tid) == "succeed"
-    assert await balance(owner, "usd") == (Decimal(449), Decimal(0))
+    assert await balance(owner, "usd") == (Decimal(450), Decimal(0))
     assert (await first.get(APPLOGIC)).json() == []
     # A currency without a rule is left for an admin.
     await served.exchange.credit(owner, "btc", "1")

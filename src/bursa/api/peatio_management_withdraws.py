@@ -3,11 +3,12 @@ server-to-server, each request a jwt-multisig envelope checked against the scope
 signers (``bursa.api.management_auth``); answers and errors in Grape's form
 (``{"error": message}``).
 
-``withdraws/new`` holds ``amount + fee`` (the currency's ``withdraw_fee``) and accepts the
-withdrawal; with ``action=process`` a fiat one settles at once (``succeed``) and a coin one
-waits in ``processing`` for custody to send it (issue 6). Peatio's ``beneficiary_id`` is
-not taken yet (beneficiaries come with custody): ``rid`` names the destination. The flow,
-and why a crash half-way is repaired by asking again, is in ``bursa.trading.withdrawals``.
+``withdraws/new`` holds ``amount`` (as in Peatio, what the member pays: the currency's
+``withdraw_fee`` comes out of it, the rest leaves) and accepts the withdrawal; with
+``action=process`` a fiat one settles at once (``succeed``) and a coin one waits in
+``processing`` for custody to send it (issue 6). Peatio's ``beneficiary_id`` is not taken
+yet (beneficiaries come with custody): ``rid`` names the destination. The flow, and why a
+crash half-way is repaired by asking again, is in ``bursa.trading.withdrawals``.
 """
 
 import secrets
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner, Session
 from bursa.api.management_auth import ManagementRefused, scope
+from bursa.api.peatio_management import ENVELOPE, RESPONSES
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
@@ -114,8 +116,9 @@ async def _ask(session: AsyncSession, data: dict[str, Any]) -> tuple[Ask, bool]:
         to_units(amount, currency["precision"])
     except OverPrecise:
         _refuse(["account.withdraw.invalid_amount"])
+    # Peatio's ``amount`` is what the member pays (its ``sum``): the fee comes out of it.
     fee: Decimal = currency["withdraw_fee"]
-    if amount + fee < currency["min_withdraw_amount"]:
+    if amount <= fee or amount < currency["min_withdraw_amount"]:
         _refuse(["account.withdraw.invalid_amount"])
     member_id = await directory.member_id(session, uid=uid)
     if member_id is None:
@@ -127,7 +130,7 @@ async def _ask(session: AsyncSession, data: dict[str, Any]) -> tuple[Ask, bool]:
         currency=currency["id"],
         type=currency["type"],
         precision=currency["precision"],
-        amount=amount,
+        amount=amount - fee,
         fee=fee,
         rid=rid,
         note=note,
@@ -160,18 +163,26 @@ async def _run(call: Any) -> dict[str, Any]:
     return withdrawals.entity(row)
 
 
-@router.post("/new", status_code=201, summary="Create a withdrawal and hold its funds")
+@router.post(
+    "/new",
+    status_code=201,
+    openapi_extra=ENVELOPE,
+    responses=RESPONSES,
+    summary="Create a withdrawal and hold its funds",
+)
 async def new_withdraw(
     data: WriteData, request: Request, runner: Runner, session: Session
 ) -> dict[str, Any]:
-    """``uid``, ``currency``, ``amount`` (what leaves; the member pays amount + fee),
+    """``uid``, ``currency``, ``amount`` (what the member pays, fee included),
     ``rid``, ``tid``, ``note``, ``action`` (``process``), ``transfer_type``."""
     ask, process = await _ask(session, data)
     await session.close()  # the service opens its own transactions
     return await _run(_service(request, runner).create(ask, process=process))
 
 
-@router.put("/action", summary="Process or cancel a withdrawal")
+@router.put(
+    "/action", openapi_extra=ENVELOPE, responses=RESPONSES, summary="Process or cancel a withdrawal"
+)
 async def act(data: WriteData, request: Request, runner: Runner) -> dict[str, Any]:
     """``tid`` and ``action``: ``process`` or ``cancel`` (only an accepted withdrawal)."""
     problems: list[str] = []
@@ -186,7 +197,13 @@ async def act(data: WriteData, request: Request, runner: Runner) -> dict[str, An
     return await _run(_service(request, runner).act(tid, str(action)))
 
 
-@router.post("/get", status_code=201, summary="One withdrawal by tid")
+@router.post(
+    "/get",
+    status_code=201,
+    openapi_extra=ENVELOPE,
+    responses=RESPONSES,
+    summary="One withdrawal by tid",
+)
 async def get_withdraw(data: ReadData, session: Session) -> dict[str, Any]:
     problems: list[str] = []
     tid = _required(data, "tid", MOST_TID, problems)
@@ -208,7 +225,13 @@ def _page(data: dict[str, Any], name: str, default: int, most: int, problems: li
     return value
 
 
-@router.post("", status_code=201, summary="Withdrawals, newest first")
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=ENVELOPE,
+    responses=RESPONSES,
+    summary="Withdrawals, newest first",
+)
 async def list_withdraws(
     data: ReadData, session: Session, response: Response
 ) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Withdrawals through the Management API and AppLogic's approvals of large ones.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-11-27
 """
 
