@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import ranger_present as wire
 from bursa.api.deps import EngineView
+from bursa.api.ranger_klines import KLINE, Kline, kline_period, read_seed
 from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
@@ -136,17 +137,24 @@ class RangerHub:
         limits: Limits = Limits(),
         *,
         tickers: tuple[Tickers, async_sessionmaker[AsyncSession]] | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         """``tickers`` (the cache and the sessions it reads with) feeds ``global.tickers``;
-        without it that stream stays silent."""
+        without it that stream stays silent. ``sessions`` (by default the tickers' ones)
+        seed the k-line streams' candles."""
         self.runner = runner
         self.bus = bus
         self.limits = limits
         self.tickers = tickers
+        self.sessions = sessions or (tickers[1] if tickers is not None else None)
         self._public: dict[str, set[Connection]] = {}
         self._members: dict[int, set[Connection]] = {}
         self._per_ip: Counter[str] = Counter()
         self._books: dict[str, BookMirror] = {}
+        self._klines: dict[str, Kline] = {}  # by stream name
+        self._changed: set[str] = set()  # kline streams the batch being dispatched moved
+        self._batch_seq = 0
+        self._seeding: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.ExitStack()
 
@@ -161,9 +169,10 @@ class RangerHub:
             self._tasks.append(asyncio.create_task(self._tick(), name="ranger-tickers"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = self._tasks + list(self._seeding)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
@@ -185,6 +194,8 @@ class RangerHub:
             log.error("ranger fell behind the bus; disconnecting every client to resync")
             subscription = self._subscribe()
             self._books.clear()
+            self._klines.clear()
+            self._changed.clear()
             for conns in list(self._public.values()) + list(self._members.values()):
                 for conn in conns:
                     conn.kick(RESYNC, "resync")
@@ -202,6 +213,8 @@ class RangerHub:
                 event = queue.get_nowait()
             try:
                 self.dispatch(event)
+                if queue.empty():
+                    self.flush()
             except Exception:
                 log.exception("ranger could not deliver a %s event", event.topic)
 
@@ -264,7 +277,33 @@ class RangerHub:
                 mirror = self._mirror(market)
                 if mirror is not None:
                     conn.send(encode({f"{market}.ob-snap": mirror.snapshot()}))
+            elif kind.startswith(KLINE) and stream not in self._klines:
+                self._follow_kline(stream, market, kind)
         return None
+
+    def _follow_kline(self, stream: str, market: str, kind: str) -> None:
+        """Keep the candle of a k-line stream from now on, seeded from the database."""
+        minutes = kline_period(kind)
+        spec = self._spec(market)
+        if minutes is None or spec is None or self.sessions is None:
+            return
+        kline = self._klines[stream] = Kline(spec, minutes)
+        task = asyncio.create_task(self._seed(stream, kline), name=f"ranger-seed-{stream}")
+        self._seeding.add(task)
+        task.add_done_callback(self._seeding.discard)
+
+    async def _seed(self, stream: str, kline: Kline) -> None:
+        assert self.sessions is not None
+        try:
+            bar, last_trade_id = await read_seed(self.sessions, kline.spec, kline.seconds // 60)
+        except Exception:
+            log.exception("ranger could not read the candle of %s", stream)
+            if self._klines.get(stream) is kline:
+                del self._klines[stream]  # the next subscriber tries again
+            return
+        if kline.seed(bar, last_trade_id) and self._klines.get(stream) is kline:
+            self._changed.add(stream)
+            self.flush()
 
     def unsubscribe(self, conn: Connection, streams: Iterable[str]) -> None:
         for stream in streams:
@@ -274,6 +313,7 @@ class RangerHub:
                 subscribers.discard(conn)
                 if not subscribers:
                     del self._public[stream]
+                    self._klines.pop(stream, None)
 
     def _mirror(self, market: str) -> BookMirror | None:
         mirror = self._books.get(market)
@@ -287,6 +327,18 @@ class RangerHub:
     def _spec(self, market: str) -> MarketSpec | None:
         committed = self.runner.committed_book(market)
         return None if committed is None else committed[0].spec
+
+    def flush(self) -> None:
+        """Send the candles the events dispatched since the last flush moved (once per
+        batch: ``dispatch`` flushes when the batch changes, ``_deliver`` when idle)."""
+        changed, self._changed = self._changed, set()
+        for stream in changed:
+            kline = self._klines.get(stream)
+            subscribers = self._public.get(stream)
+            frame = kline.frame(stream) if kline is not None else None
+            if frame is not None and subscribers:
+                for conn in list(subscribers):
+                    conn.send(frame)
 
     def publish(self, stream: str, payload: Any) -> None:
         """``{stream: payload}`` to the subscribers of a public stream."""
@@ -305,6 +357,9 @@ class RangerHub:
                 conn.send(text)
 
     def dispatch(self, event: Event) -> None:
+        if event.seq != self._batch_seq:
+            self.flush()
+            self._batch_seq = event.seq
         data = event.data
         if event.topic == BOOK:
             mirror = self._books.get(data["market"])
@@ -317,6 +372,10 @@ class RangerHub:
             if spec is None:
                 return
             self.publish(f"{spec.id}.trades", {"trades": [wire.public_trade(data, spec)]})
+            prefix = f"{spec.id}.kline-"
+            for stream, kline in self._klines.items():
+                if stream.startswith(prefix) and kline.add(data):
+                    self._changed.add(stream)
             self.tell(data["maker_id"], TRADE, wire.private_trade(data, spec, maker=True))
             self.tell(data["taker_id"], TRADE, wire.private_trade(data, spec, maker=False))
         elif event.topic == ORDER:
