@@ -77,7 +77,6 @@ async def test_relayed_batches_feed_books_trades_and_private_streams(
     await order(alice, "sell", "0.1", "30000")  # in the book before anyone listens
     await order(alice, "sell", "0.2", "30010")
     private = "order,trade,balance"
-    key = bob._headers(False)
     async with (
         connect(f"{remote.url}/public?stream=btcusdt.ob-inc,btcusdt.trades") as ws,
         connect(
