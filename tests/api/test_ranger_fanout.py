@@ -135,6 +135,7 @@ async def test_a_lost_batch_makes_the_clients_start_over(
             last = remote.feed.last_seq
             gap = encode_batch(last + 10**6, last, [], 0)
             await exchange_.publish(aio_pika.Message(gap), routing_key="")
+
         async def drain() -> None:
             while True:
                 await receive(ws)
