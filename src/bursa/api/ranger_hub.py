@@ -164,6 +164,7 @@ class RangerHub:
         self._generation = 0  # grows on each resync: a load begun before it is stale
         self._klines: dict[str, Kline] = {}  # by stream name
         self._changed: set[str] = set()  # kline streams the batch being dispatched moved
+        self._trades: dict[str, list[dict[str, Any]]] = {}  # its public trades, by stream
         self._batch_seq = 0
         self._seeding: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -209,6 +210,7 @@ class RangerHub:
             self._generation += 1
             self._klines.clear()
             self._changed.clear()
+            self._trades.clear()
             for conns in list(self._public.values()) + list(self._members.values()):
                 for conn in conns:
                     conn.kick(RESYNC, "resync")
@@ -385,8 +387,12 @@ class RangerHub:
         return self.markets.spec(market)
 
     def flush(self) -> None:
-        """Send the candles the events dispatched since the last flush moved (once per
-        batch: ``dispatch`` flushes when the batch changes, ``_deliver`` when idle)."""
+        """Send the public trades of the events dispatched since the last flush, one
+        message per market as Peatio's list of trades, and the candles they moved (once
+        per batch: ``dispatch`` flushes when the batch changes, ``_deliver`` when idle)."""
+        trades, self._trades = self._trades, {}
+        for stream, found in trades.items():
+            self.publish(stream, {"trades": found})
         changed, self._changed = self._changed, set()
         for stream in changed:
             kline = self._klines.get(stream)
@@ -430,7 +436,9 @@ class RangerHub:
             spec = self._spec(data["market"])
             if spec is None:
                 return
-            self.publish(f"{spec.id}.trades", {"trades": [wire.public_trade(data, spec)]})
+            stream = f"{spec.id}.trades"
+            if stream in self._public:
+                self._trades.setdefault(stream, []).append(wire.public_trade(data, spec))
             prefix = f"{spec.id}.kline-"
             for stream, kline in self._klines.items():
                 if stream.startswith(prefix) and kline.add(data):
