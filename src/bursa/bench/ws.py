@@ -217,7 +217,13 @@ async def run_ws_bench(
     sock = _free_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", backlog=clients + 100)
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            backlog=clients + 100,
+            ws_per_message_deflate=False,  # as ``bursa up`` (and Rango)
+        )
     )
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     context = multiprocessing.get_context("spawn")

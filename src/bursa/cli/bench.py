@@ -219,7 +219,7 @@ def ws(
     seconds: Annotated[float, typer.Option(min=1, max=3600, help="how long to trade")] = 10,
     rate: Annotated[
         int, typer.Option(min=1, max=10_000, help="crossing order pairs (trades) a second")
-    ] = 20,
+    ] = 5,
     database_url: Annotated[
         str | None,
         typer.Option(
