@@ -216,6 +216,24 @@ def test_bench_api_places_and_cancels_orders_over_http(template_database: str) -
     assert figures["orders_per_s"] > 0
 
 
+def test_bench_ws_delivers_frames_to_real_websocket_clients(template_database: str) -> None:
+    from tests.conftest import SERVER_URL
+
+    done = bursa(
+        "bench", "ws", "--clients", "5", "--seconds", "2", "--rate", "10", "--json",
+        "--database-url", SERVER_URL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert {"clients", "messages_per_s", "p50_ms", "p99_ms"} <= set(figures)
+    assert figures["clients"] == figures["connected"] == 5
+    # Every client follows every trade (at least one frame each) and some book moves.
+    assert figures["messages"] >= 5 * figures["trades"] > 0
+    assert figures["messages_per_s"] > 0
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert figures["dropped"] == 0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

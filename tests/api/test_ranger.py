@@ -23,15 +23,15 @@ from tests.api.test_peatio_market import traders
 DEPTH = "/api/v2/peatio/public/markets/btcusdt/depth"
 
 
-@pytest.fixture
-async def ranger(exchange: Exchange) -> AsyncIterator[str]:
-    """The exchange's app served by uvicorn on a free port: its websocket base URL."""
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port: its websocket base URL for Ranger."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            exchange.app,
+            app,
             lifespan="off",
             log_level="warning",
             ws="websockets-sansio",
@@ -48,6 +48,13 @@ async def ranger(exchange: Exchange) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@pytest.fixture
+async def ranger(exchange: Exchange) -> AsyncIterator[str]:
+    """The exchange's app served by uvicorn on a free port: its websocket base URL."""
+    async with served(exchange.app) as url:
+        yield url
 
 
 async def receive(ws: ClientConnection) -> Any:

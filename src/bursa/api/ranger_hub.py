@@ -6,12 +6,15 @@ slow", as Rango does with its 256-message buffer) instead of slowing the others:
 hub never awaits a client.
 
 Order books: the hub mirrors a market's book from the runner's committed snapshot, taken
-the first time someone subscribes to ``<market>.ob-inc``, and from the ``book`` events of
-the batches committed after it (the sequence ``committed_book`` reports tells them
-apart). Every level change is numbered in the market's increment sequence, and a new
-subscriber gets the mirror with the current number, in the same step it is added to the
-stream's subscribers. Snapshot and increments therefore continue each other with no gap
-and no overlap, and a client that applies them holds the committed book exactly.
+the first time someone subscribes to ``<market>.ob-inc``, and from the ``book`` events
+of the batches committed after it (the sequence ``committed_book`` reports tells them
+apart). In a process whose engine runs elsewhere the snapshot is read from the database
+(``ranger_markets.StoredMarkets``); the book events committed meanwhile wait for it, and
+those it already holds are skipped by the same sequence test. Every level change is
+numbered in the market's increment sequence, and a new subscriber gets the mirror with
+the current number, in the same step it is added to the stream's subscribers. Snapshot
+and increments therefore continue each other with no gap and no overlap, and a client
+that applies them holds the committed book exactly.
 """
 
 import asyncio
@@ -27,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import ranger_present as wire
 from bursa.api.deps import EngineView
+from bursa.api.ranger_klines import KLINE, Kline, kline_period, read_seed
+from bursa.api.ranger_markets import Committed, LocalMarkets, Markets
 from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
@@ -131,22 +136,37 @@ class RangerHub:
 
     def __init__(
         self,
-        runner: EngineView,
+        runner: EngineView | None,
         bus: InProcessBus,
         limits: Limits = Limits(),
         *,
         tickers: tuple[Tickers, async_sessionmaker[AsyncSession]] | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        markets: Markets | None = None,
     ) -> None:
         """``tickers`` (the cache and the sessions it reads with) feeds ``global.tickers``;
-        without it that stream stays silent."""
+        without it that stream stays silent. ``sessions`` (by default the tickers' ones)
+        seed the k-line streams' candles. ``markets`` (by default the runner's) tells specs
+        and committed books."""
         self.runner = runner
+        self.markets: Markets = markets if markets is not None else LocalMarkets(runner)
         self.bus = bus
         self.limits = limits
         self.tickers = tickers
+        self.sessions = sessions or (tickers[1] if tickers is not None else None)
         self._public: dict[str, set[Connection]] = {}
         self._members: dict[int, set[Connection]] = {}
         self._per_ip: Counter[str] = Counter()
         self._books: dict[str, BookMirror] = {}
+        # Books being loaded: the connections waiting for their snapshot, and the book
+        # events committed meanwhile.
+        self._loading: dict[str, tuple[set[Connection], list[Event]]] = {}
+        self._generation = 0  # grows on each resync: a load begun before it is stale
+        self._klines: dict[str, Kline] = {}  # by stream name
+        self._changed: set[str] = set()  # kline streams the batch being dispatched moved
+        self._trades: dict[str, list[dict[str, Any]]] = {}  # its public trades, by stream
+        self._batch_seq = 0
+        self._seeding: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.ExitStack()
 
@@ -161,9 +181,10 @@ class RangerHub:
             self._tasks.append(asyncio.create_task(self._tick(), name="ranger-tickers"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = self._tasks + list(self._seeding)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
@@ -185,6 +206,11 @@ class RangerHub:
             log.error("ranger fell behind the bus; disconnecting every client to resync")
             subscription = self._subscribe()
             self._books.clear()
+            self._loading.clear()
+            self._generation += 1
+            self._klines.clear()
+            self._changed.clear()
+            self._trades.clear()
             for conns in list(self._public.values()) + list(self._members.values()):
                 for conn in conns:
                     conn.kick(RESYNC, "resync")
@@ -202,6 +228,8 @@ class RangerHub:
                 event = queue.get_nowait()
             try:
                 self.dispatch(event)
+                if queue.empty():
+                    self.flush()
             except Exception:
                 log.exception("ranger could not deliver a %s event", event.topic)
 
@@ -214,9 +242,7 @@ class RangerHub:
             if not self._public.get(TICKERS):
                 continue
             markets = [
-                (book.spec.id, book.spec.price_precision)
-                for book in self.runner.committed_books()
-                if book.spec.tradable
+                (spec.id, spec.price_precision) for spec in self.markets.specs() if spec.tradable
             ]
             try:
                 async with sessions() as session:
@@ -258,35 +284,123 @@ class RangerHub:
             conn.streams.add(stream)
             if "." not in stream:  # private: delivered by member, see ``dispatch``
                 continue
-            self._public.setdefault(stream, set()).add(conn)
             market, _, kind = stream.partition(".")
+            if kind == "ob-inc" and self._mirror(market) is None:
+                self._load_book(market, conn)  # it joins the stream with its snapshot
+                continue
+            self._public.setdefault(stream, set()).add(conn)
             if kind == "ob-inc":
-                mirror = self._mirror(market)
-                if mirror is not None:
-                    conn.send(encode({f"{market}.ob-snap": mirror.snapshot()}))
+                mirror = self._books[market]
+                conn.send(encode({f"{market}.ob-snap": mirror.snapshot()}))
+            elif kind.startswith(KLINE) and stream not in self._klines:
+                self._follow_kline(stream, market, kind)
         return None
+
+    def _load_book(self, market: str, conn: Connection) -> None:
+        """Ask for a book this process does not hold; ``conn`` gets it when it comes."""
+        loading = self._loading.get(market)
+        if loading is not None:
+            loading[0].add(conn)
+            return
+        if self.markets.spec(market) is None:
+            self._public.setdefault(f"{market}.ob-inc", set()).add(conn)  # a silent stream
+            return
+        self._loading[market] = ({conn}, [])
+        task = asyncio.create_task(
+            self._finish_load(market, self._generation), name=f"ranger-book-{market}"
+        )
+        self._seeding.add(task)
+        task.add_done_callback(self._seeding.discard)
+
+    async def _finish_load(self, market: str, generation: int) -> None:
+        committed: Committed | None = None
+        try:
+            committed = await self.markets.load_book(market)
+        except Exception:
+            log.exception("ranger could not read the book of %s", market)
+        if generation != self._generation:
+            return  # a resync dropped everyone who waited
+        waiting, events = self._loading.pop(market, (set(), []))
+        stream = f"{market}.ob-inc"
+        if committed is None:
+            for conn in waiting:
+                conn.kick(RESYNC, "resync")  # the client starts over, as on any gap
+            return
+        mirror = self._books[market] = BookMirror(*committed)
+        for event in events:
+            mirror.apply(event)  # nobody holds this book yet: nothing to send
+        snap = encode({f"{market}.ob-snap": mirror.snapshot()})
+        for conn in waiting:
+            if stream in conn.streams and not conn.closed.is_set():
+                self._public.setdefault(stream, set()).add(conn)
+                conn.send(snap)
+
+    def _follow_kline(self, stream: str, market: str, kind: str) -> None:
+        """Keep the candle of a k-line stream from now on, seeded from the database."""
+        minutes = kline_period(kind)
+        spec = self._spec(market)
+        if minutes is None or spec is None or self.sessions is None:
+            return
+        kline = self._klines[stream] = Kline(spec, minutes)
+        task = asyncio.create_task(self._seed(stream, kline), name=f"ranger-seed-{stream}")
+        self._seeding.add(task)
+        task.add_done_callback(self._seeding.discard)
+
+    async def _seed(self, stream: str, kline: Kline) -> None:
+        assert self.sessions is not None
+        try:
+            bar, last_trade_id = await read_seed(self.sessions, kline.spec, kline.seconds // 60)
+        except Exception:
+            log.exception("ranger could not read the candle of %s", stream)
+            if self._klines.get(stream) is kline:
+                del self._klines[stream]  # the next subscriber tries again
+            return
+        if kline.seed(bar, last_trade_id) and self._klines.get(stream) is kline:
+            self._changed.add(stream)
+            self.flush()
 
     def unsubscribe(self, conn: Connection, streams: Iterable[str]) -> None:
         for stream in streams:
             conn.streams.discard(stream)
+            market, _, kind = stream.partition(".")
+            if kind == "ob-inc" and market in self._loading:
+                self._loading[market][0].discard(conn)
             subscribers = self._public.get(stream)
             if subscribers is not None:
                 subscribers.discard(conn)
                 if not subscribers:
                     del self._public[stream]
+                    self._klines.pop(stream, None)
 
     def _mirror(self, market: str) -> BookMirror | None:
+        """The market's mirror, made at once from a book this process holds; None when
+        the book must be loaded (or the market is unknown)."""
         mirror = self._books.get(market)
         if mirror is None:
-            committed = self.runner.committed_book(market)
+            committed = self.markets.book_now(market)
             if committed is None:
                 return None
             mirror = self._books[market] = BookMirror(*committed)
         return mirror
 
     def _spec(self, market: str) -> MarketSpec | None:
-        committed = self.runner.committed_book(market)
-        return None if committed is None else committed[0].spec
+        return self.markets.spec(market)
+
+    def flush(self) -> None:
+        """Send the public trades of the events dispatched since the last flush, one
+        message per market as Peatio's list of trades, and the candles they moved (once
+        per batch: ``dispatch`` flushes when the batch changes, ``_deliver`` when idle)."""
+        trades, self._trades = self._trades, {}
+        for stream, found in trades.items():
+            self.publish(stream, {"trades": found})
+        changed, self._changed = self._changed, set()
+        for stream in changed:
+            kline = self._klines.get(stream)
+            subscribers = self._public.get(stream)
+            frame = kline.frame(stream) if kline is not None else None
+            if frame is not None and subscribers:
+                for conn in list(subscribers):
+                    conn.send(frame)
 
     def publish(self, stream: str, payload: Any) -> None:
         """``{stream: payload}`` to the subscribers of a public stream."""
@@ -305,8 +419,14 @@ class RangerHub:
                 conn.send(text)
 
     def dispatch(self, event: Event) -> None:
+        if event.seq != self._batch_seq:
+            self.flush()
+            self._batch_seq = event.seq
         data = event.data
         if event.topic == BOOK:
+            loading = self._loading.get(data["market"])
+            if loading is not None:
+                loading[1].append(event)
             mirror = self._books.get(data["market"])
             if mirror is not None:
                 stream = f"{data['market']}.ob-inc"
@@ -316,7 +436,13 @@ class RangerHub:
             spec = self._spec(data["market"])
             if spec is None:
                 return
-            self.publish(f"{spec.id}.trades", {"trades": [wire.public_trade(data, spec)]})
+            stream = f"{spec.id}.trades"
+            if stream in self._public:
+                self._trades.setdefault(stream, []).append(wire.public_trade(data, spec))
+            prefix = f"{spec.id}.kline-"
+            for stream, kline in self._klines.items():
+                if stream.startswith(prefix) and kline.add(data):
+                    self._changed.add(stream)
             self.tell(data["maker_id"], TRADE, wire.private_trade(data, spec, maker=True))
             self.tell(data["taker_id"], TRADE, wire.private_trade(data, spec, maker=False))
         elif event.topic == ORDER:
@@ -324,6 +450,6 @@ class RangerHub:
             if spec is not None:
                 self.tell(data["member_id"], ORDER, wire.private_order(data, spec))
         elif event.topic == BALANCE:
-            currency = self.runner.engine.currencies.get(data["currency"])
+            currency = self.markets.currency(data["currency"])
             if currency is not None:
                 self.tell(data["member_id"], BALANCE, wire.balance(data, currency))

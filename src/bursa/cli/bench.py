@@ -14,6 +14,7 @@ from rich.table import Table
 from bursa.bench.api import ApiFigures, run_api_bench
 from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
 from bursa.bench.engine import Progress as ProgressFn
+from bursa.bench.ws import WsFigures, run_ws_bench
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
@@ -206,4 +207,61 @@ def api(
     for name in ("p50_ms", "p95_ms", "p99_ms"):
         target = f"< {API_TARGETS['p99_ms']}" if name == "p99_ms" else ""
         table.add_row(f"latency {name[:3]} (ms)", f"{numbers[name]:.1f}", target, "")
+    Console().print(table)
+
+
+WS_TARGETS = {"p99_ms": 100}
+
+
+@bench_app.command("ws")
+def ws(
+    clients: Annotated[int, typer.Option(min=1, max=20_000, help="websocket clients")] = 1000,
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="how long to trade")] = 10,
+    rate: Annotated[
+        int, typer.Option(min=1, max=10_000, help="crossing order pairs (trades) a second")
+    ] = 5,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL server to run on (default: BURSA_DATABASE_URL, else embedded)"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Websocket fan-out: the engine and Ranger run here (on a scratch database it creates
+    and drops), a separate process holds --clients connections on btcusdt.trades and
+    btcusdt.ob-inc while crossing orders trade --rate times a second for --seconds.
+    Reports frames delivered per second across all clients and the delay from the
+    batch's commit to a client's receipt of the trade (p50, p99)."""
+    settings = load_settings()
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    console = Console(stderr=True)
+
+    async def work(url: str) -> WsFigures:
+        async with scratch_database(url, "bursa_bench_ws") as bench_url:
+            with console.status("migrating and seeding the scratch database…"):
+                await upgrade(bench_url)
+                await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+            console.print(f"{clients:,} clients, {rate} trades/s for {seconds:g} s")
+            return await run_ws_bench(
+                bench_url,
+                clients=clients,
+                seconds=seconds,
+                rate=rate,
+                outbox=settings.ranger_outbox,
+            )
+
+    figures = with_database(settings, work)
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    table = Table("figure", "measured", "target", title="Ranger websocket fan-out")
+    table.add_row("clients connected", f"{numbers['connected']:,} / {clients:,}", "")
+    table.add_row("trades", f"{numbers['trades']:,}", "")
+    table.add_row("messages/s (all clients)", f"{numbers['messages_per_s']:,.0f}", "")
+    table.add_row("commit → client p50 ms", f"{numbers['p50_ms']:.1f}", "")
+    table.add_row("commit → client p99 ms", f"{numbers['p99_ms']:.1f}", f"< {WS_TARGETS['p99_ms']}")
+    table.add_row("dropped (too slow)", f"{numbers['dropped']:,}", "0")
     Console().print(table)

@@ -16,6 +16,7 @@ from bursa.engine.amqp import EngineConsumer
 from bursa.engine.replay import ReplayReport, check_replay
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
+from bursa.events.fanout import EventRelay
 from bursa.trading.specs import load_specs
 
 console = Console()
@@ -26,6 +27,9 @@ engine_app = typer.Typer(help="The matching engine process.", no_args_is_help=Tr
 @engine_app.command("run")
 def run() -> None:
     """Run the engine fed from RabbitMQ (BURSA_AMQP_URL, queue BURSA_ENGINE_QUEUE).
+
+    Each committed batch's events go to the fanout exchange bursa.engine.events, where
+    API processes follow them for their websocket streams.
 
     Commands are acknowledged only after the batch holding them is committed, so a killed
     engine loses nothing: the next one (a second one waits for the lock) takes over.
@@ -58,7 +62,11 @@ async def _run(settings: Settings, url: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    bus = runner.bus
     await runner.start()
+    # Committed batches to the API processes (their websocket streams), from the first.
+    relay = EventRelay(settings.amqp_url, bus, runner.committed_seq)
+    await relay.start()
     consumer = EngineConsumer(settings.amqp_url, runner, queue=settings.engine_queue)
     await consumer.start()
     log.info("engine ready at seq %d", runner.committed_seq)
@@ -69,6 +77,7 @@ async def _run(settings: Settings, url: str) -> None:
     finally:
         await consumer.stop()
         await runner.stop()
+        await relay.stop()
     if runner.failure is not None:
         fail(f"engine halted: {runner.failure}", "fix the cause in the log; restart recovers")
 

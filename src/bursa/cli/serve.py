@@ -253,7 +253,16 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     applogic = build_applogic(settings, sessions)
     if applogic is not None:
         applogic_api.install(app, applogic[0])
-    config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level, lifespan="off")
+    # No per-message deflate on websockets, as Rango: Ranger sends each frame to many
+    # clients, and compressing it once per client costs more than the bytes it saves.
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        lifespan="off",
+        ws_per_message_deflate=False,
+    )
     server = _Server(config)
     console.print(
         f"[bold green]Bursa is up[/] on http://{host}:{port}/api/v2/peatio/public/markets"

@@ -1,13 +1,14 @@
 """The in-process event bus: committed engine results fan out to subscribers.
 
-Used in the embedded default (one process); the Event API over RabbitMQ comes later and
-subscribes here like any other consumer. A slow subscriber never blocks the publisher:
-each subscription is a bounded queue, and an overflowing one is dropped with a warning.
+Used in the embedded default (one process); with RabbitMQ the engine's process relays
+each batch to the other processes (``bursa.events.fanout``), whose buses publish it again.
+A slow subscriber never blocks the publisher: each subscription is a bounded queue, and
+an overflowing one is dropped with a warning. A tap (``tap``) sees each batch whole.
 """
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,19 @@ class Subscription:
 class InProcessBus:
     def __init__(self) -> None:
         self._subscriptions: list[Subscription] = []
+        self._taps: list[Callable[[list[Event]], None]] = []
+
+    def tap(self, listener: Callable[[list[Event]], None]) -> None:
+        """Call ``listener`` with each published batch, in the publisher's call (at once
+        after the commit in the engine's process): it must not block."""
+        self._taps.append(listener)
+
+    def reset(self) -> None:
+        """Drop every subscription as if it had fallen behind: events were lost upstream
+        (a relayed batch missing), so whatever subscribers built from them must start over."""
+        for sub in self._subscriptions:
+            sub.overflowed = True
+        self._subscriptions.clear()
 
     @contextmanager
     def subscribe(self, *topics: str, maxsize: int = 100_000) -> Iterator[Subscription]:
@@ -53,6 +67,8 @@ class InProcessBus:
                 self._subscriptions.remove(sub)
 
     def publish(self, events: list[Event]) -> None:
+        for listener in self._taps:
+            listener(events)
         for sub in list(self._subscriptions):
             for event in events:
                 if event.topic not in sub.topics:

@@ -1,0 +1,263 @@
+"""``bursa bench ws``: many websocket clients following a busy market.
+
+The bench process runs the engine and the Ranger hub (in uvicorn, as ``bursa up`` does)
+on a database it is given, and places crossing orders on btcusdt through the engine at a
+fixed rate. A separate process opens ``clients`` real websocket connections, each
+subscribed to ``btcusdt.trades`` and ``btcusdt.ob-inc``, and counts what arrives.
+
+What is measured:
+
+* ``messages_per_s``: frames delivered to all clients together during the load (every
+  ``trades`` and ``ob-inc`` frame each client received), divided by the load's duration.
+* ``p50_ms`` / ``p99_ms``: for every ``trades`` frame every client received, the time from
+  the commit of the batch holding the trade to the frame reaching the client's code. The
+  commit time is stamped in the bench process by a bus tap, which the runner calls right
+  after the batch's database commit, before the hub sees the events; the client stamps
+  the frame when its websocket library hands it over. Both use the wall clock of the same
+  machine. The delay therefore covers the hub's dispatch, the per-client outbox, the
+  server's websocket writes, the kernel, and the client's read loop.
+
+Slow clients are disconnected by the hub (``dropped``), as in production.
+"""
+
+import asyncio
+import contextlib
+import multiprocessing
+import socket
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from multiprocessing.connection import Connection
+from typing import Any
+
+import orjson
+import uvicorn
+import uvloop
+from fastapi import FastAPI
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from bursa.api import ranger
+from bursa.api.ranger_hub import Limits, RangerHub
+from bursa.bench.workload import funding
+from bursa.engine.commands import BUY, SELL, PlaceOrder
+from bursa.engine.runner import EngineRunner
+from bursa.engine.units import to_units
+from bursa.events.bus import TRADE, Event, InProcessBus
+from bursa.trading.specs import load_specs
+
+MARKET = "btcusdt"
+STREAMS = f"{MARKET}.trades,{MARKET}.ob-inc"
+TRADES_PREFIX = f'{{"{MARKET}.trades"'
+SELLER, BUYER = 1, 2
+DRAIN_S = 1.0  # after the load, time for the last frames to arrive
+
+
+@dataclass(frozen=True, slots=True)
+class WsFigures:
+    clients: int
+    connected: int
+    seconds: float
+    trades: int
+    messages: int
+    dropped: int  # connections closed by the server during the run (too slow)
+    delays_ms: list[float]  # commit → client, of every trades frame, sorted
+
+    def percentile(self, share: float) -> float:
+        if not self.delays_ms:
+            return 0.0
+        return self.delays_ms[min(len(self.delays_ms) - 1, int(len(self.delays_ms) * share))]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "clients": self.clients,
+            "messages_per_s": round(self.messages / self.seconds, 1),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "connected": self.connected,
+            "dropped": self.dropped,
+            "trades": self.trades,
+            "messages": self.messages,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+async def _clients(url: str, count: int, pipe: Connection) -> None:
+    """Open ``count`` connections, say ready, count frames until told to stop, then turn
+    the trade receipts into delays with the commit times the bench process sends."""
+    received: list[tuple[int, int]] = []  # (trade id, receipt µs)
+    counts = {"messages": 0, "dropped": 0, "connected": 0}
+    counting = asyncio.Event()
+    opened: list[ClientConnection] = []
+
+    async def open_one() -> ClientConnection | None:
+        with contextlib.suppress(OSError, WebSocketException, TimeoutError):
+            return await connect(url, open_timeout=60, max_queue=None)
+        return None
+
+    async def follow(ws: ClientConnection) -> None:
+        try:
+            async for frame in ws:
+                if not counting.is_set():
+                    continue  # the snapshot, before the load
+                counts["messages"] += 1
+                if isinstance(frame, str) and frame.startswith(TRADES_PREFIX):
+                    at = _now_us()
+                    for trade in orjson.loads(frame)[f"{MARKET}.trades"]["trades"]:
+                        received.append((trade["tid"], at))
+        except WebSocketException:
+            pass
+        if ws.close_code not in (None, 1000):
+            counts["dropped"] += 1
+
+    for start in range(0, count, 100):  # not every handshake at once
+        batch = await asyncio.gather(*(open_one() for _ in range(min(100, count - start))))
+        opened.extend(ws for ws in batch if ws is not None)
+    counts["connected"] = len(opened)
+    tasks = [asyncio.create_task(follow(ws)) for ws in opened]
+    await asyncio.sleep(0.5)  # every snapshot in
+    counting.set()
+    pipe.send(counts["connected"])
+    commits: dict[int, int] = await asyncio.to_thread(pipe.recv)
+    counting_done = dict(counts)
+    for ws in opened:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    delays = [(at - commits[tid]) / 1000 for tid, at in received if tid in commits]
+    pipe.send(counting_done | {"delays": delays})
+
+
+def _client_process(url: str, count: int, pipe: Connection) -> None:
+    uvloop.run(_clients(url, count, pipe))
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def _load(runner: EngineRunner, rate: int, seconds: float) -> int:
+    """Crossing orders for ``seconds``, ``rate`` pairs a second: a sell of two lots at one
+    of ten prices above the mid, then a buy of one lot that takes the best ask. Half of
+    each sell rests, so every pair moves one or two levels (``ob-inc``) and trades once.
+    Returns the pairs placed."""
+    spec = runner.engine.books[MARKET].spec
+    volume = to_units(Decimal("0.001"), spec.amount_precision)
+    mid = to_units(Decimal("30000"), spec.price_precision)
+    tick = to_units(Decimal("1"), spec.price_precision)
+    step_s = 0.01
+    per_step = rate * step_s
+    pending: list[asyncio.Future[dict[str, Any]]] = []
+    placed, due = 0, 0.0
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < seconds:
+        due = rate * elapsed + per_step
+        while placed < due:
+            price = mid + (placed % 10) * tick
+            pending.append(
+                runner.offer(
+                    PlaceOrder(
+                        key=f"ws:{placed}:s",
+                        member_id=SELLER,
+                        market=MARKET,
+                        side=SELL,
+                        volume=2 * volume,
+                        price=price,
+                    )
+                )
+            )
+            pending.append(
+                runner.offer(
+                    PlaceOrder(
+                        key=f"ws:{placed}:b",
+                        member_id=BUYER,
+                        market=MARKET,
+                        side=BUY,
+                        volume=volume,
+                        price=mid + 10 * tick,
+                    )
+                )
+            )
+            placed += 1
+        await asyncio.sleep(step_s)
+    await asyncio.gather(*pending)
+    return placed
+
+
+async def run_ws_bench(
+    database_url: str, *, clients: int, seconds: float, rate: int, outbox: int = 256
+) -> WsFigures:
+    """The engine and the hub on ``database_url`` (migrated, demo-seeded), ``clients``
+    connections in another process, ``rate`` crossing pairs a second for ``seconds``."""
+    bus = InProcessBus()
+    runner = EngineRunner(database_url, bus, load_specs)
+    commits: dict[int, int] = {}
+
+    def stamp(events: list[Event]) -> None:
+        now = _now_us()
+        for event in events:
+            if event.topic == TRADE:
+                commits[event.data["id"]] = now
+
+    bus.tap(stamp)
+    await runner.start()
+    hub = RangerHub(runner, bus, Limits(outbox=outbox, per_ip=clients + 10))
+    await hub.start()
+    app = FastAPI()
+    app.state.ranger = hub
+    app.include_router(ranger.router)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            backlog=clients + 100,
+            ws_per_message_deflate=False,  # as ``bursa up`` (and Rango)
+        )
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = None
+    try:
+        await asyncio.gather(*(runner.submit(c) for c in funding(2)))
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.05)
+        url = f"ws://127.0.0.1:{port}{ranger.PREFIX}/public?stream={STREAMS}"
+        process = context.Process(target=_client_process, args=(url, clients, theirs))
+        process.start()
+        connected: int = await asyncio.to_thread(ours.recv)
+        began = time.perf_counter()
+        pairs = await _load(runner, rate, seconds)
+        elapsed = time.perf_counter() - began
+        await asyncio.sleep(DRAIN_S)
+        ours.send(commits)
+        result: dict[str, Any] = await asyncio.to_thread(ours.recv)
+        await asyncio.to_thread(process.join)
+    finally:
+        if process is not None and process.is_alive():
+            process.kill()
+        server.should_exit = True
+        await serving
+        sock.close()
+        await hub.stop()
+        await runner.stop()
+    return WsFigures(
+        clients=clients,
+        connected=connected,
+        seconds=elapsed,
+        trades=pairs,
+        messages=result["messages"],
+        dropped=result["dropped"],
+        delays_ms=sorted(result["delays"]),
+    )
