@@ -5,6 +5,7 @@ import typer
 from bursa.cli.bench import bench_app
 from bursa.cli.database import db_app, seed
 from bursa.cli.engine import engine_app
+from bursa.cli.events import events_app
 from bursa.cli.ledger import verify
 from bursa.cli.serve import up
 from bursa.cli.users import user_app
@@ -25,3 +26,4 @@ app.add_typer(engine_app, name="engine")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
 app.add_typer(user_app, name="user")
+app.add_typer(events_app, name="events")

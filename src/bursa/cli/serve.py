@@ -18,6 +18,7 @@ from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
+from bursa.cli.events import build_relay
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
@@ -170,7 +171,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     await candles.start()
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
-    identity = build_identity(settings, database, bus)
+    identity = build_identity(settings, database)
     tickers = Tickers(candles)
     hub = RangerHub(
         runner,
@@ -183,6 +184,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         tickers=(tickers, sessions),
     )
     await hub.start()
+    # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api".
+    relay = build_relay(settings, url, bus)
+    await relay.start()
     app = create_app(
         runner,
         sessions,
@@ -218,6 +222,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        await relay.stop()
         await hub.stop()
         await candles.stop()
         await runner.stop()

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bursa.db.hot import HotReads
-from bursa.events.bus import Event, InProcessBus
+from bursa.events import outbox
+from bursa.events.outbox import DomainEvent
 from bursa.identity import extras, passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
@@ -37,7 +38,6 @@ from bursa.identity.tables import (
 )
 from bursa.secrets.keystore import KeyStore
 
-BARONG_TOPIC = "barong"  # identity events on the bus; data = {"name", "record"}
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
 CONFIRMATION = "confirmation"
 RESET = "reset"
@@ -166,9 +166,7 @@ class Identity:
         *,
         session_ttl: timedelta,
         app_name: str,
-        bus: InProcessBus | None = None,
     ) -> None:
-        self.bus = bus
         self.engine = engine
         # Per-request reads (API-key authentication): one round trip each, no transaction.
         self.reads = HotReads.of(engine)
@@ -206,9 +204,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("model.user.created", user)
-        self.emit("system.user.email.confirmation.token", user)
-        self.emit("system.session.create", user, client)
+            await self.emit(conn, "model.user.created", user)
+            await self.emit(conn, "system.user.email.confirmation.token", user)
+            await self.emit(conn, "system.session.create", user, client)
         await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
@@ -232,7 +230,7 @@ class Identity:
                 return
             code = await self.new_code(conn, row["id"], CONFIRMATION)
             user = await self.load_user(conn, row["id"])
-        self.emit("system.user.email.confirmation.token", user)
+            await self.emit(conn, "system.user.email.confirmation.token", user)
         await self._mail_code(address, code, CONFIRMATION)
 
     async def confirm_email(
@@ -248,9 +246,11 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("model.label.created", user, label=("email", "verified", "private"))
-        self.emit("system.user.email.confirmed", user)
-        self.emit("system.session.create", user, client)
+            await self.emit(
+                conn, "model.label.created", user, label=("email", "verified", "private")
+            )
+            await self.emit(conn, "system.user.email.confirmed", user)
+            await self.emit(conn, "system.session.create", user, client)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -265,7 +265,7 @@ class Identity:
             code = await self.new_code(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("system.user.password.reset.token", user)
+            await self.emit(conn, "system.user.password.reset.token", user)
         await self._mail_code(address, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
@@ -290,7 +290,7 @@ class Identity:
             await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
             await self.record(conn, user_id, client, "password", "reset", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("system.user.password.reset", user)
+            await self.emit(conn, "system.user.password.reset", user)
 
     async def change_password(
         self,
@@ -326,7 +326,7 @@ class Identity:
                 )
             )
             await self.record(conn, user["id"], client, "password", "change", "succeed")
-        self.emit("system.user.password.change", user)
+            await self.emit(conn, "system.user.password.change", user)
 
     # ---------------------------------------------------------------- two-factor
 
@@ -535,7 +535,7 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "session", "login", "succeed")
             user = await self.load_user(conn, user_id, full=True)
-        self.emit("system.session.create", user, client)
+            await self.emit(conn, "system.session.create", user, client)
         return user, session
 
     async def authenticate(self, token: str, client: Client) -> Authenticated:
@@ -600,7 +600,7 @@ class Identity:
             user_id = await self._insert_user(conn, address, password, role=role)
             await self.set_label(conn, user_id, "email", "verified", "private")
             user = await self.load_user(conn, user_id)
-        self.emit("model.user.created", user)
+            await self.emit(conn, "model.user.created", user)
         return user
 
     async def set_label(
@@ -646,17 +646,17 @@ class Identity:
 
     # ---------------------------------------------------------------- internals
 
-    def emit(
+    async def emit(
         self,
+        conn: AsyncConnection,
         name: str,
         user: dict[str, Any],
         client: Client | None = None,
         label: tuple[str, str, str] | None = None,
     ) -> None:
-        """Publish a Barong event (after the commit that it describes). One-time codes are
-        not in events: Bursa mails them itself, so no other consumer ever needs them."""
-        if self.bus is None:
-            return
+        """Add a Barong event to the outbox in ``conn``'s transaction (so it is published
+        if and only if the change commits). One-time codes and tokens are never in events:
+        Bursa mails them itself, so no consumer needs them, and every consumer sees events."""
         public_user = {
             "uid": user["uid"],
             "email": user["email"],
@@ -679,7 +679,7 @@ class Identity:
             record = {"user": public_user, "domain": self.app_name}
             if client is not None:
                 record |= {"user_ip": client.ip, "user_agent": client.user_agent}
-        self.bus.publish([Event(BARONG_TOPIC, 0, {"name": name, "record": record})])
+        await outbox.enqueue(conn, [DomainEvent("barong", name, record)])
 
     async def _insert_user(
         self, conn: AsyncConnection, address: str, password: str, **values: Any
