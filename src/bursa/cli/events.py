@@ -33,14 +33,11 @@ def event_keys(settings: Settings) -> EventKeys:
     for app, secret in configured.items():
         if secret is not None:
             pems[app] = secret.get_secret_value()
-        elif settings.database_url is None:
-            pems[app] = key_file(settings.event_key_file(app))
         else:
-            fail(
-                f"BURSA_EVENT_API_{app.upper()}_PRIVATE_KEY is not set",
-                "generate one RSA key per application (openssl genpkey -algorithm RSA"
-                " -pkeyopt rsa_keygen_bits:2048) and set it as PEM or Base64 of the PEM",
-            )
+            # Like the gateway's JWT key: a file made on first use. Every host that may run
+            # the relay must hold the same files (or set the variables), or consumers
+            # holding the first host's public keys will drop the events of another.
+            pems[app] = key_file(settings.event_key_file(app))
     try:
         return EventKeys.of_pems(pems)
     except ValueError as exc:

@@ -114,6 +114,7 @@ class AmqpSink:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            await self.close()  # start afresh: a half-open channel must not linger
             raise SinkDown(f"{type(exc).__name__}: {exc}") from exc
 
     async def close(self) -> None:
