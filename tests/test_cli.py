@@ -33,7 +33,16 @@ def bursa(
 
 
 def test_help_on_every_command() -> None:
-    for command in ([], ["db"], ["engine"], ["ledger"], ["bench"], ["bench", "engine"], ["up"]):
+    for command in (
+        [],
+        ["db"],
+        ["engine"],
+        ["ledger"],
+        ["bench"],
+        ["bench", "engine"],
+        ["up"],
+        ["events"],
+    ):
         done = bursa(*command, "--help")
         assert done.returncode == 0, done.stderr
         assert "Usage" in done.stdout

@@ -64,8 +64,14 @@ async def test_closing_an_account_with_2fa(api: httpx.AsyncClient) -> None:
     closed = await close(api, csrf, password=PASSWORD, otp_code=totp.at((step + 1) * 30))
     assert closed.status_code == 204, closed.text
     events = (await outbox_events(api))[seen:]
-    assert [e["name"] for e in events] == ["model.label.created", "system.user.account.deleted"]
-    record: dict[str, Any] = events[1]["record"]
+    assert [e["name"] for e in events] == [
+        "model.label.created",
+        "model.user.updated",
+        "system.user.account.deleted",
+    ]
+    assert events[1]["changes"] == {"state": before}  # previous values, as Barong's
+    assert events[1]["record"]["state"] == "deleted"
+    record: dict[str, Any] = events[2]["record"]
     assert (record["user"]["email"], record["user"]["state"]) == (email, "deleted")
     assert PASSWORD not in repr(events)
     assert totp.at((step + 1) * 30) not in repr(events)

@@ -491,10 +491,12 @@ async def test_identity_events_are_published_without_codes(
         "system.user.email.confirmation.token",
         "system.session.create",
         "model.label.created",
+        "model.user.updated",
         "system.user.email.confirmed",
         "system.session.create",
         "system.session.create",
     ]
+    assert (events[4]["record"]["state"], events[4]["changes"]) == ("active", {"state": "pending"})
     assert events[0]["record"]["email"] == "lena@example.com"
     assert events[3]["record"]["key"] == "email"
     assert events[-1]["record"]["user_ip"] == "203.0.113.7"

@@ -174,8 +174,12 @@ class Relay:
                 raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("event relay lost PostgreSQL (%s); retrying in %.1f s", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+            except Exception:
+                # A row it cannot sign (a key missing, …): it stays first in line, so nothing
+                # after it is published out of order, and the log says why.
+                log.exception("event relay failed; retrying in %.1f s", backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _serve(self) -> None:
         conn = await asyncpg.connect(self.database_url)

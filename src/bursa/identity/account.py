@@ -66,5 +66,4 @@ class Accounts:
             )
             await identity.record(conn, user_id, client, "account", "delete", "succeed")
             user = await identity.load_user(conn, user_id)
-            await identity.emit(conn, "model.label.created", user, label=DELETE_LABEL)
             await identity.emit(conn, "system.user.account.deleted", user, client)
