@@ -1,8 +1,9 @@
 """The in-process event bus: committed engine results fan out to subscribers.
 
-Used in the embedded default (one process); the Event API over RabbitMQ comes later and
-subscribes here like any other consumer. A slow subscriber never blocks the publisher:
-each subscription is a bounded queue, and an overflowing one is dropped with a warning.
+Used within one process (streams, candles). Without RabbitMQ the Event API relay also
+delivers its signed envelopes here, on topic ``event_api``. A slow subscriber never blocks
+the publisher: each subscription is a bounded queue, and an overflowing one is dropped with
+a warning.
 """
 
 import asyncio
