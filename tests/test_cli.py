@@ -42,6 +42,7 @@ def test_help_on_every_command() -> None:
         ["bench", "engine"],
         ["up"],
         ["mailer"],
+        ["events"],
     ):
         done = bursa(*command, "--help")
         assert done.returncode == 0, done.stderr

@@ -11,6 +11,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     Inbox,
     api,
     inbox,
+    outbox_events,
     sign_up,
     sql,
 )
@@ -47,16 +48,13 @@ async def test_profile_review(
     technical, _ = clients["technical"]  # staff read
     assert (await technical.get(f"{ADMIN}/profiles")).status_code == 200
 
-    bus = api._transport.app.state.identity.bus  # type: ignore[attr-defined]
-    with bus.subscribe("barong") as subscription:
-        rejected = await admin.put(
-            f"{ADMIN}/profiles",
-            json={"uid": uid, "state": "rejected", "reason": "name does not match"},
-            headers=headers,
-        )
-        events = []
-        while not subscription.queue.empty():
-            events.append(subscription.queue.get_nowait().data)
+    seen = len(await outbox_events(api))
+    rejected = await admin.put(
+        f"{ADMIN}/profiles",
+        json={"uid": uid, "state": "rejected", "reason": "name does not match"},
+        headers=headers,
+    )
+    events = (await outbox_events(api))[seen:]
     assert rejected.status_code == 200, rejected.text
     assert (rejected.json()["state"], rejected.json()["reason"]) == (
         "rejected",

@@ -8,6 +8,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     Inbox,
     api,
     inbox,
+    outbox_events,
     sql,
 )
 from tests.identity.test_kyc import confirmed_member
@@ -101,15 +102,12 @@ async def test_member_labels(api: httpx.AsyncClient, inbox: tuple[Inbox, int]) -
 
 async def test_label_events(api: httpx.AsyncClient, inbox: tuple[Inbox, int]) -> None:
     csrf = await confirmed_member(api, inbox[0], "ugo@example.com")
-    bus = api._transport.app.state.identity.bus  # type: ignore[attr-defined]
-    with bus.subscribe("barong") as subscription:
-        await api.post(LABELS, json={"key": "language", "value": "fr"}, headers=csrf)
-        await api.post(LABELS, json={"key": "language", "value": "fra"}, headers=csrf)
-        await api.patch(f"{LABELS}/language", json={"value": "deu"}, headers=csrf)
-        await api.delete(f"{LABELS}/language", headers=csrf)
-        events = []
-        while not subscription.queue.empty():
-            events.append(subscription.queue.get_nowait().data)
+    seen = len(await outbox_events(api))
+    await api.post(LABELS, json={"key": "language", "value": "fr"}, headers=csrf)
+    await api.post(LABELS, json={"key": "language", "value": "fra"}, headers=csrf)
+    await api.patch(f"{LABELS}/language", json={"value": "deu"}, headers=csrf)
+    await api.delete(f"{LABELS}/language", headers=csrf)
+    events = (await outbox_events(api))[seen:]
     assert [(e["name"], e["record"]["value"]) for e in events] == [
         ("model.label.created", "fra"),
         ("model.label.updated", "deu"),

@@ -16,6 +16,7 @@ import orjson
 import pyotp
 import pytest
 import typer
+from sqlalchemy import text
 
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
@@ -81,7 +82,6 @@ async def mgmt(
         local_keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
-        bus=InProcessBus(),
     )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     app = create_app(
@@ -121,16 +121,22 @@ async def new_user(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     return dict(created.json())
 
 
+async def outbox_events(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """The events written to the outbox so far, in order."""
+    engine = client._transport.app.state.identity.engine  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT events FROM event_outbox ORDER BY id"))).all()
+    return [event for row in rows for event in row[0]]
+
+
 async def get_user(client: httpx.AsyncClient, **by: str) -> httpx.Response:
     return await call(client, "users/get", **by)
 
 
 async def test_create_find_list_and_update_users(mgmt: httpx.AsyncClient) -> None:
-    bus = mgmt._transport.app.state.identity.bus  # type: ignore[attr-defined]
-    with bus.subscribe("barong") as subscription:
-        user = await new_user(mgmt, "Ada@Example.com")
-        await asyncio.sleep(0.05)
-        assert subscription.queue.get_nowait().data["name"] == "model.user.created"
+    user = await new_user(mgmt, "Ada@Example.com")
+    [created] = [e for e in await outbox_events(mgmt) if e["name"] == "model.user.created"]
+    assert (created["app"], created["record"]["uid"]) == ("barong", user["uid"])
     assert user["email"] == "ada@example.com"
     assert user["state"] == "pending"
     assert user["uid"].startswith("ID")
@@ -159,6 +165,8 @@ async def test_create_find_list_and_update_users(mgmt: httpx.AsyncClient) -> Non
     )
     assert changed.status_code == 201, changed.text
     assert (changed.json()["role"], changed.json()["data"]) == ("trader", '{"tier": "gold"}')
+    updated = [e for e in await outbox_events(mgmt) if e["name"] == "model.user.updated"]
+    assert updated[-1]["changes"]["role"] == "member"
 
     referred = await call(
         mgmt, "users", email="cid@example.com", password=PASSWORD, referral_uid=user["uid"]

@@ -5,6 +5,7 @@ import typer
 from bursa.cli.bench import bench_app
 from bursa.cli.database import db_app, seed
 from bursa.cli.engine import engine_app
+from bursa.cli.events import events_app
 from bursa.cli.ledger import verify
 from bursa.cli.mailer import mailer_app
 from bursa.cli.serve import up
@@ -27,3 +28,4 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(bench_app, name="bench")
 app.add_typer(user_app, name="user")
 app.add_typer(mailer_app, name="mailer")
+app.add_typer(events_app, name="events")

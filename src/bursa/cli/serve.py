@@ -23,6 +23,7 @@ from bursa.applogic.management import PeatioManagement
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
+from bursa.cli.events import build_relay
 from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
@@ -207,7 +208,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     await candles.start()
     limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
     nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
-    identity = build_identity(settings, database, bus)
+    identity = build_identity(settings, database)
     mailer = embedded_mailer(settings, bus, database)
     if mailer is not None:
         await mailer.start()
@@ -223,6 +224,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         tickers=(tickers, sessions),
     )
     await hub.start()
+    # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api".
+    relay = build_relay(settings, url, bus)
+    await relay.start()
     app = create_app(
         runner,
         sessions,
@@ -273,6 +277,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     finally:
         if applogic is not None:
             await applogic[1].close()
+        await relay.stop()
         await hub.stop()
         if mailer is not None:
             await mailer.stop()

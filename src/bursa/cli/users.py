@@ -12,7 +12,6 @@ from bursa.cli.errors import fail
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
-from bursa.events.bus import InProcessBus
 from bursa.identity.mail import LogMailer, Mailer, NoMailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
@@ -34,9 +33,7 @@ def build_keystore(settings: Settings) -> KeyStore:
     return LocalKeyStore(settings.local_key_file)
 
 
-def build_identity(
-    settings: Settings, engine: AsyncEngine, bus: InProcessBus | None = None
-) -> Identity:
+def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
     """The identity service as configured: SMTP mail if BURSA_SMTP_URL; else the log on
     the embedded default only, and no mail at all elsewhere (codes never reach logs)."""
     mailer: Mailer
@@ -52,7 +49,6 @@ def build_identity(
         build_keystore(settings),
         session_ttl=timedelta(seconds=settings.session_ttl_s),
         app_name=settings.app_name,
-        bus=bus,
     )
 
 

@@ -143,6 +143,34 @@ class Settings(BaseSettings):
         default=None,
         description="event mailer configuration (keychain, events, templates); unset: built-in",
     )
+    event_api_peatio_private_key: SecretStr | None = Field(
+        default=None,
+        description="PEM RSA key signing Peatio's events (kid peatio); unset: a key file",
+    )
+    event_api_barong_private_key: SecretStr | None = Field(
+        default=None,
+        description="PEM RSA key signing Barong's events (kid barong); unset: a key file",
+    )
+    event_api_peatio_public_key: str | None = Field(
+        default=None,
+        description="public key listeners verify Peatio's events with; unset: this one's",
+    )
+    event_api_barong_public_key: str | None = Field(
+        default=None,
+        description="public key listeners verify Barong's events with; unset: this one's",
+    )
+    event_api_ttl_s: int = Field(
+        default=3600,
+        ge=10,
+        le=7 * 86_400,
+        description="lifetime of a signed event (exp - iat), from its publication",
+    )
+    event_outbox_keep_hours: int = Field(
+        default=24, ge=0, le=24 * 365, description="how long published outbox rows are kept"
+    )
+    event_listener_retries: int = Field(
+        default=5, ge=1, le=1000, description="handler failures before an event is dead-lettered"
+    )
     min_deposit_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )
@@ -258,6 +286,9 @@ class Settings(BaseSettings):
     @property
     def jwt_key_file(self) -> Path:
         return self.data_dir / "keys" / "jwt-rs256.pem"
+
+    def event_key_file(self, app: str) -> Path:
+        return self.data_dir / "keys" / f"event-{app}-rs256.pem"
 
     @property
     def barong_management_key_file(self) -> Path:

@@ -12,6 +12,7 @@ import asyncpg
 
 from bursa.engine.commands import BUY
 from bursa.engine.core import Engine
+from bursa.engine.outbox_sql import events_cte
 from bursa.engine.rows import (
     BatchRows,
     RowBuilder,
@@ -200,15 +201,19 @@ WITH new_commands AS (
     INSERT INTO engine_commands ({", ".join(COMMAND_COLUMNS)}) {commands}
 ), new_orders AS (
     INSERT INTO orders ({", ".join(ORDER_COLUMNS)}) {new_orders}
+    RETURNING *
 ), changed_orders AS (
     UPDATE orders AS o SET volume = u.volume, locked = u.locked,
            funds_received = u.funds_received, state = u.state,
            trades_count = u.trades_count, seq = u.seq, updated_at = u.updated_at
     FROM ({changed_orders}) AS u(id, volume, locked, funds_received, state, trades_count,
                                  seq, updated_at)
+    JOIN orders AS p ON p.id = u.id
     WHERE o.id = u.id
+    RETURNING o.*, p.volume AS previous_volume, p.locked AS previous_locked
 ), new_trades AS (
     INSERT INTO trades ({", ".join(TRADE_COLUMNS)}) {trades}
+    RETURNING *
 ), new_operations AS (
     INSERT INTO operations ({", ".join(OPERATION_COLUMNS)}) {operations}
 ), changed_accounts AS (
@@ -216,6 +221,7 @@ WITH new_commands AS (
     {accounts}
     ON CONFLICT (member_id, currency_id)
     DO UPDATE SET balance = EXCLUDED.balance, locked = EXCLUDED.locked, updated_at = now()
+    RETURNING member_id, currency_id, balance, locked
 ), changed_holds AS (
     INSERT INTO withdrawal_holds (withdrawal_id, member_id, currency_id, amount, state, seq,
                                   updated_at)
@@ -244,7 +250,7 @@ WITH new_commands AS (
     INSERT INTO member_groups (member_id, "group", updated_at) {groups}
     ON CONFLICT (member_id)
     DO UPDATE SET "group" = EXCLUDED."group", updated_at = EXCLUDED.updated_at
-)
+), {events_cte()}
 SELECT 1
 """
 

@@ -1,9 +1,11 @@
 """The in-process event bus: committed engine results fan out to subscribers.
 
-Used in the embedded default (one process); with RabbitMQ the engine's process relays
+Used within one process (streams, candles); with RabbitMQ the engine's process relays
 each batch to the other processes (``bursa.events.fanout``), whose buses publish it again.
-A slow subscriber never blocks the publisher: each subscription is a bounded queue, and
-an overflowing one is dropped with a warning. A tap (``tap``) sees each batch whole.
+Without RabbitMQ the Event API relay also delivers its signed envelopes here, on topic
+``event_api``. A slow subscriber never blocks the publisher: each subscription is a bounded
+queue, and an overflowing one is dropped with a warning. A tap (``tap``) sees each batch
+whole.
 """
 
 import asyncio

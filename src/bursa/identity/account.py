@@ -71,5 +71,4 @@ class Accounts:
             )
             await identity.record(conn, user_id, client, "account", "delete", "succeed")
             user = await identity.load_user(conn, user_id)
-        identity.emit("model.label.created", user, label=DELETE_LABEL)
-        identity.emit("system.user.account.deleted", user, client)
+            await identity.emit(conn, "system.user.account.deleted", user, client)

@@ -71,6 +71,17 @@ class DataStorages:
             await self.identity.record(
                 conn, user["id"], client, "account", "data storage created", "succeed", title
             )
+            await self.identity.emit(
+                conn,
+                "model.data_storage.created",
+                user,
+                record={
+                    "title": row["title"],
+                    "data": row["data"],
+                    "created_at": row["created_at"].isoformat(),
+                    "updated_at": row["updated_at"].isoformat(),
+                },
+            )
         return dict(row)
 
     async def delete(self, admin: dict[str, Any], uid: str, title: str, client: Client) -> None:

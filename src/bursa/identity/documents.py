@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from bursa.identity.service import Client, Identity, IdentityError
-from bursa.identity.tables import documents
+from bursa.identity.tables import documents, users
 
 DOCUMENT_KEY = "bursa-pii"
 DOC_TYPES = ("passport", "identity_card", "driver_license", "utility_bill")
@@ -117,6 +117,18 @@ class Documents:
             await self.identity.record(
                 conn, user["id"], client, "account", f"{label} uploaded", "succeed"
             )
+            if label == "document":  # Barong's event, without the number (sealed) or file
+                await self.identity.emit(
+                    conn,
+                    "model.document.created",
+                    user,
+                    record={
+                        "doc_type": row["doc_type"],
+                        "doc_expire": row["doc_expire"] and row["doc_expire"].isoformat(),
+                        "created_at": row["created_at"].isoformat(),
+                        "updated_at": row["updated_at"].isoformat(),
+                    },
+                )
         return dict(row)
 
     def keep_file(self, content: bytes, extension: str) -> str:
@@ -166,4 +178,13 @@ class Documents:
                 raise IdentityError(404, "admin.document.doesnt_exist")
             key = ADDRESS_PROOF if row["doc_type"] == ADDRESS_PROOF else "document"
             await self.identity.set_label(conn, row["user_id"], key, state, "private")
+            if key == "document":
+                owner = dict(
+                    (await conn.execute(select(users).where(users.c.id == row["user_id"])))
+                    .mappings()
+                    .one()
+                )
+                await self.identity.emit(
+                    conn, f"system.document.{state}", owner, label=(key, state, "private")
+                )
         return dict(row)

@@ -208,6 +208,22 @@ class Kyc:
                 raise IdentityError(422, "resource.profile.already_submitted")
             if confirm:
                 await self.identity.set_label(conn, user["id"], "profile", "submitted", "private")
+            # Barong's event without the personal fields: they are sealed at rest, and an
+            # event reaches every consumer of the exchange.
+            await self.identity.emit(
+                conn,
+                "model.profile.created" if existing is None else "model.profile.updated",
+                user,
+                record={
+                    "country": row["country"],
+                    "state": row["state"],
+                    "created_at": row["created_at"].isoformat(),
+                    "updated_at": row["updated_at"].isoformat(),
+                },
+                changes=None
+                if existing is None or existing["state"] == state
+                else {"state": existing["state"]},
+            )
             await self.identity.record(
                 conn, user["id"], client, "account", f"profile {state}", "succeed"
             )

@@ -121,7 +121,7 @@ class ManagedUsers:
                     update(users).where(users.c.id == user_id).values(password_hash=digest)
                 )
             user = await self.identity.load_user(conn, user_id)
-        self.identity.emit("model.user.created", user)
+            await self.identity.emit(conn, "model.user.created", user)
         return user
 
     async def import_user(
@@ -143,9 +143,12 @@ class ManagedUsers:
             values["data"] = data
         async with self.identity.transaction() as conn:
             user_id = await self.user_id(conn, uid=uid)
+            before = await self.identity.load_user(conn, user_id)
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
             user = await self.identity.load_user(conn, user_id)
-        self.identity.emit("model.user.updated", user)
+            changes = {k: before[k] for k in values if before.get(k) != user.get(k)}
+            if changes:
+                await self.identity.emit(conn, "model.user.updated", user, changes=changes)
         return user
 
     async def page(
@@ -203,8 +206,6 @@ class ManagedUsers:
                 .one()
             )
             await self.identity.set_label(conn, user_id, "phone", "verified", "private")
-            user = await self.identity.load_user(conn, user_id)
-        self.identity.emit("model.label.created", user, label=("phone", "verified", "private"))
         return {
             "country": row["country"],
             "number": row["masked"],
@@ -232,12 +233,8 @@ class ManagedUsers:
                 .select_from(phones)
                 .where(phones.c.user_id == user_id, phones.c.validated_at.is_not(None))
             )
-            label_gone = not verified_left and await self.identity.remove_label(
-                conn, user_id, "phone", "private"
-            )
-            user = await self.identity.load_user(conn, user_id)
-        if label_gone:
-            self.identity.emit("model.label.deleted", user, label=("phone", "verified", "private"))
+            if not verified_left:  # the label goes, with its event
+                await self.identity.remove_label(conn, user_id, "phone", "private")
         return {
             "country": target["country"],
             "number": target["masked"],
@@ -268,10 +265,7 @@ class ManagedUsers:
             if not exists and not create:
                 raise IdentityError(404, "management.label.doesnt_exist")
             await self.identity.set_label(conn, user_id, key, value, "private")
-            user = await self.identity.load_user(conn, user_id)
             label = await self._label(conn, user_id, key)
-        name = "model.label.updated" if exists else "model.label.created"
-        self.identity.emit(name, user, label=(key, value, "private"))
         assert label is not None
         return label
 
@@ -282,8 +276,6 @@ class ManagedUsers:
             if label is None:
                 raise IdentityError(404, "management.label.doesnt_exist")
             await self.identity.remove_label(conn, user_id, key, "private")
-            user = await self.identity.load_user(conn, user_id)
-        self.identity.emit("model.label.deleted", user, label=(key, label["value"], "private"))
 
     @staticmethod
     async def _label(conn: AsyncConnection, user_id: int, key: str) -> dict[str, Any] | None:

@@ -91,8 +91,6 @@ class ProfileReview:
                 "succeed",
                 f"{uid}: {reason}" if reason and state == "rejected" else uid,
             )
-            user = await self.identity.load_user(conn, member["id"])
-        self.identity.emit("model.label.updated", user, label=("profile", state, "private"))
         profile = await self.kyc.profile(member["id"])
         assert profile is not None
         return profile | {"uid": uid}

@@ -106,7 +106,7 @@ class PublicLabels:
             await self.identity.record(
                 conn, user["id"], client, "account", "label created", "succeed", key
             )
-        self.identity.emit("model.label.created", user, label=(key, value, PUBLIC))
+            await self.identity.emit(conn, "model.label.created", user, label=(key, value, PUBLIC))
         return dict(row)
 
     async def update(
@@ -136,7 +136,7 @@ class PublicLabels:
             await self.identity.record(
                 conn, user["id"], client, "account", "label updated", "succeed", key
             )
-        self.identity.emit("model.label.updated", user, label=(key, value, PUBLIC))
+            await self.identity.emit(conn, "model.label.updated", user, label=(key, value, PUBLIC))
         return dict(row)
 
     async def delete(self, user: dict[str, Any], key: str, client: Client) -> None:
@@ -159,7 +159,9 @@ class PublicLabels:
             await self.identity.record(
                 conn, user["id"], client, "account", "label deleted", "succeed", key
             )
-        self.identity.emit("model.label.deleted", user, label=(key, gone.value, PUBLIC))
+            await self.identity.emit(
+                conn, "model.label.deleted", user, label=(key, gone.value, PUBLIC)
+            )
 
     @staticmethod
     async def _refuse_private(conn: AsyncConnection, user_id: int, key: str) -> None:

@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bursa.db.hot import HotReads
-from bursa.events.bus import Event, InProcessBus
+from bursa.events import outbox
+from bursa.events.outbox import DomainEvent
 from bursa.identity import extras, passwords, totp
 from bursa.identity.mail import Mail, Mailer
 from bursa.identity.rules import ROLES, level_for, state_for
@@ -37,7 +38,6 @@ from bursa.identity.tables import (
 )
 from bursa.secrets.keystore import KeyStore
 
-BARONG_TOPIC = "barong"  # identity events on the bus; data = {"name", "record"}
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
 CONFIRMATION = "confirmation"
 RESET = "reset"
@@ -166,9 +166,7 @@ class Identity:
         *,
         session_ttl: timedelta,
         app_name: str,
-        bus: InProcessBus | None = None,
     ) -> None:
-        self.bus = bus
         self.engine = engine
         # Per-request reads (API-key authentication): one round trip each, no transaction.
         self.reads = HotReads.of(engine)
@@ -206,9 +204,9 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("model.user.created", user)
-        self.emit("system.user.email.confirmation.token", user)
-        self.emit("system.session.create", user, client)
+            await self.emit(conn, "model.user.created", user)
+            await self.emit(conn, "system.user.email.confirmation.token", user)
+            await self.emit(conn, "system.session.create", user, client)
         await self._mail_code(address, code, CONFIRMATION)
         return user, session
 
@@ -232,7 +230,7 @@ class Identity:
                 return
             code = await self.new_code(conn, row["id"], CONFIRMATION)
             user = await self.load_user(conn, row["id"])
-        self.emit("system.user.email.confirmation.token", user)
+            await self.emit(conn, "system.user.email.confirmation.token", user)
         await self._mail_code(address, code, CONFIRMATION)
 
     async def confirm_email(
@@ -248,9 +246,8 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("model.label.created", user, label=("email", "verified", "private"))
-        self.emit("system.user.email.confirmed", user)
-        self.emit("system.session.create", user, client)
+            await self.emit(conn, "system.user.email.confirmed", user)
+            await self.emit(conn, "system.session.create", user, client)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -265,7 +262,7 @@ class Identity:
             code = await self.new_code(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("system.user.password.reset.token", user)
+            await self.emit(conn, "system.user.password.reset.token", user)
         await self._mail_code(address, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
@@ -290,7 +287,7 @@ class Identity:
             await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
             await self.record(conn, user_id, client, "password", "reset", "succeed")
             user = await self.load_user(conn, user_id)
-        self.emit("system.user.password.reset", user)
+            await self.emit(conn, "system.user.password.reset", user)
 
     async def change_password(
         self,
@@ -326,7 +323,7 @@ class Identity:
                 )
             )
             await self.record(conn, user["id"], client, "password", "change", "succeed")
-        self.emit("system.user.password.change", user)
+            await self.emit(conn, "system.user.password.change", user)
 
     # ---------------------------------------------------------------- two-factor
 
@@ -535,7 +532,7 @@ class Identity:
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "session", "login", "succeed")
             user = await self.load_user(conn, user_id, full=True)
-        self.emit("system.session.create", user, client)
+            await self.emit(conn, "system.session.create", user, client)
         return user, session
 
     async def authenticate(self, token: str, client: Client) -> Authenticated:
@@ -598,65 +595,99 @@ class Identity:
         self._check_new_password(password, address)
         async with self.engine.begin() as conn:
             user_id = await self._insert_user(conn, address, password, role=role)
+            await self.emit(conn, "model.user.created", await self.load_user(conn, user_id))
             await self.set_label(conn, user_id, "email", "verified", "private")
             user = await self.load_user(conn, user_id)
-        self.emit("model.user.created", user)
         return user
 
     async def set_label(
         self, conn: AsyncConnection, user_id: int, key: str, value: str, scope: str
     ) -> None:
-        """Set a label; a private one recomputes the user's state and level."""
-        await conn.execute(
+        """Set a label; a private one recomputes the user's state and level. Emits
+        ``model.label.created`` or ``updated`` (nothing when the value is unchanged), and
+        ``model.user.updated`` when the state or level changed."""
+        written: Any = await conn.execute(
             pg_insert(labels)
             .values(user_id=user_id, key=key, value=value, scope=scope)
             .on_conflict_do_update(
                 constraint="uq_labels_user_id_key_scope",
                 set_={"value": value, "updated_at": func.now()},
+                where=labels.c.value != value,
             )
+            .returning(literal_column("xmax = 0").label("created"))
         )
-        if scope == "private":
-            await self._recompute(conn, user_id)
+        created = written.scalar()
+        if created is None:  # the label already had this value
+            return
+        name = "model.label.created" if created else "model.label.updated"
+        await self._label_changed(conn, user_id, name, (key, value, scope))
 
     async def remove_label(self, conn: AsyncConnection, user_id: int, key: str, scope: str) -> bool:
         """Remove a label (whether it existed); a private one recomputes state and level."""
         gone = await conn.execute(
             delete(labels)
             .where(labels.c.user_id == user_id, labels.c.key == key, labels.c.scope == scope)
-            .returning(labels.c.id)
+            .returning(labels.c.value)
         )
-        found = gone.first() is not None
-        if found and scope == "private":
-            await self._recompute(conn, user_id)
-        return found
+        value = gone.scalar()
+        if value is None:
+            return False
+        await self._label_changed(conn, user_id, "model.label.deleted", (key, value, scope))
+        return True
 
-    async def _recompute(self, conn: AsyncConnection, user_id: int) -> None:
-        """State and level follow the private labels (Barong's rules, ``rules.py``)."""
+    async def _label_changed(
+        self, conn: AsyncConnection, user_id: int, name: str, label: tuple[str, str, str]
+    ) -> None:
+        changes = await self._recompute(conn, user_id) if label[2] == "private" else {}
+        user = dict(
+            (await conn.execute(select(users).where(users.c.id == user_id))).mappings().one()
+        )
+        await self.emit(conn, name, user, label=label)
+        if changes:
+            await self.emit(conn, "model.user.updated", user, changes=changes)
+
+    async def _recompute(self, conn: AsyncConnection, user_id: int) -> dict[str, Any]:
+        """State and level follow the private labels (Barong's rules, ``rules.py``); the
+        previous values of those that changed."""
         rows = await conn.execute(
             select(labels.c.key, labels.c.value).where(
                 labels.c.user_id == user_id, labels.c.scope == "private"
             )
         )
         private = [(r.key, r.value) for r in rows]
+        state, level = state_for(private), level_for(private)
+        before = (
+            await conn.execute(
+                select(users.c.state, users.c.level).where(users.c.id == user_id).with_for_update()
+            )
+        ).one()
         await conn.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(state=state_for(private), level=level_for(private), updated_at=func.now())
+            .values(state=state, level=level, updated_at=func.now())
         )
+        changes: dict[str, Any] = {}
+        if before.state != state:
+            changes["state"] = before.state
+        if before.level != level:
+            changes["level"] = before.level
+        return changes
 
     # ---------------------------------------------------------------- internals
 
-    def emit(
+    async def emit(
         self,
+        conn: AsyncConnection,
         name: str,
         user: dict[str, Any],
         client: Client | None = None,
         label: tuple[str, str, str] | None = None,
+        changes: dict[str, Any] | None = None,
+        record: dict[str, Any] | None = None,
     ) -> None:
-        """Publish a Barong event (after the commit that it describes). One-time codes are
-        not in events: Bursa mails them itself, so no other consumer ever needs them."""
-        if self.bus is None:
-            return
+        """Add a Barong event to the outbox in ``conn``'s transaction (so it is published
+        if and only if the change commits). One-time codes and tokens are never in events:
+        Bursa mails them itself, so no consumer needs them, and every consumer sees events."""
         public_user = {
             "uid": user["uid"],
             "email": user["email"],
@@ -669,17 +700,19 @@ class Identity:
             "created_at": user["created_at"].isoformat(),
             "updated_at": user["updated_at"].isoformat(),
         }
-        record: dict[str, Any]
-        if name.startswith("model.user."):
-            record = public_user
+        body: dict[str, Any]
+        if record is not None:
+            body = {"user": public_user, **record}
+        elif name.startswith("model.user."):
+            body = public_user
         elif label is not None:
             key, value, scope = label
-            record = {"key": key, "value": value, "scope": scope, "user": public_user}
+            body = {"key": key, "value": value, "scope": scope, "user": public_user}
         else:
-            record = {"user": public_user, "domain": self.app_name}
+            body = {"user": public_user, "domain": self.app_name}
             if client is not None:
-                record |= {"user_ip": client.ip, "user_agent": client.user_agent}
-        self.bus.publish([Event(BARONG_TOPIC, 0, {"name": name, "record": record})])
+                body |= {"user_ip": client.ip, "user_agent": client.user_agent}
+        await outbox.enqueue(conn, [DomainEvent("barong", name, body, changes)])
 
     async def _insert_user(
         self, conn: AsyncConnection, address: str, password: str, **values: Any

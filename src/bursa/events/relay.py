@@ -1,0 +1,254 @@
+"""The relay: publishes the outbox's events in order, each exactly as stored, at least once.
+
+One relay at a time holds a PostgreSQL advisory lock and works through unpublished rows
+in id order. A row is marked published only after RabbitMQ confirmed every one of its
+events (publisher confirms, persistent messages), so a crash or an outage delays events,
+never loses them; a re-published event keeps its id, and consumers dedupe by it. Without
+RabbitMQ (the embedded default) the same envelopes go to the in-process bus.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol
+
+import aio_pika
+import asyncpg
+import orjson
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from bursa.events.bus import Event, InProcessBus
+from bursa.events.keys import EventKeys
+from bursa.events.wire import EVENT_API_TOPIC, EXCHANGES, Message, messages_of
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = 0x6275_7273_6576  # "bursev": one publishing relay per database
+MAX_BACKOFF_S = 30.0
+PRUNE_EVERY_S = 60.0
+
+
+class SinkDown(Exception):
+    """The destination refused or did not confirm: the row stays unpublished."""
+
+
+class Sink(Protocol):
+    async def publish(self, messages: Sequence[Message]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class BusSink:
+    """In-process delivery (no ``BURSA_AMQP_URL``): topic ``event_api`` of the bus."""
+
+    def __init__(self, bus: InProcessBus) -> None:
+        self.bus = bus
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        self.bus.publish(
+            [
+                Event(
+                    EVENT_API_TOPIC,
+                    m.row_id,
+                    {
+                        "exchange": m.exchange,
+                        "routing_key": m.routing_key,
+                        "id": m.id,
+                        "body": m.body.decode(),
+                    },
+                )
+                for m in messages
+            ]
+        )
+
+    async def close(self) -> None:
+        return None
+
+
+async def declare_exchanges(channel: AbstractChannel) -> dict[str, AbstractExchange]:
+    return {
+        name: await channel.declare_exchange(name, aio_pika.ExchangeType.DIRECT, durable=True)
+        for name in EXCHANGES
+    }
+
+
+class AmqpSink:
+    """RabbitMQ with publisher confirms: ``publish`` returns once the broker has taken
+    every message (persistent, on durable exchanges)."""
+
+    def __init__(self, url: str, *, confirm_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.confirm_timeout_s = confirm_timeout_s
+        self._connection: AbstractRobustConnection | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+
+    async def _open(self) -> None:
+        if self._connection is None:
+            self._connection = await aio_pika.connect_robust(self.url, timeout=5)
+        if not self._exchanges:
+            channel = await self._connection.channel(publisher_confirms=True)
+            self._exchanges = await declare_exchanges(channel)
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        try:
+            await self._open()
+            await asyncio.gather(
+                *(
+                    self._exchanges[m.exchange].publish(
+                        aio_pika.Message(
+                            m.body,
+                            message_id=m.id,
+                            content_type="application/json",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        ),
+                        routing_key=m.routing_key,
+                        mandatory=False,  # no queue bound: the broker drops it, as Peatio's
+                        timeout=self.confirm_timeout_s,
+                    )
+                    for m in messages
+                )
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self.close()  # start afresh: a half-open channel must not linger
+            raise SinkDown(f"{type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+            self._connection = None
+            self._exchanges = {}
+
+
+class Relay:
+    """Publishes the outbox (see the module's docstring); ``start`` / ``stop``."""
+
+    def __init__(
+        self,
+        database_url: str,
+        sink: Sink,
+        keys: EventKeys,
+        *,
+        ttl_s: int = 3600,
+        rows_per_step: int = 100,
+        poll_s: float = 0.1,
+        keep: timedelta = timedelta(hours=24),
+    ) -> None:
+        self.database_url = database_url
+        self.sink = sink
+        self.keys = keys
+        self.ttl_s = ttl_s
+        self.rows_per_step = rows_per_step
+        self.poll_s = poll_s
+        self.keep = keep
+        self.published = 0  # events confirmed since start
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="event-relay")
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.sink.close()
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._serve()
+            except asyncio.CancelledError:
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("event relay lost PostgreSQL (%s); retrying in %.1f s", exc, backoff)
+            except Exception:
+                # A row it cannot sign (a key missing, …): it stays first in line, so nothing
+                # after it is published out of order, and the log says why.
+                log.exception("event relay failed; retrying in %.1f s", backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _serve(self) -> None:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            waited = 0
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+                if waited % 60 == 0:
+                    log.info("another event relay is publishing; standing by")
+                await asyncio.sleep(1.0)
+                waited += 1
+            log.info("event relay publishing the outbox")
+            await self._publish_loop(conn)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _publish_loop(self, conn: asyncpg.Connection) -> None:
+        backoff = 0.5
+        pruned = 0.0
+        while True:
+            try:
+                done = await self.step(conn)
+            except SinkDown as exc:
+                log.warning(
+                    "event relay cannot publish (%s): events wait in the outbox, nothing is"
+                    " lost; retrying in %.1f s — check that RabbitMQ runs and that"
+                    " BURSA_AMQP_URL points at it",
+                    exc,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            if backoff > 0.5:
+                log.info("event relay publishing again")
+            backoff = 0.5
+            if time.monotonic() - pruned > PRUNE_EVERY_S:
+                await self.prune(conn)
+                pruned = time.monotonic()
+            if done < self.rows_per_step:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def step(self, conn: asyncpg.Connection) -> int:
+        """Publish up to ``rows_per_step`` rows, one row at a time, in id order."""
+        rows = await conn.fetch(
+            "SELECT id, created_at, events FROM event_outbox WHERE published_at IS NULL"
+            " ORDER BY id LIMIT $1",
+            self.rows_per_step,
+        )
+        for row in rows:
+            messages = messages_of(
+                row["id"],
+                row["created_at"],
+                orjson.loads(row["events"]),
+                self.keys,
+                self.ttl_s,
+                int(time.time()),
+            )
+            await self.sink.publish(messages)
+            await conn.execute(
+                "UPDATE event_outbox SET published_at = now() WHERE id = $1", row["id"]
+            )
+            self.published += len(messages)
+        return len(rows)
+
+    async def prune(self, conn: asyncpg.Connection) -> None:
+        """Forget rows published longer ago than ``keep``."""
+        await conn.execute(
+            "DELETE FROM event_outbox WHERE published_at < now() - $1::interval", self.keep
+        )

@@ -1,0 +1,92 @@
+"""The engine's Event API events: written in the batch's own statement, with Peatio's
+market events and Bursa's account updates, amounts as exact strings."""
+
+import json
+from typing import Any
+
+import asyncpg
+
+from tests.engine.test_runner import buy, fund, runner_for, sell
+
+
+async def outbox(url: str) -> list[list[dict[str, Any]]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT events FROM event_outbox ORDER BY id")
+    finally:
+        await conn.close()
+    return [json.loads(r["events"]) for r in rows]
+
+
+async def add_users(url: str, *ids: int) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        for member in ids:
+            await conn.execute(
+                "INSERT INTO users (id, uid, email, password_hash) VALUES ($1, $2, $3, 'x')",
+                member,
+                f"ID{member:010d}",
+                f"m{member}@example.com",
+            )
+    finally:
+        await conn.close()
+
+
+async def test_a_trade_gives_order_trade_and_account_events(fresh_database_url: str) -> None:
+    await add_users(fresh_database_url, 1, 2)
+    runner = runner_for(fresh_database_url)
+    await runner.start()
+    try:
+        for command in fund(1) + fund(2):
+            await runner.submit(command)
+        before = len(await outbox(fresh_database_url))
+        await runner.submit(sell("s1", 1, 500_000, 3_000_000))  # 0.5 BTC @ 30,000
+        sold = await outbox(fresh_database_url)
+        await runner.submit(buy("b1", 2, 200_000, 3_000_000))  # takes 0.2 BTC
+        bought = await outbox(fresh_database_url)
+    finally:
+        await runner.stop()
+
+    (placed,) = sold[before:]  # one outbox row per batch
+    assert [e["name"] for e in placed] == [
+        "market.btcusdt.order_created",
+        "model.account.updated",
+    ]
+    created = placed[0]["record"]
+    assert created["trader_uid"] == "ID0000000001"
+    assert (created["type"], created["state"], created["strategy"]) == ("sell", "open", "limit")
+    assert (created["income_unit"], created["outcome_unit"]) == ("usdt", "btc")
+    assert created["initial_outcome_amount"] == created["current_outcome_amount"] == "0.5"
+    assert created["initial_income_amount"] == "15000"  # 0.5 × 30,000
+    assert created["price"] == "30000"
+    assert placed[1]["record"] == {
+        "uid": "ID0000000001",
+        "member_id": 1,
+        "currency": "btc",
+        "balance": "1.5",
+        "locked": "0.5",
+    }
+
+    (matched,) = bought[len(sold) :]
+    names = [e["name"] for e in matched]
+    assert names == [
+        "market.btcusdt.order_updated",  # the resting sell, partly filled
+        "market.btcusdt.order_created",  # the buy, as placed…
+        "market.btcusdt.order_completed",  # …and filled in the same batch
+        "market.btcusdt.trade_completed",
+        "model.account.updated",
+        "model.account.updated",
+        "model.account.updated",
+        "model.account.updated",
+    ]
+    maker = matched[0]["record"]
+    assert (maker["previous_outcome_amount"], maker["current_outcome_amount"]) == ("0.5", "0.3")
+    assert maker["trades_count"] == 1 and "updated_at" in maker
+    completed = matched[2]["record"]
+    assert completed["state"] == "completed" and "completed_at" in completed
+    trade = matched[3]["record"]
+    assert (trade["maker_uid"], trade["taker_uid"]) == ("ID0000000001", "ID0000000002")
+    assert (trade["amount"], trade["price"], trade["total"]) == ("0.2", "30000", "6000")
+    assert (trade["taker_income_unit"], trade["taker_income_amount"]) == ("btc", "0.2")
+    assert (trade["maker_income_unit"], trade["maker_income_amount"]) == ("usdt", "6000")
+    assert all(not isinstance(v, float) for e in matched for v in e["record"].values())
