@@ -146,7 +146,10 @@ class ManagedUsers:
             before = await self.identity.load_user(conn, user_id)
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
             user = await self.identity.load_user(conn, user_id)
-            changes = {k: before[k] for k in values if before.get(k) != user.get(k)}
+            # Previous values of what changed; Barong leaves ``updated_at`` out.
+            changes = {
+                k: before[k] for k in values if k != "updated_at" and before.get(k) != user.get(k)
+            }
             if changes:
                 await self.identity.emit(conn, "model.user.updated", user, changes=changes)
         return user
