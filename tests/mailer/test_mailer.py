@@ -27,7 +27,7 @@ from bursa.mailer.inprocess import InProcessMailer
 from bursa.mailer.postmaster import Outcome, Postmaster
 from bursa.signing import multisig
 from tests.identity.test_identity_api import Inbox, free_port
-from tests.signing.keys import rsa_pem, signer
+from tests.signing.keys import rsa_pem, signer, verifier
 
 RETRY_S = 0.3
 
@@ -39,12 +39,10 @@ class Recorder(Postmaster):
         super().__init__(*args, **kwargs)
         self.handled: list[tuple[str, list[Outcome] | str]] = []
 
-    async def handle(
-        self, exchange: str, routing_key: str, body: bytes | str, *, trusted: bool = False
-    ) -> list[Outcome]:
+    async def handle(self, exchange: str, routing_key: str, body: bytes | str) -> list[Outcome]:
         jti = _jti(body)
         try:
-            outcomes = await super().handle(exchange, routing_key, body, trusted=trusted)
+            outcomes = await super().handle(exchange, routing_key, body)
         except Exception as exc:
             self.handled.append((jti, type(exc).__name__))
             raise
@@ -427,7 +425,9 @@ async def test_retries_are_bounded(
 
 async def test_in_process_mailer_mails_from_the_bus(database: AsyncEngine, smtp: Smtp) -> None:
     uid = await add_user(database, "ann@bursa.test", '{"language": "RU"}')
-    config = mailer_config.load()  # built-in: no keychain, the bus is trusted
+    # Built-in events with the keys of the deployment's relay (as ``bursa up`` does): even
+    # on the process's own bus an envelope is verified.
+    config = mailer_config.load().with_keys({"peatio": verifier("peatio")})
     bus = InProcessBus()
     postmaster = Recorder(
         config,
@@ -445,22 +445,23 @@ async def test_in_process_mailer_mails_from_the_bus(database: AsyncEngine, smtp:
             "state": "succeed",
             "blockchain_txid": "0xabc",
         }
-        jti, body = envelope("peatio", "model.withdraw.updated", record, {"state": "processing"})
-        bus.publish(
-            [
-                Event(
-                    "event_api",
-                    1,
-                    {
-                        "exchange": "peatio.events.model",
-                        "routing_key": "withdraw.updated",
-                        "id": jti,
-                        "body": body.decode(),
-                    },
-                )
-            ]
+        forged_jti, forged = envelope(
+            "peatio",
+            "model.withdraw.updated",
+            record,
+            key=multisig.SignKey("peatio", "RS256", signer("intruder").key),
         )
+        jti, body = envelope("peatio", "model.withdraw.updated", record, {"state": "processing"})
+        for event_id, text in ((forged_jti, forged), (jti, body)):
+            data = {
+                "exchange": "peatio.events.model",
+                "routing_key": "withdraw.updated",
+                "id": event_id,
+                "body": text.decode(),
+            }
+            bus.publish([Event("event_api", 1, data)])
         await until(lambda: len(smtp.messages) == 1)
+        await until(lambda: len(postmaster.handled) == 2)
     finally:
         await mailer.stop()
     (message,) = smtp.messages

@@ -4,8 +4,6 @@
 The handler builds its service from the settings on first use (``BURSA_DATABASE_URL``,
 ``BURSA_APPLOGIC_CONFIG``), so the listener process needs nothing else."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bursa.applogic.approvals import WithdrawalApprovals
@@ -13,14 +11,9 @@ from bursa.applogic.config import AppLogicConfig
 from bursa.applogic.management import PeatioManagement
 from bursa.config.settings import Settings
 from bursa.db.session import create_engine, create_session_factory
+from bursa.events.listener import EventListener, Meta
 
-
-@dataclass(frozen=True, slots=True)
-class EventListener:
-    """(exchange, routing key) pairs to consume, and the handler of each event object."""
-
-    bindings: tuple[tuple[str, str], ...]
-    on_event: Callable[[dict[str, Any]], Awaitable[None]]
+BINDINGS = (("peatio.events.model", "withdraw.created"),)
 
 
 _service: list[WithdrawalApprovals] = []
@@ -40,11 +33,18 @@ def _from_settings() -> WithdrawalApprovals:
     return _service[0]
 
 
-async def on_event(event: dict[str, Any]) -> None:
-    """A ``model.withdraw.created`` event object (``{"name": ..., "record": {...}}``)."""
+async def on_event(event: dict[str, Any], meta: Meta | None = None) -> None:
+    """A verified ``model.withdraw.created`` event object (``{"name", "record"}``)."""
     await _from_settings().on_event(event)
 
 
-withdrawal_approvals = EventListener(
-    bindings=(("peatio.events.model", "withdraw.created"),), on_event=on_event
-)
+def listener_of(approvals: WithdrawalApprovals) -> EventListener:
+    """The listener of a service built by the host (``bursa up``)."""
+
+    async def handle(event: dict[str, Any], meta: Meta) -> None:
+        await approvals.on_event(event)
+
+    return EventListener("applogic_withdrawals", BINDINGS, handle)
+
+
+withdrawal_approvals = EventListener("applogic_withdrawals", BINDINGS, on_event)

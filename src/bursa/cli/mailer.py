@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.cli.events import event_keys
 from bursa.config.settings import Settings
 from bursa.db.session import create_engine
 from bursa.events.bus import InProcessBus
@@ -102,7 +103,9 @@ def embedded_mailer(
     ``bursa mailer run`` is the mailer)."""
     if settings.smtp_url is None or settings.amqp_url is not None:
         return None
-    config = load_mailer_config(settings)
+    # The relay beside it signs with this deployment's event keys: verify with their halves.
+    own = event_keys(settings).keychain()
+    config = load_mailer_config(settings).with_keys(own)
     postmaster = Postmaster(
         config,
         database,

@@ -19,11 +19,12 @@ from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.applogic import api as applogic_api
 from bursa.applogic.approvals import WithdrawalApprovals
 from bursa.applogic.config import AppLogicConfig
+from bursa.applogic.listener import listener_of
 from bursa.applogic.management import PeatioManagement
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
 from bursa.cli.errors import fail
-from bursa.cli.events import build_relay
+from bursa.cli.events import build_relay, verifier
 from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
@@ -31,6 +32,7 @@ from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
+from bursa.events.listener import AmqpListener, BusListener
 from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
@@ -224,9 +226,6 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         tickers=(tickers, sessions),
     )
     await hub.start()
-    # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api".
-    relay = build_relay(settings, url, bus)
-    await relay.start()
     app = create_app(
         runner,
         sessions,
@@ -255,8 +254,21 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         barong_management_key=barong_management_key(settings),
     )
     applogic = build_applogic(settings, sessions)
+    applogic_listener: AmqpListener | BusListener | None = None
     if applogic is not None:
         applogic_api.install(app, applogic[0])
+        # AppLogic hears withdraw.created as any Event API consumer does: verified envelopes.
+        listener = listener_of(applogic[0])
+        applogic_listener = (
+            AmqpListener(settings.amqp_url, listener, verifier(settings))
+            if settings.amqp_url is not None
+            else BusListener(bus, listener, verifier(settings))
+        )
+        await applogic_listener.start()
+    # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
+    # started once its in-process consumers listen.
+    relay = build_relay(settings, url, bus)
+    await relay.start()
     # No per-message deflate on websockets, as Rango: Ranger sends each frame to many
     # clients, and compressing it once per client costs more than the bytes it saves.
     config = uvicorn.Config(
@@ -275,6 +287,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        if applogic_listener is not None:
+            await applogic_listener.stop()
         if applogic is not None:
             await applogic[1].close()
         await relay.stop()

@@ -56,7 +56,6 @@ class InProcessMailer:
                 str(data.get("exchange", "")),
                 str(data.get("routing_key", "")),
                 data.get("body") or b"",
-                trusted=True,
             )
         except Exception as exc:
             config = self.postmaster.config

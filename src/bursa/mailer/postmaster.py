@@ -53,12 +53,10 @@ class Postmaster:
         self.mailer = mailer
         self.app_name = app_name
 
-    async def handle(
-        self, exchange: str, routing_key: str, body: bytes | str, *, trusted: bool = False
-    ) -> list[Outcome]:
+    async def handle(self, exchange: str, routing_key: str, body: bytes | str) -> list[Outcome]:
         """Mail what ``body`` (an Event API envelope from ``exchange``/``routing_key``)
-        calls for. ``trusted``: it came over this process's own bus, so a signer without a
-        key in the keychain is accepted unverified (over RabbitMQ it never is).
+        calls for. Every envelope is verified, also one from this process's own bus: a
+        signer without a key in the keychain is dropped.
 
         Raises ``SendFailed`` when a mail could not be sent (those already sent stay sent).
         """
@@ -66,7 +64,7 @@ class Postmaster:
         if not rules:
             log.debug("no mail configured for %s %s", exchange, routing_key)
             return [Outcome.IGNORED]
-        event = self._open(rules[0][1], routing_key, body, trusted)
+        event = self._open(rules[0][1], routing_key, body)
         if event is None:
             return [Outcome.DROPPED]
         jti, record, changes = event
@@ -80,24 +78,24 @@ class Postmaster:
         return outcomes
 
     def _open(
-        self, rule: EventRule, routing_key: str, body: bytes | str, trusted: bool
+        self, rule: EventRule, routing_key: str, body: bytes | str
     ) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
         """The verified event's (jti, record, changes), or None (logged) to drop it."""
         signer = rule.exchange.signer
         key = self.config.keychain.get(signer)
-        if key is None and not trusted:
+        if key is None:
             log.error("dropped an event on %s: no key for signer %r", rule.exchange.name, signer)
             return None
         try:
             envelope = orjson.loads(body)
-            verified = multisig.verify(envelope, {signer: key} if key is not None else {})
+            verified = multisig.verify(envelope, {signer: key})
         except orjson.JSONDecodeError:
             log.warning("dropped an event on %s: body is not JSON", rule.exchange.name)
             return None
         except multisig.MultisigError as exc:
             log.warning("dropped an event on %s: %s", rule.exchange.name, exc.reason)
             return None
-        if key is not None and signer not in verified.signers:
+        if signer not in verified.signers:
             log.warning("dropped an event on %s: not signed by %s", rule.exchange.name, signer)
             return None
         claims = verified.claims
