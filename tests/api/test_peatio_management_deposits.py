@@ -30,8 +30,14 @@ async def _ledger_ok(database_url: str) -> None:
 
 
 async def _outbox(management: Management) -> list[dict[str, Any]]:
+    """The deposit events in the outbox (beside the identity and engine ones), in order."""
     rows = await management.exchange.sql("SELECT events FROM event_outbox ORDER BY id")
-    return [event for row in rows for event in json.loads(row["events"])]
+    return [
+        event
+        for row in rows
+        for event in json.loads(row["events"])
+        if event["name"].startswith("model.deposit.")
+    ]
 
 
 async def _deposit_count(management: Management) -> int:
