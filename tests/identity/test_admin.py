@@ -9,6 +9,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     PASSWORD,
     api,
     inbox,
+    outbox_events,
     sign_up,
     sql,
 )
@@ -63,6 +64,8 @@ async def test_admin_changes_role_state_and_labels(
     )
     assert promoted.status_code == 201, promoted.text
     assert promoted.json()["role"] == "trader"
+    updated = [e for e in await outbox_events(api) if e["name"] == "model.user.updated"]
+    assert (updated[-1]["record"]["role"], updated[-1]["changes"]) == ("trader", {"role": "member"})
     bad_role = await root.post(
         f"{ADMIN}/users/role", json={"uid": uid, "role": "king"}, headers=root_headers
     )

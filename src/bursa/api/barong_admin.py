@@ -201,8 +201,12 @@ async def change_role(_: Admin, request: Request, body: RoleChange) -> User:
     identity = _identity(request)
     user_id = await _user_id(identity, body.uid)
     async with identity.engine.begin() as conn:
+        before = await identity.load_user(conn, user_id)
         await conn.execute(update(users).where(users.c.id == user_id).values(role=body.role))
         user = await identity.load_user(conn, user_id)
+        if before["role"] != body.role:
+            changes = {"role": before["role"]}
+            await identity.emit(conn, "model.user.updated", user, changes=changes)
     return present_user(user)
 
 
