@@ -2,20 +2,24 @@
 market events and Bursa's account updates, amounts as exact strings."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
+from bursa.events.engine_batch import Directory, documents_of
 from tests.engine.test_runner import buy, fund, runner_for, sell
 
 
-async def outbox(url: str) -> list[list[dict[str, Any]]]:
+async def outbox(url: str) -> list[list[Mapping[str, Any]]]:
+    """Each outbox row's events, as the relay publishes them."""
     conn = await asyncpg.connect(url)
+    directory = Directory()
     try:
         rows = await conn.fetch("SELECT events FROM event_outbox ORDER BY id")
+        return [await documents_of(conn, json.loads(r["events"]), directory) for r in rows]
     finally:
         await conn.close()
-    return [json.loads(r["events"]) for r in rows]
 
 
 async def add_users(url: str, *ids: int) -> None:
