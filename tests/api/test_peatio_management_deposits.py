@@ -3,7 +3,7 @@ PostgreSQL: money loaded once per tid, visible to the member, the ledger balance
 in the outbox, bad requests changing nothing."""
 
 import asyncio
-import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -29,9 +29,8 @@ async def _ledger_ok(database_url: str) -> None:
     assert report.ok, report.breaks
 
 
-async def _outbox(management: Management) -> list[dict[str, Any]]:
-    rows = await management.exchange.sql("SELECT events FROM event_outbox ORDER BY id")
-    return [event for row in rows for event in json.loads(row["events"])]
+async def _outbox(management: Management) -> list[Mapping[str, Any]]:
+    return await management.exchange.outbox()
 
 
 async def _deposit_count(management: Management) -> int:
