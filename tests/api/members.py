@@ -5,9 +5,10 @@ cookie + CSRF), or calling with a signed API key."""
 import asyncio
 import hashlib
 import hmac
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
+from bursa.events.engine_batch import Directory, documents_of
 from bursa.identity.mail import LogMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
@@ -145,6 +147,21 @@ class Exchange:
         conn = await asyncpg.connect(self.database_url)
         try:
             return await conn.fetch(query, *args)
+        finally:
+            await conn.close()
+
+    async def outbox(self) -> list[Mapping[str, Any]]:
+        """Every event in the outbox, in order, as the relay publishes them (an engine
+        batch's row expanded)."""
+        conn = await asyncpg.connect(self.database_url)
+        directory = Directory()
+        try:
+            rows = await conn.fetch("SELECT events FROM event_outbox ORDER BY id")
+            return [
+                event
+                for row in rows
+                for event in await documents_of(conn, json.loads(row["events"]), directory)
+            ]
         finally:
             await conn.close()
 

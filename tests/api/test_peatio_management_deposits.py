@@ -3,7 +3,7 @@ PostgreSQL: money loaded once per tid, visible to the member, the ledger balance
 in the outbox, bad requests changing nothing."""
 
 import asyncio
-import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -29,15 +29,10 @@ async def _ledger_ok(database_url: str) -> None:
     assert report.ok, report.breaks
 
 
-async def _outbox(management: Management) -> list[dict[str, Any]]:
-    """The deposit events in the outbox (beside the identity and engine ones), in order."""
-    rows = await management.exchange.sql("SELECT events FROM event_outbox ORDER BY id")
-    return [
-        event
-        for row in rows
-        for event in json.loads(row["events"])
-        if event["name"].startswith("model.deposit.")
-    ]
+async def _outbox(management: Management) -> list[Mapping[str, Any]]:
+    """The deposit events in the outbox (users' and the engine's are there too)."""
+    events = await management.exchange.outbox()
+    return [e for e in events if e["name"].startswith("model.deposit.")]
 
 
 async def _deposit_count(management: Management) -> int:

@@ -3,7 +3,6 @@ Management API trusting AppLogic's key for withdrawals, and AppLogic's own API m
 AppLogic's httpx client reaches the Management API over the network."""
 
 import asyncio
-import json
 import socket
 import time
 import uuid
@@ -66,13 +65,12 @@ class Served:
     async def events(self, tid: str) -> list[dict[str, Any]]:
         """The withdrawal's events in the outbox, decoded as a listener gets them."""
         found = []
-        for row in await self.exchange.sql("SELECT events FROM event_outbox ORDER BY id"):
-            for event in json.loads(row["events"]):
-                if event["name"].startswith("model.withdraw.") and event["record"]["tid"] == tid:
-                    body = {"name": event["name"], "record": event["record"]}
-                    if "changes" in event:
-                        body["changes"] = event["changes"]
-                    found.append(body)
+        for event in await self.exchange.outbox():
+            if event["name"].startswith("model.withdraw.") and event["record"]["tid"] == tid:
+                body = {"name": event["name"], "record": event["record"]}
+                if "changes" in event:
+                    body["changes"] = event["changes"]
+                found.append(body)
         return found
 
     async def ledger_ok(self) -> None:

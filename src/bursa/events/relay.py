@@ -1,10 +1,13 @@
-"""The relay: publishes the outbox's events in order, each exactly as stored, at least once.
+"""The relay: publishes the outbox's events in order, each as stored, at least once.
 
 One relay at a time holds a PostgreSQL advisory lock and works through unpublished rows
-in id order. A row is marked published only after RabbitMQ confirmed every one of its
-events (publisher confirms, persistent messages), so a crash or an outage delays events,
-never loses them; a re-published event keeps its id, and consumers dedupe by it. Without
-RabbitMQ (the embedded default) the same envelopes go to the in-process bus.
+in id order; an engine batch's row is expanded into its events here, off the engine's
+commit path (``bursa.events.engine_batch``). A row is marked published only after
+RabbitMQ confirmed every one of its events (publisher confirms, persistent messages), so
+a crash or an outage delays events, never loses them; a re-published event keeps its id
+(expanding a row always gives the same events in the same order), and consumers dedupe
+by it. Without RabbitMQ (the embedded default) the same envelopes go to the in-process
+bus.
 """
 
 import asyncio
@@ -21,6 +24,7 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from bursa.events.bus import Event, InProcessBus
+from bursa.events.engine_batch import Directory, documents_of
 from bursa.events.keys import EventKeys
 from bursa.events.wire import EVENT_API_TOPIC, EXCHANGES, Message, messages_of
 
@@ -149,6 +153,7 @@ class Relay:
         self.published = 0  # events confirmed since start
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._directory = Directory()  # uids and market units for engine rows
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-relay")
@@ -235,7 +240,7 @@ class Relay:
             messages = messages_of(
                 row["id"],
                 row["created_at"],
-                orjson.loads(row["events"]),
+                await documents_of(conn, orjson.loads(row["events"]), self._directory),
                 self.keys,
                 self.ttl_s,
                 int(time.time()),
