@@ -26,7 +26,7 @@ from bursa.api.barong import (
     get_kyc,
 )
 from bursa.api.barong_admin import Comment
-from bursa.api.management_auth import ManagementRefused, scope
+from bursa.api.management_auth import ENVELOPE_BODY, ManagementRefused, scope
 from bursa.identity.comments import Comments
 from bursa.identity.management import ManagedUsers, Page
 from bursa.identity.profile_review import ProfileReview
@@ -38,26 +38,6 @@ M = TypeVar("M", bound=BaseModel)
 # Who the activity log names for a change made through the Management API: trusted like a
 # superadmin, attributed to no user.
 MANAGEMENT_ACTOR: Mapping[str, Any] = {"id": None, "uid": "", "role": "superadmin"}
-
-
-# What every management request carries (documented once for all routes).
-ENVELOPE_BODY = {
-    "required": True,
-    "description": "A jwt-multisig envelope (JWS general serialization); the parameters"
-    " are the ``data`` claim of its payload.",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["payload", "signatures"],
-                "properties": {
-                    "payload": {"type": "string"},
-                    "signatures": {"type": "array", "items": {"type": "object"}},
-                },
-            }
-        }
-    },
-}
 
 
 class ManagementRoute(APIRoute):

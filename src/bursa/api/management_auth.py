@@ -46,6 +46,24 @@ VERB_MESSAGES = {
 }
 FAILED = "Failed to verify JWT."
 NOT_ENOUGH = "Not enough signatures for the action."
+# The request body of every management route, for the OpenAPI schema.
+ENVELOPE_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "A jwt-multisig envelope (JWS general serialization); the request's"
+    " parameters are the `data` claim of its payload.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["payload", "signatures"],
+                "properties": {
+                    "payload": {"type": "string"},
+                    "signatures": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    },
+}
 MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # Barong's document upload travels base64 in the JWT
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner
 from bursa.api.errors import ApiError
-from bursa.api.management_auth import ManagementRefused
+from bursa.api.management_auth import ENVELOPE_BODY, ManagementRefused
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
@@ -45,25 +45,7 @@ class Refusal(BaseModel):
 RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Refusal} for code in (400, 401, 404, 405, 422, 503)
 }
-ENVELOPE = {
-    "requestBody": {
-        "required": True,
-        "description": "A jwt-multisig JWS (general JSON serialization) whose claims carry "
-        "the parameters below in `data`.",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["payload", "signatures"],
-                    "properties": {
-                        "payload": {"type": "string"},
-                        "signatures": {"type": "array", "items": {"type": "object"}},
-                    },
-                }
-            }
-        },
-    }
-}
+ENVELOPE = {"requestBody": ENVELOPE_BODY}
 
 
 def route(summary: str, params: type[BaseModel] | None = None) -> dict[str, Any]:

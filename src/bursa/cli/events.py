@@ -14,9 +14,10 @@ from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
 from bursa.config.settings import Settings
 from bursa.events.bus import InProcessBus
-from bursa.events.keys import APPS, EventKeys, key_file
+from bursa.events.keys import APPS, EventKeys
 from bursa.events.listener import AmqpListener, Verifier, installed, keychain_of
 from bursa.events.relay import AmqpSink, BusSink, Relay, Sink
+from bursa.signing.keyfile import rsa_private_pem
 
 console = Console()
 log = logging.getLogger("bursa.events")
@@ -37,7 +38,7 @@ def event_keys(settings: Settings) -> EventKeys:
             # Like the gateway's JWT key: a file made on first use. Every host that may run
             # the relay must hold the same files (or set the variables), or consumers
             # holding the first host's public keys will drop the events of another.
-            pems[app] = key_file(settings.event_key_file(app))
+            pems[app] = rsa_private_pem(settings.event_key_file(app))
     try:
         return EventKeys.of_pems(pems)
     except ValueError as exc:

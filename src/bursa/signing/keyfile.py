@@ -18,7 +18,10 @@ def rsa_private_pem(path: Path) -> bytes:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)
     return path.read_bytes()
