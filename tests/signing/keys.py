@@ -8,10 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from bursa.signing import multisig
 
 
-@cache
-def rsa_pem(name: str) -> tuple[str, str]:
-    """(private PEM, public PEM) of a test RSA key called ``name``."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _pems(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> tuple[str, str]:
     private = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -23,22 +20,17 @@ def rsa_pem(name: str) -> tuple[str, str]:
         .decode()
     )
     return private, public
+
+
+@cache
+def rsa_pem(name: str) -> tuple[str, str]:
+    """(private PEM, public PEM) of a test RSA key called ``name``."""
+    return _pems(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 @cache
 def ec_pem(name: str) -> tuple[str, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return _pems(ec.generate_private_key(ec.SECP256R1()))
 
 
 def signer(name: str, algorithm: str = "RS256") -> multisig.SignKey:

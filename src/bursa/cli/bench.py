@@ -2,6 +2,8 @@
 Peatio's published figures for comparison."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +20,7 @@ from bursa.bench.ws import WsFigures, run_ws_bench
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
+from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.scratch import scratch_database
 from bursa.engine.commands import Command
@@ -156,6 +159,30 @@ def _report(console: Console, figures: EngineFigures, persist: bool) -> None:
     )
 
 
+ScratchServer = Annotated[
+    str | None,
+    typer.Option(help="PostgreSQL server to run on (default: BURSA_DATABASE_URL, else embedded)"),
+]
+
+
+def _on_server(database_url: str | None) -> Settings:
+    """The settings, with ``--database-url`` (when given) as the server to run on."""
+    settings = load_settings()
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+@asynccontextmanager
+async def _seeded_scratch(url: str, prefix: str, console: Console) -> AsyncIterator[str]:
+    """A scratch database on ``url``'s server, migrated and demo-seeded, dropped after."""
+    async with scratch_database(url, prefix) as bench_url:
+        with console.status("migrating and seeding the scratch database…"):
+            await upgrade(bench_url)
+            await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+        yield bench_url
+
+
 API_TARGETS = {"orders_per_s": 3_000, "p99_ms": 50}
 
 
@@ -165,27 +192,17 @@ def api(
     members: Annotated[
         int, typer.Option(min=1, max=500, help="members, each with one API key and connection")
     ] = 32,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            help="PostgreSQL server to run on (default: BURSA_DATABASE_URL, else embedded)"
-        ),
-    ] = None,
+    database_url: ScratchServer = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Authenticated orders over real HTTP: the exchange runs here (engine, API, on a
     scratch database it creates and drops), a separate process signs requests with the
     members' API keys and places and cancels orders on btcusdt for --seconds."""
-    settings = load_settings()
-    if database_url is not None:
-        settings = settings.model_copy(update={"database_url": database_url})
+    settings = _on_server(database_url)
     console = Console(stderr=True)
 
     async def work(url: str) -> ApiFigures:
-        async with scratch_database(url, "bursa_bench_api") as bench_url:
-            with console.status("migrating and seeding the scratch database…"):
-                await upgrade(bench_url)
-                await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+        async with _seeded_scratch(url, "bursa_bench_api", console) as bench_url:
             return await run_api_bench(
                 bench_url, members=members, seconds=seconds, progress=console.print
             )
@@ -220,12 +237,7 @@ def ws(
     rate: Annotated[
         int, typer.Option(min=1, max=10_000, help="crossing order pairs (trades) a second")
     ] = 5,
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            help="PostgreSQL server to run on (default: BURSA_DATABASE_URL, else embedded)"
-        ),
-    ] = None,
+    database_url: ScratchServer = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Websocket fan-out: the engine and Ranger run here (on a scratch database it creates
@@ -233,16 +245,11 @@ def ws(
     btcusdt.ob-inc while crossing orders trade --rate times a second for --seconds.
     Reports frames delivered per second across all clients and the delay from the
     batch's commit to a client's receipt of the trade (p50, p99)."""
-    settings = load_settings()
-    if database_url is not None:
-        settings = settings.model_copy(update={"database_url": database_url})
+    settings = _on_server(database_url)
     console = Console(stderr=True)
 
     async def work(url: str) -> WsFigures:
-        async with scratch_database(url, "bursa_bench_ws") as bench_url:
-            with console.status("migrating and seeding the scratch database…"):
-                await upgrade(bench_url)
-                await apply_seed_file(bench_url, read_seed_file(DEMO_SEEDS))
+        async with _seeded_scratch(url, "bursa_bench_ws", console) as bench_url:
             console.print(f"{clients:,} clients, {rate} trades/s for {seconds:g} s")
             return await run_ws_bench(
                 bench_url,
