@@ -69,6 +69,7 @@ TABLES = {
     "service_accounts",
     "trades",
     "trading_fees",
+    "transfers",
     "user_sessions",
     "used_jtis",
     "users",

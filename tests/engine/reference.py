@@ -31,6 +31,11 @@ The rules it follows:
 * Post-only orders must be GTC limit orders and are rejected if they would trade at once.
 * Client order ids are unique among a member's open orders.
 * A withdrawal id is held once, ever; releasing or settling a closed one is an invalid state.
+* A transfer's legs each take ``amount`` from one account of the chart (debit) and give it
+  to another (credit). All legs apply or none: every account must belong to the currency's
+  type, member accounts need a member, locked accounts are never touched, each currency's
+  assets - liabilities - revenues + expenses stays what it was, and no member's balance
+  ends below zero.
 """
 
 import copy
@@ -44,6 +49,12 @@ LIMIT, MARKET = "limit", "market"
 GTC, IOC, FOK = "GTC", "IOC", "FOK"
 CANCEL_TAKER, CANCEL_MAKER, CANCEL_BOTH = "cancel_taker", "cancel_maker", "cancel_both"
 FEE_SCALE = 1_000_000  # fee rates are millionths
+# Peatio's chart of accounts: code -> what it is, by currency type.
+CHART = {
+    "fiat": {101: "asset", 201: "main", 211: "locked", 301: "revenue", 401: "expense"},
+    "coin": {102: "asset", 202: "main", 212: "locked", 302: "revenue", 402: "expense"},
+}
+LEG_FIELDS = {"currency", "amount", "src", "src_member", "dst", "dst_member"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,14 @@ def parse_units(text: str, places: int) -> int | None:
 
 
 class Reference:
-    def __init__(self, currencies: dict[str, int], markets: list[RefMarket]) -> None:
+    def __init__(
+        self,
+        currencies: dict[str, int],
+        markets: list[RefMarket],
+        types: dict[str, str] | None = None,
+    ) -> None:
         self.currencies = dict(currencies)  # code -> precision
+        self.types = dict(types or {})  # code -> coin | fiat (transfers need it)
         self.markets = {m.id: m for m in markets}
         self.balance: dict[tuple[int, str], int] = {}
         self.locked: dict[tuple[int, str], int] = {}
@@ -505,3 +522,46 @@ class Reference:
             return self._no(errors.ADJUSTMENT_INSUFFICIENT_BALANCE)
         self._add(self.balance, key, c.amount)
         return self._account_outcome(c.member_id, c.currency)
+
+    def _Transfer(self, c: Any) -> Outcome:
+        if not c.reference or not 1 <= len(c.legs) <= 100:
+            return self._no(errors.TRANSFER_INVALID)
+        equation: dict[str, int] = {}
+        change: dict[tuple[int, str], int] = {}
+        revenue: dict[str, int] = {}
+        for leg in c.legs:
+            if not isinstance(leg, dict) or set(leg) != LEG_FIELDS:
+                return self._no(errors.TRANSFER_INVALID)
+            currency, amount = leg["currency"], leg["amount"]
+            if currency not in self.currencies:
+                return self._no(errors.CURRENCY_NOT_FOUND)
+            if amount <= 0:
+                return self._no(errors.TRANSFER_INVALID_AMOUNT)
+            chart = CHART[self.types[currency]]
+            for code, member, way in (
+                (leg["src"], leg["src_member"], -1),
+                (leg["dst"], leg["dst_member"], 1),
+            ):
+                kind = chart.get(code)
+                if kind is None:
+                    return self._no(errors.TRANSFER_INVALID_ACCOUNT)
+                if kind == "locked":
+                    return self._no(errors.TRANSFER_LOCKED_ACCOUNT)
+                if kind == "main" and member is None:
+                    return self._no(errors.TRANSFER_INVALID_ACCOUNT)
+                weight = 1 if kind in ("asset", "expense") else -1
+                equation[currency] = equation.get(currency, 0) + way * weight * amount
+                if kind == "main":
+                    self._add(change, (member, currency), way * amount)
+                if kind == "revenue":
+                    self._add(revenue, currency, way * amount)
+        if any(equation.values()):
+            return self._no(errors.TRANSFER_UNBALANCED)
+        for key, amount in change.items():
+            if self.balance.get(key, 0) + amount < 0:
+                return self._no(errors.TRANSFER_INSUFFICIENT_BALANCE)
+        for key, amount in change.items():
+            self._add(self.balance, key, amount)
+        for currency, amount in revenue.items():
+            self._add(self.revenue, currency, amount)
+        return Outcome(self.seq, None)

@@ -34,6 +34,7 @@ from bursa.engine.commands import (
     PlaceOrder,
     ReleaseWithdrawal,
     SettleWithdrawal,
+    Transfer,
 )
 from bursa.engine.core import Engine, trade_postings
 from bursa.engine.replay import check_replay
@@ -63,6 +64,7 @@ from tests.engine.reference import (
     TradeRow,
     parse_units,
 )
+from tests.engine.reference import CHART as REFERENCE_CHART
 
 # ---------------------------------------------------------------------- the universes
 
@@ -87,7 +89,11 @@ class Universe:
         return [g.market for g in self.markets] + list(self.closed)
 
     def reference(self) -> Reference:
-        return Reference({c: p for c, (_, p) in self.currencies.items()}, self.ref_markets())
+        return Reference(
+            {c: p for c, (_, p) in self.currencies.items()},
+            self.ref_markets(),
+            {c: t for c, (t, _) in self.currencies.items()},
+        )
 
     def engine(self) -> Engine:
         currencies = {c: CurrencySpec(c, t, p) for c, (t, p) in self.currencies.items()}
@@ -480,6 +486,50 @@ def _op_strategy(
             reason=draw(weighted((12, "correction"), (1, st.sampled_from(["", "  "])))),
         )
 
+    # Transfer legs by the kinds of account they join; a few are refused on purpose
+    # (asset to member is unbalanced, locked accounts and another type's codes are refused).
+    chart = {
+        t: {kind: code for code, kind in kinds.items()} for t, kinds in REFERENCE_CHART.items()
+    }
+    leg_kinds = weighted(
+        (6, ("main", "main")),
+        (3, ("revenue", "main")),
+        (3, ("main", "revenue")),
+        (2, ("expense", "asset")),
+        (1, ("asset", "main")),
+        (1, ("main", "locked")),
+        (1, ("main", "other_type")),
+    )
+
+    @st.composite
+    def transfer_leg(draw: st.DrawFn) -> dict[str, Any]:
+        currency = draw(some_currency)
+        kind_of = u.currencies.get(currency, ("coin", 0))[0]
+        other = "fiat" if kind_of == "coin" else "coin"
+        amount = draw(weighted((12, st.integers(1, credit_hi.get(currency, 100))), (1, 0)))
+        ends = []
+        for kind in draw(leg_kinds):
+            code = chart[other]["main"] if kind == "other_type" else chart[kind_of][kind]
+            member_kind = kind in ("main", "locked", "other_type")
+            member = draw(weighted((20, members), (1, st.none())) if member_kind else st.none())
+            ends.append((code, member))
+        (src, src_member), (dst, dst_member) = ends
+        return {
+            "currency": currency,
+            "amount": amount,
+            "src": src,
+            "src_member": src_member,
+            "dst": dst,
+            "dst_member": dst_member,
+        }
+
+    transfer = st.builds(
+        Transfer,
+        key=st.just(""),
+        reference=st.sampled_from(["t1", "t2"]),
+        legs=st.lists(transfer_leg(), min_size=1, max_size=3),
+    )
+
     extra_digit = weighted((1, 0), (1, st.integers(1, 9)))
 
     def decimal_order(gen: MarketGen) -> st.SearchStrategy[DecimalOrder]:
@@ -518,6 +568,7 @@ def _op_strategy(
         (3, release),
         (3, settle),
         (2, adjust()),
+        (2, transfer),
     )
     return weighted(
         (85, plain),
@@ -576,7 +627,8 @@ class Harness:
         self.history: list[Command] = []
         self.count = 0
         self.inflow: dict[str, int] = defaultdict(int)  # credits - sent out + adjustments
-        self.fees: dict[str, int] = defaultdict(int)  # deposit and withdrawal fees
+        self.fees: dict[str, int] = defaultdict(int)  # deposit and withdrawal fees, transfers
+        self.expenses: dict[str, int] = defaultdict(int)  # transfers from and to expenses
         self.held: dict[str, tuple[str, int]] = {}  # withdrawal id -> (currency, amount)
 
     def command(self, op: Op) -> Command | None:
@@ -669,6 +721,12 @@ class Harness:
             self.fees[currency] += command.fee
         elif isinstance(command, Adjust):
             self.inflow[command.currency] += command.amount
+        elif isinstance(command, Transfer):
+            flows = {1: self.inflow, 3: self.fees, 4: self.expenses}
+            for leg in command.legs:
+                for code, amount in ((leg["src"], -leg["amount"]), (leg["dst"], leg["amount"])):
+                    if code // 100 in flows:
+                        flows[code // 100][leg["currency"]] += amount
 
 
 class Ledger:
@@ -861,14 +919,14 @@ def check_invariants(engine: Engine, h: Harness, ledger: Ledger) -> None:
         bid, ask = book.bids.best_price(), book.asks.best_price()
         assert bid is None or ask is None or bid < ask, (book.spec.id, bid, ask)
 
-    # Conservation: what members hold plus the fees taken is what came in, less what
-    # was sent out, plus adjustments.
+    # Conservation: what members hold plus the fees taken, less expenses, is what came
+    # in, less what was sent out, plus adjustments and transfers to assets.
     held: dict[str, int] = defaultdict(int)
     for (_, currency), (balance, lk) in accounts.items():
         held[currency] += balance + lk
     for currency in engine.currencies:
         fees = h.fees[currency] + ledger.trade_fees[currency]
-        assert held[currency] + fees == h.inflow[currency], currency
+        assert held[currency] + fees - h.expenses[currency] == h.inflow[currency], currency
 
     # The postings balance (assets = liabilities + revenues - expenses) and every
     # account's balance and locked equal its liability postings.
@@ -876,6 +934,7 @@ def check_invariants(engine: Engine, h: Harness, ledger: Ledger) -> None:
         totals = [ledger.by_class[(currency, cls)] for cls in (1, 2, 3, 4)]
         assert totals[0] == totals[1] + totals[2] - totals[3], (currency, totals)
         assert totals[2] == h.fees[currency] + ledger.trade_fees[currency], currency
+        assert totals[3] == h.expenses[currency], currency
     for (member, currency, kind), amount in ledger.liability.items():
         balance, lk = accounts.get((member, currency), (0, 0))
         assert amount == (balance if kind == "main" else lk), (member, currency, kind)

@@ -38,6 +38,7 @@ from bursa.engine.commands import (
     SetMemberGroup,
     SettleWithdrawal,
     SetTradingFee,
+    Transfer,
 )
 from bursa.engine.core import Engine
 from bursa.engine.persistence import command_payload
@@ -289,6 +290,16 @@ def adjust(**fields: Any) -> Build:
     return command(
         Adjust, **{"member_id": ALICE, "currency": "btc", "reason": "ticket 42", **fields}
     )
+
+
+def leg(**fields: Any) -> dict[str, Any]:
+    """One transfer leg: by default 1 BTC satoshi from Alice's main account to Bob's."""
+    base = {"currency": "btc", "amount": 1, "src": 202, "src_member": ALICE}
+    return base | {"dst": 202, "dst_member": BOB} | fields
+
+
+def transfer(*legs: dict[str, Any], reference: str = "tr-1") -> Build:
+    return command(Transfer, reference=reference, legs=list(legs))
 
 
 def configure_market(**fields: Any) -> Build:
@@ -547,6 +558,72 @@ CASES = [
         errors.ADJUSTMENT_INSUFFICIENT_BALANCE,
         adjust(member_id=DAVE, amount=-1),
     ),
+    # ----------------------------------------------------------------- transfers
+    case("transfer-no-legs", errors.TRANSFER_INVALID, transfer()),
+    case("transfer-no-reference", errors.TRANSFER_INVALID, transfer(leg(), reference="")),
+    case("transfer-too-many-legs", errors.TRANSFER_INVALID, transfer(*[leg()] * 101)),
+    case("transfer-leg-missing-field", errors.TRANSFER_INVALID, transfer({"currency": "btc"})),
+    case("transfer-leg-not-a-mapping", errors.TRANSFER_INVALID, transfer(["btc"])),  # type: ignore[arg-type]
+    case("transfer-unknown-currency", errors.CURRENCY_NOT_FOUND, transfer(leg(currency="doge"))),
+    case("transfer-zero", errors.TRANSFER_INVALID_AMOUNT, transfer(leg(amount=0))),
+    case("transfer-negative", errors.TRANSFER_INVALID_AMOUNT, transfer(leg(amount=-5))),
+    case("transfer-not-integer", errors.TRANSFER_INVALID_AMOUNT, transfer(leg(amount="1"))),
+    case("transfer-unknown-code", errors.TRANSFER_INVALID_ACCOUNT, transfer(leg(dst=203))),
+    case(
+        "transfer-fiat-code-for-coin",
+        errors.TRANSFER_INVALID_ACCOUNT,
+        transfer(leg(dst=201)),
+    ),
+    case(
+        "transfer-member-account-without-member",
+        errors.TRANSFER_INVALID_ACCOUNT,
+        transfer(leg(dst_member=None)),
+    ),
+    case(
+        "transfer-member-not-an-id",
+        errors.TRANSFER_INVALID_ACCOUNT,
+        transfer(leg(src_member="alice")),
+    ),
+    case(
+        "transfer-from-locked",
+        errors.TRANSFER_LOCKED_ACCOUNT,
+        transfer(leg(currency="usdt", src=212)),
+    ),
+    case("transfer-to-locked", errors.TRANSFER_LOCKED_ACCOUNT, transfer(leg(dst=212))),
+    case(
+        # The platform's asset grows and a member's balance too: one side of the books.
+        "transfer-asset-to-member",
+        errors.TRANSFER_UNBALANCED,
+        transfer(leg(src=102, src_member=None)),
+    ),
+    case(
+        "transfer-unbalanced-across-currencies",
+        errors.TRANSFER_UNBALANCED,
+        transfer(
+            leg(src=302, src_member=None, dst=102, dst_member=None),
+            leg(currency="usdt", src=102, src_member=None, dst=302, dst_member=None),
+        ),
+    ),
+    case(
+        "transfer-beyond-balance",
+        errors.TRANSFER_INSUFFICIENT_BALANCE,
+        transfer(leg(src_member=CAROL, amount=BTC_1 // 1000 + 1)),
+    ),
+    case(
+        # Alice's 15 000 USDT locked by her bid cannot be transferred away.
+        "transfer-into-locked-funds",
+        errors.TRANSFER_INSUFFICIENT_BALANCE,
+        transfer(leg(currency="usdt", amount=85_000 * USDT_1 + 1)),
+    ),
+    case(
+        # Each leg alone is covered; together they take more than Carol has.
+        "transfer-legs-together-beyond-balance",
+        errors.TRANSFER_INSUFFICIENT_BALANCE,
+        transfer(
+            leg(src_member=CAROL, amount=BTC_1 // 1000),
+            leg(src_member=CAROL, dst=302, dst_member=None, amount=1),
+        ),
+    ),
     # ----------------------------------------------------------------- configuration
     case(
         "currency-unknown-type",
@@ -672,6 +749,7 @@ def test_every_command_kind_has_a_rejection() -> None:
         "release_withdrawal",
         "settle_withdrawal",
         "adjust",
+        "transfer",
         "configure_currency",
         "configure_market",
         "set_trading_fee",
@@ -880,6 +958,23 @@ REJECTED_THROUGH_RUNNER = [
         errors.ADJUSTMENT_MISSING_REASON,
     ),
     (CancelOrder(key="r-cancel", member_id=ALICE, order_id=1), errors.ORDER_NOT_FOUND),
+    (
+        Transfer(
+            key="r-transfer",
+            reference="tr-r",
+            legs=[
+                {
+                    "currency": "usdt",
+                    "amount": 10**15,
+                    "src": 202,
+                    "src_member": ALICE,
+                    "dst": 202,
+                    "dst_member": BOB,
+                }
+            ],
+        ),
+        errors.TRANSFER_INSUFFICIENT_BALANCE,
+    ),
     (
         Credit(key="r-credit", member_id=ALICE, currency="doge", amount=1, deposit_id="d-x"),
         errors.CURRENCY_NOT_FOUND,

@@ -40,6 +40,7 @@ from bursa.api import (
     peatio_management_config,
     peatio_management_deposits,
     peatio_management_trading,
+    peatio_management_transfers,
     peatio_management_withdraws,
     peatio_market,
     public,
@@ -200,6 +201,7 @@ def create_app(
     app.include_router(oauth_clients.resource_router)
     app.include_router(ranger.router)
     app.include_router(peatio_management_deposits.router)
+    app.include_router(peatio_management_transfers.router)
     app.include_router(peatio_management_accounts.router)
     app.include_router(peatio_management_trading.router)
     app.include_router(peatio_management_config.router)

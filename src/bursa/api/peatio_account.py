@@ -21,6 +21,7 @@ from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_g
 from bursa.api.peatio_params import MAX_TIME, moment, paginate
 from bursa.api.peatio_schemas import Account, Deposit, Operation
 from bursa.api.schemas import Errors
+from bursa.engine.core import REFERENCE_TYPES
 from bursa.engine.specs import DEFAULT_GROUP
 from bursa.engine.tables import member_groups
 from bursa.trading import history
@@ -122,7 +123,7 @@ async def transactions(
     response: Response,
     currency: CurrencyCode = None,
     type: Annotated[
-        Literal["order", "trade", "deposit", "withdrawal", "adjustment"] | None,
+        Literal[REFERENCE_TYPES] | None,  # type: ignore[valid-type]
         Query(json_schema_extra=error_code("account.transactions.invalid_type")),
     ] = None,
     time_from: Annotated[int | None, _time("transactions", "time_from")] = None,

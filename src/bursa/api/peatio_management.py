@@ -43,7 +43,7 @@ class Refusal(BaseModel):
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Refusal} for code in (400, 401, 404, 405, 422, 503)
+    code: {"model": Refusal} for code in (400, 401, 404, 405, 409, 422, 503)
 }
 ENVELOPE = {"requestBody": ENVELOPE_BODY}
 

@@ -26,13 +26,13 @@ from bursa.api.peatio_management import (
 from bursa.api.peatio_params import paginate
 from bursa.api.peatio_present import iso
 from bursa.api.present import decimal_text
+from bursa.engine.core import REFERENCE_TYPES
 from bursa.identity import directory
 from bursa.trading import admin_queries as queries
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
 ReadAccounts = Annotated[dict[str, Any], Depends(scope("peatio", "read_accounts"))]
 ReadOperations = Annotated[dict[str, Any], Depends(scope("peatio", "read_operations"))]
-REFERENCE_TYPES = ("order", "trade", "deposit", "withdrawal", "adjustment")
 
 
 class Balance(BaseModel):

@@ -64,7 +64,8 @@ class UserOrderWithTrades(UserOrder):
 class Operation(BaseModel):
     """One posting to the member's own accounts (Peatio's Operation entity without
     ``uid``): ``account_kind`` main or locked, ``reference_type`` order, trade, deposit,
-    withdrawal or adjustment, ``rid`` the order, trade, deposit or adjustment it is for."""
+    withdrawal, adjustment or transfer, ``rid`` the order, trade, deposit, adjustment or
+    transfer it is for."""
 
     id: int
     code: int

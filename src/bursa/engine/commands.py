@@ -108,6 +108,20 @@ class Adjust(Command):
 
 
 @dataclass(slots=True, kw_only=True)
+class Transfer(Command):
+    """Balanced movements between ledger accounts (Peatio's management transfer): each
+    leg debits account ``src`` and credits account ``dst`` by ``amount`` of ``currency``.
+
+    A leg is ``{"currency", "amount", "src", "src_member", "dst", "dst_member"}``: codes
+    from the chart of accounts, members (ids, or None) for member accounts. ``reference``
+    names the transfer on its postings.
+    """
+
+    reference: str
+    legs: list[Any]  # of leg mappings; the engine checks their shape
+
+
+@dataclass(slots=True, kw_only=True)
 class ConfigureCurrency(Command):
     """Make a currency known to the engine. Its type and precision never change once set:
     every balance is counted in its smallest unit. (The API writes the currency's row.)"""
@@ -166,6 +180,7 @@ COMMAND_KINDS: dict[type[Command], str] = {
     ReleaseWithdrawal: "release_withdrawal",
     SettleWithdrawal: "settle_withdrawal",
     Adjust: "adjust",
+    Transfer: "transfer",
     ConfigureCurrency: "configure_currency",
     ConfigureMarket: "configure_market",
     SetTradingFee: "set_trading_fee",

@@ -39,6 +39,7 @@ from bursa.engine.commands import (
     SetMemberGroup,
     SettleWithdrawal,
     SetTradingFee,
+    Transfer,
 )
 from bursa.engine.specs import (
     ANY,
@@ -49,10 +50,12 @@ from bursa.engine.specs import (
     MARKET_STATES,
     MAX_FEE,
     MAX_PRECISION,
+    MEMBER_CODES,
     TRADABLE_STATES,
     CurrencySpec,
     MarketSpec,
     currency_view,
+    equation_weight,
     market_view,
 )
 from bursa.engine.state import (
@@ -78,6 +81,11 @@ TRADE = "trade"
 DEPOSIT = "deposit"
 WITHDRAWAL = "withdrawal"
 ADJUSTMENT = "adjustment"
+TRANSFER = "transfer"
+# What a posting's ``reference_type`` may be (the filters of operation lists offer them).
+REFERENCE_TYPES = (ORDER, TRADE, DEPOSIT, WITHDRAWAL, ADJUSTMENT, TRANSFER)
+MAX_TRANSFER_LEGS = 100
+TRANSFER_LEG_KEYS = frozenset(("currency", "amount", "src", "src_member", "dst", "dst_member"))
 GROUP_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -112,6 +120,24 @@ def trade_postings(trade: Trade, spec: MarketSpec) -> list[Posting]:
             (seq, quote.revenue_code, quote.code, seller, TRADE, ref, 0, seller_fee, ts)
         )
     return postings
+
+
+def _transfer_account_error(codes: tuple[int, ...], code: object, member: object) -> str | None:
+    """Why a transfer may not post to account ``code`` (of ``member``), or None.
+
+    Locked balances belong to open orders and held withdrawals, so a transfer leaves them
+    alone; member accounts need a member, and platform accounts may name one (as revenue
+    postings name the member who paid)."""
+    if not isinstance(code, int) or code not in codes:
+        return errors.TRANSFER_INVALID_ACCOUNT
+    if member is not None and (not isinstance(member, int) or isinstance(member, bool)):
+        return errors.TRANSFER_INVALID_ACCOUNT
+    if code in MEMBER_CODES:
+        if code == codes[2]:
+            return errors.TRANSFER_LOCKED_ACCOUNT
+        if member is None:
+            return errors.TRANSFER_INVALID_ACCOUNT
+    return None
 
 
 class Engine:
@@ -153,6 +179,7 @@ class Engine:
             ReleaseWithdrawal: self._release_withdrawal,
             SettleWithdrawal: self._settle_withdrawal,
             Adjust: self._adjust,
+            Transfer: self._transfer,
             ConfigureCurrency: self._configure_currency,
             ConfigureMarket: self._configure_market,
             SetTradingFee: self._set_trading_fee,
@@ -731,6 +758,58 @@ class Engine:
         postings.append((seq, cur.asset_code, cur.code, None, ADJUSTMENT, ref, down, up, ts))
         postings.append((seq, cur.main_code, cur.code, member, ADJUSTMENT, ref, down, up, ts))
         return Result(seq, cmd.kind, account=account)
+
+    def _transfer(self, cmd: Transfer, seq: int, ts: int) -> Result:
+        """All legs or none: every account valid, each currency's equation unchanged, and
+        no member's main balance (what orders and withdrawals leave free) below zero."""
+        legs = cmd.legs
+        if not legs or len(legs) > MAX_TRANSFER_LEGS or not cmd.reference:
+            return Result(seq, cmd.kind, errors.TRANSFER_INVALID)
+        equation: dict[str, int] = {}
+        moves: dict[tuple[int, str], int] = {}
+        for leg in legs:
+            if not isinstance(leg, dict) or leg.keys() != TRANSFER_LEG_KEYS:
+                return Result(seq, cmd.kind, errors.TRANSFER_INVALID)
+            currency = leg["currency"]
+            cur = self.currencies.get(currency) if isinstance(currency, str) else None
+            if cur is None:
+                return Result(seq, cmd.kind, errors.CURRENCY_NOT_FOUND)
+            amount = leg["amount"]
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+                return Result(seq, cmd.kind, errors.TRANSFER_INVALID_AMOUNT)
+            for code, member, sign in (
+                (leg["src"], leg["src_member"], -1),
+                (leg["dst"], leg["dst_member"], 1),
+            ):
+                refused = _transfer_account_error(cur.codes, code, member)
+                if refused is not None:
+                    return Result(seq, cmd.kind, refused)
+                equation[cur.code] = equation.get(cur.code, 0) + sign * amount * equation_weight(
+                    code
+                )
+                if code == cur.main_code and isinstance(member, int):
+                    where = (member, cur.code)
+                    moves[where] = moves.get(where, 0) + sign * amount
+        if any(equation.values()):
+            return Result(seq, cmd.kind, errors.TRANSFER_UNBALANCED)
+        for (member, currency), change in moves.items():
+            if change < 0 and self._available(member, currency) < -change:
+                return Result(seq, cmd.kind, errors.TRANSFER_INSUFFICIENT_BALANCE)
+        for (member, currency), change in moves.items():
+            account = self._account(member, currency)
+            account.balance += change
+            self.journal.accounts.add(account)
+        postings = self.journal.postings
+        ref = cmd.reference
+        for leg in legs:
+            currency, amount = self.currencies[leg["currency"]].code, leg["amount"]
+            postings.append(
+                (seq, leg["src"], currency, leg["src_member"], TRANSFER, ref, amount, 0, ts)
+            )
+            postings.append(
+                (seq, leg["dst"], currency, leg["dst_member"], TRANSFER, ref, 0, amount, ts)
+            )
+        return Result(seq, cmd.kind)
 
     # ------------------------------------------------------------------ configuration
 

@@ -17,6 +17,15 @@ LIABILITY_LOCKED = {FIAT: 211, COIN: 212}
 REVENUE = {FIAT: 301, COIN: 302}
 EXPENSE = {FIAT: 401, COIN: 402}
 
+MEMBER_CODES = frozenset(LIABILITY_MAIN.values()) | frozenset(LIABILITY_LOCKED.values())
+
+
+def equation_weight(code: int) -> int:
+    """How an account's balance (credits - debits) counts in the accounting equation
+    assets - liabilities - revenues + expenses = 0: +1 for assets and expenses, -1 else."""
+    return 1 if code // 100 in (1, 4) else -1
+
+
 FEE_SCALE = 1_000_000  # fees are kept in millionths (Peatio allows 6 decimals)
 MAX_FEE = 500_000  # 50%: Peatio's bound on a trading fee
 MAX_PRECISION = 18  # the most decimals a currency may count in (ETH's wei)
@@ -52,6 +61,12 @@ class CurrencySpec:
     @property
     def revenue_code(self) -> int:
         return REVENUE[self.type]
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """Every account code of the chart that counts this currency's type."""
+        t = self.type
+        return (ASSET[t], LIABILITY_MAIN[t], LIABILITY_LOCKED[t], REVENUE[t], EXPENSE[t])
 
 
 @dataclass(frozen=True, slots=True)

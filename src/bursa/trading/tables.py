@@ -144,3 +144,24 @@ deposits = Table(
     Index("ix_deposits_member_id_id", "member_id", "id"),
     Index("ix_deposits_state_id", "state", "id"),
 )
+
+# Peatio's management transfers. ``operations`` keeps the legs as they were asked for
+# (currency, amount text, account_src and account_dst with code and uid). ``state``:
+# ``pending`` while the engine is asked to post them (whoever finds it pending finishes
+# it), ``done`` once posted (``engine_seq``), ``refused`` when the engine refused them
+# (``error``): nothing moved, and the key may be used again.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", String(30), nullable=False, unique=True),
+    Column("category", String(16), nullable=False),
+    Column("description", String(255), nullable=False, server_default=""),
+    Column("operations", JSONB, nullable=False),
+    Column("state", String(10), nullable=False, server_default="pending"),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("engine_seq", BigInteger),
+    Column("error", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
