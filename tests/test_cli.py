@@ -221,7 +221,8 @@ def test_bench_ws_delivers_frames_to_real_websocket_clients(template_database: s
     from tests.conftest import SERVER_URL
 
     done = bursa(
-        "bench", "ws", "--clients", "5", "--seconds", "2", "--rate", "10", "--json",
+        "bench", "ws", "--clients", "5", "--seconds", "2", "--rate", "10", "--warmup", "0.5",
+        "--json",
         "--database-url", SERVER_URL,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -3,10 +3,13 @@ protocol answers, public trades, order books rebuilt exactly from ob-snap and ob
 private streams reaching only their owner, and the hub's limits."""
 
 import asyncio
+import base64
 import contextlib
+import os
 import socket
 from collections.abc import AsyncIterator
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -14,6 +17,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bursa.api import ws_protocol
 from bursa.api.deps import EngineView
 from bursa.api.ranger_hub import RESYNC, TOO_SLOW, Limits, RangerHub
 from bursa.events.bus import BOOK, Event, InProcessBus
@@ -24,8 +28,9 @@ DEPTH = "/api/v2/peatio/public/markets/btcusdt/depth"
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """``app`` served by uvicorn on a free port: its websocket base URL for Ranger."""
+async def served(app: Any, ws: Any = ws_protocol.PROTOCOL) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port (with Bursa's websocket protocol, as
+    ``bursa up``, unless ``ws`` names another): its websocket base URL for Ranger."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -34,7 +39,7 @@ async def served(app: Any) -> AsyncIterator[str]:
             app,
             lifespan="off",
             log_level="warning",
-            ws="websockets-sansio",
+            ws=ws,
             forwarded_allow_ips="*",  # sessions are bound to the address they began from
             timeout_graceful_shutdown=1,
         )
@@ -337,3 +342,88 @@ async def test_a_hub_that_falls_behind_the_bus_makes_its_clients_start_over(
         assert orjson.loads(again.outbox.get_nowait())["btcusdt.ob-snap"]["asks"] == []
     finally:
         await hub.stop()
+
+
+def _hub_app(hub: RangerHub) -> Any:
+    from fastapi import FastAPI
+
+    from bursa.api import ranger as ranger_api
+
+    app = FastAPI()
+    app.state.ranger = hub
+    app.include_router(ranger_api.router)
+    return app
+
+
+async def _subscribers(hub: RangerHub, stream: str, count: int) -> list[Any]:
+    for _ in range(500):
+        found = list(hub._public.get(stream, ()))
+        if len(found) == count:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} subscribers of {stream} expected")
+
+
+async def _stalled_client(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A websocket upgrade by hand, on a small receive buffer, that then never reads."""
+    parts = urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((parts.hostname, parts.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    status = await reader.readuntil(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 101"), status
+    reader._transport.pause_reading()  # type: ignore[attr-defined]
+    return reader, writer
+
+
+async def test_direct_writes_drop_a_client_that_stops_reading() -> None:
+    """Served as ``bursa up`` serves (frames written straight from the hub): a client
+    that stops reading is dropped once its unsent bytes pass the limit, and one that
+    reads gets every frame, in order."""
+    hub = RangerHub(cast(EngineView, None), InProcessBus(), Limits(buffer_bytes=64 * 1024))
+    payload = "x" * 20_000  # 60 MB in all: more than the sockets' buffers hold
+    async with served(_hub_app(hub)) as url:
+        stream_url = f"{url}/public?stream=btcusdt.trades"
+        _, stalled = await _stalled_client(stream_url)
+        async with connect(stream_url, max_queue=None) as reader:
+            conns = await _subscribers(hub, "btcusdt.trades", 2)
+            assert all(conn.direct is not None for conn in conns)
+            got: list[int] = []
+
+            async def read_all() -> None:
+                while len(got) < 3000:
+                    got.append(orjson.loads(await reader.recv())["btcusdt.trades"]["n"])
+
+            reading = asyncio.create_task(read_all())
+            for n in range(3000):
+                hub.publish("btcusdt.trades", {"n": n, "pad": payload})
+                hub.write_staged()
+                if n % 50 == 0:
+                    await asyncio.sleep(0.001)
+            await asyncio.wait_for(reading, 20)
+            assert got == list(range(3000))
+            dropped = [c for c in conns if c.closed.is_set()]
+            assert [(c.close_code, c.close_reason) for c in dropped] == [(TOO_SLOW, "too slow")]
+        stalled.close()
+
+
+async def test_a_server_without_direct_writes_uses_the_outbox() -> None:
+    hub = RangerHub(cast(EngineView, None), InProcessBus())
+    async with (
+        served(_hub_app(hub), ws="websockets-sansio") as url,
+        connect(f"{url}/public?stream=btcusdt.trades") as ws,
+    ):
+        (conn,) = await _subscribers(hub, "btcusdt.trades", 1)
+        assert conn.direct is None
+        assert await ask(ws, "ping") == "pong"
+        hub.publish("btcusdt.trades", {"n": 1})
+        assert await receive(ws) == {"btcusdt.trades": {"n": 1}}

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bursa.api.peatio_auth import member_id_of
 from bursa.api.ranger_hub import Connection, RangerHub, encode
+from bursa.api.ws_protocol import direct_writer
 from bursa.identity.authz import Authorizer
 from bursa.identity.service import Client
 
@@ -112,14 +113,18 @@ async def _serve(ws: WebSocket, member_id: int | None) -> None:
         return
     try:
         await ws.accept()
+        writer = direct_writer(ws.scope)
+        if writer is not None:
+            conn.use_direct(writer, hub.limits.buffer_bytes)
         refused = hub.subscribe(conn, streams_of(ws.query_params.getlist("stream")))
         if refused is not None:
             conn.send(encode({"error": refused}))
         tasks = [
             asyncio.create_task(_read(ws, hub, conn)),
-            asyncio.create_task(_write(ws, conn)),
             asyncio.create_task(conn.closed.wait()),
         ]
+        if writer is None:
+            tasks.append(asyncio.create_task(_write(ws, conn)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

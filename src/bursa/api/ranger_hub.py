@@ -32,6 +32,7 @@ from bursa.api import ranger_present as wire
 from bursa.api.deps import EngineView
 from bursa.api.ranger_klines import KLINE, Kline, kline_period, read_seed
 from bursa.api.ranger_markets import Committed, LocalMarkets, Markets
+from bursa.api.ws_protocol import DirectWriter
 from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
@@ -50,6 +51,7 @@ ASKS, BIDS = "asks", "bids"
 @dataclass(frozen=True, slots=True)
 class Limits:
     outbox: int = 256  # messages waiting for one client (Rango's buffer)
+    buffer_bytes: int = 1 << 20  # bytes written but unsent to one client (direct writes)
     streams: int = 100  # streams one connection may hold
     per_ip: int = 50  # connections from one address
     tickers_every_s: float = 5.0  # global.tickers, as Peatio's ticker job
@@ -62,7 +64,13 @@ def encode(message: Any) -> str:
 
 @dataclass(eq=False)
 class Connection:
-    """One client: its streams and the messages waiting to be written to it."""
+    """One client: its streams and the messages waiting to be written to it.
+
+    Through ASGI, frames wait in ``outbox`` for the connection's writer task. With a
+    ``DirectWriter`` (``ws_protocol``), ``send`` writes at once, and ``stage`` keeps the
+    frames of the batch being dispatched until the hub writes them with one socket write
+    (``write_staged``); the transport's buffer then plays the outbox's part.
+    """
 
     ip: str
     member_id: int | None  # None on the public endpoint
@@ -71,15 +79,51 @@ class Connection:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int = 1000
     close_reason: str = ""
+    direct: DirectWriter | None = None
+    buffer_bytes: int = 0  # the most a direct writer may leave unsent
+    staged: list[str] = field(default_factory=list)
 
     def send(self, text: str) -> None:
-        """Queue ``text``; a client that has let its outbox fill up is dropped."""
+        """Write ``text`` (after anything staged), or queue it; a client that has let its
+        outbox fill up is dropped."""
         if self.closed.is_set():
+            return
+        if self.direct is not None:
+            self.staged.append(text)
+            self.write_staged()
             return
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.kick(TOO_SLOW, "too slow")
+
+    def stage(self, text: str) -> bool:
+        """Keep ``text`` for the next ``write_staged``; True when it is the first frame
+        staged since (the hub then remembers to write this connection). Without a direct
+        writer this is ``send``."""
+        if self.direct is None:
+            self.send(text)
+            return False
+        if self.closed.is_set():
+            return False
+        self.staged.append(text)
+        return len(self.staged) == 1
+
+    def write_staged(self) -> None:
+        texts, self.staged = self.staged, []
+        if not texts or self.direct is None or self.closed.is_set():
+            return
+        if not self.direct.write(texts):
+            return  # closing: the endpoint hears the disconnect and lets go of it
+        if self.direct.buffered() > self.buffer_bytes:
+            self.kick(TOO_SLOW, "too slow")
+
+    def use_direct(self, writer: DirectWriter, buffer_bytes: int) -> None:
+        """Write directly from now on; what waits in the outbox goes first."""
+        while not self.outbox.empty():
+            self.staged.append(self.outbox.get_nowait())
+        self.direct, self.buffer_bytes = writer, buffer_bytes
+        self.write_staged()
 
     def kick(self, code: int, reason: str) -> None:
         if not self.closed.is_set():
@@ -166,6 +210,7 @@ class RangerHub:
         self._changed: set[str] = set()  # kline streams the batch being dispatched moved
         self._trades: dict[str, list[dict[str, Any]]] = {}  # its public trades, by stream
         self._batch_seq = 0
+        self._staged: list[Connection] = []  # connections with frames staged, to write
         self._seeding: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.ExitStack()
@@ -251,6 +296,7 @@ class RangerHub:
                 log.exception("ranger could not read the tickers")
                 continue
             self.publish(TICKERS, {m: wire.ticker(t) for m, t in found.items()})
+            self.write_staged()
 
     def connect(self, ip: str, member_id: int | None) -> Connection | None:
         """A new connection, or None when ``ip`` holds as many as it may."""
@@ -388,8 +434,9 @@ class RangerHub:
 
     def flush(self) -> None:
         """Send the public trades of the events dispatched since the last flush, one
-        message per market as Peatio's list of trades, and the candles they moved (once
-        per batch: ``dispatch`` flushes when the batch changes, ``_deliver`` when idle)."""
+        message per market as Peatio's list of trades, and the candles they moved, then
+        write every connection's frames of the batch (once per batch: ``dispatch``
+        flushes when the batch changes, ``_deliver`` when idle)."""
         trades, self._trades = self._trades, {}
         for stream, found in trades.items():
             self.publish(stream, {"trades": found})
@@ -400,23 +447,36 @@ class RangerHub:
             frame = kline.frame(stream) if kline is not None else None
             if frame is not None and subscribers:
                 for conn in list(subscribers):
-                    conn.send(frame)
+                    self._stage(conn, frame)
+        self.write_staged()
+
+    def _stage(self, conn: Connection, text: str) -> None:
+        if conn.stage(text):
+            self._staged.append(conn)
+
+    def write_staged(self) -> None:
+        """Write what ``publish`` and ``tell`` staged: one socket write per connection."""
+        staged, self._staged = self._staged, []
+        for conn in staged:
+            conn.write_staged()
 
     def publish(self, stream: str, payload: Any) -> None:
-        """``{stream: payload}`` to the subscribers of a public stream."""
+        """``{stream: payload}`` to the subscribers of a public stream (staged: see
+        ``write_staged``)."""
         subscribers = self._public.get(stream)
         if subscribers:
             text = encode({stream: payload})
             for conn in list(subscribers):
-                conn.send(text)
+                self._stage(conn, text)
 
     def tell(self, member_id: int, stream: str, payload: Any) -> None:
-        """``{stream: payload}`` to the member's connections that subscribed to it."""
+        """``{stream: payload}`` to the member's connections that subscribed to it
+        (staged)."""
         conns = [c for c in self._members.get(member_id, ()) if stream in c.streams]
         if conns:
             text = encode({stream: payload})
             for conn in conns:
-                conn.send(text)
+                self._stage(conn, text)
 
     def dispatch(self, event: Event) -> None:
         if event.seq != self._batch_seq:

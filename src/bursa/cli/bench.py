@@ -237,6 +237,9 @@ def ws(
     rate: Annotated[
         int, typer.Option(min=1, max=10_000, help="crossing order pairs (trades) a second")
     ] = 5,
+    warmup: Annotated[
+        float, typer.Option(min=0, max=600, help="seconds of load before counting starts")
+    ] = 5,
     database_url: ScratchServer = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
@@ -256,6 +259,7 @@ def ws(
                 clients=clients,
                 seconds=seconds,
                 rate=rate,
+                warmup=warmup,
                 outbox=settings.ranger_outbox,
             )
 

@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.api import ws_protocol
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
 from bursa.api.ranger_hub import Limits, RangerHub
@@ -277,6 +278,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         port=port,
         log_level=settings.log_level,
         lifespan="off",
+        ws=ws_protocol.PROTOCOL,  # uvicorn's sans-io websockets, with Ranger's direct writes
         ws_per_message_deflate=False,
     )
     server = _Server(config)
