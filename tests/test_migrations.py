@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 import bursa.applogic.tables
+import bursa.custody.tables
 import bursa.engine.tables
 import bursa.events.tables
 import bursa.identity.tables
@@ -34,6 +35,7 @@ TABLE_MODULES = (
     bursa.mailer.tables,
     bursa.signing.tables,
     bursa.trading.tables,
+    bursa.custody.tables,
     bursa.trading.withdrawal_tables,
 )
 TABLES = {
@@ -43,7 +45,9 @@ TABLES = {
     "activities",
     "admin_audit",
     "api_keys",
+    "blockchains",
     "candles",
+    "chain_blocks",
     "comments",
     "currencies",
     "data_storages",
@@ -62,6 +66,7 @@ TABLES = {
     "one_time_codes",
     "operations",
     "orders",
+    "payment_addresses",
     "permissions",
     "phones",
     "profiles",
@@ -73,6 +78,8 @@ TABLES = {
     "user_sessions",
     "used_jtis",
     "users",
+    "wallet_currencies",
+    "wallets",
     "withdrawal_holds",
     "withdraws",
 }

@@ -18,7 +18,9 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from bursa.db.metadata import AMOUNT_PRECISION, AMOUNT_SCALE, metadata
 
@@ -44,6 +46,8 @@ currencies = Table(
     Column("deposit_enabled", Boolean, nullable=False, server_default="true"),
     Column("withdrawal_enabled", Boolean, nullable=False, server_default="true"),
     Column("min_confirmations", Integer, nullable=False, server_default="6"),
+    # Chain details: a token's ``erc20_contract_address`` and on-chain ``decimals``.
+    Column("options", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("position", Integer, nullable=False, server_default="1"),
     Column("state", String(16), nullable=False, server_default="enabled"),
     Column("description", Text, nullable=False, server_default=""),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -131,9 +132,13 @@ deposits = Table(
     Column("fee", _NUM, nullable=False, server_default="0"),
     Column("transfer_type", String(16), nullable=False),
     Column("txid", String(128)),  # the payment's reference (fiat) or blockchain txid (coin)
+    Column("txout", Integer),  # coin: the output or log index within the transaction
     Column("address", String(128)),
+    Column("from_addresses", JSONB),
     Column("blockchain_key", String(32)),
     Column("block_number", BigInteger),
+    Column("block_hash", String(128)),
+    Column("error", JSONB),  # e.g. the reorganisation that took back a credited deposit
     Column("state", String(16), nullable=False, server_default="submitted"),
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("engine_key", String(64)),
@@ -143,6 +148,14 @@ deposits = Table(
     Column("completed_at", DateTime(timezone=True)),
     Index("ix_deposits_member_id_id", "member_id", "id"),
     Index("ix_deposits_state_id", "state", "id"),
+    Index(
+        "uq_deposits_currency_txid_txout",
+        "currency_id",
+        "txid",
+        "txout",
+        unique=True,
+        postgresql_where=text("txout IS NOT NULL"),
+    ),
 )
 
 # Peatio's management transfers. ``operations`` keeps the legs as they were asked for
