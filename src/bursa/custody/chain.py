@@ -109,8 +109,11 @@ class ChainPlugin(Protocol):
 
     async def latest_height(self) -> int: ...
 
-    async def block(self, height: int) -> Block:
-        """Every transfer of the configured currencies in the block at ``height``."""
+    async def block(self, height: int, watched: frozenset[str] | None = None) -> Block:
+        """The transfers of the configured currencies in the block at ``height``: to the
+        ``watched`` addresses only when given (a plugin may then skip work such as
+        fetching receipts), else all of them. Addresses are as ``case_sensitive`` says
+        (lower-case when it is False)."""
         ...
 
     async def balance_of(self, address: str, currency: ChainCurrency) -> int: ...
