@@ -36,10 +36,9 @@ from bursa.api.peatio_management import (
 from bursa.api.peatio_params import paginate
 from bursa.api.peatio_present import iso
 from bursa.api.present import decimal_text
-from bursa.engine.commands import Credit
-from bursa.events.outbox import DomainEvent, enqueue
+from bursa.custody import crediting
+from bursa.engine.commands import Command
 from bursa.identity import directory
-from bursa.trading import admin_queries as queries
 from bursa.trading import deposits
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -92,110 +91,16 @@ def present(row: Any) -> Deposit:
     )
 
 
-# ---------------------------------------------------------------------- events
-
-
-async def _record(session: AsyncSession, row: Any) -> dict[str, Any]:
-    """The event's record, as Peatio's ``as_json_for_event_api`` (nil fields left out)."""
-    person = (await directory.people(session, [row["member_id"]])).get(row["member_id"])
-    record: dict[str, Any] = {
-        "tid": row["tid"],
-        "user": {"uid": row["uid"], "email": person.email if person else None},
-        "uid": row["uid"],
-        "currency": row["currency_id"],
-        "amount": decimal_text(row["amount"]),
-        "state": row["state"],
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "completed_at": _time(row["completed_at"]),
-        "blockchain_address": row["address"],
-        "blockchain_txid": row["txid"] if row["type"] == "coin" else None,
-    }
-    return {k: v for k, v in record.items() if v is not None}
-
-
-async def _created(session: AsyncSession, row: Any) -> None:
-    event = DomainEvent("peatio", "model.deposit.created", await _record(session, row))
-    await enqueue(await session.connection(), [event])
-
-
-async def _updated(session: AsyncSession, before: Any, after: Any) -> None:
-    """``model.deposit.updated`` with the previous value of each changed attribute."""
-    public = {"state", "completed_at", "updated_at", "amount", "txid"}
-    changes: dict[str, Any] = {}
-    for name in sorted(public):
-        if before[name] != after[name]:
-            old = before[name]
-            changes[name] = (
-                _time(old)
-                if isinstance(old, datetime) or name.endswith("_at")
-                else (decimal_text(old) if name == "amount" else old)
-            )
-    if before["state"] == deposits.ACCEPTING:
-        changes["state"] = deposits.SUBMITTED  # accepting is Bursa's step, not a state seen
-    event = DomainEvent("peatio", "model.deposit.updated", await _record(session, after), changes)
-    await enqueue(await session.connection(), [event])
-
-
-# ---------------------------------------------------------------------- accepting
-
-
 async def _accept(session: AsyncSession, runner: Runner, tid: str) -> Any:
-    """Load the deposit into the member's balance (submitted or accepting → accepted)."""
-    async with session.begin():
-        row = await deposits.find(session, tid, lock=True)
-        if row is None:
-            raise refuse(404, NOT_FOUND)
-        if row["state"] == deposits.SUBMITTED:
-            row = await deposits.change(
-                session, row["id"], state=deposits.ACCEPTING, engine_key=deposits.engine_key(row)
-            )
-        elif row["state"] != deposits.ACCEPTING:
-            raise refuse(422, f"Cannot accept a deposit in state {row['state']}.")
-    currency = await queries.currency(session, row["currency_id"])
-    assert currency is not None  # checked when the deposit was made; currencies stay
-    precision = currency["precision"]
-    command = Credit(
-        key=row["engine_key"],
-        member_id=row["member_id"],
-        currency=row["currency_id"],
-        amount=units(row["amount"] + row["fee"], precision),
-        fee=units(row["fee"], precision, "fee"),
-        deposit_id=row["tid"],
-    )
-    # The engine remembers keys for a window only, the ledger for ever.
-    done = await queries.operations_by_reference(session, deposits.REFERENCE_TYPE, [row["tid"]])
-    await session.commit()
-    if done[row["tid"]]:
-        result: dict[str, Any] = {"error": None, "seq": done[row["tid"]][0]["seq"]}
-    else:
-        result = await submit(runner, command)
-    async with session.begin():
-        current = await deposits.find(session, tid, lock=True)
-        assert current is not None
-        if current["state"] != deposits.ACCEPTING:
-            return current  # a concurrent request finished it
-        if result["error"] is not None:
-            # Refused, nothing moved: back to submitted, and the next accept needs a key.
-            await deposits.change(
-                session,
-                current["id"],
-                state=deposits.SUBMITTED,
-                engine_key=None,
-                attempts=current["attempts"] + 1,
-            )
-            failed = result["error"]
-        else:
-            after = await deposits.change(
-                session,
-                current["id"],
-                state=deposits.ACCEPTED,
-                engine_seq=result["seq"],
-                completed_at=func.now(),
-            )
-            await _updated(session, current, after)
-            return after
-    raise refuse(422, f"The engine refused the deposit: {failed}")
+    """Load the deposit into the member's balance (see ``bursa.custody.crediting``)."""
+
+    async def to_engine(command: Command) -> dict[str, Any]:
+        return await submit(runner, command)  # 503 when the engine is not running
+
+    try:
+        return await crediting.accept(session, to_engine, tid)
+    except crediting.DepositRefused as exc:
+        raise refuse(exc.status, exc.message) from exc
 
 
 # ---------------------------------------------------------------------- endpoints
@@ -246,7 +151,7 @@ async def new_deposit(
             transfer_type=body.transfer_type,
         )
         if created:
-            await _created(session, row)
+            await crediting.created(session, row)
     if not created:
         paid = (row["member_id"], row["currency_id"], row["amount"] + row["fee"])
         if paid != (member_id, currency["id"], body.amount):
@@ -279,7 +184,7 @@ async def change_state(data: WriteDeposits, session: Session, runner: Runner) ->
         after = await deposits.change(
             session, row["id"], state=deposits.CANCELED, completed_at=func.now()
         )
-        await _updated(session, row, after)
+        await crediting.updated(session, row, after)
     return present(after)
 
 

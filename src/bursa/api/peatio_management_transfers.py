@@ -43,7 +43,7 @@ from bursa.engine.commands import Transfer as TransferCommand
 from bursa.engine.core import MAX_TRANSFER_LEGS
 from bursa.engine.specs import ASSET, EXPENSE, LIABILITY_LOCKED, LIABILITY_MAIN, REVENUE
 from bursa.trading import admin_queries as queries
-from bursa.trading import transfers
+from bursa.trading import engine_log, transfers
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
 WriteTransfers = Annotated[dict[str, Any], Depends(scope("peatio", "write_transfers"))]
@@ -193,7 +193,7 @@ async def new_transfer(data: WriteTransfers, session: Session, runner: Runner) -
     if row["state"] == transfers.DONE:
         return _present(row)
     key = transfers.engine_key(row)
-    result = await transfers.logged_result(session, key)
+    result = await engine_log.logged_result(session, key)
     await session.commit()
     if result is None:
         result = await submit(runner, TransferCommand(key=key, reference=row["key"], legs=legs))

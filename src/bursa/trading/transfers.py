@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import func
 
-from bursa.engine.tables import engine_commands
 from bursa.trading.tables import transfers
 
 PENDING, DONE, REFUSED = "pending", "done", "refused"
@@ -64,10 +63,3 @@ async def change(session: AsyncSession, transfer_id: int, **values: Any) -> Any:
         .returning(transfers)
     )
     return result.mappings().one()
-
-
-async def logged_result(session: AsyncSession, key: str) -> dict[str, Any] | None:
-    """The committed result of the engine command with idempotency ``key``, if it ran."""
-    query = select(engine_commands.c.result).where(engine_commands.c.idempotency_key == key)
-    found = (await session.execute(query.limit(1))).scalar_one_or_none()
-    return None if found is None else dict(found)

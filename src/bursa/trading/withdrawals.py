@@ -15,7 +15,6 @@ written in one transaction through the outbox.
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from bursa.engine.commands import Command, HoldWithdrawal, ReleaseWithdrawal, Se
 from bursa.engine.tables import withdrawal_holds
 from bursa.engine.units import to_units
 from bursa.events.outbox import DomainEvent, enqueue
+from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
 from bursa.trading.withdrawal_tables import withdraws
 
@@ -113,15 +113,6 @@ def hold_id(row: Mapping[str, Any]) -> str:
     return str(row["id"])
 
 
-def _text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def record(row: Mapping[str, Any], email: str) -> dict[str, Any]:
     """The Event API record of a withdraw (Peatio's, nil fields left out)."""
     found: dict[str, Any] = {
@@ -130,12 +121,12 @@ def record(row: Mapping[str, Any], email: str) -> dict[str, Any]:
         "uid": row["uid"],
         "rid": row["rid"],
         "currency": row["currency_id"],
-        "amount": _text(row["amount"]),
-        "fee": _text(row["fee"]),
+        "amount": decimal_text(row["amount"]),
+        "fee": decimal_text(row["fee"]),
         "state": row["state"],
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-        "completed_at": _iso(row["completed_at"]),
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "completed_at": iso(row["completed_at"]),
         "blockchain_txid": row["txid"],
     }
     if row["type"] == "coin":
@@ -151,12 +142,12 @@ def entity(row: Mapping[str, Any]) -> dict[str, Any]:
         "currency": row["currency_id"],
         "note": row["note"],
         "type": row["type"],
-        "amount": _text(row["amount"]),
-        "fee": _text(row["fee"]),
+        "amount": decimal_text(row["amount"]),
+        "fee": decimal_text(row["fee"]),
         "rid": row["rid"],
         "blockchain_key": row["blockchain_key"],
         "state": row["state"],
-        "created_at": _iso(row["created_at"]),
+        "created_at": iso(row["created_at"]),
         "blockchain_txid": row["txid"],
         "transfer_type": row["transfer_type"],
     }
@@ -371,7 +362,7 @@ class Withdrawals:
         if row["state"] == PREPARED:
             event = DomainEvent("peatio", "model.withdraw.created", record(changed, email))
         else:
-            previous = {"state": row["state"], "updated_at": _iso(row["updated_at"])}
+            previous = {"state": row["state"], "updated_at": iso(row["updated_at"])}
             if done:
                 previous["completed_at"] = None
             event = DomainEvent(
