@@ -1,0 +1,82 @@
+"""A blockchain's configuration as its plugin needs it: the plugin built from the
+``blockchains`` row (its sealed node URL opened by the key store) and the chain's
+currencies with their on-chain decimals and contracts."""
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bursa.custody.chain import ChainCurrency, ChainPlugin, plugin_factory
+from bursa.custody.tables import blockchains
+from bursa.ledger.tables import currencies
+from bursa.secrets.keystore import KeyStore
+
+NODE_KEY_NAME = "custody-node"  # the key store's key for node URLs (they may hold credentials)
+WALLET_KEY_NAME = "custody-wallet"  # the key store's key for private keys
+CONTRACT_OPTIONS = ("erc20_contract_address", "contract_address")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainAsset:
+    """A Bursa currency on a chain: how the chain counts it and what Bursa requires."""
+
+    chain: ChainCurrency
+    precision: int  # Bursa's (the engine's) decimals
+    min_deposit_amount: Decimal
+    deposit_fee: Decimal
+    min_confirmations: int
+    deposit_enabled: bool
+
+    def credited(self, units: int) -> Decimal:
+        """The on-chain amount as Bursa counts it: what lies beyond Bursa's precision
+        (dust of an 18-decimal token kept at 8) is not credited."""
+        exact = self.chain.to_decimal(units)
+        return exact.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_DOWN)
+
+
+def chain_currency(row: Any) -> ChainCurrency:
+    options = row["options"] or {}
+    contract = next((options[k] for k in CONTRACT_OPTIONS if options.get(k)), None)
+    decimals = int(options.get("decimals", row["precision"]))
+    return ChainCurrency(row["id"], decimals, None if contract is None else str(contract).lower())
+
+
+async def assets(session: AsyncSession, blockchain_key: str) -> dict[str, ChainAsset]:
+    """The coin currencies on ``blockchain_key``, by code."""
+    query = select(currencies).where(
+        currencies.c.blockchain_key == blockchain_key, currencies.c.type == "coin"
+    )
+    found = {}
+    for row in (await session.execute(query)).mappings():
+        found[row["id"]] = ChainAsset(
+            chain=chain_currency(row),
+            precision=row["precision"],
+            min_deposit_amount=row["min_deposit_amount"],
+            deposit_fee=row["deposit_fee"],
+            min_confirmations=row["min_confirmations"],
+            deposit_enabled=row["deposit_enabled"],
+        )
+    return found
+
+
+async def blockchain(session: AsyncSession, key: str) -> Any | None:
+    query = select(blockchains).where(blockchains.c.key == key)
+    return (await session.execute(query)).mappings().first()
+
+
+async def open_plugin(
+    session: AsyncSession, keystore: KeyStore, key: str
+) -> tuple[ChainPlugin, dict[str, ChainAsset]]:
+    """The plugin of blockchain ``key`` and its currencies."""
+    row = await blockchain(session, key)
+    if row is None:
+        raise LookupError(f"no blockchain {key!r}: add it first")
+    if row["server"] is None:
+        raise LookupError(f"blockchain {key!r} has no node URL: set its server")
+    server = (await keystore.decrypt(NODE_KEY_NAME, row["server"])).decode()
+    found = await assets(session, key)
+    factory = plugin_factory(row["client"])
+    return factory(server, [a.chain for a in found.values()]), found
