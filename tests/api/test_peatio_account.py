@@ -1,12 +1,17 @@
 """The member's account API over HTTP on a real engine and PostgreSQL: balances, ledger
-operations, deposits (the engine's credits), and the custody routes that are not enabled
+operations, deposits and deposit addresses, and the custody routes that are not enabled
 yet."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from bursa.custody import crediting
+from bursa.custody.addresses import CURRENCY_NOT_FOUND, DEPOSIT_DISABLED, WALLET_NOT_FOUND
+from bursa.trading import deposits as deposit_records
 from tests.api.members import (
     ACCOUNT,
     MARKET,
+    Caller,
     Exchange,
     assert_error,
     exchange,  # noqa: F401 - fixture
@@ -109,40 +114,95 @@ async def test_transactions_are_ledger_operations(exchange: Exchange) -> None:
     )
 
 
-async def test_deposits_are_the_engines_credits(exchange: Exchange) -> None:
+async def _fiat_deposit(exchange: Exchange, member: Caller, amount: str, fee: str) -> str:
+    """A payment gateway's deposit, loaded through the engine as the Management API does."""
+    async with exchange.app.state.session_factory() as session:
+        async with session.begin():
+            row, _ = await deposit_records.create(
+                session,
+                tid=deposit_records.new_tid(),
+                member_id=member.id,
+                uid=member.uid,
+                currency_id="usd",
+                type="fiat",
+                amount=Decimal(amount),
+                fee=Decimal(fee),
+                transfer_type="wire",
+            )
+        accepted = await crediting.accept(session, exchange.runner.submit, row["tid"])
+    tid: str = accepted["tid"]
+    return tid
+
+
+async def test_deposits_list_fiat_and_coin_deposits_with_their_confirmations(
+    exchange: Exchange,
+) -> None:
     alice = await exchange.member("alice@example.com")
-    await exchange.credit(alice, "btc", "1", fee="0.001")
-    await exchange.credit(alice, "usdt", "250.5")
+    tid = await _fiat_deposit(exchange, alice, "99.5", "0.5")
+    # A coin deposit the scanner recorded at height 7, with the scanner at height 9.
+    await exchange.sql(
+        "INSERT INTO blockchains (key, name, client, height) VALUES ('bitcoin', 'B', 'bitcoin', 10)"
+    )
+    await exchange.sql(
+        "INSERT INTO deposits (tid, member_id, uid, currency_id, type, amount, fee,"
+        " transfer_type, txid, txout, blockchain_key, block_number, state)"
+        " VALUES ('TIDCOIN00001', $1, $2, 'btc', 'coin', 0.25, 0, 'crypto', 'ab12', 1,"
+        " 'bitcoin', 7, 'submitted')",
+        alice.id,
+        alice.uid,
+    )
 
     found = await alice.get(f"{ACCOUNT}/deposits")
     assert found.status_code == 200, found.text
     assert found.headers["Total"] == "2"
-    usdt, btc = found.json()
-    assert btc | {"id": 0, "tid": "", "created_at": "", "completed_at": ""} == {
+    coin, fiat = found.json()
+    assert fiat | {"id": 0, "created_at": "", "completed_at": ""} == {
         "id": 0,
-        "currency": "btc",
+        "currency": "usd",
         "blockchain_key": None,
-        "amount": "0.999",
-        "fee": "0.001",
+        "amount": "99.5",
+        "fee": "0.5",
         "txid": None,
         "confirmations": "N/A",
         "state": "accepted",
-        "transfer_type": "crypto",
+        "transfer_type": "wire",
         "created_at": "",
         "completed_at": "",
-        "tid": "",
+        "tid": tid,
     }
-    assert btc["tid"].startswith("dep-")
-    assert (usdt["currency"], usdt["amount"], usdt["fee"]) == ("usdt", "250.5", "0")
-    assert [
-        d["currency"] for d in (await alice.get(f"{ACCOUNT}/deposits", currency="btc")).json()
-    ] == ["btc"]
-    assert (await alice.get(f"{ACCOUNT}/deposits", state="submitted")).json() == []
+    assert fiat["completed_at"] is not None
+    assert {k: coin[k] for k in ("currency", "amount", "txid", "confirmations", "state")} == {
+        "currency": "btc",
+        "amount": "0.25",
+        "txid": "ab12",
+        "confirmations": 3,
+        "state": "submitted",
+    }
+    assert (await alice.get(f"{ACCOUNT}/balances/usd")).json()["balance"] == "99.5"
+    by_currency = await alice.get(f"{ACCOUNT}/deposits", currency="usd")
+    assert [d["tid"] for d in by_currency.json()] == [tid]
+    submitted = await alice.get(f"{ACCOUNT}/deposits", state="submitted")
+    assert [d["txid"] for d in submitted.json()] == ["ab12"]
+    assert [d["tid"] for d in (await alice.get(f"{ACCOUNT}/deposits", txid="ab12")).json()] == [
+        "TIDCOIN00001"
+    ]
+    assert_error(
+        await alice.get(f"{ACCOUNT}/deposits", state="lost"), 422, "account.deposit.invalid_state"
+    )
     assert_error(
         await alice.get(f"{ACCOUNT}/deposits", limit=101), 422, "account.deposit.invalid_limit"
     )
     bob = await exchange.member("bob@example.com")
     assert (await bob.get(f"{ACCOUNT}/deposits")).json() == []
+
+
+async def test_deposit_addresses_need_a_coin_with_a_deposit_wallet(exchange: Exchange) -> None:
+    alice = await exchange.member("alice@example.com")
+    assert_error(await alice.get(f"{ACCOUNT}/deposit_address/doge"), 422, CURRENCY_NOT_FOUND)
+    assert_error(await alice.get(f"{ACCOUNT}/deposit_address/usd"), 422, DEPOSIT_DISABLED)
+    assert_error(await alice.get(f"{ACCOUNT}/deposit_address/btc"), 422, WALLET_NOT_FOUND)
+    await exchange.sql("UPDATE currencies SET deposit_enabled = false WHERE id = 'btc'")
+    assert_error(await alice.get(f"{ACCOUNT}/deposit_address/btc"), 422, DEPOSIT_DISABLED)
 
 
 async def test_custody_routes_answer_not_yet_enabled(exchange: Exchange) -> None:
@@ -152,7 +212,6 @@ async def test_custody_routes_answer_not_yet_enabled(exchange: Exchange) -> None
         ("GET", "withdraws", "account.withdraw.disabled_api"),
         ("POST", "withdraws", "account.withdraw.disabled_api"),
         ("GET", "withdraws/sums", "account.withdraw.disabled_api"),
-        ("GET", "deposit_address/btc", "account.currency.deposit_disabled"),
         ("GET", "beneficiaries", "account.beneficiary.disabled"),
         ("POST", "beneficiaries", "account.beneficiary.disabled"),
         ("GET", "beneficiaries/1", "account.beneficiary.disabled"),

@@ -50,6 +50,7 @@ from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
 from bursa.api.ranger_hub import RangerHub
+from bursa.custody.addresses import Plugins
 from bursa.identity.account import Accounts
 from bursa.identity.addresses import AddressProofs
 from bursa.identity.api_keys import ApiKeys
@@ -125,6 +126,8 @@ def create_app(
     app.state.member_levels = member_levels or MemberLevels()
     app.state.identity = identity
     app.state.ranger = ranger_hub
+    # Chain plugins for members' deposit addresses, opened on first use.
+    app.state.custody = Plugins(identity.keystore)
     app.state.management = dict(management or {})
     app.state.barong_management_key = barong_management_key  # otp/sign; None: 503
     app.state.limiter = limiter or InProcessLimiter()

@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -19,11 +19,13 @@ from bursa.api.deps import Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_gate
 from bursa.api.peatio_params import MAX_TIME, moment, paginate
-from bursa.api.peatio_schemas import Account, Deposit, Operation
+from bursa.api.peatio_schemas import Account, Deposit, Operation, PaymentAddress
 from bursa.api.schemas import Errors
+from bursa.custody import addresses, registry
 from bursa.engine.core import REFERENCE_TYPES
 from bursa.engine.specs import DEFAULT_GROUP
 from bursa.engine.tables import member_groups
+from bursa.trading import deposits as deposit_records
 from bursa.trading import history
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
@@ -150,15 +152,15 @@ async def transactions(
     return [present.operation(row) for row in found.rows]
 
 
-@router.get("/deposits", summary="Deposits credited to the member, newest first", responses=_ERRORS)
+@router.get("/deposits", summary="The member's deposits, newest first", responses=_ERRORS)
 async def deposits(
     member: DepositMember,
     session: Session,
     response: Response,
     currency: CurrencyCode = None,
     state: Annotated[
-        str | None,
-        Query(max_length=16, json_schema_extra=error_code("account.deposit.invalid_state")),
+        Literal[deposit_records.STATES] | None,  # type: ignore[valid-type]
+        Query(json_schema_extra=error_code("account.deposit.invalid_state")),
     ] = None,
     txid: Annotated[
         str | None,
@@ -169,21 +171,54 @@ async def deposits(
     limit: Annotated[int, _limit("deposit", 100)] = 100,
     page: Annotated[int, _page("deposit")] = 1,
 ) -> list[Deposit]:
+    """Fiat deposits from payment gateways and coin deposits from the chains, with the
+    confirmations each coin deposit has (counted to the last block the scanner read)."""
     code = await _currency(session, currency)
-    if (state is not None and state != "accepted") or txid is not None:
-        # Credits are accepted at once and carry no transaction id (yet): nothing matches.
-        paginate(response, 0, page, limit)
-        return []
-    found = await history.member_deposits(
+    found = await deposit_records.listed(
         session,
-        member.id,
-        currency=code,
-        window=history.Window(moment(time_from), moment(time_to)),
+        deposit_records.DepositFilter(
+            member_id=member.id,
+            currency=code,
+            state=state,
+            txid=txid,
+            created_from=moment(time_from),
+            created_to=moment(time_to),
+        ),
         limit=limit,
         page=page,
     )
+    heights = await registry.scanned_heights(
+        session, {r["blockchain_key"] for r in found.rows if r["blockchain_key"]}
+    )
     paginate(response, found.total, page, limit)
-    return [present.deposit(row) for row in found.rows]
+    return [present.deposit(row, heights) for row in found.rows]
+
+
+@router.get(
+    "/deposit_address/{currency}",
+    summary="The member's deposit address for a coin (made on first request)",
+    responses=_ERRORS,
+)
+async def deposit_address(
+    member: DepositMember,
+    session: Session,
+    request: Request,
+    currency: Annotated[str, Path(max_length=10)],
+) -> PaymentAddress:
+    plugins: addresses.Plugins | None = request.app.state.custody
+    if plugins is None:
+        raise ApiError(422, addresses.WALLET_NOT_FOUND)
+    try:
+        async with session.begin():
+            found = await addresses.deposit_address(session, plugins, member.id, currency)
+    except addresses.AddressRefused as exc:
+        raise ApiError(422, exc.code) from exc
+    return PaymentAddress(
+        currencies=found.currencies,
+        blockchain_key=found.blockchain_key,
+        address=found.address,
+        state="active",
+    )
 
 
 # ---------------------------------------------------------------------- until custody
@@ -191,7 +226,6 @@ async def deposits(
 DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
 CUSTODY_ROUTES = [
     # path, methods, level gate, code
-    ("/deposit_address/{currency}", ("GET",), "deposit", "account.currency.deposit_disabled"),
     ("/withdraws", ("GET", "POST"), "withdraw", "account.withdraw.disabled_api"),
     ("/withdraws/sums", ("GET",), "withdraw", "account.withdraw.disabled_api"),
     ("/beneficiaries", ("GET", "POST"), "withdraw", "account.beneficiary.disabled"),

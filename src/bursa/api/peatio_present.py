@@ -86,19 +86,23 @@ def operation(row: Mapping[str, Any]) -> Operation:
     )
 
 
-def deposit(row: Mapping[str, Any]) -> Deposit:
-    done = iso(row["created_at"])
+def deposit(row: Mapping[str, Any], heights: Mapping[str, int]) -> Deposit:
+    """A row of ``deposits``; ``heights``: the last block read on each blockchain."""
+    coin = row["type"] == "coin"
+    confirmations: int | str = "N/A"
+    if coin and row["block_number"] is not None and row["blockchain_key"] in heights:
+        confirmations = max(0, heights[row["blockchain_key"]] - row["block_number"] + 1)
     return Deposit(
         id=row["id"],
-        currency=row["currency"],
-        blockchain_key=None,
+        currency=row["currency_id"],
+        blockchain_key=row["blockchain_key"],
         amount=decimal_text(row["amount"]),
         fee=decimal_text(row["fee"]),
-        txid=None,
-        confirmations="N/A",
-        state="accepted",
-        transfer_type="crypto" if row["type"] == "coin" else "fiat",
-        created_at=done,
-        completed_at=done,
+        txid=row["txid"],
+        confirmations=confirmations,
+        state=row["state"],
+        transfer_type=row["transfer_type"],
+        created_at=iso(row["created_at"]),
+        completed_at=None if row["completed_at"] is None else iso(row["completed_at"]),
         tid=row["tid"],
     )

@@ -79,8 +79,8 @@ class Operation(BaseModel):
 
 
 class Deposit(BaseModel):
-    """Peatio's Deposit. Until custody lands, every deposit is a credit the engine applied
-    (``tid`` is its deposit id); ``txid`` and ``blockchain_key`` stay empty."""
+    """Peatio's Deposit: ``confirmations`` is a number for coin deposits, ``N/A`` for
+    fiat ones."""
 
     id: int
     currency: str
@@ -94,3 +94,12 @@ class Deposit(BaseModel):
     created_at: str
     completed_at: str | None
     tid: str
+
+
+class PaymentAddress(BaseModel):
+    """Peatio's PaymentAddress: where the member pays the chain's currencies."""
+
+    currencies: list[str]
+    blockchain_key: str
+    address: str | None
+    state: str  # active (an address is there) | pending

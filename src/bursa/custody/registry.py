@@ -80,3 +80,11 @@ async def open_plugin(
     found = await assets(session, key)
     factory = plugin_factory(row["client"])
     return factory(server, [a.chain for a in found.values()]), found
+
+
+async def scanned_heights(session: AsyncSession, keys: set[str]) -> dict[str, int]:
+    """The last block each blockchain's scanner has read (confirmations count from it)."""
+    if not keys:
+        return {}
+    query = select(blockchains.c.key, blockchains.c.height).where(blockchains.c.key.in_(keys))
+    return {row.key: int(row.height) - 1 for row in (await session.execute(query)).all()}

@@ -10,6 +10,7 @@ deposit ``accepting`` resubmits the same key to finish it.
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -103,6 +104,9 @@ class DepositFilter:
     state: str | None = None
     blockchain_key: str | None = None
     from_id: int | None = None
+    txid: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
 
 async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, page: int) -> Page:
@@ -112,10 +116,15 @@ async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, pag
         (deposits.c.currency_id, found.currency),
         (deposits.c.state, found.state),
         (deposits.c.blockchain_key, found.blockchain_key),
+        (deposits.c.txid, found.txid),
     ]
     query = select(deposits).where(
         *(column == value for column, value in exact if value is not None)
     )
     if found.from_id is not None:
         query = query.where(deposits.c.id > found.from_id)
+    if found.created_from is not None:
+        query = query.where(deposits.c.created_at >= found.created_from)
+    if found.created_to is not None:
+        query = query.where(deposits.c.created_at < found.created_to)
     return await page_of(session, query.order_by(deposits.c.id.desc()), limit, page)
