@@ -43,10 +43,33 @@ def test_help_on_every_command() -> None:
         ["up"],
         ["mailer"],
         ["events"],
+        ["custody"],
+        ["custody", "blockchain"],
+        ["custody", "wallet"],
     ):
         done = bursa(*command, "--help")
         assert done.returncode == 0, done.stderr
         assert "Usage" in done.stdout
+
+
+def test_custody_setup_refusals_say_what_to_do(fresh_database_url: str) -> None:
+    env = {"BURSA_DATABASE_URL": fresh_database_url}
+    unknown = bursa(
+        "custody", "blockchain", "add", "dogechain", "--client", "doge", "--server", "http://x",
+        env=env,
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert "no blockchain plugin named 'doge'" in unknown.stderr
+    assert "http://x" not in unknown.stderr + unknown.stdout
+    orphan = bursa(
+        "custody", "wallet", "add", "hot-1", "--blockchain", "nowhere", "--kind", "hot",
+        "--currency", "eth", env=env,
+    )  # fmt: skip
+    assert orphan.returncode == 1
+    assert "no blockchain 'nowhere': add it first" in orphan.stderr
+    listed = bursa("custody", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "blockchain" in listed.stdout
 
 
 def test_invalid_settings_name_the_variable() -> None:

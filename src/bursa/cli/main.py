@@ -3,6 +3,7 @@
 import typer
 
 from bursa.cli.bench import bench_app
+from bursa.cli.custody import custody_app
 from bursa.cli.database import db_app, seed
 from bursa.cli.engine import engine_app
 from bursa.cli.events import events_app
@@ -29,3 +30,4 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(user_app, name="user")
 app.add_typer(mailer_app, name="mailer")
 app.add_typer(events_app, name="events")
+app.add_typer(custody_app, name="custody")

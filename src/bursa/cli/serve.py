@@ -29,6 +29,7 @@ from bursa.cli.events import build_relay, verifier
 from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
+from bursa.custody.service import ScanService
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
@@ -266,6 +267,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             else BusListener(bus, listener, verifier(settings))
         )
         await applogic_listener.start()
+    # Deposit scanners for the blockchains configured (`bursa custody blockchain add`).
+    scanners = ScanService(database, sessions, app.state.custody, runner.submit)
+    followed = await scanners.start()
+    if followed:
+        log.info("scanning %s for deposits", ", ".join(followed))
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.
     relay = build_relay(settings, url, bus)
@@ -294,6 +300,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         if applogic is not None:
             await applogic[1].close()
         await relay.stop()
+        await scanners.stop()
+        await app.state.custody.close()
         await hub.stop()
         if mailer is not None:
             await mailer.stop()
