@@ -27,7 +27,7 @@ from bursa.custody.chain import (
     plugin_factory,
 )
 from bursa.custody.chains.ethereum import EthereumPlugin
-from tests.custody.anvil import CHAIN_ID, Anvil, anvil, free_port  # noqa: F401 - fixture
+from tests.custody.anvil import CHAIN_ID, Anvil, free_port
 
 TOKEN_SOURCE = Path(__file__).with_name("erc20_token.vy")
 ETH = ChainCurrency("eth", 18)
