@@ -1,6 +1,7 @@
 """``bursa bench …``: reproducible performance figures, printed with the targets and
 Peatio's published figures for comparison."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,11 +17,13 @@ from rich.table import Table
 from bursa.bench.api import ApiFigures, run_api_bench
 from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
 from bursa.bench.engine import Progress as ProgressFn
+from bursa.bench.scan import ScanFigures, run_scan_bench
 from bursa.bench.ws import WsFigures, run_ws_bench
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
 from bursa.config.settings import Settings
+from bursa.custody.chain import ChainCurrency, ChainError, UnknownClient, plugin_factory
 from bursa.db.migrate import upgrade
 from bursa.db.scratch import scratch_database
 from bursa.engine.commands import Command
@@ -275,4 +278,73 @@ def ws(
     table.add_row("commit → client p50 ms", f"{numbers['p50_ms']:.1f}", "")
     table.add_row("commit → client p99 ms", f"{numbers['p99_ms']:.1f}", f"< {WS_TARGETS['p99_ms']}")
     table.add_row("dropped (too slow)", f"{numbers['dropped']:,}", "0")
+    Console().print(table)
+
+
+def _chain_currency(spec: str) -> ChainCurrency:
+    """``ID:DECIMALS`` (the native coin) or ``ID:DECIMALS:CONTRACT`` (a token)."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[1].isdigit():
+        raise typer.BadParameter(f"{spec!r}: write ID:DECIMALS or ID:DECIMALS:CONTRACT")
+    return ChainCurrency(parts[0], int(parts[1]), parts[2] if len(parts) == 3 else None)
+
+
+@bench_app.command("scan")
+def scan(
+    server: Annotated[str, typer.Option(help="the node's JSON-RPC URL")],
+    client: Annotated[str, typer.Option(help="chain plugin (bursa.blockchains)")] = "ethereum",
+    currency: Annotated[
+        list[str] | None,
+        typer.Option(help="ID:DECIMALS[:CONTRACT], repeatable (default: eth:18)"),
+    ] = None,
+    blocks: Annotated[int, typer.Option(min=1, help="blocks to read")] = 100,
+    start: Annotated[
+        int | None, typer.Option(min=0, help="first height (default: the last --blocks blocks)")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="reads in flight")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Read --blocks consecutive blocks through a chain plugin, as a deposit scanner does,
+    and report blocks/s, transfers/s and the time one block takes. Reads only: nothing is
+    written, no key is used."""
+    currencies = [_chain_currency(spec) for spec in currency or ["eth:18"]]
+    try:
+        factory = plugin_factory(client)
+    except UnknownClient as error:
+        fail(str(error), "install the plugin's package or pick another --client")
+    console = Console(stderr=True)
+
+    async def work() -> ScanFigures:
+        plugin = factory(server, currencies)
+        try:
+            first = start
+            if first is None:
+                first = max(await plugin.latest_height() - blocks + 1, 0)
+            with _progress(console) as bar:
+                task = bar.add_task("blocks", total=blocks)
+                return await run_scan_bench(
+                    plugin,
+                    first,
+                    blocks,
+                    concurrency=concurrency,
+                    progress=lambda done, _total: bar.update(task, completed=done),
+                )
+        finally:
+            await plugin.close()
+
+    try:
+        figures = asyncio.run(work())
+    except ChainError as error:
+        fail(str(error), "check --server, and that the node has the blocks asked for")
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    table = Table("figure", "measured", title=f"{client} scan, {concurrency} reads in flight")
+    table.add_row("blocks", f"{figures.first_height:,} … +{figures.blocks:,}")
+    table.add_row("transfers found", f"{figures.transfers:,}")
+    table.add_row("blocks/s", f"{numbers['blocks_per_s']:,.1f}")
+    table.add_row("transfers/s", f"{numbers['transfers_per_s']:,.1f}")
+    table.add_row("one block p50 ms", f"{numbers['block_p50_ms']:.1f}")
+    table.add_row("one block p99 ms", f"{numbers['block_p99_ms']:.1f}")
     Console().print(table)
