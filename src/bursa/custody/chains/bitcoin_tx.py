@@ -9,7 +9,7 @@ integers throughout.
 import io
 import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from embit import compact
 from embit.ec import PrivateKey, PublicKey
@@ -29,10 +29,12 @@ NETWORK_NAMES = {
 COINBASE_MATURITY = 100  # confirmations before a coinbase output may be spent
 DUST_LIMIT = 546  # satoshi: an output below this is not relayed; such change goes to fee
 HEADER_SIZE = 80
-# A low-R DER signature (embit grinds for one) is at most 70 bytes, plus the sighash byte:
-# sizing transactions with it gives a fee rate never below the one asked for.
-_PLACEHOLDER_SIGNATURE = b"\x30" * 71
-_PLACEHOLDER_PUBKEY = b"\x02" * 33
+_INPUT_SIZE = 32 + 4 + 1 + 4  # outpoint, empty scriptSig, sequence
+_SEGWIT_MARKER_SIZE = 2
+# Item count, then a low-R DER signature (embit grinds for one: at most 70 bytes) with its
+# sighash byte, then a compressed key, each with its length: sizing with the longest
+# signature keeps the fee rate at or above the one asked for.
+_WITNESS_SIZE = 1 + (1 + 71) + (1 + 33)
 
 
 class AddressError(ValueError):
@@ -70,7 +72,7 @@ class Payment:
 @dataclass(frozen=True, slots=True)
 class SignedTransaction:
     txid: str
-    raw: bytes
+    raw: bytes = field(repr=False)
     amount: int  # what the destination receives
     fee: int
 
@@ -169,37 +171,14 @@ def _senders(tx: Transaction, network: dict[str, object]) -> tuple[str, ...]:
 
 
 def transaction_vsize(inputs: int, output_scripts: Sequence[bytes]) -> int:
-    """The virtual size of a transaction spending ``inputs`` P2WPKH outputs, at most."""
-    tx = Transaction(
-        version=2,
-        vin=[
-            TransactionInput(
-                bytes(32), index, witness=Witness([_PLACEHOLDER_SIGNATURE, _PLACEHOLDER_PUBKEY])
-            )
-            for index in range(inputs)
-        ],
-        vout=[TransactionOutput(0, Script(script)) for script in output_scripts],
-    )
-    return _vsize(tx)
-
-
-def _vsize(tx: Transaction) -> int:
-    full = len(tx.serialize())
-    stripped = len(_stripped(tx))
-    weight = stripped * 3 + full
-    return -(-weight // 4)
-
-
-def _stripped(tx: Transaction) -> bytes:
-    witnesses = [tx_input.witness for tx_input in tx.vin]
-    for tx_input in tx.vin:
-        tx_input.witness = Witness([])
-    try:
-        data: bytes = tx.serialize()
-    finally:
-        for tx_input, witness in zip(tx.vin, witnesses, strict=True):
-            tx_input.witness = witness
-    return data
+    """The virtual size of a transaction spending ``inputs`` P2WPKH outputs, at most
+    (BIP-141: non-witness bytes weigh 4, witness bytes 1; vsize is weight / 4 rounded up).
+    Counted, not built, so choosing among many coins stays cheap."""
+    outputs = sum(8 + len(compact.to_bytes(len(script))) + len(script) for script in output_scripts)
+    base = 4 + len(compact.to_bytes(inputs)) + len(compact.to_bytes(len(output_scripts)))
+    base += outputs + 4 + inputs * _INPUT_SIZE
+    witness = _SEGWIT_MARKER_SIZE + inputs * _WITNESS_SIZE
+    return -(-(base * 4 + witness) // 4)
 
 
 class InsufficientFunds(ValueError):
