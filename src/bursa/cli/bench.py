@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from bursa.bench.anvil import AnvilMissing
 from bursa.bench.api import ApiFigures, run_api_bench
 from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
 from bursa.bench.engine import Progress as ProgressFn
-from bursa.bench.scan import ScanFigures, run_scan_bench
+from bursa.bench.scan import DepositFigures, ScanFigures, run_deposit_bench, run_scan_bench
 from bursa.bench.ws import WsFigures, run_ws_bench
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.database import apply_seed_file
@@ -291,7 +292,20 @@ def _chain_currency(spec: str) -> ChainCurrency:
 
 @bench_app.command("scan")
 def scan(
-    server: Annotated[str, typer.Option(help="the node's JSON-RPC URL")],
+    server: Annotated[
+        str | None,
+        typer.Option(
+            help="read blocks from this node's JSON-RPC URL; without it, the whole scanner"
+            " runs on a local anvil it fills with payments"
+        ),
+    ] = None,
+    per_block: Annotated[
+        int, typer.Option(min=1, max=2000, help="without --server: payments per block")
+    ] = 200,
+    members: Annotated[
+        int, typer.Option(min=1, max=100_000, help="without --server: deposit addresses")
+    ] = 500,
+    database_url: ScratchServer = None,
     client: Annotated[str, typer.Option(help="chain plugin (bursa.blockchains)")] = "ethereum",
     currency: Annotated[
         list[str] | None,
@@ -304,9 +318,15 @@ def scan(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="reads in flight")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Read --blocks consecutive blocks through a chain plugin, as a deposit scanner does,
-    and report blocks/s, transfers/s and the time one block takes. Reads only: nothing is
-    written, no key is used."""
+    """Deposit scanning. Without --server: a local anvil (tools/anvil) gets --blocks blocks
+    of --per-block ETH payments to --members deposit addresses, and the real scanner reads,
+    records and credits them all through an in-process engine on a scratch database;
+    reports blocks/s and deposits/s. With --server: read --blocks consecutive blocks of
+    that node through a chain plugin (reads only) and report blocks/s, transfers/s and the
+    time one block takes."""
+    if server is None:
+        _scan_deposits(blocks, per_block, members, database_url, as_json)
+        return
     currencies = [_chain_currency(spec) for spec in currency or ["eth:18"]]
     try:
         factory = plugin_factory(client)
@@ -347,4 +367,43 @@ def scan(
     table.add_row("transfers/s", f"{numbers['transfers_per_s']:,.1f}")
     table.add_row("one block p50 ms", f"{numbers['block_p50_ms']:.1f}")
     table.add_row("one block p99 ms", f"{numbers['block_p99_ms']:.1f}")
+    Console().print(table)
+
+
+def _scan_deposits(
+    blocks: int, per_block: int, members: int, database_url: str | None, as_json: bool
+) -> None:
+    settings = _on_server(database_url)
+    console = Console(stderr=True)
+
+    async def work(url: str) -> DepositFigures:
+        async with _seeded_scratch(url, "bursa_bench_scan", console) as bench_url:
+            console.print(
+                f"{blocks} blocks x {per_block} payments to {members} addresses"
+                " (building the chain first)"
+            )
+            with _progress(console) as bar:
+                task = bar.add_task("blocks scanned", total=blocks)
+                return await run_deposit_bench(
+                    bench_url,
+                    blocks=blocks,
+                    per_block=per_block,
+                    members=members,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+
+    try:
+        figures = with_database(settings, work)
+    except AnvilMissing as error:
+        fail(str(error), "or give --server to read blocks from a node of yours")
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    table = Table("figure", "measured", title="deposit scanner on a busy chain (anvil)")
+    table.add_row("blocks", f"{figures.blocks:,}")
+    table.add_row("deposits recorded / credited", f"{figures.deposits:,} / {figures.credited:,}")
+    table.add_row("blocks/s", f"{numbers['blocks_per_s']:,.1f}")
+    table.add_row("deposits/s (read, recorded, credited)", f"{numbers['deposits_per_s']:,.1f}")
+    table.add_row("building the chain (not measured) s", f"{figures.prepare_seconds:,.1f}")
     Console().print(table)

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 SKIPPED = "skipped"
 KEEP_BLOCKS = 1000  # hashes kept per chain: the deepest reorganisation Bursa can follow
+CREDITING_AT_ONCE = 16  # deposits credited concurrently (each its own transactions)
 REORGANISED = "reorganised"
 
 
@@ -194,16 +195,24 @@ class Scanner:
     async def _record(self, session: AsyncSession, block: Block, watched: dict[str, int]) -> int:
         """Record the block's successful transfers to members' addresses; how many new."""
         count = 0
-        for transfer in block.transfers:
+        ours = [
+            t
+            for t in block.transfers
+            if self._address(t.to_address) in watched
+            and t.currency in self.assets
+            and t.status == SUCCESS
+        ]
+        people = await directory.people(
+            session, {watched[self._address(t.to_address)] for t in ours}
+        )
+        for transfer in ours:
             address = self._address(transfer.to_address)
-            member_id = watched.get(address)
-            asset = self.assets.get(transfer.currency)
-            if member_id is None or asset is None or transfer.status != SUCCESS:
-                continue
+            member_id = watched[address]
+            asset = self.assets[transfer.currency]
             amount = asset.credited(transfer.amount)
             if amount <= 0:
                 continue  # dust below Bursa's precision
-            person = (await directory.people(session, [member_id])).get(member_id)
+            person = people.get(member_id)
             if person is None:
                 log.error("%s: address %s belongs to no member", self.key, address)
                 continue
@@ -367,16 +376,22 @@ class Scanner:
             height: (await self.plugin.block(height, frozenset())).hash
             for height in {height for _, height, _ in due}
         }
-        credited = 0
+        ready = []
         for tid, height, block_hash in due:
             if current[height] != block_hash:
                 log.warning("%s: deposit %s waits: block %d changed", self.key, tid, height)
-                continue
-            async with self.sessions() as session:
+            else:
+                ready.append(tid)
+        # Many at once, so that the engine takes them in shared batches.
+        gate = asyncio.Semaphore(CREDITING_AT_ONCE)
+
+        async def credit(tid: str) -> bool:
+            async with gate, self.sessions() as session:
                 try:
                     row = await crediting.accept(session, self.submit, tid)
                 except crediting.DepositRefused as exc:
                     log.error("%s: deposit %s not credited: %s", self.key, tid, exc.message)
-                    continue
-            credited += row["state"] == deposits.ACCEPTED
-        return credited
+                    return False
+            return bool(row["state"] == deposits.ACCEPTED)
+
+        return sum(await asyncio.gather(*(credit(tid) for tid in ready)))

@@ -50,6 +50,7 @@ NATIVE_GAS_LIMIT = 21_000  # a plain value transfer to an account always costs t
 TOKEN_GAS_LIMIT = 90_000  # enough for common ERC-20 transfers (first-time receivers too)
 DEFAULT_TIMEOUT = 10.0  # seconds per JSON-RPC call; a scanner retries, so fail fast
 RECEIPT_FETCHES = 16  # receipts fetched at once, so a busy block does not flood the node
+BLOCK_RECEIPTS_FROM = 4  # from this many receipts on, ask for the whole block's at once
 AddressFilter = Callable[[str], bool]
 # The node's words for "I have this transaction already" (geth, erigon, anvil, nethermind).
 ALREADY_KNOWN = ("already known", "already imported", "alreadyknown", "known transaction")
@@ -88,6 +89,7 @@ class EthereumPlugin:
         self._web3 = AsyncWeb3(self._provider)
         self._chain_id: int | None = None
         self._receipt_fetches = asyncio.Semaphore(RECEIPT_FETCHES)
+        self._block_receipts = True  # until the node says it has no eth_getBlockReceipts
 
     def __repr__(self) -> str:
         return f"EthereumPlugin({self._server_label!r})"
@@ -123,7 +125,7 @@ class EthereumPlugin:
                 if move is not None and wanted(move.receiver):
                     token_calls.append(tx)
         logs = await self._transfer_logs(block_hash) if self._tokens else []
-        receipts = await self._receipts([tx["hash"] for tx in natives + token_calls])
+        receipts = await self._receipts([tx["hash"] for tx in natives + token_calls], block_hash)
         transfers = [self._native_transfer(tx, receipts, height) for tx in natives]
         transfers += self._failed_token_calls(token_calls, receipts, height)
         transfers += self._token_transfers(logs, wanted, height)
@@ -262,7 +264,20 @@ class EthereumPlugin:
         with self._node_call(f"eth_getLogs(block {block_hash})"):
             return list(await self._web3.eth.get_logs(query))
 
-    async def _receipts(self, txids: Sequence[HexBytes]) -> dict[str, TxReceipt]:
+    async def _receipts(self, txids: Sequence[HexBytes], block_hash: str) -> dict[str, TxReceipt]:
+        """The receipts of ``txids`` (all in block ``block_hash``): for many, the block's
+        receipts in one ``eth_getBlockReceipts`` where the node has it, else one call
+        per transaction."""
+        if len(txids) > BLOCK_RECEIPTS_FROM and self._block_receipts:
+            try:
+                with self._node_call(f"eth_getBlockReceipts({block_hash})"):
+                    every = await self._web3.eth.get_block_receipts(HexStr(block_hash))
+            except ChainError:
+                self._block_receipts = False  # an older node: ask per transaction
+            else:
+                found = {_hex(receipt["transactionHash"]): receipt for receipt in every}
+                return {_hex(txid): found[_hex(txid)] for txid in txids}
+
         async def fetch(txid: HexBytes) -> TxReceipt:
             async with self._receipt_fetches:
                 with self._node_call(f"eth_getTransactionReceipt({_hex(txid)})"):
