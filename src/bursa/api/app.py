@@ -128,7 +128,8 @@ def create_app(
     app.state.identity = identity
     app.state.ranger = ranger_hub
     # Chain plugins for members' deposit addresses, opened on first use.
-    app.state.custody = Plugins(identity.keystore)
+    # (no identity: only the OpenAPI document is wanted, as the fuzz test builds it)
+    app.state.custody = Plugins(identity.keystore) if identity is not None else None
     app.state.management = dict(management or {})
     app.state.barong_management_key = barong_management_key  # otp/sign; None: 503
     app.state.limiter = limiter or InProcessLimiter()
