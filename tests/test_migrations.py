@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 import bursa.applogic.tables
+import bursa.custody.beneficiary_tables
 import bursa.custody.tables
 import bursa.engine.tables
 import bursa.events.tables
@@ -36,6 +37,7 @@ TABLE_MODULES = (
     bursa.signing.tables,
     bursa.trading.tables,
     bursa.custody.tables,
+    bursa.custody.beneficiary_tables,
     bursa.trading.withdrawal_tables,
 )
 TABLES = {
@@ -45,6 +47,7 @@ TABLES = {
     "activities",
     "admin_audit",
     "api_keys",
+    "beneficiaries",
     "blockchains",
     "candles",
     "chain_blocks",

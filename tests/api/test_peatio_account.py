@@ -205,18 +205,10 @@ async def test_deposit_addresses_need_a_coin_with_a_deposit_wallet(exchange: Exc
     assert_error(await alice.get(f"{ACCOUNT}/deposit_address/btc"), 422, DEPOSIT_DISABLED)
 
 
-async def test_custody_routes_answer_not_yet_enabled(exchange: Exchange) -> None:
+async def test_internal_transfers_answer_not_yet_enabled(exchange: Exchange) -> None:
     alice = await exchange.member("alice@example.com")
     await exchange.sql("UPDATE users SET level = 3 WHERE id = $1", alice.id)
     for verb, path, code in (
-        ("GET", "withdraws", "account.withdraw.disabled_api"),
-        ("POST", "withdraws", "account.withdraw.disabled_api"),
-        ("GET", "withdraws/sums", "account.withdraw.disabled_api"),
-        ("GET", "beneficiaries", "account.beneficiary.disabled"),
-        ("POST", "beneficiaries", "account.beneficiary.disabled"),
-        ("GET", "beneficiaries/1", "account.beneficiary.disabled"),
-        ("PATCH", "beneficiaries/1/activate", "account.beneficiary.disabled"),
-        ("DELETE", "beneficiaries/1", "account.beneficiary.disabled"),
         ("GET", "internal_transfers", "account.internal_transfer.disabled"),
         ("POST", "internal_transfers", "account.internal_transfer.disabled"),
     ):

@@ -31,6 +31,7 @@ from bursa.api import (
     oauth,
     oauth_clients,
     peatio_account,
+    peatio_account_withdraws,
     peatio_admin_adjustments,
     peatio_admin_config,
     peatio_admin_fees,
@@ -127,7 +128,8 @@ def create_app(
     app.state.identity = identity
     app.state.ranger = ranger_hub
     # Chain plugins for members' deposit addresses, opened on first use.
-    app.state.custody = Plugins(identity.keystore)
+    # (no identity: only the OpenAPI document is wanted, as the fuzz test builds it)
+    app.state.custody = Plugins(identity.keystore) if identity is not None else None
     app.state.management = dict(management or {})
     app.state.barong_management_key = barong_management_key  # otp/sign; None: 503
     app.state.limiter = limiter or InProcessLimiter()
@@ -176,6 +178,7 @@ def create_app(
     app.include_router(public.router)
     app.include_router(market_data.router)
     app.include_router(peatio_account.router)
+    app.include_router(peatio_account_withdraws.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
     app.include_router(peatio_admin_fees.router)

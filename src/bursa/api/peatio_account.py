@@ -1,7 +1,6 @@
 """The member's account (``/api/v2/peatio/account``): balances, ledger history, deposits.
 
-Withdrawals, deposit addresses, beneficiaries and internal transfers need custody (wallets,
-addresses, OTP-confirmed payouts): until it lands they answer 422 with a "disabled" code,
+Internal transfers are not there yet: until they land they answer 422 with a "disabled" code,
 after the same authorization and level checks they will have, so clients can tell "not
 yet" from "no such path".
 """
@@ -226,11 +225,6 @@ async def deposit_address(
 DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
 CUSTODY_ROUTES = [
     # path, methods, level gate, code
-    ("/withdraws", ("GET", "POST"), "withdraw", "account.withdraw.disabled_api"),
-    ("/withdraws/sums", ("GET",), "withdraw", "account.withdraw.disabled_api"),
-    ("/beneficiaries", ("GET", "POST"), "withdraw", "account.beneficiary.disabled"),
-    ("/beneficiaries/{rest:path}", ("GET", "PATCH", "DELETE"), "withdraw",
-     "account.beneficiary.disabled"),
     ("/internal_transfers", ("GET", "POST"), None, "account.internal_transfer.disabled"),
 ]  # fmt: skip
 

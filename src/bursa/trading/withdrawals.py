@@ -94,6 +94,7 @@ class Ask:
     note: str | None
     transfer_type: str
     blockchain_key: str | None
+    beneficiary_id: int | None = None  # a member's own request names its beneficiary
 
     def same_as(self, row: Mapping[str, Any]) -> bool:
         """Whether ``row`` (found under the same tid) is this very request again."""
@@ -226,6 +227,7 @@ class Withdrawals:
                     note=ask.note,
                     transfer_type=ask.transfer_type,
                     blockchain_key=ask.blockchain_key,
+                    beneficiary_id=ask.beneficiary_id,
                     state=PREPARED,
                 )
                 .on_conflict_do_nothing(index_elements=["tid"])
