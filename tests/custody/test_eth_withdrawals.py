@@ -4,6 +4,7 @@ confirmations; a sender that dies between recording and broadcasting pays once a
 restart; a poor hot wallet skips, a reverted token transfer fails and releases; admins
 reject, retry and list over HTTP."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,8 +15,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainCurrency
+from bursa.custody.chains.ethereum import EthereumPlugin
 from bursa.custody.sender import Backoff, Sender, email_of
+from bursa.custody.service import ScanService
 from bursa.custody.setup import NewBlockchain, NewWallet, add_blockchain, add_wallet
 from bursa.ledger.verify import verify_ledger
 from bursa.trading.withdrawals import Ask, Withdrawals
@@ -26,6 +30,7 @@ from tests.api.members import (
     assert_error,
     exchange,  # noqa: F401 - fixture
 )
+from tests.custody.anvil import free_port
 from tests.custody.test_ethereum import ETH, ONE_ETH, Chain, chain, pay  # noqa: F401
 
 ADMIN = "/api/v2/peatio/admin/withdraws"
@@ -329,3 +334,82 @@ async def test_admins_reject_process_and_list_withdrawals(sending: Sending) -> N
         ("withdraw.process", admin.uid, "accepted", "processing"),
     ]
     await _ledger_ok(exchange)
+
+
+async def test_a_node_error_leaves_the_withdrawal_to_retry(sending: Sending) -> None:
+    exchange, chain = sending.exchange, sending.chain
+    frank = await exchange.member("frank@example.com")
+    await exchange.credit(frank, "eth", "1")
+    await chain.anvil.set_balance(sending.hot, ONE_ETH)
+    asked = await sending.withdraw(frank, "eth", "0.2")
+    working = sending.sender()
+    down = EthereumPlugin(f"http://127.0.0.1:{free_port()}", [ETH])
+    try:
+        broken = Sender(
+            working.sessions,
+            "ethereum",
+            down,
+            working.assets,
+            working.keystore,
+            sending.flow,
+            backoff=Backoff(first_s=3600),
+        )
+        report = await broken.step()
+    finally:
+        await down.close()
+
+    assert (report.node_errors, report.signed) == (1, 0)
+    row = await sending.row(asked["tid"])
+    assert (row["state"], row["attempts"], row["txid"]) == ("processing", 1, None)
+    assert json.loads(row["error"])["message"]
+    assert (await working.step()).signed == 0  # waits for its next attempt
+    await exchange.sql("UPDATE withdraws SET next_attempt_at = now()")
+    assert (await working.step()).broadcast == 1
+    assert await chain.plugin.balance_of(asked["rid"], ETH) == ONE_ETH // 5
+
+
+async def test_one_sender_per_blockchain_across_processes(sending: Sending) -> None:
+    exchange, chain = sending.exchange, sending.chain
+    grace = await exchange.member("grace@example.com")
+    await exchange.credit(grace, "eth", "1")
+    await chain.anvil.set_balance(sending.hot, ONE_ETH)
+    nonce = await _nonce(sending)
+    sessions = exchange.app.state.session_factory
+    database = sessions.kw["bind"]
+    services = [
+        ScanService(
+            database,
+            sessions,
+            Plugins(exchange.app.state.custody.keystore),
+            exchange.runner.submit,
+            idle_s=0.05,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for service in services:
+            assert await service.start_senders() == ["ethereum"]
+        asked = await sending.withdraw(grace, "eth", "0.1")
+        for _ in range(200):
+            if (await sending.row(asked["tid"]))["state"] == "confirming":
+                break
+            await asyncio.sleep(0.05)
+        holders = await exchange.sql(
+            "SELECT granted FROM pg_locks WHERE locktype = 'advisory' AND database ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid ="
+            " (hashtext('bursa.sender.ethereum')::bigint & 4294967295)::text::oid"
+        )
+        # One sends, the other waits as a standby.
+        assert sorted(r["granted"] for r in holders) == [False, True]
+        await chain.anvil.mine(3)
+        for _ in range(200):
+            if (await sending.row(asked["tid"]))["state"] == "succeed":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        for service in services:
+            await service.stop()
+            await service.plugins.close()
+    assert (await sending.row(asked["tid"]))["state"] == "succeed"
+    assert await _nonce(sending) == nonce + 1
+    assert await chain.plugin.balance_of(asked["rid"], ETH) == ONE_ETH // 10

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import func
 
@@ -106,11 +107,19 @@ class Sender:
         self.native = native or ChainCurrency(f"{blockchain_key}-native", 0)
 
     async def run(self, *, idle_s: float = 5.0) -> None:
+        """Send for ever. Node errors are handled per withdrawal; anything else (the
+        database or the engine away) is logged and the next step waits longer."""
+        delay = idle_s
         while True:
-            report = await self.step()
-            if report.signed or report.succeeded or report.failed:
-                log.info("%s withdrawals: %s", self.key, report)
-            await asyncio.sleep(idle_s)
+            try:
+                report = await self.step()
+                delay = idle_s
+                if report.signed or report.succeeded or report.failed or report.errored:
+                    log.info("%s withdrawals: %s", self.key, report)
+            except (ChainError, flow.WithdrawalRefused, OSError, SQLAlchemyError) as exc:
+                log.warning("%s sender: %s; trying again in %.0f s", self.key, exc, delay)
+                delay = min(delay * 2, 60.0)
+            await asyncio.sleep(delay)
 
     async def step(self) -> SendReport:
         """Follow the transactions sent, then send what is due."""
