@@ -37,6 +37,7 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_admin_withdraws,
     peatio_management_accounts,
     peatio_management_config,
     peatio_management_deposits,
@@ -184,6 +185,7 @@ def create_app(
     app.include_router(peatio_admin_fees.router)
     app.include_router(peatio_admin_records.router)
     app.include_router(peatio_admin_adjustments.router)
+    app.include_router(peatio_admin_withdraws.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)

@@ -153,7 +153,8 @@ def listing() -> None:
 
 @custody_app.command("scan")
 def scan() -> None:
-    """Follow every active blockchain, recording and crediting deposits, until stopped.
+    """Follow every active blockchain, recording and crediting deposits and sending
+    withdrawals, until stopped.
 
     The engine runs elsewhere (``bursa engine run``): credits go to it over RabbitMQ
     (BURSA_AMQP_URL). ``bursa up`` runs the scanners in its own process.
@@ -180,6 +181,7 @@ def scan() -> None:
             loop.add_signal_handler(signum, stopping.set)
         try:
             keys = await service.start()
+            await service.start_senders()  # and the withdrawals of the same chains
             if not keys:
                 fail("no active blockchain", "add one with `bursa custody blockchain add`")
             console.print(f"scanning {', '.join(keys)} — Ctrl-C stops")

@@ -272,6 +272,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     followed = await scanners.start()
     if followed:
         log.info("scanning %s for deposits", ", ".join(followed))
+    if await scanners.start_senders():
+        log.info("sending withdrawals on %s", ", ".join(followed))
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.
     relay = build_relay(settings, url, bus)

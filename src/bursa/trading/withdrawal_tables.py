@@ -1,19 +1,24 @@
 """Withdrawals (Peatio's ``withdraws``): the request, its fee and its state. The money is
 held, settled or released only by the engine (``withdrawal_holds`` mirrors what it did);
-this row says what was asked and where it stands. Custody (issue 6) extends it with the
-on-chain side (txid, block number, errors)."""
+this row says what was asked and where it stands, and for coins the on-chain side: the
+signed transaction is kept here (``raw_tx``) before it is broadcast, so a restart sends
+the same bytes again instead of paying twice."""
 
 from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
     Index,
+    Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from bursa.db.metadata import AMOUNT_PRECISION, AMOUNT_SCALE, metadata
 
@@ -41,7 +46,19 @@ withdraws = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("completed_at", DateTime(timezone=True)),
+    Column("raw_tx", LargeBinary),  # the signed transaction (public once broadcast)
+    Column("wallet_id", BigInteger),  # the hot wallet that pays it
+    Column("block_number", BigInteger),
+    Column("error", JSONB),  # the last failure: {"message": ..., "at": ...}
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),  # backoff after a node error
     UniqueConstraint("tid", name="uq_withdraws_tid"),
     Index("ix_withdraws_member_id", "member_id"),
     Index("ix_withdraws_state", "state"),
+    Index(
+        "ix_withdraws_sending",
+        "blockchain_key",
+        "state",
+        postgresql_where=text("state IN ('processing', 'skipped', 'confirming')"),
+    ),
 )

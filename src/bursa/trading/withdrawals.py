@@ -30,25 +30,28 @@ from bursa.engine.units import to_units
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
+from bursa.trading.admin_queries import Listing
 from bursa.trading.withdrawal_tables import withdraws
 
 PREPARED, ACCEPTED, CANCELED = "prepared", "accepted", "canceled"
 PROCESSING, SUCCEED = "processing", "succeed"
+CONFIRMING, SKIPPED, ERRORED = "confirming", "skipped", "errored"
+FAILED, REJECTED = "failed", "rejected"
 STATES = (
     PREPARED,
-    "rejected",
+    REJECTED,
     ACCEPTED,
-    "skipped",
+    SKIPPED,
     PROCESSING,
     SUCCEED,
     CANCELED,
-    "failed",
-    "errored",
-    "confirming",
+    FAILED,
+    ERRORED,
+    CONFIRMING,
 )
 # Where a withdrawal already is when ``process`` or ``cancel`` was done before: a retried
 # action is answered the withdrawal as it stands, not refused.
-PROCESSED = (PROCESSING, "confirming", SUCCEED)
+PROCESSED = (PROCESSING, CONFIRMING, SUCCEED)
 # What the engine's hold says the row must at least be.
 HOLD_STATES = {"held": ACCEPTED, "released": CANCELED, "settled": SUCCEED}
 INSUFFICIENT = "account.withdraw.insufficient_balance"
@@ -195,6 +198,45 @@ async def listed(session: AsyncSession, found: WithdrawFilter, *, limit: int, pa
     return await page_of(session, query.order_by(withdraws.c.id.desc()), limit, page)
 
 
+@dataclass(frozen=True, slots=True)
+class AdminFilter:
+    """The admin list's filters; ``listing`` orders it and bounds its times."""
+
+    listing: Listing
+    id: int | None = None
+    member_id: int | None = None
+    currency: str | None = None
+    state: str | None = None
+    type: str | None = None
+    blockchain_key: str | None = None
+
+
+async def admin_listed(session: AsyncSession, found: AdminFilter, *, limit: int, page: int) -> Page:
+    exact = [
+        (withdraws.c.id, found.id),
+        (withdraws.c.member_id, found.member_id),
+        (withdraws.c.currency_id, found.currency),
+        (withdraws.c.state, found.state),
+        (withdraws.c.type, found.type),
+        (withdraws.c.blockchain_key, found.blockchain_key),
+    ]
+    query = select(withdraws).where(*(c == v for c, v in exact if v is not None))
+    listing = found.listing
+    moment = withdraws.c.updated_at if listing.updated else withdraws.c.created_at
+    if listing.time_from is not None:
+        query = query.where(moment >= listing.time_from)
+    if listing.time_to is not None:
+        query = query.where(moment < listing.time_to)
+    keys = [withdraws.c[listing.order_by], withdraws.c.id]
+    query = query.order_by(*(k.asc() if listing.ascending else k.desc() for k in keys))
+    return await page_of(session, query, limit, page)
+
+
+async def by_id(session: AsyncSession, withdraw_id: int) -> Any | None:
+    query = select(withdraws).where(withdraws.c.id == withdraw_id)
+    return (await session.execute(query)).mappings().first()
+
+
 class Withdrawals:
     """The withdrawal flow over the database and the engine; each method is one request
     and commits its own transactions (the engine step sits between two of them)."""
@@ -309,6 +351,74 @@ class Withdrawals:
                 return caught_up
             return await self._change(session, row, target)
 
+    async def move(
+        self,
+        tid: str,
+        target: str,
+        *,
+        allowed: tuple[str, ...],
+        values: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """A change of state that moves no money (custody's ``confirming``, ``skipped``,
+        ``errored``, an admin's retry), from one of the ``allowed`` states; being in
+        ``target`` already answers the row as it is."""
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, tid)
+            if row["state"] == target:
+                return row
+            if row["state"] not in allowed:
+                raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
+            return await self._change(session, row, target, values)
+
+    async def settle(self, tid: str, *, allowed: tuple[str, ...]) -> Any:
+        """The engine settles the hold (the fee to revenue), the row becomes ``succeed``."""
+        return await self._finish(tid, SUCCEED, "settled", allowed)
+
+    async def release(self, tid: str, target: str, *, allowed: tuple[str, ...]) -> Any:
+        """The engine gives the funds back to the member, the row becomes ``target``
+        (``failed`` or ``rejected``)."""
+        return await self._finish(tid, target, "released", allowed)
+
+    async def _finish(
+        self, tid: str, target: str, hold_wanted: str, allowed: tuple[str, ...]
+    ) -> Any:
+        """Settle or release, then record: when an earlier attempt stopped after the
+        engine's commit, the hold says so and only the row is brought up to it."""
+        async with self._sessions() as session, session.begin():
+            row = await self._locked(session, tid)
+            if row["state"] == target:
+                return row
+            if row["state"] not in allowed:
+                raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
+            if await self._hold_state(session, row) != hold_wanted:
+                command: Command
+                if hold_wanted == "settled":
+                    command = SettleWithdrawal(
+                        key=f"withdraw:{row['id']}:settle",
+                        withdrawal_id=hold_id(row),
+                        fee=await self._units(session, row, row["fee"]),
+                    )
+                else:
+                    command = ReleaseWithdrawal(
+                        key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
+                    )
+                result = await self._submit(command)
+                if (
+                    result["error"] is not None
+                    and await self._hold_state(session, row) != hold_wanted
+                ):
+                    raise WithdrawalRefused(
+                        422, ENGINE_MESSAGES.get(result["error"], result["error"])
+                    )
+            return await self._change(session, row, target)
+
+    async def _hold_state(self, session: AsyncSession, row: Mapping[str, Any]) -> str | None:
+        query = select(withdrawal_holds.c.state).where(
+            withdrawal_holds.c.withdrawal_id == hold_id(row)
+        )
+        found: str | None = await session.scalar(query)
+        return found
+
     async def _locked(self, session: AsyncSession, tid: str) -> Any:
         row = await find(session, tid, lock=True)
         if row is None:
@@ -333,7 +443,7 @@ class Withdrawals:
             return row
         if target == ACCEPTED and state != PREPARED:
             return row
-        if target == SUCCEED and state not in (PREPARED, ACCEPTED, PROCESSING):
+        if target == SUCCEED and state not in (PREPARED, ACCEPTED, PROCESSING, CONFIRMING):
             return row
         if target == CANCELED and state not in (PREPARED, ACCEPTED):
             return row
@@ -341,9 +451,16 @@ class Withdrawals:
             row = await self._change(session, row, ACCEPTED)
         return await self._change(session, row, target)
 
-    async def _change(self, session: AsyncSession, row: Any, state: str) -> Any:
-        """Move ``row`` to ``state`` with its event, in the caller's transaction."""
-        done = state in (SUCCEED, CANCELED, "rejected", "failed")
+    async def _change(
+        self,
+        session: AsyncSession,
+        row: Any,
+        state: str,
+        values: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Move ``row`` to ``state`` (and set ``values``) with its event, in the caller's
+        transaction."""
+        done = state in (SUCCEED, CANCELED, REJECTED, FAILED)
         changed = (
             (
                 await session.execute(
@@ -353,6 +470,7 @@ class Withdrawals:
                         state=state,
                         updated_at=func.now(),
                         completed_at=func.now() if done else withdraws.c.completed_at,
+                        **(values or {}),
                     )
                     .returning(withdraws)
                 )

@@ -1,0 +1,243 @@
+"""Peatio's admin withdrawals (``/api/v2/peatio/admin/withdraws``): the list, one
+withdrawal, and the actions staff take on them.
+
+Actions (``POST /withdraws/actions``, ``id`` and ``action``):
+* ``process``: approve an ``accepted`` withdrawal (coin: ``processing``, custody sends it;
+  fiat: settled, ``succeed``);
+* ``reject``: refuse an ``accepted`` one (``rejected``, the held funds back to the member);
+* ``retry``: a ``skipped`` or ``errored`` one is handed to the sender again (``processing``);
+* ``fail``: a withdrawal whose transaction the admin declares lost, or one that cannot be
+  sent (``confirming``, ``skipped``, ``errored`` → ``failed``, funds released). The admin
+  answers for it: a lost transaction mined later would pay out money already released.
+
+Every request of an action leaves an audit entry; asking again for an action already done
+answers the withdrawal as it stands.
+"""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from bursa.api.deps import Runner, Session
+from bursa.api.errors import NOT_FOUND, ApiError, error_code
+from bursa.api.peatio_admin_auth import PREFIX, admin_gate
+from bursa.api.peatio_admin_lists import (
+    AdminList,
+    CurrencyId,
+    Uid,
+    currency_of,
+    member_filter,
+    sort_by,
+)
+from bursa.api.peatio_market import submit
+from bursa.api.peatio_params import paginate, read_body
+from bursa.api.schemas import Errors
+from bursa.custody.sender import email_of
+from bursa.engine.commands import Command
+from bursa.events.records import decimal_text, iso
+from bursa.trading import audit
+from bursa.trading import withdrawals as flow
+from bursa.trading.audit import Actor
+
+router = APIRouter(prefix=f"{PREFIX}/withdraws", tags=["peatio admin"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Errors} for code in (401, 403, 404, 422, 503)
+}
+AREA = "admin.withdraw"
+MOST_ID = 2**63 - 1
+ACTIONS = ("process", "reject", "retry", "fail")
+STATE = Literal[
+    "prepared",
+    "rejected",
+    "accepted",
+    "skipped",
+    "processing",
+    "succeed",
+    "canceled",
+    "failed",
+    "errored",
+    "confirming",
+]
+
+Reader = Annotated[Actor, Depends(admin_gate("read", "Withdraw"))]
+Manager = Annotated[Actor, Depends(admin_gate("manage", "Withdraw"))]
+
+
+class AdminWithdraw(BaseModel):
+    """Peatio's admin ``Withdraw`` (``amount`` leaves, ``sum`` = amount + fee was held)."""
+
+    id: int
+    tid: str
+    uid: str
+    currency: str
+    type: str
+    amount: str
+    fee: str
+    sum: str
+    rid: str
+    blockchain_key: str | None
+    blockchain_txid: str | None
+    block_number: int | None
+    state: str
+    note: str | None
+    transfer_type: str | None
+    error: dict[str, Any] | None
+    attempts: int
+    created_at: str
+    updated_at: str
+    done_at: str | None
+
+
+def shown(row: Any) -> AdminWithdraw:
+    return AdminWithdraw(
+        id=row["id"],
+        tid=row["tid"],
+        uid=row["uid"],
+        currency=row["currency_id"],
+        type=row["type"],
+        amount=decimal_text(row["amount"]),
+        fee=decimal_text(row["fee"]),
+        sum=decimal_text(row["sum"]),
+        rid=row["rid"],
+        blockchain_key=row["blockchain_key"],
+        blockchain_txid=row["txid"],
+        block_number=row["block_number"],
+        state=row["state"],
+        note=row["note"],
+        transfer_type=row["transfer_type"],
+        error=row["error"],
+        attempts=row["attempts"],
+        created_at=iso(row["created_at"]) or "",
+        updated_at=iso(row["updated_at"]) or "",
+        done_at=iso(row["completed_at"]),
+    )
+
+
+@router.get("", summary="Withdrawals", responses=_ERRORS)
+async def list_withdraws(
+    _: Reader,
+    session: Session,
+    response: Response,
+    params: Annotated[AdminList, Depends()],
+    currency: CurrencyId = None,
+    uid: Uid = None,
+    id: Annotated[
+        int | None,
+        Query(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id")),
+    ] = None,
+    state: Annotated[
+        STATE | None, Query(json_schema_extra=error_code(f"{AREA}.invalid_state"))
+    ] = None,
+    type: Annotated[
+        Literal["fiat", "coin"] | None,
+        Query(json_schema_extra=error_code(f"{AREA}.invalid_type")),
+    ] = None,
+    blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
+    order_by: Annotated[
+        Literal["id", "created_at", "updated_at", "amount"],
+        sort_by("id", "created_at", "updated_at", "amount"),
+    ] = "id",
+) -> list[AdminWithdraw]:
+    member_id, _nobody = await member_filter(session, uid)
+    found = await flow.admin_listed(
+        session,
+        flow.AdminFilter(
+            listing=params.listing(order_by),
+            id=id,
+            member_id=member_id,
+            currency=await currency_of(session, currency),
+            state=state,
+            type=type,
+            blockchain_key=blockchain_key,
+        ),
+        limit=params.limit,
+        page=params.page,
+    )
+    paginate(response, found.total, params.page, params.limit)
+    return [shown(row) for row in found.rows]
+
+
+@router.get("/{id}", summary="One withdrawal", responses=_ERRORS)
+async def get_withdraw(
+    _: Reader,
+    session: Session,
+    id: Annotated[
+        int, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
+    ],
+) -> AdminWithdraw:
+    row = await flow.by_id(session, id)
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    return shown(row)
+
+
+def _request(body: dict[str, Any]) -> tuple[int, str]:
+    problems: list[str] = []
+    raw = body.get("id")
+    found: int | None = None
+    if raw is None:
+        problems.append(f"{AREA}.missing_id")
+    elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_ID:
+        found = raw
+    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 18:
+        found = int(raw.strip())
+    else:
+        problems.append(f"{AREA}.non_integer_id")
+    action = body.get("action")
+    if action is None:
+        problems.append(f"{AREA}.missing_action")
+    elif action not in ACTIONS:
+        problems.append(f"{AREA}.invalid_action")
+    if problems or found is None:
+        raise ApiError(422, *problems)
+    return found, str(action)
+
+
+@router.post("/actions", status_code=201, summary="Act on a withdrawal", responses=_ERRORS)
+async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> AdminWithdraw:
+    """Form or JSON: ``id`` and ``action`` (process, reject, retry, fail)."""
+    withdraw_id, action = _request(await read_body(request))
+    row = await flow.by_id(session, withdraw_id)
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    before = shown(row).model_dump()
+    await session.rollback()  # the flow locks the row in transactions of its own
+
+    async def engine(command: Command) -> dict[str, Any]:
+        return await submit(runner, command)
+
+    withdrawals = flow.Withdrawals(request.app.state.session_factory, engine, email_of)
+    tid = row["tid"]
+    try:
+        if action == "process":
+            changed = await withdrawals.act(tid, "process")
+        elif action == "reject":
+            changed = await withdrawals.release(tid, flow.REJECTED, allowed=(flow.ACCEPTED,))
+        elif action == "retry":
+            changed = await withdrawals.move(
+                tid,
+                flow.PROCESSING,
+                allowed=(flow.SKIPPED, flow.ERRORED),
+                values={"attempts": 0, "next_attempt_at": None},
+            )
+        else:
+            changed = await withdrawals.release(
+                tid, flow.FAILED, allowed=(flow.CONFIRMING, flow.SKIPPED, flow.ERRORED)
+            )
+    except flow.WithdrawalRefused as exc:
+        if exc.status == 404:
+            raise ApiError(404, NOT_FOUND) from exc
+        raise ApiError(422, f"{AREA}.cannot_perform_{action}_action") from exc
+    after = shown(changed)
+    await audit.record(
+        session,
+        actor,
+        f"withdraw.{action}",
+        "Withdraw",
+        withdraw_id,
+        before=before,
+        after=after.model_dump(),
+    )
+    await session.commit()
+    return after

@@ -1,0 +1,363 @@
+"""The withdrawal sender: pays coin withdrawals in ``processing`` from the blockchain's hot
+wallet, follows their transactions, and settles (or releases) the held funds.
+
+Never twice, whatever happens:
+* A withdrawal is signed once. The signed transaction and its id are committed on the row
+  (``confirming``) before anything is broadcast; a sender that dies after that finds the
+  row ``confirming`` and broadcasts the same bytes again (same id: the network sees one
+  payment). Only ``processing`` and ``skipped`` rows are ever signed.
+* Settling and releasing go through ``Withdrawals.settle`` / ``release``, whose engine
+  keys are applied once and whose hold state repairs a row left behind by a crash.
+* Withdrawals are signed and broadcast one after the other, and none is signed while an
+  earlier one could not be handed to the node: on account chains the next transaction's
+  nonce depends on the earlier one being known.
+
+Peatio's states: too little in the hot wallet → ``skipped`` (tried again later, or by an
+admin's ``retry``); something no retry can fix (an address the chain refuses, more
+decimals than the chain has, no hot wallet) → ``errored``; a node error leaves the row
+where it is, retried with a growing delay (``attempts``, ``next_attempt_at``).
+"""
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql import func
+
+from bursa.custody.chain import FAILED, PENDING, SUCCESS, ChainCurrency, ChainError, ChainPlugin
+from bursa.custody.chain import Signed as SignedTx
+from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
+from bursa.custody.tables import wallet_currencies, wallets
+from bursa.identity import directory
+from bursa.secrets.keystore import KeyStore
+from bursa.trading import withdrawals as flow
+from bursa.trading.withdrawal_tables import withdraws
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SendReport:
+    signed: int = 0
+    broadcast: int = 0
+    skipped: int = 0
+    errored: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    node_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How long a row waits: after a node error (doubling up to ``most_s``), and after
+    being skipped for want of funds."""
+
+    first_s: float = 5.0
+    most_s: float = 600.0
+    skipped_s: float = 300.0
+
+    def after(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.first_s * 2 ** max(attempts - 1, 0), self.most_s))
+
+
+async def email_of(session: AsyncSession, member_id: int) -> str:
+    """The member's email for the Event API record."""
+    person = (await directory.people(session, [member_id])).get(member_id)
+    return "" if person is None else person.email
+
+
+class Refused(Exception):
+    """The withdrawal cannot be sent as asked (it becomes ``errored``)."""
+
+
+class Short(Exception):
+    """No hot wallet holds enough yet (it becomes ``skipped``)."""
+
+
+class Sender:
+    """Sends one blockchain's withdrawals (one sender per chain: a PostgreSQL advisory lock
+    in ``bursa.custody.service`` sees to it)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        blockchain_key: str,
+        plugin: ChainPlugin,
+        assets: Mapping[str, ChainAsset],
+        keystore: KeyStore,
+        withdrawals: flow.Withdrawals,
+        *,
+        backoff: Backoff = Backoff(),
+    ) -> None:
+        self.sessions = sessions
+        self.key = blockchain_key
+        self.plugin = plugin
+        self.assets = dict(assets)
+        self.keystore = keystore
+        self.withdrawals = withdrawals
+        self.backoff = backoff
+        native = next((a.chain for a in self.assets.values() if a.chain.contract is None), None)
+        self.native = native or ChainCurrency(f"{blockchain_key}-native", 0)
+
+    async def run(self, *, idle_s: float = 5.0) -> None:
+        """Send for ever. Node errors are handled per withdrawal; anything else (the
+        database or the engine away) is logged and the next step waits longer."""
+        delay = idle_s
+        while True:
+            try:
+                report = await self.step()
+                delay = idle_s
+                if report.signed or report.succeeded or report.failed or report.errored:
+                    log.info("%s withdrawals: %s", self.key, report)
+            except (ChainError, flow.WithdrawalRefused, OSError, SQLAlchemyError) as exc:
+                log.warning("%s sender: %s; trying again in %.0f s", self.key, exc, delay)
+                delay = min(delay * 2, 60.0)
+            await asyncio.sleep(delay)
+
+    async def step(self) -> SendReport:
+        """Follow the transactions sent, then send what is due."""
+        report = SendReport()
+        in_flight: dict[tuple[int, str], int] = defaultdict(int)
+        stalled = False
+        for row in await self._rows((flow.CONFIRMING,)):
+            if not await self._follow(row, report, in_flight):
+                stalled = True
+        if stalled:  # a transaction the node does not hold yet: no later nonce now
+            return report
+        for row in await self._rows((flow.PROCESSING, flow.SKIPPED), due_only=True):
+            signed = await self.prepare(row, report, in_flight)
+            if signed is None:
+                continue
+            if not await self._broadcast(signed, report):
+                break
+            self._count_in_flight(signed, in_flight)
+        return report
+
+    # ------------------------------------------------------------------ signing
+
+    async def prepare(
+        self,
+        row: Mapping[str, Any],
+        report: SendReport | None = None,
+        in_flight: Mapping[tuple[int, str], int] | None = None,
+    ) -> Any | None:
+        """Sign ``row``'s payment and commit it on the row (``confirming``) — not yet
+        broadcast; the row as recorded, or None when it was skipped, errored or must
+        wait."""
+        report = report if report is not None else SendReport()
+        in_flight = in_flight or {}
+        try:
+            asset = self.assets.get(row["currency_id"])
+            if asset is None:
+                raise Refused(f"{row['currency_id']} is not a currency of {self.key}")
+            try:
+                units = asset.chain.to_units(row["amount"])
+            except ValueError as exc:
+                raise Refused(str(exc)) from None
+            wallet = await self._paying_wallet(asset, units, in_flight)
+            secret = await self.keystore.decrypt(WALLET_KEY_NAME, wallet["secret"])
+            try:
+                signed = await self.plugin.sign(
+                    secret, wallet["address"], row["rid"], units, asset.chain
+                )
+            except ValueError as exc:
+                raise Refused(f"the chain refuses the payment: {exc}") from None
+        except Short as exc:
+            await self.withdrawals.move(
+                row["tid"],
+                flow.SKIPPED,
+                allowed=(flow.PROCESSING, flow.SKIPPED),
+                values={
+                    "error": _error(str(exc)),
+                    "next_attempt_at": datetime.now(UTC)
+                    + timedelta(seconds=self.backoff.skipped_s),
+                },
+            )
+            report.skipped += 1
+            return None
+        except Refused as exc:
+            log.warning("withdrawal %s errored: %s", row["id"], exc)
+            await self.withdrawals.move(
+                row["tid"],
+                flow.ERRORED,
+                allowed=(flow.PROCESSING, flow.SKIPPED),
+                values={"error": _error(str(exc)), "next_attempt_at": None},
+            )
+            report.errored += 1
+            return None
+        except ChainError as exc:
+            await self._node_error(row, exc, report)
+            return None
+        recorded = await self.withdrawals.move(
+            row["tid"],
+            flow.CONFIRMING,
+            allowed=(flow.PROCESSING, flow.SKIPPED),
+            values={
+                "txid": signed.txid,
+                "raw_tx": signed.raw,
+                "wallet_id": wallet["id"],
+                "error": None,
+                "next_attempt_at": None,
+            },
+        )
+        report.signed += 1
+        return recorded
+
+    async def _paying_wallet(
+        self, asset: ChainAsset, units: int, in_flight: Mapping[tuple[int, str], int]
+    ) -> Any:
+        """The first active hot wallet holding ``asset`` with ``units`` (and the fee)
+        left after what it has sent and not yet seen mined."""
+        query = (
+            select(wallets.c.id, wallets.c.address, wallets.c.secret, wallets.c.name)
+            .join(wallet_currencies, wallet_currencies.c.wallet_id == wallets.c.id)
+            .where(
+                wallets.c.blockchain_key == self.key,
+                wallets.c.kind == "hot",
+                wallets.c.status == "active",
+                wallets.c.secret.is_not(None),
+                wallet_currencies.c.currency_id == asset.chain.id,
+            )
+            .order_by(wallets.c.id)
+        )
+        async with self.sessions() as session:
+            found = list((await session.execute(query)).mappings())
+        if not found:
+            raise Refused(
+                f"no active hot wallet holds {asset.chain.id} on {self.key}:"
+                " add one with `bursa custody wallet add --kind hot`"
+            )
+        fee = await self.plugin.fee_estimate(asset.chain)
+        shortfalls: list[str] = []
+        for wallet in found:
+            native = await self.plugin.balance_of(wallet["address"], self.native)
+            native -= in_flight.get((wallet["id"], self.native.id), 0)
+            if asset.chain.contract is None:
+                needed = {self.native.id: (native, units + fee)}
+            else:
+                held = await self.plugin.balance_of(wallet["address"], asset.chain)
+                held -= in_flight.get((wallet["id"], asset.chain.id), 0)
+                needed = {asset.chain.id: (held, units), self.native.id: (native, fee)}
+            short = {code: pair for code, pair in needed.items() if pair[0] < pair[1]}
+            if not short:
+                return wallet
+            shortfalls.extend(
+                f"{wallet['name']} holds {has} {code} units, needs {wants}"
+                for code, (has, wants) in short.items()
+            )
+        raise Short("; ".join(shortfalls))
+
+    # ------------------------------------------------------------------ broadcasting
+
+    async def _broadcast(self, row: Mapping[str, Any], report: SendReport) -> bool:
+        """Hand the recorded transaction to the node (again); False on a node error."""
+        asset = self.assets.get(row["currency_id"])
+        units = asset.chain.to_units(row["amount"]) if asset is not None else 0
+        signed = SignedTx(row["txid"], bytes(row["raw_tx"]), units, 0)
+        try:
+            await self.plugin.broadcast(signed)
+        except ChainError as exc:
+            await self._node_error(row, exc, report)
+            return False
+        report.broadcast += 1
+        return True
+
+    # ------------------------------------------------------------------ following
+
+    async def _follow(
+        self, row: Mapping[str, Any], report: SendReport, in_flight: dict[tuple[int, str], int]
+    ) -> bool:
+        """Settle or release ``row`` once its transaction is decided; broadcast it again
+        while the node does not know it. False when the node could not be asked."""
+        try:
+            status = await self.plugin.transaction(row["txid"])
+            if status.status not in (SUCCESS, FAILED, PENDING):  # lost, or never sent
+                if not await self._broadcast(row, report):
+                    return False
+                status = await self.plugin.transaction(row["txid"])
+        except ChainError as exc:
+            await self._node_error(row, exc, report)
+            return False
+        if status.status == FAILED:
+            log.warning("withdrawal %s: transaction %s failed", row["id"], row["txid"])
+            await self.withdrawals.release(row["tid"], flow.FAILED, allowed=(flow.CONFIRMING,))
+            report.failed += 1
+            return True
+        if status.status != SUCCESS:
+            self._count_in_flight(row, in_flight)
+            return True
+        if status.block_number != row["block_number"]:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(withdraws)
+                    .where(withdraws.c.id == row["id"])
+                    .values(block_number=status.block_number)
+                )
+        asset = self.assets.get(row["currency_id"])
+        needed = asset.min_confirmations if asset is not None else 1
+        if status.confirmations >= needed:
+            await self.withdrawals.settle(row["tid"], allowed=(flow.CONFIRMING,))
+            report.succeeded += 1
+        return True
+
+    def _count_in_flight(
+        self, row: Mapping[str, Any], in_flight: dict[tuple[int, str], int]
+    ) -> None:
+        """What a sent, not yet mined transaction will still take from its wallet."""
+        asset = self.assets.get(row["currency_id"])
+        if asset is None or row["wallet_id"] is None:
+            return
+        in_flight[(row["wallet_id"], asset.chain.id)] += asset.chain.to_units(row["amount"])
+
+    # ------------------------------------------------------------------ rows
+
+    async def _rows(self, states: tuple[str, ...], *, due_only: bool = False) -> list[Any]:
+        query = select(withdraws).where(
+            withdraws.c.blockchain_key == self.key,
+            withdraws.c.type == "coin",
+            withdraws.c.state.in_(states),
+        )
+        if due_only:
+            query = query.where(
+                or_(
+                    withdraws.c.next_attempt_at.is_(None), withdraws.c.next_attempt_at <= func.now()
+                )
+            )
+        async with self.sessions() as session:
+            return list((await session.execute(query.order_by(withdraws.c.id))).mappings())
+
+    async def _node_error(
+        self, row: Mapping[str, Any], exc: ChainError, report: SendReport
+    ) -> None:
+        """The row stays where it is and is tried again after a growing delay."""
+        attempts = int(row["attempts"]) + 1
+        wait = self.backoff.after(attempts)
+        log.warning(
+            "withdrawal %s: node error (attempt %d, next in %ds): %s",
+            row["id"],
+            attempts,
+            wait.total_seconds(),
+            exc,
+        )
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(withdraws)
+                .where(withdraws.c.id == row["id"], withdraws.c.state == row["state"])
+                .values(
+                    attempts=attempts,
+                    error=_error(str(exc)),
+                    next_attempt_at=datetime.now(UTC) + wait,
+                )
+            )
+        report.node_errors += 1
+
+
+def _error(message: str) -> dict[str, str]:
+    return {"message": message, "at": datetime.now(UTC).isoformat()}
