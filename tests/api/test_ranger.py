@@ -8,6 +8,7 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -19,10 +20,16 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bursa.api import ws_protocol
 from bursa.api.deps import EngineView
+from bursa.api.ranger_custody import custody_streams
 from bursa.api.ranger_hub import RESYNC, TOO_SLOW, Limits, RangerHub
+from bursa.custody import crediting
 from bursa.events.bus import BOOK, Event, InProcessBus
+from bursa.events.listener import BusListener
+from bursa.events.relay import BusSink, Relay
+from bursa.trading import deposits as deposit_records
 from tests.api.members import AGENT, MARKET, Caller, Exchange, exchange  # noqa: F401
 from tests.api.test_peatio_market import traders
+from tests.events.test_relay import KEYS, VERIFIER
 
 DEPTH = "/api/v2/peatio/public/markets/btcusdt/depth"
 
@@ -427,3 +434,65 @@ async def test_a_server_without_direct_writes_uses_the_outbox() -> None:
         assert await ask(ws, "ping") == "pong"
         hub.publish("btcusdt.trades", {"n": 1})
         assert await receive(ws) == {"btcusdt.trades": {"n": 1}}
+
+
+async def test_deposit_and_withdraw_streams_follow_the_event_api(
+    exchange: Exchange, ranger: str
+) -> None:
+    """A member's deposits reach their ``deposit`` stream through the real outbox, relay
+    and verified listener, and nobody else's connection."""
+    alice = await exchange.member("alice@example.com")
+    bob = await exchange.member("bob@example.com")
+    sessions = exchange.app.state.session_factory
+    bus = InProcessBus()
+    listener = BusListener(bus, custody_streams(exchange.hub, sessions), VERIFIER)
+    relay = Relay(exchange.database_url, BusSink(bus), KEYS, poll_s=0.02)
+    await listener.start()
+    await relay.start()
+    try:
+        async with (
+            connect(
+                f"{ranger}/private?stream=deposit", additional_headers=cookie_of(alice)
+            ) as mine,
+            connect(
+                f"{ranger}/private?stream=deposit", additional_headers=cookie_of(bob)
+            ) as theirs,
+        ):
+            async with sessions() as session:
+                async with session.begin():
+                    row, _ = await deposit_records.create(
+                        session,
+                        tid="TIDSTREAM001",
+                        member_id=alice.id,
+                        uid=alice.uid,
+                        currency_id="usd",
+                        type="fiat",
+                        amount=Decimal("40"),
+                        fee=Decimal(0),
+                        transfer_type="wire",
+                    )
+                    await crediting.created(session, row)
+                await crediting.accept(session, exchange.runner.submit, "TIDSTREAM001")
+            created = await receive(mine)
+            updated = await receive(mine)
+            assert created["deposit"]["state"] == "submitted"
+            assert updated["deposit"] | {
+                "created_at": "",
+                "updated_at": "",
+                "completed_at": "",
+            } == {
+                "tid": "TIDSTREAM001",
+                "uid": alice.uid,
+                "currency": "usd",
+                "amount": "40",
+                "state": "accepted",
+                "created_at": "",
+                "updated_at": "",
+                "completed_at": "",
+            }
+            assert "user" not in updated["deposit"]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(theirs.recv(), 0.5)
+    finally:
+        await relay.stop()
+        await listener.stop()

@@ -41,7 +41,7 @@ from bursa.trading.market_data import Tickers
 
 log = logging.getLogger(__name__)
 
-PRIVATE_STREAMS = (ORDER, TRADE, BALANCE)
+PRIVATE_STREAMS = (ORDER, TRADE, BALANCE, "deposit", "withdraw")  # the last two: ranger_custody
 TOO_SLOW = 4008  # Rango closes a slow client without a code; a 4xxx one tells clients why
 RESYNC = 1012  # "service restart": the hub lost events, clients reconnect and start over
 TICKERS = "global.tickers"

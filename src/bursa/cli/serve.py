@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.api import ws_protocol
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
+from bursa.api.ranger_custody import custody_streams
 from bursa.api.ranger_hub import Limits, RangerHub
 from bursa.applogic import api as applogic_api
 from bursa.applogic.approvals import WithdrawalApprovals
@@ -274,6 +275,14 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         log.info("scanning %s for deposits", ", ".join(followed))
     if await scanners.start_senders():
         log.info("sending withdrawals on %s", ", ".join(followed))
+    # Members' deposit and withdraw streams follow the Event API, verified as any consumer.
+    streams = custody_streams(hub, sessions)
+    streams_listener = (
+        AmqpListener(settings.amqp_url, streams, verifier(settings))
+        if settings.amqp_url is not None
+        else BusListener(bus, streams, verifier(settings))
+    )
+    await streams_listener.start()
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.
     relay = build_relay(settings, url, bus)
@@ -302,6 +311,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         if applogic is not None:
             await applogic[1].close()
         await relay.stop()
+        await streams_listener.stop()
         await scanners.stop()
         await app.state.custody.close()
         await hub.stop()
