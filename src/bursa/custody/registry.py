@@ -79,7 +79,13 @@ async def open_plugin(
     server = (await keystore.decrypt(NODE_KEY_NAME, row["server"])).decode()
     found = await assets(session, key)
     factory = plugin_factory(row["client"])
-    return factory(server, [a.chain for a in found.values()]), found
+    try:
+        return factory(server, [a.chain for a in found.values()]), found
+    except ValueError as exc:  # e.g. two currencies without a contract on one chain
+        raise LookupError(
+            f"blockchain {key!r}: {exc}; give each token its contract in the currency's"
+            " options (erc20_contract_address) or move it to another blockchain"
+        ) from exc
 
 
 async def scanned_heights(session: AsyncSession, keys: set[str]) -> dict[str, int]:
