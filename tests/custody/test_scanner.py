@@ -17,6 +17,7 @@ from bursa.custody.chain import FAILED, Block, ChainError, Transfer
 from bursa.custody.scanner import Scanner
 from bursa.db.session import create_engine, create_session_factory
 from bursa.ledger.verify import verify_ledger
+from bursa.trading import deposits as deposit_records
 from tests.api.members import (
     ACCOUNT,
     Caller,
@@ -244,3 +245,69 @@ async def test_a_node_that_is_down_loses_nothing(rig: Rig) -> None:
     rig.chain.down = False
     assert (await rig.scanner.step()).credited == 1
     assert await _eth(erin) == Decimal("1")
+
+
+ADMIN_DEPOSITS = "/api/v2/peatio/admin/deposits"
+
+
+async def test_admins_see_flagged_deposits_reject_coins_and_accept_only_fiat(rig: Rig) -> None:
+    exchange = rig.exchange
+    frank = await exchange.member("frank@example.com")
+    address = await rig.address_of(frank)
+    admin = await exchange.member("ops@example.com", role="admin")
+    rig.chain.mine(pay("0xf1", address, "1"), empty=2)  # credited at height 3
+    rig.chain.mine(pay("0xf2", address, "2"))  # height 4: one confirmation
+    await rig.scanner.step()
+
+    listed = await admin.get(ADMIN_DEPOSITS, type="coin")
+    assert listed.status_code == 200, listed.text
+    by_txid = {d["txid"]: d for d in listed.json()}
+    assert (by_txid["0xf1"]["state"], by_txid["0xf1"]["confirmations"]) == ("accepted", 4)
+    assert by_txid["0xf2"]["state"] == "submitted"
+    assert by_txid["0xf1"]["uid"] == frank.uid
+
+    # An admin cannot credit coins the chain has not confirmed, but may reject them.
+    coin = by_txid["0xf2"]["id"]
+    refused = await admin.post(f"{ADMIN_DEPOSITS}/actions", {"id": coin, "action": "accept"})
+    assert refused.status_code == 422
+    assert refused.json() == {"errors": ["admin.deposit.cannot_perform_accept_action"]}
+    rejected = await admin.post(f"{ADMIN_DEPOSITS}/actions", {"id": coin, "action": "reject"})
+    assert rejected.status_code == 201, rejected.text
+    assert rejected.json()["state"] == "rejected"
+    rig.chain.mine(empty=3)
+    assert (await rig.scanner.step()).credited == 0
+    assert await _eth(frank) == Decimal("1")
+
+    # A reorganisation below the credited one flags it for admins.
+    rig.chain.reorganise(1)
+    rig.chain.mine(empty=8)
+    await rig.scanner.step()
+    flagged = (await admin.get(ADMIN_DEPOSITS, flagged="true")).json()
+    assert [d["txid"] for d in flagged] == ["0xf1"]
+    assert flagged[0]["error"]["reorganised"]["block_number"] == 1
+
+    # A fiat deposit a payment gateway left submitted: an admin checks it and accepts it.
+    async with exchange.app.state.session_factory() as session, session.begin():
+        row, _ = await deposit_records.create(
+            session,
+            tid="TIDFIAT00001",
+            member_id=frank.id,
+            uid=frank.uid,
+            currency_id="usd",
+            type="fiat",
+            amount=Decimal("75"),
+            fee=Decimal(0),
+            transfer_type="wire",
+        )
+    accepted = await admin.post(f"{ADMIN_DEPOSITS}/actions", {"id": row["id"], "action": "accept"})
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["state"] == "accepted"
+    again = await admin.post(f"{ADMIN_DEPOSITS}/actions", {"id": row["id"], "action": "accept"})
+    assert again.json()["state"] == "accepted"
+    balance = (await frank.get(f"{ACCOUNT}/balances/usd")).json()
+    assert balance["balance"] == "75"
+    audited = await exchange.sql("SELECT action FROM admin_audit ORDER BY id")
+    # Changes and repeats are audited; a refused action changed nothing and is not.
+    assert [a["action"] for a in audited] == ["deposit.reject", "deposit.accept", "deposit.accept"]
+    assert (await frank.get(ADMIN_DEPOSITS)).status_code == 403
+    await _ledger_ok(exchange)

@@ -34,6 +34,7 @@ from bursa.api import (
     peatio_account_withdraws,
     peatio_admin_adjustments,
     peatio_admin_config,
+    peatio_admin_deposits,
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
@@ -186,6 +187,7 @@ def create_app(
     app.include_router(peatio_admin_records.router)
     app.include_router(peatio_admin_adjustments.router)
     app.include_router(peatio_admin_withdraws.router)
+    app.include_router(peatio_admin_deposits.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)

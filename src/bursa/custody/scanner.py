@@ -322,6 +322,8 @@ class Scanner:
             mark = {
                 REORGANISED: {"block_number": row["block_number"], "block_hash": row["block_hash"]}
             }
+            if row["state"] in (deposits.REJECTED, deposits.CANCELED):
+                continue  # never credited, and staying so
             if row["state"] in (deposits.SUBMITTED, SKIPPED):
                 after = await deposits.change(
                     session, row["id"], state=deposits.CANCELED, error=mark, completed_at=func.now()

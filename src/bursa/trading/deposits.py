@@ -107,6 +107,11 @@ class DepositFilter:
     txid: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    tid: str | None = None
+    type: str | None = None
+    address: str | None = None
+    flagged: bool | None = None  # has an ``error`` (e.g. taken back by a reorganisation)
+    id: int | None = None
 
 
 async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, page: int) -> Page:
@@ -117,14 +122,26 @@ async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, pag
         (deposits.c.state, found.state),
         (deposits.c.blockchain_key, found.blockchain_key),
         (deposits.c.txid, found.txid),
+        (deposits.c.tid, found.tid),
+        (deposits.c.type, found.type),
+        (deposits.c.address, found.address),
+        (deposits.c.id, found.id),
     ]
     query = select(deposits).where(
         *(column == value for column, value in exact if value is not None)
     )
     if found.from_id is not None:
         query = query.where(deposits.c.id > found.from_id)
+    if found.flagged is not None:
+        flag = deposits.c.error.is_not(None)
+        query = query.where(flag if found.flagged else ~flag)
     if found.created_from is not None:
         query = query.where(deposits.c.created_at >= found.created_from)
     if found.created_to is not None:
         query = query.where(deposits.c.created_at < found.created_to)
     return await page_of(session, query.order_by(deposits.c.id.desc()), limit, page)
+
+
+async def by_id(session: AsyncSession, deposit_id: int) -> Any | None:
+    query = select(deposits).where(deposits.c.id == deposit_id)
+    return (await session.execute(query)).mappings().first()
