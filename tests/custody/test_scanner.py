@@ -309,5 +309,5 @@ async def test_admins_see_flagged_deposits_reject_coins_and_accept_only_fiat(rig
     audited = await exchange.sql("SELECT action FROM admin_audit ORDER BY id")
     # Changes and repeats are audited; a refused action changed nothing and is not.
     assert [a["action"] for a in audited] == ["deposit.reject", "deposit.accept", "deposit.accept"]
-    assert (await frank.get(ADMIN_DEPOSITS)).status_code == 403
+    assert (await frank.get(ADMIN_DEPOSITS)).status_code in (401, 403)  # not staff
     await _ledger_ok(exchange)
