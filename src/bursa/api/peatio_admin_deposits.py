@@ -22,7 +22,14 @@ from sqlalchemy import func
 from bursa.api.deps import Runner, Session
 from bursa.api.errors import NOT_FOUND, ApiError, error_code
 from bursa.api.peatio_admin_auth import PREFIX, admin_gate
-from bursa.api.peatio_admin_lists import AdminList, CurrencyId, Uid, currency_of, member_filter
+from bursa.api.peatio_admin_lists import (
+    AdminList,
+    CurrencyId,
+    Uid,
+    action_request,
+    currency_of,
+    member_filter,
+)
 from bursa.api.peatio_market import submit
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Errors
@@ -168,32 +175,10 @@ async def get_deposit(
     return shown(row, await _heights(session, [row]))
 
 
-def _request(body: dict[str, Any]) -> tuple[int, str]:
-    problems: list[str] = []
-    raw = body.get("id")
-    found: int | None = None
-    if raw is None:
-        problems.append(f"{AREA}.missing_id")
-    elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_ID:
-        found = raw
-    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 18:
-        found = int(raw.strip())
-    else:
-        problems.append(f"{AREA}.non_integer_id")
-    action = body.get("action")
-    if action is None:
-        problems.append(f"{AREA}.missing_action")
-    elif action not in ACTIONS:
-        problems.append(f"{AREA}.invalid_action")
-    if problems or found is None:
-        raise ApiError(422, *problems)
-    return found, str(action)
-
-
 @router.post("/actions", status_code=201, summary="Act on a deposit", responses=_ERRORS)
 async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> AdminDeposit:
     """Form or JSON: ``id`` and ``action`` (accept a fiat deposit, reject)."""
-    deposit_id, action = _request(await read_body(request))
+    deposit_id, action = action_request(await read_body(request), AREA, ACTIONS)
     row = await deposits.by_id(session, deposit_id)
     if row is None:
         raise ApiError(404, NOT_FOUND)

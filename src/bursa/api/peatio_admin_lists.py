@@ -147,3 +147,30 @@ def amount_filter(value: str | None, area: str, name: str) -> Decimal | None:
     if isinstance(number, str):
         raise ApiError(422, f"admin.{area}.{number}_{name}")
     return number
+
+
+MOST_RECORD_ID = 2**63 - 1
+
+
+def action_request(body: dict[str, Any], area: str, actions: tuple[str, ...]) -> tuple[int, str]:
+    """The ``id`` and ``action`` of an admin ``…/actions`` request (form or JSON), or 422
+    with every problem in Peatio's codes (``<area>.missing_id``, ``…invalid_action``)."""
+    problems: list[str] = []
+    raw = body.get("id")
+    found: int | None = None
+    if raw is None:
+        problems.append(f"{area}.missing_id")
+    elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_RECORD_ID:
+        found = raw
+    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 18:
+        found = int(raw.strip())
+    else:
+        problems.append(f"{area}.non_integer_id")
+    action = body.get("action")
+    if action is None:
+        problems.append(f"{area}.missing_action")
+    elif action not in actions:
+        problems.append(f"{area}.invalid_action")
+    if problems or found is None:
+        raise ApiError(422, *problems)
+    return found, str(action)

@@ -26,6 +26,7 @@ from bursa.api.peatio_admin_lists import (
     AdminList,
     CurrencyId,
     Uid,
+    action_request,
     currency_of,
     member_filter,
     sort_by,
@@ -172,32 +173,10 @@ async def get_withdraw(
     return shown(row)
 
 
-def _request(body: dict[str, Any]) -> tuple[int, str]:
-    problems: list[str] = []
-    raw = body.get("id")
-    found: int | None = None
-    if raw is None:
-        problems.append(f"{AREA}.missing_id")
-    elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_ID:
-        found = raw
-    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 18:
-        found = int(raw.strip())
-    else:
-        problems.append(f"{AREA}.non_integer_id")
-    action = body.get("action")
-    if action is None:
-        problems.append(f"{AREA}.missing_action")
-    elif action not in ACTIONS:
-        problems.append(f"{AREA}.invalid_action")
-    if problems or found is None:
-        raise ApiError(422, *problems)
-    return found, str(action)
-
-
 @router.post("/actions", status_code=201, summary="Act on a withdrawal", responses=_ERRORS)
 async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> AdminWithdraw:
     """Form or JSON: ``id`` and ``action`` (process, reject, retry, fail)."""
-    withdraw_id, action = _request(await read_body(request))
+    withdraw_id, action = action_request(await read_body(request), AREA, ACTIONS)
     row = await flow.by_id(session, withdraw_id)
     if row is None:
         raise ApiError(404, NOT_FOUND)
