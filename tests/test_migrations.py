@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
 import bursa.applogic.tables
+import bursa.custody.sweep_tables
 import bursa.custody.tables
 import bursa.engine.tables
 import bursa.events.tables
@@ -36,6 +37,7 @@ TABLE_MODULES = (
     bursa.signing.tables,
     bursa.trading.tables,
     bursa.custody.tables,
+    bursa.custody.sweep_tables,
     bursa.trading.withdrawal_tables,
 )
 TABLES = {
@@ -72,6 +74,7 @@ TABLES = {
     "profiles",
     "restrictions",
     "service_accounts",
+    "sweeps",
     "trades",
     "trading_fees",
     "transfers",

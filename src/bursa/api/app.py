@@ -33,6 +33,7 @@ from bursa.api import (
     peatio_account,
     peatio_admin_adjustments,
     peatio_admin_config,
+    peatio_admin_custody,
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
@@ -181,6 +182,7 @@ def create_app(
     app.include_router(peatio_admin_fees.router)
     app.include_router(peatio_admin_records.router)
     app.include_router(peatio_admin_adjustments.router)
+    app.include_router(peatio_admin_custody.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)

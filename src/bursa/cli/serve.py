@@ -30,6 +30,7 @@ from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.custody.service import ScanService
+from bursa.custody.sweeper import SweepService
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
@@ -272,6 +273,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     followed = await scanners.start()
     if followed:
         log.info("scanning %s for deposits", ", ".join(followed))
+    sweepers = SweepService(database, sessions, app.state.custody)  # deposits to the hot wallet
+    await sweepers.start()
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.
     relay = build_relay(settings, url, bus)
@@ -301,6 +304,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             await applogic[1].close()
         await relay.stop()
         await scanners.stop()
+        await sweepers.stop()
         await app.state.custody.close()
         await hub.stop()
         if mailer is not None:
