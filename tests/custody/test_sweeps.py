@@ -115,6 +115,10 @@ async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
     assert (third.confirmed, third.collected) == (1, 1)
     assert set((await _states(exchange)).values()) == {"collected"}
     assert (await sweeping.sweeper.step()).signed == 0  # nothing is sent twice
+    # The scanner reads the sweeps' blocks: the gas sent to Bob's address is no deposit.
+    await chain.anvil.mine(3)
+    rescanned = await sweeping.custody.scanner.step()
+    assert (rescanned.deposits, len(await _states(exchange))) == (0, 2)
 
     rows = await exchange.sql(
         "SELECT kind, currency_id, amount, fee, txid, state FROM sweeps ORDER BY id"

@@ -32,6 +32,7 @@ from sqlalchemy.sql import func
 from bursa.custody import crediting
 from bursa.custody.chain import SUCCESS, Block, ChainError, ChainPlugin
 from bursa.custody.registry import ChainAsset
+from bursa.custody.sweep_tables import sweeps
 from bursa.custody.tables import blockchains, chain_blocks, payment_addresses
 from bursa.identity import directory
 from bursa.trading import deposits
@@ -191,15 +192,28 @@ class Scanner:
 
     # ------------------------------------------------------------------ deposits
 
+    async def _own_transactions(self, session: AsyncSession, block: Block) -> set[str]:
+        """The block's transactions custody made itself (recorded before they were sent)."""
+        txids = {t.txid for t in block.transfers}
+        if not txids:
+            return set()
+        query = select(sweeps.c.txid).where(
+            sweeps.c.blockchain_key == self.key, sweeps.c.txid.in_(txids)
+        )
+        return {str(t) for t in (await session.execute(query)).scalars()}
+
     async def _record(self, session: AsyncSession, block: Block, watched: dict[str, int]) -> int:
         """Record the block's successful transfers to members' addresses; how many new."""
         count = 0
+        ours = await self._own_transactions(session, block)
         for transfer in block.transfers:
             address = self._address(transfer.to_address)
             member_id = watched.get(address)
             asset = self.assets.get(transfer.currency)
             if member_id is None or asset is None or transfer.status != SUCCESS:
                 continue
+            if transfer.txid in ours:
+                continue  # Bursa's own gas top-up for a sweep: not a member's deposit
             amount = asset.credited(transfer.amount)
             if amount <= 0:
                 continue  # dust below Bursa's precision

@@ -498,6 +498,8 @@ async def _move(session: AsyncSession, ids: Sequence[int], from_state: str | Non
     )
     moved = 0
     for before in list((await session.execute(query)).mappings()):
+        if before["state"] == to:
+            continue  # a second gas top-up: the deposits wait already
         after = await deposits.change(session, before["id"], state=to)
         await crediting.updated(session, before, after)
         moved += 1
