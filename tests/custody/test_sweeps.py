@@ -4,6 +4,7 @@ fee wallet), a crash between signing and broadcasting sends the same transaction
 the hot wallet's surplus is proposed to the warm wallet, and the solvency view matches
 the chain and the ledger."""
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 
 from bursa.custody.chain import SUCCESS, Signed
 from bursa.custody.chains.ethereum import EthereumPlugin
-from bursa.custody.sweeper import Sweeper
+from bursa.custody.sweeper import Sweeper, SweepService
+from bursa.db.session import create_engine, create_session_factory
 from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
 from tests.custody.anvil import free_port
 from tests.custody.test_eth_deposits import ACCOUNT, USDT_UNIT, Custody, custody  # noqa: F401
@@ -207,7 +209,7 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
     exchange, chain, admin = sweeping.exchange, sweeping.custody.chain, sweeping.admin
     hot, warm = sweeping.hot, sweeping.warm
     capped = await admin.post(f"{ADMIN}/wallets/update", {"id": hot["id"], "max_balance": "1"})
-    assert capped.status_code == 200, capped.text
+    assert capped.status_code == 201, capped.text
     assert capped.json()["max_balance"] == "1"
     await chain.anvil.set_balance(hot["address"], 3 * ONE_ETH)
 
@@ -221,6 +223,19 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
     assert (await sweeping.sweeper.step()).proposed == 0  # one open proposal
     assert await chain.plugin.balance_of(warm["address"], ETH) == 0  # not sent: no option
 
+    # An admin dismisses it (moved by hand, say): the sweeper proposes anew while above.
+    dismissed = await admin.post(
+        f"{ADMIN}/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
+    )
+    assert dismissed.status_code == 201, dismissed.text
+    assert dismissed.json()["state"] == "dismissed"
+    assert_error(
+        await admin.post(f"{ADMIN}/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}),
+        422,
+        "admin.wallet.cannot_perform_dismiss_action",
+    )
+    assert (await sweeping.sweeper.step()).proposed == 1
+
     await exchange.sql(
         "UPDATE currencies SET options = options || '{\"send_surplus\": true}' WHERE id = 'eth'"
     )
@@ -228,8 +243,8 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
     assert sent.signed == 1
     assert await chain.plugin.balance_of(warm["address"], ETH) == 2 * ONE_ETH
     await sweeping.sweeper.step()
-    [row] = (await admin.get(f"{ADMIN}/sweeps", kind="surplus")).json()
-    assert row["state"] == "confirmed" and row["txid"].startswith("0x")
+    row = (await admin.get(f"{ADMIN}/sweeps", kind="surplus", state="confirmed")).json()[0]
+    assert row["txid"].startswith("0x") and row["amount"] == "2"
     assert (await sweeping.sweeper.step()).proposed == 0  # below the cap now
 
 
@@ -333,7 +348,40 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
     assert_error(
         await admin.post(f"{ADMIN}/blockchains/new", taken), 422, "admin.blockchain.key_taken"
     )
+    changed = await admin.post(
+        f"{ADMIN}/blockchains/update", {"key": "ethereum", "min_confirmations": 5}
+    )
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["min_confirmations"] == 5
+    assert_error(
+        await admin.post(f"{ADMIN}/blockchains/update", {"key": "ethereum", "status": "gone"}),
+        422,
+        "admin.blockchain.invalid_status",
+    )
+    chain_log = (await admin.get(f"{ADMIN}/audit", target_type="Blockchain")).json()
+    assert [e["action"] for e in chain_log] == ["blockchain.update"]
+    assert chain.anvil.url not in str(chain_log)
     member = await sweeping.exchange.member("mallory@example.com")
     assert (await member.get(f"{ADMIN}/wallets")).status_code in (401, 403)
     log = (await admin.get(f"{ADMIN}/audit", target_type="Wallet")).json()
     assert {e["action"] for e in log} >= {"wallet.create"}
+
+
+async def test_the_sweep_service_collects_in_the_background(sweeping: Sweeping) -> None:
+    exchange = sweeping.exchange
+    frank = await _credited(sweeping, "frank@example.com", ONE_ETH, token=False)
+    engine = create_engine(exchange.database_url, pool_size=2)
+    service = SweepService(
+        engine, create_session_factory(engine), exchange.app.state.custody, idle_s=0.1
+    )
+    try:
+        assert await service.start() == ["ethereum"]
+        for _ in range(100):
+            if (await _states(exchange))[f"eth@{frank}"] == "collected":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await service.stop()
+        await engine.dispose()
+    assert (await _states(exchange))[f"eth@{frank}"] == "collected"
+    assert await sweeping.custody.chain.plugin.balance_of(frank, ETH) == 0

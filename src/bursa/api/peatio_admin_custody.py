@@ -26,7 +26,7 @@ from bursa.custody import setup
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainError
 from bursa.custody.solvency import solvency
-from bursa.custody.sweep_tables import sweeps
+from bursa.custody.sweep_tables import DISMISSED, PROPOSED, sweeps
 from bursa.custody.tables import WALLET_KINDS, blockchains, wallet_currencies, wallets
 from bursa.trading import audit
 from bursa.trading.audit import Actor
@@ -262,7 +262,9 @@ async def new_blockchain(actor: ManageChain, request: Request, session: Session)
     return shown
 
 
-@router.post("/blockchains/update", summary="Change a blockchain", responses=_ERRORS)
+@router.post(
+    "/blockchains/update", status_code=201, summary="Change a blockchain", responses=_ERRORS
+)
 async def update_blockchain(
     actor: ManageChain, request: Request, session: Session
 ) -> AdminBlockchain:
@@ -456,7 +458,7 @@ def _refusal(message: str) -> str:
     return f"{WALLET}.invalid"
 
 
-@router.post("/wallets/update", summary="Change a wallet", responses=_ERRORS)
+@router.post("/wallets/update", status_code=201, summary="Change a wallet", responses=_ERRORS)
 async def update_wallet(actor: ManageWallet, request: Request, session: Session) -> AdminWallet:
     """Form or JSON: ``id`` and any of ``max_balance``, ``status`` (active, disabled),
     ``name``. Keys and addresses do not change: add a new wallet instead."""
@@ -509,7 +511,8 @@ async def list_sweeps(
     response: Response,
     params: Annotated[AdminList, Depends()],
     kind: Literal["collect", "gas", "surplus"] | None = None,
-    state: Literal["proposed", "signed", "broadcast", "confirmed", "failed"] | None = None,
+    state: Literal["proposed", "dismissed", "signed", "broadcast", "confirmed", "failed"]
+    | None = None,
     blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[AdminSweep]:
     query = select(sweeps)
@@ -522,6 +525,48 @@ async def list_sweeps(
     order = sweeps.c.id.asc() if params.ordering == "asc" else sweeps.c.id.desc()
     rows = list((await session.execute(query.order_by(order))).mappings())
     return [_sweep(r) for r in _page(response, rows, params)]
+
+
+@router.post(
+    "/sweeps/action",
+    status_code=201,
+    summary="Dismiss a surplus proposal (Bursa)",
+    responses=_ERRORS,
+)
+async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) -> AdminSweep:
+    """Form or JSON: ``id`` and ``action`` (``dismiss``: an admin moved the surplus by
+    hand, or wants it kept; the sweeper proposes again while the cap is exceeded)."""
+    body = await read_body(request)
+    problems: list[str] = []
+    sweep_id = _whole(body, "id", 0, WALLET, problems)
+    if body.get("action") != "dismiss":
+        problems.append(f"{WALLET}.invalid_action")
+    if problems or sweep_id == 0:
+        raise ApiError(422, *(problems or [f"{WALLET}.missing_id"]))
+    query = select(sweeps).where(sweeps.c.id == sweep_id).with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    if row["state"] != PROPOSED:
+        raise ApiError(422, f"{WALLET}.cannot_perform_dismiss_action")
+    changed = await session.execute(
+        update(sweeps)
+        .where(sweeps.c.id == sweep_id)
+        .values(state=DISMISSED, updated_at=func.now())
+        .returning(sweeps)
+    )
+    shown = _sweep(changed.mappings().one())
+    await audit.record(
+        session,
+        actor,
+        "sweep.dismiss",
+        "Wallet",
+        sweep_id,
+        before=_sweep(row).model_dump(),
+        after=shown.model_dump(),
+    )
+    await session.commit()
+    return shown
 
 
 @router.get("/solvency", summary="On-chain holdings against the ledger (Bursa)")

@@ -28,10 +28,11 @@ from bursa.db.metadata import AMOUNT_PRECISION, AMOUNT_SCALE, metadata
 _NUM = Numeric(AMOUNT_PRECISION, AMOUNT_SCALE)
 
 COLLECT, GAS, SURPLUS = "collect", "gas", "surplus"
-# proposed (a surplus waiting for an admin) → signed (recorded, maybe not sent) →
-# broadcast → confirmed | failed
-PROPOSED, SIGNED, BROADCAST, CONFIRMED, FAILED = (
+# proposed (a surplus waiting for an admin; ``dismissed`` by one) → signed (recorded,
+# maybe not sent) → broadcast → confirmed | failed
+PROPOSED, DISMISSED, SIGNED, BROADCAST, CONFIRMED, FAILED = (
     "proposed",
+    "dismissed",
     "signed",
     "broadcast",
     "confirmed",
