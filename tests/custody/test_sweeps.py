@@ -140,7 +140,7 @@ async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
     for row in rows:
         assert (await plugin.transaction(row["txid"])).status == SUCCESS
 
-    shown = await sweeping.admin.get(f"{ADMIN}/sweeps", kind="collect")
+    shown = await sweeping.admin.get(f"{ADMIN}/wallets/sweeps", kind="collect")
     assert [s["currency"] for s in shown.json()] == ["eth", "usdt"]
     events = [e for e in await exchange.outbox() if e.get("name") == "model.deposit.updated"]
     assert any(e["record"]["state"] == "collected" for e in events), events[-1]
@@ -215,7 +215,7 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
 
     report = await sweeping.sweeper.step()
     assert report.proposed == 1  # ETH only: the hot wallet holds no token
-    shown = (await admin.get(f"{ADMIN}/sweeps", kind="surplus")).json()
+    shown = (await admin.get(f"{ADMIN}/wallets/sweeps", kind="surplus")).json()
     assert [(s["currency"], s["amount"], s["state"], s["to_address"]) for s in shown] == [
         ("eth", "2", "proposed", warm["address"])
     ]
@@ -225,12 +225,14 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
 
     # An admin dismisses it (moved by hand, say): the sweeper proposes anew while above.
     dismissed = await admin.post(
-        f"{ADMIN}/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
+        f"{ADMIN}/wallets/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
     )
     assert dismissed.status_code == 201, dismissed.text
     assert dismissed.json()["state"] == "dismissed"
     assert_error(
-        await admin.post(f"{ADMIN}/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}),
+        await admin.post(
+            f"{ADMIN}/wallets/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
+        ),
         422,
         "admin.wallet.cannot_perform_dismiss_action",
     )
@@ -243,7 +245,7 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
     assert sent.signed == 1
     assert await chain.plugin.balance_of(warm["address"], ETH) == 2 * ONE_ETH
     await sweeping.sweeper.step()
-    row = (await admin.get(f"{ADMIN}/sweeps", kind="surplus", state="confirmed")).json()[0]
+    row = (await admin.get(f"{ADMIN}/wallets/sweeps", kind="surplus", state="confirmed")).json()[0]
     assert row["txid"].startswith("0x") and row["amount"] == "2"
     assert (await sweeping.sweeper.step()).proposed == 0  # below the cap now
 
@@ -254,7 +256,7 @@ async def test_the_solvency_view_matches_the_chain_and_the_ledger(sweeping: Swee
     [deposit_wallet] = await exchange.sql("SELECT address FROM wallets WHERE kind = 'deposit'")
 
     async def view() -> dict[str, dict[str, Any]]:
-        answer = await admin.get(f"{ADMIN}/solvency")
+        answer = await admin.get(f"{ADMIN}/wallets/overview")
         assert answer.status_code == 200, answer.text
         return {c["currency"]: c for c in answer.json()}
 
@@ -300,7 +302,7 @@ async def test_a_node_that_does_not_answer_shows_as_unavailable(sweeping: Sweepi
         {"name": "down-hot", "blockchain_key": "deadchain", "kind": "hot", "currencies": ["btc"]},
     )
     assert wallet.status_code == 201, wallet.text
-    answer = await admin.get(f"{ADMIN}/solvency")
+    answer = await admin.get(f"{ADMIN}/wallets/overview")
     found = {c["currency"]: c for c in answer.json()}
     assert found["btc"]["status"] == "unavailable" and found["btc"]["on_chain"] is None
     assert found["eth"]["status"] != "unavailable"
@@ -363,6 +365,12 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
     assert chain.anvil.url not in str(chain_log)
     member = await sweeping.exchange.member("mallory@example.com")
     assert (await member.get(f"{ADMIN}/wallets")).status_code in (401, 403)
+    # Barong's permissions drop compliance on wallets: the views under it follow.
+    compliance = await sweeping.exchange.member("compliance@example.com", role="compliance")
+    for path in ("wallets/overview", "wallets/sweeps"):
+        assert (await compliance.get(f"{ADMIN}/{path}")).status_code in (401, 403)
+    reporter = await sweeping.exchange.member("reporter@example.com", role="accountant")
+    assert (await reporter.get(f"{ADMIN}/wallets/overview")).status_code == 200
     log = (await admin.get(f"{ADMIN}/audit", target_type="Wallet")).json()
     assert {e["action"] for e in log} >= {"wallet.create"}
 

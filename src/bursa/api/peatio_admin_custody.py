@@ -1,5 +1,6 @@
 """The Peatio admin API's custody (``/api/v2/peatio/admin``): blockchains, wallets, the
-sweeps custody made or proposes, and Bursa's solvency view.
+sweeps custody made or proposes (``/wallets/sweeps``) and the solvency view
+(``/wallets/overview``): under ``/wallets`` so Barong's permissions on wallets cover them.
 
 What is shown never holds a secret: a blockchain's node URL (it may carry credentials) and
 a wallet's key are left out of every answer and every audit entry. Creating and changing
@@ -362,6 +363,96 @@ async def _find_wallet(session: Session, wallet_id: int) -> AdminWallet:
     return _wallet(row, (await _held(session, [wallet_id]))[wallet_id])
 
 
+# ------------------------------------- sweeps, solvency (before ``/wallets/{id}``)
+
+
+@router.get("/wallets/sweeps", summary="Sweeps and surplus proposals (Bursa)", responses=_ERRORS)
+async def list_sweeps(
+    _: ReadWallet,
+    session: Session,
+    response: Response,
+    params: Annotated[AdminList, Depends()],
+    kind: Literal["collect", "gas", "surplus"] | None = None,
+    state: Literal["proposed", "dismissed", "signed", "broadcast", "confirmed", "failed"]
+    | None = None,
+    blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[AdminSweep]:
+    query = select(sweeps)
+    if kind is not None:
+        query = query.where(sweeps.c.kind == kind)
+    if state is not None:
+        query = query.where(sweeps.c.state == state)
+    if blockchain_key is not None:
+        query = query.where(sweeps.c.blockchain_key == blockchain_key)
+    order = sweeps.c.id.asc() if params.ordering == "asc" else sweeps.c.id.desc()
+    rows = list((await session.execute(query.order_by(order))).mappings())
+    return [_sweep(r) for r in _page(response, rows, params)]
+
+
+@router.post(
+    "/wallets/sweeps/action",
+    status_code=201,
+    summary="Dismiss a surplus proposal (Bursa)",
+    responses=_ERRORS,
+)
+async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) -> AdminSweep:
+    """Form or JSON: ``id`` and ``action`` (``dismiss``: an admin moved the surplus by
+    hand, or wants it kept; the sweeper proposes again while the cap is exceeded)."""
+    body = await read_body(request)
+    problems: list[str] = []
+    sweep_id = _whole(body, "id", 0, WALLET, problems)
+    if body.get("action") != "dismiss":
+        problems.append(f"{WALLET}.invalid_action")
+    if problems or sweep_id == 0:
+        raise ApiError(422, *(problems or [f"{WALLET}.missing_id"]))
+    query = select(sweeps).where(sweeps.c.id == sweep_id).with_for_update()
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise ApiError(404, NOT_FOUND)
+    if row["state"] != PROPOSED:
+        raise ApiError(422, f"{WALLET}.cannot_perform_dismiss_action")
+    changed = await session.execute(
+        update(sweeps)
+        .where(sweeps.c.id == sweep_id)
+        .values(state=DISMISSED, updated_at=func.now())
+        .returning(sweeps)
+    )
+    shown = _sweep(changed.mappings().one())
+    await audit.record(
+        session,
+        actor,
+        "sweep.dismiss",
+        "Wallet",
+        sweep_id,
+        before=_sweep(row).model_dump(),
+        after=shown.model_dump(),
+    )
+    await session.commit()
+    return shown
+
+
+@router.get("/wallets/overview", summary="On-chain holdings against the ledger (Bursa)")
+async def get_solvency(_: ReadWallet, request: Request, session: Session) -> list[CurrencySolvency]:
+    """Per coin currency: the on-chain balance of every Bursa wallet and deposit address
+    (``null`` with status ``unavailable`` when the node does not answer), members'
+    balances (liabilities), the ledger's assets, and the differences."""
+    found = await solvency(session, _plugins(request))
+    return [
+        CurrencySolvency(
+            currency=s.currency,
+            blockchain_key=s.blockchain_key,
+            addresses=s.addresses,
+            on_chain=None if s.on_chain is None else _text(s.on_chain),
+            liabilities=_text(s.liabilities),
+            assets=_text(s.assets),
+            difference=None if s.difference is None else _text(s.difference),
+            unbooked=None if s.unbooked is None else _text(s.unbooked),
+            status=s.status,
+        )
+        for s in found
+    ]
+
+
 @router.get("/wallets/{id}", summary="One wallet", responses=_ERRORS)
 async def get_wallet(
     _: ReadWallet,
@@ -499,93 +590,3 @@ async def update_wallet(actor: ManageWallet, request: Request, session: Session)
     )
     await session.commit()
     return shown
-
-
-# ---------------------------------------------------------------------- sweeps, solvency
-
-
-@router.get("/sweeps", summary="Sweeps and surplus proposals (Bursa)", responses=_ERRORS)
-async def list_sweeps(
-    _: ReadWallet,
-    session: Session,
-    response: Response,
-    params: Annotated[AdminList, Depends()],
-    kind: Literal["collect", "gas", "surplus"] | None = None,
-    state: Literal["proposed", "dismissed", "signed", "broadcast", "confirmed", "failed"]
-    | None = None,
-    blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
-) -> list[AdminSweep]:
-    query = select(sweeps)
-    if kind is not None:
-        query = query.where(sweeps.c.kind == kind)
-    if state is not None:
-        query = query.where(sweeps.c.state == state)
-    if blockchain_key is not None:
-        query = query.where(sweeps.c.blockchain_key == blockchain_key)
-    order = sweeps.c.id.asc() if params.ordering == "asc" else sweeps.c.id.desc()
-    rows = list((await session.execute(query.order_by(order))).mappings())
-    return [_sweep(r) for r in _page(response, rows, params)]
-
-
-@router.post(
-    "/sweeps/action",
-    status_code=201,
-    summary="Dismiss a surplus proposal (Bursa)",
-    responses=_ERRORS,
-)
-async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) -> AdminSweep:
-    """Form or JSON: ``id`` and ``action`` (``dismiss``: an admin moved the surplus by
-    hand, or wants it kept; the sweeper proposes again while the cap is exceeded)."""
-    body = await read_body(request)
-    problems: list[str] = []
-    sweep_id = _whole(body, "id", 0, WALLET, problems)
-    if body.get("action") != "dismiss":
-        problems.append(f"{WALLET}.invalid_action")
-    if problems or sweep_id == 0:
-        raise ApiError(422, *(problems or [f"{WALLET}.missing_id"]))
-    query = select(sweeps).where(sweeps.c.id == sweep_id).with_for_update()
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    if row["state"] != PROPOSED:
-        raise ApiError(422, f"{WALLET}.cannot_perform_dismiss_action")
-    changed = await session.execute(
-        update(sweeps)
-        .where(sweeps.c.id == sweep_id)
-        .values(state=DISMISSED, updated_at=func.now())
-        .returning(sweeps)
-    )
-    shown = _sweep(changed.mappings().one())
-    await audit.record(
-        session,
-        actor,
-        "sweep.dismiss",
-        "Wallet",
-        sweep_id,
-        before=_sweep(row).model_dump(),
-        after=shown.model_dump(),
-    )
-    await session.commit()
-    return shown
-
-
-@router.get("/solvency", summary="On-chain holdings against the ledger (Bursa)")
-async def get_solvency(_: ReadWallet, request: Request, session: Session) -> list[CurrencySolvency]:
-    """Per coin currency: the on-chain balance of every Bursa wallet and deposit address
-    (``null`` with status ``unavailable`` when the node does not answer), members'
-    balances (liabilities), the ledger's assets, and the differences."""
-    found = await solvency(session, _plugins(request))
-    return [
-        CurrencySolvency(
-            currency=s.currency,
-            blockchain_key=s.blockchain_key,
-            addresses=s.addresses,
-            on_chain=None if s.on_chain is None else _text(s.on_chain),
-            liabilities=_text(s.liabilities),
-            assets=_text(s.assets),
-            difference=None if s.difference is None else _text(s.difference),
-            unbooked=None if s.unbooked is None else _text(s.unbooked),
-            status=s.status,
-        )
-        for s in found
-    ]

@@ -18,7 +18,8 @@ all deposits of a currency on one address go in one sweep (the address is swept)
 Surplus: a hot wallet holding more of a currency than its ``max_balance`` (0: no cap) gets
 a ``proposed`` sweep of the excess to the active warm wallet, else the cold one (Bursa only
 knows their addresses). It is sent only when the currency's option ``send_surplus`` is
-true; otherwise admins see it (``GET /api/v2/peatio/admin/sweeps``) and move it by hand.
+true; otherwise admins see it (``GET /api/v2/peatio/admin/wallets/sweeps``), move it by
+hand and dismiss it (``POST .../wallets/sweeps/action``).
 """
 
 import asyncio
@@ -142,7 +143,7 @@ class Sweeper:
 
     async def _send(self, row: Any) -> None:
         """Broadcast the recorded bytes (the same transaction however often)."""
-        signed = Signed(row["txid"], bytes(row["raw"]), 0, 0)
+        signed = Signed(row["txid"], bytes(row["raw"]), 0, 0)  # only the bytes are sent
         await self.plugin.broadcast(signed)
         async with self.sessions() as session, session.begin():
             await session.execute(
