@@ -24,7 +24,9 @@ from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineClient
 
 console = Console()
-custody_app = typer.Typer(help="Custody: blockchains, wallets, scanners.", no_args_is_help=True)
+custody_app = typer.Typer(
+    help="Custody: blockchains, wallets, scanners, sweepers.", no_args_is_help=True
+)
 blockchain_app = typer.Typer(help="Blockchains and their nodes.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Wallets.", no_args_is_help=True)
 custody_app.add_typer(blockchain_app, name="blockchain")
