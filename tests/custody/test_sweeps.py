@@ -336,6 +336,7 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
         ({"address": "0x00"}, "admin.wallet.redundant_address"),
         ({"name": "eth-hot"}, "admin.wallet.name_taken"),
         ({"max_balance": "-1"}, "admin.wallet.invalid_max_balance"),
+        ({"max_balance": "1e30"}, "admin.wallet.invalid_max_balance"),
     ]
     base = {"name": "another", "blockchain_key": "ethereum", "kind": "hot", "currencies": ["eth"]}
     for change, code in refusals:
@@ -346,6 +347,13 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
         422,
         "admin.blockchain.invalid_client",
     )
+    for change, code in (
+        ({"key": "Has Space"}, "admin.blockchain.invalid_key"),
+        ({"server": "localhost"}, "admin.blockchain.invalid_server"),
+        ({"min_confirmations": 0}, "admin.blockchain.invalid_min_confirmations"),
+        ({"min_confirmations": 2**40}, "admin.blockchain.invalid_min_confirmations"),
+    ):
+        assert_error(await admin.post(f"{ADMIN}/blockchains/new", bad_client | change), 422, code)
     taken = bad_client | {"key": "ethereum", "client": "ethereum"}
     assert_error(
         await admin.post(f"{ADMIN}/blockchains/new", taken), 422, "admin.blockchain.key_taken"

@@ -8,8 +8,10 @@ go through ``bursa.custody.setup`` (the ``bursa custody`` commands' code), so ke
 made by the chain's plugin and sealed at once.
 """
 
+import logging
+import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -25,7 +27,6 @@ from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Errors
 from bursa.custody import setup
 from bursa.custody.addresses import Plugins
-from bursa.custody.chain import ChainError
 from bursa.custody.solvency import solvency
 from bursa.custody.sweep_tables import DISMISSED, PROPOSED, sweeps
 from bursa.custody.tables import WALLET_KINDS, blockchains, wallet_currencies, wallets
@@ -39,6 +40,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 BLOCKCHAIN, WALLET = "admin.blockchain", "admin.wallet"
 STATUSES = ("active", "disabled")
 MOST_ID = 2**63 - 1
+MOST_CONFIRMATIONS = 10_000  # far beyond any chain's need; keeps within an INTEGER
+MOST_DIGITS = 22  # of a max_balance's integer part: NUMERIC(40, 18)
+KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+log = logging.getLogger(__name__)
 
 ReadChain = Annotated[Actor, Depends(admin_gate("read", "Blockchain"))]
 ManageChain = Annotated[Actor, Depends(admin_gate("manage", "Blockchain"))]
@@ -234,11 +239,18 @@ async def new_blockchain(actor: ManageChain, request: Request, session: Session)
     ``height`` (the first block the scanner reads)."""
     body = await read_body(request)
     problems: list[str] = []
-    key = _required_text(body, "key", 32, problems).lower()
+    key = _required_text(body, "key", 32, problems)
+    if key and not KEY_PATTERN.fullmatch(key):
+        problems.append(f"{BLOCKCHAIN}.invalid_key")
+        key = ""
     name = _required_text(body, "name", 64, problems)
     client = _required_text(body, "client", 32, problems)
     server = _required_text(body, "server", 2048, problems)
+    if server and "://" not in server:
+        problems.append(f"{BLOCKCHAIN}.invalid_server")
     confirmations = _whole(body, "min_confirmations", 6, BLOCKCHAIN, problems)
+    if not 1 <= confirmations <= MOST_CONFIRMATIONS:
+        problems.append(f"{BLOCKCHAIN}.invalid_min_confirmations")
     height = _whole(body, "height", 0, BLOCKCHAIN, problems)
     if (
         key
@@ -282,7 +294,7 @@ async def update_blockchain(
         values["name"] = _required_text(body, "name", 64, problems)
     if "min_confirmations" in body:
         values["min_confirmations"] = _whole(body, "min_confirmations", 1, BLOCKCHAIN, problems)
-        if values["min_confirmations"] < 1:
+        if not 1 <= values["min_confirmations"] <= MOST_CONFIRMATIONS:
             problems.append(f"{BLOCKCHAIN}.invalid_min_confirmations")
     if "status" in body:
         if body["status"] not in STATUSES:
@@ -431,7 +443,9 @@ async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) 
     return shown
 
 
-@router.get("/wallets/overview", summary="On-chain holdings against the ledger (Bursa)")
+@router.get(
+    "/wallets/overview", summary="On-chain holdings against the ledger (Bursa)", responses=_ERRORS
+)
 async def get_solvency(_: ReadWallet, request: Request, session: Session) -> list[CurrencySolvency]:
     """Per coin currency: the on-chain balance of every Bursa wallet and deposit address
     (``null`` with status ``unavailable`` when the node does not answer), members'
@@ -468,7 +482,13 @@ def _max_balance(body: dict[str, Any], problems: list[str]) -> Decimal:
         number = Decimal(str(value))
     except InvalidOperation:
         number = Decimal(-1)
-    if isinstance(value, bool) or not number.is_finite() or number < 0:
+    if (
+        isinstance(value, bool)
+        or not number.is_finite()
+        or number < 0
+        or number.adjusted() >= MOST_DIGITS
+        or number != number.quantize(Decimal(1).scaleb(-18), rounding=ROUND_DOWN)
+    ):
         problems.append(f"{WALLET}.invalid_max_balance")
         return Decimal(0)
     return number
@@ -524,7 +544,8 @@ async def new_wallet(actor: ManageWallet, request: Request, session: Session) ->
         row = await setup.add_wallet(session, _plugins(request), new)
     except setup.SetupRefused as exc:
         raise ApiError(422, _refusal(str(exc))) from exc
-    except (LookupError, ChainError) as exc:  # the chain's plugin cannot be opened
+    except Exception as exc:  # the chain's plugin cannot be opened (a node URL it refuses)
+        log.warning("no wallet on %s: its plugin cannot be opened: %s", new.blockchain_key, exc)
         raise ApiError(422, f"{WALLET}.blockchain_unavailable") from exc
     shown = await _find_wallet(session, int(row["id"]))
     await audit.record(

@@ -78,7 +78,7 @@ async def _on_chain(
 ) -> Decimal | None:
     try:
         plugin, assets = await plugins.get(session, key)
-    except (LookupError, ChainError) as exc:
+    except Exception as exc:  # no node URL, or one the plugin refuses: the view goes on
         log.warning("solvency: %s cannot be opened: %s", key, exc)
         return None
     asset: ChainAsset | None = assets.get(code)
@@ -87,7 +87,7 @@ async def _on_chain(
     asked = asyncio.gather(*(plugin.balance_of(a, asset.chain) for a in addresses))
     try:
         units = await asyncio.wait_for(asked, wait)
-    except (TimeoutError, ChainError) as exc:
+    except (TimeoutError, ChainError, OSError, ValueError) as exc:
         log.warning("solvency: the %s node did not answer for %s: %s", key, code, exc)
         return None
     return asset.chain.to_decimal(sum(units))
