@@ -337,6 +337,7 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
         ({"name": "eth-hot"}, "admin.wallet.name_taken"),
         ({"max_balance": "-1"}, "admin.wallet.invalid_max_balance"),
         ({"max_balance": "1e30"}, "admin.wallet.invalid_max_balance"),
+        ({"currencies": ["eth\x00"]}, "admin.wallet.invalid_currencies"),
     ]
     base = {"name": "another", "blockchain_key": "ethereum", "kind": "hot", "currencies": ["eth"]}
     for change, code in refusals:

@@ -208,6 +208,18 @@ async def get_blockchain(
     return _chain(await _find_chain(session, key))
 
 
+def _body(raw: dict[str, Any], area: str) -> dict[str, Any]:
+    """The request's fields, refusing text PostgreSQL cannot hold (a NUL character)."""
+    bad = [
+        f"{area}.invalid_{name}"
+        for name, value in raw.items()
+        if "\x00" in (value if isinstance(value, str) else str(value))
+    ]
+    if bad:
+        raise ApiError(422, *bad)
+    return raw
+
+
 def _required_text(body: dict[str, Any], name: str, most: int, problems: list[str]) -> str:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -237,7 +249,7 @@ async def new_blockchain(actor: ManageChain, request: Request, session: Session)
     """Form or JSON: ``key``, ``name``, ``client`` (the plugin: ethereum, bitcoin, ...),
     ``server`` (the node's URL, sealed, never shown again), ``min_confirmations``,
     ``height`` (the first block the scanner reads)."""
-    body = await read_body(request)
+    body = _body(await read_body(request), BLOCKCHAIN)
     problems: list[str] = []
     key = _required_text(body, "key", 32, problems)
     if key and not KEY_PATTERN.fullmatch(key):
@@ -283,7 +295,7 @@ async def update_blockchain(
 ) -> AdminBlockchain:
     """Form or JSON: ``key`` and any of ``name``, ``min_confirmations``, ``status``
     (active, disabled), ``explorer_address``, ``explorer_transaction``."""
-    body = await read_body(request)
+    body = _body(await read_body(request), BLOCKCHAIN)
     key = body.get("key", body.get("id"))
     if not isinstance(key, str) or not key.strip():
         raise ApiError(422, f"{BLOCKCHAIN}.missing_key")
@@ -410,7 +422,7 @@ async def list_sweeps(
 async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) -> AdminSweep:
     """Form or JSON: ``id`` and ``action`` (``dismiss``: an admin moved the surplus by
     hand, or wants it kept; the sweeper proposes again while the cap is exceeded)."""
-    body = await read_body(request)
+    body = _body(await read_body(request), WALLET)
     problems: list[str] = []
     sweep_id = _whole(body, "id", 0, WALLET, problems)
     if body.get("action") != "dismiss":
@@ -511,7 +523,7 @@ def _currency_list(body: dict[str, Any], problems: list[str]) -> tuple[str, ...]
 async def new_wallet(actor: ManageWallet, request: Request, session: Session) -> AdminWallet:
     """Form or JSON: ``name``, ``blockchain_key``, ``kind`` (deposit, fee, hot: Bursa makes
     the key; warm, cold: give their ``address``), ``currencies``, ``max_balance``."""
-    body = await read_body(request)
+    body = _body(await read_body(request), WALLET)
     problems: list[str] = []
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 64:
@@ -574,7 +586,7 @@ def _refusal(message: str) -> str:
 async def update_wallet(actor: ManageWallet, request: Request, session: Session) -> AdminWallet:
     """Form or JSON: ``id`` and any of ``max_balance``, ``status`` (active, disabled),
     ``name``. Keys and addresses do not change: add a new wallet instead."""
-    body = await read_body(request)
+    body = _body(await read_body(request), WALLET)
     problems: list[str] = []
     wallet_id = _whole(body, "id", 0, WALLET, problems)
     if problems or wallet_id == 0:
