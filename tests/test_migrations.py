@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 import bursa.applogic.tables
 import bursa.custody.beneficiary_tables
+import bursa.custody.sweep_tables
 import bursa.custody.tables
 import bursa.engine.tables
 import bursa.events.tables
@@ -38,6 +39,7 @@ TABLE_MODULES = (
     bursa.trading.tables,
     bursa.custody.tables,
     bursa.custody.beneficiary_tables,
+    bursa.custody.sweep_tables,
     bursa.trading.withdrawal_tables,
 )
 TABLES = {
@@ -75,6 +77,7 @@ TABLES = {
     "profiles",
     "restrictions",
     "service_accounts",
+    "sweeps",
     "trades",
     "trading_fees",
     "transfers",

@@ -35,6 +35,7 @@ from bursa.api import (
     peatio_admin_adjustments,
     peatio_admin_config,
     peatio_admin_deposits,
+    peatio_admin_custody,
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
@@ -188,6 +189,7 @@ def create_app(
     app.include_router(peatio_admin_adjustments.router)
     app.include_router(peatio_admin_withdraws.router)
     app.include_router(peatio_admin_deposits.router)
+    app.include_router(peatio_admin_custody.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)

@@ -1,4 +1,4 @@
-"""``bursa custody …``: blockchains, wallets and the deposit scanners."""
+"""``bursa custody …``: blockchains, wallets, the deposit scanners and the sweepers."""
 
 import asyncio
 import contextlib
@@ -17,13 +17,16 @@ from bursa.cli.users import build_keystore
 from bursa.custody.addresses import Plugins
 from bursa.custody.service import ScanService
 from bursa.custody.setup import NewBlockchain, NewWallet, SetupRefused, add_blockchain, add_wallet
+from bursa.custody.sweeper import SweepService
 from bursa.custody.tables import blockchains, wallets
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineClient
 
 console = Console()
-custody_app = typer.Typer(help="Custody: blockchains, wallets, scanners.", no_args_is_help=True)
+custody_app = typer.Typer(
+    help="Custody: blockchains, wallets, scanners, sweepers.", no_args_is_help=True
+)
 blockchain_app = typer.Typer(help="Blockchains and their nodes.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Wallets.", no_args_is_help=True)
 custody_app.add_typer(blockchain_app, name="blockchain")
@@ -191,6 +194,37 @@ def scan() -> None:
             await plugins.close()
             with contextlib.suppress(Exception):
                 await client.stop()
+            await engine.dispose()
+
+    with_database(settings, work)
+
+
+@custody_app.command("sweep")
+def sweep() -> None:
+    """Collect credited deposits to each blockchain's hot wallet and propose its surplus
+    to the warm or cold wallet, until stopped (``bursa up`` runs this in its own process).
+    No engine is needed: sweeps move Bursa's own money between its addresses."""
+    settings = load_settings()
+    configure_logging(settings)
+    keystore = build_keystore(settings)
+
+    async def work(url: str) -> None:
+        engine = create_engine(url, pool_size=4)
+        plugins = Plugins(keystore)
+        service = SweepService(engine, create_session_factory(engine), plugins)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        try:
+            keys = await service.start()
+            if not keys:
+                fail("no active blockchain", "add one with `bursa custody blockchain add`")
+            console.print(f"sweeping {', '.join(keys)} — Ctrl-C stops")
+            await stopping.wait()
+        finally:
+            await service.stop()
+            await plugins.close()
             await engine.dispose()
 
     with_database(settings, work)

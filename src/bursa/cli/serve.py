@@ -31,6 +31,7 @@ from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.custody.service import ScanService
+from bursa.custody.sweeper import SweepService
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
@@ -283,6 +284,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         else BusListener(bus, streams, verifier(settings))
     )
     await streams_listener.start()
+    sweepers = SweepService(database, sessions, app.state.custody)  # deposits to the hot wallet
+    await sweepers.start()
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.
     relay = build_relay(settings, url, bus)
@@ -313,6 +316,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         await relay.stop()
         await streams_listener.stop()
         await scanners.stop()
+        await sweepers.stop()
         await app.state.custody.close()
         await hub.stop()
         if mailer is not None:

@@ -32,6 +32,7 @@ from sqlalchemy.sql import func
 from bursa.custody import crediting
 from bursa.custody.chain import SUCCESS, Block, ChainError, ChainPlugin
 from bursa.custody.registry import ChainAsset
+from bursa.custody.sweep_tables import sweeps
 from bursa.custody.tables import blockchains, chain_blocks, payment_addresses
 from bursa.identity import directory
 from bursa.trading import deposits
@@ -192,15 +193,27 @@ class Scanner:
 
     # ------------------------------------------------------------------ deposits
 
+    async def _own_transactions(self, session: AsyncSession, block: Block) -> set[str]:
+        """The block's transactions custody made itself (recorded before they were sent)."""
+        txids = {t.txid for t in block.transfers}
+        if not txids:
+            return set()
+        query = select(sweeps.c.txid).where(
+            sweeps.c.blockchain_key == self.key, sweeps.c.txid.in_(txids)
+        )
+        return {str(t) for t in (await session.execute(query)).scalars()}
+
     async def _record(self, session: AsyncSession, block: Block, watched: dict[str, int]) -> int:
         """Record the block's successful transfers to members' addresses; how many new."""
         count = 0
+        own = await self._own_transactions(session, block)
         ours = [
             t
             for t in block.transfers
             if self._address(t.to_address) in watched
             and t.currency in self.assets
             and t.status == SUCCESS
+            and t.txid not in own  # Bursa's own gas top-up for a sweep: not a deposit
         ]
         people = await directory.people(
             session, {watched[self._address(t.to_address)] for t in ours}

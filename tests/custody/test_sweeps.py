@@ -1,0 +1,404 @@
+"""Deposit collection on a real anvil node: ETH and token deposits credited by the scanner
+are swept to the hot wallet (ETH paying its own fee, the token after a gas top-up from the
+fee wallet), a crash between signing and broadcasting sends the same transaction again,
+the hot wallet's surplus is proposed to the warm wallet, and the solvency view matches
+the chain and the ledger."""
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bursa.custody.chain import SUCCESS, Signed
+from bursa.custody.chains.ethereum import EthereumPlugin
+from bursa.custody.sweeper import Sweeper, SweepService
+from bursa.db.session import create_engine, create_session_factory
+from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
+from tests.custody.anvil import free_port
+from tests.custody.test_eth_deposits import ACCOUNT, USDT_UNIT, Custody, custody  # noqa: F401
+from tests.custody.test_ethereum import ETH, ONE_ETH, chain, funded, pay  # noqa: F401
+
+ADMIN = "/api/v2/peatio/admin"
+
+
+@dataclass
+class Sweeping:
+    custody: Custody
+    sweeper: Sweeper
+    admin: Caller
+    hot: dict[str, Any]
+    fee: dict[str, Any]
+    warm: dict[str, Any]
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.custody.exchange
+
+
+@pytest.fixture
+async def sweeping(custody: Custody) -> Sweeping:
+    """Hot, fee and warm wallets made over the admin API, the fee wallet holding gas."""
+    exchange, chain = custody.exchange, custody.chain
+    admin = await exchange.member("root@example.com", role="admin")
+    made = {}
+    warm_address = chain.plugin.create_address().address
+    for name, kind, held, extra in (
+        ("eth-hot", "hot", ["eth", "usdt"], {}),
+        ("eth-fee", "fee", ["eth"], {}),
+        ("eth-warm", "warm", ["eth", "usdt"], {"address": warm_address}),
+    ):
+        body = {"name": name, "blockchain_key": "ethereum", "kind": kind, "currencies": held}
+        answer = await admin.post(f"{ADMIN}/wallets/new", body | extra)
+        assert answer.status_code == 201, answer.text
+        made[kind] = answer.json()
+    await chain.anvil.set_balance(made["fee"]["address"], ONE_ETH)
+    scanner = custody.scanner
+    sweeper = Sweeper(
+        exchange.app.state.session_factory,
+        "ethereum",
+        scanner.plugin,
+        scanner.assets,
+        exchange.app.state.custody.keystore,
+    )
+    return Sweeping(custody, sweeper, admin, made["hot"], made["fee"], made["warm"])
+
+
+async def _credited(sweeping: Sweeping, email: str, amount: int, token: bool) -> str:
+    """A member's deposit, paid on chain, scanned and credited; its address."""
+    custody = sweeping.custody
+    chain = custody.chain
+    member = await sweeping.exchange.member(email)
+    address = str((await member.get(f"{ACCOUNT}/deposit_address/eth")).json()["address"])
+    if token:
+        await pay(chain, chain.treasury, address, amount, chain.token)
+    else:
+        await pay(chain, await funded(chain, amount + ONE_ETH), address, amount, ETH)
+    await custody.scanner.step()
+    await chain.anvil.mine(3)
+    assert (await custody.scanner.step()).credited >= 1
+    return address
+
+
+async def _states(exchange: Exchange) -> dict[str, str]:
+    rows = await exchange.sql("SELECT address, currency_id, state FROM deposits")
+    return {f"{r['currency_id']}@{r['address']}": r["state"] for r in rows}
+
+
+async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
+    sweeping: Sweeping,
+) -> None:
+    exchange, chain = sweeping.exchange, sweeping.custody.chain
+    plugin = chain.plugin
+    usdt = sweeping.sweeper.assets["usdt"].chain
+    hot = sweeping.hot["address"]
+    alice = await _credited(sweeping, "alice@example.com", 3 * ONE_ETH // 2, token=False)
+    bob = await _credited(sweeping, "bob@example.com", 250 * USDT_UNIT, token=True)
+    fee_before = await plugin.balance_of(sweeping.fee["address"], ETH)
+
+    first = await sweeping.sweeper.step()
+    assert first.signed == 2  # alice's ETH sweep, and gas for bob's tokens
+    assert await _states(exchange) == {
+        f"eth@{alice}": "processing",
+        f"usdt@{bob}": "fee_processing",
+    }
+    [gas] = await exchange.sql("SELECT amount, fee FROM sweeps WHERE kind = 'gas'")
+    # The top-up is what the token transfer costs at the gas price of the moment.
+    assert Decimal(await plugin.balance_of(bob, ETH)) / ONE_ETH == gas["amount"] > 0
+    assert Decimal(await plugin.balance_of(sweeping.fee["address"], ETH)) / ONE_ETH == (
+        Decimal(fee_before) / ONE_ETH - gas["amount"] - gas["fee"]
+    )
+
+    second = await sweeping.sweeper.step()
+    assert (second.confirmed, second.collected, second.signed) == (2, 1, 1)
+    assert (await _states(exchange))[f"usdt@{bob}"] == "processing"
+    third = await sweeping.sweeper.step()
+    assert (third.confirmed, third.collected) == (1, 1)
+    assert set((await _states(exchange)).values()) == {"collected"}
+    assert (await sweeping.sweeper.step()).signed == 0  # nothing is sent twice
+    # The scanner reads the sweeps' blocks: the gas sent to Bob's address is no deposit.
+    await chain.anvil.mine(3)
+    rescanned = await sweeping.custody.scanner.step()
+    assert (rescanned.deposits, len(await _states(exchange))) == (0, 2)
+
+    rows = await exchange.sql(
+        "SELECT kind, currency_id, amount, fee, txid, state FROM sweeps ORDER BY id"
+    )
+    assert [(r["kind"], r["currency_id"], r["state"]) for r in rows] == [
+        ("collect", "eth", "confirmed"),
+        ("gas", "eth", "confirmed"),
+        ("collect", "usdt", "confirmed"),
+    ]
+    swept_eth = rows[0]
+    assert swept_eth["amount"] + swept_eth["fee"] == Decimal("1.5")  # the fee came out of it
+    assert await plugin.balance_of(alice, ETH) == 0  # the address is swept
+    assert Decimal(await plugin.balance_of(hot, ETH)) / ONE_ETH == swept_eth["amount"]
+    assert await plugin.balance_of(bob, usdt) == 0
+    assert await plugin.balance_of(hot, usdt) == 250 * USDT_UNIT
+    assert rows[2]["amount"] == Decimal(250)
+    for row in rows:
+        assert (await plugin.transaction(row["txid"])).status == SUCCESS
+
+    shown = await sweeping.admin.get(f"{ADMIN}/wallets/sweeps", kind="collect")
+    assert [s["currency"] for s in shown.json()] == ["eth", "usdt"]
+    events = [e for e in await exchange.outbox() if e.get("name") == "model.deposit.updated"]
+    assert any(e["record"]["state"] == "collected" for e in events), events[-1]
+
+
+class Crashed(BaseException):
+    """The process dies: nothing in the sweeper handles it."""
+
+
+class DiesBeforeBroadcast(EthereumPlugin):
+    async def broadcast(self, signed: Signed) -> str:
+        raise Crashed(signed.txid)
+
+
+async def test_a_crash_between_signing_and_broadcasting_sends_the_same_transaction(
+    sweeping: Sweeping,
+) -> None:
+    exchange, chain = sweeping.exchange, sweeping.custody.chain
+    carol = await _credited(sweeping, "carol@example.com", 2 * ONE_ETH, token=False)
+    sweeper = sweeping.sweeper
+    dying = DiesBeforeBroadcast(chain.anvil.url, [a.chain for a in sweeper.assets.values()])
+    crashed = Sweeper(sweeper.sessions, "ethereum", dying, sweeper.assets, sweeper.keystore)
+    try:
+        with pytest.raises(Crashed):
+            await crashed.step()
+    finally:
+        await dying.close()
+    [recorded] = await exchange.sql("SELECT txid, raw, state FROM sweeps")
+    assert recorded["state"] == "signed"
+    assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
+    assert (await _states(exchange))[f"eth@{carol}"] == "processing"
+
+    restarted = await sweeper.step()
+    assert (restarted.rebroadcast, restarted.signed) == (1, 0)
+    landed = await chain.plugin.transaction(recorded["txid"])
+    assert landed.status == SUCCESS
+    await sweeper.step()
+    [after] = await exchange.sql("SELECT txid, raw, state FROM sweeps")
+    assert (after["txid"], after["raw"], after["state"]) == (
+        recorded["txid"],
+        recorded["raw"],
+        "confirmed",
+    )
+    assert (await _states(exchange))[f"eth@{carol}"] == "collected"
+    assert await chain.plugin.balance_of(carol, ETH) == 0
+
+
+async def test_small_deposits_are_skipped_below_the_minimum_collection(
+    sweeping: Sweeping,
+) -> None:
+    exchange = sweeping.exchange
+    await exchange.sql(
+        'UPDATE currencies SET options = options || \'{"min_collection_amount": "5"}\''
+        " WHERE id = 'eth'"
+    )
+    dave = await _credited(sweeping, "dave@example.com", ONE_ETH, token=False)
+    report = await sweeping.sweeper.step()
+    assert (report.skipped, report.signed) == (1, 0)
+    assert (await _states(exchange))[f"eth@{dave}"] == "skipped"
+    assert await sweeping.custody.chain.plugin.balance_of(dave, ETH) == ONE_ETH
+
+
+async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allowed(
+    sweeping: Sweeping,
+) -> None:
+    exchange, chain, admin = sweeping.exchange, sweeping.custody.chain, sweeping.admin
+    hot, warm = sweeping.hot, sweeping.warm
+    capped = await admin.post(f"{ADMIN}/wallets/update", {"id": hot["id"], "max_balance": "1"})
+    assert capped.status_code == 201, capped.text
+    assert capped.json()["max_balance"] == "1"
+    await chain.anvil.set_balance(hot["address"], 3 * ONE_ETH)
+
+    report = await sweeping.sweeper.step()
+    assert report.proposed == 1  # ETH only: the hot wallet holds no token
+    shown = (await admin.get(f"{ADMIN}/wallets/sweeps", kind="surplus")).json()
+    assert [(s["currency"], s["amount"], s["state"], s["to_address"]) for s in shown] == [
+        ("eth", "2", "proposed", warm["address"])
+    ]
+    assert shown[0]["to_wallet_id"] == warm["id"] and shown[0]["txid"] is None
+    assert (await sweeping.sweeper.step()).proposed == 0  # one open proposal
+    assert await chain.plugin.balance_of(warm["address"], ETH) == 0  # not sent: no option
+
+    # An admin dismisses it (moved by hand, say): the sweeper proposes anew while above.
+    dismissed = await admin.post(
+        f"{ADMIN}/wallets/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
+    )
+    assert dismissed.status_code == 201, dismissed.text
+    assert dismissed.json()["state"] == "dismissed"
+    assert_error(
+        await admin.post(
+            f"{ADMIN}/wallets/sweeps/action", {"id": shown[0]["id"], "action": "dismiss"}
+        ),
+        422,
+        "admin.wallet.cannot_perform_dismiss_action",
+    )
+    assert (await sweeping.sweeper.step()).proposed == 1
+
+    await exchange.sql(
+        "UPDATE currencies SET options = options || '{\"send_surplus\": true}' WHERE id = 'eth'"
+    )
+    sent = await sweeping.sweeper.step()
+    assert sent.signed == 1
+    assert await chain.plugin.balance_of(warm["address"], ETH) == 2 * ONE_ETH
+    await sweeping.sweeper.step()
+    row = (await admin.get(f"{ADMIN}/wallets/sweeps", kind="surplus", state="confirmed")).json()[0]
+    assert row["txid"].startswith("0x") and row["amount"] == "2"
+    assert (await sweeping.sweeper.step()).proposed == 0  # below the cap now
+
+
+async def test_the_solvency_view_matches_the_chain_and_the_ledger(sweeping: Sweeping) -> None:
+    exchange, chain, admin = sweeping.exchange, sweeping.custody.chain, sweeping.admin
+    erin_address = await _credited(sweeping, "erin@example.com", 2 * ONE_ETH, token=False)
+    [deposit_wallet] = await exchange.sql("SELECT address FROM wallets WHERE kind = 'deposit'")
+
+    async def view() -> dict[str, dict[str, Any]]:
+        answer = await admin.get(f"{ADMIN}/wallets/overview")
+        assert answer.status_code == 200, answer.text
+        return {c["currency"]: c for c in answer.json()}
+
+    addresses = {
+        erin_address,
+        sweeping.hot["address"],
+        sweeping.fee["address"],
+        sweeping.warm["address"],
+        deposit_wallet["address"],
+    }
+    wei = sum([await chain.plugin.balance_of(a, ETH) for a in addresses])
+    eth = (await view())["eth"]
+    assert eth["addresses"] == len(addresses)
+    assert Decimal(eth["on_chain"]) == Decimal(wei) / ONE_ETH
+    assert (eth["liabilities"], eth["assets"]) == ("2", "2")
+    assert Decimal(eth["difference"]) == Decimal(wei) / ONE_ETH - 2
+    assert eth["status"] == "ok"  # the fee wallet's gas is Bursa's own, above what it owes
+
+    # Money the ledger holds but the chain does not: the view shows the gap.
+    [erin] = await exchange.sql(
+        "SELECT uid, member_id FROM deposits WHERE address = $1", erin_address
+    )
+    before = Decimal(eth["difference"])
+    await exchange.credit(Caller(admin.client, erin["uid"], int(erin["member_id"])), "eth", "10")
+    short = (await view())["eth"]
+    assert (short["liabilities"], short["assets"]) == ("12", "12")
+    assert Decimal(short["difference"]) == before - 10
+    assert Decimal(short["unbooked"]) == Decimal(wei) / ONE_ETH - 12
+    assert short["status"] == "short"
+
+
+async def test_a_node_that_does_not_answer_shows_as_unavailable(sweeping: Sweeping) -> None:
+    exchange, admin = sweeping.exchange, sweeping.admin
+    dead = f"http://127.0.0.1:{free_port()}"
+    added = await admin.post(
+        f"{ADMIN}/blockchains/new",
+        {"key": "deadchain", "name": "Down", "client": "ethereum", "server": dead},
+    )
+    assert added.status_code == 201, added.text
+    await exchange.sql("UPDATE currencies SET blockchain_key = 'deadchain' WHERE id = 'btc'")
+    wallet = await admin.post(
+        f"{ADMIN}/wallets/new",
+        {"name": "down-hot", "blockchain_key": "deadchain", "kind": "hot", "currencies": ["btc"]},
+    )
+    assert wallet.status_code == 201, wallet.text
+    answer = await admin.get(f"{ADMIN}/wallets/overview")
+    found = {c["currency"]: c for c in answer.json()}
+    assert found["btc"]["status"] == "unavailable" and found["btc"]["on_chain"] is None
+    assert found["eth"]["status"] != "unavailable"
+
+
+async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweeping) -> None:
+    admin, chain = sweeping.admin, sweeping.custody.chain
+    listed = await admin.get(f"{ADMIN}/blockchains")
+    assert listed.status_code == 200 and listed.headers["Total"] == "1"
+    [ethereum] = listed.json()
+    assert ethereum["key"] == "ethereum" and ethereum["client"] == "ethereum"
+    one = await admin.get(f"{ADMIN}/blockchains/ethereum")
+    assert one.json() == ethereum
+    assert chain.anvil.url not in one.text and "server" not in one.json()
+    assert_error(await admin.get(f"{ADMIN}/blockchains/nochain"), 404, "record.not_found")
+
+    wallets = (await admin.get(f"{ADMIN}/wallets")).json()
+    assert {w["kind"] for w in wallets} == {"deposit", "hot", "fee", "warm"}
+    hot = (await admin.get(f"{ADMIN}/wallets/{sweeping.hot['id']}")).json()
+    assert hot["currencies"] == ["eth", "usdt"] and "secret" not in hot
+    [sealed] = await sweeping.exchange.sql(
+        "SELECT secret FROM wallets WHERE id = $1", sweeping.hot["id"]
+    )
+    assert sealed["secret"] not in str(wallets) and sealed["secret"] not in str(hot)
+
+    refusals = [
+        ({"kind": "vault"}, "admin.wallet.invalid_kind"),
+        ({"blockchain_key": "nochain"}, "admin.wallet.blockchain_doesnt_exist"),
+        ({"currencies": ["btc"]}, "admin.wallet.invalid_currencies"),
+        ({"kind": "cold"}, "admin.wallet.missing_address"),
+        ({"address": "0x00"}, "admin.wallet.redundant_address"),
+        ({"name": "eth-hot"}, "admin.wallet.name_taken"),
+        ({"max_balance": "-1"}, "admin.wallet.invalid_max_balance"),
+        ({"max_balance": "1e30"}, "admin.wallet.invalid_max_balance"),
+        ({"currencies": ["eth\x00"]}, "admin.wallet.invalid_currencies"),
+    ]
+    base = {"name": "another", "blockchain_key": "ethereum", "kind": "hot", "currencies": ["eth"]}
+    for change, code in refusals:
+        assert_error(await admin.post(f"{ADMIN}/wallets/new", base | change), 422, code)
+    bad_client = {"key": "x", "name": "X", "client": "nochain", "server": "http://x"}
+    assert_error(
+        await admin.post(f"{ADMIN}/blockchains/new", bad_client),
+        422,
+        "admin.blockchain.invalid_client",
+    )
+    for change, code in (
+        ({"key": "Has Space"}, "admin.blockchain.invalid_key"),
+        ({"server": "localhost"}, "admin.blockchain.invalid_server"),
+        ({"min_confirmations": 0}, "admin.blockchain.invalid_min_confirmations"),
+        ({"min_confirmations": 2**40}, "admin.blockchain.invalid_min_confirmations"),
+    ):
+        assert_error(await admin.post(f"{ADMIN}/blockchains/new", bad_client | change), 422, code)
+    taken = bad_client | {"key": "ethereum", "client": "ethereum"}
+    assert_error(
+        await admin.post(f"{ADMIN}/blockchains/new", taken), 422, "admin.blockchain.key_taken"
+    )
+    changed = await admin.post(
+        f"{ADMIN}/blockchains/update", {"key": "ethereum", "min_confirmations": 5}
+    )
+    assert changed.status_code == 201, changed.text
+    assert changed.json()["min_confirmations"] == 5
+    assert_error(
+        await admin.post(f"{ADMIN}/blockchains/update", {"key": "ethereum", "status": "gone"}),
+        422,
+        "admin.blockchain.invalid_status",
+    )
+    chain_log = (await admin.get(f"{ADMIN}/audit", target_type="Blockchain")).json()
+    assert [e["action"] for e in chain_log] == ["blockchain.update"]
+    assert chain.anvil.url not in str(chain_log)
+    member = await sweeping.exchange.member("mallory@example.com")
+    assert (await member.get(f"{ADMIN}/wallets")).status_code in (401, 403)
+    # Barong's permissions drop compliance on wallets: the views under it follow.
+    compliance = await sweeping.exchange.member("compliance@example.com", role="compliance")
+    for path in ("wallets/overview", "wallets/sweeps"):
+        assert (await compliance.get(f"{ADMIN}/{path}")).status_code in (401, 403)
+    reporter = await sweeping.exchange.member("reporter@example.com", role="accountant")
+    assert (await reporter.get(f"{ADMIN}/wallets/overview")).status_code == 200
+    log = (await admin.get(f"{ADMIN}/audit", target_type="Wallet")).json()
+    assert {e["action"] for e in log} >= {"wallet.create"}
+
+
+async def test_the_sweep_service_collects_in_the_background(sweeping: Sweeping) -> None:
+    exchange = sweeping.exchange
+    frank = await _credited(sweeping, "frank@example.com", ONE_ETH, token=False)
+    engine = create_engine(exchange.database_url, pool_size=2)
+    service = SweepService(
+        engine, create_session_factory(engine), exchange.app.state.custody, idle_s=0.1
+    )
+    try:
+        assert await service.start() == ["ethereum"]
+        for _ in range(100):
+            if (await _states(exchange))[f"eth@{frank}"] == "collected":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await service.stop()
+        await engine.dispose()
+    assert (await _states(exchange))[f"eth@{frank}"] == "collected"
+    assert await sweeping.custody.chain.plugin.balance_of(frank, ETH) == 0
