@@ -301,7 +301,7 @@ def scan(
     ] = None,
     per_block: Annotated[
         int, typer.Option(min=1, max=2000, help="without --server: payments per block")
-    ] = 200,
+    ] = 100,
     members: Annotated[
         int, typer.Option(min=1, max=100_000, help="without --server: deposit addresses")
     ] = 500,
