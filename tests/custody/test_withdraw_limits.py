@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from bursa.config.settings import Settings
 from bursa.trading.member_levels import MemberLevels
 from tests.api.members import MARKET, Caller, Exchange, assert_error
 from tests.api.test_peatio_admin_config import audit_rows
@@ -24,6 +26,7 @@ from tests.custody.test_withdraw_requests import (
     send,
     withdrawer,
 )
+from tests.test_settings import deployment_settings
 
 LIMITS = "/api/v2/peatio/admin/withdraw_limits"
 
@@ -331,3 +334,12 @@ async def test_admins_manage_limits_with_audit_and_refusals(bank: Exchange) -> N
     assert entries[1]["before"]["limit_1_month"] == "20000.000000000000000000"
     assert entries[1]["after"]["limit_1_month"] == "30000.000000000000000000"
     assert entries[2]["after"] is None
+
+
+def test_the_platform_currency_is_a_currency_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert deployment_settings(monkeypatch).platform_currency == "usdt"
+    monkeypatch.setenv("BURSA_PLATFORM_CURRENCY", "usd")
+    assert Settings().platform_currency == "usd"
+    for bad in ("USDT", "us dt", "toolongcode1", ""):
+        with pytest.raises(ValidationError):
+            deployment_settings(monkeypatch, platform_currency=bad)

@@ -448,7 +448,13 @@ async def _email_of(session: AsyncSession, member_id: int) -> str:
 )
 async def create_withdraw(member: WithdrawMember, request: Request, runner: Runner) -> Withdraw:
     """``currency``, ``amount`` (what leaves; the currency's fee is paid on top),
-    ``beneficiary_id``, ``otp`` and ``note``."""
+    ``beneficiary_id``, ``otp`` and ``note``.
+
+    Over the currency's limits: ``account.withdraw.limit_24h_exceeded`` /
+    ``limit_72h_exceeded``; over the member's KYC-level limits (every currency, valued in
+    the platform currency): ``account.withdraw.limit_24_hour_exceeded`` /
+    ``limit_1_month_exceeded``; a currency without a price while such a limit applies:
+    ``account.withdraw.limit_unpriced``."""
     ask = _member_withdraw(await read_body(request), member)
 
     async def submit(command: Command) -> dict[str, Any]:
