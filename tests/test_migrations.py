@@ -15,6 +15,7 @@ import bursa.applogic.tables
 import bursa.custody.beneficiary_tables
 import bursa.custody.sweep_tables
 import bursa.custody.tables
+import bursa.custody.withdraw_limit_tables
 import bursa.engine.tables
 import bursa.events.tables
 import bursa.identity.tables
@@ -40,6 +41,7 @@ TABLE_MODULES = (
     bursa.custody.tables,
     bursa.custody.beneficiary_tables,
     bursa.custody.sweep_tables,
+    bursa.custody.withdraw_limit_tables,
     bursa.trading.withdrawal_tables,
 )
 TABLES = {
@@ -88,6 +90,7 @@ TABLES = {
     "wallets",
     "withdrawal_holds",
     "withdraws",
+    "withdraw_limits",
 }
 
 

@@ -387,6 +387,11 @@ async def test_withdrawal_to_an_active_beneficiary_holds_amount_and_fee(
             "last_72_hours": "8",
             "limit_24_hours": "100",
             "limit_72_hours": "300",
+            "platform_currency": "usdt",  # no KYC-level limit row: none in force
+            "kyc_last_24_hours": None,  # ETH has not traded against USDT: no value
+            "kyc_last_1_month": None,
+            "kyc_limit_24_hour": "0",
+            "kyc_limit_1_month": "0",
         }
     ]
 

@@ -39,6 +39,7 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_admin_withdraw_limits,
     peatio_admin_withdraws,
     peatio_management_accounts,
     peatio_management_config,
@@ -55,6 +56,7 @@ from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
 from bursa.api.ranger_hub import RangerHub
 from bursa.custody.addresses import Plugins
+from bursa.custody.withdraw_limits import DEFAULT_PLATFORM_CURRENCY
 from bursa.identity.account import Accounts
 from bursa.identity.addresses import AddressProofs
 from bursa.identity.api_keys import ApiKeys
@@ -101,6 +103,7 @@ def create_app(
     ranger_hub: RangerHub | None = None,
     management: Mapping[str, ManagementPolicy] | None = None,
     barong_management_key: multisig.SignKey | None = None,
+    platform_currency: str = DEFAULT_PLATFORM_CURRENCY,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -128,6 +131,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.tickers = tickers or Tickers()
     app.state.member_levels = member_levels or MemberLevels()
+    app.state.platform_currency = platform_currency  # KYC withdrawal limits' currency
     app.state.identity = identity
     app.state.ranger = ranger_hub
     # Chain plugins for members' deposit addresses, opened on first use.
@@ -188,6 +192,7 @@ def create_app(
     app.include_router(peatio_admin_records.router)
     app.include_router(peatio_admin_adjustments.router)
     app.include_router(peatio_admin_withdraws.router)
+    app.include_router(peatio_admin_withdraw_limits.router)
     app.include_router(peatio_admin_deposits.router)
     app.include_router(peatio_admin_custody.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as

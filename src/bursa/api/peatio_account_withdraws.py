@@ -6,6 +6,7 @@ its own Peatio code) and presents rows.
 """
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,7 @@ from bursa.api.peatio_account import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio_auth import WithdrawMember
 from bursa.api.peatio_params import MAX_TIME, moment, paginate, positive_decimal, read_body
 from bursa.api.schemas import Errors
-from bursa.custody import withdraw_requests
+from bursa.custody import withdraw_limits, withdraw_requests
 from bursa.custody.beneficiaries import (
     Beneficiaries,
     BeneficiaryRefused,
@@ -96,13 +97,21 @@ class Withdraw(BaseModel):
 
 
 class WithdrawSums(BaseModel):
-    """What counts against a currency's limits now, and the limits (``0``: none)."""
+    """What counts against a currency's limits now, and the limits (``0``: none); then
+    the member's KYC-level limits (every currency, in ``platform_currency``): the valued
+    sums of the last 24 hours and 30 days (``null`` while a withdrawn currency has no
+    price) and the limits in force (``0``: none)."""
 
     currency: str
     last_24_hours: str
     last_72_hours: str
     limit_24_hours: str
     limit_72_hours: str
+    platform_currency: str
+    kyc_last_24_hours: str | None
+    kyc_last_1_month: str | None
+    kyc_limit_24_hour: str
+    kyc_limit_1_month: str
 
 
 def _beneficiary(found: BeneficiaryRow) -> Beneficiary:
@@ -350,16 +359,20 @@ async def list_withdraws(
 
 @router.get(
     "/withdraws/sums",
-    summary="What the member withdrew in the last 24 and 72 hours, against the limits",
+    summary="What the member withdrew lately, against the currency's and the KYC limits",
     responses=_ERRORS,
 )
 async def withdraw_sums(
-    member: WithdrawMember, session: Session, currency: CurrencyCode = None
+    member: WithdrawMember, session: Session, request: Request, currency: CurrencyCode = None
 ) -> list[WithdrawSums]:
     code = currency.lower() if currency else None
     found = await withdraw_requests.sums(session, member.id, None if code is None else [code])
     if code is not None and not found:
         raise ApiError(422, CURRENCY_NOT_FOUND)
+    platform: str = request.app.state.platform_currency
+    limit = await withdraw_limits.limit_of(session, member.id)
+    kyc = await withdraw_limits.valued(session, member.id, platform, datetime.now(UTC))
+    priced = not kyc.unpriced
     return [
         WithdrawSums(
             currency=s.currency,
@@ -367,6 +380,11 @@ async def withdraw_sums(
             last_72_hours=decimal_text(s.last_72h),
             limit_24_hours=decimal_text(s.limit_24h),
             limit_72_hours=decimal_text(s.limit_72h),
+            platform_currency=platform,
+            kyc_last_24_hours=decimal_text(kyc.last_24_hours) if priced else None,
+            kyc_last_1_month=decimal_text(kyc.last_1_month) if priced else None,
+            kyc_limit_24_hour=decimal_text(limit.limit_24_hour),
+            kyc_limit_1_month=decimal_text(limit.limit_1_month),
         )
         for s in found
     ]
@@ -430,7 +448,13 @@ async def _email_of(session: AsyncSession, member_id: int) -> str:
 )
 async def create_withdraw(member: WithdrawMember, request: Request, runner: Runner) -> Withdraw:
     """``currency``, ``amount`` (what leaves; the currency's fee is paid on top),
-    ``beneficiary_id``, ``otp`` and ``note``."""
+    ``beneficiary_id``, ``otp`` and ``note``.
+
+    Over the currency's limits: ``account.withdraw.limit_24h_exceeded`` /
+    ``limit_72h_exceeded``; over the member's KYC-level limits (every currency, valued in
+    the platform currency): ``account.withdraw.limit_24_hour_exceeded`` /
+    ``limit_1_month_exceeded``; a currency without a price while such a limit applies:
+    ``account.withdraw.limit_unpriced``."""
     ask = _member_withdraw(await read_body(request), member)
 
     async def submit(command: Command) -> dict[str, Any]:
@@ -445,6 +469,7 @@ async def create_withdraw(member: WithdrawMember, request: Request, runner: Runn
         request.app.state.identity,
         _beneficiaries(request),
         Withdrawals(sessions, submit, _email_of),
+        request.app.state.platform_currency,
     )
     try:
         row = await requests.create(ask, client_of(request))

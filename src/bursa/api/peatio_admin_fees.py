@@ -91,14 +91,14 @@ def _fee_key(params: Params, runner: Runner, current: dict[str, Any]) -> tuple[s
     market = params.text("market_id", max_length=20, lower=True)
     group = current["group"] if group is None else group
     market = current["market_id"] if market is None else market
-    if group != ANY and not _valid_group(group):
+    if group != ANY and not valid_group(group):
         params.errors.append("admin.trading_fee.invalid_group")
     if market != ANY and market not in runner.engine.markets:
         params.errors.append("admin.trading_fee.invalid_market_id")
     return market, group
 
 
-def _valid_group(group: str) -> bool:
+def valid_group(group: str) -> bool:
     return 0 < len(group) <= 32 and all(c.isascii() and (c.isalnum() or c in "_-") for c in group)
 
 
@@ -258,7 +258,7 @@ async def put_in_group(
     """``PUT members/{uid}`` (also the Management API's ``members/group``)."""
     params = Params(body, "member")
     group = params.text("group", required=True, max_length=32, lower=True)
-    if group is not None and (group == ANY or not _valid_group(group)):
+    if group is not None and (group == ANY or not valid_group(group)):
         params.errors.append("admin.member.invalid_group")
     params.done()
     assert group is not None

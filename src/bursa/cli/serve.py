@@ -242,6 +242,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
             else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
         ),
         country_header=settings.country_header,
+        platform_currency=settings.platform_currency,
         sms=build_sms(settings),
         storage_dir=settings.storage,
         storage_titles=settings.user_storage_titles,

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     min_withdraw_level: int = Field(
         default=3, ge=0, le=10, description="KYC level a member needs for withdrawals"
     )
+    platform_currency: str = Field(
+        default="usdt",
+        pattern=r"^[a-z][a-z0-9]{0,9}$",
+        description="currency the KYC-level withdrawal limits are valued in",
+    )
     min_trading_level: int = Field(
         default=1, ge=0, le=10, description="KYC level a member needs to trade (1: email)"
     )

@@ -10,7 +10,9 @@ the currency's ``withdraw_review_above`` option or the member carries the
 ``withdraw_review`` label.
 
 Limits count the member's withdrawals of the currency in every state but canceled,
-rejected and failed, this one included; requests of one member are serialised by an
+rejected and failed, this one included; on top, the member's KYC-level limits
+(``bursa.custody.withdraw_limits``) count all their withdrawals valued in the platform
+currency. Requests of one member are serialised by an
 advisory lock so two at once cannot both fit under a limit only one of them fits.
 """
 
@@ -23,7 +25,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.custody import withdraw_limits
 from bursa.custody.beneficiaries import Beneficiaries
+from bursa.custody.withdraw_limits import DEFAULT_PLATFORM_CURRENCY, NOT_COUNTED, LimitRefused
 from bursa.db.pages import Page, page_of
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity.service import Client, Identity
@@ -35,7 +39,6 @@ from bursa.trading.withdrawals import Ask, Withdrawals
 
 REVIEW_OPTION = "withdraw_review_above"  # currencies.options: review above this amount
 REVIEW_LABEL = "withdraw_review"  # a member with this label: every withdrawal reviewed
-NOT_COUNTED = ("canceled", "rejected", "failed")
 OTP_SCOPE = "account.withdraw"  # require_otp's codes: account.withdraw.{missing,invalid}_otp
 LOCK_NAMESPACE = 0x5744  # "WD": advisory lock namespace of members' withdrawal requests
 WINDOWS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72)}
@@ -126,11 +129,13 @@ class WithdrawRequests:
         identity: Identity,
         beneficiaries: Beneficiaries,
         flow: Withdrawals,
+        platform_currency: str = DEFAULT_PLATFORM_CURRENCY,
     ) -> None:
         self._sessions = sessions
         self._identity = identity
         self._beneficiaries = beneficiaries
         self._flow = flow
+        self._platform = platform_currency
 
     async def create(self, ask: MemberWithdraw, client: Client) -> Any:
         """The new withdrawal's row (``processing``, or ``accepted`` awaiting review)."""
@@ -197,6 +202,12 @@ class WithdrawRequests:
             raise RequestRefused(422, "account.withdraw.limit_24h_exceeded")
         if found.limit_72h > 0 and found.last_72h + ask.amount > found.limit_72h:
             raise RequestRefused(422, "account.withdraw.limit_72h_exceeded")
+        try:
+            await withdraw_limits.check(
+                session, ask.member_id, ask.currency, ask.amount, self._platform, datetime.now(UTC)
+            )
+        except LimitRefused as exc:
+            raise RequestRefused(422, exc.code) from exc
 
     async def _check_otp(self, ask: MemberWithdraw, client: Client) -> None:
         """A member without 2FA may not withdraw at all; with it, the code is used up."""
