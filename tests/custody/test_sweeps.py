@@ -13,6 +13,7 @@ import pytest
 
 from bursa.custody.chain import SUCCESS, Signed
 from bursa.custody.chains.ethereum import EthereumPlugin
+from bursa.custody.locks import hot_wallet_spending
 from bursa.custody.sweeper import Sweeper, SweepService
 from bursa.db.session import create_engine, create_session_factory
 from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
@@ -396,9 +397,54 @@ async def test_the_sweep_service_collects_in_the_background(sweeping: Sweeping) 
         for _ in range(100):
             if (await _states(exchange))[f"eth@{frank}"] == "collected":
                 break
+            await sweeping.custody.chain.anvil.mine(1)  # the chain goes on: confirmations
             await asyncio.sleep(0.1)
     finally:
         await service.stop()
         await engine.dispose()
     assert (await _states(exchange))[f"eth@{frank}"] == "collected"
     assert await sweeping.custody.chain.plugin.balance_of(frank, ETH) == 0
+
+
+async def test_a_sweep_counts_only_at_the_confirmations_asked_for(sweeping: Sweeping) -> None:
+    exchange, chain = sweeping.exchange, sweeping.custody.chain
+    deep = Sweeper(
+        exchange.app.state.session_factory,
+        "ethereum",
+        sweeping.sweeper.plugin,
+        sweeping.sweeper.assets,
+        exchange.app.state.custody.keystore,
+        confirmations=3,
+    )
+    alice = await _credited(sweeping, "alice@example.com", ONE_ETH, token=False)
+    assert (await deep.step()).signed == 1
+    assert (await deep.step()).confirmed == 0  # mined: one confirmation
+    await chain.anvil.mine(1)
+    assert (await deep.step()).confirmed == 0  # two
+    assert (await _states(exchange))[f"eth@{alice}"] == "processing"
+    await chain.anvil.mine(1)
+    assert (await deep.step()).confirmed == 1  # three
+    assert (await _states(exchange))[f"eth@{alice}"] == "collected"
+
+
+async def test_surplus_sends_wait_for_the_hot_wallet_spending_lock(sweeping: Sweeping) -> None:
+    """The sender and the sweeper's surplus sends both spend from the hot wallet: whoever
+    signs holds the chain's lock until its broadcast returned (one nonce each)."""
+    exchange = sweeping.exchange
+    sessions = exchange.app.state.session_factory
+    await exchange.sql(
+        "UPDATE currencies SET options = options || '{\"send_surplus\": true}'::jsonb"
+        " WHERE id = 'eth'"
+    )
+    await exchange.sql("UPDATE wallets SET max_balance = 1 WHERE kind = 'hot'")
+    await sweeping.custody.chain.anvil.set_balance(sweeping.hot["address"], 3 * ONE_ETH)
+    async with hot_wallet_spending(sessions, "ethereum"):
+        stepping = asyncio.create_task(sweeping.sweeper.step())
+        await asyncio.sleep(0.5)
+        assert not stepping.done()  # waiting for the lock, nothing signed yet
+        rows = await exchange.sql("SELECT state FROM sweeps WHERE kind = 'surplus'")
+        assert [r["state"] for r in rows] == ["proposed"]
+    report = await asyncio.wait_for(stepping, 10)
+    assert report.signed == 1
+    rows = await exchange.sql("SELECT state FROM sweeps WHERE kind = 'surplus'")
+    assert [r["state"] for r in rows] in (["broadcast"], ["signed"], ["confirmed"])

@@ -33,6 +33,7 @@ from sqlalchemy.sql import func
 
 from bursa.custody.chain import FAILED, PENDING, SUCCESS, ChainCurrency, ChainError, ChainPlugin
 from bursa.custody.chain import Signed as SignedTx
+from bursa.custody.locks import hot_wallet_spending
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
 from bursa.custody.tables import wallet_currencies, wallets
 from bursa.identity import directory
@@ -132,10 +133,14 @@ class Sender:
         if stalled:  # a transaction the node does not hold yet: no later nonce now
             return report
         for row in await self._rows((flow.PROCESSING, flow.SKIPPED), due_only=True):
-            signed = await self.prepare(row, report, in_flight)
-            if signed is None:
-                continue
-            if not await self._broadcast(signed, report):
+            # Signed and broadcast under the hot wallets' lock: no other spender takes
+            # the same nonce in between (``custody.locks``).
+            async with hot_wallet_spending(self.sessions, self.key):
+                signed = await self.prepare(row, report, in_flight)
+                if signed is None:
+                    continue
+                sent = await self._broadcast(signed, report)
+            if not sent:
                 break
             self._count_in_flight(signed, in_flight)
         return report

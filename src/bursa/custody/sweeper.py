@@ -39,6 +39,7 @@ from bursa.custody import crediting
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import FAILED as TX_FAILED
 from bursa.custody.chain import SUCCESS, ChainCurrency, ChainError, ChainPlugin, Signed
+from bursa.custody.locks import hot_wallet_spending
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
 from bursa.custody.sweep_tables import (
     BROADCAST,
@@ -97,12 +98,18 @@ class Sweeper:
         plugin: ChainPlugin,
         assets: Mapping[str, ChainAsset],
         keystore: KeyStore,
+        *,
+        confirmations: int = 1,
     ) -> None:
+        """``confirmations``: how deep a sweep's transaction must be before its deposits
+        count as collected and its funds as arrived (the services pass the blockchain's
+        ``min_confirmations``)."""
         self.sessions = sessions
         self.key = key
         self.plugin = plugin
         self.assets = dict(assets)
         self.keystore = keystore
+        self.confirmations = confirmations
         native = [a.chain for a in self.assets.values() if a.chain.contract is None]
         self.native: ChainCurrency | None = native[0] if native else None
 
@@ -134,6 +141,8 @@ class Sweeper:
             except ChainError as exc:
                 log.warning("sweep %s (%s) waits: %s", row["id"], row["txid"], exc)
                 continue
+            if status.status == SUCCESS and status.confirmations < self.confirmations:
+                continue  # mined, not yet deep enough to count on
             if status.status == SUCCESS:
                 report.confirmed += 1
                 report.collected += await self._finish(row, CONFIRMED)
@@ -406,6 +415,14 @@ class Sweeper:
     async def _send_surplus(
         self, hot: Any, currency: ChainCurrency, row: Any, report: SweepReport
     ) -> None:
+        # The withdrawal sender spends from the same wallet: sign and broadcast under the
+        # shared lock, so both never take one nonce (``custody.locks``).
+        async with hot_wallet_spending(self.sessions, self.key):
+            await self._sign_and_send_surplus(hot, currency, row, report)
+
+    async def _sign_and_send_surplus(
+        self, hot: Any, currency: ChainCurrency, row: Any, report: SweepReport
+    ) -> None:
         secret = await self.keystore.decrypt(WALLET_KEY_NAME, hot["secret"])
         signed = await self.plugin.sign(
             secret, hot["address"], row["to_address"], currency.to_units(row["amount"]), currency
@@ -543,7 +560,17 @@ class SweepService:
                 )
                 async with self.sessions() as session:
                     plugin, assets = await self.plugins.get(session, key)
-                sweeper = Sweeper(self.sessions, key, plugin, assets, self.plugins.keystore)
+                    depth = await session.scalar(
+                        select(blockchains.c.min_confirmations).where(blockchains.c.key == key)
+                    )
+                sweeper = Sweeper(
+                    self.sessions,
+                    key,
+                    plugin,
+                    assets,
+                    self.plugins.keystore,
+                    confirmations=int(depth or 1),
+                )
                 while True:
                     report = await sweeper.step()
                     if report.signed or report.confirmed or report.proposed:
