@@ -102,8 +102,8 @@ class TxStatus:
 
 
 @runtime_checkable
-class ChainPlugin(Protocol):
-    """A chain client: Peatio's blockchain adapter and wallet adapter together."""
+class Blockchain(Protocol):
+    """Reading a chain (Peatio's blockchain adapter)."""
 
     case_sensitive: bool  # False: Bursa lower-cases addresses and ids (Ethereum)
 
@@ -124,6 +124,11 @@ class ChainPlugin(Protocol):
 
     async def transaction(self, txid: str) -> TxStatus: ...
 
+
+@runtime_checkable
+class Wallet(Protocol):
+    """Making keys and paying from them (Peatio's wallet adapter); keys stay Bursa's."""
+
     def create_address(self) -> NewAddress: ...
 
     async def sign(
@@ -143,6 +148,11 @@ class ChainPlugin(Protocol):
     async def broadcast(self, signed: Signed) -> str:
         """Send ``signed`` to the network; sending one already known is not an error."""
         ...
+
+
+@runtime_checkable
+class ChainPlugin(Blockchain, Wallet, Protocol):
+    """A chain client: both adapters in one class (they share the node connection)."""
 
     async def close(self) -> None: ...
 
