@@ -220,10 +220,10 @@ async def deposit_address(
     )
 
 
-# ---------------------------------------------------------------------- until custody
+# ---------------------------------------------------------------------- not built yet
 
 DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
-CUSTODY_ROUTES = [
+DISABLED_ROUTES = [
     # path, methods, level gate, code
     ("/internal_transfers", ("GET", "POST"), None, "account.internal_transfer.disabled"),
 ]  # fmt: skip
@@ -249,13 +249,13 @@ def _disabled(gate: str | None, code: str, path: str) -> Callable[..., Awaitable
     return not_yet_for
 
 
-for _path, _methods, _gate, _code in CUSTODY_ROUTES:
+for _path, _methods, _gate, _code in DISABLED_ROUTES:
     for _method in _methods:
         router.add_api_route(
             _path,
             _disabled(_gate, _code, _path),
             methods=[_method],
-            summary="Not yet enabled (arrives with custody)",
+            summary="Not built yet (answers 422)",
             responses=DISABLED,
             operation_id=f"{_method.lower()}_account{re.sub(r'[^a-z_]+', '_', _path)}",
         )
