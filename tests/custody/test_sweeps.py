@@ -14,7 +14,8 @@ import pytest
 from bursa.custody.chain import SUCCESS, Signed
 from bursa.custody.chains.ethereum import EthereumPlugin
 from bursa.custody.locks import hot_wallet_spending
-from bursa.custody.sweeper import Sweeper, SweepService
+from bursa.custody.service import SweepService
+from bursa.custody.sweeper import Sweeper
 from bursa.db.session import create_engine, create_session_factory
 from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
 from tests.custody.anvil import free_port

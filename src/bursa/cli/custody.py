@@ -15,9 +15,8 @@ from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
 from bursa.cli.users import build_keystore
 from bursa.custody.addresses import Plugins
-from bursa.custody.service import ScanService
+from bursa.custody.service import ScanService, SweepService
 from bursa.custody.setup import NewBlockchain, NewWallet, SetupRefused, add_blockchain, add_wallet
-from bursa.custody.sweeper import SweepService
 from bursa.custody.tables import blockchains, wallets
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
@@ -154,6 +153,15 @@ def listing() -> None:
     console.print(table)
 
 
+def _stop_signal() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (Ctrl-C stops the workers cleanly)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    return stopping
+
+
 @custody_app.command("scan")
 def scan() -> None:
     """Follow every active blockchain, recording and crediting deposits and sending
@@ -178,10 +186,7 @@ def scan() -> None:
         await client.start()
         plugins = Plugins(keystore)
         service = ScanService(engine, create_session_factory(engine), plugins, client.submit)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopping.set)
+        stopping = _stop_signal()
         try:
             keys = await service.start()
             await service.start_senders()  # and the withdrawals of the same chains
@@ -212,10 +217,7 @@ def sweep() -> None:
         engine = create_engine(url, pool_size=4)
         plugins = Plugins(keystore)
         service = SweepService(engine, create_session_factory(engine), plugins)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopping.set)
+        stopping = _stop_signal()
         try:
             keys = await service.start()
             if not keys:

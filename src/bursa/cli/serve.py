@@ -30,8 +30,7 @@ from bursa.cli.events import build_relay, verifier
 from bursa.cli.mailer import embedded_mailer
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
-from bursa.custody.service import ScanService
-from bursa.custody.sweeper import SweepService
+from bursa.custody.service import ScanService, SweepService
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner

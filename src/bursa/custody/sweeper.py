@@ -22,8 +22,6 @@ true; otherwise admins see it (``GET /api/v2/peatio/admin/wallets/sweeps``), mov
 hand and dismiss it (``POST .../wallets/sweeps/action``).
 """
 
-import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -31,12 +29,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import func
 
 from bursa.custody import crediting
-from bursa.custody.addresses import Plugins
 from bursa.custody.chain import FAILED as TX_FAILED
 from bursa.custody.chain import SUCCESS, ChainCurrency, ChainError, ChainPlugin, Signed
 from bursa.custody.locks import hot_wallet_spending
@@ -53,7 +50,7 @@ from bursa.custody.sweep_tables import (
     SURPLUS,
     sweeps,
 )
-from bursa.custody.tables import blockchains, payment_addresses, wallet_currencies, wallets
+from bursa.custody.tables import payment_addresses, wallet_currencies, wallets
 from bursa.ledger.tables import currencies
 from bursa.secrets.keystore import KeyStore
 from bursa.trading import deposits
@@ -522,69 +519,3 @@ async def _move(session: AsyncSession, ids: Sequence[int], from_state: str | Non
         await crediting.updated(session, before, after)
         moved += 1
     return moved
-
-
-class SweepService:
-    """A sweeper per active blockchain, each behind a PostgreSQL advisory lock (a second
-    process waits as a standby)."""
-
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        plugins: Plugins,
-        *,
-        idle_s: float = 15.0,
-    ) -> None:
-        self.engine = engine
-        self.sessions = sessions
-        self.plugins = plugins
-        self.idle_s = idle_s
-        self._tasks: list[asyncio.Task[None]] = []
-
-    async def start(self) -> list[str]:
-        async with self.sessions() as session:
-            query = select(blockchains.c.key).where(blockchains.c.status == "active")
-            keys = list((await session.execute(query.order_by(blockchains.c.key))).scalars())
-        for key in keys:
-            self._tasks.append(asyncio.create_task(self._follow(key), name=f"sweeper-{key}"))
-        return keys
-
-    async def _follow(self, key: str) -> None:
-        try:
-            async with self.engine.connect() as conn:
-                locked = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await locked.execute(
-                    text("SELECT pg_advisory_lock(hashtext(:name))"),
-                    {"name": f"bursa.sweeper.{key}"},
-                )
-                async with self.sessions() as session:
-                    plugin, assets = await self.plugins.get(session, key)
-                    depth = await session.scalar(
-                        select(blockchains.c.min_confirmations).where(blockchains.c.key == key)
-                    )
-                sweeper = Sweeper(
-                    self.sessions,
-                    key,
-                    plugin,
-                    assets,
-                    self.plugins.keystore,
-                    confirmations=int(depth or 1),
-                )
-                while True:
-                    report = await sweeper.step()
-                    if report.signed or report.confirmed or report.proposed:
-                        log.info("%s sweeps: %s", key, report)
-                    await asyncio.sleep(self.idle_s)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the %s sweeper stopped; restart it once the cause is fixed", key)
-
-    async def stop(self) -> None:
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
