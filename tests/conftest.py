@@ -6,10 +6,13 @@ that need it, with the reason; in CI (``CI=true``) it fails them.
 """
 
 import asyncio
+import gc
 import os
 import socket
+import sys
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -26,6 +29,36 @@ SERVER_URL = os.environ.get(
 REDIS_URL = os.environ.get("BURSA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("BURSA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _dump_waiting_tasks(nodeid: str) -> None:
+    """Print where every unfinished asyncio task waits: a hung coroutine shows its await
+    chain here, where pytest-timeout's thread dump shows only the idle event loop."""
+    tasks = [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]
+    print(f"\n== {nodeid} is close to its timeout; {len(tasks)} tasks wait:", file=sys.stderr)
+    for task in tasks:
+        print(f"-- {task.get_name()}", file=sys.stderr)
+        awaited: object = task.get_coro()
+        while awaited is not None:  # down the await chain, outermost first
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is not None:
+                print(f"   {frame.f_code.co_filename}:{frame.f_lineno}", file=sys.stderr)
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    limit = float(item.config.getini("timeout") or 0)
+    timer = None
+    if limit > 30:
+        timer = threading.Timer(limit - 20, _dump_waiting_tasks, (item.nodeid,))
+        timer.daemon = True
+        timer.start()
+    try:
+        return (yield)
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _reachable(url: str, default_port: int) -> bool:

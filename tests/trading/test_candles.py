@@ -7,7 +7,7 @@ import asyncpg
 
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
-from bursa.events.bus import InProcessBus
+from bursa.events.bus import TRADE, Event, InProcessBus
 from bursa.trading.candles import PERIODS, CandleWriter
 from bursa.trading.specs import load_specs
 from tests.api.test_market_data import cross, fund
@@ -64,3 +64,29 @@ async def test_two_writers_count_every_trade_once(fresh_database_url: str) -> No
             Decimal(50008),
         )
     assert mark == 9
+
+
+async def test_stop_ends_the_writer_even_as_a_trade_wakes_it(fresh_database_url: str) -> None:
+    """A wake-up that lands in the same loop turn as ``stop`` must not swallow the
+    cancellation (``asyncio.wait_for`` did on Python 3.11, and the writer ran on)."""
+    database = create_engine(fresh_database_url, pool_size=2)
+    sessions = create_session_factory(database)
+    bus = InProcessBus()
+    try:
+        for turns in range(6):  # the wake-up lands 0…5 loop turns before the cancellation
+            for _ in range(5):
+                writer = CandleWriter(sessions, bus, poll_s=30, pace_s=0)
+                await writer.start()
+                await asyncio.sleep(0.01)  # let it subscribe and wait
+                bus.publish([Event(TRADE, 1, {})])
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                stopping = asyncio.ensure_future(writer.stop())
+                stopped, _ = await asyncio.wait({stopping}, timeout=5)
+                if not stopped:  # cancel again, so the test ends
+                    writer._task.cancel()  # type: ignore[union-attr]
+                    await asyncio.wait({stopping})
+                assert stopped, f"stop() hung with the wake-up {turns} turns before it"
+                assert not writer.running
+    finally:
+        await database.dispose()

@@ -266,7 +266,8 @@ class RangerHub:
         while not subscription.overflowed:
             if queue.empty():
                 try:  # the bus drops a subscription without a word: look now and then
-                    event = await asyncio.wait_for(queue.get(), 1.0)
+                    async with asyncio.timeout(1.0):
+                        event = await queue.get()
                 except TimeoutError:
                     continue
             else:

@@ -73,7 +73,8 @@ async def _run(settings: Settings, url: str) -> None:
     try:
         while runner.running and not stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=0.5)
+                async with asyncio.timeout(0.5):
+                    await stopping.wait()
     finally:
         await consumer.stop()
         await runner.stop()

@@ -88,7 +88,8 @@ async def _run(settings: Settings, config: mailer_config.MailerConfig, url: str)
         await consumer.start()
         while not stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=3600)
+                async with asyncio.timeout(3600):
+                    await stopping.wait()
             await postmaster.forget_old()
     finally:
         await consumer.stop()

@@ -86,7 +86,8 @@ async def _on_chain(
         return None
     asked = asyncio.gather(*(plugin.balance_of(a, asset.chain) for a in addresses))
     try:
-        units = await asyncio.wait_for(asked, wait)
+        async with asyncio.timeout(wait):
+            units = await asked
     except (TimeoutError, ChainError, OSError, ValueError) as exc:
         log.warning("solvency: the %s node did not answer for %s: %s", key, code, exc)
         return None

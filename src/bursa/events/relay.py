@@ -227,7 +227,8 @@ class Relay:
             if done < self.rows_per_step:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                    async with asyncio.timeout(self.poll_s):
+                        await self._wake.wait()
 
     async def step(self, conn: asyncpg.Connection) -> int:
         """Publish up to ``rows_per_step`` rows, one row at a time, in id order."""

@@ -162,7 +162,8 @@ class CandleWriter:
                 began = -self.pace_s
                 while not wakeups.overflowed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wakeups.get(), self.poll_s)
+                        async with asyncio.timeout(self.poll_s):
+                            await wakeups.get()
                     rest = began + self.pace_s - asyncio.get_running_loop().time()
                     if rest > 0:
                         await asyncio.sleep(rest)
