@@ -153,8 +153,14 @@ async def test_a_deposit_traded_and_withdrawn_reconciles_with_the_chain(desk: De
     assert row["state"] == "succeed"
     assert await chain.plugin.balance_of(destination, ETH) == ONE_ETH
     assert await _eth(alice) == (Decimal("0.5") - fee, Decimal(0))
+    await desk.scanner.step()  # confirmations count to the last block the scanner read
+    mined = (await exchange.sql("SELECT block_number FROM withdraws"))[0]["block_number"]
+    deep = await chain.anvil.height() - mined + 1
     shown = (await alice.get(f"{ACCOUNT}/withdraws")).json()
-    assert [(w["state"], w["blockchain_txid"]) for w in shown] == [("succeed", row["txid"])]
+    assert [(w["state"], w["blockchain_txid"], w["confirmations"]) for w in shown] == [
+        ("succeed", row["txid"], deep)
+    ]
+    assert deep >= 3
 
     # The ledger verifies, and the chain holds what the ledger says less the gas paid.
     conn = await asyncpg.connect(exchange.database_url)

@@ -177,11 +177,14 @@ async def test_eth_and_token_are_paid_exactly_and_settled_at_confirmations(
     assert (await sending.sender().step()).succeeded == 0  # once
     await _ledger_ok(exchange)
     states = [
-        e["record"]["state"]
+        (e["record"]["state"], e["record"]["blockchain_confirmations"])
         for e in await exchange.outbox()
         if e.get("name") == "model.withdraw.updated" and e["record"]["tid"] == eth["tid"]
     ]
-    assert states == ["processing", "confirming", "succeed"]
+    latest = await chain.anvil.height()
+    deep = latest - eth_row["block_number"] + 1  # the block it is in, and 3 mined on it
+    assert states == [("processing", 0), ("confirming", 0), ("succeed", deep)]
+    assert deep >= 3  # the currency's min_confirmations
 
 
 async def test_a_sender_dying_before_broadcast_sends_the_same_transaction_once(

@@ -6,6 +6,7 @@ its own Peatio code) and presents rows.
 """
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -21,7 +22,7 @@ from bursa.api.peatio_account import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio_auth import WithdrawMember
 from bursa.api.peatio_params import MAX_TIME, moment, paginate, positive_decimal, read_body
 from bursa.api.schemas import Errors
-from bursa.custody import withdraw_limits, withdraw_requests
+from bursa.custody import registry, withdraw_limits, withdraw_requests
 from bursa.custody.beneficiaries import (
     Beneficiaries,
     BeneficiaryRefused,
@@ -78,7 +79,8 @@ class Beneficiary(BaseModel):
 
 class Withdraw(BaseModel):
     """Peatio's Withdraw: ``amount`` leaves, ``fee`` is paid on top; ``confirmations`` is
-    a coin withdrawal's (0 until custody's sender records its block)."""
+    a coin withdrawal's, counted to the last block the scanner read (0 until its
+    transaction is in a block)."""
 
     id: int
     currency: str
@@ -129,7 +131,13 @@ def _beneficiary(found: BeneficiaryRow) -> Beneficiary:
     )
 
 
-def present_withdraw(row: Any) -> Withdraw:
+def present_withdraw(row: Any, heights: Mapping[str, int] | None = None) -> Withdraw:
+    """A row of ``withdraws``; ``heights``: the last block read on each blockchain."""
+    confirmations: int | None = None
+    if row["type"] == "coin":
+        height = (heights or {}).get(row["blockchain_key"])
+        mined = row["block_number"]
+        confirmations = 0 if height is None or mined is None else max(0, height - mined + 1)
     return Withdraw(
         id=row["id"],
         currency=row["currency_id"],
@@ -139,7 +147,7 @@ def present_withdraw(row: Any) -> Withdraw:
         blockchain_txid=row["txid"],
         rid=row["rid"],
         state=row["state"],
-        confirmations=0 if row["type"] == "coin" else None,
+        confirmations=confirmations,
         note=row["note"],
         created_at=iso(row["created_at"]) or "",
         updated_at=iso(row["updated_at"]) or "",
@@ -353,8 +361,11 @@ async def list_withdraws(
         limit=limit,
         page=page,
     )
+    heights = await registry.scanned_heights(
+        session, {r["blockchain_key"] for r in found.rows if r["blockchain_key"]}
+    )
     paginate(response, found.total, page, limit)
-    return [present_withdraw(row) for row in found.rows]
+    return [present_withdraw(row, heights) for row in found.rows]
 
 
 @router.get(

@@ -308,7 +308,9 @@ class Sender:
         asset = self.assets.get(row["currency_id"])
         needed = asset.min_confirmations if asset is not None else 1
         if status.confirmations >= needed:
-            await self.withdrawals.settle(row["tid"], allowed=(flow.CONFIRMING,))
+            await self.withdrawals.settle(
+                row["tid"], allowed=(flow.CONFIRMING,), confirmations=status.confirmations
+            )
             report.succeeded += 1
         return True
 

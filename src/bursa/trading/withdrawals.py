@@ -117,8 +117,9 @@ def hold_id(row: Mapping[str, Any]) -> str:
     return str(row["id"])
 
 
-def record(row: Mapping[str, Any], email: str) -> dict[str, Any]:
-    """The Event API record of a withdraw (Peatio's, nil fields left out)."""
+def record(row: Mapping[str, Any], email: str, confirmations: int = 0) -> dict[str, Any]:
+    """The Event API record of a withdraw (Peatio's, nil fields left out);
+    ``confirmations``: its transaction's, as the sender last saw them."""
     found: dict[str, Any] = {
         "tid": row["tid"],
         "user": {"uid": row["uid"], "email": email},
@@ -134,7 +135,7 @@ def record(row: Mapping[str, Any], email: str) -> dict[str, Any]:
         "blockchain_txid": row["txid"],
     }
     if row["type"] == "coin":
-        found["blockchain_confirmations"] = 0
+        found["blockchain_confirmations"] = confirmations
     return {key: value for key, value in found.items() if value is not None}
 
 
@@ -370,9 +371,10 @@ class Withdrawals:
                 raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
             return await self._change(session, row, target, values)
 
-    async def settle(self, tid: str, *, allowed: tuple[str, ...]) -> Any:
-        """The engine settles the hold (the fee to revenue), the row becomes ``succeed``."""
-        return await self._finish(tid, SUCCEED, "settled", allowed)
+    async def settle(self, tid: str, *, allowed: tuple[str, ...], confirmations: int = 0) -> Any:
+        """The engine settles the hold (the fee to revenue), the row becomes ``succeed``
+        (``confirmations``: its transaction's, for the event)."""
+        return await self._finish(tid, SUCCEED, "settled", allowed, confirmations)
 
     async def release(self, tid: str, target: str, *, allowed: tuple[str, ...]) -> Any:
         """The engine gives the funds back to the member, the row becomes ``target``
@@ -380,7 +382,12 @@ class Withdrawals:
         return await self._finish(tid, target, "released", allowed)
 
     async def _finish(
-        self, tid: str, target: str, hold_wanted: str, allowed: tuple[str, ...]
+        self,
+        tid: str,
+        target: str,
+        hold_wanted: str,
+        allowed: tuple[str, ...],
+        confirmations: int = 0,
     ) -> Any:
         """Settle or release, then record: when an earlier attempt stopped after the
         engine's commit, the hold says so and only the row is brought up to it."""
@@ -410,7 +417,7 @@ class Withdrawals:
                     raise WithdrawalRefused(
                         422, ENGINE_MESSAGES.get(result["error"], result["error"])
                     )
-            return await self._change(session, row, target)
+            return await self._change(session, row, target, confirmations=confirmations)
 
     async def _hold_state(self, session: AsyncSession, row: Mapping[str, Any]) -> str | None:
         query = select(withdrawal_holds.c.state).where(
@@ -457,6 +464,8 @@ class Withdrawals:
         row: Any,
         state: str,
         values: Mapping[str, Any] | None = None,
+        *,
+        confirmations: int = 0,
     ) -> Any:
         """Move ``row`` to ``state`` (and set ``values``) with its event, in the caller's
         transaction."""
@@ -480,13 +489,15 @@ class Withdrawals:
         )
         email = await self._email_of(session, row["member_id"])
         if row["state"] == PREPARED:
-            event = DomainEvent("peatio", "model.withdraw.created", record(changed, email))
+            event = DomainEvent(
+                "peatio", "model.withdraw.created", record(changed, email, confirmations)
+            )
         else:
             previous = {"state": row["state"], "updated_at": iso(row["updated_at"])}
             if done:
                 previous["completed_at"] = None
             event = DomainEvent(
-                "peatio", "model.withdraw.updated", record(changed, email), previous
+                "peatio", "model.withdraw.updated", record(changed, email, confirmations), previous
             )
         await enqueue(await session.connection(), [event])
         return changed
