@@ -125,6 +125,42 @@ async def test_a_failing_handler_is_dead_lettered_after_bounded_retries(amqp_url
     assert DEAD_LETTER_EXCHANGE == "bursa.events.dead"
 
 
+async def test_per_process_listeners_each_get_every_event(amqp_url: str) -> None:
+    """Two API processes serving websocket streams: each hears every event (a shared
+    queue would hand each event to one of them), and no queue stays behind."""
+    binding = (("barong.events.model", "label.updated"),)
+    heard = [Received(), Received()]
+    listeners = [
+        AmqpListener(amqp_url, EventListener("streams", binding, r), VERIFIER, per_process=True)
+        for r in heard
+    ]
+    for listener in listeners:
+        await listener.start()
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        exchanges = await declare_exchanges(channel)
+        for n in range(3):
+            claims = {
+                "iss": "barong",
+                "jti": f"pp-{n}",
+                "iat": 0,
+                "exp": 2**40,
+                "event": {"name": "x"},
+            }
+            body = orjson.dumps(multisig.sign(claims, KEYS.signers["barong"]))
+            await exchanges["barong.events.model"].publish(
+                aio_pika.Message(body, message_id=f"pp-{n}"), routing_key="label.updated"
+            )
+        for received in heard:
+            await received.until(3)
+            assert [meta.id for _, meta in received.events] == ["pp-0", "pp-1", "pp-2"]
+    finally:
+        for listener in listeners:
+            await listener.stop()
+        await connection.close()
+
+
 def test_the_example_listener_is_installed() -> None:
     (example,) = installed("log_new_users")
     assert example.bindings == (("barong.events.model", "user.created"),)

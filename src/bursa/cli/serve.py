@@ -276,10 +276,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         log.info("scanning %s for deposits", ", ".join(followed))
     if await scanners.start_senders():
         log.info("sending withdrawals on %s", ", ".join(followed))
-    # Members' deposit and withdraw streams follow the Event API, verified as any consumer.
+    # Members' deposit and withdraw streams follow the Event API, verified as any consumer;
+    # every API process gets every event, for its own clients.
     streams = custody_streams(hub, sessions)
     streams_listener = (
-        AmqpListener(settings.amqp_url, streams, verifier(settings))
+        AmqpListener(settings.amqp_url, streams, verifier(settings), per_process=True)
         if settings.amqp_url is not None
         else BusListener(bus, streams, verifier(settings))
     )

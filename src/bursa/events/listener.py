@@ -168,7 +168,12 @@ def installed(name: str | None = None) -> list[EventListener]:
 
 
 class AmqpListener:
-    """One durable queue per listener (``bursa.listener.<name>``), bound to its pairs."""
+    """One durable queue per listener (``bursa.listener.<name>``), bound to its pairs:
+    the processes running it share the work and nothing is lost while none runs.
+
+    ``per_process``: each process gets every event on its own exclusive queue, deleted
+    when it disconnects (live feeds, such as the websocket streams each API process
+    serves to its own clients: no dead letters, nothing kept for later)."""
 
     def __init__(
         self,
@@ -179,8 +184,10 @@ class AmqpListener:
         retries: int = 5,
         retry_delay_s: float = 1.0,
         queue: str | None = None,
+        per_process: bool = False,
     ) -> None:
         self.url = url
+        self.per_process = per_process
         self.dispatcher = Dispatcher(listener, verifier, retries=retries)
         self.retry_delay_s = retry_delay_s
         self.queue_name = queue or f"bursa.listener.{listener.name}"
@@ -191,16 +198,19 @@ class AmqpListener:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=50)
         exchanges = await declare_exchanges(channel)
-        dead = await channel.declare_exchange(
-            DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
-        )
-        dead_queue = await channel.declare_queue(f"{self.queue_name}.dead", durable=True)
-        await dead_queue.bind(dead)
-        queue = await channel.declare_queue(
-            self.queue_name,
-            durable=True,
-            arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE},
-        )
+        if self.per_process:  # named by the server
+            queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        else:
+            dead = await channel.declare_exchange(
+                DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.FANOUT, durable=True
+            )
+            dead_queue = await channel.declare_queue(f"{self.queue_name}.dead", durable=True)
+            await dead_queue.bind(dead)
+            queue = await channel.declare_queue(
+                self.queue_name,
+                durable=True,
+                arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE},
+            )
         for exchange, key in self.dispatcher.listener.bindings:
             await queue.bind(exchanges[exchange], key)
         await queue.consume(self._on_message)
@@ -215,7 +225,7 @@ class AmqpListener:
             await asyncio.sleep(self.retry_delay_s)
             await message.nack(requeue=True)
         else:
-            await message.reject(requeue=False)  # to the dead-letter queue
+            await message.reject(requeue=False)  # to the dead-letter queue, if it has one
 
     async def stop(self) -> None:
         if self._connection is not None:
