@@ -416,3 +416,44 @@ async def test_one_sender_per_blockchain_across_processes(sending: Sending) -> N
     assert (await sending.row(asked["tid"]))["state"] == "succeed"
     assert await _nonce(sending) == nonce + 1
     assert await chain.plugin.balance_of(asked["rid"], ETH) == ONE_ETH // 10
+
+
+async def test_an_admin_fails_only_a_transaction_the_chain_does_not_hold(
+    sending: Sending,
+) -> None:
+    """Failing a ``confirming`` withdrawal releases its funds: refused while its
+    transaction is mined or pending, allowed once the node knows nothing of it."""
+    exchange, chain = sending.exchange, sending.chain
+    frank = await exchange.member("frank@example.com")
+    admin = await exchange.member("admin@example.com", role="admin")
+    await exchange.credit(frank, "eth", "2")
+    await chain.anvil.set_balance(sending.hot, 10 * ONE_ETH)
+    mined = await sending.withdraw(frank, "eth", "0.5")
+    assert (await sending.sender().step()).broadcast == 1
+    mined_row = await sending.row(mined["tid"])
+    assert (await chain.plugin.transaction(mined_row["txid"])).status == "success"
+
+    refused = await admin.post(f"{ADMIN}/actions", {"id": mined_row["id"], "action": "fail"})
+
+    assert_error(refused, 422, "admin.withdraw.transaction_on_chain")
+    assert (await sending.row(mined["tid"]))["state"] == "confirming"
+    assert await _account(frank, "eth") == (Decimal("1.495"), Decimal("0.505"))
+
+    # Signed and recorded, never broadcast (the sender died): the node knows nothing.
+    lost = await sending.withdraw(frank, "eth", "0.25")
+    recorded = await sending.sender().prepare(await sending.row(lost["tid"]))
+    assert recorded is not None
+    assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
+    assert await _account(frank, "eth") == (Decimal("1.24"), Decimal("0.76"))
+
+    failed = await admin.post(f"{ADMIN}/actions", {"id": recorded["id"], "action": "fail"})
+
+    assert failed.status_code == 201, failed.text
+    assert failed.json()["state"] == "failed"
+    assert await _account(frank, "eth") == (Decimal("1.495"), Decimal("0.505"))  # 0.255 back
+    await chain.anvil.mine(3)
+    report = await sending.sender().step()
+    assert (report.broadcast, report.succeeded) == (0, 1)  # the lost one stays unsent
+    assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
+    assert await _account(frank, "eth") == (Decimal("1.495"), Decimal("0"))
+    await _ledger_ok(exchange)

@@ -7,17 +7,22 @@ Actions (``POST /withdraws/actions``, ``id`` and ``action``):
 * ``reject``: refuse an ``accepted`` one (``rejected``, the held funds back to the member);
 * ``retry``: a ``skipped`` or ``errored`` one is handed to the sender again (``processing``);
 * ``fail``: a withdrawal whose transaction the admin declares lost, or one that cannot be
-  sent (``confirming``, ``skipped``, ``errored`` → ``failed``, funds released). The admin
-  answers for it: a lost transaction mined later would pay out money already released.
+  sent (``confirming``, ``skipped``, ``errored`` → ``failed``, funds released). For a
+  ``confirming`` one the node is asked first: a transaction that is mined or waiting in
+  the node's pool is refused (``transaction_on_chain``), and so is any while the node
+  cannot answer (``chain_unreachable``). Past that the admin answers for it: a lost
+  transaction broadcast again by someone else and mined would pay out released money.
 
 Every request of an action leaves an audit entry; asking again for an action already done
 answers the withdrawal as it stands.
 """
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner, Session
 from bursa.api.errors import NOT_FOUND, ApiError, error_code
@@ -34,7 +39,8 @@ from bursa.api.peatio_admin_lists import (
 from bursa.api.peatio_market import submit
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Errors
-from bursa.custody.sender import email_of
+from bursa.custody.chain import FAILED, ChainError
+from bursa.custody.sender import email_of, sent_status
 from bursa.engine.commands import Command
 from bursa.events.records import decimal_text, iso
 from bursa.trading import audit
@@ -45,6 +51,8 @@ router = APIRouter(prefix=f"{PREFIX}/withdraws", tags=["peatio admin"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
+log = logging.getLogger(__name__)
+
 AREA = "admin.withdraw"
 MOST_ID = 2**63 - 1
 ACTIONS = ("process", "reject", "retry", "fail")
@@ -173,6 +181,16 @@ async def get_withdraw(
     return shown(row)
 
 
+async def _refuse_if_on_chain(session: AsyncSession, request: Request, row: Any) -> None:
+    try:
+        status = await sent_status(session, request.app.state.custody, row)
+    except (ChainError, LookupError, OSError) as exc:
+        log.warning("withdraw %s: cannot fail it, the node did not answer: %s", row["id"], exc)
+        raise ApiError(422, f"{AREA}.chain_unreachable") from exc
+    if status not in (FAILED, "unknown"):
+        raise ApiError(422, f"{AREA}.transaction_on_chain")
+
+
 @router.post("/actions", status_code=201, summary="Act on a withdrawal", responses=_ERRORS)
 async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> AdminWithdraw:
     """Form or JSON: ``id`` and ``action`` (process, reject, retry, fail)."""
@@ -181,6 +199,8 @@ async def act(actor: Manager, request: Request, runner: Runner, session: Session
     if row is None:
         raise ApiError(404, NOT_FOUND)
     before = shown(row).model_dump()
+    if action == "fail" and row["state"] == flow.CONFIRMING:
+        await _refuse_if_on_chain(session, request, row)
     await session.rollback()  # the flow locks the row in transactions of its own
 
     async def engine(command: Command) -> dict[str, Any]:

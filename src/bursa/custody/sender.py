@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import func
 
+from bursa.custody.addresses import Plugins
 from bursa.custody.chain import FAILED, PENDING, SUCCESS, ChainCurrency, ChainError, ChainPlugin
 from bursa.custody.chain import Signed as SignedTx
 from bursa.custody.locks import hot_wallet_spending
@@ -72,6 +73,21 @@ async def email_of(session: AsyncSession, member_id: int) -> str:
     """The member's email for the Event API record."""
     person = (await directory.people(session, [member_id])).get(member_id)
     return "" if person is None else person.email
+
+
+async def sent_status(
+    session: AsyncSession, plugins: Plugins | None, row: Mapping[str, Any]
+) -> str:
+    """What the chain says of a sent withdrawal's transaction (``success``, ``failed``,
+    ``pending`` or ``unknown``), before an admin declares it lost: releasing the funds of
+    one that is mined, or about to be, would pay the member twice. ``ChainError`` when
+    the node cannot tell."""
+    if plugins is None:
+        raise ChainError("this process has no blockchain plugins")
+    if row["txid"] is None:
+        return "unknown"
+    plugin, _ = await plugins.get(session, row["blockchain_key"])
+    return (await plugin.transaction(row["txid"])).status
 
 
 class Refused(Exception):
