@@ -223,3 +223,53 @@ async def test_bad_currency_and_fee_parameters(exchange: Exchange) -> None:
     assert (await root.get(f"{ADMIN}/currencies", type="coin")).status_code == 200
     assert await audit_rows(exchange, "currency") == []
     assert await audit_rows(exchange, "trading_fee") == []
+
+
+async def test_a_token_goes_on_a_chain_with_its_contract_and_bad_settings_change_nothing(
+    exchange: Exchange,
+) -> None:
+    root: Caller = await exchange.member("root@example.com", "superadmin")
+    await exchange.sql(
+        "INSERT INTO blockchains (key, name, client) VALUES ('ethereum', 'Ethereum', 'ethereum')"
+    )
+    contract = "0x" + "aB" * 20
+    token = {"erc20_contract_address": contract, "decimals": 6, "min_collection_amount": "50"}
+
+    changed = await root.post(
+        f"{ADMIN}/currencies/update",
+        {"code": "usdt", "blockchain_key": "ethereum", "options": token},
+    )
+
+    assert changed.status_code == 201, changed.text
+    shown = changed.json()
+    assert shown["blockchain_key"] == "ethereum"
+    assert shown["options"] == {**token, "erc20_contract_address": contract.lower()}
+    assert (await root.get(f"{ADMIN}/currencies/usdt")).json()["options"] == shown["options"]
+    as_text = await root.post(  # a form sends the options as JSON text
+        f"{ADMIN}/currencies/update", {"code": "usdt", "options": json.dumps({"decimals": 6})}
+    )
+    assert as_text.json()["options"] == {"decimals": 6}  # replaced whole
+    assert len(await audit_rows(exchange, "currency")) == 2
+
+    for body, code in [
+        ({"options": {"decimals": 40}}, "admin.currency.invalid_options"),
+        ({"options": {"erc20_contract_address": "0x12"}}, "admin.currency.invalid_options"),
+        ({"options": "{not json"}, "admin.currency.invalid_options"),
+        ({"options": ["decimals", 6]}, "admin.currency.invalid_options"),
+        ({"options": {"send_surplus": "yes"}}, "admin.currency.invalid_options"),
+        ({"blockchain_key": "Ethereum Main!"}, "admin.currency.invalid_blockchain_key"),
+        ({"blockchain_key": "solana"}, "admin.currency.blockchain_key_doesnt_exist"),
+    ]:
+        assert_error(
+            await root.post(f"{ADMIN}/currencies/update", {"code": "usdt", **body}), 422, code
+        )
+    fiat = await root.post(
+        f"{ADMIN}/currencies/update", {"code": "usd", "blockchain_key": "ethereum"}
+    )
+    assert_error(fiat, 422, "admin.currency.invalid_blockchain_key")
+    (usdt,) = await exchange.sql("SELECT blockchain_key, options FROM currencies WHERE id = 'usdt'")
+    assert (usdt["blockchain_key"], json.loads(usdt["options"])) == ("ethereum", {"decimals": 6})
+    assert len(await audit_rows(exchange, "currency")) == 2
+
+    off = await root.post(f"{ADMIN}/currencies/update", {"code": "usdt", "blockchain_key": ""})
+    assert off.json()["blockchain_key"] is None

@@ -10,6 +10,8 @@ are serialized by one advisory lock and every one is written to the audit log wi
 record before and after, once the engine has committed it.
 """
 
+import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -34,6 +36,8 @@ from bursa.api.peatio_admin_change import (
 from bursa.api.peatio_admin_params import CODE, Params
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Currency, Market
+from bursa.custody import registry
+from bursa.custody.tables import blockchains
 from bursa.db.pages import page_of
 from bursa.engine.commands import (
     ConfigureCurrency,
@@ -57,6 +61,8 @@ ManageMarket = Annotated[Actor, Depends(admin_gate("manage", "Market"))]
 
 class AdminCurrency(Currency):
     status: str
+    blockchain_key: str | None
+    options: dict[str, Any]
     created_at: str
     updated_at: str
 
@@ -77,6 +83,8 @@ def _currency(row: Any) -> AdminCurrency:
     return AdminCurrency(
         **present.currency(row).model_dump(),
         status=row["state"],
+        blockchain_key=row["blockchain_key"],
+        options=row["options"] or {},
         created_at=_time(row["created_at"]),
         updated_at=_time(row["updated_at"]),
     )
@@ -95,6 +103,7 @@ def _market(row: Any) -> AdminMarket:
 
 # ---------------------------------------------------------------------- currencies
 
+BLOCKCHAIN_KEY = re.compile(r"^([a-z0-9][a-z0-9_-]{0,31})?$")  # empty: off any chain
 CURRENCY_AMOUNTS = (
     "deposit_fee",
     "min_deposit_amount",
@@ -135,6 +144,36 @@ def _currency_fields(params: Params, precision: int | None) -> dict[str, Any]:
                 continue
             fields[name] = amount
     return fields
+
+
+def _chain_fields(params: Params) -> dict[str, Any]:
+    """``blockchain_key`` (the chain a coin is on; empty: none) and ``options`` (a JSON
+    object, or its text in a form: a token's contract and on-chain decimals, and what
+    custody reads, ``custody.registry.checked_options``)."""
+    fields: dict[str, Any] = {}
+    if params.has("blockchain_key"):
+        key = params.text("blockchain_key", max_length=32, pattern=BLOCKCHAIN_KEY)
+        if key is not None:
+            fields["blockchain_key"] = key or None
+    if params.has("options"):
+        raw = params.body["options"]
+        try:
+            fields["options"] = registry.checked_options(
+                json.loads(raw) if isinstance(raw, str) else raw
+            )
+        except ValueError:  # json's errors are ValueErrors too
+            params.errors.append(f"admin.{params.record}.invalid_options")
+    return fields
+
+
+async def _check_chain(session: Session, kind: str, fields: dict[str, Any]) -> None:
+    key = fields.get("blockchain_key")
+    if key is None:
+        return
+    if kind != "coin":
+        raise ApiError(422, "admin.currency.invalid_blockchain_key")  # fiat has no chain
+    if await row_of(session, blockchains, blockchains.c.key == key) is None:
+        raise ApiError(422, "admin.currency.blockchain_key_doesnt_exist")
 
 
 @router.get("/currencies", summary="Currencies, whatever their state", responses=ERRORS)
@@ -189,7 +228,9 @@ async def create_currency(
     ``position``, ``description``, ``homepage``, ``icon_url``, ``deposit_fee``,
     ``min_deposit_amount``, ``withdraw_fee``, ``min_withdraw_amount``,
     ``withdraw_limit_24h``, ``withdraw_limit_72h``, ``deposit_enabled``,
-    ``withdrawal_enabled``, ``min_confirmations``."""
+    ``withdrawal_enabled``, ``min_confirmations``, ``blockchain_key`` (a coin's chain) and
+    ``options`` (a token's ``erc20_contract_address`` and ``decimals``, and custody's
+    ``min_collection_amount`` and ``send_surplus``)."""
     return await add_currency(await read_body(request), actor, runner, session)
 
 
@@ -202,12 +243,13 @@ async def add_currency(
     kind = params.choice("type", ("coin", "fiat")) or "coin"
     precision = params.integer("precision", low=0, high=MAX_PRECISION)
     precision = 8 if precision is None else precision
-    fields = _currency_fields(params, precision)
+    fields = _currency_fields(params, precision) | _chain_fields(params)
     params.done()
     assert code is not None
     async with change(session):
         if await row_of(session, currencies, currencies.c.id == code) is not None:
             raise ApiError(422, "admin.currency.code_taken")
+        await _check_chain(session, kind, fields)
         await submit_change(
             runner,
             ConfigureCurrency(
@@ -226,8 +268,10 @@ async def add_currency(
 async def update_currency(
     actor: ManageCurrency, request: Request, session: Session
 ) -> AdminCurrency:
-    """Parameters: ``code`` (required) and any descriptive field of ``currencies/new``.
-    ``type`` and ``precision`` cannot change (balances are counted in that unit)."""
+    """Parameters: ``code`` (required) and any descriptive field of ``currencies/new``,
+    ``blockchain_key`` and ``options`` (replaced whole) too. ``type`` and ``precision``
+    cannot change (balances are counted in that unit). Custody serves a change within
+    half a minute (``custody.service``)."""
     return await change_currency(await read_body(request), actor, session)
 
 
@@ -243,12 +287,13 @@ async def change_currency(body: dict[str, Any], actor: Actor, session: Session) 
             raise ApiError(404, "record.not_found")
         kind = params.choice("type", ("coin", "fiat"))
         precision = params.integer("precision", low=0, high=MAX_PRECISION)
-        fields = _currency_fields(params, before["precision"])
+        fields = _currency_fields(params, before["precision"]) | _chain_fields(params)
         params.done()
         if (kind is not None and kind != before["type"]) or (
             precision is not None and precision != before["precision"]
         ):
             raise ApiError(422, "admin.currency.precision_immutable")
+        await _check_chain(session, before["type"], fields)
         if fields:
             await session.execute(
                 update(currencies)

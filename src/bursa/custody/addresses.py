@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.custody.chain import ChainPlugin
-from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset, open_plugin
+from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset, configuration, open_plugin
 from bursa.custody.tables import payment_addresses, wallets
 from bursa.ledger.tables import currencies
 from bursa.secrets.keystore import KeyStore
@@ -38,22 +38,31 @@ class DepositAddress:
 
 
 class Plugins:
-    """The chain plugins a process has opened, by blockchain key (opened on first use)."""
+    """The chain plugins a process has opened, by blockchain key (opened on first use,
+    and again once the blockchain's configuration or its currencies change, so that a
+    currency an admin adds is served without a restart)."""
 
     def __init__(self, keystore: KeyStore) -> None:
         self.keystore = keystore
         self._opened: dict[str, tuple[ChainPlugin, dict[str, ChainAsset]]] = {}
+        self._configurations: dict[str, tuple[Any, ...] | None] = {}
+        self._retired: list[ChainPlugin] = []  # a worker may still use one: closed last
 
     async def get(
         self, session: AsyncSession, key: str
     ) -> tuple[ChainPlugin, dict[str, ChainAsset]]:
+        now = await configuration(session, key)
+        if key in self._opened and self._configurations.get(key) != now:
+            self._retired.append(self._opened.pop(key)[0])
         if key not in self._opened:
             self._opened[key] = await open_plugin(session, self.keystore, key)
+            self._configurations[key] = now
         return self._opened[key]
 
     async def close(self) -> None:
         opened, self._opened = self._opened, {}
-        for plugin, _ in opened.values():
+        retired, self._retired = self._retired, []
+        for plugin in [*retired, *(plugin for plugin, _ in opened.values())]:
             await plugin.close()
 
 

@@ -2,6 +2,7 @@
 ``blockchains`` row (its sealed node URL opened by the key store) and the chain's
 currencies with their on-chain decimals and contracts."""
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -37,6 +38,52 @@ class ChainAsset:
         return exact.quantize(Decimal(1).scaleb(-self.precision), rounding=ROUND_DOWN)
 
 
+CONTRACT = re.compile(r"^0x[0-9a-fA-F]{40}$")
+MAX_OPTIONS = 20
+
+
+def checked_options(options: object) -> dict[str, Any]:
+    """A currency's ``options`` as custody reads them, or ``ValueError`` saying what is
+    wrong: a token contract (``erc20_contract_address`` or ``contract_address``, 0x and
+    40 hex digits), on-chain ``decimals`` (0–36), ``min_collection_amount`` (a
+    non-negative decimal), ``send_surplus`` (true or false); other keys are kept for
+    plugins, with plain values."""
+    if not isinstance(options, dict) or len(options) > MAX_OPTIONS:
+        raise ValueError(f"options must be an object of at most {MAX_OPTIONS} keys")
+    found: dict[str, Any] = {}
+    for name, value in options.items():
+        if not isinstance(name, str) or not 0 < len(name) <= 64:
+            raise ValueError("option names are strings of 1 to 64 characters")
+        if name in CONTRACT_OPTIONS:
+            if not isinstance(value, str) or not CONTRACT.match(value):
+                raise ValueError(f"{name} must be 0x and 40 hex digits")
+            value = value.lower()
+        elif name == "decimals":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36:
+                raise ValueError("decimals must be an integer from 0 to 36")
+        elif name == "min_collection_amount":
+            try:
+                amount = Decimal(str(value)) if isinstance(value, str | int) else None
+            except ArithmeticError:
+                amount = None
+            if amount is None or not amount.is_finite() or amount < 0 or isinstance(value, bool):
+                raise ValueError("min_collection_amount must be a non-negative decimal")
+            value = str(value)
+        elif name == "send_surplus":
+            if not isinstance(value, bool):
+                raise ValueError("send_surplus must be true or false")
+        elif not (
+            value is None
+            or isinstance(value, bool | int)
+            or (isinstance(value, str) and len(value) <= 255)
+        ):
+            raise ValueError(
+                f"{name} must be a string of at most 255 characters, a number or a flag"
+            )
+        found[name] = value
+    return found
+
+
 def chain_currency(row: Any) -> ChainCurrency:
     options = row["options"] or {}
     contract = next((options[k] for k in CONTRACT_OPTIONS if options.get(k)), None)
@@ -65,6 +112,18 @@ async def assets(session: AsyncSession, blockchain_key: str) -> dict[str, ChainA
 async def blockchain(session: AsyncSession, key: str) -> Any | None:
     query = select(blockchains).where(blockchains.c.key == key)
     return (await session.execute(query)).mappings().first()
+
+
+async def configuration(session: AsyncSession, key: str) -> tuple[Any, ...] | None:
+    """What a plugin of blockchain ``key`` is built from, comparable: a change (a new
+    currency, another node, other confirmations) means the plugin must be opened again.
+    None when there is no such blockchain."""
+    row = await blockchain(session, key)
+    if row is None:
+        return None
+    found = await assets(session, key)
+    fixed = (row["client"], row["server"], row["status"], row["min_confirmations"])
+    return (*fixed, tuple(sorted(found.items())))
 
 
 async def open_plugin(

@@ -4,7 +4,6 @@ and one sweeper, each behind a PostgreSQL advisory lock so that a second process
 instead of reading the same chain twice or spending from the same wallets at once."""
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,7 +30,10 @@ Work = Callable[[str, ChainPlugin, dict[str, ChainAsset]], Awaitable[None]]
 
 class _ChainWorkers:
     """Workers of one kind (``role``), one per active blockchain, each behind the advisory
-    lock ``bursa.<role>.<key>``; a worker that fails is logged and stays stopped."""
+    lock ``bursa.<role>.<key>``. Every ``refresh_s`` the blockchains are read again: a new
+    or re-activated one gets its worker, a deactivated one loses it, one whose
+    configuration or currencies changed gets a worker on a freshly opened plugin, and one
+    whose worker failed gets it back (the failure is logged)."""
 
     def __init__(
         self,
@@ -39,42 +41,97 @@ class _ChainWorkers:
         sessions: async_sessionmaker[AsyncSession],
         plugins: Plugins,
         idle_s: float,
+        refresh_s: float,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.plugins = plugins
         self.idle_s = idle_s
-        self._tasks: list[asyncio.Task[None]] = []
+        self.refresh_s = refresh_s
+        self._workers: dict[tuple[str, str], tuple[asyncio.Task[None], ChainPlugin]] = {}
+        self._supervisors: list[asyncio.Task[None]] = []
+        self._complaints: dict[str, str] = {}  # the last problem told of each blockchain
 
     async def _start(self, role: str, work: Work) -> list[str]:
-        """Start ``work`` on every active blockchain; the keys served."""
-        async with self.sessions() as session:
-            query = select(blockchains.c.key).where(blockchains.c.status == "active")
-            keys = list((await session.execute(query.order_by(blockchains.c.key))).scalars())
-        for key in keys:
-            task = asyncio.create_task(self._locked(role, key, work), name=f"{role}-{key}")
-            self._tasks.append(task)
+        """Start ``work`` on every active blockchain, and keep it so; the keys served."""
+        keys = await self._reconcile(role, work)
+        supervisor = asyncio.create_task(self._supervise(role, work), name=f"{role}-supervisor")
+        self._supervisors.append(supervisor)
         return keys
 
-    async def _locked(self, role: str, key: str, work: Work) -> None:
+    async def _supervise(self, role: str, work: Work) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_s)
+            try:
+                await self._reconcile(role, work)
+            except Exception:  # the database may be away for a while: try again later
+                log.exception("custody %ss: reading the blockchains failed; retrying", role)
+
+    async def _reconcile(self, role: str, work: Work) -> list[str]:
+        wanted: dict[str, tuple[ChainPlugin, dict[str, ChainAsset]]] = {}
+        async with self.sessions() as session:
+            query = select(blockchains.c.key).where(blockchains.c.status == "active")
+            for key in (await session.execute(query.order_by(blockchains.c.key))).scalars():
+                try:
+                    wanted[key] = await self.plugins.get(session, key)
+                except (LookupError, ValueError) as exc:
+                    self._complain(key, f"blockchain {key} cannot be served: {exc}")
+                else:
+                    self._complaints.pop(key, None)
+        for (kind, key), (task, plugin) in list(self._workers.items()):
+            if kind != role:
+                continue
+            current = wanted.get(key)
+            if current is not None and current[0] is plugin and not task.done():
+                continue
+            if current is None:
+                log.info("the %s %s stops: the blockchain is not active", key, role)
+            elif task.done():
+                log.warning("the %s %s starts again after it stopped", key, role)
+            else:
+                log.info("the %s %s starts again with the blockchain's new settings", key, role)
+            await _cancelled(task)
+            del self._workers[(role, key)]
+        for key, (plugin, assets) in wanted.items():
+            if (role, key) not in self._workers:
+                task = asyncio.create_task(
+                    self._locked(role, key, work, plugin, assets), name=f"{role}-{key}"
+                )
+                self._workers[(role, key)] = (task, plugin)
+        return sorted(wanted)
+
+    def _complain(self, key: str, message: str) -> None:
+        if self._complaints.get(key) != message:
+            self._complaints[key] = message
+            log.error("%s; fix its settings (bursa custody blockchain add)", message)
+
+    async def _locked(
+        self, role: str, key: str, work: Work, plugin: ChainPlugin, assets: dict[str, ChainAsset]
+    ) -> None:
         try:
             async with self.engine.connect() as conn:
                 await _lock(conn, f"bursa.{role}.{key}")
-                async with self.sessions() as session:
-                    plugin, assets = await self.plugins.get(session, key)
                 await work(key, plugin, assets)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("the %s %s stopped; restart it once the cause is fixed", key, role)
+            log.exception(
+                "the %s %s stopped; it starts again within %.0f s", key, role, self.refresh_s
+            )
 
     async def stop(self) -> None:
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        supervisors, self._supervisors = self._supervisors, []
+        for supervisor in supervisors:
+            await _cancelled(supervisor)
+        workers, self._workers = self._workers, {}
+        for task, _ in workers.values():
+            await _cancelled(task)
+
+
+async def _cancelled(task: "asyncio.Task[None]") -> None:
+    """Cancel ``task`` and wait until it has ended (whatever it ended with)."""
+    task.cancel()
+    await asyncio.wait({task})
 
 
 class ScanService(_ChainWorkers):
@@ -89,8 +146,9 @@ class ScanService(_ChainWorkers):
         submit: crediting.Submit,
         *,
         idle_s: float = 5.0,
+        refresh_s: float = 30.0,
     ) -> None:
-        super().__init__(engine, sessions, plugins, idle_s)
+        super().__init__(engine, sessions, plugins, idle_s, refresh_s)
         self.submit = submit
 
     async def start(self) -> list[str]:
@@ -126,8 +184,9 @@ class SweepService(_ChainWorkers):
         plugins: Plugins,
         *,
         idle_s: float = 15.0,
+        refresh_s: float = 30.0,
     ) -> None:
-        super().__init__(engine, sessions, plugins, idle_s)
+        super().__init__(engine, sessions, plugins, idle_s, refresh_s)
 
     async def start(self) -> list[str]:
         return await self._start("sweeper", self._sweep)
