@@ -4,15 +4,18 @@ them through the engine at their confirmations, the member trades them, and the 
 verifies against what the chain holds. A reorganisation (evm_snapshot / evm_revert) takes
 back a deposit not yet credited."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
 import pytest
 
+from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainCurrency
 from bursa.custody.scanner import Scanner
+from bursa.custody.service import ScanService
 from bursa.custody.setup import NewBlockchain, NewWallet, add_blockchain, add_wallet
 from bursa.ledger.verify import verify_ledger
 from tests.api.members import (
@@ -24,6 +27,7 @@ from tests.api.members import (
 )
 from tests.custody.test_ethereum import ETH, ONE_ETH, Chain, chain, funded, pay  # noqa: F401
 
+ADMIN = "/api/v2/peatio/admin"
 USDT_UNIT = 10**6  # the test token counts in 6 decimals, as USDT does
 
 
@@ -157,4 +161,73 @@ async def test_a_reorganisation_takes_back_a_deposit_not_yet_credited(custody: C
     assert [r["state"] for r in rows] == ["canceled"]
     assert "reorganised" in rows[0]["error"]
     assert await _balance(carol, "eth") == 0
+    await _ledger(exchange)
+
+
+async def _until(check: Callable[[], Awaitable[bool]], within_s: float = 15.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_running_scanners_follow_the_admins_chain_settings(custody: Custody) -> None:
+    """A token an admin puts on the chain is scanned and credited by a running scanner,
+    and a chain an admin disables loses its scanner: no restart either time."""
+    exchange, chain = custody.exchange, custody.chain
+    admin = await exchange.member("admin@example.com", role="superadmin")
+    off = await admin.post(
+        f"{ADMIN}/currencies/update", {"code": "usdt", "blockchain_key": "", "options": {}}
+    )
+    assert off.status_code == 201, off.text
+    sessions = exchange.app.state.session_factory
+    service = ScanService(  # as ``bursa custody scan`` runs it, in a process of its own
+        sessions.kw["bind"],
+        sessions,
+        Plugins(exchange.app.state.custody.keystore),
+        exchange.runner.submit,
+        idle_s=0.05,
+        refresh_s=0.2,
+    )
+    alice = await exchange.member("alice@example.com")
+    try:
+        assert await service.start() == ["ethereum"]
+        address = (await alice.get(f"{ACCOUNT}/deposit_address/eth")).json()["address"]
+        assert (await alice.get(f"{ACCOUNT}/deposit_address/usdt")).status_code == 422
+
+        token = {"erc20_contract_address": chain.token.contract, "decimals": 6}
+        on = await admin.post(
+            f"{ADMIN}/currencies/update",
+            {"code": "usdt", "blockchain_key": "ethereum", "options": token},
+        )
+        assert on.status_code == 201, on.text
+        assert (await alice.get(f"{ACCOUNT}/deposit_address/usdt")).json()["address"] == address
+        await asyncio.sleep(1)  # the service reads the settings every 0.2 s
+        await pay(chain, chain.treasury, address, 40 * USDT_UNIT, chain.token)
+
+        async def credited() -> bool:
+            await chain.anvil.mine(1)
+            return await _balance(alice, "usdt") == 40
+
+        assert await _until(credited), "the running scanner never credited the new token"
+
+        disabled = await admin.post(
+            f"{ADMIN}/blockchains/update", {"key": "ethereum", "status": "disabled"}
+        )
+        assert disabled.status_code == 201, disabled.text
+
+        async def unlocked() -> bool:
+            held = await exchange.sql(
+                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND objid = (hashtext('bursa.scanner.ethereum')::bigint & 4294967295)"
+                "::text::oid"
+            )
+            return bool(held[0]["n"] == 0)
+
+        assert await _until(unlocked), "the disabled chain's scanner kept running"
+    finally:
+        await service.stop()
+        await service.plugins.close()
     await _ledger(exchange)

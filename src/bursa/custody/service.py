@@ -110,8 +110,11 @@ class _ChainWorkers:
     ) -> None:
         try:
             async with self.engine.connect() as conn:
-                await _lock(conn, f"bursa.{role}.{key}")
-                await work(key, plugin, assets)
+                try:
+                    await _lock(conn, f"bursa.{role}.{key}")
+                    await work(key, plugin, assets)
+                finally:  # the lock ends with its connection, which must not go back to the pool
+                    await conn.invalidate()
         except asyncio.CancelledError:
             raise
         except Exception:
