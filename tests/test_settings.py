@@ -26,7 +26,7 @@ def deployment_settings(monkeypatch: pytest.MonkeyPatch, **values: Any) -> Setti
 
 
 def test_sms_provider_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert deployment_settings(monkeypatch).sms == "log"  # the embedded default
+    assert deployment_settings(monkeypatch).sms == "file"  # the embedded default
     deployed = deployment_settings(monkeypatch, database_url="postgresql://db/bursa")
     assert deployed.sms is None  # no provider: phone verification is refused, not logged
     chosen = deployment_settings(
@@ -53,12 +53,12 @@ def test_sms_provider_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
             "BURSA_SMS_PROVIDER=twilio also needs BURSA_SMS_FROM",
         ),
         (
-            {"sms_provider": "log", "database_url": "postgresql://db/bursa"},
+            {"sms_provider": "file", "database_url": "postgresql://db/bursa"},
             "only allowed on the embedded default",
         ),
         ({"sms_provider": "twilio"} | TWILIO | {"twilio_url": "http://sms.example.com"}, "https"),
         ({"sms_provider": "twilio"} | TWILIO | {"twilio_account_sid": "AC1/../x"}, "pattern"),
-        ({"sms_provider": "carrier-pigeon"}, "log"),
+        ({"sms_provider": "carrier-pigeon"}, "file"),
         ({"sms_timeout_s": 0}, "greater than 0"),
     ],
 )

@@ -29,7 +29,7 @@ from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
-from bursa.identity.mail import LogMailer
+from bursa.identity.mail import MaildirMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.market_data import Tickers
@@ -177,7 +177,7 @@ async def exchange(
     sessions = create_session_factory(engine)
     identity = Identity(
         engine,
-        LogMailer(),
+        MaildirMailer(local_keystore.key_file.parent / "mail"),
         local_keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",

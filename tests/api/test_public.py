@@ -15,7 +15,7 @@ from bursa.engine.commands import BUY, SELL, Command, Credit, PlaceOrder
 from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
-from bursa.identity.mail import LogMailer
+from bursa.identity.mail import MaildirMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.candles import CandleWriter
@@ -128,7 +128,11 @@ async def serving(url: str, keystore: LocalKeyStore) -> AsyncIterator[Api]:
     candles = CandleWriter(sessions, bus, poll_s=0.2)
     await candles.start()
     identity = Identity(
-        engine, LogMailer(), keystore, session_ttl=timedelta(minutes=30), app_name="Bursa"
+        engine,
+        MaildirMailer(keystore.key_file.parent / "mail"),
+        keystore,
+        session_ttl=timedelta(minutes=30),
+        app_name="Bursa",
     )
     app = create_app(runner, sessions, identity, tickers=Tickers(candles))
     transport = httpx.ASGITransport(app=app)

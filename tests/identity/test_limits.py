@@ -15,7 +15,7 @@ from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
 from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter, Rule
-from bursa.identity.mail import LogMailer
+from bursa.identity.mail import MaildirMailer
 from bursa.identity.service import Identity
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.specs import load_specs
@@ -64,7 +64,11 @@ async def api_with_redis(
     engine = create_engine(fresh_database_url)
     limiter = RedisLimiter(redis_url, f"bursa:test:{uuid.uuid4().hex}")
     identity = Identity(
-        engine, LogMailer(), local_keystore, session_ttl=timedelta(minutes=30), app_name="Bursa"
+        engine,
+        MaildirMailer(local_keystore.key_file.parent / "mail"),
+        local_keystore,
+        session_ttl=timedelta(minutes=30),
+        app_name="Bursa",
     )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     app = create_app(

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from bursa.cli.serve import build_sms
-from bursa.identity.sms import LogSmsSender, SmsError, TwilioSmsSender
+from bursa.identity.sms import FileSmsSender, SmsError, TwilioSmsSender
 from bursa.secrets.keystore import LocalKeyStore
 from tests.identity.serving import identity_api
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
@@ -304,8 +304,8 @@ async def test_without_a_provider_outside_the_embedded_default_phones_answer_503
         assert await sql(client, "SELECT 1 FROM one_time_codes WHERE purpose = 'phone'") == []
 
 
-def test_the_log_sender_only_on_the_embedded_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(build_sms(deployment_settings(monkeypatch)), LogSmsSender)
+def test_the_file_sender_only_on_the_embedded_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(build_sms(deployment_settings(monkeypatch)), FileSmsSender)
     twilio = build_sms(
         deployment_settings(
             monkeypatch,

@@ -39,7 +39,7 @@ from bursa.events.listener import AmqpListener, BusListener
 from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
-from bursa.identity.sms import LogSmsSender, SmsSender, TwilioSmsSender
+from bursa.identity.sms import FileSmsSender, SmsSender, TwilioSmsSender
 from bursa.signing import multisig
 from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
@@ -132,8 +132,8 @@ def build_sms(settings: Settings) -> SmsSender | None:
             base_url=settings.twilio_url,
             timeout_s=settings.sms_timeout_s,
         )
-    if settings.sms == "log":
-        return LogSmsSender()
+    if settings.sms == "file":
+        return FileSmsSender(settings.data_dir / "sms")
     log.warning(
         "no SMS provider: phone verification answers 503 resource.phone.sms_unavailable;"
         " set BURSA_SMS_PROVIDER=twilio, BURSA_TWILIO_ACCOUNT_SID, BURSA_TWILIO_AUTH_TOKEN"

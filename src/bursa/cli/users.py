@@ -12,7 +12,7 @@ from bursa.cli.errors import fail
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
-from bursa.identity.mail import LogMailer, Mailer, NoMailer, SmtpMailer
+from bursa.identity.mail import MaildirMailer, Mailer, NoMailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
 from bursa.secrets.keystore import KeyStore, LocalKeyStore, TransitKeyStore
@@ -34,13 +34,13 @@ def build_keystore(settings: Settings) -> KeyStore:
 
 
 def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
-    """The identity service as configured: SMTP mail if BURSA_SMTP_URL; else the log on
-    the embedded default only, and no mail at all elsewhere (codes never reach logs)."""
+    """The identity service as configured: SMTP mail if BURSA_SMTP_URL; else files in
+    ``<data dir>/mail`` on the embedded default only, and no mail at all elsewhere."""
     mailer: Mailer
     if settings.smtp_url:
         mailer = SmtpMailer(settings.smtp_url, settings.mail_from)
     elif settings.database_url is None:
-        mailer = LogMailer()
+        mailer = MaildirMailer(settings.data_dir / "mail", settings.mail_from)
     else:
         mailer = NoMailer()
     return Identity(

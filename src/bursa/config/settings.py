@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
-SmsProvider = Literal["log", "twilio"]
+SmsProvider = Literal["file", "twilio"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _AMQP_SCHEMES = ("amqp://", "amqps://")
@@ -102,8 +102,8 @@ class Settings(BaseSettings):
     )
     sms_provider: SmsProvider | None = Field(
         default=None,
-        description="log (embedded default only) or twilio; unset: log on the embedded"
-        " default, otherwise no SMS (phone verification answers 503)",
+        description="file (embedded default only: <data dir>/sms) or twilio; unset: file on"
+        " the embedded default, otherwise no SMS (phone verification answers 503)",
     )
     twilio_account_sid: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9]+$", max_length=64, description="Twilio account"
@@ -258,9 +258,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _sms_provider_is_complete(self) -> "Settings":
-        if self.sms_provider == "log" and self.database_url is not None:
+        if self.sms_provider == "file" and self.database_url is not None:
             raise ValueError(
-                "BURSA_SMS_PROVIDER=log writes verification codes to the log and is only"
+                "BURSA_SMS_PROVIDER=file keeps verification codes in files and is only"
                 " allowed on the embedded default (BURSA_DATABASE_URL unset);"
                 " set BURSA_SMS_PROVIDER=twilio with its credentials, or unset it"
             )
@@ -282,11 +282,11 @@ class Settings(BaseSettings):
 
     @property
     def sms(self) -> SmsProvider | None:
-        """The SMS provider in effect: the log only on the embedded default, and nothing
+        """The SMS provider in effect: files only on the embedded default, and nothing
         (phone verification refused) when a real deployment configured none."""
         if self.sms_provider is not None:
             return self.sms_provider
-        return "log" if self.database_url is None else None
+        return "file" if self.database_url is None else None
 
     @property
     def jwt_key_file(self) -> Path:

@@ -1,13 +1,18 @@
-"""Sending mail: SMTP in production, the log in the embedded default (one machine only).
+"""Sending mail: SMTP in production, a Maildir on disk in the embedded default (one
+machine only).
 
-A one-time code is the only secret mail carries; the log mailer is there so that a person
-trying Bursa on their own machine can confirm an account without a mail server. It never
-accepts anything: the code still has to be typed back.
+A one-time code is the only secret mail carries; the Maildir mailer is there so that a
+person trying Bursa on their own machine can confirm an account without a mail server. It
+never accepts anything: the code still has to be typed back. The code stays in the mail
+file (readable by its owner only), never in the log.
 """
 
+import asyncio
 import logging
+import mailbox
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +33,17 @@ class Mailer(Protocol):
     async def send(self, mail: Mail) -> None: ...
 
 
+def _message(sender: str, mail: Mail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    if mail.html is not None:
+        message.add_alternative(mail.html, subtype="html")
+    return message
+
+
 class SmtpMailer:
     """Sends through ``smtp://user:pass@host:port`` (``smtps://`` for implicit TLS;
     ``?starttls=1`` to upgrade a plain connection)."""
@@ -45,15 +61,8 @@ class SmtpMailer:
         self.sender = sender
 
     async def send(self, mail: Mail) -> None:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        message.set_content(mail.body)
-        if mail.html is not None:
-            message.add_alternative(mail.html, subtype="html")
         await aiosmtplib.send(
-            message,
+            _message(self.sender, mail),
             hostname=self.hostname,
             port=self.port,
             username=self.username,
@@ -64,11 +73,25 @@ class SmtpMailer:
         )
 
 
-class LogMailer:
-    """The embedded default: writes the mail to the log instead of sending it."""
+class MaildirMailer:
+    """The embedded default: each mail is a file in the Maildir ``path`` (``new/``, open it
+    with any mail reader or a text editor); the log says where, not what."""
+
+    def __init__(self, path: Path, sender: str = "bursa@localhost") -> None:
+        self.path = path
+        self.sender = sender
 
     async def send(self, mail: Mail) -> None:
-        log.warning("mail to %s (no BURSA_SMTP_URL set): %s\n%s", mail.to, mail.subject, mail.body)
+        saved = await asyncio.to_thread(self._save, _message(self.sender, mail))
+        log.warning("mail to %s (no BURSA_SMTP_URL set) saved as %s", mail.to, saved)
+
+    def _save(self, message: EmailMessage) -> Path:
+        for folder in ("", "tmp", "new", "cur"):  # Maildir's own, private
+            (self.path / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        key = mailbox.Maildir(self.path, create=False).add(message)
+        saved = self.path / "new" / key
+        saved.chmod(0o600)  # it carries a one-time code
+        return saved
 
 
 class NoMailer:

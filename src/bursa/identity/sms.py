@@ -1,12 +1,17 @@
-"""Sending SMS: Twilio's Messages API (or a Twilio-compatible gateway) in production, the
-log on the embedded default (one machine). No sender ever makes a code unnecessary: the
-code must still be typed back.
+"""Sending SMS: Twilio's Messages API (or a Twilio-compatible gateway) in production,
+files on disk on the embedded default (one machine). No sender ever makes a code
+unnecessary: the code must still be typed back, and no code ever reaches the log.
 
 A sender either hands the message over or raises ``SmsError``; the error says what went
 wrong in words an operator can act on, never the message text, the code or credentials.
 """
 
+import asyncio
 import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -35,11 +40,25 @@ class SmsSender(Protocol):
         ...
 
 
-class LogSmsSender:
-    """The embedded default only: writes the message, code included, to the log."""
+class FileSmsSender:
+    """The embedded default only: each message, code included, is a file in ``path``
+    that only its owner reads; the log says where, not what."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
     async def send(self, number: str, text: str) -> None:
-        log.warning("SMS to +%s (no SMS provider, embedded default): %s", number, text)
+        saved = await asyncio.to_thread(self._save, number, text)
+        log.warning("SMS to +%s (no SMS provider, embedded default) saved as %s", number, saved)
+
+    def _save(self, number: str, text: str) -> Path:
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        moment = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        saved = self.path / f"{moment}-{uuid.uuid4().hex[:8]}.txt"
+        descriptor = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(f"To: +{number}\n\n{text}\n")
+        return saved
 
 
 class TwilioSmsSender:
