@@ -120,7 +120,7 @@ def barong_management_key(settings: Settings) -> multisig.SignKey:
 
 def build_sms(settings: Settings) -> SmsSender | None:
     """The configured SMS sender; None when a real deployment configured none (phone
-    verification then answers 503 instead of writing codes to the log)."""
+    verification then answers 503: codes are kept in files only on the embedded default)."""
     if settings.sms == "twilio":
         assert settings.twilio_account_sid is not None  # the settings refused otherwise
         assert settings.twilio_auth_token is not None
@@ -168,7 +168,7 @@ def up(
             "BURSA_SMTP_URL is not set",
             "set BURSA_SMTP_URL=smtp://user:password@host:port (smtps:// for TLS): members"
             " need their confirmation and reset codes, and only the embedded default (one"
-            " machine) writes them to the log",
+            " machine) keeps them as files in its data folder",
         )
     listen_host = host or settings.host
     listen_port = port or settings.port

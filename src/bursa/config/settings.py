@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     )
     smtp_url: str | None = Field(
         default=None,
-        description="smtp://user:pass@host:port for outgoing mail; unset writes mail to the log",
+        description="smtp://user:pass@host:port for outgoing mail; unset: the embedded default"
+        " keeps mail in the Maildir <data dir>/mail",
     )
     mail_from: str = Field(default="Bursa <no-reply@localhost>", description="sender of mail")
     app_name: str = Field(default="Bursa", min_length=1, description="name in mails")
