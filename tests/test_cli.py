@@ -305,8 +305,8 @@ def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> 
 def test_up_on_a_real_database_needs_an_smtp_server(
     fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Codes go to the log only on the embedded default: elsewhere `bursa up` says what to
-    set instead of starting with mail written to the log."""
+    """Mail stays in local files only on the embedded default: elsewhere `bursa up` says
+    what to set instead of starting without a way to send codes."""
     monkeypatch.delenv("BURSA_SMTP_URL", raising=False)
     env = {"BURSA_DATABASE_URL": fresh_database_url}
     done = bursa("up", "--port", "1", env=env)
