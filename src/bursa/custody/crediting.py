@@ -9,7 +9,8 @@ deposit ``accepting`` asks the engine's command log whether the key ran, and res
 only if it did not.
 """
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,12 +39,11 @@ class DepositRefused(Exception):
         self.message = message
 
 
-async def record(session: AsyncSession, row: Any) -> dict[str, Any]:
+def record_of(row: Any, email: str | None) -> dict[str, Any]:
     """The event's record, as Peatio's ``as_json_for_event_api`` (nil fields left out)."""
-    person = (await directory.people(session, [row["member_id"]])).get(row["member_id"])
     found: dict[str, Any] = {
         "tid": row["tid"],
-        "user": {"uid": row["uid"], "email": person.email if person else None},
+        "user": {"uid": row["uid"], "email": email},
         "uid": row["uid"],
         "currency": row["currency_id"],
         "amount": decimal_text(row["amount"]),
@@ -57,12 +57,22 @@ async def record(session: AsyncSession, row: Any) -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
+async def record(session: AsyncSession, row: Any) -> dict[str, Any]:
+    person = (await directory.people(session, [row["member_id"]])).get(row["member_id"])
+    return record_of(row, person.email if person else None)
+
+
+def created_event(row: Any, email: str | None) -> DomainEvent:
+    return DomainEvent("peatio", "model.deposit.created", record_of(row, email))
+
+
 async def created(session: AsyncSession, row: Any) -> None:
-    event = DomainEvent("peatio", "model.deposit.created", await record(session, row))
+    person = (await directory.people(session, [row["member_id"]])).get(row["member_id"])
+    event = created_event(row, person.email if person else None)
     await enqueue(await session.connection(), [event])
 
 
-async def updated(session: AsyncSession, before: Any, after: Any) -> None:
+def updated_event(before: Any, after: Any, email: str | None) -> DomainEvent:
     """``model.deposit.updated`` with the previous value of each changed attribute."""
     public = {"state", "completed_at", "updated_at", "amount", "txid"}
     changes: dict[str, Any] = {}
@@ -76,7 +86,12 @@ async def updated(session: AsyncSession, before: Any, after: Any) -> None:
             )
     if before["state"] == deposits.ACCEPTING:
         changes["state"] = deposits.SUBMITTED  # accepting is Bursa's step, not a state seen
-    event = DomainEvent("peatio", "model.deposit.updated", await record(session, after), changes)
+    return DomainEvent("peatio", "model.deposit.updated", record_of(after, email), changes)
+
+
+async def updated(session: AsyncSession, before: Any, after: Any) -> None:
+    person = (await directory.people(session, [after["member_id"]])).get(after["member_id"])
+    event = updated_event(before, after, person.email if person else None)
     await enqueue(await session.connection(), [event])
 
 
@@ -87,54 +102,82 @@ def _units(amount: Decimal, precision: int) -> int:
 async def accept(session: AsyncSession, submit: Submit, tid: str) -> Any:
     """Load the deposit into the member's balance (submitted or accepting → accepted);
     the deposit as it then stands. The same ``tid`` accepted twice credits once."""
+    outcome = (await accept_many(session, submit, [tid]))[tid]
+    if isinstance(outcome, DepositRefused):
+        raise outcome
+    return outcome
+
+
+async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]) -> dict[str, Any]:
+    """``accept`` for many deposits in two shared transactions around the engine, whose
+    ``Credit`` commands go in together (so the engine takes them in shared batches).
+    Each tid maps to its deposit as it then stands, or to the ``DepositRefused`` that
+    says why it was not credited."""
+    outcomes: dict[str, Any] = {tid: DepositRefused(404, NOT_FOUND) for tid in tids}
+    accepting: list[Any] = []
     async with session.begin():
-        row = await deposits.find(session, tid, lock=True)
-        if row is None:
-            raise DepositRefused(404, NOT_FOUND)
-        if row["state"] == deposits.SUBMITTED:
-            row = await deposits.change(
-                session, row["id"], state=deposits.ACCEPTING, engine_key=deposits.engine_key(row)
-            )
-        elif row["state"] != deposits.ACCEPTING:
-            raise DepositRefused(422, f"Cannot accept a deposit in state {row['state']}.")
-    currency = await queries.currency(session, row["currency_id"])
-    assert currency is not None  # checked when the deposit was made; currencies stay
-    precision = currency["precision"]
-    command = Credit(
-        key=row["engine_key"],
-        member_id=row["member_id"],
-        currency=row["currency_id"],
-        amount=_units(row["amount"] + row["fee"], precision),
-        fee=_units(row["fee"], precision),
-        deposit_id=row["tid"],
-    )
-    result = await engine_log.logged_result(session, row["engine_key"])
-    await session.commit()
-    if result is None:
-        result = await submit(command)
+        for row in await deposits.find_many(session, tids, lock=True):
+            if row["state"] == deposits.SUBMITTED:
+                key = deposits.engine_key(row)
+                row = await deposits.change(
+                    session, row["id"], state=deposits.ACCEPTING, engine_key=key
+                )
+            if row["state"] == deposits.ACCEPTING:
+                accepting.append(row)
+            else:
+                message = f"Cannot accept a deposit in state {row['state']}."
+                outcomes[row["tid"]] = DepositRefused(422, message)
+        keys = [row["engine_key"] for row in accepting]
+        results = await engine_log.logged_results(session, keys)
+        precisions: dict[str, int] = {}
+        for code in {row["currency_id"] for row in accepting}:
+            currency = await queries.currency(session, code)
+            assert currency is not None  # checked when the deposit was made; currencies stay
+            precisions[code] = currency["precision"]
+    commands = [
+        Credit(
+            key=row["engine_key"],
+            member_id=row["member_id"],
+            currency=row["currency_id"],
+            amount=_units(row["amount"] + row["fee"], precisions[row["currency_id"]]),
+            fee=_units(row["fee"], precisions[row["currency_id"]]),
+            deposit_id=row["tid"],
+        )
+        for row in accepting
+        if row["engine_key"] not in results
+    ]
+    answers = await asyncio.gather(*(submit(command) for command in commands))
+    results.update((command.key, answer) for command, answer in zip(commands, answers, strict=True))
     async with session.begin():
-        current = await deposits.find(session, tid, lock=True)
-        assert current is not None
-        if current["state"] != deposits.ACCEPTING:
-            return current  # a concurrent request finished it
-        if result["error"] is not None:
-            # Refused, nothing moved: back to submitted, and the next accept needs a key.
-            await deposits.change(
-                session,
-                current["id"],
-                state=deposits.SUBMITTED,
-                engine_key=None,
-                attempts=current["attempts"] + 1,
-            )
-            failed = result["error"]
-        else:
+        events: list[DomainEvent] = []
+        current = await deposits.find_many(session, [row["tid"] for row in accepting], lock=True)
+        people = await directory.people(session, {row["member_id"] for row in current})
+        for row in current:
+            if row["state"] != deposits.ACCEPTING:
+                outcomes[row["tid"]] = row  # a concurrent request finished it
+                continue
+            result = results[row["engine_key"]]
+            if result["error"] is not None:
+                # Refused, nothing moved: back to submitted, and the next accept needs a key.
+                await deposits.change(
+                    session,
+                    row["id"],
+                    state=deposits.SUBMITTED,
+                    engine_key=None,
+                    attempts=row["attempts"] + 1,
+                )
+                message = f"The engine refused the deposit: {result['error']}"
+                outcomes[row["tid"]] = DepositRefused(422, message)
+                continue
             after = await deposits.change(
                 session,
-                current["id"],
+                row["id"],
                 state=deposits.ACCEPTED,
                 engine_seq=result["seq"],
                 completed_at=func.now(),
             )
-            await updated(session, current, after)
-            return after
-    raise DepositRefused(422, f"The engine refused the deposit: {failed}")
+            person = people.get(row["member_id"])
+            events.append(updated_event(row, after, person.email if person else None))
+            outcomes[row["tid"]] = after
+        await enqueue(await session.connection(), events)
+    return outcomes

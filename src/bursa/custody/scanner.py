@@ -5,7 +5,7 @@ Exactly once, whatever happens:
 * Each block is recorded in one transaction with its deposits and the next height, so a
   scanner that dies mid-block reads that block again; a deposit is keyed by (currency,
   txid, txout), so reading a block twice records nothing twice.
-* Crediting goes through ``crediting.accept``, whose engine key is applied once.
+* Crediting goes through ``crediting.accept_many``, whose engine keys are applied once.
 
 Reorganisations: every block read is kept (``chain_blocks``) with its hash; a block whose
 parent is not the kept hash below it means the chain changed. The scanner walks down to
@@ -34,6 +34,7 @@ from bursa.custody.chain import SUCCESS, Block, ChainError, ChainPlugin
 from bursa.custody.registry import ChainAsset
 from bursa.custody.sweep_tables import sweeps
 from bursa.custody.tables import blockchains, chain_blocks, payment_addresses
+from bursa.events.outbox import DomainEvent, enqueue
 from bursa.identity import directory
 from bursa.trading import deposits
 from bursa.trading.tables import deposits as deposit_rows
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 SKIPPED = "skipped"
 KEEP_BLOCKS = 1000  # hashes kept per chain: the deepest reorganisation Bursa can follow
-CREDITING_AT_ONCE = 16  # deposits credited concurrently (each its own transactions)
+CREDITING_AT_ONCE = 500  # deposits credited together (shared transactions, one engine batch)
 REORGANISED = "reorganised"
 
 
@@ -206,6 +207,7 @@ class Scanner:
     async def _record(self, session: AsyncSession, block: Block, watched: dict[str, int]) -> int:
         """Record the block's successful transfers to members' addresses; how many new."""
         count = 0
+        events: list[DomainEvent] = []
         own = await self._own_transactions(session, block)
         ours = [
             t
@@ -259,12 +261,13 @@ class Scanner:
             )
             row = inserted.mappings().first()
             if row is not None:
-                await crediting.created(session, row)
+                events.append(crediting.created_event(row, person.email))
                 count += 1
             else:
                 await self._seen_again(
                     session, transfer.currency, transfer.txid, transfer.txout, block
                 )
+        await enqueue(await session.connection(), events)
         return count
 
     async def _seen_again(
@@ -397,16 +400,15 @@ class Scanner:
                 log.warning("%s: deposit %s waits: block %d changed", self.key, tid, height)
             else:
                 ready.append(tid)
-        # Many at once, so that the engine takes them in shared batches.
-        gate = asyncio.Semaphore(CREDITING_AT_ONCE)
-
-        async def credit(tid: str) -> bool:
-            async with gate, self.sessions() as session:
-                try:
-                    row = await crediting.accept(session, self.submit, tid)
-                except crediting.DepositRefused as exc:
-                    log.error("%s: deposit %s not credited: %s", self.key, tid, exc.message)
-                    return False
-            return bool(row["state"] == deposits.ACCEPTED)
-
-        return sum(await asyncio.gather(*(credit(tid) for tid in ready)))
+        # Many at once: shared transactions, and the engine takes them in shared batches.
+        credited = 0
+        for first in range(0, len(ready), CREDITING_AT_ONCE):
+            async with self.sessions() as session:
+                chunk = ready[first : first + CREDITING_AT_ONCE]
+                outcomes = await crediting.accept_many(session, self.submit, chunk)
+            for tid, outcome in outcomes.items():
+                if isinstance(outcome, crediting.DepositRefused):
+                    log.error("%s: deposit %s not credited: %s", self.key, tid, outcome.message)
+                elif outcome["state"] == deposits.ACCEPTED:
+                    credited += 1
+        return credited
