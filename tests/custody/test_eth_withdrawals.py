@@ -18,6 +18,7 @@ import pytest
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainCurrency
 from bursa.custody.chains.ethereum import EthereumPlugin
+from bursa.custody.registry import NODE_KEY_NAME
 from bursa.custody.sender import Backoff, Sender, email_of
 from bursa.custody.service import ScanService
 from bursa.custody.setup import NewBlockchain, NewWallet, add_blockchain, add_wallet
@@ -457,3 +458,15 @@ async def test_an_admin_fails_only_a_transaction_the_chain_does_not_hold(
     assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
     assert await _account(frank, "eth") == (Decimal("1.495"), Decimal("0"))
     await _ledger_ok(exchange)
+
+    # The node moves to an address where nothing answers: the API's plugin is opened
+    # again on the new settings, and nothing is failed while the node cannot tell.
+    stuck = await sending.withdraw(frank, "eth", "0.1")
+    recorded = await sending.sender().prepare(await sending.row(stuck["tid"]))
+    assert recorded is not None
+    keystore = exchange.app.state.custody.keystore
+    dead = await keystore.encrypt(NODE_KEY_NAME, f"http://127.0.0.1:{free_port()}".encode())
+    await exchange.sql("UPDATE blockchains SET server = $1 WHERE key = 'ethereum'", dead)
+    unknown = await admin.post(f"{ADMIN}/actions", {"id": recorded["id"], "action": "fail"})
+    assert_error(unknown, 422, "admin.withdraw.chain_unreachable")
+    assert (await sending.row(stuck["tid"]))["state"] == "confirming"
