@@ -5,6 +5,7 @@ verifies against what the chain holds. A reorganisation (evm_snapshot / evm_reve
 back a deposit not yet credited."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -173,7 +174,9 @@ async def _until(check: Callable[[], Awaitable[bool]], within_s: float = 15.0) -
     return False
 
 
-async def test_running_scanners_follow_the_admins_chain_settings(custody: Custody) -> None:
+async def test_running_scanners_follow_the_admins_chain_settings(
+    custody: Custody, caplog: pytest.LogCaptureFixture
+) -> None:
     """A token an admin puts on the chain is scanned and credited by a running scanner,
     and a chain an admin disables loses its scanner: no restart either time."""
     exchange, chain = custody.exchange, custody.chain
@@ -192,6 +195,7 @@ async def test_running_scanners_follow_the_admins_chain_settings(custody: Custod
         refresh_s=0.2,
     )
     alice = await exchange.member("alice@example.com")
+    caplog.set_level(logging.INFO, logger="bursa.custody.service")
     try:
         assert await service.start() == ["ethereum"]
         address = (await alice.get(f"{ACCOUNT}/deposit_address/eth")).json()["address"]
@@ -204,7 +208,11 @@ async def test_running_scanners_follow_the_admins_chain_settings(custody: Custod
         )
         assert on.status_code == 201, on.text
         assert (await alice.get(f"{ACCOUNT}/deposit_address/usdt")).json()["address"] == address
-        await asyncio.sleep(1)  # the service reads the settings every 0.2 s
+
+        async def rescanning() -> bool:  # the service reads the settings every 0.2 s
+            return "scanning ethereum (eth, usdt)" in caplog.text
+
+        assert await _until(rescanning), "the scanner did not start again with the token"
         await pay(chain, chain.treasury, address, 40 * USDT_UNIT, chain.token)
 
         async def credited() -> bool:
