@@ -22,6 +22,7 @@ import bursa.identity.tables
 import bursa.ledger.tables
 import bursa.mailer.tables
 import bursa.signing.tables
+import bursa.trading.internal_transfer_tables
 import bursa.trading.tables
 import bursa.trading.withdrawal_tables
 from bursa.db.metadata import metadata
@@ -43,6 +44,7 @@ TABLE_MODULES = (
     bursa.custody.sweep_tables,
     bursa.custody.withdraw_limit_tables,
     bursa.trading.withdrawal_tables,
+    bursa.trading.internal_transfer_tables,
 )
 TABLES = {
     "accounts",
@@ -62,6 +64,7 @@ TABLES = {
     "documents",
     "engine_commands",
     "event_outbox",
+    "internal_transfers",
     "labels",
     "mailer_deliveries",
     "market_data_progress",

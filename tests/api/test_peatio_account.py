@@ -203,18 +203,3 @@ async def test_deposit_addresses_need_a_coin_with_a_deposit_wallet(exchange: Exc
     assert_error(await alice.get(f"{ACCOUNT}/deposit_address/btc"), 422, WALLET_NOT_FOUND)
     await exchange.sql("UPDATE currencies SET deposit_enabled = false WHERE id = 'btc'")
     assert_error(await alice.get(f"{ACCOUNT}/deposit_address/btc"), 422, DEPOSIT_DISABLED)
-
-
-async def test_internal_transfers_answer_not_yet_enabled(exchange: Exchange) -> None:
-    alice = await exchange.member("alice@example.com")
-    await exchange.sql("UPDATE users SET level = 3 WHERE id = $1", alice.id)
-    for verb, path, code in (
-        ("GET", "internal_transfers", "account.internal_transfer.disabled"),
-        ("POST", "internal_transfers", "account.internal_transfer.disabled"),
-    ):
-        response = await alice.client.request(
-            verb, f"{ACCOUNT}/{path}", headers={"X-CSRF-Token": alice.csrf}
-        )
-        assert_error(response, 422, code)
-    await exchange.sql("UPDATE users SET level = 1 WHERE id = $1", alice.id)
-    assert_error(await alice.get(f"{ACCOUNT}/withdraws"), 403, "account.withdraw.not_permitted")

@@ -31,6 +31,7 @@ from bursa.api import (
     oauth,
     oauth_clients,
     peatio_account,
+    peatio_account_transfers,
     peatio_account_withdraws,
     peatio_admin_adjustments,
     peatio_admin_config,
@@ -186,6 +187,7 @@ def create_app(
     app.include_router(market_data.router)
     app.include_router(peatio_account.router)
     app.include_router(peatio_account_withdraws.router)
+    app.include_router(peatio_account_transfers.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
     app.include_router(peatio_admin_fees.router)

@@ -5,18 +5,16 @@ after the same authorization and level checks they will have, so clients can tel
 yet" from "no such path".
 """
 
-import re
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from bursa.api import peatio_present as present
 from bursa.api.deps import Session
 from bursa.api.errors import ApiError, error_code
-from bursa.api.peatio_auth import AccountMember, DepositMember, Member, member_gate
+from bursa.api.peatio_auth import AccountMember, DepositMember
 from bursa.api.peatio_params import MAX_TIME, moment, paginate
 from bursa.api.peatio_schemas import Account, Deposit, Operation, PaymentAddress
 from bursa.api.schemas import Errors
@@ -218,44 +216,3 @@ async def deposit_address(
         address=found.address,
         state="active",
     )
-
-
-# ---------------------------------------------------------------------- not built yet
-
-DISABLED: dict[int | str, dict[str, Any]] = {422: {"model": Errors, "description": "not yet"}}
-DISABLED_ROUTES = [
-    # path, methods, level gate, code
-    ("/internal_transfers", ("GET", "POST"), None, "account.internal_transfer.disabled"),
-]  # fmt: skip
-
-
-def _disabled(gate: str | None, code: str, path: str) -> Callable[..., Awaitable[None]]:
-    """The refusal, declaring the route's path parameter (if any) so the OpenAPI document
-    describes the route as it is."""
-    found = re.search(r"{(\w+)(?::path)?}", path)
-    if found is None:
-
-        async def not_yet(member: Annotated[Member, Depends(member_gate(gate))]) -> None:
-            raise ApiError(422, code)
-
-        return not_yet
-
-    async def not_yet_for(
-        member: Annotated[Member, Depends(member_gate(gate))],
-        value: Annotated[str, Path(alias=found.group(1), max_length=200)],
-    ) -> None:
-        raise ApiError(422, code)
-
-    return not_yet_for
-
-
-for _path, _methods, _gate, _code in DISABLED_ROUTES:
-    for _method in _methods:
-        router.add_api_route(
-            _path,
-            _disabled(_gate, _code, _path),
-            methods=[_method],
-            summary="Not built yet (answers 422)",
-            responses=DISABLED,
-            operation_id=f"{_method.lower()}_account{re.sub(r'[^a-z_]+', '_', _path)}",
-        )
