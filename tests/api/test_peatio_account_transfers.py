@@ -13,6 +13,7 @@ from tests.api.members import exchange as exchange
 from tests.custody.test_withdraw_requests import fresh_otp, send, withdrawer
 
 TRANSFERS = f"{ACCOUNT}/internal_transfers"
+ADMIN = "/api/v2/peatio/admin"
 
 
 async def _usdt(member: Caller) -> tuple[Decimal, Decimal]:
@@ -84,6 +85,21 @@ async def test_members_send_funds_by_uid_or_username(exchange: Exchange) -> None
     assert len((await bob.get(TRANSFERS, sender=alice.uid, currency="usdt")).json()) == 2
     assert (await bob.get(TRANSFERS, currency="btc")).json() == []
     assert_error(await bob.get(TRANSFERS, currency="doge"), 422, "account.currency.doesnt_exist")
+
+    admin = await exchange.member("admin@example.com", role="admin")
+    support = await exchange.member("support@example.com", role="support")
+    listed = await support.get(f"{ADMIN}/internal_transfers", sender=alice.uid, ordering="desc")
+    assert listed.status_code == 200, listed.text
+    assert [(t["amount"], t["state"], t["receiver_uid"]) for t in listed.json()] == [
+        ("40.01", "failed", bob.uid),  # refused: nothing moved, kept for admins
+        ("7.5", "completed", bob.uid),
+        ("12.5", "completed", bob.uid),
+    ]
+    assert listed.json()[0]["error"] == "management.transfer.insufficient_balance"
+    assert (await admin.get(f"{ADMIN}/internal_transfers", state="completed")).headers[
+        "Total"
+    ] == "2"
+    assert (await bob.get(f"{ADMIN}/internal_transfers")).status_code in (401, 403)
 
     events = [e for e in await exchange.outbox() if e.get("name", "").startswith("model.internal")]
     assert [(e["name"], e["record"]["amount"]) for e in events] == [

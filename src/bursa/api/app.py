@@ -40,6 +40,7 @@ from bursa.api import (
     peatio_admin_fees,
     peatio_admin_finance,
     peatio_admin_records,
+    peatio_admin_transfers,
     peatio_admin_withdraw_limits,
     peatio_admin_withdraws,
     peatio_management_accounts,
@@ -188,6 +189,7 @@ def create_app(
     app.include_router(peatio_account.router)
     app.include_router(peatio_account_withdraws.router)
     app.include_router(peatio_account_transfers.router)
+    app.include_router(peatio_admin_transfers.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
     app.include_router(peatio_admin_fees.router)

@@ -23,7 +23,16 @@ Action = Literal["read", "manage"]
 
 CONFIG = frozenset({"Currency", "Market", "TradingFee", "Engine", "Blockchain", "Wallet"})
 FINANCE = frozenset(
-    {"Operations", "Member", "Account", "Adjustment", "Deposit", "Withdraw", "WithdrawLimit"}
+    {
+        "Operations",
+        "Member",
+        "Account",
+        "Adjustment",
+        "Deposit",
+        "Withdraw",
+        "WithdrawLimit",
+        "InternalTransfer",
+    }
 )
 RECORDS = frozenset({"Order", "Trade", "AuditLog", "Ledger"})
 EVERYTHING = CONFIG | FINANCE | RECORDS
@@ -33,7 +42,7 @@ ABILITIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "superadmin": (EVERYTHING, CONFIG | FINANCE | {"Order"}),
     "admin": (EVERYTHING, CONFIG | FINANCE | {"Order"}),
     "technical": (
-        CONFIG | RECORDS | {"Operations", "Member", "Account"},
+        CONFIG | RECORDS | {"Operations", "Member", "Account", "InternalTransfer"},
         CONFIG | {"Order"},
     ),
     "accountant": (EVERYTHING, frozenset({"Adjustment", "Deposit"})),

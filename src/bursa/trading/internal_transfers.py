@@ -28,6 +28,7 @@ from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
 from bursa.trading import engine_log
+from bursa.trading.admin_queries import Listing
 from bursa.trading.internal_transfer_tables import internal_transfers
 
 Submit = Callable[[Command], Awaitable[dict[str, Any]]]
@@ -213,6 +214,37 @@ async def listed(session: AsyncSession, found: Filter, *, limit: int, page: int)
     if found.sender_id is not None:
         query = query.where(internal_transfers.c.sender_id == found.sender_id)
     return await page_of(session, query.order_by(internal_transfers.c.id.desc()), limit, page)
+
+
+@dataclass(frozen=True, slots=True)
+class AdminFilter:
+    listing: Listing
+    sender_id: int | None = None
+    receiver_id: int | None = None
+    currency: str | None = None
+    state: str | None = None
+
+
+async def admin_listed(session: AsyncSession, found: AdminFilter, *, limit: int, page: int) -> Page:
+    """Every member's transfers, in every state (``pending``: waiting for the engine or for
+    the sender's next request after a crash; ``failed``: refused, nothing moved)."""
+    exact = [
+        (internal_transfers.c.sender_id, found.sender_id),
+        (internal_transfers.c.receiver_id, found.receiver_id),
+        (internal_transfers.c.currency_id, found.currency),
+        (internal_transfers.c.state, found.state),
+    ]
+    query = select(internal_transfers).where(*(c == v for c, v in exact if v is not None))
+    listing = found.listing
+    column = internal_transfers.c
+    moment = column.updated_at if listing.updated else column.created_at
+    if listing.time_from is not None:
+        query = query.where(moment >= listing.time_from)
+    if listing.time_to is not None:
+        query = query.where(moment < listing.time_to)
+    keys = [column[listing.order_by], column.id]
+    query = query.order_by(*(k.asc() if listing.ascending else k.desc() for k in keys))
+    return await page_of(session, query, limit, page)
 
 
 def involved(rows: Sequence[Any]) -> set[int]:
