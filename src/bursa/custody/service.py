@@ -85,7 +85,7 @@ class _ChainWorkers:
             if current is not None and current[0] is plugin and not task.done():
                 continue
             if current is None:
-                log.info("the %s %s stops: the blockchain is not active", key, role)
+                log.info("the %s %s stops: the blockchain is off or cannot be served", key, role)
             elif task.done():
                 log.warning("the %s %s starts again after it stopped", key, role)
             else:
