@@ -153,10 +153,10 @@ async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]
         current = await deposits.find_many(session, [row["tid"] for row in accepting], lock=True)
         people = await directory.people(session, {row["member_id"] for row in current})
         for row in current:
-            if row["state"] != deposits.ACCEPTING:
-                outcomes[row["tid"]] = row  # a concurrent request finished it
+            result = results.get(row["engine_key"])
+            if row["state"] != deposits.ACCEPTING or result is None:
+                outcomes[row["tid"]] = row  # a concurrent request finished it, or took it over
                 continue
-            result = results[row["engine_key"]]
             if result["error"] is not None:
                 # Refused, nothing moved: back to submitted, and the next accept needs a key.
                 await deposits.change(
