@@ -31,6 +31,7 @@ from bursa.events.bus import InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
 from bursa.identity.mail import MaildirMailer
 from bursa.identity.service import Identity
+from bursa.ledger.verify import verify_ledger
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.market_data import Tickers
 from bursa.trading.specs import load_specs
@@ -149,6 +150,15 @@ class Exchange:
             return await conn.fetch(query, *args)
         finally:
             await conn.close()
+
+    async def ledger_ok(self) -> None:
+        """The ledger verifies (``bursa ledger verify``)."""
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            report = await verify_ledger(conn)
+        finally:
+            await conn.close()
+        assert report.ok, report.breaks
 
     async def outbox(self) -> list[Mapping[str, Any]]:
         """Every event in the outbox, in order, as the relay publishes them (an engine

@@ -4,9 +4,8 @@ once, the ledger verifies, an event goes out; bad requests change nothing."""
 
 from decimal import Decimal
 
-import asyncpg
+import httpx
 
-from bursa.ledger.verify import verify_ledger
 from bursa.trading import internal_transfers as transfers
 from tests.api.members import ACCOUNT, MARKET, Caller, Exchange, assert_error
 from tests.api.members import exchange as exchange
@@ -21,6 +20,14 @@ async def _usdt(member: Caller) -> tuple[Decimal, Decimal]:
     return Decimal(found["balance"]), Decimal(found["locked"])
 
 
+async def _transfer(
+    exchange: Exchange, sender: Caller, to: str, amount: object, currency: str = "usdt"
+) -> httpx.Response:
+    """``sender`` sends ``amount`` to ``to`` (a uid or username) with a fresh TOTP code."""
+    body = {"currency": currency, "amount": amount, "username_or_uid": to}
+    return await send(sender, "POST", TRANSFERS, {**body, "otp": await fresh_otp(exchange, sender)})
+
+
 async def test_members_send_funds_by_uid_or_username(exchange: Exchange) -> None:
     alice = await withdrawer(exchange, "alice@example.com")
     bob = await exchange.member("bob@example.com")
@@ -29,13 +36,7 @@ async def test_members_send_funds_by_uid_or_username(exchange: Exchange) -> None
     order = {"market": "btcusdt", "side": "buy", "volume": "0.001", "price": "40000"}
     assert (await alice.post(f"{MARKET}/orders", order)).status_code == 201  # locks 40
 
-    by_uid = await send(
-        alice,
-        "POST",
-        TRANSFERS,
-        {"currency": "USDT", "amount": "12.5", "username_or_uid": bob.uid,
-         "otp": await fresh_otp(exchange, alice)},
-    )  # fmt: skip
+    by_uid = await _transfer(exchange, alice, bob.uid, "12.5", "USDT")
 
     assert by_uid.status_code == 201, by_uid.text
     shown = by_uid.json()
@@ -49,25 +50,13 @@ async def test_members_send_funds_by_uid_or_username(exchange: Exchange) -> None
         "amount": "12.5",
         "status": "completed",
     }
-    by_name = await send(
-        alice,
-        "POST",
-        TRANSFERS,
-        {"currency": "usdt", "amount": 7.5, "username_or_uid": "BOBBY",
-         "otp": await fresh_otp(exchange, alice)},
-    )  # fmt: skip
+    by_name = await _transfer(exchange, alice, "BOBBY", 7.5, "usdt")
     assert by_name.status_code == 201, by_name.text
     assert await _usdt(alice) == (Decimal(40), Decimal(40))
     assert await _usdt(bob) == (Decimal(20), Decimal(0))
 
     # The locked 40 belong to the order: 40.01 is more than is free.
-    too_much = await send(
-        alice,
-        "POST",
-        TRANSFERS,
-        {"currency": "usdt", "amount": "40.01", "username_or_uid": bob.uid,
-         "otp": await fresh_otp(exchange, alice)},
-    )  # fmt: skip
+    too_much = await _transfer(exchange, alice, bob.uid, "40.01", "usdt")
     assert_error(too_much, 422, "account.internal_transfer.insufficient_balance")
     assert await _usdt(alice) == (Decimal(40), Decimal(40))
     assert await _usdt(bob) == (Decimal(20), Decimal(0))
@@ -107,12 +96,7 @@ async def test_members_send_funds_by_uid_or_username(exchange: Exchange) -> None
         ("model.internal_transfer.created", "7.5"),
     ]
     assert events[0]["record"]["sender_id"] == alice.id
-    conn = await asyncpg.connect(exchange.database_url)
-    try:
-        report = await verify_ledger(conn)
-    finally:
-        await conn.close()
-    assert report.ok, report.breaks
+    await exchange.ledger_ok()
 
 
 async def test_bad_transfers_change_nothing(exchange: Exchange) -> None:
@@ -175,13 +159,7 @@ async def test_a_transfer_left_pending_by_a_crash_moves_once(exchange: Exchange)
     assert applied["error"] is None
     assert await _usdt(bob) == (Decimal(2), Decimal(0))
 
-    third = await send(
-        alice,
-        "POST",
-        TRANSFERS,
-        {"currency": "usdt", "amount": "3", "username_or_uid": bob.uid,
-         "otp": await fresh_otp(exchange, alice)},
-    )  # fmt: skip
+    third = await _transfer(exchange, alice, bob.uid, "3", "usdt")
 
     assert third.status_code == 201, third.text
     assert await _usdt(bob) == (Decimal(6), Decimal(0))  # 1 + 2 + 3, each once

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 import pytest
 
 from bursa.custody.addresses import Plugins
@@ -22,7 +21,6 @@ from bursa.custody.registry import NODE_KEY_NAME
 from bursa.custody.sender import Backoff, Sender, email_of
 from bursa.custody.service import ScanService
 from bursa.custody.setup import NewBlockchain, NewWallet, add_blockchain, add_wallet
-from bursa.ledger.verify import verify_ledger
 from bursa.trading.withdrawals import Ask, Withdrawals
 from tests.api.members import (
     ACCOUNT,
@@ -122,12 +120,7 @@ async def _account(member: Caller, currency: str) -> tuple[Decimal, Decimal]:
 
 
 async def _ledger_ok(exchange: Exchange) -> None:
-    conn = await asyncpg.connect(exchange.database_url)
-    try:
-        report = await verify_ledger(conn)
-    finally:
-        await conn.close()
-    assert report.ok, report.breaks
+    await exchange.ledger_ok()
 
 
 async def _gas_paid(sending: Sending, txid: str) -> int:

@@ -16,7 +16,6 @@ from bursa.custody import registry
 from bursa.custody.chain import FAILED, Block, ChainError, Transfer
 from bursa.custody.scanner import Scanner
 from bursa.db.session import create_engine, create_session_factory
-from bursa.ledger.verify import verify_ledger
 from bursa.trading import deposits as deposit_records
 from tests.api.members import (
     ACCOUNT,
@@ -125,14 +124,7 @@ async def _eth(member: Caller) -> Decimal:
 
 
 async def _ledger_ok(exchange: Exchange) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(exchange.database_url)
-    try:
-        report = await verify_ledger(conn)
-    finally:
-        await conn.close()
-    assert report.ok, report.breaks
+    await exchange.ledger_ok()
 
 
 async def test_a_deposit_is_credited_once_at_its_confirmations(rig: Rig) -> None:

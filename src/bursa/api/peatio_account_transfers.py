@@ -15,10 +15,10 @@ from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_account import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio_auth import AccountMember
+from bursa.api.peatio_market import submit
 from bursa.api.peatio_params import paginate, positive_decimal, read_body
 from bursa.api.schemas import Errors
 from bursa.engine.commands import Command
-from bursa.engine.runner import EngineStopped
 from bursa.events.records import decimal_text, iso
 from bursa.identity.tables import users
 from bursa.trading import history
@@ -178,15 +178,12 @@ async def create_internal_transfer(
             raise ApiError(422, f"{AREA}.otp_not_enabled")
         await identity.require_otp(conn, member.id, otp, client_of(request), AREA)
 
-    async def submit(command: Command) -> dict[str, Any]:
-        try:
-            return await runner.submit(command)
-        except EngineStopped as exc:
-            raise ApiError(503, "server.engine_unavailable") from exc
+    async def to_engine(command: Command) -> dict[str, Any]:
+        return await submit(runner, command)  # 503 when the engine is not running
 
     ask = transfers.Ask(member.id, receiver_id, currency, amount)
     try:
-        row = await transfers.send(session, submit, ask)
+        row = await transfers.send(session, to_engine, ask)
     except transfers.TransferRefused as exc:
         raise ApiError(422, exc.code) from exc
     people = await _people(session, {member.id, receiver_id})

@@ -43,7 +43,8 @@ class Listing:
     ascending: bool = True
 
 
-def _window(column: Any, listing: Listing) -> list[ColumnElement[bool]]:
+def in_window(column: Any, listing: Listing) -> list[ColumnElement[bool]]:
+    """The conditions of ``listing``'s time range on ``column``."""
     found: list[ColumnElement[bool]] = []
     if listing.time_from is not None:
         found.append(column >= listing.time_from)
@@ -52,7 +53,8 @@ def _window(column: Any, listing: Listing) -> list[ColumnElement[bool]]:
     return found
 
 
-def _sorted(query: Select[Any], listing: Listing, column: Any, tie: Any) -> Select[Any]:
+def ordered(query: Select[Any], listing: Listing, column: Any, tie: Any) -> Select[Any]:
+    """``query`` in ``listing``'s direction by ``column``, then ``tie``."""
     keys = [column, tie] if column is not tie else [tie]
     return query.order_by(*(k.asc() if listing.ascending else k.desc() for k in keys))
 
@@ -95,10 +97,10 @@ async def all_orders(session: AsyncSession, found: OrderFilter, *, limit: int, p
         query = query.where(false())
     listing = found.listing
     query = query.where(
-        *_window(orders.c.updated_at if listing.updated else orders.c.created_at, listing)
+        *in_window(orders.c.updated_at if listing.updated else orders.c.created_at, listing)
     )
     return await page_of(
-        session, _sorted(query, listing, orders.c[listing.order_by], orders.c.id), limit, page
+        session, ordered(query, listing, orders.c[listing.order_by], orders.c.id), limit, page
     )
 
 
@@ -169,9 +171,9 @@ async def all_trades(session: AsyncSession, found: TradeFilter, *, limit: int, p
     if found.nobody:
         query = query.where(false())
     listing = found.listing
-    query = query.where(*_window(trades.c.created_at, listing))  # trades never change
+    query = query.where(*in_window(trades.c.created_at, listing))  # trades never change
     return await page_of(
-        session, _sorted(query, listing, trades.c[listing.order_by], trades.c.id), limit, page
+        session, ordered(query, listing, trades.c[listing.order_by], trades.c.id), limit, page
     )
 
 
@@ -215,10 +217,10 @@ async def operations_of(
     if found.nobody:
         query = query.where(false())
     listing = found.listing
-    query = query.where(*_window(engine_commands.c.created_at, listing))  # never updated
+    query = query.where(*in_window(engine_commands.c.created_at, listing))  # never updated
     # Operations are written in command order: ordering by id is ordering by time.
     return await page_of(
-        session, _sorted(query, listing, operations.c.id, operations.c.id), limit, page
+        session, ordered(query, listing, operations.c.id, operations.c.id), limit, page
     )
 
 

@@ -28,7 +28,7 @@ from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
 from bursa.trading import engine_log
-from bursa.trading.admin_queries import Listing
+from bursa.trading.admin_queries import Listing, in_window, ordered
 from bursa.trading.internal_transfer_tables import internal_transfers
 
 Submit = Callable[[Command], Awaitable[dict[str, Any]]]
@@ -234,16 +234,12 @@ async def admin_listed(session: AsyncSession, found: AdminFilter, *, limit: int,
         (internal_transfers.c.currency_id, found.currency),
         (internal_transfers.c.state, found.state),
     ]
-    query = select(internal_transfers).where(*(c == v for c, v in exact if v is not None))
-    listing = found.listing
-    column = internal_transfers.c
-    moment = column.updated_at if listing.updated else column.created_at
-    if listing.time_from is not None:
-        query = query.where(moment >= listing.time_from)
-    if listing.time_to is not None:
-        query = query.where(moment < listing.time_to)
-    keys = [column[listing.order_by], column.id]
-    query = query.order_by(*(k.asc() if listing.ascending else k.desc() for k in keys))
+    listing, column = found.listing, internal_transfers.c
+    query = select(internal_transfers).where(
+        *(c == v for c, v in exact if v is not None),
+        *in_window(column.updated_at if listing.updated else column.created_at, listing),
+    )
+    query = ordered(query, listing, column[listing.order_by], column.id)
     return await page_of(session, query, limit, page)
 
 

@@ -30,7 +30,7 @@ from bursa.engine.units import to_units
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
-from bursa.trading.admin_queries import Listing
+from bursa.trading.admin_queries import Listing, in_window, ordered
 from bursa.trading.withdrawal_tables import withdraws
 
 PREPARED, ACCEPTED, CANCELED = "prepared", "accepted", "canceled"
@@ -221,15 +221,12 @@ async def admin_listed(session: AsyncSession, found: AdminFilter, *, limit: int,
         (withdraws.c.type, found.type),
         (withdraws.c.blockchain_key, found.blockchain_key),
     ]
-    query = select(withdraws).where(*(c == v for c, v in exact if v is not None))
-    listing = found.listing
-    moment = withdraws.c.updated_at if listing.updated else withdraws.c.created_at
-    if listing.time_from is not None:
-        query = query.where(moment >= listing.time_from)
-    if listing.time_to is not None:
-        query = query.where(moment < listing.time_to)
-    keys = [withdraws.c[listing.order_by], withdraws.c.id]
-    query = query.order_by(*(k.asc() if listing.ascending else k.desc() for k in keys))
+    listing, column = found.listing, withdraws.c
+    query = select(withdraws).where(
+        *(c == v for c, v in exact if v is not None),
+        *in_window(column.updated_at if listing.updated else column.created_at, listing),
+    )
+    query = ordered(query, listing, column[listing.order_by], column.id)
     return await page_of(session, query, limit, page)
 
 
