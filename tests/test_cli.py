@@ -12,7 +12,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from bursa.cli.main import app
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
 from bursa.trading.specs import load_specs
@@ -70,6 +72,32 @@ def test_custody_setup_refusals_say_what_to_do(fresh_database_url: str) -> None:
     listed = bursa("custody", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "blockchain" in listed.stdout
+
+
+@pytest.mark.parametrize("text", ["1_0", " 1 ", "١", "1e3", "-1"])
+def test_an_amount_option_is_read_in_plain_notation_only(text: str) -> None:
+    """In process (the option is refused before any database is opened): ``1_0`` is not
+    read as 10, nor ``١`` as 1."""
+    done = CliRunner().invoke(app, [
+        "custody", "wallet", "add", "hot-1", "--blockchain", "b", "--kind", "hot",
+        "--currency", "eth", "--max-balance", text,
+    ])  # fmt: skip
+    assert done.exit_code == 1
+    assert f"--max-balance {text!r} is not an amount" in done.stderr
+
+
+def test_custody_list_shows_the_confirmations_each_coin_needs(fresh_database_url: str) -> None:
+    env = {"BURSA_DATABASE_URL": fresh_database_url, "COLUMNS": "200"}
+    added = bursa(
+        "custody", "blockchain", "add", "ethereum", "--client", "ethereum",
+        "--server", "http://127.0.0.1:9", "--min-confirmations", "4", env=env,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = bursa("custody", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in listed.stdout.splitlines()]
+    assert ["eth", "ethereum", "4", "blockchain"] in cells
+    assert ["btc", "bitcoin", "-", "blockchain not set up"] in cells
 
 
 def test_invalid_settings_name_the_variable() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 import bursa.applogic.tables
 import bursa.custody.beneficiary_tables
+import bursa.custody.network_fee_tables
 import bursa.custody.sweep_tables
 import bursa.custody.tables
 import bursa.custody.withdraw_limit_tables
@@ -41,6 +42,7 @@ TABLE_MODULES = (
     bursa.trading.tables,
     bursa.custody.tables,
     bursa.custody.beneficiary_tables,
+    bursa.custody.network_fee_tables,
     bursa.custody.sweep_tables,
     bursa.custody.withdraw_limit_tables,
     bursa.trading.withdrawal_tables,
@@ -70,6 +72,7 @@ TABLES = {
     "market_data_progress",
     "markets",
     "member_groups",
+    "network_fees",
     "oauth_clients",
     "oauth_codes",
     "oauth_tokens",

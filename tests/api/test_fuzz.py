@@ -6,6 +6,7 @@ Generation is derandomized, so CI sees the same requests as a developer's machin
 """
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -148,3 +150,97 @@ def test_no_request_breaks_the_api(
         checks=[not_a_server_error, response_schema_conformance],
         timeout=30,
     )
+
+
+# Numbers from outside (``bursa.plain_input``): the generated requests above hold valid
+# numbers; these hold the strange ones Python would misread or crash on, in every numeric
+# parameter of every documented route and in every field the undocumented bodies (Peatio's
+# JSON or form parameters) read as a number.
+PARAM = " 1_0 "  # pydantic's bare int reads it as 10; PlainInt refuses it
+STRANGE = ("²", "١", " 1_0 ")  # "²" crashed int() after str.isdigit(); "١" Decimal() reads
+BODY_NUMBERS = (
+    "id", "amount", "volume", "price", "beneficiary_id", "pin", "otp", "position", "maker",
+    "taker", "limit_24_hour", "limit_1_month", "kyc_level", "max_balance", "precision",
+    "min_confirmations", "deposit_fee", "withdraw_fee", "min_price", "min_amount",
+    "asset_account_code", "receiving_account_code", "wallet_id", "height",
+)  # fmt: skip
+EXPONENT = "{" + ", ".join(f'"{name}": 1e1' for name in BODY_NUMBERS) + "}"
+
+
+def _numeric(schema: Any) -> bool:
+    text = json.dumps(schema)
+    return '"integer"' in text or '"number"' in text
+
+
+def _filled(path: str, params: list[dict[str, Any]], name: str, value: str) -> str:
+    """``path`` with ``name`` set to ``value`` and every other path parameter plausible."""
+    for param in params:
+        if param["in"] != "path":
+            continue
+        given = value if param["name"] == name else "1" if _numeric(param["schema"]) else "x"
+        given = {"market": "btcusdt", "topic": "all"}.get(param["name"], given)
+        path = path.replace("{" + param["name"] + "}", quote(given, safe=""))
+    return path
+
+
+def _strange_requests() -> list[tuple[str, str, str, dict[str, str], Any]]:
+    """(method, path template, path, query, JSON body or raw text): each one refused."""
+    found: list[tuple[str, str, str, dict[str, str], Any]] = []
+    for path, item in _document()["paths"].items():
+        for method, operation in item.items():
+            params = operation.get("parameters", [])
+            for param in params:
+                if param["in"] not in ("path", "query") or not _numeric(param["schema"]):
+                    continue
+                query = {param["name"]: PARAM} if param["in"] == "query" else {}
+                where = _filled(path, params, param["name"], PARAM)
+                found.append((method, path, where, query, None))
+            # Peatio's own bodies (JSON or form, read by ``peatio_params.read_body``); not
+            # deletions or cancels, which would act on the records "1" names.
+            if (
+                not path.startswith("/api/v2/peatio/")
+                or method in ("get", "delete")
+                or "requestBody" in operation
+                or path.endswith("cancel")
+            ):
+                continue
+            where = _filled(path, params, "", "1")
+            for text in STRANGE:
+                found.append((method, path, where, {}, dict.fromkeys(BODY_NUMBERS, text)))
+            found.append((method, path, where, {}, EXPONENT))
+    return found
+
+
+def test_strange_numbers_are_refused_everywhere(
+    served: str, signed_in: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    """A strange number in a numeric parameter is a 4xx (never read, never a 500); in a
+    body field, never a 500. An API-key nonce ending in "²" is a 401 too."""
+    headers, cookies = signed_in
+    member = httpx.Client(base_url=served, headers=headers, cookies=cookies, timeout=30)
+    nobody = httpx.Client(base_url=served, headers={"User-Agent": AGENT}, timeout=30)
+    wrong: list[str] = []
+    with member, nobody:
+        for method, template, path, query, body in _strange_requests():
+            client = nobody if (method.upper(), template) in ANONYMOUS else member
+            raw = isinstance(body, str)
+            try:
+                status = client.request(
+                    method,
+                    path,
+                    params=query,
+                    headers={"Content-Type": "application/json"} if raw else None,
+                    content=body if raw else None,
+                    json=None if raw else body,
+                ).status_code
+            except httpx.TransportError:  # after a 500 the server drops the connection
+                status = 599
+            if status >= 500 or (body is None and status < 400):
+                wrong.append(f"{method.upper()} {path} {query} {body!r}: {status}")
+        key = {b"X-Auth-Apikey": b"0123456789abcdef", b"X-Auth-Signature": b"00"}
+        for path in ("/api/v2/barong/resource/users/me", "/api/v2/auth/api/v2/peatio/"):
+            for nonce in (b"1700000000000\xb2", b"\xb2"):  # "²" in Latin-1, as headers are read
+                answer = nobody.get(path, headers=key | {b"X-Auth-Nonce": nonce})
+                if answer.status_code != 401:
+                    wrong.append(f"nonce on {path}: {answer.status_code} {answer.text}")
+    assert not wrong, "\n".join(wrong)

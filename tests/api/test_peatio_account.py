@@ -164,6 +164,7 @@ async def test_deposits_list_fiat_and_coin_deposits_with_their_confirmations(
         "fee": "0.5",
         "txid": None,
         "confirmations": "N/A",
+        "min_confirmations": None,
         "state": "accepted",
         "transfer_type": "wire",
         "created_at": "",
@@ -171,11 +172,13 @@ async def test_deposits_list_fiat_and_coin_deposits_with_their_confirmations(
         "tid": tid,
     }
     assert fiat["completed_at"] is not None
-    assert {k: coin[k] for k in ("currency", "amount", "txid", "confirmations", "state")} == {
+    shown = ("currency", "amount", "txid", "confirmations", "min_confirmations", "state")
+    assert {k: coin[k] for k in shown} == {
         "currency": "btc",
         "amount": "0.25",
         "txid": "ab12",
         "confirmations": 3,
+        "min_confirmations": 6,  # the blockchain's (its default)
         "state": "submitted",
     }
     assert (await alice.get(f"{ACCOUNT}/balances/usd")).json()["balance"] == "99.5"

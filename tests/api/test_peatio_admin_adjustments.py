@@ -262,3 +262,47 @@ async def test_bad_proposals_and_staff_without_the_ability_change_nothing(
     assert (await admin.get(ADJUSTMENTS)).json() == []
     assert (await admin.get("/api/v2/peatio/admin/audit")).json() == []
     assert await balance(alice, "usd") == "0"
+
+
+# (proposer, decider, action, status, the adjustment's state or the refusal's code)
+DECISIONS = [
+    ("books", "books", "accept", 403, "admin.adjustment.creator_cannot_accept"),
+    ("books", "ledger", "accept", 403, "admin.ability.not_permitted"),  # accountants make
+    ("books", "ledger", "reject", 403, "admin.ability.not_permitted"),
+    ("boss", "books", "accept", 403, "admin.ability.not_permitted"),
+    ("boss", "boss", "accept", 403, "admin.adjustment.creator_cannot_accept"),
+    ("books", "books", "reject", 201, "rejected"),  # a proposer withdraws their own
+    ("boss", "boss", "reject", 201, "rejected"),
+    ("books", "boss", "accept", 201, "accepted"),  # checkers: admins and superadmins
+    ("boss", "root", "accept", 201, "accepted"),
+    ("books", "root", "reject", 201, "rejected"),
+]
+
+
+async def test_only_checkers_decide_and_a_proposer_only_withdraws(exchange: Exchange) -> None:
+    """Maker/checker by role: accountants propose, only admins and superadmins accept or
+    reject another's proposal, and a proposer may reject (withdraw) but never accept their
+    own. A refusal moves nothing and leaves the adjustment pending."""
+    alice = await exchange.member("alice@example.com")
+    roles = {"books": "accountant", "ledger": "accountant", "boss": "admin", "root": "superadmin"}
+    staff = {
+        name: await exchange.member(f"{name}@example.com", role) for name, role in roles.items()
+    }
+    credited = 0
+    for proposer, decider, action, status, outcome in DECISIONS:
+        case = (proposer, decider, action)
+        proposed = await staff[proposer].post(f"{ADJUSTMENTS}/new", proposal(alice, "1"))
+        assert proposed.status_code == 201, (case, proposed.text)
+        number = proposed.json()["id"]
+        decided = await staff[decider].post(
+            f"{ADJUSTMENTS}/action", {"id": number, "action": action}
+        )
+        assert decided.status_code == status, (case, decided.text)
+        shown = (await staff["root"].get(f"{ADJUSTMENTS}/{number}")).json()
+        if status == 201:
+            assert (shown["state"], shown["validator_uid"]) == (outcome, staff[decider].uid), case
+        else:
+            assert decided.json() == {"errors": [outcome]}, case
+            assert (shown["state"], shown["validator_uid"]) == ("pending", None), case
+        credited += outcome == "accepted"
+        assert await balance(alice, "usd") == str(credited), case

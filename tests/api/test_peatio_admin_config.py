@@ -273,3 +273,42 @@ async def test_a_token_goes_on_a_chain_with_its_contract_and_bad_settings_change
 
     off = await root.post(f"{ADMIN}/currencies/update", {"code": "usdt", "blockchain_key": ""})
     assert off.json()["blockchain_key"] is None
+
+
+async def test_deposits_need_the_chains_confirmations_unless_the_currency_overrides_them(
+    exchange: Exchange,
+) -> None:
+    root: Caller = await exchange.member("root@example.com", "superadmin")
+    public = await exchange.member("someone@example.com")
+    await exchange.sql(
+        "INSERT INTO blockchains (key, name, client, min_confirmations)"
+        " VALUES ('ethereum', 'Ethereum', 'ethereum', 7)"
+    )
+
+    async def needed() -> tuple[Any, Any, Any]:
+        listed = (await public.get(f"{PUBLIC}/currencies/eth")).json()["min_confirmations"]
+        admin = (await root.get(f"{ADMIN}/currencies/eth")).json()
+        return listed, admin["min_confirmations"], admin["min_confirmations_override"]
+
+    assert await needed() == (7, 7, None)  # the blockchain's, as in Peatio 3
+    assert (await public.get(f"{PUBLIC}/currencies/btc")).json()["min_confirmations"] is None
+    overridden = await root.post(
+        f"{ADMIN}/currencies/update", {"code": "eth", "min_confirmations": 2}
+    )
+    assert overridden.status_code == 201, overridden.text
+    assert await needed() == (2, 2, 2)
+    await root.post(f"{ADMIN}/blockchains/update", {"key": "ethereum", "min_confirmations": 9})
+    assert await needed() == (2, 2, 2)  # an override stays until cleared
+    for bad in (0, -1, "two"):
+        assert_error(
+            await root.post(
+                f"{ADMIN}/currencies/update", {"code": "eth", "min_confirmations": bad}
+            ),
+            422,
+            "admin.currency.invalid_min_confirmations",
+        )
+    cleared = await root.post(
+        f"{ADMIN}/currencies/update", {"code": "eth", "min_confirmations": ""}
+    )
+    assert cleared.status_code == 201, cleared.text
+    assert await needed() == (9, 9, None)

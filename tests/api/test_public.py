@@ -236,7 +236,7 @@ async def test_currencies(api: Api) -> None:
         "precision": 8,
         "position": 1,
         "icon_url": "",
-        "min_confirmations": 3,
+        "min_confirmations": None,  # the demo sets up no blockchain
     }
     eth = listed[1]
     assert eth["base_factor"] == 10**18

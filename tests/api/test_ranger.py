@@ -282,6 +282,25 @@ async def test_private_streams_reach_only_their_owner(
         assert await ask(c_ws, "ping") == "pong"
 
 
+async def raw_upgrade(ranger: str, headers: bytes) -> int:
+    """The status answering a private upgrade sent with ``headers`` as raw bytes (a client
+    library would encode them as UTF-8)."""
+    where = urlsplit(ranger)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    try:
+        writer.write(
+            f"GET {where.path}/private?stream=order HTTP/1.1\r\nHost: {where.netloc}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n".encode()
+            + headers
+            + b"\r\n"
+        )
+        status = await asyncio.wait_for(reader.readline(), 5)
+        return int(status.split()[1])
+    finally:
+        writer.close()
+
+
 async def test_private_upgrade_needs_a_member(exchange: Exchange, ranger: str) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(f"{ranger}/private?stream=order"):
@@ -293,6 +312,9 @@ async def test_private_upgrade_needs_a_member(exchange: Exchange, ranger: str) -
         async with connect(f"{ranger}/private?stream=order", additional_headers=foreign):
             pass
     assert cross.value.response.status_code == 403
+    # An API-key nonce ending in "²" (headers are read as Latin-1) is refused, not a 500.
+    nonce = b"X-Auth-Apikey: 0123456789abcdef\r\nX-Auth-Nonce: 1700000000000\xb2\r\n"
+    assert await raw_upgrade(ranger, nonce + b"X-Auth-Signature: 00\r\n") == 401
     # Public streams need no one.
     async with connect(f"{ranger}/public") as ws:
         assert await ask(ws, "ping") == "pong"

@@ -2,8 +2,9 @@
 a member asks for a deposit address over HTTP, ETH is paid to it on chain, the scanner
 credits it at its confirmations, the member trades, adds a beneficiary activated with the
 mailed code, withdraws with a TOTP code, the sender pays it from the hot wallet, the
-engine settles it at its confirmations; the ledger verifies, and what the chain holds for
-Bursa equals what the ledger says, less exactly the gas Bursa's wallets paid."""
+engine settles it at its confirmations; the ledger verifies, the gas the hot wallet paid is
+booked as an expense, and what the chain holds for Bursa equals what the ledger says
+(beyond the operator's own funding of the hot wallet)."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -162,18 +163,19 @@ async def test_a_deposit_traded_and_withdrawn_reconciles_with_the_chain(desk: De
     ]
     assert deep >= 3
 
-    # The ledger verifies, and the chain holds what the ledger says less the gas paid.
+    # The ledger verifies, the gas is an expense, and the chain holds what the ledger says.
     conn = await asyncpg.connect(exchange.database_url)
     try:
         report = await verify_ledger(conn)
     finally:
         await conn.close()
     assert report.ok, report.breaks
-    ledger_assets = next(t.assets for t in report.totals if t.currency == "eth")
-    assert ledger_assets == Decimal(1)  # 2 in, 1 out (the fee stayed: it is revenue)
+    totals = next(t for t in report.totals if t.currency == "eth")
+    gas = Decimal(await _gas_paid(chain, [row["txid"]])) / ONE_ETH
+    assert totals.expenses == gas
+    assert totals.assets == 1 - gas  # 2 in, 1 out (the fee stayed: it is revenue), the gas
     held = await chain.plugin.balance_of(address, ETH) + await chain.plugin.balance_of(
         desk.hot, ETH
     )
-    operator_funding = 3 * ONE_ETH
-    gas = await _gas_paid(chain, [row["txid"]])
-    assert held - operator_funding == int(ledger_assets * ONE_ETH) - gas
+    operator_funding = 3 * ONE_ETH  # the operator's own, not booked
+    assert held - operator_funding == totals.assets * ONE_ETH

@@ -128,6 +128,24 @@ async def _gas_paid(sending: Sending, txid: str) -> int:
     return int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
 
 
+async def _fees(sending: Sending) -> dict[str, tuple[Decimal, Decimal | None, Decimal, str]]:
+    """Each transaction's network fee record: estimated, actual, booked, state (ETH)."""
+    rows = await sending.exchange.sql(
+        "SELECT txid, currency_id, estimated, actual, booked, state FROM network_fees"
+    )
+    assert {r["currency_id"] for r in rows} <= {"eth"}  # gas is paid in ETH, tokens too
+    return {r["txid"]: (r["estimated"], r["actual"], r["booked"], r["state"]) for r in rows}
+
+
+async def _expensed(sending: Sending) -> Decimal:
+    """The ledger's ETH expenses (code 402)."""
+    [row] = await sending.exchange.sql(
+        "SELECT coalesce(sum(credit - debit), 0) AS total FROM operations"
+        " WHERE code = 402 AND currency_id = 'eth'"
+    )
+    return Decimal(row["total"])
+
+
 async def _nonce(sending: Sending) -> int:
     return int(await sending.chain.anvil.rpc("eth_getTransactionCount", sending.hot, "latest"), 16)
 
@@ -170,6 +188,15 @@ async def test_eth_and_token_are_paid_exactly_and_settled_at_confirmations(
     assert await _account(alice, "usdt") == (Decimal("395"), Decimal("0"))
     assert (await sending.sender().step()).succeeded == 0  # once
     await _ledger_ok(exchange)
+    # The gas is booked: at signing, then what each receipt says (a token transfer uses
+    # less than its gas limit: the difference comes back to the assets).
+    eth_gas = Decimal(await _gas_paid(sending, eth_row["txid"])) / ONE_ETH
+    usdt_gas = Decimal(await _gas_paid(sending, usdt_row["txid"])) / ONE_ETH
+    fees = await _fees(sending)
+    assert fees[eth_row["txid"]] == (eth_gas, eth_gas, eth_gas, "settled")
+    estimated, actual, booked, state = fees[usdt_row["txid"]]
+    assert (actual, booked, state) == (usdt_gas, usdt_gas, "settled") and estimated > usdt_gas
+    assert await _expensed(sending) == eth_gas + usdt_gas
     states = [
         (e["record"]["state"], e["record"]["blockchain_confirmations"])
         for e in await exchange.outbox()
@@ -273,6 +300,10 @@ async def test_a_reverted_token_transfer_fails_and_releases_the_funds(sending: S
     assert await _account(dave, "usdt") == (Decimal("100"), Decimal("0"))
     assert (await sending.sender().step()).failed == 0
     await _ledger_ok(exchange)
+    # A reverted transaction pays its gas all the same: booked as the receipt says.
+    gas = Decimal(await _gas_paid(sending, row["txid"])) / ONE_ETH
+    assert (await _fees(sending))[row["txid"]][1:] == (gas, gas, "settled")
+    assert await _expensed(sending) == gas
 
 
 async def test_admins_reject_process_and_list_withdrawals(sending: Sending) -> None:
@@ -451,6 +482,13 @@ async def test_an_admin_fails_only_a_transaction_the_chain_does_not_hold(
     assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
     assert await _account(frank, "eth") == (Decimal("1.495"), Decimal("0"))
     await _ledger_ok(exchange)
+    # The lost one never reached a block: its fee, booked when it was recorded, is
+    # taken back; the mined one's stays.
+    fees = await _fees(sending)
+    assert fees[recorded["txid"]][1:] == (Decimal(0), Decimal(0), "settled")
+    gas = Decimal(await _gas_paid(sending, mined_row["txid"])) / ONE_ETH
+    assert fees[mined_row["txid"]][1:] == (gas, gas, "settled")
+    assert await _expensed(sending) == gas
 
     # The node moves to an address where nothing answers: the API's plugin is opened
     # again on the new settings, and nothing is failed while the node cannot tell.

@@ -199,7 +199,10 @@ async def test_eth_sent_lands_with_the_exact_amount_and_fee(chain: Chain) -> Non
     landed = await chain.plugin.transaction(signed.txid)
     assert (landed.status, landed.confirmations) == (SUCCESS, 1)
     await chain.anvil.mine(2)
-    assert await chain.plugin.transaction(signed.txid) == TxStatus(SUCCESS, landed.block_number, 3)
+    # A plain transfer uses exactly its gas limit: the fee paid is the fee signed.
+    assert await chain.plugin.transaction(signed.txid) == TxStatus(
+        SUCCESS, landed.block_number, 3, signed.fee
+    )
 
 
 async def test_tokens_sent_land_with_the_exact_amount(chain: Chain) -> None:
@@ -212,6 +215,10 @@ async def test_tokens_sent_land_with_the_exact_amount(chain: Chain) -> None:
     assert await chain.plugin.balance_of(source.address, chain.token) == 4_499_999
     status = await chain.plugin.transaction(signed.txid)
     assert status.status == SUCCESS
+    # A token transfer uses less gas than its limit: the receipt says what it paid.
+    receipt = await chain.anvil.rpc("eth_getTransactionReceipt", signed.txid)
+    paid = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    assert status.fee == paid < signed.fee
     block = await chain.plugin.block(status.block_number or 0, frozenset({to}))
     assert [(t.txid, t.amount, t.currency) for t in block.transfers] == [
         (signed.txid, 2_500_001, "btd")

@@ -96,16 +96,14 @@ class Rig:
 @pytest.fixture
 async def rig(exchange: Exchange) -> AsyncIterator[Rig]:
     await exchange.sql(
-        "INSERT INTO blockchains (key, name, client, height) VALUES"
-        " ('ethereum', 'Ethereum', 'ethereum', 1)"
+        "INSERT INTO blockchains (key, name, client, height, min_confirmations) VALUES"
+        " ('ethereum', 'Ethereum', 'ethereum', 1, 3)"
     )
     await exchange.sql(
         "INSERT INTO wallets (name, blockchain_key, kind) VALUES ('eth-deposit', 'ethereum',"
         " 'deposit')"
     )
-    await exchange.sql(
-        "UPDATE currencies SET min_confirmations = 3, min_deposit_amount = 0.01 WHERE id = 'eth'"
-    )
+    await exchange.sql("UPDATE currencies SET min_deposit_amount = 0.01 WHERE id = 'eth'")
     database = create_engine(exchange.database_url, pool_size=2)
     sessions = create_session_factory(database)
     async with sessions() as session:
@@ -143,6 +141,8 @@ async def test_a_deposit_is_credited_once_at_its_confirmations(rig: Rig) -> None
     third = await rig.scanner.step()
     assert third.credited == 1
     assert await _eth(alice) == Decimal("1.5")
+    [shown] = (await alice.get(f"{ACCOUNT}/deposits")).json()
+    assert (shown["confirmations"], shown["min_confirmations"]) == (3, 3)  # the chain's
     rig.chain.mine(empty=2)
     assert (await rig.scanner.step()).credited == 0
 
@@ -156,6 +156,17 @@ async def test_a_deposit_is_credited_once_at_its_confirmations(rig: Rig) -> None
     events = [e["name"] for e in await rig.exchange.outbox() if "deposit" in e["name"]]
     assert events == ["model.deposit.created", "model.deposit.updated"]
     await _ledger_ok(rig.exchange)
+
+
+async def test_a_currency_override_beats_the_chains_confirmations(rig: Rig) -> None:
+    await rig.exchange.sql("UPDATE currencies SET min_confirmations = 2 WHERE id = 'eth'")
+    async with rig.scanner.sessions() as session:
+        rig.scanner.assets = await registry.assets(session, "ethereum")
+    alice = await rig.exchange.member("alice@example.com")
+    rig.chain.mine(pay("0xaa", await rig.address_of(alice), "1"), empty=1)
+    assert (await rig.scanner.step()).credited == 1  # two confirmations, not the chain's 3
+    [shown] = (await alice.get(f"{ACCOUNT}/deposits")).json()
+    assert shown["min_confirmations"] == 2
 
 
 async def test_small_failed_and_dusty_deposits(rig: Rig) -> None:

@@ -1,22 +1,31 @@
 """Deposit collection on a real anvil node: ETH and token deposits credited by the scanner
 are swept to the hot wallet (ETH paying its own fee, the token after a gas top-up from the
-fee wallet), a crash between signing and broadcasting sends the same transaction again,
-the hot wallet's surplus is proposed to the warm wallet, and the solvency view matches
-the chain and the ledger."""
+fee wallet) and withdrawals paid from it, every network fee booked as an expense so the
+ledger's assets equal what Bursa's addresses hold, exactly; a crash between signing and
+broadcasting sends the same transaction again and books its fee once; the hot wallet's
+surplus is proposed to the warm wallet, and the solvency view matches the chain and the
+ledger."""
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bursa.custody.chain import SUCCESS, Signed
 from bursa.custody.chains.ethereum import EthereumPlugin
 from bursa.custody.locks import hot_wallet_spending
+from bursa.custody.sender import Backoff, Sender, email_of
 from bursa.custody.service import SweepService
 from bursa.custody.sweeper import Sweeper
 from bursa.db.session import create_engine, create_session_factory
+from bursa.engine.commands import Command
+from bursa.ledger.verify import verify_ledger
+from bursa.trading.withdrawals import Ask, Withdrawals
+from tests.api.management import Management, management  # noqa: F401 - fixture
 from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
 from tests.custody.anvil import free_port
 from tests.custody.test_eth_deposits import ACCOUNT, USDT_UNIT, Custody, custody  # noqa: F401
@@ -63,6 +72,7 @@ async def sweeping(custody: Custody) -> Sweeping:
         scanner.plugin,
         scanner.assets,
         exchange.app.state.custody.keystore,
+        submit=exchange.runner.submit,
     )
     return Sweeping(custody, sweeper, admin, made["hot"], made["fee"], made["warm"])
 
@@ -88,8 +98,64 @@ async def _states(exchange: Exchange) -> dict[str, str]:
     return {f"{r['currency_id']}@{r['address']}": r["state"] for r in rows}
 
 
+async def _gas_paid(sweeping: Sweeping, txids: list[str]) -> int:
+    """What the transactions paid the network, from their receipts (wei)."""
+    paid = 0
+    for txid in txids:
+        receipt = await sweeping.custody.chain.anvil.rpc("eth_getTransactionReceipt", txid)
+        paid += int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    return paid
+
+
+async def _expenses(sweeping: Sweeping) -> dict[str, list[Decimal]]:
+    """The ETH expense postings ``admin/expenses`` lists, by reference (rid)."""
+    answer = await sweeping.admin.get(f"{ADMIN}/expenses", currency="eth", limit=1000)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, list[Decimal]] = {}
+    for posting in sorted(answer.json(), key=lambda p: p["id"]):
+        assert posting["code"] == 402 and posting["uid"] is None
+        amount = Decimal(posting["credit"]) - Decimal(posting["debit"])
+        found.setdefault(posting["rid"], []).append(amount)
+    return found
+
+
+async def _on_chain(sweeping: Sweeping, currency: Any) -> int:
+    """What every address Bursa has on the chain holds: its wallets (of every kind) and
+    members' deposit addresses."""
+    rows = await sweeping.exchange.sql(
+        "SELECT address FROM wallets WHERE blockchain_key = 'ethereum'"
+        " UNION SELECT address FROM payment_addresses WHERE blockchain_key = 'ethereum'"
+    )
+    plugin = sweeping.custody.chain.plugin
+    return sum([await plugin.balance_of(r["address"], currency) for r in rows])
+
+
+async def _withdrawal(
+    sweeping: Sweeping, flow: Withdrawals, address: str, currency: str, amount: str, fee: str
+) -> Any:
+    """A withdrawal by the member owning ``address``, as the Management API makes it."""
+    [owner] = await sweeping.exchange.sql(
+        "SELECT member_id, uid FROM deposits WHERE address = $1 LIMIT 1", address
+    )
+    ask = Ask(
+        tid=f"TID{uuid.uuid4().hex[:10]}",
+        member_id=owner["member_id"],
+        uid=owner["uid"],
+        currency=currency,
+        type="coin",
+        precision=18 if currency == "eth" else 8,
+        amount=Decimal(amount),
+        fee=Decimal(fee),
+        rid=sweeping.custody.chain.plugin.create_address().address,
+        note=None,
+        transfer_type="crypto",
+        blockchain_key="ethereum",
+    )
+    return await flow.create(ask, process=True)
+
+
 async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
-    sweeping: Sweeping,
+    sweeping: Sweeping, management: Management
 ) -> None:
     exchange, chain = sweeping.exchange, sweeping.custody.chain
     plugin = chain.plugin
@@ -147,6 +213,85 @@ async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
     events = [e for e in await exchange.outbox() if e.get("name") == "model.deposit.updated"]
     assert any(e["record"]["state"] == "collected" for e in events), events[-1]
 
+    # Out: the hot wallet pays ETH and tokens (the tokens' gas in ETH).
+    flow = Withdrawals(sweeping.sweeper.sessions, exchange.runner.submit, email_of)
+    sender = Sender(
+        sweeping.sweeper.sessions,
+        "ethereum",
+        plugin,
+        sweeping.sweeper.assets,
+        sweeping.sweeper.keystore,
+        flow,
+        backoff=Backoff(first_s=0, skipped_s=3600),
+    )
+    # (The token first: the sender counts a payment as in flight until its next step.)
+    paid_usdt = await _withdrawal(sweeping, flow, bob, "usdt", "100", "5")
+    paid_eth = await _withdrawal(sweeping, flow, alice, "eth", "1", "0.005")
+    sent = await sender.step()
+    assert (sent.signed, sent.broadcast, sent.fees_booked) == (2, 2, 2)
+    await chain.anvil.mine(3)
+    assert (await sender.step()).succeeded == 2
+    withdrawn = await exchange.sql("SELECT id, txid, state FROM withdraws ORDER BY id")
+    assert [w["state"] for w in withdrawn] == ["succeed", "succeed"]
+    assert await plugin.balance_of(paid_eth["rid"], ETH) == ONE_ETH
+    assert await plugin.balance_of(paid_usdt["rid"], usdt) == 100 * USDT_UNIT
+
+    # The operator funded the fee wallet from outside (1 ETH): booked as such, with a
+    # Management API transfer from expenses to assets.
+    funding = {
+        "key": "fee-wallet-funding-1",
+        "category": "purchases",
+        "description": "ETH for the fee wallet's gas",
+        "operations": [
+            {
+                "currency": "eth",
+                "amount": "1",
+                "account_src": {"code": 402},
+                "account_dst": {"code": 102},
+            }
+        ],
+    }
+    booked_funding = await management.call("transfers/new", funding)
+    assert booked_funding.status_code == 200, booked_funding.text
+
+    # Every fee is an expense: what each transaction paid, by its receipt.
+    fees = {
+        f"network_fee:sweep:{r['id']}": r["txid"]
+        for r in await exchange.sql("SELECT id, txid FROM sweeps")
+    } | {f"network_fee:withdraw:{w['id']}": w["txid"] for w in withdrawn}
+    expenses = await _expenses(sweeping)
+    for rid, txid in fees.items():
+        paid = Decimal(await _gas_paid(sweeping, [txid])) / ONE_ETH
+        assert sum(expenses[rid]) == paid, rid
+    token_moves = [rid for rid, txid in fees.items() if len(expenses[rid]) == 2]
+    assert len(token_moves) == 2  # the token sweep and payout: booked, then corrected down
+    records = (await sweeping.admin.get(f"{ADMIN}/wallets/fees", ordering="asc")).json()
+    assert {r["reference"] for r in records} == set(fees)
+    for record in records:
+        assert record["state"] == "settled" and record["currency"] == "eth"
+        assert record["booked"] == record["actual"]
+        assert Decimal(record["actual"]) <= Decimal(record["estimated"])
+        assert record["sent_key"] == f"network_fee:{record['id']}:sent"
+
+    # The books hold what the chain does, exactly, and verify.
+    conn = await asyncpg.connect(exchange.database_url)
+    try:
+        report = await verify_ledger(conn)
+    finally:
+        await conn.close()
+    assert report.ok, report.breaks
+    assets = {t.currency: t.assets for t in report.totals}
+    assert await _on_chain(sweeping, ETH) == assets["eth"] * ONE_ETH
+    assert await _on_chain(sweeping, usdt) == assets["usdt"] * USDT_UNIT
+    expensed = next(t.expenses for t in report.totals if t.currency == "eth")
+    assert expensed == Decimal(await _gas_paid(sweeping, list(fees.values()))) / ONE_ETH - 1
+    view = {
+        c["currency"]: c for c in (await sweeping.admin.get(f"{ADMIN}/wallets/overview")).json()
+    }
+    for code in ("eth", "usdt"):
+        assert (view[code]["difference"], view[code]["status"]) == ("0", "ok"), view[code]
+        assert Decimal(view[code]["assets"]) == assets[code]
+
 
 class Crashed(BaseException):
     """The process dies: nothing in the sweeper handles it."""
@@ -160,20 +305,55 @@ class DiesBeforeBroadcast(EthereumPlugin):
 async def test_a_crash_between_signing_and_broadcasting_sends_the_same_transaction(
     sweeping: Sweeping,
 ) -> None:
+    """The same transaction is sent after a crash, and its fee booked once: the process
+    dies after recording it, then again after the engine booked the fee but before the
+    fee's row said so."""
     exchange, chain = sweeping.exchange, sweeping.custody.chain
     carol = await _credited(sweeping, "carol@example.com", 2 * ONE_ETH, token=False)
     sweeper = sweeping.sweeper
     dying = DiesBeforeBroadcast(chain.anvil.url, [a.chain for a in sweeper.assets.values()])
-    crashed = Sweeper(sweeper.sessions, "ethereum", dying, sweeper.assets, sweeper.keystore)
+    crashed = Sweeper(
+        sweeper.sessions,
+        "ethereum",
+        dying,
+        sweeper.assets,
+        sweeper.keystore,
+        submit=exchange.runner.submit,
+    )
     try:
         with pytest.raises(Crashed):
             await crashed.step()
     finally:
         await dying.close()
-    [recorded] = await exchange.sql("SELECT txid, raw, state FROM sweeps")
+    [recorded] = await exchange.sql("SELECT id, txid, raw, state, fee FROM sweeps")
     assert recorded["state"] == "signed"
     assert (await chain.plugin.transaction(recorded["txid"])).status == "unknown"
     assert (await _states(exchange))[f"eth@{carol}"] == "processing"
+    [fee] = await exchange.sql("SELECT txid, estimated, state FROM network_fees")
+    assert (fee["txid"], fee["estimated"], fee["state"]) == (
+        recorded["txid"],
+        recorded["fee"],
+        "recorded",
+    )
+    assert await _expenses(sweeping) == {}
+
+    async def commits_then_dies(command: Command) -> dict[str, Any]:
+        await exchange.runner.submit(command)
+        raise Crashed(command.key)
+
+    dies_after_engine = Sweeper(
+        sweeper.sessions,
+        "ethereum",
+        sweeper.plugin,
+        sweeper.assets,
+        sweeper.keystore,
+        submit=commits_then_dies,
+    )
+    with pytest.raises(Crashed):
+        await dies_after_engine.step()
+    assert [r["state"] for r in await exchange.sql("SELECT state FROM network_fees")] == [
+        "recorded"
+    ]
 
     restarted = await sweeper.step()
     assert (restarted.rebroadcast, restarted.signed) == (1, 0)
@@ -188,6 +368,13 @@ async def test_a_crash_between_signing_and_broadcasting_sends_the_same_transacti
     )
     assert (await _states(exchange))[f"eth@{carol}"] == "collected"
     assert await chain.plugin.balance_of(carol, ETH) == 0
+    # One booking, of what the transaction paid (a plain transfer: exactly its estimate).
+    paid = Decimal(await _gas_paid(sweeping, [recorded["txid"]])) / ONE_ETH
+    rid = f"network_fee:sweep:{recorded['id']}"
+    assert await _expenses(sweeping) == {rid: [paid]}
+    [fee] = await exchange.sql("SELECT actual, booked, state FROM network_fees")
+    assert (fee["actual"], fee["booked"], fee["state"]) == (paid, paid, "settled")
+    await exchange.ledger_ok()
 
 
 async def test_small_deposits_are_skipped_below_the_minimum_collection(
@@ -252,7 +439,9 @@ async def test_the_hot_surplus_is_proposed_to_the_warm_wallet_and_sent_when_allo
     assert (await sweeping.sweeper.step()).proposed == 0  # below the cap now
 
 
-async def test_the_solvency_view_matches_the_chain_and_the_ledger(sweeping: Sweeping) -> None:
+async def test_the_solvency_view_matches_the_chain_and_the_ledger(
+    sweeping: Sweeping, management: Management
+) -> None:
     exchange, chain, admin = sweeping.exchange, sweeping.custody.chain, sweeping.admin
     erin_address = await _credited(sweeping, "erin@example.com", 2 * ONE_ETH, token=False)
     [deposit_wallet] = await exchange.sql("SELECT address FROM wallets WHERE kind = 'deposit'")
@@ -270,23 +459,41 @@ async def test_the_solvency_view_matches_the_chain_and_the_ledger(sweeping: Swee
         deposit_wallet["address"],
     }
     wei = sum([await chain.plugin.balance_of(a, ETH) for a in addresses])
+    on_chain = Decimal(wei) / ONE_ETH
     eth = (await view())["eth"]
     assert eth["addresses"] == len(addresses)
-    assert Decimal(eth["on_chain"]) == Decimal(wei) / ONE_ETH
+    assert Decimal(eth["on_chain"]) == on_chain
     assert (eth["liabilities"], eth["assets"]) == ("2", "2")
-    assert Decimal(eth["difference"]) == Decimal(wei) / ONE_ETH - 2
-    assert eth["status"] == "ok"  # the fee wallet's gas is Bursa's own, above what it owes
+    # The fee wallet's gas came from outside: on chain, not in the books.
+    assert Decimal(eth["difference"]) == on_chain - 2 == 1
+    assert Decimal(eth["reserve"]) == on_chain - 2
+    assert eth["status"] == "mismatch"
+
+    funding = {
+        "key": "fee-wallet-gas",
+        "category": "purchases",
+        "operations": [
+            {
+                "currency": "eth",
+                "amount": "1",
+                "account_src": {"code": 402},
+                "account_dst": {"code": 102},
+            }
+        ],
+    }
+    assert (await management.call("transfers/new", funding)).status_code == 200
+    booked = (await view())["eth"]
+    assert (booked["assets"], booked["difference"], booked["status"]) == ("3", "0", "ok")
 
     # Money the ledger holds but the chain does not: the view shows the gap.
     [erin] = await exchange.sql(
         "SELECT uid, member_id FROM deposits WHERE address = $1", erin_address
     )
-    before = Decimal(eth["difference"])
     await exchange.credit(Caller(admin.client, erin["uid"], int(erin["member_id"])), "eth", "10")
     short = (await view())["eth"]
-    assert (short["liabilities"], short["assets"]) == ("12", "12")
-    assert Decimal(short["difference"]) == before - 10
-    assert Decimal(short["unbooked"]) == Decimal(wei) / ONE_ETH - 12
+    assert (short["liabilities"], short["assets"]) == ("12", "13")
+    assert Decimal(short["difference"]) == on_chain - 13
+    assert Decimal(short["reserve"]) == on_chain - 12
     assert short["status"] == "short"
 
 
@@ -391,7 +598,11 @@ async def test_the_sweep_service_collects_in_the_background(sweeping: Sweeping) 
     frank = await _credited(sweeping, "frank@example.com", ONE_ETH, token=False)
     engine = create_engine(exchange.database_url, pool_size=2)
     service = SweepService(
-        engine, create_session_factory(engine), exchange.app.state.custody, idle_s=0.1
+        engine,
+        create_session_factory(engine),
+        exchange.app.state.custody,
+        exchange.runner.submit,
+        idle_s=0.1,
     )
     try:
         assert await service.start() == ["ethereum"]
@@ -415,6 +626,7 @@ async def test_a_sweep_counts_only_at_the_confirmations_asked_for(sweeping: Swee
         sweeping.sweeper.plugin,
         sweeping.sweeper.assets,
         exchange.app.state.custody.keystore,
+        submit=exchange.runner.submit,
         confirmations=3,
     )
     alice = await _credited(sweeping, "alice@example.com", ONE_ETH, token=False)

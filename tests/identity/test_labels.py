@@ -3,6 +3,7 @@ lower-cased and checked; a private (or reserved) key is refused and left as it w
 
 import httpx
 
+from tests.identity.test_authz import logged_in
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     RESOURCE,
     Inbox,
@@ -114,3 +115,57 @@ async def test_label_events(api: httpx.AsyncClient, inbox: tuple[Inbox, int]) ->
         ("model.label.deleted", "deu"),
     ]
     assert events[0]["record"]["scope"] == "public"
+
+
+ACCESS_KEYS = ("role", "level", "state", "otp", "email", "phone", "document", "profile")
+
+
+async def test_names_bursa_reads_for_access_are_not_free_labels(
+    api: httpx.AsyncClient, inbox: tuple[Inbox, int]
+) -> None:
+    """A member never labels themselves ``role`` (or any name Bursa reads for access); an
+    admin never writes a label named after a column (role, level, state, 2FA), nor a public
+    one that looks like a KYC or state label; private KYC labels stay the admin's tool."""
+    csrf = await confirmed_member(api, inbox[0], "rex@example.com")
+    for key in (*ACCESS_KEYS, "withdraw_review"):
+        refused = await api.post(LABELS, json={"key": key, "value": "superadmin"}, headers=csrf)
+        assert (refused.status_code, refused.json()) == (
+            422,
+            {"errors": ["resource.label.private_key"]},
+        ), key
+    assert await public_labels(api) == []
+    # One set before the names were reserved can be removed, never changed.
+    await sql(
+        api,
+        "INSERT INTO labels (user_id, key, value, scope) SELECT id, 'role', 'admin', 'public' "
+        "FROM users",
+    )
+    changed = await api.patch(f"{LABELS}/role", json={"value": "superadmin"}, headers=csrf)
+    assert changed.json() == {"errors": ["resource.label.private_key"]}
+    assert await public_labels(api) == [("role", "admin")]
+    assert (await api.delete(f"{LABELS}/role", headers=csrf)).status_code == 204
+
+    uid = (await api.get(f"{RESOURCE}/users/me")).json()["uid"]
+    admin, admin_csrf = await logged_in(api, "admin", "admin@example.com")
+    url, headers = "/api/v2/barong/admin/users/labels", {"X-CSRF-Token": admin_csrf}
+    for key, scope in (*((k, "private") for k in ("role", "level", "state", "otp")),
+                       *((k, "public") for k in ACCESS_KEYS)):  # fmt: skip
+        body = {"uid": uid, "key": key, "value": "superadmin", "scope": scope}
+        refused = await admin.post(url, json=body, headers=headers)
+        assert (refused.status_code, refused.json()) == (
+            422,
+            {"errors": ["admin.label.reserved_key"]},
+        ), (key, scope)
+    kyc = {"uid": uid, "key": "phone", "value": "verified", "scope": "private"}
+    assert (await admin.post(url, json=kyc, headers=headers)).status_code == 201
+    stored = await sql(
+        api,
+        "SELECT key, value, scope FROM labels JOIN users ON users.id = user_id "
+        "WHERE uid = $1 ORDER BY labels.id",
+        uid,
+    )
+    assert [tuple(r) for r in stored] == [
+        ("email", "verified", "private"),
+        ("phone", "verified", "private"),
+    ]
+    await admin.aclose()

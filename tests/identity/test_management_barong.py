@@ -262,6 +262,12 @@ async def test_private_labels_move_state_and_level(mgmt: httpx.AsyncClient) -> N
     bad = await call(mgmt, "labels", user_uid=uid, key="Bad Key", value="verified")
     assert bad.status_code == 422
     assert "key" in bad.json()["error"]
+    for key in ("role", "level", "state", "otp"):  # what the identity keeps itself
+        access = await call(mgmt, "labels", "PUT", user_uid=uid, key=key, value="superadmin")
+        assert (access.status_code, access.json()) == (
+            422,
+            {"error": "management.label.reserved_key"},
+        ), key
 
     banned = await call(mgmt, "labels", "PUT", user_uid=uid, key="ban", value="fraud")
     assert banned.status_code == 200, banned.text
@@ -410,9 +416,10 @@ async def test_otp_sign_refuses_users_without_2fa_and_limits_guessing(
     uid = (await new_user(mgmt, "ola@example.com"))["uid"]
     secret = await _with_otp(mgmt, uid)
     statuses = []
-    for _ in range(6):
+    for n in range(6):
         code = pyotp.TOTP(secret).now()
-        guess = f"{(int(code) + 500_000) % 10**6:06d}"
+        # A code in another script's digits is a wrong code too (once a 500).
+        guess = "١٢٣٤٥٦" if n == 0 else f"{(int(code) + 500_000) % 10**6:06d}"
         answer = await call(mgmt, "otp/sign", user_uid=uid, otp_code=guess, jwt=request)
         statuses.append(answer.status_code)
     assert statuses == [422] * 5 + [429]

@@ -193,6 +193,16 @@ async def test_scopes_limit_what_the_token_reaches(
     read = await api.get("/api/v2/auth/api/v2/peatio/account/balances", headers=bearer(token))
     assert read.status_code == 200
     assert read.headers["authorization"].startswith("Bearer ")
+    # The gateway JWT minted from the token keeps the token's scopes, not the member's.
+    minted = read.headers["authorization"].removeprefix("Bearer ")
+    by_jwt = await api.get("/api/v2/barong/resource/users/me", headers=bearer(minted))
+    assert by_jwt.json()["email"] == "member@example.com"
+    phones = await api.get("/api/v2/barong/resource/phones", headers=bearer(minted))
+    assert phones.json() == {"errors": ["authz.insufficient_scope"]}
+    keys = await api.get("/api/v2/barong/resource/api_keys", headers=bearer(minted))
+    assert keys.json() == {"errors": ["authz.invalid_session"]}
+    trade = await api.post("/api/v2/auth/api/v2/peatio/market/orders", headers=bearer(minted))
+    assert trade.json() == {"errors": ["authz.insufficient_scope"]}
     for method, path in [
         ("POST", "api/v2/peatio/market/orders"),
         ("PUT", "api/v2/barong/resource/users/password"),
@@ -286,6 +296,10 @@ async def test_revocation_endpoint_and_the_members_own_list(
     app = await register(clients, ["read"])
     auth = (app["client_id"], app["client_secret"])
     first = await tokens_for(api, clients, app, "read")
+    minted = await api.get(
+        "/api/v2/auth/api/v2/peatio/account/balances", headers=bearer(first["access_token"])
+    )
+    gateway_jwt = minted.headers["authorization"].removeprefix("Bearer ")
     revoked = await api.post(
         f"{OAUTH}/revoke",
         data={"token": first["access_token"], "token_type_hint": "access_token"},
@@ -294,6 +308,9 @@ async def test_revocation_endpoint_and_the_members_own_list(
     assert revoked.status_code == 200
     gone = await api.get("/api/v2/barong/resource/users/me", headers=bearer(first["access_token"]))
     assert gone.status_code == 401
+    # The JWT minted from the token dies with it.
+    jwt_gone = await api.get("/api/v2/barong/resource/users/me", headers=bearer(gateway_jwt))
+    assert jwt_gone.json() == {"errors": ["authz.invalid_token"]}
     unknown = await api.post(f"{OAUTH}/revoke", data={"token": "nothing-like-it"}, auth=auth)
     assert unknown.status_code == 200  # RFC 7009: no oracle for token existence
 

@@ -1,15 +1,21 @@
 """Two-factor authentication over HTTP: seed shown once and sealed by the key store, codes
-accepted once, required at login and for password changes."""
+accepted once, required at login and for password changes; wrong codes lock like wrong
+passwords and count against the address."""
 
 import asyncio
 import base64
 import time
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
+import pytest
 
+from bursa.identity.limits import LOGIN_FAILURES_PER_IP
+from bursa.identity.service import LOGIN_ATTEMPTS
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
+    AGENT,
     IDENTITY,
     PASSWORD,
     RESOURCE,
@@ -18,6 +24,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     sign_up,
     sql,
 )
+from tests.identity.test_limits import start_of_window
 
 
 def code_at(secret: str, step: int) -> str:
@@ -111,3 +118,150 @@ async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:
     assert (stored["otp"], stored["otp_secret"]) == (False, None)
     plain = await api.post(f"{IDENTITY}/sessions", json=login)
     assert plain.status_code == 200
+
+
+# ---------------------------------------------------------------- wrong codes lock
+
+ARABIC = "١٢٣٤٥٦"  # six digits, but not ASCII ones: never a code
+PEATIO = "/api/v2/peatio/account"
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    """A code of no step the server could accept during the test."""
+    now = time.time()
+    near = {totp.at(now + 30 * d) for d in range(-3, 4)}
+    return next(c for c in (f"{n:06d}" for n in range(0, 10**6, 7919)) if c not in near)
+
+
+async def member_with_2fa(
+    api: httpx.AsyncClient, email: str
+) -> tuple[httpx.AsyncClient, dict[str, str], pyotp.TOTP]:
+    """An active member (a client of their own, signed in) who has turned 2FA on."""
+    app: Any = api._transport.app  # type: ignore[attr-defined]
+    await app.state.identity.create_user(email, PASSWORD, "member")
+    client = httpx.AsyncClient(
+        transport=api._transport, base_url="http://testserver", headers=AGENT
+    )
+    login = await client.post(f"{IDENTITY}/sessions", json={"email": email, "password": PASSWORD})
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    generated = await client.post(f"{RESOURCE}/otp/generate_qrcode", headers=csrf)
+    totp = pyotp.TOTP(parse_qs(urlsplit(generated.json()["data"]["url"]).query)["secret"][0])
+    enabled = await client.post(f"{RESOURCE}/otp/enable", json={"code": totp.now()}, headers=csrf)
+    assert enabled.status_code == 201, enabled.text
+    return client, csrf, totp
+
+
+async def log_in(api: httpx.AsyncClient, email: str, code: str) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=api._transport, base_url="http://testserver", headers=AGENT
+    ) as browser:
+        body = {"email": email, "password": PASSWORD, "otp_code": code}
+        return await browser.post(f"{IDENTITY}/sessions", json=body)
+
+
+# action → (send a code, [status, code] of a wrong one, of an unreadable one, when locked)
+LOCKING: dict[str, tuple[str, tuple[int, str], tuple[int, str], tuple[int, str]]] = {
+    "login": (
+        "login",
+        (403, "identity.session.invalid_otp"),
+        (422, "identity.session.invalid_otp"),
+        (401, "identity.session.locked"),
+    ),
+    "otp disable": (
+        f"{RESOURCE}/otp/disable",
+        (422, "resource.otp.invalid_otp"),
+        (422, "resource.otp.invalid_otp"),
+        (403, "resource.otp.otp_locked"),
+    ),
+    "api key create": (
+        f"{RESOURCE}/api_keys",
+        (422, "resource.api_key.invalid_otp"),
+        (422, "resource.api_key.invalid_otp"),
+        (403, "resource.api_key.otp_locked"),
+    ),
+    "internal transfer": (
+        f"{PEATIO}/internal_transfers",
+        (422, "account.internal_transfer.invalid_otp"),
+        (422, "account.internal_transfer.non_integer_otp"),
+        (403, "account.internal_transfer.otp_locked"),
+    ),
+}
+
+
+@pytest.mark.parametrize("action", LOCKING)
+async def test_wrong_codes_lock_like_wrong_passwords(api: httpx.AsyncClient, action: str) -> None:
+    """Eight wrong codes (one of them in Arabic-Indic digits) after the right password or
+    on an action that asks a code: the first five are wrong, then codes are locked, the
+    right one too, and so is the login."""
+    email = "vera@example.com"
+    client, csrf, totp = await member_with_2fa(api, email)
+    path, wrong, unreadable, locked = LOCKING[action]
+    await sql(
+        api,
+        "INSERT INTO users (uid, email, password_hash, state) "
+        "VALUES ('IDRECEIVER1', 'r@x.io', '-', 'active')",
+    )
+
+    async def send(code: str) -> httpx.Response:
+        if path == "login":
+            return await log_in(api, email, code)
+        body = {
+            f"{RESOURCE}/otp/disable": {"code": code},
+            f"{RESOURCE}/api_keys": {"algorithm": "HS256", "totp_code": code},
+            f"{PEATIO}/internal_transfers": {
+                "currency": "usdt", "amount": "1", "username_or_uid": "IDRECEIVER1", "otp": code
+            },
+        }[path]  # fmt: skip
+        return await client.post(path, json=body, headers=csrf)
+
+    for n in range(8):
+        answer = await send(ARABIC if n == 1 else wrong_code(totp))
+        expected = locked if n >= LOGIN_ATTEMPTS else unreadable if n == 1 else wrong
+        assert (answer.status_code, answer.json()) == (expected[0], {"errors": [expected[1]]}), n
+    await sql(api, "UPDATE users SET otp_last_step = NULL")  # the right code, not used yet
+    right = await send(totp.now())
+    assert (right.status_code, right.json()) == (locked[0], {"errors": [locked[1]]})
+    if path != "login":  # (the login just tried; another would pass the per-email limit)
+        login = await log_in(api, email, totp.now())
+        assert login.json() == {"errors": ["identity.session.locked"]}
+    (user,) = await sql(api, "SELECT otp, otp_locked_until FROM users WHERE email = $1", email)
+    assert user["otp"] is True  # nothing the codes guarded happened
+    assert user["otp_locked_until"] is not None
+    assert await sql(api, "SELECT 1 FROM api_keys") == []
+    await client.aclose()
+
+
+async def test_wrong_codes_count_with_failed_logins_per_address(api: httpx.AsyncClient) -> None:
+    """Failed logins and wrong codes from one address add up to the same block, with the
+    same setting (``LOGIN_FAILURES_PER_IP``); a Peatio ``otp`` in other digits is refused
+    before anything else and counted."""
+    client, csrf, totp = await member_with_2fa(api, "wes@example.com")
+    await start_of_window(LOGIN_FAILURES_PER_IP.window_s, margin_s=20)
+    guesses = LOGIN_FAILURES_PER_IP.limit - (LOGIN_ATTEMPTS - 1)
+    for n in range(guesses):  # failed logins (of addresses that cannot even exist: quick)
+        failed = await api.post(
+            f"{IDENTITY}/sessions", json={"email": f"nobody-{n}", "password": "Nope-1234!x"}
+        )
+        assert failed.json() == {"errors": ["identity.session.invalid_params"]}
+    await sql(api, "UPDATE users SET level = 3")  # may withdraw
+    unreadable = await client.post(
+        f"{PEATIO}/withdraws",
+        json={"currency": "btc", "amount": "0.1", "beneficiary_id": 1, "otp": ARABIC},
+        headers=csrf,
+    )
+    assert unreadable.json() == {"errors": ["account.withdraw.non_integer_otp"]}
+    for _ in range(LOGIN_ATTEMPTS - 2):  # one short of locking the account
+        answer = await client.post(
+            f"{RESOURCE}/otp/disable", json={"code": wrong_code(totp)}, headers=csrf
+        )
+        assert answer.json() == {"errors": ["resource.otp.invalid_otp"]}
+    await sql(api, "UPDATE users SET otp_last_step = NULL")
+    blocked = await client.post(f"{RESOURCE}/otp/disable", json={"code": totp.now()}, headers=csrf)
+    assert blocked.status_code == 429
+    assert blocked.json() == {"errors": ["resource.otp.too_many_failures"]}
+    assert 1 <= int(blocked.headers["Retry-After"]) <= LOGIN_FAILURES_PER_IP.window_s + 1
+    login = await log_in(api, "wes@example.com", totp.now())
+    assert login.json() == {"errors": ["identity.session.too_many_failures"]}
+    (user,) = await sql(api, "SELECT otp, otp_locked_until FROM users WHERE otp")
+    assert user["otp_locked_until"] is None  # the address is blocked, not the account
+    await client.aclose()

@@ -188,6 +188,12 @@ async def test_service_account_keys_authorize_as_the_service_account(
         "state": "active",
     }
     assert "username" not in claims and "referral_id" not in claims
+    # That JWT, as a gateway forwards it, acts as the service account, never as a member.
+    sa_jwt = {"Authorization": order.headers["Authorization"]}
+    by_jwt = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=sa_jwt)
+    assert by_jwt.status_code == 200, by_jwt.text
+    jwt_me = await api.get(f"{RESOURCE}/users/me", headers=sa_jwt)
+    assert jwt_me.json() == {"errors": ["authz.invalid_permission"]}
     replayed = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=headers)
     assert replayed.json() == {"errors": ["authz.nonce_reused"]}
     principal = await api._transport.app.state.api_keys.verify(  # type: ignore[attr-defined]
@@ -229,6 +235,8 @@ async def test_service_account_keys_authorize_as_the_service_account(
     )
     assert banned.json()["state"] == "banned"
     assert (await authorized()).json() == {"errors": ["authz.invalid_session"]}
+    jwt_banned = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=sa_jwt)
+    assert jwt_banned.json() == {"errors": ["authz.invalid_session"]}
     await admin.put(f"{ADMIN}/users", json=uid_body | {"state": "active"}, headers=admin_headers)
     assert (await authorized()).status_code == 200
     await admin.put(f"{ADMIN}/users", json=uid_body | {"state": "locked"}, headers=admin_headers)
@@ -241,6 +249,8 @@ async def test_service_account_keys_authorize_as_the_service_account(
     disabled = await admin.delete(f"{ADMIN}/service_accounts/{sa_uid}", headers=admin_headers)
     assert disabled.json()["state"] == "disabled"
     assert (await authorized()).json() == {"errors": ["authz.apikey_not_active"]}
+    jwt_off = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=sa_jwt)
+    assert jwt_off.json() == {"errors": ["authz.apikey_not_active"]}
     await sql(api, "UPDATE api_keys SET state = 'active'")
     assert (await authorized()).json() == {"errors": ["authz.invalid_session"]}
     await sql(api, "UPDATE api_keys SET state = 'inactive'")

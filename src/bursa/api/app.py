@@ -142,6 +142,8 @@ def create_app(
     app.state.management = dict(management or {})
     app.state.barong_management_key = barong_management_key  # otp/sign; None: 503
     app.state.limiter = limiter or InProcessLimiter()
+    if identity is not None:  # wrong 2FA codes count with failed logins, per address
+        identity.limiter = app.state.limiter
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
     # Without a storage folder (tests, tools) uploads go to a private temporary one.

@@ -17,8 +17,10 @@ from pydantic import BaseModel, Field
 
 from bursa.api.errors import ApiError
 from bursa.api.schemas import Errors
-from bursa.identity import passwords
+from bursa.identity import oauth_scopes, passwords
 from bursa.identity.api_keys import ApiKeys
+from bursa.identity.authz import Authorizer
+from bursa.identity.credentials import API_KEY, OAUTH, SESSION, Caller
 from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.limits import (
@@ -36,6 +38,8 @@ from bursa.identity.limits import (
 )
 from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import Authenticated, Client, Identity, IdentityError, OpenSession
+from bursa.identity.service_accounts import is_service_account
+from bursa.plain_input import PlainInt
 
 SESSION_COOKIE = "_barong_session"
 BURSA_VERSION = _package_version("bursa")
@@ -133,12 +137,12 @@ class EmailOnly(BaseModel):
 
 class ConfirmCode(BaseModel):
     email: str = Field(max_length=254)
-    token: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    token: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
 
 
 class ResetPassword(BaseModel):
     email: str = Field(max_length=254)
-    reset_password_token: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+    reset_password_token: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
     password: str = Field(max_length=200)
     confirm_password: str = Field(max_length=200)
 
@@ -228,10 +232,26 @@ def _failed(exc: IdentityError) -> ApiError:
     return ApiError(exc.status, exc.code, headers=retry)
 
 
+async def gateway_caller(request: Request) -> Caller | None:
+    """The caller a gateway JWT (``Authorization: Bearer``) stands for, or None without
+    one; a JWT that does not verify, or whose credential has ended, is refused."""
+    authorizer: Authorizer = request.app.state.authorizer
+    return await authorizer.gateway_caller(request.headers)
+
+
 async def current_session(
     request: Request, identity: Annotated[Identity, Depends(get_identity)]
 ) -> Authenticated:
-    """The signed-in member; cookie-authenticated writes must carry the CSRF token."""
+    """The signed-in member; cookie-authenticated writes must carry the CSRF token. A
+    gateway JWT minted from a session stands for that session (it needs no CSRF token: no
+    browser adds the header by itself); one minted from an API key or an OAuth token never
+    reaches these endpoints, as the key or token itself never does."""
+    caller = await gateway_caller(request)
+    if caller is not None:
+        if caller.credential.method != SESSION:
+            raise ApiError(401, "authz.invalid_session")
+        credential = caller.credential
+        return Authenticated(caller.user, credential.csrf_token, credential.ref)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "authz.invalid_session")
@@ -256,7 +276,7 @@ API_KEY_HEADERS = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
 def needs_scope(scope: str) -> Any:
     """A dependency: the caller's user, from the session cookie, from an API key signature
     (which must carry ``scope``) or from an OAuth access token (whose scopes must cover
-    this request)."""
+    this request), or from a gateway JWT minted from one of those (the same rule)."""
 
     async def principal(
         request: Request,
@@ -264,11 +284,26 @@ def needs_scope(scope: str) -> Any:
         keys: Annotated[ApiKeys, Depends(get_api_keys)],
     ) -> dict[str, Any]:
         headers = request.headers
+        caller = await gateway_caller(request)
+        if caller is not None:
+            credential = caller.credential
+            granted = credential.scopes or frozenset()
+            if credential.method == API_KEY:
+                if is_service_account(caller.user):  # a member's own account only
+                    raise ApiError(401, "authz.invalid_permission")
+                if scope not in granted:
+                    raise ApiError(403, "authz.insufficient_scope")
+            if credential.method == OAUTH and not oauth_scopes.allows(
+                granted, request.method, request.url.path
+            ):
+                raise ApiError(403, "authz.insufficient_scope")
+            return caller.user
         if "authorization" in headers:  # an OAuth access token of a third-party app
             oauth: OAuthStore = request.app.state.oauth_store
-            return await oauth.bearer_for(
+            found = await oauth.bearer_for(
                 headers["authorization"], request.method, request.url.path
             )
+            return found.user
         if any(name in headers for name in API_KEY_HEADERS):
             kid, nonce, signature = (headers.get(name, "") for name in API_KEY_HEADERS)
             key = await keys.verify(kid, nonce, signature, ip=client_of(request).ip)
@@ -392,9 +427,8 @@ async def open_session(
             request.cookies.get(SESSION_COOKIE),
             body.otp_code,
         )
-    except IdentityError as exc:
-        if exc.status in (401, 403):
-            await limiter.allow(LOGIN_FAILURES_PER_IP, ip)
+    except IdentityError as exc:  # every refusal of a login is a failed login
+        await limiter.allow(LOGIN_FAILURES_PER_IP, ip)
         raise _failed(exc) from exc
     _set_session(request, response, session)
     return user, session
@@ -428,7 +462,7 @@ async def my_activities(
     user: ReaderDep,
     identity: IdentityDep,
     topic: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[PlainInt, Query(ge=1, le=1000)] = 100,
 ) -> list[Activity]:
     if topic not in ("all", "session", "otp", "password", "account"):
         raise ApiError(422, "resource.user.wrong_topic")
@@ -557,7 +591,7 @@ class PhoneNumber(BaseModel):
 
 class PhoneVerification(BaseModel):
     phone_number: str = Field(max_length=32)
-    verification_code: str = Field(pattern=r"^\d{6}$")
+    verification_code: str = Field(pattern=r"^[0-9]{6}$")
 
 
 class ProfileFields(BaseModel):

@@ -3,7 +3,10 @@ role, state, labels), permissions and restrictions.
 
 Every request passes the same authorization step as ``/api/v2/auth`` (restrictions, session
 or API key, CSRF, the permission table, audit of writes): the permission table decides who
-may call what, so an operator changes access by editing permissions, not code.
+may call what, so an operator changes access by editing permissions, not code. What no
+table can grant: changing the state, role, 2FA or labels of a user who ranks at or above
+the caller (``rules.RANKS``, 403 ``admin.user.rank_too_low``), and changing a role at all
+unless the caller is a superadmin (403 ``admin.user.superadmin_only``).
 """
 
 import re
@@ -19,9 +22,17 @@ from bursa.api.barong_addresses import get_addresses
 from bursa.api.errors import ApiError
 from bursa.identity.authz import Authorizer
 from bursa.identity.comments import Comments
-from bursa.identity.rules import ROLES, SERVICE_ACCOUNT_ROLE, STATE_TRIGGERS
+from bursa.identity.public_labels import RESERVED_KEYS
+from bursa.identity.rules import (
+    ACCESS_NAMES,
+    ROLE_SETTER,
+    ROLES,
+    SERVICE_ACCOUNT_ROLE,
+    STATE_TRIGGERS,
+)
 from bursa.identity.service import Identity, IdentityError
 from bursa.identity.tables import activities, permissions, restrictions, users
+from bursa.plain_input import PlainInt
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 ADMIN_STATES = ("active", "banned", "locked")
@@ -127,7 +138,7 @@ class NewRestriction(BaseModel):
     scope: str = Field(pattern=r"^(all|ip|ip_subnet|country)$")
     value: str = Field(min_length=1, max_length=64)
     category: str = Field(pattern=r"^(whitelist|maintenance|blacklist|blocklogin)$")
-    code: int | None = Field(default=None, ge=200, le=599)
+    code: PlainInt | None = Field(default=None, ge=200, le=599)
 
 
 DEFAULT_CODES = {"all": 401, "ip": 401, "ip_subnet": 403, "country": 423}
@@ -149,8 +160,8 @@ async def list_users(
     email: Annotated[str | None, Query(max_length=254)] = None,
     role: Annotated[str | None, Query(max_length=16)] = None,
     state: Annotated[str | None, Query(max_length=16)] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: Annotated[PlainInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[PlainInt, Query(ge=1, le=1000)] = 100,
 ) -> list[User]:
     identity = _identity(request)
     query = select(users.c.id)
@@ -194,13 +205,17 @@ async def user_with_kyc(request: Request, user_id: int) -> UserWithActivities:
     )
 
 
-@router.post("/users/role", status_code=201, summary="Change a user's role")
-async def change_role(_: Admin, request: Request, body: RoleChange) -> User:
+@router.post("/users/role", status_code=201, summary="Change a user's role (superadmins only)")
+async def change_role(admin: Admin, request: Request, body: RoleChange) -> User:
+    """Only a superadmin changes roles, whatever the permission table lets through, and
+    never another superadmin's (nor their own): ``rules.RANKS``."""
+    if admin["role"] != ROLE_SETTER:
+        raise ApiError(403, "admin.user.superadmin_only")
     if body.role not in ROLES:
         raise ApiError(422, "admin.user.invalid_role")
     identity = _identity(request)
-    user_id = await _user_id(identity, body.uid)
-    async with identity.engine.begin() as conn:
+    async with identity.transaction() as conn:
+        user_id = await identity.subordinate(conn, admin, body.uid)
         before = await identity.load_user(conn, user_id)
         await conn.execute(update(users).where(users.c.id == user_id).values(role=body.role))
         user = await identity.load_user(conn, user_id)
@@ -215,12 +230,13 @@ async def change_state(admin: Admin, request: Request, body: StateChange) -> Use
     """State follows private labels (``rules.py``), so a state set directly would be undone
     by the next label change: banning and locking set the ``ban``/``lock`` label, and
     activating removes every label that forces a state (the user must still meet the
-    activation requirements, e.g. a confirmed email)."""
+    activation requirements, e.g. a confirmed email). Only for a user ranked below the
+    admin."""
     if body.state not in ADMIN_STATES:
         raise ApiError(422, "admin.user.invalid_state")
     identity = _identity(request)
-    user_id = await _user_id(identity, body.uid)
     async with identity.transaction() as conn:
+        user_id = await identity.subordinate(conn, admin, body.uid)
         if body.state in STATE_LABELS:
             await identity.set_label(conn, user_id, STATE_LABELS[body.state], "admin", "private")
         else:
@@ -242,11 +258,19 @@ async def change_state(admin: Admin, request: Request, body: StateChange) -> Use
     return present_user(user)
 
 
+def _refuse_reserved(key: str, scope: str) -> None:
+    """A label must not pass for access: never one named after what the identity keeps
+    itself (role, level, state, 2FA), nor a public one named like a KYC or state label."""
+    if key in ACCESS_NAMES or (scope == "public" and key in RESERVED_KEYS):
+        raise ApiError(422, "admin.label.reserved_key")
+
+
 @router.post("/users/labels", status_code=201, summary="Set a label (private ones move state)")
-async def set_label(_: Admin, request: Request, body: LabelChange) -> User:
+async def set_label(admin: Admin, request: Request, body: LabelChange) -> User:
+    _refuse_reserved(body.key, body.scope)
     identity = _identity(request)
-    user_id = await _user_id(identity, body.uid)
-    async with identity.engine.begin() as conn:
+    async with identity.transaction() as conn:
+        user_id = await identity.subordinate(conn, admin, body.uid)
         await identity.set_label(conn, user_id, body.key, body.value, body.scope)
         user = await identity.load_user(conn, user_id)
     return present_user(user)
@@ -261,8 +285,8 @@ async def remove_label(
     scope: Annotated[str, Query(pattern=r"^(public|private)$")] = "private",
 ) -> Response:
     identity = _identity(request)
-    user_id = await _user_id(identity, uid)
     async with identity.transaction() as conn:
+        user_id = await identity.subordinate(conn, admin, uid)
         if not await identity.remove_label(conn, user_id, key, scope):
             raise ApiError(404, "admin.label.doesnt_exist")
         await identity.record(
@@ -303,7 +327,7 @@ async def add_permission(_: Admin, request: Request, body: NewPermission) -> Per
 
 
 @router.delete("/permissions/{permission_id}", status_code=204, summary="Remove a permission")
-async def remove_permission(_: Admin, request: Request, permission_id: int) -> Response:
+async def remove_permission(_: Admin, request: Request, permission_id: PlainInt) -> Response:
     async with _identity(request).engine.begin() as conn:
         gone = await conn.execute(
             delete(permissions).where(permissions.c.id == permission_id).returning(permissions.c.id)
@@ -337,7 +361,7 @@ async def add_restriction(_: Admin, request: Request, body: NewRestriction) -> R
 
 
 @router.delete("/restrictions/{restriction_id}", status_code=204, summary="Remove a restriction")
-async def remove_restriction(_: Admin, request: Request, restriction_id: int) -> Response:
+async def remove_restriction(_: Admin, request: Request, restriction_id: PlainInt) -> Response:
     async with _identity(request).engine.begin() as conn:
         gone = await conn.execute(
             delete(restrictions)
@@ -351,7 +375,7 @@ async def remove_restriction(_: Admin, request: Request, restriction_id: int) ->
 
 
 class Review(BaseModel):
-    id: int
+    id: PlainInt
     state: str = Field(pattern=r"^(verified|rejected)$")
     reason: str | None = Field(default=None, max_length=1024)
 
@@ -377,6 +401,7 @@ async def pending_documents(_: Admin, request: Request) -> list[PendingDocument]
     status_code=201,
     summary="Verify or reject a document or address proof",
 )
-async def review_document(_: Admin, request: Request, body: Review) -> Document:
-    reviewed = await get_documents(request).review(body.id, body.state, body.reason)
+async def review_document(admin: Admin, request: Request, body: Review) -> Document:
+    """Only a document of a user ranked below the admin (never their own)."""
+    reviewed = await get_documents(request).review(body.id, body.state, body.reason, admin)
     return Document(**reviewed)

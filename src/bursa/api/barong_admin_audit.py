@@ -20,6 +20,7 @@ from bursa.api.errors import ApiError
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.service import Identity
 from bursa.identity.tables import activities, users
+from bursa.plain_input import PlainInt
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 STAFF_TOPICS = ("audit", "admin")  # audited writes (permission table) and admin changes
@@ -45,9 +46,9 @@ def _identity(request: Request) -> Identity:
 Uid = Annotated[str | None, Query(max_length=16)]
 Topic = Annotated[str | None, Query(max_length=16)]
 Result = Annotated[str | None, Query(pattern=r"^(succeed|failed|denied)$")]
-Stamp = Annotated[int | None, Query(ge=0, le=10**10, description="Unix seconds")]
-Page = Annotated[int, Query(ge=1, le=100_000)]
-Limit = Annotated[int, Query(ge=1, le=1000)]
+Stamp = Annotated[PlainInt | None, Query(ge=0, le=10**10, description="Unix seconds")]
+Page = Annotated[PlainInt, Query(ge=1, le=100_000)]
+Limit = Annotated[PlainInt, Query(ge=1, le=1000)]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bursa.api.barong_admin import Admin, UserWithActivities, user_with_kyc
 from bursa.identity.comments import Comments
+from bursa.plain_input import PlainInt
 
 router = APIRouter(prefix="/api/v2/barong/admin/users/comments", tags=["barong admin"])
 
@@ -20,7 +21,7 @@ class NewComment(BaseModel):
 
 
 class CommentChange(BaseModel):
-    id: int
+    id: PlainInt
     title: str | None = Field(default=None, max_length=64)
     data: str | None = Field(default=None, max_length=4096)
 
@@ -43,7 +44,7 @@ async def edit_comment(admin: Admin, request: Request, body: CommentChange) -> U
 
 @router.delete("", status_code=204, summary="Delete one's own comment")
 async def delete_comment(
-    admin: Admin, request: Request, comment_id: Annotated[int, Query(alias="id")]
+    admin: Admin, request: Request, comment_id: Annotated[PlainInt, Query(alias="id")]
 ) -> Response:
     await _comments(request).remove(comment_id, admin["uid"])
     return Response(status_code=204)

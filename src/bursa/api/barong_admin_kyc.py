@@ -11,6 +11,7 @@ from bursa.api.barong_admin import Admin
 from bursa.api.errors import error_code
 from bursa.identity.profile_review import PROFILE_STATES, ProfileReview
 from bursa.identity.rules import LEVELS
+from bursa.plain_input import PlainInt
 
 router = APIRouter(prefix="/api/v2/barong/admin", tags=["barong admin"])
 
@@ -50,8 +51,8 @@ async def list_profiles(
             json_schema_extra=error_code("admin.profiles.invalid_state"),
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    page: Annotated[PlainInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[PlainInt, Query(ge=1, le=100)] = 100,
 ) -> list[AdminProfile]:
     total, found = await _review(request).search(state, page, limit)
     response.headers["Total"] = str(total)

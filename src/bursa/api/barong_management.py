@@ -32,6 +32,7 @@ from bursa.identity.management import ManagedUsers, Page
 from bursa.identity.profile_review import ProfileReview
 from bursa.identity.service import Identity, IdentityError
 from bursa.identity.tables import documents
+from bursa.plain_input import PlainInt
 
 NOT_FOUND = "Couldn't find record."
 M = TypeVar("M", bound=BaseModel)
@@ -205,10 +206,10 @@ class FindUser(Params):
 
 class ListWindow(Params):
     range: str = Field(default="created", pattern=r"^(created|updated)$")
-    from_: int | None = Field(default=None, alias="from", ge=0, le=2**40)
-    to: int | None = Field(default=None, ge=0, le=2**40)
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    limit: int = Field(default=100, ge=1, le=100)
+    from_: PlainInt | None = Field(default=None, alias="from", ge=0, le=2**40)
+    to: PlainInt | None = Field(default=None, ge=0, le=2**40)
+    page: PlainInt = Field(default=1, ge=1, le=1_000_000)
+    limit: PlainInt = Field(default=100, ge=1, le=100)
 
     def window(self) -> Page:
         return Page(self.range, self.from_, self.to, self.page, self.limit)

@@ -29,6 +29,7 @@ from bursa.identity.limits import Limiter, Rule
 from bursa.identity.service import IdentityError
 from bursa.identity.service_accounts import ServiceAccounts
 from bursa.identity.tables import users
+from bursa.plain_input import PlainInt
 from bursa.signing import multisig
 
 # Codes a caller may try per member and minute (a TOTP code has a million values).
@@ -42,7 +43,9 @@ Tools = Annotated[Data, Depends(scope("barong", "tools"))]
 
 class OtpSign(Params):
     user_uid: Uid
-    otp_code: str = Field(pattern=r"^\d{6}$")
+    # Six characters of any kind: Identity.require_otp reads them as plain digits and counts
+    # anything else as a wrong code (a pattern here would refuse it uncounted).
+    otp_code: str = Field(min_length=6, max_length=6)
     jwt: dict[str, Any]
 
 
@@ -78,8 +81,10 @@ async def otp_sign(data: OtpSignScope, request: Request) -> dict[str, Any]:
         user_id = await managed(request).user_id(conn, uid=params.user_uid)
         if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
             raise IdentityError(422, "management.otp.disabled")
+        # The caller's address is the service's, not the member's: the member's own lock
+        # applies, the per-address block does not (one member's typos would block them all).
         await identity.require_otp(
-            conn, user_id, params.otp_code, client_of(request), "management.otp"
+            conn, user_id, params.otp_code, client_of(request), "management.otp", per_address=False
         )
     return multisig.add_signature(params.jwt, key)
 
@@ -101,8 +106,8 @@ class FindServiceAccount(Params):
 class ListServiceAccounts(Params):
     owner_uid: Uid | None = None
     owner_email: str | None = Field(default=None, max_length=254)
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    limit: int = Field(default=100, ge=1, le=100)
+    page: PlainInt = Field(default=1, ge=1, le=1_000_000)
+    limit: PlainInt = Field(default=100, ge=1, le=100)
 
 
 class NewServiceAccount(Params):

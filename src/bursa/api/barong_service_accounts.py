@@ -20,6 +20,7 @@ from bursa.api.barong import (
 from bursa.api.barong_admin import Admin
 from bursa.api.errors import ApiError, error_code
 from bursa.identity.service_accounts import STATES, ServiceAccounts
+from bursa.plain_input import PlainInt
 
 admin_router = APIRouter(prefix="/api/v2/barong/admin/service_accounts", tags=["barong admin"])
 resource_router = APIRouter(
@@ -95,8 +96,8 @@ async def list_service_accounts(
             json_schema_extra=error_code("admin.service_account.invalid_state"),
         ),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    page: Annotated[PlainInt, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[PlainInt, Query(ge=1, le=100)] = 100,
 ) -> list[ServiceAccount]:
     total, found = await _accounts(request).search(owner_uid, state, page, limit)
     response.headers["Total"] = str(total)

@@ -16,6 +16,7 @@ from bursa.api.errors import ApiError, error_code
 from bursa.api.public import MarketId, committed_book
 from bursa.api.schemas import Depth, Errors, OrderBook, PublicTrade, Ticker
 from bursa.engine.snapshots import LEVELS, ORDERS
+from bursa.plain_input import PlainInt
 from bursa.trading import market_data
 from bursa.trading.candles import PERIODS
 
@@ -56,7 +57,7 @@ async def order_book(
     runner: Runner,
     market: MarketId,
     asks_limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=ORDERS,
@@ -67,7 +68,7 @@ async def order_book(
         ),
     ] = 20,
     bids_limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=ORDERS,
@@ -95,7 +96,7 @@ async def depth(
     runner: Runner,
     market: MarketId,
     limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=LEVELS,
@@ -126,7 +127,7 @@ async def trades(
     session: Session,
     market: MarketId,
     limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=1000,
@@ -136,7 +137,7 @@ async def trades(
         ),
     ] = 100,
     timestamp: Annotated[
-        int | None,
+        PlainInt | None,
         Query(
             ge=0,
             le=LATEST_TIME,
@@ -183,7 +184,7 @@ async def k_line(
     session: Session,
     market: MarketId,
     period: Annotated[
-        int,
+        PlainInt,
         Query(
             description="Minutes: " + ", ".join(map(str, PERIODS)),
             json_schema_extra=error_code(
@@ -191,10 +192,10 @@ async def k_line(
             ),
         ),
     ] = 1,
-    time_from: Annotated[int | None, _time("time_from")] = None,
-    time_to: Annotated[int | None, _time("time_to")] = None,
+    time_from: Annotated[PlainInt | None, _time("time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("time_to")] = None,
     limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=market_data.MAX_CANDLES,

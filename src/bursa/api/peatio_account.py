@@ -22,8 +22,10 @@ from bursa.custody import addresses, registry
 from bursa.engine.core import REFERENCE_TYPES
 from bursa.engine.specs import DEFAULT_GROUP
 from bursa.engine.tables import member_groups
+from bursa.plain_input import PlainInt
 from bursa.trading import deposits as deposit_records
 from bursa.trading import history
+from bursa.trading.confirmations import required_by_currency
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -68,8 +70,8 @@ async def balances(
     nonzero: Annotated[
         bool, Query(json_schema_extra=error_code("account.balances.invalid_nonzero"))
     ] = False,
-    limit: Annotated[int, _limit("balances", 1000)] = 100,
-    page: Annotated[int, _page("balances")] = 1,
+    limit: Annotated[PlainInt, _limit("balances", 1000)] = 100,
+    page: Annotated[PlainInt, _page("balances")] = 1,
 ) -> list[Account]:
     found = await history.balances(session, member.id, nonzero=nonzero, limit=limit, page=page)
     paginate(response, found.total, page, limit)
@@ -125,14 +127,14 @@ async def transactions(
         Literal[REFERENCE_TYPES] | None,  # type: ignore[valid-type]
         Query(json_schema_extra=error_code("account.transactions.invalid_type")),
     ] = None,
-    time_from: Annotated[int | None, _time("transactions", "time_from")] = None,
-    time_to: Annotated[int | None, _time("transactions", "time_to")] = None,
+    time_from: Annotated[PlainInt | None, _time("transactions", "time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("transactions", "time_to")] = None,
     order_by: Annotated[
         Literal["asc", "desc"],
         Query(json_schema_extra=error_code("account.transactions.invalid_order_by")),
     ] = "desc",
-    limit: Annotated[int, _limit("transactions", 1000)] = 100,
-    page: Annotated[int, _page("transactions")] = 1,
+    limit: Annotated[PlainInt, _limit("transactions", 1000)] = 100,
+    page: Annotated[PlainInt, _page("transactions")] = 1,
 ) -> list[Operation]:
     found = await history.member_operations(
         session,
@@ -163,13 +165,14 @@ async def deposits(
         str | None,
         Query(max_length=128, json_schema_extra=error_code("account.deposit.invalid_txid")),
     ] = None,
-    time_from: Annotated[int | None, _time("deposit", "time_from")] = None,
-    time_to: Annotated[int | None, _time("deposit", "time_to")] = None,
-    limit: Annotated[int, _limit("deposit", 100)] = 100,
-    page: Annotated[int, _page("deposit")] = 1,
+    time_from: Annotated[PlainInt | None, _time("deposit", "time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("deposit", "time_to")] = None,
+    limit: Annotated[PlainInt, _limit("deposit", 100)] = 100,
+    page: Annotated[PlainInt, _page("deposit")] = 1,
 ) -> list[Deposit]:
     """Fiat deposits from payment gateways and coin deposits from the chains, with the
-    confirmations each coin deposit has (counted to the last block the scanner read)."""
+    confirmations each coin deposit has (counted to the last block the scanner read) and
+    those it needs to be credited (``min_confirmations``)."""
     code = await _currency(session, currency)
     found = await deposit_records.listed(
         session,
@@ -187,8 +190,9 @@ async def deposits(
     heights = await registry.scanned_heights(
         session, {r["blockchain_key"] for r in found.rows if r["blockchain_key"]}
     )
+    required = await required_by_currency(session, {r["currency_id"] for r in found.rows})
     paginate(response, found.total, page, limit)
-    return [present.deposit(row, heights) for row in found.rows]
+    return [present.deposit(row, heights, required) for row in found.rows]
 
 
 @router.get(

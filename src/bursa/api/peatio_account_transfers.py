@@ -16,11 +16,13 @@ from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_account import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio_auth import AccountMember
 from bursa.api.peatio_market import submit
+from bursa.api.peatio_otp import read_otp
 from bursa.api.peatio_params import paginate, positive_decimal, read_body
 from bursa.api.schemas import Errors
 from bursa.engine.commands import Command
 from bursa.events.records import decimal_text, iso
 from bursa.identity.tables import users
+from bursa.plain_input import PlainInt
 from bursa.trading import history
 from bursa.trading import internal_transfers as transfers
 
@@ -93,10 +95,10 @@ async def list_internal_transfers(
     ] = None,
     sender: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[
-        int, Query(ge=1, le=100, json_schema_extra=error_code(f"{AREA}.invalid_limit"))
+        PlainInt, Query(ge=1, le=100, json_schema_extra=error_code(f"{AREA}.invalid_limit"))
     ] = 100,
     page: Annotated[
-        int, Query(ge=1, json_schema_extra=error_code(f"{AREA}.non_positive_page"))
+        PlainInt, Query(ge=1, json_schema_extra=error_code(f"{AREA}.non_positive_page"))
     ] = 1,
 ) -> list[InternalTransfer]:
     """``sender``: only those from this uid or username."""
@@ -118,16 +120,6 @@ async def list_internal_transfers(
     people = await _people(session, transfers.involved(found.rows))
     paginate(response, found.total, page, limit)
     return [_shown(row, member.id, people) for row in found.rows]
-
-
-def _otp(body: dict[str, Any]) -> str:
-    otp = body.get("otp")
-    if otp is None or otp == "":
-        raise ApiError(422, f"{AREA}.missing_otp")
-    text = str(otp).strip() if isinstance(otp, str | int) and not isinstance(otp, bool) else ""
-    if not text.isdigit() or len(text) > 6:
-        raise ApiError(422, f"{AREA}.non_integer_otp")
-    return text.zfill(6)
 
 
 def _ask(body: dict[str, Any]) -> tuple[str, Any, str]:
@@ -164,7 +156,7 @@ async def create_internal_transfer(
     """``currency``, ``amount``, ``username_or_uid`` (the receiver) and ``otp``. Moves
     what open orders and held withdrawals leave free; the member needs 2FA enabled."""
     body = await read_body(request)
-    otp = _otp(body)
+    otp = await read_otp(request, member.id, body.get("otp"), AREA)
     currency, amount, receiver = _ask(body)
     receiver_id = await _member_named(session, receiver)
     if receiver_id is None:

@@ -20,6 +20,7 @@ from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_account import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio_auth import WithdrawMember
+from bursa.api.peatio_otp import read_otp
 from bursa.api.peatio_params import MAX_TIME, moment, paginate, positive_decimal, read_body
 from bursa.api.schemas import Errors
 from bursa.custody import registry, withdraw_limits, withdraw_requests
@@ -42,6 +43,7 @@ from bursa.engine.runner import EngineStopped
 from bursa.events.records import decimal_text, iso
 from bursa.identity import directory
 from bursa.identity.service import Identity
+from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import history
 from bursa.trading import withdrawals as flow
 from bursa.trading.withdrawals import WithdrawalRefused, Withdrawals
@@ -55,7 +57,7 @@ MOST_ID = 2**63 - 1
 MOST_NOTE = 256
 MOST_DIGITS = 30
 BeneficiaryId = Annotated[
-    int,
+    PlainInt,
     Path(
         ge=1, le=MOST_ID, json_schema_extra=error_code(BENEFICIARY_ID, non_integer=BENEFICIARY_ID)
     ),
@@ -256,8 +258,8 @@ def _pin(value: Any) -> str:
         raise ApiError(422, "account.beneficiary.missing_pin")
     if isinstance(value, bool):
         raise ApiError(422, "account.beneficiary.non_integer_pin")
-    text = str(value).strip() if isinstance(value, str | int) else ""
-    if not text.isdigit() or len(text) > 6:
+    text = str(value) if isinstance(value, str | int) else ""
+    if not is_digits(text) or len(text) > 6:
         raise ApiError(422, "account.beneficiary.non_integer_pin")
     return text.zfill(6)
 
@@ -337,11 +339,11 @@ async def list_withdraws(
             json_schema_extra=error_code("account.withdraw.invalid_rid"),
         ),
     ] = None,
-    time_from: Annotated[int | None, _time("time_from")] = None,
-    time_to: Annotated[int | None, _time("time_to")] = None,
-    limit: Annotated[int, _limit()] = 100,
+    time_from: Annotated[PlainInt | None, _time("time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("time_to")] = None,
+    limit: Annotated[PlainInt, _limit()] = 100,
     page: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=MOST_ID,
@@ -405,21 +407,16 @@ def _integer(body: dict[str, Any], name: str) -> int:
     value = body.get(name)
     if value is None or value == "":
         raise ApiError(422, f"account.withdraw.missing_{name}")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and is_digits(value) and len(value) <= 19:
+        value = parse_digits(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MOST_ID:
         raise ApiError(422, f"account.withdraw.non_integer_{name}")
     return value
 
 
-def _member_withdraw(body: dict[str, Any], member: Any) -> MemberWithdraw:
-    """Every parameter of the right type, or the first one's Peatio code."""
-    otp = body.get("otp")
-    if otp is None or otp == "":
-        raise ApiError(422, "account.withdraw.missing_otp")
-    otp_text = str(otp).strip() if isinstance(otp, str | int) and not isinstance(otp, bool) else ""
-    if not otp_text.isdigit() or len(otp_text) > 6:
-        raise ApiError(422, "account.withdraw.non_integer_otp")
+def _member_withdraw(body: dict[str, Any], member: Any, otp: str) -> MemberWithdraw:
+    """Every parameter of the right type, or the first one's Peatio code (``otp`` is read
+    first, by ``peatio_otp.read_otp``)."""
     beneficiary_id = _integer(body, "beneficiary_id")
     currency = _string(body, "currency", "withdraw", required=True)
     assert currency is not None
@@ -441,7 +438,7 @@ def _member_withdraw(body: dict[str, Any], member: Any) -> MemberWithdraw:
         currency=currency.strip().lower(),
         amount=amount,
         beneficiary_id=beneficiary_id,
-        otp=otp_text.zfill(6),
+        otp=otp,
         note=(note or "").strip() or None,
     )
 
@@ -466,7 +463,9 @@ async def create_withdraw(member: WithdrawMember, request: Request, runner: Runn
     the platform currency): ``account.withdraw.limit_24_hour_exceeded`` /
     ``limit_1_month_exceeded``; a currency without a price while such a limit applies:
     ``account.withdraw.limit_unpriced``."""
-    ask = _member_withdraw(await read_body(request), member)
+    body = await read_body(request)
+    otp = await read_otp(request, member.id, body.get("otp"), "account.withdraw")
+    ask = _member_withdraw(body, member, otp)
 
     async def submit(command: Command) -> dict[str, Any]:
         try:

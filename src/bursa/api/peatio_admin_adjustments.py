@@ -7,13 +7,15 @@ coin) can be adjusted yet; the other receiving accounts of Peatio's chart (locke
 liabilities, revenues, expenses) are refused when the adjustment is proposed
 (``admin.adjustment.unsupported_account``), never accepted and silently dropped.
 
-Four eyes: whoever proposed an adjustment may not accept it (they may reject it). The
+Four eyes: whoever proposed an adjustment may not accept it (they may reject it: a
+withdrawal of their own proposal), and only ``adjustments.CHECKERS`` (superadmins and
+admins) decide another's proposal, so an accountant proposes and never credits. The
 row stays locked while the engine applies it, so two admins cannot both accept it; a
 retried accept reuses the command's idempotency key and is answered what the engine did.
 Every proposal, acceptance and rejection leaves an audit entry.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -21,7 +23,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from bursa.api import peatio_admin_present as present
 from bursa.api.deps import Runner, Session
 from bursa.api.errors import NOT_FOUND, ApiError, error_code
-from bursa.api.peatio_admin_auth import PREFIX, admin_gate
+from bursa.api.peatio_admin_auth import NOT_PERMITTED, PREFIX, admin_gate
 from bursa.api.peatio_admin_lists import AdminList, CurrencyId, currency_of, sort_by
 from bursa.api.peatio_admin_schemas import Adjustment
 from bursa.api.peatio_market import submit
@@ -31,6 +33,7 @@ from bursa.engine import errors as engine_errors
 from bursa.engine.commands import Adjust
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity import directory
+from bursa.plain_input import NotPlain, PlainInt, is_digits, parse_digits, read_amount
 from bursa.trading import adjustments, audit
 from bursa.trading import admin_queries as queries
 from bursa.trading.audit import Actor
@@ -102,7 +105,7 @@ async def get_adjustment(
     _: Reader,
     session: Session,
     id: Annotated[
-        int, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
+        PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
     ],
 ) -> Adjustment:
     row = await adjustments.find(session, id)
@@ -131,8 +134,8 @@ def _integer(body: dict[str, Any], name: str, problems: list[str]) -> int | None
         problems.append(f"{AREA}.missing_{name}")
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MOST_ID:
         return value
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
-        return int(value.strip())
+    elif isinstance(value, str) and is_digits(value) and len(value) <= 18:
+        return parse_digits(value)
     else:
         problems.append(f"{AREA}.non_integer_{name}")
     return None
@@ -144,14 +147,9 @@ def _amount(body: dict[str, Any], problems: list[str]) -> Decimal | None:
     if value is None:
         problems.append(f"{AREA}.missing_amount")
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        problems.append(f"{AREA}.non_decimal_amount")
-        return None
     try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
+        number = read_amount(value, signed=True)
+    except NotPlain:
         problems.append(f"{AREA}.non_decimal_amount")
         return None
     if number.is_zero() or number.adjusted() >= MOST_DIGITS:
@@ -267,11 +265,17 @@ def _decision(body: dict[str, Any]) -> tuple[int, str]:
 )
 async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> Adjustment:
     """Form or JSON: ``id`` and ``action`` (accept, reject). Only a pending adjustment can
-    be accepted or rejected, and not accepted by the admin who proposed it."""
+    be accepted or rejected; its proposer may only reject (withdraw) it, and anyone else
+    must be a checker (``adjustments.CHECKERS``)."""
     adjustment_id, action = _decision(await read_body(request))
     row = await adjustments.find(session, adjustment_id, lock=True)
     if row is None:
         raise ApiError(404, NOT_FOUND)
+    if row["creator_uid"] == actor.uid:
+        if action == "accept":
+            raise ApiError(403, f"{AREA}.creator_cannot_accept")
+    elif actor.role not in adjustments.CHECKERS:
+        raise ApiError(403, NOT_PERMITTED)
     if row["state"] != adjustments.PENDING:
         raise ApiError(422, f"{AREA}.cannot_perform_{action}_action")
     before = present.adjustment(row, []).model_dump()
@@ -281,8 +285,6 @@ async def act(actor: Manager, request: Request, runner: Runner, session: Session
         )
         posted: list[Any] = []
     else:
-        if row["creator_uid"] == actor.uid:
-            raise ApiError(403, f"{AREA}.creator_cannot_accept")
         changed = await _accept(session, runner, row, actor)
         key = adjustments.engine_key(row)
         posted = (

@@ -18,6 +18,7 @@ from bursa.api.errors import ApiError, error_code
 from bursa.api.schemas import Errors
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
+from bursa.plain_input import PlainInt
 
 CONFIG_LOCK = 0x42_55_52_53_43  # "BURSC": one configuration change at a time
 ENGINE_UNAVAILABLE = "server.engine_unavailable"
@@ -26,10 +27,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
 Limit = Annotated[
-    int, Query(ge=1, le=1000, json_schema_extra=error_code("admin.pagination.invalid_limit"))
+    PlainInt, Query(ge=1, le=1000, json_schema_extra=error_code("admin.pagination.invalid_limit"))
 ]
 PageNumber = Annotated[
-    int, Query(ge=1, json_schema_extra=error_code("admin.pagination.invalid_page"))
+    PlainInt, Query(ge=1, json_schema_extra=error_code("admin.pagination.invalid_page"))
 ]
 
 

@@ -48,6 +48,7 @@ from bursa.engine.units import OverPrecise, to_units
 from bursa.ledger.tables import currencies
 from bursa.trading import audit
 from bursa.trading.audit import Actor
+from bursa.trading.confirmations import currency_query
 from bursa.trading.tables import markets
 
 router = APIRouter(prefix=PREFIX, tags=["admin"])
@@ -62,6 +63,8 @@ ManageMarket = Annotated[Actor, Depends(admin_gate("manage", "Market"))]
 class AdminCurrency(Currency):
     status: str
     blockchain_key: str | None
+    # The currency's own number, overriding its blockchain's; null: the chain's applies.
+    min_confirmations_override: int | None
     options: dict[str, Any]
     created_at: str
     updated_at: str
@@ -79,11 +82,19 @@ def _time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
+async def _currency_answer(session: Session, code: str) -> AdminCurrency | None:
+    """The currency as answers show it (with the confirmations a deposit needs)."""
+    query = currency_query().where(currencies.c.id == code)
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else _currency(row)
+
+
 def _currency(row: Any) -> AdminCurrency:
     return AdminCurrency(
         **present.currency(row).model_dump(),
         status=row["state"],
         blockchain_key=row["blockchain_key"],
+        min_confirmations_override=row["min_confirmations"],
         options=row["options"] or {},
         created_at=_time(row["created_at"]),
         updated_at=_time(row["updated_at"]),
@@ -127,9 +138,11 @@ def _currency_fields(params: Params, precision: int | None) -> dict[str, Any]:
     position = params.integer("position", low=1, high=1_000_000)
     if position is not None:
         fields["position"] = position
-    confirmations = params.integer("min_confirmations", low=0, high=10_000)
-    if confirmations is not None:
-        fields["min_confirmations"] = confirmations
+    if "min_confirmations" in params.body:  # an override of the chain's; "" or null clears it
+        cleared = params.body["min_confirmations"] in (None, "")
+        fields["min_confirmations"] = (
+            None if cleared else params.integer("min_confirmations", low=1, high=10_000)
+        )
     for name in ("deposit_enabled", "withdrawal_enabled"):
         flag = params.flag(name)
         if flag is not None:
@@ -192,7 +205,7 @@ async def list_currencies(
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[AdminCurrency]:
-    query = select(currencies)
+    query = currency_query()
     if type is not None:
         query = query.where(currencies.c.type == type)
     if status is not None:
@@ -212,10 +225,10 @@ CurrencyCode = Annotated[
 
 @router.get("/currencies/{code}", summary="One currency", responses=ERRORS)
 async def show_currency(_: ReadCurrency, session: Session, code: CurrencyCode) -> AdminCurrency:
-    row = await row_of(session, currencies, currencies.c.id == code.lower())
-    if row is None:
+    found = await _currency_answer(session, code.lower())
+    if found is None:
         raise ApiError(404, "record.not_found")
-    return _currency(row)
+    return found
 
 
 @router.post("/currencies/new", status_code=201, summary="Add a currency", responses=ERRORS)
@@ -228,7 +241,8 @@ async def create_currency(
     ``position``, ``description``, ``homepage``, ``icon_url``, ``deposit_fee``,
     ``min_deposit_amount``, ``withdraw_fee``, ``min_withdraw_amount``,
     ``withdraw_limit_24h``, ``withdraw_limit_72h``, ``deposit_enabled``,
-    ``withdrawal_enabled``, ``min_confirmations``, ``blockchain_key`` (a coin's chain) and
+    ``withdrawal_enabled``, ``min_confirmations`` (overrides the blockchain's; empty clears it),
+    ``blockchain_key`` (a coin's chain) and
     ``options`` (a token's ``erc20_contract_address`` and ``decimals``, and custody's
     ``min_collection_amount`` and ``send_surplus``)."""
     return await add_currency(await read_body(request), actor, runner, session)
@@ -260,8 +274,9 @@ async def add_currency(
         await session.execute(insert(currencies).values(**values))
         row = await row_of(session, currencies, currencies.c.id == code)
         await audit.record(session, actor, "currency.create", "currency", code, after=row)
-    assert row is not None
-    return _currency(row)
+        answer = await _currency_answer(session, code)
+    assert answer is not None
+    return answer
 
 
 @router.post("/currencies/update", status_code=201, summary="Change a currency", responses=ERRORS)
@@ -304,8 +319,9 @@ async def change_currency(body: dict[str, Any], actor: Actor, session: Session) 
         await audit.record(
             session, actor, "currency.update", "currency", code, before=before, after=after
         )
-    assert after is not None
-    return _currency(after)
+        answer = await _currency_answer(session, code)
+    assert answer is not None
+    return answer
 
 
 # ---------------------------------------------------------------------- markets

@@ -11,7 +11,7 @@ made by the chain's plugin and sealed at once.
 import logging
 import re
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -25,11 +25,14 @@ from bursa.api.peatio_admin_auth import PREFIX, admin_gate
 from bursa.api.peatio_admin_lists import AdminList
 from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Errors
-from bursa.custody import setup
+from bursa.custody import network_fee_tables as fee_table
+from bursa.custody import network_fees, setup
 from bursa.custody.addresses import Plugins
 from bursa.custody.solvency import solvency
 from bursa.custody.sweep_tables import DISMISSED, PROPOSED, sweeps
 from bursa.custody.tables import WALLET_KINDS, blockchains, wallet_currencies, wallets
+from bursa.db.pages import page_of
+from bursa.plain_input import NotPlain, PlainInt, is_digits, parse_digits, read_amount
 from bursa.trading import audit
 from bursa.trading.audit import Actor
 
@@ -97,6 +100,28 @@ class AdminSweep(BaseModel):
     updated_at: str
 
 
+class AdminNetworkFee(BaseModel):
+    """A network fee a Bursa wallet paid (or will: ``actual`` is null until its
+    transaction is mined), as booked in the ledger's expenses."""
+
+    id: int
+    blockchain_key: str
+    currency: str  # the chain's coin, which pays every fee on it
+    txid: str
+    source: str  # sweep | withdraw
+    source_id: int  # the sweep's or the withdrawal's id
+    reference: str  # the postings' rid in admin/expenses
+    estimated: str  # at signing
+    actual: str | None  # once mined (0: declared lost, never mined)
+    booked: str  # the ledger's expense for it now
+    sent_key: str  # the engine keys of the booking and of the correction at mining
+    mined_key: str | None
+    state: str  # recorded | booked | settled | refused
+    error: str | None
+    created_at: str
+    updated_at: str
+
+
 class CurrencySolvency(BaseModel):
     currency: str
     blockchain_key: str
@@ -104,9 +129,9 @@ class CurrencySolvency(BaseModel):
     on_chain: str | None  # null: the node did not answer
     liabilities: str
     assets: str
-    difference: str | None  # on chain minus liabilities
-    unbooked: str | None  # on chain minus the ledger's assets
-    status: str  # ok | short | unavailable
+    difference: str | None  # on chain minus the ledger's assets: 0 when they agree
+    reserve: str | None  # on chain minus liabilities: below 0, members cannot all be paid
+    status: str  # ok | mismatch (difference not 0) | short (reserve below 0) | unavailable
 
 
 def _time(value: datetime) -> str:
@@ -162,6 +187,27 @@ def _sweep(row: Any) -> AdminSweep:
         fee=_text(row["fee"]),
         txid=row["txid"],
         deposit_ids=list(row["deposit_ids"]),
+        state=row["state"],
+        error=row["error"],
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
+    )
+
+
+def _fee(row: Any) -> AdminNetworkFee:
+    return AdminNetworkFee(
+        id=row["id"],
+        blockchain_key=row["blockchain_key"],
+        currency=row["currency_id"],
+        txid=row["txid"],
+        source=row["source"],
+        source_id=row["source_id"],
+        reference=network_fees.reference(row["source"], row["source_id"]),
+        estimated=_text(row["estimated"]),
+        actual=None if row["actual"] is None else _text(row["actual"]),
+        booked=_text(row["booked"]),
+        sent_key=network_fees.sent_key(row["id"]),
+        mined_key=None if row["actual"] is None else network_fees.mined_key(row["id"]),
         state=row["state"],
         error=row["error"],
         created_at=_time(row["created_at"]),
@@ -237,8 +283,8 @@ def _whole(body: dict[str, Any], name: str, default: int, area: str, problems: l
         problems.append(f"{area}.non_integer_{name}")
     elif isinstance(value, int) and 0 <= value <= MOST_ID:
         return value
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
-        return int(value.strip())
+    elif isinstance(value, str) and is_digits(value) and len(value) <= 18:
+        return parse_digits(value)
     else:
         problems.append(f"{area}.non_integer_{name}")
     return default
@@ -455,13 +501,46 @@ async def act_on_sweep(actor: ManageWallet, request: Request, session: Session) 
     return shown
 
 
+@router.get("/wallets/fees", summary="Network fees Bursa's wallets paid (Bursa)", responses=_ERRORS)
+async def list_network_fees(
+    _: ReadWallet,
+    session: Session,
+    response: Response,
+    params: Annotated[AdminList, Depends()],
+    source: Literal["sweep", "withdraw"] | None = None,
+    state: Literal["recorded", "booked", "settled", "refused"] | None = None,
+    blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
+    txid: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[AdminNetworkFee]:
+    """Each transaction's fee as signed and as mined, what the ledger books for it and
+    the engine keys that booked it (the postings are in ``admin/expenses``, ``rid`` the
+    ``reference``)."""
+    table = fee_table.network_fees
+    query = select(table)
+    for column, value in (
+        (table.c.source, source),
+        (table.c.state, state),
+        (table.c.blockchain_key, blockchain_key),
+        (table.c.txid, txid),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    order = table.c.id.asc() if params.ordering == "asc" else table.c.id.desc()
+    found = await page_of(session, query.order_by(order), params.limit, params.page)
+    paginate(response, found.total, params.page, params.limit)
+    return [_fee(r) for r in found.rows]
+
+
 @router.get(
     "/wallets/overview", summary="On-chain holdings against the ledger (Bursa)", responses=_ERRORS
 )
 async def get_solvency(_: ReadWallet, request: Request, session: Session) -> list[CurrencySolvency]:
     """Per coin currency: the on-chain balance of every Bursa wallet and deposit address
-    (``null`` with status ``unavailable`` when the node does not answer), members'
-    balances (liabilities), the ledger's assets, and the differences."""
+    of its blockchain (``null`` with status ``unavailable`` when the node does not
+    answer), the ledger's assets, members' balances (liabilities), ``difference`` (on
+    chain − assets: 0 when the books hold what the chain does; network fees are booked
+    as paid) and ``reserve`` (on chain − liabilities). Status: ``short`` (reserve below
+    0), ``mismatch`` (difference not 0), ``ok``."""
     found = await solvency(session, _plugins(request))
     return [
         CurrencySolvency(
@@ -472,7 +551,7 @@ async def get_solvency(_: ReadWallet, request: Request, session: Session) -> lis
             liabilities=_text(s.liabilities),
             assets=_text(s.assets),
             difference=None if s.difference is None else _text(s.difference),
-            unbooked=None if s.unbooked is None else _text(s.unbooked),
+            reserve=None if s.reserve is None else _text(s.reserve),
             status=s.status,
         )
         for s in found
@@ -483,7 +562,7 @@ async def get_solvency(_: ReadWallet, request: Request, session: Session) -> lis
 async def get_wallet(
     _: ReadWallet,
     session: Session,
-    id: Annotated[int, Path(ge=1, le=MOST_ID)],
+    id: Annotated[PlainInt, Path(ge=1, le=MOST_ID)],
 ) -> AdminWallet:
     return await _find_wallet(session, id)
 
@@ -491,13 +570,11 @@ async def get_wallet(
 def _max_balance(body: dict[str, Any], problems: list[str]) -> Decimal:
     value = body.get("max_balance", "0")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = read_amount(value)
+    except NotPlain:
         number = Decimal(-1)
     if (
-        isinstance(value, bool)
-        or not number.is_finite()
-        or number < 0
+        number < 0
         or number.adjusted() >= MOST_DIGITS
         or number != number.quantize(Decimal(1).scaleb(-18), rounding=ROUND_DOWN)
     ):

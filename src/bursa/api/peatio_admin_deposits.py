@@ -36,6 +36,7 @@ from bursa.api.schemas import Errors
 from bursa.custody import crediting, registry
 from bursa.engine.commands import Command
 from bursa.events.records import decimal_text, iso
+from bursa.plain_input import PlainInt
 from bursa.trading import audit, deposits
 from bursa.trading.audit import Actor
 
@@ -116,7 +117,7 @@ async def list_deposits(
     currency: CurrencyId = None,
     uid: Uid = None,
     id: Annotated[
-        int | None,
+        PlainInt | None,
         Query(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id")),
     ] = None,
     state: Annotated[
@@ -166,7 +167,7 @@ async def get_deposit(
     _: Reader,
     session: Session,
     id: Annotated[
-        int, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
+        PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
     ],
 ) -> AdminDeposit:
     row = await deposits.by_id(session, id)

@@ -34,6 +34,7 @@ from bursa.engine.specs import ANY, DEFAULT_GROUP
 from bursa.engine.tables import member_groups, trading_fees
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity.tables import users
+from bursa.plain_input import is_digits, parse_digits
 from bursa.trading import audit
 from bursa.trading.audit import Actor
 
@@ -116,8 +117,8 @@ def _fee_rates(params: Params, current: dict[str, Any], required: bool) -> tuple
 
 
 async def _stored_fee(session: AsyncSession, fee_id: Any) -> dict[str, Any]:
-    if isinstance(fee_id, str) and fee_id.strip().isdigit():
-        fee_id = int(fee_id)
+    if isinstance(fee_id, str) and is_digits(fee_id) and len(fee_id) <= 19:
+        fee_id = parse_digits(fee_id)
     if isinstance(fee_id, bool) or not isinstance(fee_id, int) or not 0 < fee_id < 2**63:
         raise ApiError(422, "admin.trading_fee.invalid_id")
     row = await row_of(session, trading_fees, trading_fees.c.id == fee_id)

@@ -36,6 +36,7 @@ from bursa.api.present import decimal_text
 from bursa.api.schemas import Errors
 from bursa.identity import directory
 from bursa.ledger.verify import verify_ledger
+from bursa.plain_input import PlainInt
 from bursa.trading import admin_queries as queries
 from bursa.trading.audit import Actor
 
@@ -148,7 +149,7 @@ class OperationFilters:
 
     currency: CurrencyId = None
     code: Annotated[
-        int | None,
+        PlainInt | None,
         Query(ge=0, le=32767, json_schema_extra=error_code("admin.operation.invalid_code")),
     ] = None
     reference_type: Annotated[

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio_params import MAX_TIME, moment, positive_decimal
 from bursa.identity import directory
+from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import history
 from bursa.trading.admin_queries import Listing
 
@@ -39,7 +40,7 @@ class AdminList:
     """The shared list parameters (FastAPI reads them from the query)."""
 
     limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=1000,
@@ -49,7 +50,7 @@ class AdminList:
         ),
     ] = 100
     page: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=MOST_PAGES,
@@ -66,8 +67,8 @@ class AdminList:
         Literal["created", "updated"],
         Query(json_schema_extra=error_code("admin.filter.invalid_range")),
     ] = "created"
-    time_from: Annotated[int | None, _time("from")] = None
-    time_to: Annotated[int | None, _time("to")] = None
+    time_from: Annotated[PlainInt | None, _time("from")] = None
+    time_to: Annotated[PlainInt | None, _time("to")] = None
 
     def listing(self, order_by: str = "id") -> Listing:
         return Listing(
@@ -162,8 +163,8 @@ def action_request(body: dict[str, Any], area: str, actions: tuple[str, ...]) ->
         problems.append(f"{area}.missing_id")
     elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_RECORD_ID:
         found = raw
-    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) <= 18:
-        found = int(raw.strip())
+    elif isinstance(raw, str) and is_digits(raw) and len(raw) <= 18:
+        found = parse_digits(raw)
     else:
         problems.append(f"{area}.non_integer_id")
     action = body.get("action")

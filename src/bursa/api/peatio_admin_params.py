@@ -3,10 +3,11 @@ own code (``admin.<record>.missing_<name>`` or ``admin.<record>.invalid_<name>``
 once, before anything changes."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from bursa.api.errors import ApiError
+from bursa.plain_input import NotPlain, is_digits, parse_digits, read_amount
 
 CODE = re.compile(r"^[a-z][a-z0-9]{0,9}$")  # currency codes and market parts, Peatio's ≤ 10
 
@@ -67,8 +68,8 @@ class Params:
         value = self._raw(name, required)
         if value is None:
             return None
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and is_digits(value) and len(value) <= 19:
+            value = parse_digits(value)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self._fail("invalid", name)
             return None
@@ -86,16 +87,12 @@ class Params:
         value = self._raw(name, required)
         if value is None:
             return None
-        number: Decimal | None = None
-        if not isinstance(value, bool) and isinstance(value, str | int | Decimal):
-            try:
-                number = Decimal(value.strip() if isinstance(value, str) else value)
-            except InvalidOperation:
-                number = None
+        try:
+            number: Decimal | None = read_amount(value)
+        except NotPlain:
+            number = None
         if (
             number is None
-            or not number.is_finite()
-            or number < 0
             or (positive and number == 0)
             or (most is not None and number > most)
             or number.adjusted() > 30

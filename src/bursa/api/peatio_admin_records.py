@@ -43,6 +43,7 @@ from bursa.api.peatio_params import paginate, read_body
 from bursa.api.schemas import Errors
 from bursa.engine.commands import BUY, SELL, CancelAll, CancelOrder
 from bursa.identity import directory
+from bursa.plain_input import PlainInt
 from bursa.trading import admin_queries as queries
 from bursa.trading import audit
 from bursa.trading.audit import Actor
@@ -142,7 +143,7 @@ async def list_orders(
 
 
 OrderId = Annotated[
-    int,
+    PlainInt,
     Path(ge=1, le=MOST_ID, json_schema_extra=error_code("admin.order.non_integer_id")),
 ]
 
@@ -262,7 +263,7 @@ async def list_trades(
     market: MarketId = None,
     market_type: MarketType = None,
     order_id: Annotated[
-        int | None,
+        PlainInt | None,
         Query(ge=1, le=MOST_ID, json_schema_extra=error_code("admin.trade.non_integer_order_id")),
     ] = None,
     uid: Uid = None,
@@ -298,7 +299,7 @@ async def get_trade(
     _: TradeReader,
     session: Session,
     id: Annotated[
-        int, Path(ge=1, le=MOST_ID, json_schema_extra=error_code("admin.trade.non_integer_id"))
+        PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code("admin.trade.non_integer_id"))
     ],
 ) -> AdminTradeWithOrders:
     row = await queries.trade(session, id)
@@ -333,7 +334,7 @@ async def audit_log(
     target_id: Annotated[str | None, _text(64, "target_id")] = None,
     action: Annotated[str | None, _text(48, "action")] = None,
     limit: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=1000,
@@ -343,7 +344,7 @@ async def audit_log(
         ),
     ] = 100,
     page: Annotated[
-        int,
+        PlainInt,
         Query(
             ge=1,
             le=1_000_000,

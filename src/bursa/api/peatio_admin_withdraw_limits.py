@@ -26,6 +26,7 @@ from bursa.engine.specs import ANY
 from bursa.engine.units import OverPrecise, to_units
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
+from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import audit
 from bursa.trading.audit import Actor
 
@@ -37,7 +38,7 @@ RECORD = "withdraw_limit"
 MOST_LEVEL = 32767  # users.level is a SMALLINT
 MOST_LIMIT = Decimal(10) ** 21  # NUMERIC(40, 18) holds 22 integer digits
 LimitId = Annotated[
-    int,
+    PlainInt,
     Path(
         ge=1,
         le=2**63 - 1,
@@ -108,13 +109,15 @@ def _key(params: Params, current: dict[str, Any]) -> tuple[str, str]:
     level = params.body.get("kyc_level")
     if level is None:
         return group, current["kyc_level"]
-    text = str(level).strip().lower() if isinstance(level, str | int) else ""
-    if isinstance(level, bool) or not (
-        text == ANY or (text.isascii() and text.isdigit() and int(text) <= MOST_LEVEL)
-    ):
+    if isinstance(level, str) and level.strip().lower() == ANY:
+        return group, ANY
+    number = level if isinstance(level, int) and not isinstance(level, bool) else None
+    if isinstance(level, str) and is_digits(level) and len(level) <= 5:
+        number = parse_digits(level)
+    if number is None or not 0 <= number <= MOST_LEVEL:
         params.errors.append("admin.withdraw_limit.invalid_kyc_level")
         return group, current["kyc_level"]
-    return group, text if text == ANY else str(int(text))
+    return group, str(number)
 
 
 async def _limits(
@@ -140,8 +143,8 @@ async def _limits(
 
 
 async def _stored(session: AsyncSession, limit_id: Any) -> dict[str, Any]:
-    if isinstance(limit_id, str) and limit_id.strip().isdigit():
-        limit_id = int(limit_id)
+    if isinstance(limit_id, str) and is_digits(limit_id) and len(limit_id) <= 19:
+        limit_id = parse_digits(limit_id)
     if isinstance(limit_id, bool) or not isinstance(limit_id, int) or not 0 < limit_id < 2**63:
         raise ApiError(422, "admin.withdraw_limit.invalid_id")
     row = await row_of(session, withdraw_limits, withdraw_limits.c.id == limit_id)

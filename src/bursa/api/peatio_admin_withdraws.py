@@ -43,6 +43,7 @@ from bursa.custody.chain import FAILED, ChainError
 from bursa.custody.sender import email_of, sent_status
 from bursa.engine.commands import Command
 from bursa.events.records import decimal_text, iso
+from bursa.plain_input import PlainInt
 from bursa.trading import audit
 from bursa.trading import withdrawals as flow
 from bursa.trading.audit import Actor
@@ -132,7 +133,7 @@ async def list_withdraws(
     currency: CurrencyId = None,
     uid: Uid = None,
     id: Annotated[
-        int | None,
+        PlainInt | None,
         Query(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id")),
     ] = None,
     state: Annotated[
@@ -172,7 +173,7 @@ async def get_withdraw(
     _: Reader,
     session: Session,
     id: Annotated[
-        int, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
+        PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
     ],
 ) -> AdminWithdraw:
     row = await flow.by_id(session, id)

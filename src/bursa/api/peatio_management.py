@@ -10,7 +10,7 @@ would have passed through ``float``, so amounts must be decimal strings (or inte
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
@@ -24,6 +24,7 @@ from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity import directory
+from bursa.plain_input import NotPlain, PlainInt, read_amount
 from bursa.trading import admin_queries as queries
 from bursa.trading.audit import Actor
 
@@ -90,18 +91,19 @@ class Params(BaseModel):
 
 
 class Paged(Params):
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    limit: int = Field(default=100, ge=1, le=MOST_LIMIT)
+    page: PlainInt = Field(default=1, ge=1, le=1_000_000)
+    limit: PlainInt = Field(default=100, ge=1, le=MOST_LIMIT)
 
 
 def _decimal(value: Any) -> Decimal:
+    """A decimal string in plain notation (``bursa.plain_input``) or a JSON integer."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError("must be a decimal string")
     try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
+        number = read_amount(value, signed=True)
+    except NotPlain:
         raise ValueError("must be a decimal string") from None
-    if not number.is_finite() or number.adjusted() >= MOST_DIGITS:
+    if number.adjusted() >= MOST_DIGITS:
         raise ValueError("must be a decimal string")
     if number <= 0:
         raise ValueError("must be positive")
@@ -149,7 +151,7 @@ def moment(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
-Seconds = Annotated[int, Field(ge=0, le=253_402_300_799)]  # Unix time, up to 9999
+Seconds = Annotated[PlainInt, Field(ge=0, le=253_402_300_799)]  # Unix time, up to 9999
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from bursa.api.peatio_present import iso
 from bursa.api.present import decimal_text
 from bursa.engine.core import REFERENCE_TYPES
 from bursa.identity import directory
+from bursa.plain_input import PlainInt
 from bursa.trading import admin_queries as queries
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -76,8 +77,8 @@ async def balance(data: ReadAccounts, session: Session) -> Balance:
 
 class BalancesQuery(Params):
     currency: Code
-    page: int = Field(default=1, ge=1, le=1_000_000)
-    limit: int = Field(default=1000, ge=1, le=100_000)
+    page: PlainInt = Field(default=1, ge=1, le=1_000_000)
+    limit: PlainInt = Field(default=1000, ge=1, le=100_000)
 
 
 @router.post(

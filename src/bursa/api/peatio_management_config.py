@@ -39,6 +39,7 @@ from bursa.api.peatio_management import (
 )
 from bursa.api.schemas import TradingFee
 from bursa.identity import directory
+from bursa.plain_input import PlainInt
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
 ReadCurrencies = Annotated[dict[str, Any], Depends(scope("peatio", "read_currencies"))]
@@ -214,7 +215,7 @@ async def trading_fees(
 class MemberSync(Params):
     uid: Uid
     email: str = Field(min_length=1, max_length=254)
-    level: int = Field(ge=0, le=100)
+    level: PlainInt = Field(ge=0, le=100)
     role: str = Field(min_length=1, max_length=32)
     state: str = Field(min_length=1, max_length=16)
     group: Group

@@ -39,6 +39,7 @@ from bursa.api.present import decimal_text
 from bursa.custody import crediting
 from bursa.engine.commands import Command
 from bursa.identity import directory
+from bursa.plain_input import PlainInt
 from bursa.trading import deposits
 
 router = APIRouter(prefix=PREFIX, tags=[TAG])
@@ -193,7 +194,7 @@ class DepositList(Paged):
     currency: Code | None = None
     state: Literal[deposits.STATES] | None = None  # type: ignore[valid-type]
     blockchain_key: str | None = Field(default=None, max_length=32)
-    from_id: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    from_id: PlainInt | None = Field(default=None, ge=0, le=2**63 - 1)
 
 
 @router.post("/deposits", status_code=201, **route("Deposits, newest first", DepositList))

@@ -27,6 +27,7 @@ from bursa.api.peatio_management import (
 )
 from bursa.api.peatio_params import paginate
 from bursa.identity import directory
+from bursa.plain_input import is_digits, parse_digits
 from bursa.trading import admin_queries as queries
 from bursa.trading.history import market_exists
 
@@ -109,10 +110,10 @@ async def cancel_order(
     request: Request,
     id: str,
 ) -> AdminOrder:
-    if not id.isdigit() or not 0 < int(id) < 2**63:
+    if not is_digits(id) or len(id) > 19 or not 0 < parse_digits(id) < 2**63:
         raise refuse(404, NOT_FOUND)
     with as_grape():
-        return await records.cancel_one(actor_of(request), runner, session, int(id))
+        return await records.cancel_one(actor_of(request), runner, session, parse_digits(id))
 
 
 class TradeList(Paged):

@@ -42,6 +42,7 @@ from bursa.engine import errors
 from bursa.engine.commands import Transfer as TransferCommand
 from bursa.engine.core import MAX_TRANSFER_LEGS
 from bursa.engine.specs import ASSET, EXPENSE, LIABILITY_LOCKED, LIABILITY_MAIN, REVENUE
+from bursa.plain_input import PlainInt
 from bursa.trading import admin_queries as queries
 from bursa.trading import engine_log, transfers
 
@@ -70,7 +71,7 @@ REFUSALS = {
 
 
 class Account(Params):
-    code: int
+    code: PlainInt
     uid: Uid | None = None
 
 

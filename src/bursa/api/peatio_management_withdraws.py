@@ -12,7 +12,7 @@ crash half-way is repaired by asking again, is in ``bursa.trading.withdrawals``.
 """
 
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -25,6 +25,7 @@ from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
 from bursa.identity import directory
+from bursa.plain_input import NotPlain, is_digits, parse_digits, read_amount
 from bursa.trading import withdrawals
 from bursa.trading.withdrawals import Ask, WithdrawalRefused, Withdrawals, WithdrawFilter
 
@@ -65,16 +66,15 @@ def _required(data: dict[str, Any], name: str, most: int, problems: list[str]) -
 
 
 def _amount(data: dict[str, Any], problems: list[str]) -> Decimal | None:
-    """A positive amount: a string or an integer (a JSON float is read as written)."""
+    """A positive amount: a string in plain notation or an integer (a JSON float is read
+    in its shortest form, which is what was typed unless that was exponent form)."""
     value = data.get("amount")
     if value is None:
         problems.append("amount is missing")
         return None
     try:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise InvalidOperation
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
+        number = read_amount(repr(value) if isinstance(value, float) else value, signed=True)
+    except NotPlain:
         number = Decimal("NaN")
     if not number.is_finite() or number <= 0 or number.adjusted() >= MOST_DIGITS:
         problems.append("amount must be positive")
@@ -217,8 +217,8 @@ async def get_withdraw(data: ReadData, session: Session) -> dict[str, Any]:
 
 def _page(data: dict[str, Any], name: str, default: int, most: int, problems: list[str]) -> int:
     value = data.get(name, default)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str) and is_digits(value) and len(value) <= 19:
+        value = parse_digits(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
         problems.append(f"{name} does not have a valid value")
         return default

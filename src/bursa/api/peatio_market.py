@@ -50,6 +50,7 @@ from bursa.engine.order_uuids import order_uuid
 from bursa.engine.runner import EngineStopped
 from bursa.engine.specs import MarketSpec
 from bursa.engine.units import OverPrecise, to_units
+from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import committed, history
 
 router = APIRouter(prefix="/api/v2/peatio/market", tags=["market"])
@@ -231,8 +232,8 @@ async def place_order(
 
 def _order_ref(value: str) -> dict[str, Any]:
     """Peatio 3's ``{id}``: a numeric id or a UUID."""
-    if value.isdigit() and len(value) <= 18:
-        return {"id": int(value)}
+    if is_digits(value) and len(value) <= 18:
+        return {"id": parse_digits(value)}
     if UUID.match(value):
         return {"uuid": value.lower()}
     raise ApiError(422, INVALID_ID)
@@ -310,10 +311,10 @@ async def cancel_all(
 # ---------------------------------------------------------------------- lists
 
 Limit = Annotated[
-    int, Query(ge=1, le=1000, json_schema_extra=error_code("market.order.invalid_limit"))
+    PlainInt, Query(ge=1, le=1000, json_schema_extra=error_code("market.order.invalid_limit"))
 ]
 PageNumber = Annotated[
-    int, Query(ge=1, json_schema_extra=error_code("market.order.non_positive_page"))
+    PlainInt, Query(ge=1, json_schema_extra=error_code("market.order.non_positive_page"))
 ]
 OrderBy = Annotated[
     Literal["asc", "desc"], Query(json_schema_extra=error_code("market.order.invalid_order_by"))
@@ -360,8 +361,8 @@ async def list_orders(
         str | None,
         Query(max_length=64, json_schema_extra=error_code("market.order.invalid_client_id")),
     ] = None,
-    time_from: Annotated[int | None, _time("time_from")] = None,
-    time_to: Annotated[int | None, _time("time_to")] = None,
+    time_from: Annotated[PlainInt | None, _time("time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("time_to")] = None,
     order_by: OrderBy = "desc",
     limit: Limit = 100,
     page: PageNumber = 1,
@@ -393,8 +394,8 @@ async def list_trades(
     market: MarketFilter = None,
     type: Side = None,
     side: Side = None,
-    time_from: Annotated[int | None, _time("time_from")] = None,
-    time_to: Annotated[int | None, _time("time_to")] = None,
+    time_from: Annotated[PlainInt | None, _time("time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("time_to")] = None,
     order_by: OrderBy = "desc",
     limit: Limit = 100,
     page: PageNumber = 1,

@@ -1,18 +1,20 @@
 """Request parsing shared by the member's Peatio endpoints: bodies, decimals, times, pages.
 
 Peatio takes order parameters as JSON or as a form; either way amounts must stay exact, so
-JSON numbers are read as ``Decimal`` (never through ``float``), and each bad parameter
-answers its own Peatio code, all of them at once.
+JSON numbers are read as ``Decimal`` from their text (never through ``float``; exponent form
+is refused as any text not in plain notation is: ``bursa.plain_input``), and each bad
+parameter answers its own Peatio code, all of them at once.
 """
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request, Response
 
 from bursa.api.errors import ApiError
+from bursa.plain_input import NotPlain, json_number, read_amount
 
 MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z: beyond it a datetime cannot follow
 
@@ -29,7 +31,8 @@ def moment(seconds: int | None) -> datetime | None:
 
 
 async def read_body(request: Request) -> dict[str, Any]:
-    """The request's parameters: a JSON object (numbers as ``Decimal``), a form, or none."""
+    """The request's parameters: a JSON object (numbers with a fraction as ``Decimal``, in
+    exponent form as NaN), a form, or none."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
@@ -38,7 +41,7 @@ async def read_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw, parse_float=Decimal)
+        body = json.loads(raw, parse_float=json_number)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "server.request.invalid_json") from exc
     if not isinstance(body, dict):
@@ -47,15 +50,11 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 
 def positive_decimal(value: Any) -> Decimal | str:
-    """``value`` as a positive finite ``Decimal``, or what is wrong with it: Peatio's
-    ``non_decimal`` or ``non_positive``."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        return "non_decimal"
+    """``value`` as a positive ``Decimal`` in plain notation, or what is wrong with it:
+    Peatio's ``non_decimal`` (anything but ``-?digits[.digits]``) or ``non_positive``."""
     try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        return "non_decimal"
-    if not number.is_finite():
+        number = read_amount(value, signed=True)
+    except NotPlain:
         return "non_decimal"
     return number if number > 0 else "non_positive"
 

@@ -86,8 +86,11 @@ def operation(row: Mapping[str, Any]) -> Operation:
     )
 
 
-def deposit(row: Mapping[str, Any], heights: Mapping[str, int]) -> Deposit:
-    """A row of ``deposits``; ``heights``: the last block read on each blockchain."""
+def deposit(
+    row: Mapping[str, Any], heights: Mapping[str, int], required: Mapping[str, int]
+) -> Deposit:
+    """A row of ``deposits``; ``heights``: the last block read on each blockchain;
+    ``required``: the confirmations each currency's deposits need."""
     coin = row["type"] == "coin"
     confirmations: int | str = "N/A"
     if coin and row["block_number"] is not None and row["blockchain_key"] in heights:
@@ -100,6 +103,7 @@ def deposit(row: Mapping[str, Any], heights: Mapping[str, int]) -> Deposit:
         fee=decimal_text(row["fee"]),
         txid=row["txid"],
         confirmations=confirmations,
+        min_confirmations=required.get(row["currency_id"]) if coin else None,
         state=row["state"],
         transfer_type=row["transfer_type"],
         created_at=iso(row["created_at"]),

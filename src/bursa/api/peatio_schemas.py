@@ -80,7 +80,8 @@ class Operation(BaseModel):
 
 class Deposit(BaseModel):
     """Peatio's Deposit: ``confirmations`` is a number for coin deposits, ``N/A`` for
-    fiat ones."""
+    fiat ones. Bursa adds ``min_confirmations``: how many a coin deposit needs to be
+    credited (its blockchain's, unless its currency overrides it; null for fiat)."""
 
     id: int
     currency: str
@@ -89,6 +90,7 @@ class Deposit(BaseModel):
     fee: str
     txid: str | None
     confirmations: int | str
+    min_confirmations: int | None
     state: str
     transfer_type: str
     created_at: str

@@ -63,7 +63,7 @@ def currency(row: Mapping[str, Any]) -> Currency:
         precision=row["precision"],
         position=row["position"],
         icon_url=row["icon_url"],
-        min_confirmations=row["min_confirmations"],
+        min_confirmations=row["required_confirmations"],
     )
 
 

@@ -13,6 +13,7 @@ from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.schemas import Currency, Errors, Market, MemberLevels, MinimumLevel, TradingFee
 from bursa.engine.snapshots import BookSnapshot
+from bursa.plain_input import PlainInt
 from bursa.trading import repository
 from bursa.trading.member_levels import MemberLevels as Levels
 
@@ -27,11 +28,11 @@ MarketId = Annotated[
     Path(pattern=r"^[\w.\-]+$", max_length=20, json_schema_extra=error_code(MARKET_NOT_FOUND)),
 ]
 Limit = Annotated[
-    int,
+    PlainInt,
     Query(ge=1, le=1000, json_schema_extra=error_code("public.pagination.invalid_limit")),
 ]
 PageNumber = Annotated[
-    int,
+    PlainInt,
     Query(ge=1, json_schema_extra=error_code("public.pagination.invalid_page")),
 ]
 Search = Annotated[str | None, Query(max_length=64)]

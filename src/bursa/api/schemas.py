@@ -27,7 +27,9 @@ class Currency(BaseModel):
     precision: int
     position: int
     icon_url: str
-    min_confirmations: int
+    # What a deposit needs: the blockchain's, unless the currency overrides it; null for a
+    # currency on no configured chain.
+    min_confirmations: int | None
 
 
 class Market(BaseModel):

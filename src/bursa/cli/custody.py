@@ -3,8 +3,7 @@
 import asyncio
 import contextlib
 import signal
-from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +20,9 @@ from bursa.custody.tables import blockchains, wallets
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineClient
+from bursa.ledger.tables import currencies
+from bursa.plain_input import NotPlain, parse_amount
+from bursa.trading.confirmations import required_confirmations
 
 console = Console()
 custody_app = typer.Typer(
@@ -45,7 +47,13 @@ def blockchain_add(
         ),
     ],
     name: Annotated[str | None, typer.Option(help="shown to members")] = None,
-    min_confirmations: Annotated[int, typer.Option(min=1)] = 6,
+    min_confirmations: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="deposits of its coins are credited at this depth (a currency may override it)",
+        ),
+    ] = 6,
     height: Annotated[int, typer.Option(min=0, help="the first block to read")] = 0,
 ) -> None:
     """Add a blockchain, or change its node and confirmations (the URL is sealed)."""
@@ -82,10 +90,10 @@ def wallet_add(
 ) -> None:
     """Add a wallet; for deposit, fee and hot wallets Bursa makes the key and seals it."""
     settings = load_settings()
-    try:
-        most = Decimal(max_balance)
-    except InvalidOperation:
-        fail(f"--max-balance {max_balance!r} is not a number")
+    try:  # plain notation only, as every amount from outside
+        most = parse_amount(max_balance)
+    except NotPlain:
+        fail(f"--max-balance {max_balance!r} is not an amount", "write digits, e.g. 2.5")
     plugins = Plugins(build_keystore(settings))
 
     async def work(url: str) -> str:
@@ -109,10 +117,11 @@ def wallet_add(
 
 @custody_app.command("list")
 def listing() -> None:
-    """Blockchains (with the next block each scanner reads) and wallets."""
+    """Blockchains (with the next block each scanner reads), the coins on them with the
+    confirmations their deposits need, and wallets."""
     settings = load_settings()
 
-    async def work(url: str) -> tuple[list[object], list[object]]:
+    async def work(url: str) -> tuple[list[Any], list[Any], list[Any]]:
         engine = create_engine(url, pool_size=1)
         try:
             async with create_session_factory(engine)() as session:
@@ -138,18 +147,41 @@ def listing() -> None:
                         ).order_by(wallets.c.id)
                     )
                 ).all()
-                return list(chains), list(kept)
+                coins = (
+                    await session.execute(
+                        select(
+                            currencies.c.id,
+                            currencies.c.blockchain_key,
+                            required_confirmations(),
+                            currencies.c.min_confirmations,
+                        )
+                        .where(
+                            currencies.c.type == "coin", currencies.c.blockchain_key.is_not(None)
+                        )
+                        .order_by(currencies.c.blockchain_key, currencies.c.position)
+                    )
+                ).all()
+                return list(chains), list(coins), list(kept)
         finally:
             await engine.dispose()
 
-    chains, kept = with_database(settings, work)
+    chains, coins, kept = with_database(settings, work)
     table = Table("blockchain", "client", "next block", "confirmations", "status")
     for row in chains:
-        table.add_row(*(str(v) for v in row))  # type: ignore[attr-defined]
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    # A deposit is credited at its blockchain's confirmations unless its currency overrides
+    # them; a coin whose blockchain is not set up is not scanned at all.
+    table = Table("currency", "blockchain", "confirmations needed", "from")
+    for code, chain, needed, override in coins:
+        source = "currency override" if override is not None else "blockchain"
+        if needed is None:
+            source = "blockchain not set up"
+        table.add_row(code, chain, "-" if needed is None else str(needed), source)
     console.print(table)
     table = Table("wallet", "blockchain", "kind", "address", "status")
     for row in kept:
-        table.add_row(*(str(v) for v in row))  # type: ignore[attr-defined]
+        table.add_row(*(str(v) for v in row))
     console.print(table)
 
 
@@ -208,15 +240,26 @@ def scan() -> None:
 def sweep() -> None:
     """Collect credited deposits to each blockchain's hot wallet and propose its surplus
     to the warm or cold wallet, until stopped (``bursa up`` runs this in its own process).
-    No engine is needed: sweeps move Bursa's own money between its addresses."""
+
+    The network fees sweeps pay are booked by the engine, which runs elsewhere (``bursa
+    engine run``): over RabbitMQ (BURSA_AMQP_URL)."""
     settings = load_settings()
     configure_logging(settings)
+    if settings.amqp_url is None:
+        fail(
+            "BURSA_AMQP_URL is not set",
+            "set it to the engine's RabbitMQ (sweeps book their network fees there),"
+            " or use `bursa up`, which sweeps in process",
+        )
+    amqp_url = settings.amqp_url
     keystore = build_keystore(settings)
 
     async def work(url: str) -> None:
         engine = create_engine(url, pool_size=4)
+        client = EngineClient(amqp_url, queue=settings.engine_queue)
+        await client.start()
         plugins = Plugins(keystore)
-        service = SweepService(engine, create_session_factory(engine), plugins)
+        service = SweepService(engine, create_session_factory(engine), plugins, client.submit)
         stopping = _stop_signal()
         try:
             keys = await service.start()
@@ -227,6 +270,8 @@ def sweep() -> None:
         finally:
             await service.stop()
             await plugins.close()
+            with contextlib.suppress(Exception):
+                await client.stop()
             await engine.dispose()
 
     with_database(settings, work)

@@ -285,7 +285,8 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         else BusListener(bus, streams, verifier(settings))
     )
     await streams_listener.start()
-    sweepers = SweepService(database, sessions, app.state.custody)  # deposits to the hot wallet
+    # Deposits to the hot wallet; their network fees are booked by the engine.
+    sweepers = SweepService(database, sessions, app.state.custody, runner.submit)
     await sweepers.start()
     # The Event API: the outbox to RabbitMQ (BURSA_AMQP_URL) or to the bus's "event_api",
     # started once its in-process consumers listen.

@@ -11,6 +11,10 @@ transaction and its id, which the caller records before ``broadcast``. After a c
 caller broadcasts the recorded bytes again: the network sees the same transaction (same
 id), not a second payment.
 
+Fees: ``Signed.fee`` is what the transaction pays as signed and ``TxStatus.fee`` what it
+paid once mined, so custody books every network fee (``custody.network_fees``) when the
+transaction is recorded and corrects it when it is mined.
+
 A plugin is a class registered in the ``bursa.blockchains`` entry point group under its
 client name (``ethereum``, ``bitcoin``) and built with ``(server, currencies)``.
 """
@@ -91,7 +95,10 @@ class Signed:
     txid: str
     raw: bytes = field(repr=False)
     amount: int  # what the destination receives, on-chain units
-    fee: int  # what the network takes, in the chain's native units
+    # What the network takes, in the chain's native units, as far as signing can tell:
+    # Bitcoin's exact fee (inputs - outputs), Ethereum's most (gas limit × gas price; the
+    # receipt's actual fee is ``TxStatus.fee``).
+    fee: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,9 @@ class TxStatus:
     status: str  # success | failed | pending (not in a block yet) | unknown
     block_number: int | None = None
     confirmations: int = 0
+    # What the network took once mined (success or failed), in native units: gas used ×
+    # gas price on Ethereum. None: the fee at signing stands (Bitcoin's never changes).
+    fee: int | None = None
 
 
 @runtime_checkable
@@ -122,7 +132,10 @@ class Blockchain(Protocol):
         """The network fee of one transfer of ``currency``, in native units."""
         ...
 
-    async def transaction(self, txid: str) -> TxStatus: ...
+    async def transaction(self, txid: str) -> TxStatus:
+        """Where ``txid`` stands; once mined, with the fee it actually paid when that can
+        differ from the one at signing."""
+        ...
 
 
 @runtime_checkable

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.custody.chain import ChainCurrency, ChainPlugin, plugin_factory
 from bursa.custody.tables import blockchains
 from bursa.ledger.tables import currencies
+from bursa.plain_input import NotPlain, read_amount
 from bursa.secrets.keystore import KeyStore
+from bursa.trading.confirmations import required_confirmations
 
 NODE_KEY_NAME = "custody-node"  # the key store's key for node URLs (they may hold credentials)
 WALLET_KEY_NAME = "custody-wallet"  # the key store's key for private keys
@@ -28,7 +30,7 @@ class ChainAsset:
     precision: int  # Bursa's (the engine's) decimals
     min_deposit_amount: Decimal
     deposit_fee: Decimal
-    min_confirmations: int
+    min_confirmations: int  # required: the currency's override, else the chain's
     deposit_enabled: bool
 
     def credited(self, units: int) -> Decimal:
@@ -62,11 +64,11 @@ def checked_options(options: object) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36:
                 raise ValueError("decimals must be an integer from 0 to 36")
         elif name == "min_collection_amount":
-            try:
-                amount = Decimal(str(value)) if isinstance(value, str | int) else None
-            except ArithmeticError:
+            try:  # plain notation only, as every amount from outside
+                amount = read_amount(value) if isinstance(value, str | int) else None
+            except NotPlain:
                 amount = None
-            if amount is None or not amount.is_finite() or amount < 0 or isinstance(value, bool):
+            if amount is None:
                 raise ValueError("min_collection_amount must be a non-negative decimal")
             value = str(value)
         elif name == "send_surplus":
@@ -93,7 +95,7 @@ def chain_currency(row: Any) -> ChainCurrency:
 
 async def assets(session: AsyncSession, blockchain_key: str) -> dict[str, ChainAsset]:
     """The coin currencies on ``blockchain_key``, by code."""
-    query = select(currencies).where(
+    query = select(currencies, required_confirmations().label("required")).where(
         currencies.c.blockchain_key == blockchain_key, currencies.c.type == "coin"
     )
     found = {}
@@ -103,7 +105,7 @@ async def assets(session: AsyncSession, blockchain_key: str) -> dict[str, ChainA
             precision=row["precision"],
             min_deposit_amount=row["min_deposit_amount"],
             deposit_fee=row["deposit_fee"],
-            min_confirmations=row["min_confirmations"],
+            min_confirmations=row["required"],
             deposit_enabled=row["deposit_enabled"],
         )
     return found

@@ -12,6 +12,12 @@ Never twice, whatever happens:
   earlier one could not be handed to the node: on account chains the next transaction's
   nonce depends on the earlier one being known.
 
+Network fees: the fee of each payout is recorded in the commit that records its
+transaction (``custody.network_fees``) and booked as an expense at the end of the step;
+once the withdrawal is finished (``succeed``, or ``failed`` by the chain or an admin) the
+fee it actually paid is asked from the chain (0 for a transaction the node never had) and
+the difference booked.
+
 Peatio's states: too little in the hot wallet → ``skipped`` (tried again later, or by an
 admin's ``retry``); something no retry can fix (an address the chain refuses, more
 decimals than the chain has, no hot wallet) → ``errored``; a node error leaves the row
@@ -31,10 +37,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import func
 
+from bursa.custody import network_fees
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import FAILED, PENDING, SUCCESS, ChainCurrency, ChainError, ChainPlugin
 from bursa.custody.chain import Signed as SignedTx
 from bursa.custody.locks import hot_wallet_spending
+from bursa.custody.network_fee_tables import BOOKED, RECORDED, WITHDRAW
+from bursa.custody.network_fee_tables import network_fees as fees
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
 from bursa.custody.tables import wallet_currencies, wallets
 from bursa.identity import directory
@@ -54,6 +63,7 @@ class SendReport:
     succeeded: int = 0
     failed: int = 0
     node_errors: int = 0
+    fees_booked: int = 0  # network fee bookings (estimates and corrections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,9 @@ class Sender:
         self.backoff = backoff
         native = next((a.chain for a in self.assets.values() if a.chain.contract is None), None)
         self.native = native or ChainCurrency(f"{blockchain_key}-native", 0)
+        # Fees are booked in the chain's coin: without it among Bursa's currencies, none is.
+        self.books_fees = native is not None
+        self.fees = network_fees.FeeBook(sessions, withdrawals.submit, blockchain_key, WITHDRAW)
 
     async def run(self, *, idle_s: float = 5.0) -> None:
         """Send for ever. Node errors are handled per withdrawal; anything else (the
@@ -139,15 +152,23 @@ class Sender:
             await asyncio.sleep(delay)
 
     async def step(self) -> SendReport:
-        """Follow the transactions sent, then send what is due."""
+        """Follow the transactions sent, then send what is due; book their fees (first
+        any a crash left unbooked)."""
         report = SendReport()
+        report.fees_booked += await self.fees.book()
+        await self._payouts(report)
+        await self._fees_paid()
+        report.fees_booked += await self.fees.book()
+        return report
+
+    async def _payouts(self, report: SendReport) -> None:
         in_flight: dict[tuple[int, str], int] = defaultdict(int)
         stalled = False
         for row in await self._rows((flow.CONFIRMING,)):
             if not await self._follow(row, report, in_flight):
                 stalled = True
         if stalled:  # a transaction the node does not hold yet: no later nonce now
-            return report
+            return
         for row in await self._rows((flow.PROCESSING, flow.SKIPPED), due_only=True):
             # Signed and broadcast under the hot wallets' lock: no other spender takes
             # the same nonce in between (``custody.locks``).
@@ -159,7 +180,6 @@ class Sender:
             if not sent:
                 break
             self._count_in_flight(signed, in_flight)
-        return report
 
     # ------------------------------------------------------------------ signing
 
@@ -216,6 +236,19 @@ class Sender:
         except ChainError as exc:
             await self._node_error(row, exc, report)
             return None
+
+        async def record_fee(session: AsyncSession, changed: Any) -> None:
+            if self.books_fees:
+                await network_fees.record(
+                    session,
+                    blockchain_key=self.key,
+                    native=self.native,
+                    txid=signed.txid,
+                    source=WITHDRAW,
+                    source_id=int(changed["id"]),
+                    fee=signed.fee,
+                )
+
         recorded = await self.withdrawals.move(
             row["tid"],
             flow.CONFIRMING,
@@ -227,6 +260,7 @@ class Sender:
                 "error": None,
                 "next_attempt_at": None,
             },
+            also=record_fee,
         )
         report.signed += 1
         return recorded
@@ -329,6 +363,42 @@ class Sender:
             )
             report.succeeded += 1
         return True
+
+    async def _fees_paid(self) -> None:
+        """Set the fee each finished withdrawal's transaction actually paid: the chain's
+        once mined (success, or failed: reverted transactions pay gas too), 0 for one an
+        admin failed that the node never had. Settling and recording the fee cannot be
+        one commit (the engine settles in between), so it is found here, once."""
+        finished = (flow.SUCCEED, flow.FAILED)
+        query = (
+            select(fees.c.txid, withdraws.c.state.label("withdraw_state"))
+            .join(withdraws, withdraws.c.id == fees.c.source_id)
+            .where(
+                fees.c.blockchain_key == self.key,
+                fees.c.source == WITHDRAW,
+                fees.c.state.in_((RECORDED, BOOKED)),
+                fees.c.actual.is_(None),
+                withdraws.c.state.in_(finished),
+            )
+            .order_by(fees.c.id)
+            .limit(network_fees.MOST_PER_STEP)
+        )
+        async with self.sessions() as session:
+            rows = list((await session.execute(query)).mappings())
+        for row in rows:
+            try:
+                status = await self.plugin.transaction(row["txid"])
+            except ChainError as exc:
+                log.warning("the fee of %s waits: %s", row["txid"], exc)
+                return
+            if status.status in (SUCCESS, FAILED):
+                fee = status.fee
+            elif status.status != PENDING and row["withdraw_state"] == flow.FAILED:
+                fee = 0  # declared lost: it never reached a block, it paid nothing
+            else:
+                continue
+            async with self.sessions() as session, session.begin():
+                await network_fees.mined(session, self.key, row["txid"], self.native, fee)
 
     def _count_in_flight(
         self, row: Mapping[str, Any], in_flight: dict[tuple[int, str], int]

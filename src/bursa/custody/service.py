@@ -178,18 +178,21 @@ class ScanService(_ChainWorkers):
 
 
 class SweepService(_ChainWorkers):
-    """Sweepers: credited deposits to the hot wallet, the hot wallet's surplus onward."""
+    """Sweepers: credited deposits to the hot wallet, the hot wallet's surplus onward; the
+    network fees they pay are booked through ``submit``."""
 
     def __init__(
         self,
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         plugins: Plugins,
+        submit: crediting.Submit,
         *,
         idle_s: float = 15.0,
         refresh_s: float = 30.0,
     ) -> None:
         super().__init__(engine, sessions, plugins, idle_s, refresh_s)
+        self.submit = submit
 
     async def start(self) -> list[str]:
         return await self._start("sweeper", self._sweep)
@@ -205,6 +208,7 @@ class SweepService(_ChainWorkers):
             plugin,
             assets,
             self.plugins.keystore,
+            submit=self.submit,
             confirmations=int(depth or 1),
         )
         while True:

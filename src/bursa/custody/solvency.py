@@ -1,7 +1,13 @@
-"""The solvency view: per coin currency, what Bursa's addresses hold on chain (every wallet
-and every member's deposit address, asked from the chain's plugin) against what the ledger
-owes members (``accounts``: main + locked) and what it books as held (asset operations,
-codes 101/102).
+"""The solvency view: per coin currency, what Bursa's addresses hold on chain (every
+wallet of the blockchain whatever its kind, status or currencies — a fee or hot wallet
+holds the coin for gas even when configured for a token only — and every member's deposit
+address, asked from the chain's plugin) against what the ledger books as held (asset
+operations, codes 101/102) and owes members (``accounts``: main + locked).
+
+Network fees are booked as they are paid (``custody.network_fees``), so ``difference``
+(on chain − assets) stays zero; what moves it is money the books do not know: deposits
+not credited (below the minimum, dust beyond the currency's precision), a wallet funded
+from outside and not booked, or an error.
 
 A node that does not answer within ``timeout_s`` makes its currencies ``unavailable``
 rather than failing the whole view: the ledger's side is still worth seeing.
@@ -18,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainError
 from bursa.custody.registry import ChainAsset
-from bursa.custody.tables import payment_addresses, wallet_currencies, wallets
+from bursa.custody.tables import payment_addresses, wallets
 from bursa.ledger.tables import accounts, currencies, operations
 
 log = logging.getLogger(__name__)
@@ -34,23 +40,25 @@ class Solvency:
     on_chain: Decimal | None  # None: the node did not answer
     liabilities: Decimal  # members' main + locked
     assets: Decimal  # the ledger's asset accounts
-    status: str  # ok | short (less on chain than owed) | unavailable
+    status: str  # ok | mismatch (chain and books differ) | short | unavailable
 
     @property
     def difference(self) -> Decimal | None:
-        """On chain minus owed to members: below zero, Bursa cannot pay everyone."""
-        return None if self.on_chain is None else self.on_chain - self.liabilities
-
-    @property
-    def unbooked(self) -> Decimal | None:
-        """On chain minus the ledger's assets: network fees paid, dust, or an error."""
+        """On chain minus the ledger's assets: zero when the books hold what the chain
+        does."""
         return None if self.on_chain is None else self.on_chain - self.assets
 
+    @property
+    def reserve(self) -> Decimal | None:
+        """On chain minus owed to members (Bursa's own: revenues less expenses): below
+        zero, Bursa cannot pay everyone."""
+        return None if self.on_chain is None else self.on_chain - self.liabilities
 
-async def _addresses(session: AsyncSession, key: str, currency: str) -> list[str]:
-    held = select(wallet_currencies.c.wallet_id).where(wallet_currencies.c.currency_id == currency)
+
+async def _addresses(session: AsyncSession, key: str) -> list[str]:
+    """Every address of Bursa's on the blockchain: its wallets and members' addresses."""
     wallet_query = select(wallets.c.address).where(
-        wallets.c.blockchain_key == key, wallets.c.address.is_not(None), wallets.c.id.in_(held)
+        wallets.c.blockchain_key == key, wallets.c.address.is_not(None)
     )
     member_query = select(payment_addresses.c.address).where(
         payment_addresses.c.blockchain_key == key
@@ -94,10 +102,12 @@ async def _on_chain(
     return asset.chain.to_decimal(sum(units))
 
 
-def _status(on_chain: Decimal | None, liabilities: Decimal) -> str:
+def _status(on_chain: Decimal | None, liabilities: Decimal, assets: Decimal) -> str:
     if on_chain is None:
         return UNAVAILABLE
-    return "ok" if on_chain >= liabilities else "short"
+    if on_chain < liabilities:
+        return "short"
+    return "ok" if on_chain == assets else "mismatch"
 
 
 async def solvency(
@@ -111,9 +121,9 @@ async def solvency(
     )
     found = []
     for code, key in (await session.execute(query)).all():
-        addresses = await _addresses(session, key, code)
+        addresses = await _addresses(session, key)
         liabilities, assets = await _ledger(session, code)
         on_chain = await _on_chain(plugins, session, key, code, addresses, timeout_s)
-        status = _status(on_chain, liabilities)
+        status = _status(on_chain, liabilities, assets)
         found.append(Solvency(code, key, len(addresses), on_chain, liabilities, assets, status))
     return found

@@ -15,6 +15,12 @@ broadcast, and a recorded one is broadcast again, never signed anew. One transac
 time per address (a deposit address with a sweep in flight waits), so nonces never clash;
 all deposits of a currency on one address go in one sweep (the address is swept).
 
+Network fees: every transaction here pays one in the chain's coin (a token sweep's gas is
+ETH), from a deposit address, the fee wallet or the hot wallet. It is recorded with the
+transaction (``custody.network_fees``), booked through the engine as an expense at the end
+of the step, and corrected to what the transaction paid in the commit that marks it
+landed, so the ledger's assets stay what Bursa's addresses hold.
+
 Surplus: a hot wallet holding more of a currency than its ``max_balance`` (0: no cap) gets
 a ``proposed`` sweep of the excess to the active warm wallet, else the cold one (Bursa only
 knows their addresses). It is sent only when the currency's option ``send_surplus`` is
@@ -33,10 +39,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import func
 
-from bursa.custody import crediting
+from bursa.custody import crediting, network_fees
 from bursa.custody.chain import FAILED as TX_FAILED
 from bursa.custody.chain import SUCCESS, ChainCurrency, ChainError, ChainPlugin, Signed
 from bursa.custody.locks import hot_wallet_spending
+from bursa.custody.network_fee_tables import SWEEP
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
 from bursa.custody.sweep_tables import (
     BROADCAST,
@@ -74,6 +81,7 @@ class SweepReport:
     collected: int = 0  # deposits
     skipped: int = 0  # deposits
     proposed: int = 0  # surplus proposals
+    fees_booked: int = 0  # network fee bookings (estimates and corrections)
 
 
 def _option_amount(options: Mapping[str, Any], name: str) -> Decimal:
@@ -96,11 +104,12 @@ class Sweeper:
         assets: Mapping[str, ChainAsset],
         keystore: KeyStore,
         *,
+        submit: network_fees.Submit,
         confirmations: int = 1,
     ) -> None:
-        """``confirmations``: how deep a sweep's transaction must be before its deposits
-        count as collected and its funds as arrived (the services pass the blockchain's
-        ``min_confirmations``)."""
+        """``submit``: the engine, for the network fees; ``confirmations``: how deep a
+        sweep's transaction must be before its deposits count as collected and its funds
+        as arrived (the services pass the blockchain's ``min_confirmations``)."""
         self.sessions = sessions
         self.key = key
         self.plugin = plugin
@@ -109,13 +118,17 @@ class Sweeper:
         self.confirmations = confirmations
         native = [a.chain for a in self.assets.values() if a.chain.contract is None]
         self.native: ChainCurrency | None = native[0] if native else None
+        self.fees = network_fees.FeeBook(sessions, submit, key, SWEEP)
 
     async def step(self) -> SweepReport:
-        """Advance what is in flight, collect what waits, propose surplus."""
+        """Advance what is in flight, collect what waits, propose surplus; book the
+        network fees (first any a crash left unbooked)."""
         report = SweepReport()
+        report.fees_booked += await self.fees.book()
         await self._advance(report)
         await self._collect(report)
         await self._surplus(report)
+        report.fees_booked += await self.fees.book()
         return report
 
     # ------------------------------------------------------------ in flight
@@ -142,10 +155,10 @@ class Sweeper:
                 continue  # mined, not yet deep enough to count on
             if status.status == SUCCESS:
                 report.confirmed += 1
-                report.collected += await self._finish(row, CONFIRMED)
+                report.collected += await self._finish(row, CONFIRMED, status.fee)
             elif status.status == TX_FAILED:
                 report.failed += 1
-                await self._finish(row, FAILED)
+                await self._finish(row, FAILED, status.fee)
 
     async def _send(self, row: Any) -> None:
         """Broadcast the recorded bytes (the same transaction however often)."""
@@ -158,10 +171,13 @@ class Sweeper:
                 .values(state=BROADCAST, updated_at=func.now())
             )
 
-    async def _finish(self, row: Any, state: str) -> int:
-        """Mark the sweep landed (or failed) and its deposits with it; deposits collected."""
+    async def _finish(self, row: Any, state: str, fee: int | None) -> int:
+        """Mark the sweep landed (or failed: a reverted transaction pays its gas too) and
+        its deposits with it, with the fee it paid; deposits collected."""
         collected = 0
         async with self.sessions() as session, session.begin():
+            if self.native is not None:
+                await network_fees.mined(session, self.key, row["txid"], self.native, fee)
             values: dict[str, Any] = {"state": state, "updated_at": func.now()}
             if state == FAILED:
                 values["error"] = f"transaction {row['txid']} failed on chain"
@@ -316,8 +332,25 @@ class Sweeper:
                 .returning(sweeps)
             )
             row = inserted.mappings().one()
+            await self._record_fee(session, row, signed)
             await _move(session, ids, None, deposit_state)
         await self._send(row)
+
+    async def _record_fee(self, session: AsyncSession, row: Any, signed: Signed) -> None:
+        if self.native is None:
+            log.error(
+                "%s has no native coin in Bursa: the fee of %s is not booked", self.key, row["txid"]
+            )
+            return
+        await network_fees.record(
+            session,
+            blockchain_key=self.key,
+            native=self.native,
+            txid=signed.txid,
+            source=SWEEP,
+            source_id=int(row["id"]),
+            fee=signed.fee,
+        )
 
     # ------------------------------------------------------------ surplus
 
@@ -439,6 +472,8 @@ class Sweeper:
                 .returning(sweeps)
             )
             recorded = changed.mappings().first()
+            if recorded is not None:
+                await self._record_fee(session, recorded, signed)
         if recorded is not None:
             await self._send(recorded)
             report.signed += 1

@@ -19,7 +19,7 @@ advisory lock so two at once cannot both fit under a limit only one of them fits
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +33,7 @@ from bursa.engine.units import OverPrecise, to_units
 from bursa.identity.service import Client, Identity
 from bursa.identity.tables import labels, users
 from bursa.ledger.tables import currencies
+from bursa.plain_input import NotPlain, read_amount
 from bursa.trading import withdrawals
 from bursa.trading.withdrawal_tables import withdraws
 from bursa.trading.withdrawals import Ask, Withdrawals
@@ -112,11 +113,10 @@ def _review_threshold(options: Any) -> Decimal | None:
     value = (options or {}).get(REVIEW_OPTION)
     if value is None:
         return None
-    try:
-        threshold = Decimal(str(value))
-    except InvalidOperation:
+    try:  # an admin's option: plain notation only, as every amount from outside
+        return read_amount(value)
+    except NotPlain:
         return Decimal(0)  # a threshold nobody can read reviews everything, never nothing
-    return threshold if threshold.is_finite() else Decimal(0)
 
 
 class WithdrawRequests:

@@ -33,6 +33,7 @@ from bursa.identity.nonces import NonceRegistry
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.service_accounts import principal
 from bursa.identity.tables import api_keys, labels, service_accounts, users
+from bursa.plain_input import is_digits, parse_digits
 
 API_KEY_SEAL = "bursa-api-key"  # key store key that seals API key secrets
 SCOPES = frozenset({"read", "trade", "withdraw"})
@@ -45,6 +46,7 @@ WITHDRAW_PREFIXES = (
     "api/v2/peatio/account/internal_transfers",
 )
 NONCE_LIFETIME_MS = 5000
+NONCE_DIGITS = 19  # a millisecond time has 13 digits; longer text is no timestamp
 KEYS_PER_USER = 20
 _SECRET_CACHE_S = 60.0
 
@@ -127,6 +129,22 @@ async def _holder(
     if key["service_account_id"] is not None:
         account = {name: row[f"s_{name}"] for name in _ACCOUNT_COLUMNS}
     return key, user, account
+
+
+def _held(
+    kid: str, key: dict[str, Any], user: dict[str, Any], account: dict[str, Any] | None
+) -> KeyPrincipal:
+    """Who an active key acts for, if its holder may act now."""
+    # A service account works only while it and its owner are both active.
+    allowed = ("active",) if account is not None else ("active", "pending")
+    if user["state"] not in allowed or (account is not None and account["state"] != "active"):
+        raise IdentityError(401, "authz.invalid_session")
+    if not user["otp"]:
+        raise IdentityError(401, "authz.disabled_2fa")
+    scopes = parse_scope(key["scope"]) or DEFAULT_SCOPES
+    if account is not None:
+        return KeyPrincipal(principal(account, user), kid, scopes, service_account=True)
+    return KeyPrincipal(user, kid, scopes)
 
 
 def _held_by(user_id: int, service_account_id: int | None) -> ColumnElement[bool]:
@@ -290,33 +308,41 @@ class ApiKeys:
     async def _verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
         if not (kid and nonce and signature):
             raise IdentityError(422, "authz.invalid_api_key_headers")
-        if not nonce.isdigit():
+        # ASCII digits only: str.isdigit() is True for "²", which int() refuses.
+        if len(nonce) > NONCE_DIGITS or not is_digits(nonce):
             raise IdentityError(401, "authz.nonce_not_valid_timestamp")
-        stamp = int(nonce)
+        stamp = parse_digits(nonce)
         if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
             raise IdentityError(401, "authz.nonce_expired")
+        key, user, account = await self._active(kid)
+        secret = await self._secret(kid, key["secret"])
+        expected = hmac.new(secret, (nonce + kid).encode(), sha256).hexdigest()
+        # As bytes: compare_digest raises TypeError on non-ASCII text (a header is latin-1).
+        if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
+            raise IdentityError(401, "authz.invalid_signature")
+        held = _held(kid, key, user, account)
+        if not await self.nonces.first_use(kid, stamp, 2 * NONCE_LIFETIME_MS):
+            raise IdentityError(401, "authz.nonce_reused")
+        return held
+
+    async def holding(self, kid: str) -> KeyPrincipal:
+        """Key ``kid``'s principal as it stands now, with no signature to check: for a
+        gateway JWT minted from a signed request, so that switching the key off (or its
+        holder's ban) stops the JWT at once, as it stops the key."""
+        key, user, account = await self._active(kid)
+        return _held(kid, key, user, account)
+
+    async def _active(
+        self, kid: str
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        """Key ``kid`` with its user and service account, refused unless it is active."""
         found = await _holder(self.identity.reads, kid)
         if found is None:
             raise IdentityError(401, "authz.unexistent_apikey")
         key, user, account = found
         if key["state"] != "active":
             raise IdentityError(401, "authz.apikey_not_active")
-        secret = await self._secret(kid, key["secret"])
-        expected = hmac.new(secret, (nonce + kid).encode(), sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
-            raise IdentityError(401, "authz.invalid_signature")
-        # A service account works only while it and its owner are both active.
-        allowed = ("active",) if account is not None else ("active", "pending")
-        if user["state"] not in allowed or (account is not None and account["state"] != "active"):
-            raise IdentityError(401, "authz.invalid_session")
-        if not user["otp"]:
-            raise IdentityError(401, "authz.disabled_2fa")
-        if not await self.nonces.first_use(kid, stamp, 2 * NONCE_LIFETIME_MS):
-            raise IdentityError(401, "authz.nonce_reused")
-        scopes = parse_scope(key["scope"]) or DEFAULT_SCOPES
-        if account is not None:
-            return KeyPrincipal(principal(account, user), kid, scopes, service_account=True)
-        return KeyPrincipal(user, kid, scopes)
+        return key, user, account
 
     async def _secret(self, kid: str, sealed: str) -> bytes:
         """The key's secret, decrypted by the key store at most once a minute per key."""

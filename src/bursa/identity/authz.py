@@ -10,9 +10,18 @@ scopes must cover the request before the permission table is asked. A request si
 an API key must also carry the scope the path needs (``api_keys.required_scope``), checked
 once the role may make it: the role decides what the member may do, the key what it may
 do for them.
+
+The JWT is also a way in, so that Bursa can serve behind an OpenDAX-style gateway (Envoy's
+ext_authz asks here, then forwards the JWT upstream): an ``Authorization: Bearer`` holding
+a JWT (three dot-separated parts; an OAuth access token has none) is verified with this
+signer's public key alone, RS256 only, its key id, issuer, subject, audiences and expiry
+checked, and then the credential it records is read again (``bursa.identity.credentials``).
+A JWT that fails is refused as Peatio refuses it (``jwt.decode_and_verify``) and never falls
+back to a cookie or key beside it.
 """
 
 import ipaddress
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -23,9 +32,20 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from bursa.identity import oauth_scopes
 from bursa.identity.api_keys import ApiKeys, required_scope
+from bursa.identity.credentials import (
+    API_KEY,
+    OAUTH,
+    REFUSED,
+    SESSION,
+    Caller,
+    Credential,
+    Credentials,
+)
 from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.permissions import BLOCK_PREFIXES, PASS_PREFIXES
 from bursa.identity.service import Client, Identity, IdentityError
@@ -38,6 +58,12 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CACHE_S = 10.0
 RESTRICTION_ORDER = ("whitelist", "maintenance", "blacklist", "blocklogin")
 LOGIN_PATH = "api/v2/barong/identity/sessions"
+ISSUER = "barong"
+AUDIENCES = ("peatio", "barong")  # Bursa serves both, so its JWTs must be meant for both
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "uid"]
+MAX_JWT = 4096  # characters; ours are about 900
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +80,17 @@ class JwtSigner:
     file created on first use (mode 600)."""
 
     def __init__(self, private_pem: bytes, ttl_s: int) -> None:
-        self._key = serialization.load_pem_private_key(private_pem, password=None)
+        key = serialization.load_pem_private_key(private_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the JWT key must be an RSA key (RS256)")
+        self._key = key
+        self._public_key = key.public_key()
         self.private_pem = private_pem  # also signs OpenID Connect ID tokens
-        self.public_pem = self._key.public_key().public_bytes(
+        self.public_pem = self._public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+        # RFC 7638 thumbprint: the ``kid`` the OAuth JWKS publishes for this key.
+        self.key_id = RSAKey.import_key(private_pem).thumbprint()
         self.ttl_s = ttl_s
 
     @classmethod
@@ -76,16 +108,22 @@ class JwtSigner:
     def from_file(cls, path: Path, ttl_s: int) -> "JwtSigner":
         return cls(rsa_private_pem(path), ttl_s)
 
-    def sign(self, user: Mapping[str, Any]) -> str:
+    def sign(
+        self,
+        user: Mapping[str, Any],
+        credential: Credential | None = None,
+        expires_at: int | None = None,
+    ) -> str:
         """A token for a user, or for a service account (Barong's claims for those:
-        ``uid, email, role, level, state`` only)."""
+        ``uid, email, role, level, state`` only), recording ``credential``; it expires
+        ``ttl_s`` from now, or at ``expires_at`` (a JWT minted from a JWT keeps its expiry)."""
         now = int(time.time())
         claims = {
             "iat": now,
-            "exp": now + self.ttl_s,
+            "exp": now + self.ttl_s if expires_at is None else expires_at,
             "sub": "session",
-            "iss": "barong",
-            "aud": ["peatio", "barong"],
+            "iss": ISSUER,
+            "aud": list(AUDIENCES),
             "jti": secrets.token_hex(10),
             "uid": user["uid"],
             "email": user["email"],
@@ -95,13 +133,36 @@ class JwtSigner:
         }
         if not is_service_account(user):
             claims |= {"username": user.get("username"), "referral_id": user["referral_uid"]}
-        return jwt.encode(claims, self._key, algorithm="RS256")  # type: ignore[arg-type]
+        if credential is not None:
+            claims |= credential.claims()
+        return jwt.encode(
+            claims,
+            self._key,
+            algorithm="RS256",
+            headers={"kid": self.key_id},
+        )
 
     def verify(self, token: str) -> dict[str, Any]:
-        """Claims of a token this signer made (RS256 only, audience and expiry checked)."""
+        """Claims of a token this signer made, or ``jwt.InvalidTokenError``: RS256 only
+        (never ``none``, never an HMAC keyed with the public key), this key's id, the
+        signature, Barong's issuer and subject, both audiences, ``exp`` and ``iat``."""
+        if len(token) > MAX_JWT:
+            raise jwt.InvalidTokenError("too long")
+        if jwt.get_unverified_header(token).get("kid") != self.key_id:
+            raise jwt.InvalidTokenError("another key")
         decoded: dict[str, Any] = jwt.decode(
-            token, self.public_pem, algorithms=["RS256"], audience="peatio", issuer="barong"
+            token,
+            self._public_key,
+            algorithms=["RS256"],
+            audience=AUDIENCES[0],
+            issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
         )
+        audience = decoded["aud"]
+        if AUDIENCES[1] not in (audience if isinstance(audience, list) else [audience]):
+            raise jwt.InvalidAudienceError("not meant for barong")
+        if decoded["sub"] != "session" or not isinstance(decoded["uid"], str):
+            raise jwt.InvalidTokenError("not a session token")
         return decoded
 
 
@@ -119,6 +180,7 @@ class Authorizer:
         self.identity = identity
         self.api_keys = api_keys
         self.signer = signer
+        self.credentials = Credentials(identity, api_keys, oauth)
         self.country_header = country_header.lower() if country_header else None
         self._permissions: tuple[float, dict[str, list[Any]]] = (0.0, {})
         self._restrictions: tuple[float, list[Any]] = (0.0, [])
@@ -146,9 +208,10 @@ class Authorizer:
         if any(path.startswith(prefix) for prefix in PASS_PREFIXES):
             return Decision(200, [])
         try:
-            user, key_scopes = await self._authenticate(method, path, headers, cookies, client)
+            caller = await self._authenticate(method, path, headers, cookies, client)
         except IdentityError as exc:
             return Decision(exc.status, [exc.code], retry_after=exc.retry_after)
+        user, key_scopes = caller.user, caller.key_scopes
         rows = [
             r
             for r in (await self._cached_permissions()).get(user["role"], ())
@@ -185,7 +248,23 @@ class Authorizer:
                     "succeed",
                     f"{marker}{method} /{path}",
                 )
-        return Decision(200, [], self.signer.sign(user) if mint else None, user)
+        token = self.signer.sign(user, caller.credential, caller.expires_at) if mint else None
+        return Decision(200, [], token, user)
+
+    async def gateway_caller(self, headers: Mapping[str, str]) -> Caller | None:
+        """The caller a gateway JWT in ``Authorization: Bearer`` stands for, its credential
+        checked again now; None when that header holds no JWT (nothing, or an OAuth access
+        token). A JWT that does not verify is refused, whatever else the request carries."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or token.count(".") != 2:
+            return None
+        try:
+            claims = self.signer.verify(token)
+        except jwt.InvalidTokenError as exc:
+            log.info("gateway JWT refused: %s", type(exc).__name__)
+            raise IdentityError(401, REFUSED) from None
+        return await self.credentials.live(claims)
 
     async def _authenticate(
         self,
@@ -194,15 +273,26 @@ class Authorizer:
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
         client: Client,
-    ) -> tuple[dict[str, Any], frozenset[str] | None]:
-        """Who is calling, and the scopes of their API key (None without a key)."""
+    ) -> Caller:
+        """Who is calling, and how: a gateway JWT, an OAuth access token, an API key or a
+        session cookie, in that order."""
+        caller = await self.gateway_caller(headers)
+        if caller is not None:
+            scopes = caller.credential.scopes
+            if caller.credential.method == OAUTH and not oauth_scopes.allows(
+                scopes or frozenset(), method, path
+            ):
+                raise IdentityError(403, "authz.insufficient_scope")
+            return caller  # no CSRF: a browser never adds an Authorization header itself
         if "authorization" in headers:  # an OAuth access token of a third-party app
-            return await self.oauth.bearer_for(headers["authorization"], method, path), None
+            found = await self.oauth.bearer_for(headers["authorization"], method, path)
+            credential = Credential(OAUTH, str(found.token_id), found.scopes, found.client_id)
+            return Caller(found.user, credential)
         names = ("x-auth-apikey", "x-auth-nonce", "x-auth-signature")
         if any(name in headers for name in names):
             kid, nonce, signature = (headers.get(name, "") for name in names)
             key = await self.api_keys.verify(kid, nonce, signature, ip=client.ip)
-            return key.user, key.scopes
+            return Caller(key.user, Credential(API_KEY, key.kid, key.scopes))
         token = cookies.get(SESSION_COOKIE)
         if not token:
             raise IdentityError(401, "authz.invalid_session")
@@ -213,7 +303,8 @@ class Authorizer:
                 raise IdentityError(401, "authz.missing_csrf_token")
             if not secrets.compare_digest(sent, session.csrf_token):
                 raise IdentityError(401, "authz.csrf_token_mismatch")
-        return session.user, None
+        credential = Credential(SESSION, session.session_digest, csrf_token=session.csrf_token)
+        return Caller(session.user, credential)
 
     async def _restricted(
         self, path: str, headers: Mapping[str, str], client: Client

@@ -10,6 +10,7 @@ documents of type ``address`` and go through the same review, under the label ``
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -154,9 +155,17 @@ class Documents:
             )
             return [dict(r) for r in rows.mappings()]
 
-    async def review(self, document_id: int, state: str, reason: str | None) -> dict[str, Any]:
+    async def review(
+        self,
+        document_id: int,
+        state: str,
+        reason: str | None,
+        reviewer: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Verify or reject a pending document or address proof (the admin API audits who
-        did it); the label is ``document`` or ``address`` after what was reviewed."""
+        did it); the label is ``document`` or ``address`` after what was reviewed. A
+        ``reviewer`` must outrank the owner (``Identity.subordinate``): nobody raises their
+        own KYC level, or a peer's."""
         if state not in ("verified", "rejected"):
             raise IdentityError(422, "admin.document.invalid_state")
         if state == "rejected" and not reason:
@@ -176,6 +185,11 @@ class Documents:
             )
             if row is None:
                 raise IdentityError(404, "admin.document.doesnt_exist")
+            if reviewer is not None:
+                owner_uid = await conn.scalar(
+                    select(users.c.uid).where(users.c.id == row["user_id"])
+                )
+                await self.identity.subordinate(conn, reviewer, str(owner_uid))
             key = ADDRESS_PROOF if row["doc_type"] == ADDRESS_PROOF else "document"
             await self.identity.set_label(conn, row["user_id"], key, state, "private")
             if key == "document":

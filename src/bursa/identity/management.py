@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bursa.identity.account import check_data
 from bursa.identity.kyc import PHONE_KEY, country_of, mask, normalize_number
-from bursa.identity.rules import ROLES
+from bursa.identity.rules import ACCESS_NAMES, ROLES
 from bursa.identity.service import Identity, IdentityError, normalize_email
 from bursa.identity.tables import labels, phones, users
 
@@ -259,7 +259,11 @@ class ManagedUsers:
     ) -> dict[str, Any]:
         """Create (``create``) or change (``update``) the private label ``key``; a label
         that exists when only ``create`` is allowed is refused, a missing one when only
-        ``update`` is allowed is not found. State and level follow, as for the admin API."""
+        ``update`` is allowed is not found. State and level follow, as for the admin API.
+        Names of what the identity keeps itself (role, level, state, 2FA) are refused: such
+        a label would look like access and grant none."""
+        if key in ACCESS_NAMES:
+            raise IdentityError(422, "management.label.reserved_key")
         async with self.identity.transaction() as conn:
             user_id = await self.user_id(conn, uid=uid)
             exists = await self._label(conn, user_id, key) is not None

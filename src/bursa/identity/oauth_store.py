@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from authlib.oidc.core import AuthorizationCodeMixin
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bursa.identity import oauth_scopes
@@ -160,6 +160,7 @@ class BearerPrincipal:
     user: dict[str, Any]
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
+    token_id: int = 0  # the access token's row
 
 
 def _token(row: Any) -> Token:
@@ -455,11 +456,20 @@ class OAuthStore:
 
     async def bearer(self, access_token: str) -> BearerPrincipal:
         """Who a live access token acts for, or ``authz.invalid_token``."""
+        return await self._bearer(oauth_tokens.c.access_digest == digest(access_token))
+
+    async def bearer_by_id(self, token_id: int) -> BearerPrincipal:
+        """The same for the token a gateway JWT names (minted from a request that carried
+        it), so that revoking the token, or its client, stops that JWT at once too."""
+        return await self._bearer(oauth_tokens.c.id == token_id)
+
+    async def _bearer(self, which: ColumnElement[bool]) -> BearerPrincipal:
         async with self.identity.engine.connect() as conn:
             row = (
                 (
                     await conn.execute(
                         select(
+                            oauth_tokens.c.id,
                             oauth_tokens.c.user_id,
                             oauth_tokens.c.client_id,
                             oauth_tokens.c.scope,
@@ -472,7 +482,7 @@ class OAuthStore:
                             ),
                         )
                         .where(
-                            oauth_tokens.c.access_digest == digest(access_token),
+                            which,
                             oauth_tokens.c.revoked_at.is_(None),
                             oauth_tokens.c.access_expires_at > func.now(),
                         )
@@ -486,19 +496,20 @@ class OAuthStore:
             user = await self.identity.load_user(conn, row["user_id"])
         if user["state"] != "active":
             raise IdentityError(401, "authz.user_not_active")
-        return BearerPrincipal(user, row["client_id"], frozenset(row["scope"].split()))
+        return BearerPrincipal(
+            user, row["client_id"], frozenset(row["scope"].split()), token_id=row["id"]
+        )
 
-    async def bearer_for(self, authorization: str, method: str, path: str) -> dict[str, Any]:
-        """The member behind an ``Authorization: Bearer`` header, if the token's scopes
-        cover ``method`` ``path``; else ``authz.invalid_token`` or
-        ``authz.insufficient_scope``."""
+    async def bearer_for(self, authorization: str, method: str, path: str) -> BearerPrincipal:
+        """The token behind an ``Authorization: Bearer`` header, if its scopes cover
+        ``method`` ``path``; else ``authz.invalid_token`` or ``authz.insufficient_scope``."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
             raise IdentityError(401, "authz.invalid_token")
         principal = await self.bearer(token.strip())
         if not oauth_scopes.allows(principal.scopes, method, path):
             raise IdentityError(403, "authz.insufficient_scope")
-        return principal.user
+        return principal
 
     # ------------------------------------------------------ the member's grants
 

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bursa.identity.kyc import Kyc
-from bursa.identity.service import Client, Identity, IdentityError
+from bursa.identity.rules import outranks
+from bursa.identity.service import RANK_TOO_LOW, Client, Identity, IdentityError
 from bursa.identity.tables import profiles, users
 
 REVIEW_STATES = ("verified", "rejected")
@@ -56,12 +57,15 @@ class ProfileReview:
         client: Client,
     ) -> dict[str, Any]:
         """Verify or reject ``uid``'s submitted profile; a superadmin's only by a superadmin,
-        and nobody their own."""
+        nobody their own, and a staff reviewer only below their rank (``rules.RANKS``). The
+        Management API (a reviewer without ``id``) reviews as the operator's service."""
         if state not in REVIEW_STATES:
             raise IdentityError(422, "admin.profiles.invalid_state")
         async with self.identity.transaction() as conn:
             member = (
-                (await conn.execute(select(users).where(users.c.uid == uid))).mappings().first()
+                (await conn.execute(select(users).where(users.c.uid == uid).with_for_update()))
+                .mappings()
+                .first()
             )
             if member is None:
                 raise IdentityError(404, "admin.user.doesnt_exist")
@@ -69,6 +73,8 @@ class ProfileReview:
                 raise IdentityError(422, "admin.profiles.superadmin_change")
             if member["uid"] == reviewer["uid"]:
                 raise IdentityError(422, "admin.profiles.own_profile")
+            if reviewer["id"] is not None and not outranks(reviewer["role"], member["role"]):
+                raise IdentityError(403, RANK_TOO_LOW)
             reviewed = await conn.scalar(
                 update(profiles)
                 .where(profiles.c.user_id == member["id"], profiles.c.state == "submitted")

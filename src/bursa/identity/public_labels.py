@@ -2,8 +2,9 @@
 
 Members see all their labels but write only ``public`` ones: private labels decide state
 and KYC level, so only the identity itself and admins set them. A key that a private label
-of the member uses, or that the rules reserve (``email``, ``ban``, ``document``, …), is
-refused for a public label too, so nobody reading labels can mistake one for the other.
+of the member uses, or that Bursa itself reads for access (``email``, ``ban``, ``document``,
+``role``, ``level``, …), is refused for a public label too, so nobody reading labels can
+mistake one for the other.
 """
 
 import re
@@ -13,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bursa.identity.rules import ACTIVATION_REQUIREMENTS, LEVELS, STATE_TRIGGERS
+from bursa.identity.rules import ACCESS_NAMES, ACTIVATION_REQUIREMENTS, LEVELS, STATE_TRIGGERS
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import labels
 
@@ -21,15 +22,17 @@ PATTERN = re.compile(r"[a-z0-9_-]{3,255}")
 PUBLIC = "public"
 PRIVATE = "private"
 LABELS_PER_USER = 50
-# Keys the identity sets as private labels itself: never a member's public label.
+# Keys the identity sets as private labels itself, or that name what a user is for access:
+# never a member's public label.
 RESERVED_KEYS = frozenset(
     {
         *ACTIVATION_REQUIREMENTS,
         *(key for keys in STATE_TRIGGERS.values() for key in keys),
         *(level.key for level in LEVELS),
+        *ACCESS_NAMES,  # role, level, state, otp
         "address",
         "profile",
-        "otp",
+        "withdraw_review",  # custody: every withdrawal of a member carrying it is reviewed
     }
 )
 
@@ -113,6 +116,8 @@ class PublicLabels:
         self, user: dict[str, Any], key: str, value: str, client: Client
     ) -> dict[str, Any]:
         key, value = normalize(key, "key"), normalize(value, "value")
+        if key in RESERVED_KEYS:  # one set before the names were reserved keeps its value
+            raise IdentityError(422, "resource.label.private_key")
         async with self.identity.transaction() as conn:
             row = (
                 (

@@ -43,6 +43,38 @@ ROLES = (
 # apart from ``ROLES`` so that no user can be given one and no service account a staff role.
 SERVICE_ACCOUNT_ROLE = r"sa_[a-z0-9_]{1,13}"
 
+# Who may act on whom in the admin API: a staff member changes the state, role, 2FA or
+# labels only of users ranked strictly below them, so nobody acts on a peer, a superior or
+# themselves. The four staff roles are peers; members' roles (and service accounts',
+# unknown ones) rank lowest. Every role of ``ROLES`` has a rank (a test checks it).
+RANKS = {
+    "superadmin": 3,
+    "admin": 2,
+    "technical": 1,
+    "accountant": 1,
+    "compliance": 1,
+    "support": 1,
+    "member": 0,
+    "trader": 0,
+    "broker": 0,
+    "maker": 0,
+}
+ROLE_SETTER = "superadmin"  # the only role that changes roles
+
+# What a user *is* for access (role, KYC level, state, 2FA) lives in columns the identity
+# keeps itself; a label with one of these names would look like access and grant none.
+# ``otp: enabled|disabled`` is the identity's own mirror of the 2FA switch.
+ACCESS_NAMES = frozenset({"role", "level", "state", "otp"})
+
+
+def rank(role: str) -> int:
+    return RANKS.get(role, 0)
+
+
+def outranks(actor_role: str, target_role: str) -> bool:
+    """Whether ``actor_role`` may act on a user of ``target_role`` (strictly above it)."""
+    return rank(actor_role) > rank(target_role)
+
 
 def state_for(private_labels: Iterable[tuple[str, str]]) -> str:
     labels = dict(private_labels)

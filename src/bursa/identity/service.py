@@ -10,7 +10,7 @@ import hmac
 import ipaddress
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,8 +26,9 @@ from bursa.db.hot import HotReads
 from bursa.events import outbox
 from bursa.events.outbox import DomainEvent
 from bursa.identity import extras, passwords, totp
+from bursa.identity.limits import LOGIN_FAILURES_PER_IP, InProcessLimiter, Limiter
 from bursa.identity.mail import Mail, Mailer
-from bursa.identity.rules import ROLES, level_for, state_for
+from bursa.identity.rules import ROLES, level_for, outranks, state_for
 from bursa.identity.tables import (
     activities,
     api_keys,
@@ -36,6 +37,7 @@ from bursa.identity.tables import (
     user_sessions,
     users,
 )
+from bursa.plain_input import is_digits
 from bursa.secrets.keystore import KeyStore
 
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
@@ -46,8 +48,9 @@ CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
 CODE_RESEND_INTERVAL = timedelta(seconds=60)
 CODES_PER_HOUR = 5
-LOGIN_ATTEMPTS = 5
+LOGIN_ATTEMPTS = 5  # wrong passwords, or wrong second factors, in a row
 LOCK_PERIOD = timedelta(minutes=15)
+RANK_TOO_LOW = "admin.user.rank_too_low"
 LOGIN_STATES = ("active", "pending")
 UID_PREFIX = "ID"
 USERNAME = re.compile(r"[A-Za-z0-9]{4,12}")
@@ -174,6 +177,9 @@ class Identity:
         self.keystore = keystore
         self.session_ttl = session_ttl
         self.app_name = app_name
+        # Counts wrong second factors per address (``LOGIN_FAILURES_PER_IP``, the login's
+        # block); ``create_app`` hands it the API's own limiter, so both count together.
+        self.limiter: Limiter = InProcessLimiter()
 
     async def close(self) -> None:
         """Close the per-request reads' connections (``engine`` is its owner's to dispose)."""
@@ -366,7 +372,9 @@ class Identity:
                 await self.record(conn, user["id"], client, "otp", "enable", "failed")
                 raise IdentityError(422, "resource.otp.invalid", keep=True)
             await conn.execute(
-                update(users).where(users.c.id == user["id"]).values(otp=True, otp_last_step=step)
+                update(users)
+                .where(users.c.id == user["id"])
+                .values(otp=True, otp_last_step=step, failed_otps=0, otp_locked_until=None)
             )
             await self.set_label(conn, user["id"], "otp", "enabled", "private")
             await conn.execute(
@@ -386,11 +394,10 @@ class Identity:
 
     async def reset_otp(self, admin: dict[str, Any], uid: str, client: Client) -> dict[str, Any]:
         """Support turns a member's 2FA off (lost phone), after checking who they are out of
-        band; recorded on the admin's activities and the member's."""
+        band; recorded on the admin's activities and the member's. Only for a user ranked
+        below the admin (``subordinate``)."""
         async with self.transaction() as conn:
-            user_id = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
-            if user_id is None:
-                raise IdentityError(404, "admin.user.doesnt_exist")
+            user_id = await self.subordinate(conn, admin, uid)
             if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
                 raise IdentityError(422, "admin.user.otp_not_enabled")
             await self._turn_otp_off(conn, user_id)
@@ -402,7 +409,9 @@ class Identity:
         await conn.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(otp=False, otp_secret=None, otp_last_step=None)
+            .values(
+                otp=False, otp_secret=None, otp_last_step=None, failed_otps=0, otp_locked_until=None
+            )
         )
         await self.set_label(conn, user_id, "otp", "disabled", "private")
         # Without 2FA no API key may be used (as Barong): every key is switched off.
@@ -419,8 +428,17 @@ class Identity:
         code: str | None,
         client: Client,
         scope: str,
+        *,
+        per_address: bool = True,
     ) -> None:
-        """For a user with 2FA: ``code`` must be a fresh valid code (then it is used up)."""
+        """For a user with 2FA: ``code`` must be a fresh valid code (then it is used up).
+
+        A wrong code, or one that is not six ASCII digits, counts as a wrong password does
+        at login: ``LOGIN_ATTEMPTS`` in a row refuse every code, and the login, for
+        ``LOCK_PERIOD`` (``{scope}.otp_locked``); and each counts against the caller's
+        address (``LOGIN_FAILURES_PER_IP``, shared with failed logins), which then may
+        neither log in nor give a code (``{scope}.too_many_failures``). ``per_address`` is
+        off for a server relaying its users' codes (the Management API's ``otp/sign``)."""
         row = (
             (await conn.execute(select(users).where(users.c.id == user_id).with_for_update()))
             .mappings()
@@ -430,15 +448,60 @@ class Identity:
             if scope == "resource.otp":
                 raise IdentityError(400, "resource.otp.not_enabled")
             return
+        if row["otp_locked_until"] is not None and row["otp_locked_until"] > _now():
+            await self.record(conn, user_id, client, "otp", "verify", "denied", scope)
+            raise IdentityError(403, f"{scope}.otp_locked", "too many wrong codes", keep=True)
+        if per_address:
+            wait = await self.limiter.over(LOGIN_FAILURES_PER_IP, client.ip)
+            if wait:
+                raise IdentityError(429, f"{scope}.too_many_failures", retry_after=wait)
         if not code:
             raise IdentityError(422, f"{scope}.missing_otp")
         step = await self._otp_step(row, code)
         if step is None:
-            await self.record(conn, user_id, client, "otp", "verify", "failed", scope)
+            await self._wrong_second_factor(conn, row, client, ("otp", "verify", scope))
+            if per_address:
+                await self.limiter.allow(LOGIN_FAILURES_PER_IP, client.ip)
             raise IdentityError(422, f"{scope}.invalid_otp", keep=True)
-        await conn.execute(update(users).where(users.c.id == user_id).values(otp_last_step=step))
+        await conn.execute(
+            update(users).where(users.c.id == user_id).values(otp_last_step=step, failed_otps=0)
+        )
+
+    async def unreadable_code(self, user_id: int, client: Client, scope: str) -> None:
+        """A code the route could not even read (a sign, a space, another script's digits):
+        a wrong second factor all the same, counted as ``require_otp`` counts one (unless
+        codes are locked already, or the user has no 2FA to guess)."""
+        async with self.engine.begin() as conn:
+            row = (
+                (await conn.execute(select(users).where(users.c.id == user_id).with_for_update()))
+                .mappings()
+                .first()  # None for a service account's member id: nothing to count
+            )
+            if row is None or not row["otp"]:
+                return
+            if row["otp_locked_until"] is not None and row["otp_locked_until"] > _now():
+                return
+            await self._wrong_second_factor(conn, row, client, ("otp", "verify", scope))
+        await self.limiter.allow(LOGIN_FAILURES_PER_IP, client.ip)
+
+    async def _wrong_second_factor(
+        self, conn: AsyncConnection, row: Any, client: Client, activity: tuple[str, str, str]
+    ) -> None:
+        """Count a wrong code for user ``row`` (read ``FOR UPDATE``), locking codes and login at
+        ``LOGIN_ATTEMPTS`` in a row, and record the failed activity (topic, action, data)."""
+        failures = row["failed_otps"] + 1
+        locked_until = _now() + LOCK_PERIOD if failures >= LOGIN_ATTEMPTS else None
+        await conn.execute(
+            update(users)
+            .where(users.c.id == row["id"])
+            .values(failed_otps=0 if locked_until else failures, otp_locked_until=locked_until)
+        )
+        topic, action, data = activity
+        await self.record(conn, row["id"], client, topic, action, "failed", data)
 
     async def _otp_step(self, row: Any, code: str) -> int | None:
+        if not is_digits(code):  # never a code: no need to open the seed
+            return None
         secret = (await self.keystore.decrypt(OTP_KEY, row["otp_secret"])).decode()
         return totp.matching_step(secret, code, row["otp_last_step"])
 
@@ -507,19 +570,23 @@ class Identity:
                 raise IdentityError(401, f"identity.session.{code}", keep=True)
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             if row["otp"]:
+                # Wrong codes lock like wrong passwords (``require_otp``), checked only once
+                # the password is right, so that the lock tells a guesser nothing.
+                if row["otp_locked_until"] is not None and row["otp_locked_until"] > now:
+                    await self.record(conn, user_id, client, "session", "login", "denied", "otp")
+                    raise IdentityError(
+                        401, "identity.session.locked", "too many wrong codes", keep=True
+                    )
                 if not otp_code:
                     await self.record(conn, user_id, client, "session", "login", "failed", "otp")
                     raise IdentityError(401, "identity.session.missing_otp", keep=True)
                 step = await self._otp_step(row, otp_code)
                 if step is None:
-                    await conn.execute(
-                        update(users)
-                        .where(users.c.id == user_id)
-                        .values(failed_logins=users.c.failed_logins + 1)
-                    )
-                    await self.record(conn, user_id, client, "session", "login", "failed", "otp")
-                    raise IdentityError(403, "identity.session.invalid_otp", keep=True)
-                values["otp_last_step"] = step
+                    await self._wrong_second_factor(conn, row, client, ("session", "login", "otp"))
+                    # Barong's 403 for a wrong code; 422 for one that is not digits at all.
+                    status = 403 if is_digits(otp_code) else 422
+                    raise IdentityError(status, "identity.session.invalid_otp", keep=True)
+                values |= {"otp_last_step": step, "failed_otps": 0}
             if passwords.needs_rehash(row["password_hash"]):
                 values["password_hash"] = passwords.hash_password(password)
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
@@ -599,6 +666,21 @@ class Identity:
             await self.set_label(conn, user_id, "email", "verified", "private")
             user = await self.load_user(conn, user_id)
         return user
+
+    async def subordinate(self, conn: AsyncConnection, actor: Mapping[str, Any], uid: str) -> int:
+        """The id of user ``uid`` if ``actor`` outranks them (``rules.RANKS``: nobody acts
+        on a peer, a superior or themselves), else 403 ``admin.user.rank_too_low``. The row
+        stays locked until the transaction ends, so the role checked is the role kept."""
+        row = (
+            await conn.execute(
+                select(users.c.id, users.c.role).where(users.c.uid == uid).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise IdentityError(404, "admin.user.doesnt_exist")
+        if not outranks(str(actor["role"]), row.role):
+            raise IdentityError(403, RANK_TOO_LOW)
+        return int(row.id)
 
     async def set_label(
         self, conn: AsyncConnection, user_id: int, key: str, value: str, scope: str

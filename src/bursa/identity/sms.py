@@ -16,6 +16,8 @@ from typing import Protocol
 
 import httpx
 
+from bursa.plain_input import is_digits, parse_digits
+
 log = logging.getLogger(__name__)
 
 TWILIO_URL = "https://api.twilio.com"
@@ -93,7 +95,8 @@ class TwilioSmsSender:
         if answer.status_code in (200, 201) and _field(answer, "sid"):
             return
         code = _field(answer, "code")
-        numeric = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+        text = str(code) if isinstance(code, int | str) else ""
+        numeric = parse_digits(text) if is_digits(text) and len(text) <= 9 else None
         raise SmsError(
             f"the SMS provider refused the message: HTTP {answer.status_code}"
             + (f", error {numeric}" if numeric is not None else ""),

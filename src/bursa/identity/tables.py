@@ -42,6 +42,9 @@ users = Table(
     Column("otp_secret", Text),  # key store ciphertext, never the seed itself
     Column("otp_last_step", BigInteger),
     Column("username", String(12), unique=True),  # optional, stored lower-case
+    # Wrong second factors in a row, and the lock they set (migration 0032).
+    Column("failed_otps", Integer, nullable=False, server_default="0"),
+    Column("otp_locked_until", DateTime(timezone=True)),
 )
 
 labels = Table(

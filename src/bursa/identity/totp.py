@@ -13,6 +13,8 @@ import time
 import pyotp
 import segno
 
+from bursa.plain_input import is_digits
+
 STEP_S = 30
 
 
@@ -34,7 +36,7 @@ def matching_step(
     secret: str, code: str, last_step: int | None, now: float | None = None
 ) -> int | None:
     """The time step ``code`` belongs to, if it is valid and newer than ``last_step``."""
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not is_digits(code):  # "١٢٣٤٥٦" is not a code (nor a crash)
         return None
     totp = pyotp.TOTP(secret)
     current = int((time.time() if now is None else now) // STEP_S)

@@ -7,6 +7,7 @@ to and from its integer subunits at the persistence edge.
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Index,
@@ -45,7 +46,9 @@ currencies = Table(
     _amount("withdraw_limit_72h", nullable=False, server_default="0"),
     Column("deposit_enabled", Boolean, nullable=False, server_default="true"),
     Column("withdrawal_enabled", Boolean, nullable=False, server_default="true"),
-    Column("min_confirmations", Integer, nullable=False, server_default="6"),
+    # An override of the blockchain's ``min_confirmations`` (``bursa.trading.confirmations``);
+    # NULL, the default, follows the chain.
+    Column("min_confirmations", Integer),
     # Chain details: a token's ``erc20_contract_address`` and on-chain ``decimals``.
     Column("options", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("position", Integer, nullable=False, server_default="1"),
@@ -55,6 +58,10 @@ currencies = Table(
     Column("icon_url", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(
+        "min_confirmations IS NULL OR min_confirmations >= 1",
+        name="ck_currencies_min_confirmations_positive",
+    ),
 )
 
 accounts = Table(

@@ -32,6 +32,10 @@ ASSET_CODES = {"fiat": 101, "coin": 102}
 MAIN_CODES = {"fiat": 201, "coin": 202}  # what the engine's Adjust posts to
 RECEIVING_CODES = (201, 202, 211, 212, 301, 302, 401, 402)  # Peatio's chart, assets aside
 REFERENCE_TYPE = "adjustment"  # of the engine's postings
+# Maker/checker: any role that may propose (Peatio's abilities: accountants too) makes, but
+# only these roles decide another's proposal, and nobody accepts their own. A proposer may
+# reject (withdraw) their own pending proposal: that moves nothing.
+CHECKERS = frozenset({"superadmin", "admin"})
 
 
 def engine_key(row: Any) -> str:

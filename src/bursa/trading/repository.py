@@ -11,6 +11,7 @@ from bursa.db.pages import Page as Page
 from bursa.db.pages import page_of as page_of
 from bursa.engine.tables import trading_fees
 from bursa.ledger.tables import currencies
+from bursa.trading.confirmations import currency_query
 from bursa.trading.tables import markets
 
 LISTED = "enabled"
@@ -27,7 +28,7 @@ async def listed_currencies(
 ) -> Page:
     """Enabled currencies by position, optionally of one type (``coin`` or ``fiat``) and
     searched by substrings of their code or name (either matching, as Peatio's search)."""
-    query = select(currencies).where(currencies.c.state == LISTED)
+    query = currency_query().where(currencies.c.state == LISTED)
     if type is not None:
         query = query.where(currencies.c.type == type)
     found = [
@@ -44,7 +45,7 @@ async def listed_currencies(
 
 async def listed_currency(session: AsyncSession, code: str) -> Any | None:
     """One enabled currency by code, in either case."""
-    query = select(currencies).where(currencies.c.id == code.lower(), currencies.c.state == LISTED)
+    query = currency_query().where(currencies.c.id == code.lower(), currencies.c.state == LISTED)
     return (await session.execute(query)).mappings().first()
 
 

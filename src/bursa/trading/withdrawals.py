@@ -246,6 +246,11 @@ class Withdrawals:
         self._submit = submit
         self._email_of = email_of
 
+    @property
+    def submit(self) -> Submit:
+        """The engine this flow moves money through (custody books network fees there)."""
+        return self._submit
+
     async def create(self, ask: Ask, *, process: bool) -> Any:
         """Record the withdrawal, hold ``amount + fee``, accept it; ``process`` goes on
         (fiat settles, coin waits for custody in ``processing``). The same tid again
@@ -356,17 +361,22 @@ class Withdrawals:
         *,
         allowed: tuple[str, ...],
         values: Mapping[str, Any] | None = None,
+        also: Callable[[AsyncSession, Any], Awaitable[None]] | None = None,
     ) -> Any:
         """A change of state that moves no money (custody's ``confirming``, ``skipped``,
         ``errored``, an admin's retry), from one of the ``allowed`` states; being in
-        ``target`` already answers the row as it is."""
+        ``target`` already answers the row as it is. ``also`` runs in the same commit
+        with the changed row (custody records the transaction's network fee)."""
         async with self._sessions() as session, session.begin():
             row = await self._locked(session, tid)
             if row["state"] == target:
                 return row
             if row["state"] not in allowed:
                 raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
-            return await self._change(session, row, target, values)
+            changed = await self._change(session, row, target, values)
+            if also is not None:
+                await also(session, changed)
+            return changed
 
     async def settle(self, tid: str, *, allowed: tuple[str, ...], confirmations: int = 0) -> Any:
         """The engine settles the hold (the fee to revenue), the row becomes ``succeed``

@@ -165,7 +165,8 @@ class EthereumPlugin:
             return TxStatus(PENDING)
         latest = await self.latest_height()
         number = int(receipt["blockNumber"])
-        return TxStatus(_receipt_status(receipt), number, max(latest - number + 1, 0))
+        deep = max(latest - number + 1, 0)
+        return TxStatus(_receipt_status(receipt), number, deep, _fee_paid(receipt))
 
     # sending
 
@@ -399,6 +400,13 @@ def _url_secrets(server: str) -> list[str]:
 
 def _receipt_status(receipt: TxReceipt) -> str:
     return SUCCESS if receipt["status"] == 1 else FAILED
+
+
+def _fee_paid(receipt: TxReceipt) -> int | None:
+    """Gas used × the price paid for it (a legacy transaction's gas price), in wei; None
+    from a node whose receipts do not say the price."""
+    price = receipt.get("effectiveGasPrice")
+    return None if price is None else int(receipt["gasUsed"]) * int(price)
 
 
 def _gas_limit(currency: ChainCurrency) -> int:

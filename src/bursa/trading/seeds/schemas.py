@@ -83,7 +83,8 @@ class CurrencySeed(BaseModel):
     withdraw_limit_72h: Money = Decimal(0)
     deposit_enabled: StrictBool = True
     withdrawal_enabled: StrictBool = True
-    min_confirmations: Count = 6
+    # An override of the blockchain's confirmations; unset follows the chain.
+    min_confirmations: Annotated[int, Field(strict=True, ge=1)] | None = None
     position: Count = 1
     state: Literal["enabled", "disabled", "hidden"] = "enabled"
     description: str = ""
