@@ -314,7 +314,7 @@ async def test_private_upgrade_needs_a_member(exchange: Exchange, ranger: str) -
     assert cross.value.response.status_code == 403
     # An API-key nonce ending in "²" (headers are read as Latin-1) is refused, not a 500.
     nonce = b"X-Auth-Apikey: 0123456789abcdef\r\nX-Auth-Nonce: 1700000000000\xb2\r\n"
-    assert await raw_upgrade(ranger, nonce + b"X-Auth-Signature: 00\r\n") == 401
+    assert await raw_upgrade(ranger, nonce + b"X-Auth-Signature: 00\r\n") == 422
     # Public streams need no one.
     async with connect(f"{ranger}/public") as ws:
         assert await ask(ws, "ping") == "pong"

@@ -159,6 +159,7 @@ async def private(ws: WebSocket) -> None:
         "GET", ws.url.path, ws.headers, ws.cookies, _client(ws), mint=False
     )
     if decision.status != 200 or decision.user is None:
-        await _refuse(ws, 401, (decision.errors or ["authz.invalid_permission"])[0])
+        status = decision.status if 400 <= decision.status < 500 else 401
+        await _refuse(ws, status, (decision.errors or ["authz.invalid_permission"])[0])
         return
     await _serve(ws, member_id_of(decision.user))

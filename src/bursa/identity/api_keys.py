@@ -308,9 +308,10 @@ class ApiKeys:
     async def _verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
         if not (kid and nonce and signature):
             raise IdentityError(422, "authz.invalid_api_key_headers")
-        # ASCII digits only: str.isdigit() is True for "²", which int() refuses.
+        # ASCII digits only: str.isdigit() is True for "²", which int() refuses. A header
+        # that is no number is malformed (422, as a missing one is); counted all the same.
         if len(nonce) > NONCE_DIGITS or not is_digits(nonce):
-            raise IdentityError(401, "authz.nonce_not_valid_timestamp")
+            raise IdentityError(422, "authz.nonce_not_valid_timestamp")
         stamp = parse_digits(nonce)
         if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
             raise IdentityError(401, "authz.nonce_expired")
