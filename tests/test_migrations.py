@@ -198,3 +198,37 @@ async def test_the_comparison_sees_a_drift(empty_database_url: str) -> None:
     kinds = {(d[0] if isinstance(d, tuple) else d[0][0]) for d in found}
     assert "add_column" in kinds
     assert "modify_type" in kinds
+
+
+async def test_confirmations_become_the_chains_keeping_only_real_overrides(
+    fresh_database_url: str,
+) -> None:
+    """Migration 0033: a currency's number equal to its chain's, or on no configured chain,
+    becomes NULL (follow the chain); one that differs stays, as an override, so no installed
+    exchange credits at another depth."""
+    config = alembic_config(fresh_database_url)
+
+    def before_0033(conn: Connection) -> None:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0032")
+        conn.exec_driver_sql(
+            "INSERT INTO blockchains (key, name, client, min_confirmations) VALUES"
+            " ('ethereum', 'Ethereum', 'ethereum', 12), ('bitcoin', 'Bitcoin', 'bitcoin', 2)"
+        )
+        conn.exec_driver_sql(
+            "UPDATE currencies SET min_confirmations = CASE id WHEN 'eth' THEN 12"
+            " WHEN 'btc' THEN 6 ELSE 3 END"
+        )
+
+    def numbers(conn: Connection) -> dict[str, int | None]:
+        rows = conn.exec_driver_sql("SELECT id, min_confirmations FROM currencies")
+        return {row[0]: row[1] for row in rows}
+
+    await _on(fresh_database_url, before_0033)
+    await upgrade(fresh_database_url)
+    assert await _on(fresh_database_url, numbers) == {
+        "eth": None,  # its chain's 12
+        "btc": 6,  # not its chain's 2: kept, now an override
+        "usdt": None,  # on no chain
+        "usd": None,  # fiat
+    }
