@@ -119,6 +119,26 @@ async def _expenses(sweeping: Sweeping) -> dict[str, list[Decimal]]:
     return found
 
 
+async def _book_outside_funding(management: Management, key: str) -> None:
+    """The operator put 1 ETH into the fee wallet from outside: booked as README says, a
+    Management API transfer from expenses to assets."""
+    funding = {
+        "key": key,
+        "category": "purchases",
+        "description": "ETH for the fee wallet's gas",
+        "operations": [
+            {
+                "currency": "eth",
+                "amount": "1",
+                "account_src": {"code": 402},
+                "account_dst": {"code": 102},
+            }
+        ],
+    }
+    booked = await management.call("transfers/new", funding)
+    assert booked.status_code == 200, booked.text
+
+
 async def _on_chain(sweeping: Sweeping, currency: Any) -> int:
     """What every address Bursa has on the chain holds: its wallets (of every kind) and
     members' deposit addresses."""
@@ -238,21 +258,7 @@ async def test_eth_and_token_deposits_are_collected_to_the_hot_wallet(
 
     # The operator funded the fee wallet from outside (1 ETH): booked as such, with a
     # Management API transfer from expenses to assets.
-    funding = {
-        "key": "fee-wallet-funding-1",
-        "category": "purchases",
-        "description": "ETH for the fee wallet's gas",
-        "operations": [
-            {
-                "currency": "eth",
-                "amount": "1",
-                "account_src": {"code": 402},
-                "account_dst": {"code": 102},
-            }
-        ],
-    }
-    booked_funding = await management.call("transfers/new", funding)
-    assert booked_funding.status_code == 200, booked_funding.text
+    await _book_outside_funding(management, "fee-wallet-funding-1")
 
     # Every fee is an expense: what each transaction paid, by its receipt.
     fees = {
@@ -469,19 +475,7 @@ async def test_the_solvency_view_matches_the_chain_and_the_ledger(
     assert Decimal(eth["reserve"]) == on_chain - 2
     assert eth["status"] == "mismatch"
 
-    funding = {
-        "key": "fee-wallet-gas",
-        "category": "purchases",
-        "operations": [
-            {
-                "currency": "eth",
-                "amount": "1",
-                "account_src": {"code": 402},
-                "account_dst": {"code": 102},
-            }
-        ],
-    }
-    assert (await management.call("transfers/new", funding)).status_code == 200
+    await _book_outside_funding(management, "fee-wallet-gas")
     booked = (await view())["eth"]
     assert (booked["assets"], booked["difference"], booked["status"]) == ("3", "0", "ok")
 
