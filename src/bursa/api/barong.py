@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from bursa.api.errors import ApiError
+from bursa.api.errors import ApiError, status_of
 from bursa.api.schemas import Errors
 from bursa.identity import oauth_scopes, passwords
 from bursa.identity.api_keys import ApiKeys
@@ -229,7 +229,7 @@ def _set_session(request: Request, response: Response, session: OpenSession) -> 
 
 def _failed(exc: IdentityError) -> ApiError:
     retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return ApiError(exc.status, exc.code, headers=retry)
+    return ApiError(status_of(exc), exc.code, headers=retry)
 
 
 async def gateway_caller(request: Request) -> Caller | None:
@@ -634,7 +634,7 @@ async def add_phone(
         masked = await kyc.add_phone(session.user, body.phone_number, client_of(request))
     except IdentityError as exc:
         if exc.code == "resource.phone.sms_failed":  # the provider may be back in a minute
-            raise ApiError(exc.status, exc.code, headers={"Retry-After": "60"}) from exc
+            raise ApiError(status_of(exc), exc.code, headers={"Retry-After": "60"}) from exc
         raise _failed(exc) from exc
     return {"number": masked}
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from bursa.api.barong import Activity, Document, User, client_of, get_documents, present_user
 from bursa.api.barong_addresses import get_addresses
 from bursa.api.errors import ApiError
+from bursa.errors import Refusal
 from bursa.identity.authz import Authorizer
 from bursa.identity.comments import Comments
 from bursa.identity.public_labels import RESERVED_KEYS
@@ -245,7 +246,7 @@ async def change_state(admin: Admin, request: Request, body: StateChange) -> Use
                     await identity.remove_label(conn, user_id, key, "private")
         user = await identity.load_user(conn, user_id)
         if user["state"] != body.state:
-            raise IdentityError(422, "admin.user.activation_requirements")
+            raise IdentityError(Refusal.INVALID, "admin.user.activation_requirements")
         await identity.record(
             conn,
             admin["id"],

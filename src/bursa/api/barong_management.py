@@ -26,7 +26,9 @@ from bursa.api.barong import (
     get_kyc,
 )
 from bursa.api.barong_admin import Comment
+from bursa.api.errors import status_of
 from bursa.api.management_auth import ENVELOPE_BODY, ManagementRefused, scope
+from bursa.errors import Refusal
 from bursa.identity.comments import Comments
 from bursa.identity.management import ManagedUsers, Page
 from bursa.identity.profile_review import ProfileReview
@@ -58,8 +60,8 @@ class ManagementRoute(APIRoute):
             try:
                 return await handler(request)
             except IdentityError as exc:
-                message = NOT_FOUND if exc.status == 404 else exc.code
-                raise ManagementRefused(exc.status, message) from None
+                message = NOT_FOUND if exc.kind is Refusal.NOT_FOUND else exc.code
+                raise ManagementRefused(status_of(exc), message) from None
 
         return handle
 

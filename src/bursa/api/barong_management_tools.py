@@ -25,6 +25,7 @@ from bursa.api.barong_management import (
 )
 from bursa.api.barong_service_accounts import ServiceAccount
 from bursa.api.management_auth import VERB_MESSAGES, ManagementPolicy, ManagementRefused, scope
+from bursa.errors import Refusal
 from bursa.identity.limits import Limiter, Rule
 from bursa.identity.service import IdentityError
 from bursa.identity.service_accounts import ServiceAccounts
@@ -80,7 +81,7 @@ async def otp_sign(data: OtpSignScope, request: Request) -> dict[str, Any]:
     async with identity.transaction() as conn:
         user_id = await managed(request).user_id(conn, uid=params.user_uid)
         if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
-            raise IdentityError(422, "management.otp.disabled")
+            raise IdentityError(Refusal.INVALID, "management.otp.disabled")
         # The caller's address is the service's, not the member's: the member's own lock
         # applies, the per-address block does not (one member's typos would block them all).
         await identity.require_otp(

@@ -20,13 +20,16 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bursa.identity.service import IdentityError
+from bursa.errors import HTTP_STATUS, BursaError, Refusal
 
 log = logging.getLogger(__name__)
 
+BODY_MODEL = "__bursa_body_model__"  # set by ``bursa.api.bodies.body_of`` on its reader
 ERROR_CODE_KEY = "x-error"
 NON_INTEGER_KEY = "x-error-non-integer"
 EMPTY_KEY = "x-error-empty"
+MISSING_KEY = "x-error-missing"
+TYPED_KEY = "x-errors"  # {pydantic error type: code}
 _NOT_AN_INTEGER = frozenset({"int_parsing", "int_type", "int_from_float"})
 INVALID_PARAMETER = "server.request.invalid_parameter"
 NOT_FOUND = "record.not_found"
@@ -37,14 +40,22 @@ BODY_TOO_LARGE = "server.request.body_too_large"
 _STATUS_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: BODY_TOO_LARGE}
 
 
-class ApiError(Exception):
-    """An expected failure with its HTTP status and Peatio error code(s)."""
+_REFUSAL_OF_STATUS = {status: kind for kind, status in HTTP_STATUS.items()}
+
+
+class ApiError(BursaError):
+    """A refusal the edge itself makes (a header, a parameter), with its HTTP status."""
 
     def __init__(self, status: int, *codes: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(", ".join(codes))
+        super().__init__(_REFUSAL_OF_STATUS.get(status, Refusal.INVALID), *codes, headers=headers)
         self.status = status
-        self.codes = list(codes)
-        self.headers = headers
+
+
+def status_of(error: BursaError) -> int:
+    """The HTTP status that answers ``error``."""
+    if isinstance(error, ApiError):
+        return error.status
+    return HTTP_STATUS[error.kind]
 
 
 def error_body(*codes: str) -> dict[str, list[str]]:
@@ -72,29 +83,41 @@ def error_code(
     return extra
 
 
-def _parameter_codes(route: object) -> dict[str, dict[str, str]]:
+def _parameter_codes(route: object) -> dict[str, dict[str, Any]]:
     """The codes the route's parameters declare, its dependencies' (shared filters) too."""
     if not isinstance(route, APIRoute):
         return {}
-    codes: dict[str, dict[str, str]] = {}
+    codes: dict[str, dict[str, Any]] = {}
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
         pending.extend(dependant.dependencies)
         for param in [*dependant.path_params, *dependant.query_params, *dependant.header_params]:
-            extra = param.field_info.json_schema_extra
-            if isinstance(extra, dict) and isinstance(extra.get(ERROR_CODE_KEY), str):
-                codes[param.alias] = {k: v for k, v in extra.items() if isinstance(v, str)}
+            _add_codes(codes, param.alias, param.field_info.json_schema_extra)
+        model = getattr(dependant.call, BODY_MODEL, None)  # a ``bodies.body_of`` reader
+        if model is not None:
+            for name, field in model.model_fields.items():
+                _add_codes(codes, field.alias or name, field.json_schema_extra)
     return codes
 
 
-def _code_of(error: Any, codes: dict[str, dict[str, str]]) -> str:
+def _add_codes(codes: dict[str, dict[str, Any]], name: str, extra: object) -> None:
+    if isinstance(extra, dict) and isinstance(extra.get(ERROR_CODE_KEY), str):
+        codes[name] = {k: v for k, v in extra.items() if isinstance(v, str | dict)}
+
+
+def _code_of(error: Any, codes: dict[str, dict[str, Any]]) -> str:
     loc: tuple[Any, ...] = tuple(error.get("loc", ())) if isinstance(error, dict) else ()
     name = str(loc[1]) if len(loc) > 1 else ""
     known = codes.get(name)
     if known is None:
         return INVALID_PARAMETER
     kind = error.get("type") if isinstance(error, dict) else None
+    typed = known.get(TYPED_KEY)
+    if isinstance(typed, dict) and kind in typed:
+        return str(typed[kind])
+    if kind == "missing" and MISSING_KEY in known:
+        return str(known[MISSING_KEY])
     if kind in _NOT_AN_INTEGER:
         if error.get("input") == "" and EMPTY_KEY in known:
             return known[EMPTY_KEY]
@@ -102,7 +125,7 @@ def _code_of(error: Any, codes: dict[str, dict[str, str]]) -> str:
     return known[ERROR_CODE_KEY]
 
 
-def _validation_codes(errors: Iterable[Any], codes: dict[str, dict[str, str]]) -> list[str]:
+def _validation_codes(errors: Iterable[Any], codes: dict[str, dict[str, Any]]) -> list[str]:
     found: list[str] = []
     for error in errors:
         code = _code_of(error, codes)
@@ -111,9 +134,14 @@ def _validation_codes(errors: Iterable[Any], codes: dict[str, dict[str, str]]) -
     return found or [INVALID_PARAMETER]
 
 
-async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, *exc.codes, headers=exc.headers)
+async def _on_refusal(request: Request, exc: Exception) -> JSONResponse:
+    """Every ``BursaError``, answered as it was raised (with ``Retry-After`` on a 429 that
+    says when): endpoints need not catch and translate refusals one by one."""
+    assert isinstance(exc, BursaError)
+    headers = dict(exc.headers or {})
+    if exc.retry_after:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(status_of(exc), *exc.codes, headers=headers or None)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -141,22 +169,13 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _on_unexpected_error(request, exc)
 
 
-async def _on_identity_error(request: Request, exc: Exception) -> JSONResponse:
-    """An identity refusal, answered as it was raised (with ``Retry-After`` on a 429):
-    endpoints need not catch and translate it one by one."""
-    assert isinstance(exc, IdentityError)
-    retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return error_response(exc.status, exc.code, headers=retry)
-
-
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, INTERNAL_ERROR)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _on_api_error)
-    app.add_exception_handler(IdentityError, _on_identity_error)
+    app.add_exception_handler(BursaError, _on_refusal)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)

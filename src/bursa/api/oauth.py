@@ -27,7 +27,7 @@ from bursa.api.barong import (
     get_identity,
     open_session,
 )
-from bursa.api.errors import ApiError
+from bursa.api.errors import ApiError, status_of
 from bursa.identity import oauth_scopes
 from bursa.identity.oauth_server import HttpRequest, HttpResponse, OAuthServer, user_claims
 from bursa.identity.oauth_store import OAuthStore
@@ -244,7 +244,7 @@ async def userinfo(request: Request) -> dict[str, Any]:
     try:
         principal = await store.bearer(value.strip())
     except IdentityError as exc:
-        raise ApiError(exc.status, exc.code, headers={"WWW-Authenticate": "Bearer"}) from exc
+        raise ApiError(status_of(exc), exc.code, headers={"WWW-Authenticate": "Bearer"}) from exc
     if "openid" not in principal.scopes:
         raise ApiError(403, "authz.insufficient_scope")
     return dict(user_claims(principal.user, " ".join(principal.scopes)))

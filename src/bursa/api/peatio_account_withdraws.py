@@ -166,8 +166,8 @@ def _beneficiaries(request: Request) -> Beneficiaries:
 async def _beneficiary_call(call: Any) -> Any:
     try:
         return await call
-    except BeneficiaryRefused as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    except BeneficiaryRefused:
+        raise
 
 
 # ---------------------------------------------------------------------- beneficiaries
@@ -483,8 +483,8 @@ async def create_withdraw(member: WithdrawMember, request: Request, runner: Runn
     )
     try:
         row = await requests.create(ask, client_of(request))
-    except (RequestRefused, BeneficiaryRefused) as exc:
-        raise ApiError(exc.status, exc.code) from exc
-    except WithdrawalRefused as exc:
-        raise ApiError(exc.status, exc.message) from exc
+    except (RequestRefused, BeneficiaryRefused):
+        raise
+    except WithdrawalRefused:
+        raise
     return present_withdraw(row)

@@ -323,8 +323,7 @@ async def new_blockchain(actor: ManageChain, request: Request, session: Session)
     try:
         await setup.add_blockchain(session, _plugins(request).keystore, new)
     except setup.SetupRefused as exc:
-        code = "invalid_client" if "plugin" in str(exc) else "invalid_min_confirmations"
-        raise ApiError(422, f"{BLOCKCHAIN}.{code}") from exc
+        raise ApiError(422, exc.code) from exc
     shown = _chain(await _find_chain(session, key))
     await audit.record(
         session, actor, "blockchain.create", "Blockchain", key, after=shown.model_dump()
@@ -632,7 +631,7 @@ async def new_wallet(actor: ManageWallet, request: Request, session: Session) ->
     try:
         row = await setup.add_wallet(session, _plugins(request), new)
     except setup.SetupRefused as exc:
-        raise ApiError(422, _refusal(str(exc))) from exc
+        raise ApiError(422, exc.code) from exc
     except Exception as exc:  # the chain's plugin cannot be opened (a node URL it refuses)
         log.warning("no wallet on %s: its plugin cannot be opened: %s", new.blockchain_key, exc)
         raise ApiError(422, f"{WALLET}.blockchain_unavailable") from exc
@@ -642,21 +641,6 @@ async def new_wallet(actor: ManageWallet, request: Request, session: Session) ->
     )
     await session.commit()
     return shown
-
-
-def _refusal(message: str) -> str:
-    """``bursa.custody.setup``'s refusal as an ``admin.wallet.*`` code."""
-    for words, code in (
-        ("no blockchain", "blockchain_doesnt_exist"),
-        ("currencies must be", "invalid_currencies"),
-        ("give no address", "redundant_address"),
-        ("needs its", "missing_address"),
-        ("exists already", "name_taken"),
-        ("kind must be", "invalid_kind"),
-    ):
-        if words in message:
-            return f"{WALLET}.{code}"
-    return f"{WALLET}.invalid"
 
 
 @router.post("/wallets/update", status_code=201, summary="Change a wallet", responses=_ERRORS)

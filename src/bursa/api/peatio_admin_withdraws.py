@@ -42,6 +42,7 @@ from bursa.api.schemas import Errors
 from bursa.custody.chain import FAILED, ChainError
 from bursa.custody.sender import email_of, sent_status
 from bursa.engine.commands import Command
+from bursa.errors import Refusal
 from bursa.events.records import decimal_text, iso
 from bursa.plain_input import PlainInt
 from bursa.trading import audit
@@ -226,7 +227,7 @@ async def act(actor: Manager, request: Request, runner: Runner, session: Session
                 tid, flow.FAILED, allowed=(flow.CONFIRMING, flow.SKIPPED, flow.ERRORED)
             )
     except flow.WithdrawalRefused as exc:
-        if exc.status == 404:
+        if exc.kind is Refusal.NOT_FOUND:
             raise ApiError(404, NOT_FOUND) from exc
         raise ApiError(422, f"{AREA}.cannot_perform_{action}_action") from exc
     after = shown(changed)

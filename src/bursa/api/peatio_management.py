@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner
-from bursa.api.errors import ApiError
+from bursa.api.errors import status_of
 from bursa.api.management_auth import ENVELOPE_BODY, ManagementRefused
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
 from bursa.engine.units import OverPrecise, to_units
+from bursa.errors import BursaError
 from bursa.identity import directory
 from bursa.plain_input import NotPlain, PlainInt, read_amount
 from bursa.trading import admin_queries as queries
@@ -37,14 +38,14 @@ MOST_LIMIT = 1000
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class Refusal(BaseModel):
+class GrapeError(BaseModel):
     """Grape's error answer."""
 
     error: str
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": Refusal} for code in (400, 401, 404, 405, 409, 422, 503)
+    code: {"model": GrapeError} for code in (400, 401, 404, 405, 409, 422, 503)
 }
 ENVELOPE = {"requestBody": ENVELOPE_BODY}
 
@@ -160,10 +161,10 @@ def as_grape() -> Iterator[None]:
     codes joined as the message, a missing record as ``Couldn't find record.``."""
     try:
         yield
-    except ApiError as exc:
-        if exc.status == 404:
+    except BursaError as exc:
+        if status_of(exc) == 404:
             raise refuse(404, NOT_FOUND) from exc
-        raise refuse(exc.status, ", ".join(exc.codes)) from exc
+        raise refuse(status_of(exc), ", ".join(exc.codes)) from exc
 
 
 def actor_of(request: Request) -> Actor:

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner, Session
+from bursa.api.errors import status_of
 from bursa.api.management_auth import scope
 from bursa.api.peatio_management import (
     NOT_FOUND,
@@ -101,7 +102,7 @@ async def _accept(session: AsyncSession, runner: Runner, tid: str) -> Any:
     try:
         return await crediting.accept(session, to_engine, tid)
     except crediting.DepositRefused as exc:
-        raise refuse(exc.status, exc.message) from exc
+        raise refuse(status_of(exc), exc.code) from exc
 
 
 # ---------------------------------------------------------------------- endpoints

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner, Session
+from bursa.api.errors import status_of
 from bursa.api.management_auth import ManagementRefused, scope
 from bursa.api.peatio_management import ENVELOPE, RESPONSES
 from bursa.engine.commands import Command
@@ -159,7 +160,7 @@ async def _run(call: Any) -> dict[str, Any]:
     try:
         row = await call
     except WithdrawalRefused as exc:
-        raise ManagementRefused(exc.status, exc.message) from exc
+        raise ManagementRefused(status_of(exc), exc.code) from exc
     return withdrawals.entity(row)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from bursa.api.errors import ApiError
 from bursa.api.peatio_auth import AccountMember
 from bursa.api.schemas import Errors
-from bursa.applogic.approvals import Approval, ApprovalRefused, WithdrawalApprovals
+from bursa.applogic.approvals import Approval, WithdrawalApprovals
 from bursa.applogic.management import ManagementError
 
 PREFIX = "/api/v2/applogic/withdraws"
@@ -72,8 +72,6 @@ Service = Annotated[WithdrawalApprovals, Depends(_service)]
 async def _decided(call: Any) -> PendingWithdrawal:
     try:
         return _shown(await call)
-    except ApprovalRefused as exc:
-        raise ApiError(exc.status, exc.code) from exc
     except ManagementError as exc:
         # The vote is recorded; the decision is sent again on the next vote.
         raise ApiError(502, "applogic.withdraw.peatio_unavailable") from exc
@@ -81,10 +79,7 @@ async def _decided(call: Any) -> PendingWithdrawal:
 
 @router.get("", summary="Withdrawals waiting for the caller's approval", responses=_ERRORS)
 async def pending(member: AccountMember, service: Service) -> list[PendingWithdrawal]:
-    try:
-        return [_shown(found) for found in await service.pending(member.uid)]
-    except ApprovalRefused as exc:
-        raise ApiError(exc.status, exc.code) from exc
+    return [_shown(found) for found in await service.pending(member.uid)]
 
 
 @router.post("/{tid}/approve", status_code=201, summary="Approve", responses=_ERRORS)

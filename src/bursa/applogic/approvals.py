@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.applogic.config import AppLogicConfig
 from bursa.applogic.management import ManagementError, PeatioManagement
 from bursa.applogic.tables import applogic_approvals as approvals
+from bursa.errors import BursaError, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,11 @@ FOLLOW_UP = {APPROVED: ("process", EXECUTED), REJECTED: ("cancel", CANCELED)}
 CREATED = "model.withdraw.created"
 
 
-class ApprovalRefused(Exception):
-    """An approver's request refused (``status``, OpenDAX ``code``); nothing changed."""
+class ApprovalRefused(BursaError):
+    """A vote or request refused, by its code: nothing was changed."""
 
-    def __init__(self, status: int, code: str) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
+    def __init__(self, kind: Refusal, code: str) -> None:
+        super().__init__(kind, code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +126,7 @@ class WithdrawalApprovals:
         """The withdrawals waiting for votes in the currencies ``approver`` approves."""
         mine = [code for code, rule in self.config.rules.items() if approver in rule.approvers]
         if not mine:
-            raise ApprovalRefused(403, "applogic.withdraw.not_approver")
+            raise ApprovalRefused(Refusal.FORBIDDEN, "applogic.withdraw.not_approver")
         async with self._sessions() as session:
             rows = await session.execute(
                 select(approvals)
@@ -149,18 +148,18 @@ class WithdrawalApprovals:
         async with self._sessions() as session, session.begin():
             row = await _find(session, tid, lock=True)
             if row is None:
-                raise ApprovalRefused(404, "record.not_found")
+                raise ApprovalRefused(Refusal.NOT_FOUND, "record.not_found")
             rule = self.config.rules.get(row["currency_id"])
             if rule is None or approver not in rule.approvers:
-                raise ApprovalRefused(403, "applogic.withdraw.not_approver")
+                raise ApprovalRefused(Refusal.FORBIDDEN, "applogic.withdraw.not_approver")
             if approver == row["uid"]:
-                raise ApprovalRefused(403, "applogic.withdraw.own_withdrawal")
+                raise ApprovalRefused(Refusal.FORBIDDEN, "applogic.withdraw.own_withdrawal")
             if row["state"] in FOLLOW_UP:
                 pass  # decided, not yet confirmed by Peatio: carried out below
             elif row["state"] != PENDING:
-                raise ApprovalRefused(422, "applogic.withdraw.not_pending")
+                raise ApprovalRefused(Refusal.INVALID, "applogic.withdraw.not_pending")
             elif approve and approver in row["approvals"]:
-                raise ApprovalRefused(422, "applogic.withdraw.already_approved")
+                raise ApprovalRefused(Refusal.INVALID, "applogic.withdraw.already_approved")
             else:
                 row = await self._record_vote(session, row, approver, approve)
         return await self._carry_out(row)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.custody.chain import ChainPlugin
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset, configuration, open_plugin
 from bursa.custody.tables import payment_addresses, wallets
+from bursa.errors import BursaError, Refusal
 from bursa.ledger.tables import currencies
 from bursa.secrets.keystore import KeyStore
 
@@ -22,12 +23,11 @@ DEPOSIT_DISABLED = "account.currency.deposit_disabled"
 WALLET_NOT_FOUND = "account.wallet.not_found"
 
 
-class AddressRefused(Exception):
+class AddressRefused(BursaError):
     """No address for this currency (``code``: Peatio's error code)."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+        super().__init__(Refusal.INVALID, code)
 
 
 @dataclass(frozen=True, slots=True)

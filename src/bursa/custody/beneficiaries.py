@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.custody.beneficiary_tables import beneficiaries
 from bursa.custody.tables import blockchains
+from bursa.errors import BursaError, Refusal
 from bursa.identity import passwords
 from bursa.identity.mail import Mail, Mailer
 from bursa.ledger.tables import currencies
@@ -45,14 +46,11 @@ ETHEREUM_CLIENTS = ("ethereum",)
 FORBIDDEN_TEXT = re.compile(r"[<>\"'`\\\x00-\x1f\x7f]")
 
 
-class BeneficiaryRefused(Exception):
-    """An expected refusal (HTTP ``status``, Peatio's ``code``); nothing was changed
-    unless the refusal counts a wrong code."""
+class BeneficiaryRefused(BursaError):
+    """A beneficiary request refused, by its Peatio code: nothing was changed."""
 
-    def __init__(self, status: int, code: str) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
+    def __init__(self, kind: Refusal, code: str) -> None:
+        super().__init__(kind, code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +86,7 @@ def _now() -> datetime:
 def _text(value: str, most: int, code: str) -> str:
     text = value.strip()
     if len(text) > most or FORBIDDEN_TEXT.search(text):
-        raise BeneficiaryRefused(422, code)
+        raise BeneficiaryRefused(Refusal.INVALID, code)
     return text
 
 
@@ -96,12 +94,12 @@ def check_address(address: Any, client: str | None) -> str:
     """``address`` stripped, or refused: empty, too long, a refused character, or not the
     shape of the chain's addresses (Ethereum: ``0x`` and 40 hex digits)."""
     if not isinstance(address, str) or not address.strip():
-        raise BeneficiaryRefused(422, "account.beneficiary.missing_address_in_data")
+        raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.missing_address_in_data")
     text = address.strip()
     if len(text) > MOST_ADDRESS or not ADDRESS.fullmatch(text):
-        raise BeneficiaryRefused(422, "account.beneficiary.failed_to_create")
+        raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.failed_to_create")
     if client in ETHEREUM_CLIENTS and not ETHEREUM_ADDRESS.fullmatch(text):
-        raise BeneficiaryRefused(422, "account.beneficiary.failed_to_create")
+        raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.failed_to_create")
     return text
 
 
@@ -110,14 +108,14 @@ def _check_data(data: Mapping[str, Any], kind: str, client: str | None) -> dict[
     cleaned: dict[str, Any] = {}
     for key, value in data.items():
         if not isinstance(value, str) or len(key) > 64:
-            raise BeneficiaryRefused(422, "account.beneficiary.failed_to_create")
+            raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.failed_to_create")
         cleaned[key] = _text(value, MOST_DESCRIPTION, "account.beneficiary.failed_to_create")
     if kind == "coin":
         cleaned["address"] = check_address(data.get("address"), client)
     elif not cleaned.get("full_name"):
-        raise BeneficiaryRefused(422, "account.beneficiary.missing_full_name_in_data")
+        raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.missing_full_name_in_data")
     if len(json.dumps(cleaned)) > MOST_DATA:
-        raise BeneficiaryRefused(422, "account.beneficiary.failed_to_create")
+        raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.failed_to_create")
     return cleaned
 
 
@@ -191,7 +189,7 @@ class Beneficiaries:
         """Record a pending beneficiary and mail its activation code to ``email``."""
         name = _text(ask.name, MOST_NAME, "account.beneficiary.too_long_name")
         if not name:
-            raise BeneficiaryRefused(422, "account.beneficiary.missing_name")
+            raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.missing_name")
         description = _text(
             ask.description, MOST_DESCRIPTION, "account.beneficiary.too_long_description"
         )
@@ -209,9 +207,9 @@ class Beneficiaries:
                 .first()
             )
             if currency is None or currency["state"] == "hidden":
-                raise BeneficiaryRefused(422, CURRENCY_NOT_FOUND)
+                raise BeneficiaryRefused(Refusal.INVALID, CURRENCY_NOT_FOUND)
             if not currency["withdrawal_enabled"] or currency["state"] == "disabled":
-                raise BeneficiaryRefused(422, "account.currency.withdrawal_disabled")
+                raise BeneficiaryRefused(Refusal.INVALID, "account.currency.withdrawal_disabled")
             client = None
             if currency["blockchain_key"] is not None:
                 client = await session.scalar(
@@ -223,7 +221,9 @@ class Beneficiaries:
             if currency["type"] == "coin":
                 for other in await self.listed(session, member_id, currency["id"], None):
                     if other.data.get("address") == data["address"]:
-                        raise BeneficiaryRefused(422, "account.beneficiary.duplicate_address")
+                        raise BeneficiaryRefused(
+                            Refusal.INVALID, "account.beneficiary.duplicate_address"
+                        )
             pin, pin_hash = new_pin()
             sealed = await self._keystore.encrypt(DATA_KEY_NAME, json.dumps(data).encode())
             row = (
@@ -258,9 +258,9 @@ class Beneficiaries:
         async with session.begin():
             row = await _available(session, member_id, beneficiary_id, lock=True)
             if row["state"] != PENDING or row["pin_hash"] is None:
-                raise BeneficiaryRefused(422, "account.beneficiary.cant_activate")
+                raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.cant_activate")
             if row["pin_attempts"] >= PIN_ATTEMPTS or row["sent_at"] + PIN_TTL <= _now():
-                raise BeneficiaryRefused(422, "account.beneficiary.pin_expired")
+                raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.pin_expired")
             if not passwords.verify_password(row["pin_hash"], pin):
                 await session.execute(
                     update(beneficiaries)
@@ -272,7 +272,7 @@ class Beneficiaries:
                 wrong = False
                 row = await _change(session, row["id"], state=ACTIVE, pin_hash=None)
         if wrong:
-            raise BeneficiaryRefused(422, "account.beneficiary.invalid_pin")
+            raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.invalid_pin")
         return (await self._present([row]))[0]
 
     async def resend_pin(
@@ -282,9 +282,11 @@ class Beneficiaries:
         async with session.begin():
             row = await _available(session, member_id, beneficiary_id, lock=True)
             if row["state"] != PENDING:
-                raise BeneficiaryRefused(422, "account.beneficiary.cant_resend")
+                raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.cant_resend")
             if row["sent_at"] is not None and row["sent_at"] + RESEND_INTERVAL > _now():
-                raise BeneficiaryRefused(422, "account.beneficiary.cant_resend_within_1_minute")
+                raise BeneficiaryRefused(
+                    Refusal.INVALID, "account.beneficiary.cant_resend_within_1_minute"
+                )
             pin, pin_hash = new_pin()
             await _change(session, row["id"], pin_hash=pin_hash, pin_attempts=0, sent_at=func.now())
         await self._mailer.send(pin_mail(email, self._app_name, pin, row["name"]))
@@ -312,13 +314,15 @@ class Beneficiaries:
             .first()
         )
         if row is None or row["currency_id"] != currency:
-            raise BeneficiaryRefused(422, NOT_FOUND)
+            raise BeneficiaryRefused(Refusal.INVALID, NOT_FOUND)
         if row["state"] != ACTIVE:
-            raise BeneficiaryRefused(422, "account.beneficiary.invalid_state_for_withdrawal")
+            raise BeneficiaryRefused(
+                Refusal.INVALID, "account.beneficiary.invalid_state_for_withdrawal"
+            )
         data = (await self._present([row]))[0].data
         address = data.get("address")
         if not isinstance(address, str) or not address:
-            raise BeneficiaryRefused(422, "account.beneficiary.missing_address_in_data")
+            raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.missing_address_in_data")
         return address
 
 
@@ -335,7 +339,7 @@ async def _available(
         query = query.with_for_update()
     row = (await session.execute(query)).mappings().first()
     if row is None:
-        raise BeneficiaryRefused(404, NOT_FOUND)
+        raise BeneficiaryRefused(Refusal.NOT_FOUND, NOT_FOUND)
     return row
 
 

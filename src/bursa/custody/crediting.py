@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.engine.commands import Command, Credit
 from bursa.engine.units import to_units
+from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.identity import directory
@@ -30,13 +31,11 @@ Submit = Callable[[Command], Awaitable[dict[str, Any]]]
 NOT_FOUND = "Couldn't find record."
 
 
-class DepositRefused(Exception):
-    """Nothing was credited (``status``: the HTTP answer an API gives)."""
+class DepositRefused(BursaError):
+    """Nothing was credited; the code names why."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def __init__(self, kind: Refusal, code: str) -> None:
+        super().__init__(kind, code)
 
 
 def record_of(row: Any, email: str | None) -> dict[str, Any]:
@@ -113,7 +112,7 @@ async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]
     ``Credit`` commands go in together (so the engine takes them in shared batches).
     Each tid maps to its deposit as it then stands, or to the ``DepositRefused`` that
     says why it was not credited."""
-    outcomes: dict[str, Any] = {tid: DepositRefused(404, NOT_FOUND) for tid in tids}
+    outcomes: dict[str, Any] = {tid: DepositRefused(Refusal.NOT_FOUND, NOT_FOUND) for tid in tids}
     accepting: list[Any] = []
     async with session.begin():
         for row in await deposits.find_many(session, tids, lock=True):
@@ -126,7 +125,7 @@ async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]
                 accepting.append(row)
             else:
                 message = f"Cannot accept a deposit in state {row['state']}."
-                outcomes[row["tid"]] = DepositRefused(422, message)
+                outcomes[row["tid"]] = DepositRefused(Refusal.INVALID, message)
         keys = [row["engine_key"] for row in accepting]
         results = await engine_log.logged_results(session, keys)
         precisions: dict[str, int] = {}
@@ -167,7 +166,7 @@ async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]
                     attempts=row["attempts"] + 1,
                 )
                 message = f"The engine refused the deposit: {result['error']}"
-                outcomes[row["tid"]] = DepositRefused(422, message)
+                outcomes[row["tid"]] = DepositRefused(Refusal.INVALID, message)
                 continue
             after = await deposits.change(
                 session,

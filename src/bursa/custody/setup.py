@@ -15,14 +15,24 @@ from bursa.custody.addresses import Plugins
 from bursa.custody.chain import UnknownClient, plugin_factory
 from bursa.custody.registry import NODE_KEY_NAME, WALLET_KEY_NAME, blockchain
 from bursa.custody.tables import WALLET_KINDS, blockchains, wallet_currencies, wallets
+from bursa.errors import BursaError, Refusal
 from bursa.ledger.tables import currencies
 from bursa.secrets.keystore import KeyStore
 
+BLOCKCHAIN = "admin.blockchain"  # the admin API's codes for a refused setup
+WALLET = "admin.wallet"
 KEYED_KINDS = ("deposit", "fee", "hot")  # Bursa holds their keys; warm and cold: never
 
 
-class SetupRefused(ValueError):
-    """A configuration that cannot work; the message says what to change."""
+class SetupRefused(BursaError):
+    """A configuration that cannot work: ``code`` names it for the admin API, ``message``
+    says what to change (the CLI prints it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(Refusal.INVALID, code, message=message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +51,12 @@ async def add_blockchain(session: AsyncSession, keystore: KeyStore, new: NewBloc
     try:
         plugin_factory(new.client)
     except UnknownClient as exc:
-        raise SetupRefused(str(exc)) from exc
+        raise SetupRefused(f"{BLOCKCHAIN}.invalid_client", str(exc)) from exc
     if new.min_confirmations < 1 or new.height < 0:
-        raise SetupRefused("min_confirmations must be at least 1 and height at least 0")
+        raise SetupRefused(
+            f"{BLOCKCHAIN}.invalid_min_confirmations",
+            "min_confirmations must be at least 1 and height at least 0",
+        )
     sealed = await keystore.encrypt(NODE_KEY_NAME, new.server.encode())
     values = {
         "name": new.name,
@@ -74,9 +87,14 @@ async def add_wallet(session: AsyncSession, plugins: Plugins, new: NewWallet) ->
     """A new wallet; for deposit, fee and hot wallets the plugin makes the key, which is
     sealed before it is stored. The caller commits."""
     if new.kind not in WALLET_KINDS:
-        raise SetupRefused(f"kind must be one of {', '.join(WALLET_KINDS)}")
+        raise SetupRefused(
+            f"{WALLET}.invalid_kind", f"kind must be one of {', '.join(WALLET_KINDS)}"
+        )
     if await blockchain(session, new.blockchain_key) is None:
-        raise SetupRefused(f"no blockchain {new.blockchain_key!r}: add it first")
+        raise SetupRefused(
+            f"{WALLET}.blockchain_doesnt_exist",
+            f"no blockchain {new.blockchain_key!r}: add it first",
+        )
     known = set(
         (
             await session.execute(
@@ -87,18 +105,25 @@ async def add_wallet(session: AsyncSession, plugins: Plugins, new: NewWallet) ->
     unknown = sorted(set(new.currencies) - known)
     if unknown or not new.currencies:
         raise SetupRefused(
-            f"currencies must be on {new.blockchain_key} ({', '.join(sorted(known)) or 'none'})"
+            f"{WALLET}.invalid_currencies",
+            f"currencies must be on {new.blockchain_key} ({', '.join(sorted(known)) or 'none'})",
         )
     address, secret = new.address, None
     if new.kind in KEYED_KINDS:
         if address is not None:
-            raise SetupRefused(f"a {new.kind} wallet's key is made by Bursa: give no address")
+            raise SetupRefused(
+                f"{WALLET}.redundant_address",
+                f"a {new.kind} wallet's key is made by Bursa: give no address",
+            )
         plugin, _ = await plugins.get(session, new.blockchain_key)
         made = plugin.create_address()
         address = made.address
         secret = await plugins.keystore.encrypt(WALLET_KEY_NAME, made.secret)
     elif address is None:
-        raise SetupRefused(f"a {new.kind} wallet needs its --address (Bursa holds no key)")
+        raise SetupRefused(
+            f"{WALLET}.missing_address",
+            f"a {new.kind} wallet needs its --address (Bursa holds no key)",
+        )
     inserted = await session.execute(
         insert(wallets)
         .values(
@@ -114,7 +139,7 @@ async def add_wallet(session: AsyncSession, plugins: Plugins, new: NewWallet) ->
     )
     row = inserted.mappings().first()
     if row is None:
-        raise SetupRefused(f"a wallet named {new.name!r} exists already")
+        raise SetupRefused(f"{WALLET}.name_taken", f"a wallet named {new.name!r} exists already")
     await session.execute(
         insert(wallet_currencies).values(
             [{"wallet_id": row["id"], "currency_id": code} for code in new.currencies]

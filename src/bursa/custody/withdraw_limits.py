@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.custody.withdraw_limit_tables import withdraw_limits
 from bursa.engine.specs import ANY, DEFAULT_GROUP
 from bursa.engine.tables import member_groups, trades
+from bursa.errors import BursaError, Refusal
 from bursa.identity.tables import users
 from bursa.trading.tables import markets
 from bursa.trading.withdrawal_tables import withdraws
@@ -33,12 +34,11 @@ MONTH = timedelta(days=30)
 ZERO = Decimal(0)
 
 
-class LimitRefused(Exception):
+class LimitRefused(BursaError):
     """A withdrawal over a KYC limit, or one that cannot be valued while a limit applies."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+        super().__init__(Refusal.INVALID, code)
 
 
 @dataclass(frozen=True, slots=True)

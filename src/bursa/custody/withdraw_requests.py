@@ -30,6 +30,7 @@ from bursa.custody.beneficiaries import Beneficiaries
 from bursa.custody.withdraw_limits import DEFAULT_PLATFORM_CURRENCY, NOT_COUNTED, LimitRefused
 from bursa.db.pages import Page, page_of
 from bursa.engine.units import OverPrecise, to_units
+from bursa.errors import BursaError, Refusal
 from bursa.identity.service import Client, Identity
 from bursa.identity.tables import labels, users
 from bursa.ledger.tables import currencies
@@ -45,11 +46,11 @@ LOCK_NAMESPACE = 0x5744  # "WD": advisory lock namespace of members' withdrawal 
 WINDOWS = {"24h": timedelta(hours=24), "72h": timedelta(hours=72)}
 
 
-class RequestRefused(Exception):
-    def __init__(self, status: int, code: str) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
+class RequestRefused(BursaError):
+    """A member's withdrawal request refused, by its Peatio code: nothing was changed."""
+
+    def __init__(self, kind: Refusal, code: str) -> None:
+        super().__init__(kind, code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +170,15 @@ class WithdrawRequests:
     async def _currency(self, session: AsyncSession, ask: MemberWithdraw) -> Any:
         currency = await withdrawals.currency(session, ask.currency)
         if currency is None or currency["state"] == "hidden":
-            raise RequestRefused(422, "account.currency.doesnt_exist")
+            raise RequestRefused(Refusal.INVALID, "account.currency.doesnt_exist")
         if not currency["withdrawal_enabled"] or currency["state"] == "disabled":
-            raise RequestRefused(422, "account.currency.withdrawal_disabled")
+            raise RequestRefused(Refusal.INVALID, "account.currency.withdrawal_disabled")
         try:
             to_units(ask.amount, currency["precision"])
         except OverPrecise as exc:
-            raise RequestRefused(422, "account.withdraw.invalid_amount") from exc
+            raise RequestRefused(Refusal.INVALID, "account.withdraw.invalid_amount") from exc
         if ask.amount < currency["min_withdraw_amount"]:
-            raise RequestRefused(422, "account.withdraw.invalid_amount")
+            raise RequestRefused(Refusal.INVALID, "account.withdraw.invalid_amount")
         return currency
 
     async def _needs_review(
@@ -199,22 +200,22 @@ class WithdrawRequests:
     async def _within_limits(self, session: AsyncSession, ask: MemberWithdraw) -> None:
         (found,) = await sums(session, ask.member_id, [ask.currency])
         if found.limit_24h > 0 and found.last_24h + ask.amount > found.limit_24h:
-            raise RequestRefused(422, "account.withdraw.limit_24h_exceeded")
+            raise RequestRefused(Refusal.INVALID, "account.withdraw.limit_24h_exceeded")
         if found.limit_72h > 0 and found.last_72h + ask.amount > found.limit_72h:
-            raise RequestRefused(422, "account.withdraw.limit_72h_exceeded")
+            raise RequestRefused(Refusal.INVALID, "account.withdraw.limit_72h_exceeded")
         try:
             await withdraw_limits.check(
                 session, ask.member_id, ask.currency, ask.amount, self._platform, datetime.now(UTC)
             )
         except LimitRefused as exc:
-            raise RequestRefused(422, exc.code) from exc
+            raise RequestRefused(Refusal.INVALID, exc.code) from exc
 
     async def _check_otp(self, ask: MemberWithdraw, client: Client) -> None:
         """A member without 2FA may not withdraw at all; with it, the code is used up."""
         async with self._identity.transaction() as conn:
             enabled = await conn.scalar(select(users.c.otp).where(users.c.id == ask.member_id))
             if not enabled:
-                raise RequestRefused(422, "account.withdraw.otp_not_enabled")
+                raise RequestRefused(Refusal.INVALID, "account.withdraw.otp_not_enabled")
             await self._identity.require_otp(conn, ask.member_id, ask.otp, client, OTP_SCOPE)
 
 

@@ -10,6 +10,7 @@ import json
 
 from sqlalchemy import delete, func, select, update
 
+from bursa.errors import Refusal
 from bursa.identity import passwords
 from bursa.identity.service import Authenticated, Client, Identity, IdentityError
 from bursa.identity.tables import api_keys, user_sessions, users
@@ -23,13 +24,13 @@ MAX_DATA_BYTES = 1024
 def check_data(data: str, scope: str) -> None:
     """A user's free ``data`` field must be a JSON object of at most 1 KB."""
     if len(data.encode()) > MAX_DATA_BYTES:
-        raise IdentityError(422, f"{scope}.data_too_long")
+        raise IdentityError(Refusal.INVALID, f"{scope}.data_too_long")
     try:
         parsed = json.loads(data)
     except ValueError as exc:
-        raise IdentityError(422, f"{scope}.invalid_data") from exc
+        raise IdentityError(Refusal.INVALID, f"{scope}.invalid_data") from exc
     if not isinstance(parsed, dict):
-        raise IdentityError(422, f"{scope}.invalid_data")
+        raise IdentityError(Refusal.INVALID, f"{scope}.invalid_data")
 
 
 class Accounts:
@@ -59,7 +60,7 @@ class Accounts:
             assert stored is not None
             if not passwords.verify_password(stored, password):
                 await identity.record(conn, user_id, client, "account", "delete", "failed")
-                raise IdentityError(422, "resource.user.invalid_password", keep=True)
+                raise IdentityError(Refusal.INVALID, "resource.user.invalid_password", keep=True)
             await identity.require_otp(conn, user_id, otp_code, client, "resource.user")
             key, value, scope = DELETE_LABEL
             await identity.set_label(conn, user_id, key, value, scope)

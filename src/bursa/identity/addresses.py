@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from bursa.errors import Refusal
 from bursa.identity.documents import ADDRESS_PROOF, DOCUMENT_KEY, Documents, check_upload
 from bursa.identity.service import Client, IdentityError
 
@@ -23,7 +24,9 @@ def _field(name: str, text: str) -> str:
     """Trimmed, present and within its length; otherwise ``resource.addresses.invalid_<name>``."""
     value = " ".join(text.split())
     if not 0 < len(value) <= LIMITS[name]:
-        raise IdentityError(422, f"{SCOPE}.invalid_{name}", f"1 to {LIMITS[name]} characters")
+        raise IdentityError(
+            Refusal.INVALID, f"{SCOPE}.invalid_{name}", f"1 to {LIMITS[name]} characters"
+        )
     return value
 
 
@@ -44,7 +47,9 @@ class AddressProofs:
     ) -> dict[str, Any]:
         country = country.strip().upper()
         if not COUNTRY.fullmatch(country):
-            raise IdentityError(422, f"{SCOPE}.invalid_country", "ISO 3166 alpha-2 or alpha-3")
+            raise IdentityError(
+                Refusal.INVALID, f"{SCOPE}.invalid_country", "ISO 3166 alpha-2 or alpha-3"
+            )
         details = {
             "address": _field("address", address),
             "city": _field("city", city),

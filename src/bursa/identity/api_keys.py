@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 
 from bursa.db.hot import HotReads
+from bursa.errors import Refusal
 from bursa.identity.limits import (
     API_KEY_FAILURES_PER_IP,
     API_KEY_PER_IP,
@@ -66,7 +67,9 @@ def parse_scope(scope: str) -> frozenset[str]:
     unknown = names - SCOPES
     if unknown:
         raise IdentityError(
-            422, "resource.api_key.invalid_scope", f"unknown: {', '.join(sorted(unknown))}"
+            Refusal.INVALID,
+            "resource.api_key.invalid_scope",
+            f"unknown: {', '.join(sorted(unknown))}",
         )
     return names
 
@@ -138,9 +141,9 @@ def _held(
     # A service account works only while it and its owner are both active.
     allowed = ("active",) if account is not None else ("active", "pending")
     if user["state"] not in allowed or (account is not None and account["state"] != "active"):
-        raise IdentityError(401, "authz.invalid_session")
+        raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
     if not user["otp"]:
-        raise IdentityError(401, "authz.disabled_2fa")
+        raise IdentityError(Refusal.UNAUTHENTICATED, "authz.disabled_2fa")
     scopes = parse_scope(key["scope"]) or DEFAULT_SCOPES
     if account is not None:
         return KeyPrincipal(principal(account, user), kid, scopes, service_account=True)
@@ -176,10 +179,12 @@ class ApiKeys:
         service_account_id: int | None = None,
     ) -> dict[str, Any]:
         if algorithm != "HS256":
-            raise IdentityError(422, "resource.api_key.invalid_algorithm", "only HS256")
+            raise IdentityError(Refusal.INVALID, "resource.api_key.invalid_algorithm", "only HS256")
         names = parse_scope(scope)
         if not user["otp"]:
-            raise IdentityError(422, "resource.api_key.2fa_disabled", "enable 2FA first")
+            raise IdentityError(
+                Refusal.INVALID, "resource.api_key.2fa_disabled", "enable 2FA first"
+            )
         secret = secrets.token_hex(16)
         sealed = await self.identity.keystore.encrypt(API_KEY_SEAL, secret.encode())
         async with self.identity.transaction() as conn:
@@ -190,7 +195,7 @@ class ApiKeys:
                 .where(_held_by(user["id"], service_account_id))
             )
             if (count or 0) >= KEYS_PER_USER:
-                raise IdentityError(422, "resource.api_key.limit_reached")
+                raise IdentityError(Refusal.INVALID, "resource.api_key.limit_reached")
             row = (
                 (
                     await conn.execute(
@@ -240,7 +245,7 @@ class ApiKeys:
             values["scope"] = ",".join(sorted(parse_scope(scope)))
         if state is not None:
             if state not in ("active", "inactive"):
-                raise IdentityError(422, "resource.api_key.invalid_state")
+                raise IdentityError(Refusal.INVALID, "resource.api_key.invalid_state")
             values["state"] = state
         async with self.identity.transaction() as conn:
             await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
@@ -257,7 +262,7 @@ class ApiKeys:
                 .first()
             )
             if row is None:
-                raise IdentityError(404, "resource.api_key.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.api_key.doesnt_exist")
             await self.identity.record(
                 conn, user["id"], client, "account", "api key updated", "succeed", kid
             )
@@ -279,7 +284,7 @@ class ApiKeys:
                 .returning(api_keys.c.id)
             )
             if gone.first() is None:
-                raise IdentityError(404, "resource.api_key.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.api_key.doesnt_exist")
             await self.identity.record(
                 conn, user["id"], client, "account", "api key deleted", "succeed", kid
             )
@@ -293,37 +298,37 @@ class ApiKeys:
             API_KEY_PER_IP, ip
         )
         if wait:
-            raise IdentityError(429, "authz.rate_limit.exceeded", retry_after=wait)
+            raise IdentityError(Refusal.TOO_MANY, "authz.rate_limit.exceeded", retry_after=wait)
         try:
             found = await self._verify(kid, nonce, signature)
         except IdentityError as exc:
-            if exc.status in (401, 422):
+            if exc.kind in (Refusal.UNAUTHENTICATED, Refusal.INVALID):
                 await self.limiter.allow(API_KEY_FAILURES_PER_IP, ip)
             raise
         wait = await self.limiter.allow(API_KEY_PER_KEY, kid)
         if wait:
-            raise IdentityError(429, "authz.rate_limit.exceeded", retry_after=wait)
+            raise IdentityError(Refusal.TOO_MANY, "authz.rate_limit.exceeded", retry_after=wait)
         return found
 
     async def _verify(self, kid: str, nonce: str, signature: str) -> KeyPrincipal:
         if not (kid and nonce and signature):
-            raise IdentityError(422, "authz.invalid_api_key_headers")
+            raise IdentityError(Refusal.INVALID, "authz.invalid_api_key_headers")
         # ASCII digits only: str.isdigit() is True for "²", which int() refuses. A header
         # that is no number is malformed (422, as a missing one is); counted all the same.
         if len(nonce) > NONCE_DIGITS or not is_digits(nonce):
-            raise IdentityError(422, "authz.nonce_not_valid_timestamp")
+            raise IdentityError(Refusal.INVALID, "authz.nonce_not_valid_timestamp")
         stamp = parse_digits(nonce)
         if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
-            raise IdentityError(401, "authz.nonce_expired")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.nonce_expired")
         key, user, account = await self._active(kid)
         secret = await self._secret(kid, key["secret"])
         expected = hmac.new(secret, (nonce + kid).encode(), sha256).hexdigest()
         # As bytes: compare_digest raises TypeError on non-ASCII text (a header is latin-1).
         if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
-            raise IdentityError(401, "authz.invalid_signature")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_signature")
         held = _held(kid, key, user, account)
         if not await self.nonces.first_use(kid, stamp, 2 * NONCE_LIFETIME_MS):
-            raise IdentityError(401, "authz.nonce_reused")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.nonce_reused")
         return held
 
     async def holding(self, kid: str) -> KeyPrincipal:
@@ -339,10 +344,10 @@ class ApiKeys:
         """Key ``kid`` with its user and service account, refused unless it is active."""
         found = await _holder(self.identity.reads, kid)
         if found is None:
-            raise IdentityError(401, "authz.unexistent_apikey")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.unexistent_apikey")
         key, user, account = found
         if key["state"] != "active":
-            raise IdentityError(401, "authz.apikey_not_active")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.apikey_not_active")
         return key, user, account
 
     async def _secret(self, kid: str, sealed: str) -> bytes:

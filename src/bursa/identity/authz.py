@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from bursa.errors import HTTP_STATUS, Refusal
 from bursa.identity import oauth_scopes
 from bursa.identity.api_keys import ApiKeys, required_scope
 from bursa.identity.credentials import (
@@ -210,7 +211,7 @@ class Authorizer:
         try:
             caller = await self._authenticate(method, path, headers, cookies, client)
         except IdentityError as exc:
-            return Decision(exc.status, [exc.code], retry_after=exc.retry_after)
+            return Decision(HTTP_STATUS[exc.kind], [exc.code], retry_after=exc.retry_after)
         user, key_scopes = caller.user, caller.key_scopes
         rows = [
             r
@@ -263,7 +264,7 @@ class Authorizer:
             claims = self.signer.verify(token)
         except jwt.InvalidTokenError as exc:
             log.info("gateway JWT refused: %s", type(exc).__name__)
-            raise IdentityError(401, REFUSED) from None
+            raise IdentityError(Refusal.UNAUTHENTICATED, REFUSED) from None
         return await self.credentials.live(claims)
 
     async def _authenticate(
@@ -282,7 +283,7 @@ class Authorizer:
             if caller.credential.method == OAUTH and not oauth_scopes.allows(
                 scopes or frozenset(), method, path
             ):
-                raise IdentityError(403, "authz.insufficient_scope")
+                raise IdentityError(Refusal.FORBIDDEN, "authz.insufficient_scope")
             return caller  # no CSRF: a browser never adds an Authorization header itself
         if "authorization" in headers:  # an OAuth access token of a third-party app
             found = await self.oauth.bearer_for(headers["authorization"], method, path)
@@ -295,14 +296,14 @@ class Authorizer:
             return Caller(key.user, Credential(API_KEY, key.kid, key.scopes))
         token = cookies.get(SESSION_COOKIE)
         if not token:
-            raise IdentityError(401, "authz.invalid_session")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
         session = await self.identity.authenticate(token, client)
         if method in WRITE_METHODS:
             sent = headers.get("x-csrf-token")
             if not sent:
-                raise IdentityError(401, "authz.missing_csrf_token")
+                raise IdentityError(Refusal.UNAUTHENTICATED, "authz.missing_csrf_token")
             if not secrets.compare_digest(sent, session.csrf_token):
-                raise IdentityError(401, "authz.csrf_token_mismatch")
+                raise IdentityError(Refusal.UNAUTHENTICATED, "authz.csrf_token_mismatch")
         credential = Credential(SESSION, session.session_digest, csrf_token=session.csrf_token)
         return Caller(session.user, credential)
 

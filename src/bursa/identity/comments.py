@@ -7,15 +7,16 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.errors import Refusal
 from bursa.identity.service import Identity, IdentityError
 from bursa.identity.tables import comments, users
 
 
 def _check(title: str | None, data: str | None) -> None:
     if title is not None and not title.strip():
-        raise IdentityError(422, "admin.comment.invalid_title")
+        raise IdentityError(Refusal.INVALID, "admin.comment.invalid_title")
     if data is not None and not data.strip():
-        raise IdentityError(422, "admin.comment.invalid_data")
+        raise IdentityError(Refusal.INVALID, "admin.comment.invalid_data")
 
 
 class Comments:
@@ -28,7 +29,7 @@ class Comments:
         async with self.identity.engine.begin() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
             if user_id is None:
-                raise IdentityError(404, "admin.user.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
             await conn.execute(
                 insert(comments).values(
                     user_id=user_id, author_uid=author_uid, title=title.strip(), data=data
@@ -41,7 +42,7 @@ class Comments:
     ) -> int:
         """Change the title and/or text of one's own comment; answers the user's id."""
         if title is None and data is None:
-            raise IdentityError(422, "admin.comment.missing_params", "title or data")
+            raise IdentityError(Refusal.INVALID, "admin.comment.missing_params", "title or data")
         _check(title, data)
         values: dict[str, Any] = {"updated_at": func.now()}
         if title is not None:
@@ -77,6 +78,6 @@ class Comments:
             select(comments.c.author_uid).where(comments.c.id == comment_id).with_for_update()
         )
         if author is None:
-            raise IdentityError(404, "admin.comment.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "admin.comment.doesnt_exist")
         if author != author_uid:
-            raise IdentityError(403, "admin.comment.not_author")
+            raise IdentityError(Refusal.FORBIDDEN, "admin.comment.not_author")

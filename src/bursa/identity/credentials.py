@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bursa.errors import Refusal
 from bursa.identity.api_keys import ApiKeys
 from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import LOGIN_STATES, Identity, IdentityError
@@ -98,17 +99,17 @@ class Credentials:
             credential = Credential(OAUTH, str(token.token_id), token.scopes, token.client_id)
             caller = Caller(token.user, credential)
         else:  # none of ours: a JWT from before credentials were recorded, or forged
-            raise IdentityError(401, REFUSED)
+            raise IdentityError(Refusal.UNAUTHENTICATED, REFUSED)
         if caller.user["uid"] != claims["uid"]:
-            raise IdentityError(401, REFUSED)
+            raise IdentityError(Refusal.UNAUTHENTICATED, REFUSED)
         return Caller(caller.user, caller.credential, int(claims["exp"]))
 
     async def _session(self, digest: str) -> Caller:
         row = await self.identity.reads.fetchrow(_SESSION, digest)
         if row is None:  # logged out, replaced, expired or ended by a password change
-            raise IdentityError(401, "authz.invalid_session")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
         user = {name: row[name] for name in _USER_COLUMNS}
         user["labels"] = [dict(label) for label in row["labels"]]
         if user["state"] not in LOGIN_STATES:
-            raise IdentityError(401, "authz.user_not_active")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.user_not_active")
         return Caller(user, Credential(SESSION, digest, csrf_token=row["session_csrf_token"]))

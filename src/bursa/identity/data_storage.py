@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from bursa.errors import Refusal
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import data_storages, users
 
@@ -43,16 +44,24 @@ class DataStorages:
         title = title.strip().lower()
         if title in FORBIDDEN_TITLES or title not in self.titles:
             raise IdentityError(
-                422, "resource.data_storage.invalid_title", ", ".join(sorted(self.titles))
+                Refusal.INVALID,
+                "resource.data_storage.invalid_title",
+                ", ".join(sorted(self.titles)),
             )
         if len(data.encode()) > MAX_DATA_BYTES:
-            raise IdentityError(422, "resource.data_storage.data_too_long", "at most 5 KB")
+            raise IdentityError(
+                Refusal.INVALID, "resource.data_storage.data_too_long", "at most 5 KB"
+            )
         try:
             parsed = json.loads(data)
         except ValueError as exc:
-            raise IdentityError(422, "resource.data_storage.invalid_data", "not JSON") from exc
+            raise IdentityError(
+                Refusal.INVALID, "resource.data_storage.invalid_data", "not JSON"
+            ) from exc
         if not isinstance(parsed, dict):
-            raise IdentityError(422, "resource.data_storage.invalid_data", "a JSON object")
+            raise IdentityError(
+                Refusal.INVALID, "resource.data_storage.invalid_data", "a JSON object"
+            )
         async with self.identity.transaction() as conn:
             row = (
                 (
@@ -67,7 +76,7 @@ class DataStorages:
                 .first()
             )
             if row is None:
-                raise IdentityError(409, "resource.data_storage.already_exists")
+                raise IdentityError(Refusal.CONFLICT, "resource.data_storage.already_exists")
             await self.identity.record(
                 conn, user["id"], client, "account", "data storage created", "succeed", title
             )
@@ -89,7 +98,7 @@ class DataStorages:
         async with self.identity.transaction() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.uid == uid))
             if user_id is None:
-                raise IdentityError(404, "admin.user.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
             gone = await conn.execute(
                 delete(data_storages)
                 .where(
@@ -99,7 +108,7 @@ class DataStorages:
                 .returning(data_storages.c.id)
             )
             if gone.first() is None:
-                raise IdentityError(404, "admin.data_storage.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.data_storage.doesnt_exist")
             await self.identity.record(
                 conn,
                 admin["id"],

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from bursa.errors import Refusal
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import documents, users
 
@@ -35,13 +36,13 @@ def sniff(content: bytes, scope: str = "resource.documents") -> tuple[str, str]:
     for magic, kind in SIGNATURES.items():
         if content.startswith(magic):
             return kind
-    raise IdentityError(422, f"{scope}.invalid_format", "upload a JPEG, PNG or PDF")
+    raise IdentityError(Refusal.INVALID, f"{scope}.invalid_format", "upload a JPEG, PNG or PDF")
 
 
 def check_upload(content: bytes, scope: str) -> tuple[str, str]:
     """Content type and file extension of an acceptable upload (size, then first bytes)."""
     if not 0 < len(content) <= MAX_UPLOAD:
-        raise IdentityError(422, f"{scope}.invalid_size", "1 byte to 10 MB")
+        raise IdentityError(Refusal.INVALID, f"{scope}.invalid_size", "1 byte to 10 MB")
     return sniff(content, scope)
 
 
@@ -62,10 +63,12 @@ class Documents:
         update_labels: bool = True,
     ) -> dict[str, Any]:
         if doc_type not in DOC_TYPES:
-            raise IdentityError(422, "resource.documents.invalid_type", ", ".join(DOC_TYPES))
+            raise IdentityError(
+                Refusal.INVALID, "resource.documents.invalid_type", ", ".join(DOC_TYPES)
+            )
         content_type, extension = check_upload(content, "resource.documents")
         if doc_expire is not None and doc_expire <= date.today():
-            raise IdentityError(422, "resource.documents.expired")
+            raise IdentityError(Refusal.INVALID, "resource.documents.expired")
         sealed = await self.identity.keystore.encrypt(DOCUMENT_KEY, doc_number.encode())
         values = {"doc_type": doc_type, "doc_number": sealed, "doc_expire": doc_expire}
         return await self.file(
@@ -167,9 +170,9 @@ class Documents:
         ``reviewer`` must outrank the owner (``Identity.subordinate``): nobody raises their
         own KYC level, or a peer's."""
         if state not in ("verified", "rejected"):
-            raise IdentityError(422, "admin.document.invalid_state")
+            raise IdentityError(Refusal.INVALID, "admin.document.invalid_state")
         if state == "rejected" and not reason:
-            raise IdentityError(422, "admin.document.missing_reason")
+            raise IdentityError(Refusal.INVALID, "admin.document.missing_reason")
         async with self.identity.transaction() as conn:
             row = (
                 (
@@ -184,7 +187,7 @@ class Documents:
                 .first()
             )
             if row is None:
-                raise IdentityError(404, "admin.document.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.document.doesnt_exist")
             if reviewer is not None:
                 owner_uid = await conn.scalar(
                     select(users.c.uid).where(users.c.id == row["user_id"])

@@ -14,6 +14,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import delete, func, insert, select, update
 
+from bursa.errors import Refusal
 from bursa.identity import pii
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.sms import SmsError, SmsSender
@@ -38,9 +39,9 @@ def normalize_number(number: str) -> str:
     try:
         parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
-        raise IdentityError(422, "resource.phone.invalid_num") from None
+        raise IdentityError(Refusal.INVALID, "resource.phone.invalid_num") from None
     if not phonenumbers.is_possible_number(parsed):
-        raise IdentityError(422, "resource.phone.invalid_num")
+        raise IdentityError(Refusal.INVALID, "resource.phone.invalid_num")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
 
 
@@ -74,7 +75,9 @@ class Kyc:
         the member may correct it at once."""
         if self.sms is None:
             raise IdentityError(
-                503, "resource.phone.sms_unavailable", "no SMS provider is configured"
+                Refusal.UNAVAILABLE,
+                "resource.phone.sms_unavailable",
+                "no SMS provider is configured",
             )
         normalized = normalize_number(number)
         sealed = await self.identity.keystore.encrypt(PHONE_KEY, normalized.encode())
@@ -83,7 +86,7 @@ class Kyc:
                 select(func.count()).select_from(phones).where(phones.c.user_id == user["id"])
             )
             if (count or 0) >= PHONES_PER_USER:
-                raise IdentityError(422, "resource.phone.limit_reached")
+                raise IdentityError(Refusal.INVALID, "resource.phone.limit_reached")
             added = None
             if await self._find(conn, user["id"], normalized) is None:
                 added = await conn.scalar(
@@ -97,7 +100,9 @@ class Kyc:
                     .returning(phones.c.id)
                 )
             if not await self.identity.may_send_code(conn, user["id"], PHONE):
-                raise IdentityError(429, "resource.phone.too_many_codes", "wait a minute")
+                raise IdentityError(
+                    Refusal.TOO_MANY, "resource.phone.too_many_codes", "wait a minute"
+                )
             code = await self.identity.new_code(conn, user["id"], PHONE)
             await self.identity.record(
                 conn, user["id"], client, "account", "phone code sent", "succeed"
@@ -116,8 +121,12 @@ class Kyc:
                     conn, user["id"], client, "account", "phone code sent", "failed"
                 )
             if exc.bad_number:
-                raise IdentityError(422, "resource.phone.invalid_num", exc.reason) from None
-            raise IdentityError(503, "resource.phone.sms_failed", exc.reason) from None
+                raise IdentityError(
+                    Refusal.INVALID, "resource.phone.invalid_num", exc.reason
+                ) from None
+            raise IdentityError(
+                Refusal.UNAVAILABLE, "resource.phone.sms_failed", exc.reason
+            ) from None
         return mask(normalized)
 
     async def verify_phone(
@@ -127,7 +136,7 @@ class Kyc:
         async with self.identity.transaction() as conn:
             phone_id = await self._find(conn, user["id"], normalized)
             if phone_id is None:
-                raise IdentityError(404, "resource.phone.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.phone.doesnt_exist")
             await self.identity.use_code(conn, user["id"], PHONE, code)
             await conn.execute(
                 update(phones).where(phones.c.id == phone_id).values(validated_at=func.now())
@@ -155,10 +164,10 @@ class Kyc:
         """Create or edit the member's profile; ``confirm`` submits it for review."""
         country = fields.get("country")
         if country is not None and not re.fullmatch(r"[A-Z]{2,3}", country):
-            raise IdentityError(422, "resource.profile.invalid_country")
+            raise IdentityError(Refusal.INVALID, "resource.profile.invalid_country")
         dob = fields.get("dob")
         if isinstance(dob, date) and dob >= date.today():
-            raise IdentityError(422, "resource.profile.invalid_dob")
+            raise IdentityError(Refusal.INVALID, "resource.profile.invalid_dob")
         state = "submitted" if confirm else "drafted"
         sealed = await pii.seal(self.identity.keystore, fields)
         async with self.identity.transaction() as conn:
@@ -205,7 +214,7 @@ class Kyc:
                     .one()
                 )
             else:
-                raise IdentityError(422, "resource.profile.already_submitted")
+                raise IdentityError(Refusal.INVALID, "resource.profile.already_submitted")
             if confirm:
                 await self.identity.set_label(conn, user["id"], "profile", "submitted", "private")
             # Barong's event without the personal fields: they are sealed at rest, and an

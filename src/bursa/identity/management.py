@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.errors import Refusal
 from bursa.identity.account import check_data
 from bursa.identity.kyc import PHONE_KEY, country_of, mask, normalize_number
 from bursa.identity.rules import ACCESS_NAMES, ROLES
@@ -43,7 +44,7 @@ def check_digest(digest: str) -> None:
     parameters change); refuse bcrypt ones, which Bursa cannot verify."""
     if digest.startswith(BCRYPT_PREFIXES):
         raise IdentityError(
-            422,
+            Refusal.INVALID,
             "management.user.unsupported_digest",
             "bcrypt digests cannot be verified here: send an argon2id digest, or create the"
             " user with a password",
@@ -51,9 +52,9 @@ def check_digest(digest: str) -> None:
     try:
         parameters = extract_parameters(digest)
     except (InvalidHashError, ValueError) as exc:
-        raise IdentityError(422, "management.user.invalid_digest") from exc
+        raise IdentityError(Refusal.INVALID, "management.user.invalid_digest") from exc
     if parameters.type.name != "ID":
-        raise IdentityError(422, "management.user.invalid_digest", "argon2id only")
+        raise IdentityError(Refusal.INVALID, "management.user.invalid_digest", "argon2id only")
 
 
 class ManagedUsers:
@@ -78,7 +79,7 @@ class ManagedUsers:
         elif phone is not None:
             found = await self._phone_owner(conn, phone)
         if found is None:
-            raise IdentityError(404, "management.user.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "management.user.doesnt_exist")
         return int(found)
 
     async def _phone_owner(self, conn: AsyncConnection, number: str) -> int | None:
@@ -112,7 +113,7 @@ class ManagedUsers:
             if referral_uid is not None:
                 referrer = await conn.scalar(select(users.c.id).where(users.c.uid == referral_uid))
                 if referrer is None:
-                    raise IdentityError(422, "management.user.referral_doesnt_exist")
+                    raise IdentityError(Refusal.INVALID, "management.user.referral_doesnt_exist")
             user_id = await self.identity._insert_user(
                 conn, address, password, referral_uid=referral_uid
             )
@@ -133,7 +134,7 @@ class ManagedUsers:
 
     async def update(self, uid: str, role: str | None, data: str | None) -> dict[str, Any]:
         if role is not None and role not in ROLES:
-            raise IdentityError(422, "management.user.invalid_role")
+            raise IdentityError(Refusal.INVALID, "management.user.invalid_role")
         if data is not None:
             check_data(data, "management.user")
         values: dict[str, Any] = {"updated_at": func.now()}
@@ -160,7 +161,7 @@ class ManagedUsers:
         """(how many match, the ids on ``window``'s page), oldest first; ``label`` keeps the
         users carrying (key, value or any, scope)."""
         if window.range not in RANGES:
-            raise IdentityError(422, "management.user.invalid_range")
+            raise IdentityError(Refusal.INVALID, "management.user.invalid_range")
         column = users.c.created_at if window.range == "created" else users.c.updated_at
         query = select(users.c.id)
         if window.since is not None:
@@ -190,7 +191,7 @@ class ManagedUsers:
         async with self.identity.transaction() as conn:
             user_id = await self.user_id(conn, uid=uid)
             if await self._phone_owner(conn, normalized) is not None:
-                raise IdentityError(422, "management.phone.number_exist")
+                raise IdentityError(Refusal.INVALID, "management.phone.number_exist")
             row = (
                 (
                     await conn.execute(
@@ -229,7 +230,7 @@ class ManagedUsers:
                     target = row
                     break
             if target is None:
-                raise IdentityError(404, "management.phone.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "management.phone.doesnt_exist")
             await conn.execute(delete(phones).where(phones.c.id == target["id"]))
             verified_left = await conn.scalar(
                 select(func.count())
@@ -263,14 +264,14 @@ class ManagedUsers:
         Names of what the identity keeps itself (role, level, state, 2FA) are refused: such
         a label would look like access and grant none."""
         if key in ACCESS_NAMES:
-            raise IdentityError(422, "management.label.reserved_key")
+            raise IdentityError(Refusal.INVALID, "management.label.reserved_key")
         async with self.identity.transaction() as conn:
             user_id = await self.user_id(conn, uid=uid)
             exists = await self._label(conn, user_id, key) is not None
             if exists and not update:
-                raise IdentityError(422, "management.label.already_exists")
+                raise IdentityError(Refusal.INVALID, "management.label.already_exists")
             if not exists and not create:
-                raise IdentityError(404, "management.label.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "management.label.doesnt_exist")
             await self.identity.set_label(conn, user_id, key, value, "private")
             label = await self._label(conn, user_id, key)
         assert label is not None
@@ -281,7 +282,7 @@ class ManagedUsers:
             user_id = await self.user_id(conn, uid=uid)
             label = await self._label(conn, user_id, key)
             if label is None:
-                raise IdentityError(404, "management.label.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "management.label.doesnt_exist")
             await self.identity.remove_label(conn, user_id, key, "private")
 
     @staticmethod

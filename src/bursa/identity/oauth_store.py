@@ -20,6 +20,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from sqlalchemy import ColumnElement, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.errors import Refusal
 from bursa.identity import oauth_scopes
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import oauth_clients, oauth_codes, oauth_tokens
@@ -49,7 +50,7 @@ def check_redirect_uri(uri: str) -> str:
         or parts.fragment
         or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
     ):
-        raise IdentityError(422, "admin.oauth_client.invalid_redirect_uri", uri[:200])
+        raise IdentityError(Refusal.INVALID, "admin.oauth_client.invalid_redirect_uri", uri[:200])
     return uri
 
 
@@ -193,9 +194,11 @@ class OAuthStore:
         """A new client application and, for a confidential one, its secret (shown once)."""
         unknown = oauth_scopes.known(scopes)
         if unknown or not scopes:
-            raise IdentityError(422, "admin.oauth_client.invalid_scope", ", ".join(unknown))
+            raise IdentityError(
+                Refusal.INVALID, "admin.oauth_client.invalid_scope", ", ".join(unknown)
+            )
         if not 1 <= len(redirect_uris) <= MAX_REDIRECT_URIS:
-            raise IdentityError(422, "admin.oauth_client.invalid_redirect_uri")
+            raise IdentityError(Refusal.INVALID, "admin.oauth_client.invalid_redirect_uri")
         uris = [check_redirect_uri(uri) for uri in redirect_uris]
         secret = secrets.token_urlsafe(32) if confidential else None
         async with self.identity.transaction() as conn:
@@ -238,7 +241,7 @@ class OAuthStore:
                 .returning(oauth_clients.c.id)
             )
             if found.first() is None:
-                raise IdentityError(404, "admin.oauth_client.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.oauth_client.doesnt_exist")
             await conn.execute(
                 update(oauth_tokens)
                 .where(oauth_tokens.c.client_id == client_id, oauth_tokens.c.revoked_at.is_(None))
@@ -492,10 +495,10 @@ class OAuthStore:
                 .first()
             )
             if row is None:
-                raise IdentityError(401, "authz.invalid_token")
+                raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_token")
             user = await self.identity.load_user(conn, row["user_id"])
         if user["state"] != "active":
-            raise IdentityError(401, "authz.user_not_active")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.user_not_active")
         return BearerPrincipal(
             user, row["client_id"], frozenset(row["scope"].split()), token_id=row["id"]
         )
@@ -505,10 +508,10 @@ class OAuthStore:
         ``method`` ``path``; else ``authz.invalid_token`` or ``authz.insufficient_scope``."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
-            raise IdentityError(401, "authz.invalid_token")
+            raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_token")
         principal = await self.bearer(token.strip())
         if not oauth_scopes.allows(principal.scopes, method, path):
-            raise IdentityError(403, "authz.insufficient_scope")
+            raise IdentityError(Refusal.FORBIDDEN, "authz.insufficient_scope")
         return principal
 
     # ------------------------------------------------------ the member's grants
@@ -555,7 +558,7 @@ class OAuthStore:
                 .values(revoked_at=func.now())
             )
             if not done.rowcount:
-                raise IdentityError(404, "resource.oauth_grant.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.oauth_grant.doesnt_exist")
             await self.identity.record(
                 conn, user["id"], client, "oauth", "application revoked", "succeed", client_id
             )

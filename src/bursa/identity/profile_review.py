@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from bursa.errors import Refusal
 from bursa.identity.kyc import Kyc
 from bursa.identity.rules import outranks
 from bursa.identity.service import RANK_TOO_LOW, Client, Identity, IdentityError
@@ -60,7 +61,7 @@ class ProfileReview:
         nobody their own, and a staff reviewer only below their rank (``rules.RANKS``). The
         Management API (a reviewer without ``id``) reviews as the operator's service."""
         if state not in REVIEW_STATES:
-            raise IdentityError(422, "admin.profiles.invalid_state")
+            raise IdentityError(Refusal.INVALID, "admin.profiles.invalid_state")
         async with self.identity.transaction() as conn:
             member = (
                 (await conn.execute(select(users).where(users.c.uid == uid).with_for_update()))
@@ -68,13 +69,13 @@ class ProfileReview:
                 .first()
             )
             if member is None:
-                raise IdentityError(404, "admin.user.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
             if member["role"] == "superadmin" and reviewer["role"] != "superadmin":
-                raise IdentityError(422, "admin.profiles.superadmin_change")
+                raise IdentityError(Refusal.INVALID, "admin.profiles.superadmin_change")
             if member["uid"] == reviewer["uid"]:
-                raise IdentityError(422, "admin.profiles.own_profile")
+                raise IdentityError(Refusal.INVALID, "admin.profiles.own_profile")
             if reviewer["id"] is not None and not outranks(reviewer["role"], member["role"]):
-                raise IdentityError(403, RANK_TOO_LOW)
+                raise IdentityError(Refusal.FORBIDDEN, RANK_TOO_LOW)
             reviewed = await conn.scalar(
                 update(profiles)
                 .where(profiles.c.user_id == member["id"], profiles.c.state == "submitted")
@@ -86,7 +87,9 @@ class ProfileReview:
                 .returning(profiles.c.id)
             )
             if reviewed is None:
-                raise IdentityError(404, "admin.profiles.doesnt_exist_or_not_editable")
+                raise IdentityError(
+                    Refusal.NOT_FOUND, "admin.profiles.doesnt_exist_or_not_editable"
+                )
             await self.identity.set_label(conn, member["id"], "profile", state, "private")
             await self.identity.record(
                 conn,

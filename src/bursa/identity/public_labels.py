@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bursa.errors import Refusal
 from bursa.identity.rules import ACCESS_NAMES, ACTIVATION_REQUIREMENTS, LEVELS, STATE_TRIGGERS
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import labels
@@ -41,7 +42,9 @@ def normalize(text: str, field: str) -> str:
     """Lower-cased; 3 to 255 characters of ``a-z 0-9 _ -`` (Barong's label rule)."""
     lowered = text.lower()
     if not PATTERN.fullmatch(lowered):
-        raise IdentityError(422, f"resource.label.invalid_{field}", "3-255 of a-z 0-9 _ -")
+        raise IdentityError(
+            Refusal.INVALID, f"resource.label.invalid_{field}", "3-255 of a-z 0-9 _ -"
+        )
     return lowered
 
 
@@ -76,7 +79,7 @@ class PublicLabels:
                 .first()
             )
         if row is None:
-            raise IdentityError(404, "resource.label.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "resource.label.doesnt_exist")
         return dict(row)
 
     async def create(
@@ -91,7 +94,7 @@ class PublicLabels:
                 .where(labels.c.user_id == user["id"], labels.c.scope == PUBLIC)
             )
             if (count or 0) >= LABELS_PER_USER:
-                raise IdentityError(422, "resource.label.limit_reached")
+                raise IdentityError(Refusal.INVALID, "resource.label.limit_reached")
             row = (
                 (
                     await conn.execute(
@@ -105,7 +108,7 @@ class PublicLabels:
                 .first()
             )
             if row is None:
-                raise IdentityError(422, "resource.label.already_exists")
+                raise IdentityError(Refusal.INVALID, "resource.label.already_exists")
             await self.identity.record(
                 conn, user["id"], client, "account", "label created", "succeed", key
             )
@@ -117,7 +120,7 @@ class PublicLabels:
     ) -> dict[str, Any]:
         key, value = normalize(key, "key"), normalize(value, "value")
         if key in RESERVED_KEYS:  # one set before the names were reserved keeps its value
-            raise IdentityError(422, "resource.label.private_key")
+            raise IdentityError(Refusal.INVALID, "resource.label.private_key")
         async with self.identity.transaction() as conn:
             row = (
                 (
@@ -137,7 +140,7 @@ class PublicLabels:
             )
             if row is None:
                 await self._refuse_private(conn, user["id"], key)
-                raise IdentityError(404, "resource.label.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.label.doesnt_exist")
             await self.identity.record(
                 conn, user["id"], client, "account", "label updated", "succeed", key
             )
@@ -160,7 +163,7 @@ class PublicLabels:
             ).first()
             if gone is None:
                 await self._refuse_private(conn, user["id"], key)
-                raise IdentityError(404, "resource.label.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "resource.label.doesnt_exist")
             await self.identity.record(
                 conn, user["id"], client, "account", "label deleted", "succeed", key
             )
@@ -172,11 +175,11 @@ class PublicLabels:
     async def _refuse_private(conn: AsyncConnection, user_id: int, key: str) -> None:
         """422 ``resource.label.private_key`` for a key that belongs to the private scope."""
         if key in RESERVED_KEYS:
-            raise IdentityError(422, "resource.label.private_key")
+            raise IdentityError(Refusal.INVALID, "resource.label.private_key")
         private = await conn.scalar(
             select(labels.c.id).where(
                 labels.c.user_id == user_id, labels.c.key == key, labels.c.scope == PRIVATE
             )
         )
         if private is not None:
-            raise IdentityError(422, "resource.label.private_key")
+            raise IdentityError(Refusal.INVALID, "resource.label.private_key")

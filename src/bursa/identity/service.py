@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bursa.db.hot import HotReads
+from bursa.errors import BursaError, Refusal
 from bursa.events import outbox
 from bursa.events.outbox import DomainEvent
 from bursa.identity import extras, passwords, totp
@@ -59,25 +60,21 @@ USERNAME = re.compile(r"[A-Za-z0-9]{4,12}")
 _DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
 
 
-class IdentityError(Exception):
-    """A refusal. With ``keep`` the transaction still commits what it recorded (a failed
-    login's count and activity, a wrong code's attempt) before the error reaches the caller."""
+class IdentityError(BursaError):
+    """An identity refusal (one code, an operator's ``message``). With ``keep`` the
+    transaction still commits what it recorded (a failed login's count and activity, a
+    wrong code's attempt) before the error reaches the caller."""
 
     def __init__(
         self,
-        status: int,
+        kind: Refusal,
         code: str,
         message: str = "",
         *,
         keep: bool = False,
         retry_after: int | None = None,
     ) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.keep = keep
-        self.retry_after = retry_after  # seconds, for a 429
+        super().__init__(kind, code, message=message, keep=keep, retry_after=retry_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +128,13 @@ def normalize_email(email: str) -> str:
     try:
         return validate_email(email, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise IdentityError(422, "identity.user.invalid_email", str(exc)) from exc
+        raise IdentityError(Refusal.INVALID, "identity.user.invalid_email", str(exc)) from exc
 
 
 def normalize_username(username: str) -> str:
     """Barong's rule: 4 to 12 letters or digits; kept lower-case, so unique whatever the case."""
     if not USERNAME.fullmatch(username):
-        raise IdentityError(422, "username.invalid", "4 to 12 letters or digits")
+        raise IdentityError(Refusal.INVALID, "username.invalid", "4 to 12 letters or digits")
     return username.lower()
 
 
@@ -202,7 +199,7 @@ class Identity:
             if referral_uid is not None:
                 referrer = await conn.scalar(select(users.c.id).where(users.c.uid == referral_uid))
                 if referrer is None:
-                    raise IdentityError(422, "identity.user.referral_doesnt_exist")
+                    raise IdentityError(Refusal.INVALID, "identity.user.referral_doesnt_exist")
             user_id = await self._insert_user(
                 conn, address, password, referral_uid=referral_uid, username=name
             )
@@ -246,7 +243,7 @@ class Identity:
         async with self.transaction() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
-                raise IdentityError(422, "identity.user.invalid_code")
+                raise IdentityError(Refusal.INVALID, "identity.user.invalid_code")
             await self.use_code(conn, user_id, CONFIRMATION, code)
             await self.set_label(conn, user_id, "email", "verified", "private")
             session = await self._open_session(conn, user_id, client)
@@ -278,7 +275,7 @@ class Identity:
         async with self.transaction() as conn:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None:
-                raise IdentityError(422, "identity.user.invalid_code")
+                raise IdentityError(Refusal.INVALID, "identity.user.invalid_code")
             await self.use_code(conn, user_id, RESET, code)
             await conn.execute(
                 update(users)
@@ -312,9 +309,11 @@ class Identity:
             assert stored is not None
             if not passwords.verify_password(stored, old):
                 await self.record(conn, user["id"], client, "password", "change", "failed")
-                raise IdentityError(422, "resource.password.prev_pass_not_correct", keep=True)
+                raise IdentityError(
+                    Refusal.INVALID, "resource.password.prev_pass_not_correct", keep=True
+                )
             if old == new:
-                raise IdentityError(422, "resource.password.no_change_provided")
+                raise IdentityError(Refusal.INVALID, "resource.password.no_change_provided")
             await self.require_otp(conn, user["id"], otp_code, client, "resource.password")
             self._check_new_password(new, user["email"])
             await conn.execute(
@@ -338,7 +337,7 @@ class Identity:
         code as base64 PNG. Shown once; stored only encrypted."""
         user = session.user
         if user["otp"]:
-            raise IdentityError(400, "resource.otp.already_enabled")
+            raise IdentityError(Refusal.MALFORMED, "resource.otp.already_enabled")
         secret = totp.new_secret()
         sealed = await self.keystore.encrypt(OTP_KEY, secret.encode())
         async with self.engine.begin() as conn:
@@ -364,13 +363,15 @@ class Identity:
                 .one()
             )
             if row["otp"]:
-                raise IdentityError(400, "resource.otp.already_enabled")
+                raise IdentityError(Refusal.MALFORMED, "resource.otp.already_enabled")
             if row["otp_secret"] is None:
-                raise IdentityError(422, "resource.otp.not_generated", "call generate_qrcode first")
+                raise IdentityError(
+                    Refusal.INVALID, "resource.otp.not_generated", "call generate_qrcode first"
+                )
             step = await self._otp_step(row, code)
             if step is None:
                 await self.record(conn, user["id"], client, "otp", "enable", "failed")
-                raise IdentityError(422, "resource.otp.invalid", keep=True)
+                raise IdentityError(Refusal.INVALID, "resource.otp.invalid", keep=True)
             await conn.execute(
                 update(users)
                 .where(users.c.id == user["id"])
@@ -399,7 +400,7 @@ class Identity:
         async with self.transaction() as conn:
             user_id = await self.subordinate(conn, admin, uid)
             if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
-                raise IdentityError(422, "admin.user.otp_not_enabled")
+                raise IdentityError(Refusal.INVALID, "admin.user.otp_not_enabled")
             await self._turn_otp_off(conn, user_id)
             await self.record(conn, user_id, client, "otp", "disabled by support", "succeed")
             await self.record(conn, admin["id"], client, "admin", "2fa disabled", "succeed", uid)
@@ -446,23 +447,27 @@ class Identity:
         )
         if not row["otp"]:
             if scope == "resource.otp":
-                raise IdentityError(400, "resource.otp.not_enabled")
+                raise IdentityError(Refusal.MALFORMED, "resource.otp.not_enabled")
             return
         if row["otp_locked_until"] is not None and row["otp_locked_until"] > _now():
             await self.record(conn, user_id, client, "otp", "verify", "denied", scope)
-            raise IdentityError(403, f"{scope}.otp_locked", "too many wrong codes", keep=True)
+            raise IdentityError(
+                Refusal.FORBIDDEN, f"{scope}.otp_locked", "too many wrong codes", keep=True
+            )
         if per_address:
             wait = await self.limiter.over(LOGIN_FAILURES_PER_IP, client.ip)
             if wait:
-                raise IdentityError(429, f"{scope}.too_many_failures", retry_after=wait)
+                raise IdentityError(
+                    Refusal.TOO_MANY, f"{scope}.too_many_failures", retry_after=wait
+                )
         if not code:
-            raise IdentityError(422, f"{scope}.missing_otp")
+            raise IdentityError(Refusal.INVALID, f"{scope}.missing_otp")
         step = await self._otp_step(row, code)
         if step is None:
             await self._wrong_second_factor(conn, row, client, ("otp", "verify", scope))
             if per_address:
                 await self.limiter.allow(LOGIN_FAILURES_PER_IP, client.ip)
-            raise IdentityError(422, f"{scope}.invalid_otp", keep=True)
+            raise IdentityError(Refusal.INVALID, f"{scope}.invalid_otp", keep=True)
         await conn.execute(
             update(users).where(users.c.id == user_id).values(otp_last_step=step, failed_otps=0)
         )
@@ -510,7 +515,7 @@ class Identity:
         verdict = passwords.check_strength(password, email)
         if not verdict.ok:
             assert verdict.code is not None
-            raise IdentityError(422, verdict.code, verdict.message)
+            raise IdentityError(Refusal.INVALID, verdict.code, verdict.message)
 
     # ---------------------------------------------------------------- sessions
 
@@ -525,7 +530,7 @@ class Identity:
         try:
             address = normalize_email(email)
         except IdentityError as exc:
-            raise IdentityError(401, "identity.session.invalid_params") from exc
+            raise IdentityError(Refusal.UNAUTHENTICATED, "identity.session.invalid_params") from exc
         async with self.transaction() as conn:
             row = (
                 (
@@ -539,13 +544,15 @@ class Identity:
             if row is None:
                 passwords.verify_password(_DUMMY_HASH, password)
                 await self.record(conn, None, client, "session", "login", "failed", address)
-                raise IdentityError(401, "identity.session.invalid_params", keep=True)
+                raise IdentityError(
+                    Refusal.UNAUTHENTICATED, "identity.session.invalid_params", keep=True
+                )
             user_id = row["id"]
             now = _now()
             if row["locked_until"] is not None and row["locked_until"] > now:
                 await self.record(conn, user_id, client, "session", "login", "denied", "locked")
                 raise IdentityError(
-                    401,
+                    Refusal.UNAUTHENTICATED,
                     "identity.session.locked",
                     "too many failed logins; try again later or reset the password",
                     keep=True,
@@ -562,12 +569,14 @@ class Identity:
                     )
                 )
                 await self.record(conn, user_id, client, "session", "login", "failed")
-                raise IdentityError(401, "identity.session.invalid_params", keep=True)
+                raise IdentityError(
+                    Refusal.UNAUTHENTICATED, "identity.session.invalid_params", keep=True
+                )
             state = row["state"]
             if state not in LOGIN_STATES:
                 await self.record(conn, user_id, client, "session", "login", "denied", state)
                 code = {"banned": "banned", "deleted": "deleted"}.get(state, "not_active")
-                raise IdentityError(401, f"identity.session.{code}", keep=True)
+                raise IdentityError(Refusal.UNAUTHENTICATED, f"identity.session.{code}", keep=True)
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             if row["otp"]:
                 # Wrong codes lock like wrong passwords (``require_otp``), checked only once
@@ -575,17 +584,22 @@ class Identity:
                 if row["otp_locked_until"] is not None and row["otp_locked_until"] > now:
                     await self.record(conn, user_id, client, "session", "login", "denied", "otp")
                     raise IdentityError(
-                        401, "identity.session.locked", "too many wrong codes", keep=True
+                        Refusal.UNAUTHENTICATED,
+                        "identity.session.locked",
+                        "too many wrong codes",
+                        keep=True,
                     )
                 if not otp_code:
                     await self.record(conn, user_id, client, "session", "login", "failed", "otp")
-                    raise IdentityError(401, "identity.session.missing_otp", keep=True)
+                    raise IdentityError(
+                        Refusal.UNAUTHENTICATED, "identity.session.missing_otp", keep=True
+                    )
                 step = await self._otp_step(row, otp_code)
                 if step is None:
                     await self._wrong_second_factor(conn, row, client, ("session", "login", "otp"))
                     # Barong's 403 for a wrong code; 422 for one that is not digits at all.
-                    status = 403 if is_digits(otp_code) else 422
-                    raise IdentityError(status, "identity.session.invalid_otp", keep=True)
+                    kind = Refusal.FORBIDDEN if is_digits(otp_code) else Refusal.INVALID
+                    raise IdentityError(kind, "identity.session.invalid_otp", keep=True)
                 values |= {"otp_last_step": step, "failed_otps": 0}
             if passwords.needs_rehash(row["password_hash"]):
                 values["password_hash"] = passwords.hash_password(password)
@@ -616,7 +630,7 @@ class Identity:
                 .first()
             )
             if session is None:
-                raise IdentityError(401, "authz.invalid_session")
+                raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
             now = _now()
             if (
                 session["expires_at"] <= now
@@ -624,10 +638,12 @@ class Identity:
                 or not same_network(session["user_ip"], client.ip)
             ):
                 await conn.execute(delete(user_sessions).where(user_sessions.c.id_digest == digest))
-                raise IdentityError(401, "authz.client_session_mismatch", keep=True)
+                raise IdentityError(
+                    Refusal.UNAUTHENTICATED, "authz.client_session_mismatch", keep=True
+                )
             user = await self.load_user(conn, session["user_id"])
             if user["state"] not in LOGIN_STATES:
-                raise IdentityError(401, "authz.user_not_active")
+                raise IdentityError(Refusal.UNAUTHENTICATED, "authz.user_not_active")
             await conn.execute(
                 update(user_sessions)
                 .where(user_sessions.c.id_digest == digest)
@@ -657,7 +673,9 @@ class Identity:
     async def create_user(self, email: str, password: str, role: str) -> dict[str, Any]:
         """A confirmed, active user (the first admin); the password policy still applies."""
         if role not in ROLES:
-            raise IdentityError(422, "admin.user.invalid_role", f"roles: {', '.join(ROLES)}")
+            raise IdentityError(
+                Refusal.INVALID, "admin.user.invalid_role", f"roles: {', '.join(ROLES)}"
+            )
         address = normalize_email(email)
         self._check_new_password(password, address)
         async with self.engine.begin() as conn:
@@ -677,9 +695,9 @@ class Identity:
             )
         ).first()
         if row is None:
-            raise IdentityError(404, "admin.user.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
         if not outranks(str(actor["role"]), row.role):
-            raise IdentityError(403, RANK_TOO_LOW)
+            raise IdentityError(Refusal.FORBIDDEN, RANK_TOO_LOW)
         return int(row.id)
 
     async def set_label(
@@ -815,8 +833,8 @@ class Identity:
                 )
         except IntegrityError as exc:
             if "uq_users_username" in str(exc.orig):
-                raise IdentityError(422, "username.taken") from exc
-            raise IdentityError(422, "email.taken") from exc
+                raise IdentityError(Refusal.INVALID, "username.taken") from exc
+            raise IdentityError(Refusal.INVALID, "email.taken") from exc
         assert user_id is not None
         return int(user_id)
 
@@ -940,7 +958,7 @@ class Identity:
             .first()
         )
         if row is None or row["expires_at"] <= _now() or row["attempts"] >= CODE_ATTEMPTS:
-            raise IdentityError(422, "identity.user.code_expired", "ask for a new code")
+            raise IdentityError(Refusal.INVALID, "identity.user.code_expired", "ask for a new code")
         expected = row["code_digest"]
         if not hmac.compare_digest(expected, _digest(f"{user_id}:{purpose}:{code}")):
             await conn.execute(
@@ -948,7 +966,7 @@ class Identity:
                 .where(one_time_codes.c.id == row["id"])
                 .values(attempts=one_time_codes.c.attempts + 1)
             )
-            raise IdentityError(422, "identity.user.invalid_code", keep=True)
+            raise IdentityError(Refusal.INVALID, "identity.user.invalid_code", keep=True)
         await conn.execute(
             update(one_time_codes).where(one_time_codes.c.id == row["id"]).values(used_at=_now())
         )

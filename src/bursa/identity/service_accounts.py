@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bursa.errors import Refusal
 from bursa.identity.rules import SERVICE_ACCOUNT_ROLE
 from bursa.identity.service import Identity, IdentityError, normalize_email
 from bursa.identity.tables import api_keys, permissions, service_accounts, users
@@ -89,7 +90,7 @@ class ServiceAccounts:
     async def create(self, owner_uid: str, role: str, email: str | None) -> dict[str, Any]:
         """A new active service account of an active user, at the owner's level."""
         if not re.fullmatch(SERVICE_ACCOUNT_ROLE, role):
-            raise IdentityError(422, "admin.service_account.invalid_role", "sa_<name>")
+            raise IdentityError(Refusal.INVALID, "admin.service_account.invalid_role", "sa_<name>")
         uid = new_uid()
         async with self.identity.transaction() as conn:
             owner = (
@@ -98,21 +99,21 @@ class ServiceAccounts:
                 .first()
             )
             if owner is None:
-                raise IdentityError(404, "admin.user.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
             if owner["state"] != "active":
-                raise IdentityError(422, "admin.service_account.owner_not_active")
+                raise IdentityError(Refusal.INVALID, "admin.service_account.owner_not_active")
             known = select(func.count()).select_from(permissions).where(permissions.c.role == role)
             if not await conn.scalar(known):
-                raise IdentityError(422, "admin.service_account.role_doesnt_exist")
+                raise IdentityError(Refusal.INVALID, "admin.service_account.role_doesnt_exist")
             if email is None:
                 name, domain = owner["email"].split("@", 1)
                 email = f"{name}+{uid.lower()}@{domain}"
             try:
                 address = normalize_email(email)
             except IdentityError as exc:
-                raise IdentityError(422, "admin.service_account.invalid_email") from exc
+                raise IdentityError(Refusal.INVALID, "admin.service_account.invalid_email") from exc
             if await conn.scalar(select(users.c.id).where(users.c.email == address)):
-                raise IdentityError(422, "admin.service_account.email_taken")
+                raise IdentityError(Refusal.INVALID, "admin.service_account.email_taken")
             try:
                 async with conn.begin_nested():
                     account_id = await conn.scalar(
@@ -127,7 +128,7 @@ class ServiceAccounts:
                         .returning(service_accounts.c.id)
                     )
             except IntegrityError as exc:  # the email (unique) belongs to another one
-                raise IdentityError(422, "admin.service_account.email_taken") from exc
+                raise IdentityError(Refusal.INVALID, "admin.service_account.email_taken") from exc
             row = (
                 (await conn.execute(_with_owner().where(service_accounts.c.id == account_id)))
                 .mappings()
@@ -158,7 +159,7 @@ class ServiceAccounts:
                 .returning(service_accounts.c.id)
             )
             if account_id is None:
-                raise IdentityError(404, "admin.service_account.doesnt_exist")
+                raise IdentityError(Refusal.NOT_FOUND, "admin.service_account.doesnt_exist")
             await conn.execute(
                 update(api_keys)
                 .where(api_keys.c.service_account_id == account_id, api_keys.c.state != "inactive")
@@ -191,7 +192,7 @@ class ServiceAccounts:
                 .first()
             )
         if row is None:
-            raise IdentityError(404, "resource.service_account.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "resource.service_account.doesnt_exist")
         return _present(row)
 
     async def find(self, uid: str | None, email: str | None) -> dict[str, Any]:
@@ -204,5 +205,5 @@ class ServiceAccounts:
         async with self.identity.engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
-            raise IdentityError(404, "admin.service_account.doesnt_exist")
+            raise IdentityError(Refusal.NOT_FOUND, "admin.service_account.doesnt_exist")
         return _present(row)

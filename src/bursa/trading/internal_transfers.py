@@ -24,6 +24,7 @@ from bursa.engine import errors as engine_errors
 from bursa.engine.commands import Command, Transfer
 from bursa.engine.specs import LIABILITY_MAIN
 from bursa.engine.units import to_units
+from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
@@ -36,12 +37,11 @@ PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 AREA = "account.internal_transfer"
 
 
-class TransferRefused(Exception):
+class TransferRefused(BursaError):
     """Nothing moved; ``code`` is the Peatio error code."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+        super().__init__(Refusal.INVALID, code)
 
 
 @dataclass(frozen=True, slots=True)

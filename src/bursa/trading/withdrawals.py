@@ -27,6 +27,7 @@ from bursa.engine import errors as engine_errors
 from bursa.engine.commands import Command, HoldWithdrawal, ReleaseWithdrawal, SettleWithdrawal
 from bursa.engine.tables import withdrawal_holds
 from bursa.engine.units import to_units
+from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.events.records import decimal_text, iso
 from bursa.ledger.tables import currencies
@@ -62,13 +63,12 @@ ENGINE_MESSAGES = {
 }
 
 
-class WithdrawalRefused(Exception):
-    """An expected refusal (``status``, Peatio's ``message``): nothing was changed."""
+class WithdrawalRefused(BursaError):
+    """An expected refusal, named by its Peatio code (Grape's message on the Management
+    API): nothing was changed."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+    def __init__(self, kind: Refusal, code: str) -> None:
+        super().__init__(kind, code)
 
 
 class Submit(Protocol):
@@ -281,7 +281,7 @@ class Withdrawals:
             if inserted.first() is None:
                 existing = await find(session, ask.tid)
                 if existing is None or not ask.same_as(existing):
-                    raise WithdrawalRefused(422, "management.withdraw.tid_taken")
+                    raise WithdrawalRefused(Refusal.INVALID, "management.withdraw.tid_taken")
         row = await self._hold(ask.tid)
         if process and row["state"] == ACCEPTED:
             row = await self.act(ask.tid, "process")
@@ -309,7 +309,7 @@ class Withdrawals:
             # Refused, nothing held: nothing is recorded either, the tid is free again.
             await session.execute(delete(withdraws).where(withdraws.c.id == row["id"]))
         message = ENGINE_MESSAGES.get(result["error"], result["error"])
-        raise WithdrawalRefused(422, message)
+        raise WithdrawalRefused(Refusal.INVALID, message)
 
     async def act(self, tid: str, action: str) -> Any:
         """``process`` (fiat: settle → ``succeed``; coin: ``processing``, custody sends)
@@ -324,7 +324,7 @@ class Withdrawals:
                 if state == PREPARED:
                     return await self._change(session, row, CANCELED)
                 if state != ACCEPTED:
-                    raise WithdrawalRefused(422, "management.withdraw.cannot_cancel")
+                    raise WithdrawalRefused(Refusal.INVALID, "management.withdraw.cannot_cancel")
                 command: Command = ReleaseWithdrawal(
                     key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
                 )
@@ -333,7 +333,7 @@ class Withdrawals:
                 if state in PROCESSED:
                     return row
                 if state != ACCEPTED:
-                    raise WithdrawalRefused(422, "management.withdraw.cannot_process")
+                    raise WithdrawalRefused(Refusal.INVALID, "management.withdraw.cannot_process")
                 if row["type"] == "coin":
                     # Custody (issue 6) takes ``processing`` withdrawals, sends them and
                     # settles the hold; until then they wait here, funds locked.
@@ -349,7 +349,7 @@ class Withdrawals:
                 caught_up = await self._catch_up(session, row)
                 if caught_up["state"] == state:
                     raise WithdrawalRefused(
-                        422, ENGINE_MESSAGES.get(result["error"], result["error"])
+                        Refusal.INVALID, ENGINE_MESSAGES.get(result["error"], result["error"])
                     )
                 return caught_up
             return await self._change(session, row, target)
@@ -372,7 +372,9 @@ class Withdrawals:
             if row["state"] == target:
                 return row
             if row["state"] not in allowed:
-                raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
+                raise WithdrawalRefused(
+                    Refusal.INVALID, f"cannot move from {row['state']} to {target}"
+                )
             changed = await self._change(session, row, target, values)
             if also is not None:
                 await also(session, changed)
@@ -403,7 +405,9 @@ class Withdrawals:
             if row["state"] == target:
                 return row
             if row["state"] not in allowed:
-                raise WithdrawalRefused(422, f"cannot move from {row['state']} to {target}")
+                raise WithdrawalRefused(
+                    Refusal.INVALID, f"cannot move from {row['state']} to {target}"
+                )
             if await self._hold_state(session, row) != hold_wanted:
                 command: Command
                 if hold_wanted == "settled":
@@ -422,7 +426,7 @@ class Withdrawals:
                     and await self._hold_state(session, row) != hold_wanted
                 ):
                     raise WithdrawalRefused(
-                        422, ENGINE_MESSAGES.get(result["error"], result["error"])
+                        Refusal.INVALID, ENGINE_MESSAGES.get(result["error"], result["error"])
                     )
             return await self._change(session, row, target, confirmations=confirmations)
 
@@ -436,7 +440,7 @@ class Withdrawals:
     async def _locked(self, session: AsyncSession, tid: str) -> Any:
         row = await find(session, tid, lock=True)
         if row is None:
-            raise WithdrawalRefused(404, "Couldn't find record.")
+            raise WithdrawalRefused(Refusal.NOT_FOUND, "Couldn't find record.")
         return row
 
     async def _units(self, session: AsyncSession, row: Mapping[str, Any], value: Decimal) -> int:
