@@ -21,8 +21,8 @@ import pyotp
 import pytest
 
 from bursa.api.app import create_app
-from bursa.api.peatio_auth import MemberLevels
-from bursa.api.ranger_hub import Limits, RangerHub
+from bursa.api.peatio.auth import MemberLevels
+from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bursa.api import peatio_present as present
+from bursa.api.peatio import present
 from bursa.engine.commands import CancelOrder, PlaceOrder
 from bursa.engine.order_uuids import order_uuid
 from bursa.trading import committed, history

@@ -18,10 +18,10 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from bursa.api import ws_protocol
 from bursa.api.deps import EngineView
-from bursa.api.ranger_custody import custody_streams
-from bursa.api.ranger_hub import RESYNC, TOO_SLOW, Limits, RangerHub
+from bursa.api.ranger import protocol as ws_protocol
+from bursa.api.ranger.custody import custody_streams
+from bursa.api.ranger.hub import RESYNC, TOO_SLOW, Limits, RangerHub
 from bursa.custody import crediting
 from bursa.events.bus import BOOK, Event, InProcessBus
 from bursa.events.listener import BusListener
@@ -376,7 +376,7 @@ async def test_a_hub_that_falls_behind_the_bus_makes_its_clients_start_over(
 def _hub_app(hub: RangerHub) -> Any:
     from fastapi import FastAPI
 
-    from bursa.api import ranger as ranger_api
+    from bursa.api.ranger import routes as ranger_api
 
     app = FastAPI()
     app.state.ranger = hub

@@ -13,9 +13,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bursa.api.app import create_app
-from bursa.api.peatio_auth import MemberLevels
-from bursa.api.ranger_hub import RESYNC, RangerHub
-from bursa.api.ranger_markets import StoredMarkets
+from bursa.api.peatio.auth import MemberLevels
+from bursa.api.ranger.hub import RESYNC, RangerHub
+from bursa.api.ranger.markets import StoredMarkets
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineConsumer
 from bursa.events.bus import InProcessBus

@@ -12,51 +12,49 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import (
-    authz,
-    barong,
-    barong_account,
-    barong_addresses,
-    barong_admin,
-    barong_admin_audit,
-    barong_admin_comments,
-    barong_admin_kyc,
-    barong_labels,
-    barong_management,
-    barong_management_kyc,  # noqa: F401  (its endpoints join barong_management.router)
-    barong_management_tools,  # noqa: F401
-    barong_service_accounts,
-    barong_storage,
-    market_data,
-    oauth,
-    oauth_clients,
-    peatio_account,
-    peatio_account_transfers,
-    peatio_account_withdraws,
-    peatio_admin_adjustments,
-    peatio_admin_config,
-    peatio_admin_custody,
-    peatio_admin_deposits,
-    peatio_admin_fees,
-    peatio_admin_finance,
-    peatio_admin_records,
-    peatio_admin_transfers,
-    peatio_admin_withdraw_limits,
-    peatio_admin_withdraws,
-    peatio_management_accounts,
-    peatio_management_config,
-    peatio_management_deposits,
-    peatio_management_trading,
-    peatio_management_transfers,
-    peatio_management_withdraws,
-    peatio_market,
-    public,
-    ranger,
-)
+from bursa.api import authz
+from bursa.api.barong import data_storage as barong_storage
+from bursa.api.barong import oauth_clients
+from bursa.api.barong import routes as barong
+from bursa.api.barong import service_accounts as barong_service_accounts
+from bursa.api.barong.admin import audit as barong_admin_audit
+from bursa.api.barong.admin import comments as barong_admin_comments
+from bursa.api.barong.admin import kyc as barong_admin_kyc
+from bursa.api.barong.admin import users as barong_admin
+from bursa.api.barong.management import kyc as barong_management_kyc  # noqa: F401  (joins barong_management.router)
+from bursa.api.barong.management import tools as barong_management_tools  # noqa: F401
+from bursa.api.barong.management import users as barong_management
+from bursa.api.barong.resource import account as barong_account
+from bursa.api.barong.resource import addresses as barong_addresses
+from bursa.api.barong.resource import labels as barong_labels
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
-from bursa.api.ranger_hub import RangerHub
+from bursa.api.oauth import provider as oauth
+from bursa.api.peatio.account import balances as peatio_account
+from bursa.api.peatio.account import internal_transfers as peatio_account_transfers
+from bursa.api.peatio.account import withdraws as peatio_account_withdraws
+from bursa.api.peatio.admin import adjustments as peatio_admin_adjustments
+from bursa.api.peatio.admin import config as peatio_admin_config
+from bursa.api.peatio.admin import custody as peatio_admin_custody
+from bursa.api.peatio.admin import deposits as peatio_admin_deposits
+from bursa.api.peatio.admin import fees as peatio_admin_fees
+from bursa.api.peatio.admin import finance as peatio_admin_finance
+from bursa.api.peatio.admin import records as peatio_admin_records
+from bursa.api.peatio.admin import transfers as peatio_admin_transfers
+from bursa.api.peatio.admin import withdraw_limits as peatio_admin_withdraw_limits
+from bursa.api.peatio.admin import withdraws as peatio_admin_withdraws
+from bursa.api.peatio.management import accounts as peatio_management_accounts
+from bursa.api.peatio.management import config as peatio_management_config
+from bursa.api.peatio.management import deposits as peatio_management_deposits
+from bursa.api.peatio.management import trading as peatio_management_trading
+from bursa.api.peatio.management import transfers as peatio_management_transfers
+from bursa.api.peatio.management import withdraws as peatio_management_withdraws
+from bursa.api.peatio.market import orders as peatio_market
+from bursa.api.peatio.public import general as public
+from bursa.api.peatio.public import markets as market_data
+from bursa.api.ranger import routes as ranger
+from bursa.api.ranger.hub import RangerHub
 from bursa.custody.addresses import Plugins
 from bursa.custody.withdraw_limits import DEFAULT_PLATFORM_CURRENCY
 from bursa.identity.account import Accounts

@@ -5,7 +5,7 @@ request through, or the refusal in ``{"errors": [...]}`` with its status."""
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from bursa.api.barong import client_of
+from bursa.api.barong.routes import client_of
 from bursa.identity.authz import Authorizer
 
 router = APIRouter(tags=["authorization"])

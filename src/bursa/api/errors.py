@@ -120,9 +120,9 @@ def _code_of(error: Any, codes: dict[str, dict[str, Any]]) -> str:
         return str(known[MISSING_KEY])
     if kind in _NOT_AN_INTEGER:
         if error.get("input") == "" and EMPTY_KEY in known:
-            return known[EMPTY_KEY]
-        return known.get(NON_INTEGER_KEY, known[ERROR_CODE_KEY])
-    return known[ERROR_CODE_KEY]
+            return str(known[EMPTY_KEY])
+        return str(known.get(NON_INTEGER_KEY, known[ERROR_CODE_KEY]))
+    return str(known[ERROR_CODE_KEY])
 
 
 def _validation_codes(errors: Iterable[Any], codes: dict[str, dict[str, Any]]) -> list[str]:

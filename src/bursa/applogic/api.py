@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from pydantic import BaseModel
 
 from bursa.api.errors import ApiError
-from bursa.api.peatio_auth import AccountMember
+from bursa.api.peatio.auth import AccountMember
 from bursa.api.schemas import Errors
 from bursa.applogic.approvals import Approval, WithdrawalApprovals
 from bursa.applogic.management import ManagementError

@@ -53,8 +53,9 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from bursa.api import ranger, ws_protocol
-from bursa.api.ranger_hub import Limits, RangerHub
+from bursa.api.ranger import protocol as ws_protocol
+from bursa.api.ranger import routes as ranger
+from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.bench.workload import funding
 from bursa.engine.commands import BUY, SELL, PlaceOrder
 from bursa.engine.runner import EngineRunner

@@ -13,11 +13,11 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import ws_protocol
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
-from bursa.api.ranger_custody import custody_streams
-from bursa.api.ranger_hub import Limits, RangerHub
+from bursa.api.ranger import protocol as ws_protocol
+from bursa.api.ranger.custody import custody_streams
+from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.applogic import api as applogic_api
 from bursa.applogic.approvals import WithdrawalApprovals
 from bursa.applogic.config import AppLogicConfig

@@ -1,0 +1,54 @@
+"""``POST /api/v2/barong/resource/addresses``: an address proof (multipart, like
+``documents``), reviewed by admins with the documents."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel
+
+from bursa.api.barong.routes import _ERRORS, SessionDep, client_of
+from bursa.identity.addresses import AddressProofs
+from bursa.identity.documents import MAX_UPLOAD
+
+router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
+LONG_ENOUGH = 1024  # the service checks the real limits and names the field
+
+
+class AddressProof(BaseModel):
+    id: int
+    doc_type: str  # "address"
+    doc_expire: date | None
+    country: str
+    address: str
+    city: str
+    postcode: str
+    content_type: str
+    size: int
+    state: str
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def get_addresses(request: Request) -> AddressProofs:
+    found: AddressProofs = request.app.state.addresses
+    return found
+
+
+@router.post("/addresses", status_code=201, responses=_ERRORS, summary="Upload an address proof")
+async def upload_address(
+    request: Request,
+    session: SessionDep,
+    proofs: Annotated[AddressProofs, Depends(get_addresses)],
+    country: Annotated[str, Form(max_length=LONG_ENOUGH)],
+    address: Annotated[str, Form(max_length=LONG_ENOUGH)],
+    city: Annotated[str, Form(max_length=LONG_ENOUGH)],
+    postcode: Annotated[str, Form(max_length=LONG_ENOUGH)],
+    upload: Annotated[UploadFile, File()],
+) -> AddressProof:
+    content = await upload.read(MAX_UPLOAD + 1)
+    saved = await proofs.upload(
+        session.user, country, address, city, postcode, content, client_of(request)
+    )
+    return AddressProof(**saved)

@@ -1,0 +1,490 @@
+"""The member's withdrawals and beneficiaries (``/api/v2/peatio/account``), in Peatio's
+shapes: beneficiaries activated with a mailed code, coin withdrawals to an active one with
+a TOTP code. The rules live in ``bursa.custody.beneficiaries`` and
+``bursa.custody.withdraw_requests``; this module reads parameters (each bad one answers
+its own Peatio code) and presents rows.
+"""
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bursa.api.barong.routes import client_of
+from bursa.api.deps import Runner, Session
+from bursa.api.errors import ApiError, error_code
+from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
+from bursa.api.peatio.auth import WithdrawMember
+from bursa.api.peatio.otp import read_otp
+from bursa.api.peatio.params import MAX_TIME, moment, paginate, positive_decimal, read_body
+from bursa.api.schemas import Errors
+from bursa.custody import registry, withdraw_limits, withdraw_requests
+from bursa.custody.beneficiaries import (
+    Beneficiaries,
+    BeneficiaryRefused,
+    NewBeneficiary,
+)
+from bursa.custody.beneficiaries import (
+    Beneficiary as BeneficiaryRow,
+)
+from bursa.custody.withdraw_requests import (
+    MemberFilter,
+    MemberWithdraw,
+    RequestRefused,
+    WithdrawRequests,
+)
+from bursa.engine.commands import Command
+from bursa.engine.runner import EngineStopped
+from bursa.events.records import decimal_text, iso
+from bursa.identity import directory
+from bursa.identity.service import Identity
+from bursa.plain_input import PlainInt, is_digits, parse_digits
+from bursa.trading import history
+from bursa.trading import withdrawals as flow
+from bursa.trading.withdrawals import WithdrawalRefused, Withdrawals
+
+router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Errors} for code in (401, 403, 404, 422, 503)
+}
+BENEFICIARY_ID = "account.beneficiary.non_integer_id"
+MOST_ID = 2**63 - 1
+MOST_NOTE = 256
+MOST_DIGITS = 30
+BeneficiaryId = Annotated[
+    PlainInt,
+    Path(
+        ge=1, le=MOST_ID, json_schema_extra=error_code(BENEFICIARY_ID, non_integer=BENEFICIARY_ID)
+    ),
+]
+
+
+class Beneficiary(BaseModel):
+    """Peatio's Beneficiary, ``data`` (the address) shown to its owner only."""
+
+    id: int
+    currency: str
+    blockchain_key: str | None
+    name: str
+    description: str
+    data: dict[str, Any]
+    state: str
+    sent_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class Withdraw(BaseModel):
+    """Peatio's Withdraw: ``amount`` leaves, ``fee`` is paid on top; ``confirmations`` is
+    a coin withdrawal's, counted to the last block the scanner read (0 until its
+    transaction is in a block)."""
+
+    id: int
+    currency: str
+    type: str
+    amount: str
+    fee: str
+    blockchain_txid: str | None
+    rid: str
+    state: str
+    confirmations: int | None
+    note: str | None
+    created_at: str
+    updated_at: str
+    done_at: str | None
+    transfer_type: str | None
+
+
+class WithdrawSums(BaseModel):
+    """What counts against a currency's limits now, and the limits (``0``: none); then
+    the member's KYC-level limits (every currency, in ``platform_currency``): the valued
+    sums of the last 24 hours and 30 days (``null`` while a withdrawn currency has no
+    price) and the limits in force (``0``: none)."""
+
+    currency: str
+    last_24_hours: str
+    last_72_hours: str
+    limit_24_hours: str
+    limit_72_hours: str
+    platform_currency: str
+    kyc_last_24_hours: str | None
+    kyc_last_1_month: str | None
+    kyc_limit_24_hour: str
+    kyc_limit_1_month: str
+
+
+def _beneficiary(found: BeneficiaryRow) -> Beneficiary:
+    return Beneficiary(
+        id=found.id,
+        currency=found.currency,
+        blockchain_key=found.blockchain_key,
+        name=found.name,
+        description=found.description,
+        data=found.data,
+        state=found.state,
+        sent_at=iso(found.sent_at),
+        created_at=iso(found.created_at) or "",
+        updated_at=iso(found.updated_at) or "",
+    )
+
+
+def present_withdraw(row: Any, heights: Mapping[str, int] | None = None) -> Withdraw:
+    """A row of ``withdraws``; ``heights``: the last block read on each blockchain."""
+    confirmations: int | None = None
+    if row["type"] == "coin":
+        height = (heights or {}).get(row["blockchain_key"])
+        mined = row["block_number"]
+        confirmations = 0 if height is None or mined is None else max(0, height - mined + 1)
+    return Withdraw(
+        id=row["id"],
+        currency=row["currency_id"],
+        type=row["type"],
+        amount=decimal_text(row["amount"]),
+        fee=decimal_text(row["fee"]),
+        blockchain_txid=row["txid"],
+        rid=row["rid"],
+        state=row["state"],
+        confirmations=confirmations,
+        note=row["note"],
+        created_at=iso(row["created_at"]) or "",
+        updated_at=iso(row["updated_at"]) or "",
+        done_at=iso(row["completed_at"]),
+        transfer_type=row["transfer_type"],
+    )
+
+
+def _beneficiaries(request: Request) -> Beneficiaries:
+    identity: Identity = request.app.state.identity
+    return Beneficiaries(identity.keystore, identity.mailer, identity.app_name)
+
+
+async def _beneficiary_call(call: Any) -> Any:
+    try:
+        return await call
+    except BeneficiaryRefused:
+        raise
+
+
+# ---------------------------------------------------------------------- beneficiaries
+
+
+@router.get("/beneficiaries", summary="The member's pending and active beneficiaries")
+async def list_beneficiaries(
+    member: WithdrawMember,
+    session: Session,
+    request: Request,
+    currency: CurrencyCode = None,
+    state: Annotated[
+        Literal["pending", "active"] | None,
+        Query(json_schema_extra=error_code("account.beneficiary.invalid_state")),
+    ] = None,
+) -> list[Beneficiary]:
+    code = currency.lower() if currency else None
+    if code is not None and not await history.currency_exists(session, code):
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    found = await _beneficiaries(request).listed(session, member.id, code, state)
+    return [_beneficiary(b) for b in found]
+
+
+@router.get("/beneficiaries/{id}", summary="One of the member's beneficiaries", responses=_ERRORS)
+async def get_beneficiary(
+    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+) -> Beneficiary:
+    return _beneficiary(
+        await _beneficiary_call(_beneficiaries(request).one(session, member.id, id))
+    )
+
+
+def _string(body: dict[str, Any], name: str, area: str, *, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ApiError(422, f"account.{area}.missing_{name}")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, f"account.{area}.invalid_{name}")
+    return value
+
+
+def _data(value: Any) -> dict[str, Any]:
+    """Peatio's ``data``: a JSON object, or a string holding one."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ApiError(422, "account.beneficiary.non_json_data") from exc
+    if value is None:
+        raise ApiError(422, "account.beneficiary.missing_data")
+    if not isinstance(value, dict):
+        raise ApiError(422, "account.beneficiary.non_json_data")
+    return value
+
+
+@router.post(
+    "/beneficiaries",
+    status_code=201,
+    summary="Add a beneficiary; its activation code is mailed to the member",
+    responses=_ERRORS,
+)
+async def create_beneficiary(
+    member: WithdrawMember, session: Session, request: Request
+) -> Beneficiary:
+    """``currency``, ``name`` (at most 64), ``description`` (at most 255), ``data`` (JSON:
+    ``address`` for a coin, ``full_name`` and bank details for fiat)."""
+    body = await read_body(request)
+    currency = _string(body, "currency", "beneficiary", required=True)
+    name = _string(body, "name", "beneficiary", required=True)
+    description = _string(body, "description", "beneficiary", required=False) or ""
+    data = _data(body.get("data"))
+    assert currency is not None
+    assert name is not None
+    if len(currency) > 10:
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    ask = NewBeneficiary(currency=currency, name=name, description=description, data=data)
+    found = await _beneficiary_call(
+        _beneficiaries(request).create(session, member.id, member.email, ask)
+    )
+    return _beneficiary(found)
+
+
+def _pin(value: Any) -> str:
+    """Peatio's integer ``pin``, kept as the 6 digits that were mailed."""
+    if value is None:
+        raise ApiError(422, "account.beneficiary.missing_pin")
+    if isinstance(value, bool):
+        raise ApiError(422, "account.beneficiary.non_integer_pin")
+    text = str(value) if isinstance(value, str | int) else ""
+    if not is_digits(text) or len(text) > 6:
+        raise ApiError(422, "account.beneficiary.non_integer_pin")
+    return text.zfill(6)
+
+
+@router.patch(
+    "/beneficiaries/{id}/activate",
+    summary="Activate a pending beneficiary with the mailed code",
+    responses=_ERRORS,
+)
+async def activate_beneficiary(
+    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+) -> Beneficiary:
+    pin = _pin((await read_body(request)).get("pin"))
+    found = await _beneficiary_call(_beneficiaries(request).activate(session, member.id, id, pin))
+    return _beneficiary(found)
+
+
+@router.patch(
+    "/beneficiaries/{id}/resend_pin",
+    status_code=204,
+    summary="Mail a new activation code (once a minute)",
+    responses=_ERRORS,
+)
+async def resend_pin(
+    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+) -> Response:
+    await _beneficiary_call(
+        _beneficiaries(request).resend_pin(session, member.id, member.email, id)
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/beneficiaries/{id}", status_code=204, summary="Archive a beneficiary", responses=_ERRORS
+)
+async def delete_beneficiary(
+    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+) -> Response:
+    await _beneficiary_call(_beneficiaries(request).archive(session, member.id, id))
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------- withdraws
+
+
+def _limit() -> Any:
+    return Query(
+        ge=1,
+        le=100,
+        json_schema_extra=error_code(
+            "account.withdraw.invalid_limit", non_integer="account.withdraw.non_integer_limit"
+        ),
+    )
+
+
+def _time(name: str) -> Any:
+    return Query(
+        ge=0, le=MAX_TIME, json_schema_extra=error_code(f"account.withdraw.invalid_{name}")
+    )
+
+
+@router.get("/withdraws", summary="The member's withdrawals, newest first", responses=_ERRORS)
+async def list_withdraws(
+    member: WithdrawMember,
+    session: Session,
+    response: Response,
+    currency: CurrencyCode = None,
+    state: Annotated[
+        Literal[flow.STATES] | None,  # type: ignore[valid-type]
+        Query(json_schema_extra=error_code("account.withdraw.invalid_state")),
+    ] = None,
+    rid: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=256,
+            json_schema_extra=error_code("account.withdraw.invalid_rid"),
+        ),
+    ] = None,
+    time_from: Annotated[PlainInt | None, _time("time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("time_to")] = None,
+    limit: Annotated[PlainInt, _limit()] = 100,
+    page: Annotated[
+        PlainInt,
+        Query(
+            ge=1,
+            le=MOST_ID,
+            json_schema_extra=error_code(
+                "account.withdraw.non_positive_page",
+                non_integer="account.withdraw.non_integer_page",
+            ),
+        ),
+    ] = 1,
+) -> list[Withdraw]:
+    code = currency.lower() if currency else None
+    if code is not None and not await history.currency_exists(session, code):
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    found = await withdraw_requests.member_withdraws(
+        session,
+        MemberFilter(member.id, code, state, rid, moment(time_from), moment(time_to)),
+        limit=limit,
+        page=page,
+    )
+    heights = await registry.scanned_heights(
+        session, {r["blockchain_key"] for r in found.rows if r["blockchain_key"]}
+    )
+    paginate(response, found.total, page, limit)
+    return [present_withdraw(row, heights) for row in found.rows]
+
+
+@router.get(
+    "/withdraws/sums",
+    summary="What the member withdrew lately, against the currency's and the KYC limits",
+    responses=_ERRORS,
+)
+async def withdraw_sums(
+    member: WithdrawMember, session: Session, request: Request, currency: CurrencyCode = None
+) -> list[WithdrawSums]:
+    code = currency.lower() if currency else None
+    found = await withdraw_requests.sums(session, member.id, None if code is None else [code])
+    if code is not None and not found:
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    platform: str = request.app.state.platform_currency
+    limit = await withdraw_limits.limit_of(session, member.id)
+    kyc = await withdraw_limits.valued(session, member.id, platform, datetime.now(UTC))
+    priced = not kyc.unpriced
+    return [
+        WithdrawSums(
+            currency=s.currency,
+            last_24_hours=decimal_text(s.last_24h),
+            last_72_hours=decimal_text(s.last_72h),
+            limit_24_hours=decimal_text(s.limit_24h),
+            limit_72_hours=decimal_text(s.limit_72h),
+            platform_currency=platform,
+            kyc_last_24_hours=decimal_text(kyc.last_24_hours) if priced else None,
+            kyc_last_1_month=decimal_text(kyc.last_1_month) if priced else None,
+            kyc_limit_24_hour=decimal_text(limit.limit_24_hour),
+            kyc_limit_1_month=decimal_text(limit.limit_1_month),
+        )
+        for s in found
+    ]
+
+
+def _integer(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if value is None or value == "":
+        raise ApiError(422, f"account.withdraw.missing_{name}")
+    if isinstance(value, str) and is_digits(value) and len(value) <= 19:
+        value = parse_digits(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MOST_ID:
+        raise ApiError(422, f"account.withdraw.non_integer_{name}")
+    return value
+
+
+def _member_withdraw(body: dict[str, Any], member: Any, otp: str) -> MemberWithdraw:
+    """Every parameter of the right type, or the first one's Peatio code (``otp`` is read
+    first, by ``peatio_otp.read_otp``)."""
+    beneficiary_id = _integer(body, "beneficiary_id")
+    currency = _string(body, "currency", "withdraw", required=True)
+    assert currency is not None
+    if len(currency) > 10:
+        raise ApiError(422, CURRENCY_NOT_FOUND)
+    if body.get("amount") is None:
+        raise ApiError(422, "account.withdraw.missing_amount")
+    amount = positive_decimal(body["amount"])
+    if not isinstance(amount, Decimal):
+        raise ApiError(422, f"account.withdraw.{amount}_amount")
+    if amount.adjusted() >= MOST_DIGITS:
+        raise ApiError(422, "account.withdraw.invalid_amount")
+    note = body.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > MOST_NOTE or "\x00" in note):
+        raise ApiError(422, "account.withdraw.too_long_note")
+    return MemberWithdraw(
+        member_id=member.id,
+        uid=member.uid,
+        currency=currency.strip().lower(),
+        amount=amount,
+        beneficiary_id=beneficiary_id,
+        otp=otp,
+        note=(note or "").strip() or None,
+    )
+
+
+async def _email_of(session: AsyncSession, member_id: int) -> str:
+    person = (await directory.people(session, [member_id])).get(member_id)
+    return "" if person is None else person.email
+
+
+@router.post(
+    "/withdraws",
+    status_code=201,
+    summary="Withdraw to an active beneficiary (TOTP code required)",
+    responses=_ERRORS,
+)
+async def create_withdraw(member: WithdrawMember, request: Request, runner: Runner) -> Withdraw:
+    """``currency``, ``amount`` (what leaves; the currency's fee is paid on top),
+    ``beneficiary_id``, ``otp`` and ``note``.
+
+    Over the currency's limits: ``account.withdraw.limit_24h_exceeded`` /
+    ``limit_72h_exceeded``; over the member's KYC-level limits (every currency, valued in
+    the platform currency): ``account.withdraw.limit_24_hour_exceeded`` /
+    ``limit_1_month_exceeded``; a currency without a price while such a limit applies:
+    ``account.withdraw.limit_unpriced``."""
+    body = await read_body(request)
+    otp = await read_otp(request, member.id, body.get("otp"), "account.withdraw")
+    ask = _member_withdraw(body, member, otp)
+
+    async def submit(command: Command) -> dict[str, Any]:
+        try:
+            return await runner.submit(command)
+        except EngineStopped as exc:
+            raise ApiError(503, "server.engine_unavailable") from exc
+
+    sessions = request.app.state.session_factory
+    requests = WithdrawRequests(
+        sessions,
+        request.app.state.identity,
+        _beneficiaries(request),
+        Withdrawals(sessions, submit, _email_of),
+        request.app.state.platform_currency,
+    )
+    try:
+        row = await requests.create(ask, client_of(request))
+    except (RequestRefused, BeneficiaryRefused):
+        raise
+    except WithdrawalRefused:
+        raise
+    return present_withdraw(row)

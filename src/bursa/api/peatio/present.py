@@ -1,0 +1,112 @@
+"""Table rows of the member's records shaped into the Peatio entities."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from bursa.api.peatio.schemas import Account, Deposit, Operation, UserOrder, UserTrade
+from bursa.api.present import decimal_text
+
+BUY = "buy"
+ACCOUNT_KINDS = {201: "main", 202: "main", 211: "locked", 212: "locked"}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def account(row: Mapping[str, Any]) -> Account:
+    return Account(
+        currency=row["currency"],
+        balance=decimal_text(row["balance"]),
+        locked=decimal_text(row["locked"]),
+    )
+
+
+def order(row: Mapping[str, Any]) -> UserOrder:
+    average = row["avg_price"]
+    if average is None:
+        average = Decimal(0)
+    else:  # rounded down to the market's price precision, as Peatio shows it
+        average = average.quantize(Decimal(1).scaleb(-row["price_precision"]), ROUND_DOWN)
+    return UserOrder(
+        id=row["id"],
+        uuid=str(row["uuid"]),
+        side=row["side"],
+        ord_type=row["ord_type"],
+        price=decimal_text(row["price"]) if row["price"] is not None else None,
+        avg_price=decimal_text(average),
+        state=row["state"],
+        market=row["market_id"],
+        market_type="spot",
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
+        origin_volume=decimal_text(row["origin_volume"]),
+        remaining_volume=decimal_text(row["volume"]),
+        executed_volume=decimal_text(row["origin_volume"] - row["volume"]),
+        maker_fee=decimal_text(row["maker_fee"]),
+        taker_fee=decimal_text(row["taker_fee"]),
+        trades_count=row["trades_count"],
+        client_id=row["client_id"],
+        time_in_force=row["time_in_force"].lower(),
+        post_only=row["post_only"],
+    )
+
+
+def trade(row: Mapping[str, Any]) -> UserTrade:
+    return UserTrade(
+        id=row["id"],
+        price=decimal_text(row["price"]),
+        amount=decimal_text(row["amount"]),
+        total=decimal_text(row["total"]),
+        fee_currency=row["base_unit"] if row["side"] == BUY else row["quote_unit"],
+        fee=decimal_text(row["fee"]),
+        fee_amount=decimal_text(row["fee_amount"]),
+        market=row["market_id"],
+        market_type="spot",
+        created_at=iso(row["created_at"]),
+        taker_type=row["taker_type"],
+        side=row["side"],
+        order_id=row["order_id"],
+    )
+
+
+def operation(row: Mapping[str, Any]) -> Operation:
+    return Operation(
+        id=row["id"],
+        code=row["code"],
+        currency=row["currency_id"],
+        account_kind=ACCOUNT_KINDS[row["code"]],
+        credit=decimal_text(row["credit"]),
+        debit=decimal_text(row["debit"]),
+        reference_type=row["reference_type"],
+        rid=row["reference_id"],
+        created_at=iso(row["created_at"]),
+    )
+
+
+def deposit(
+    row: Mapping[str, Any], heights: Mapping[str, int], required: Mapping[str, int]
+) -> Deposit:
+    """A row of ``deposits``; ``heights``: the last block read on each blockchain;
+    ``required``: the confirmations each currency's deposits need."""
+    coin = row["type"] == "coin"
+    confirmations: int | str = "N/A"
+    if coin and row["block_number"] is not None and row["blockchain_key"] in heights:
+        confirmations = max(0, heights[row["blockchain_key"]] - row["block_number"] + 1)
+    return Deposit(
+        id=row["id"],
+        currency=row["currency_id"],
+        blockchain_key=row["blockchain_key"],
+        amount=decimal_text(row["amount"]),
+        fee=decimal_text(row["fee"]),
+        txid=row["txid"],
+        confirmations=confirmations,
+        min_confirmations=required.get(row["currency_id"]) if coin else None,
+        state=row["state"],
+        transfer_type=row["transfer_type"],
+        created_at=iso(row["created_at"]),
+        completed_at=None if row["completed_at"] is None else iso(row["completed_at"]),
+        tid=row["tid"],
+    )
