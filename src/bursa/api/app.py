@@ -27,6 +27,7 @@ from bursa.api.barong.management import users as barong_management
 from bursa.api.barong.resource import account as barong_account
 from bursa.api.barong.resource import addresses as barong_addresses
 from bursa.api.barong.resource import labels as barong_labels
+from bursa.api.bodies import document_bodies
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
@@ -228,4 +229,5 @@ def create_app(
     app.include_router(peatio_management_config.router)
     app.include_router(peatio_management_withdraws.router)
     app.include_router(barong_management.router)
+    document_bodies(app)
     return app

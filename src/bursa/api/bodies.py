@@ -160,7 +160,10 @@ def document_bodies(app: FastAPI) -> None:
             for method in route.methods or ():
                 operation = document["paths"][route.path_format].get(method.lower())
                 if operation is not None and "requestBody" not in operation:
-                    operation["requestBody"] = {"required": True, "content": content}
+                    operation["requestBody"] = {
+                        "required": bool(schema.get("required")),
+                        "content": content,
+                    }
         app.openapi_schema = document
         return document
 

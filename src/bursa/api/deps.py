@@ -10,6 +10,7 @@ from bursa.db.hot import HotReads
 from bursa.engine.commands import Command
 from bursa.engine.core import Engine
 from bursa.engine.snapshots import BookSnapshot
+from bursa.errors import BursaError
 
 
 class EngineView(Protocol):
@@ -50,6 +51,22 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_transaction(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction, committed at the boundary: after the handler returns
+    (before the answer is sent), or when a refusal says to ``keep`` what it recorded;
+    rolled back on any other error. Services never commit."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    async with factory() as session:
+        try:
+            yield session
+        except BursaError as exc:
+            if exc.keep:
+                await session.commit()
+            raise
+        await session.commit()
+
+
 Runner = Annotated[EngineView, Depends(get_runner)]
 Session = Annotated[AsyncSession, Depends(get_session)]
+Transaction = Annotated[AsyncSession, Depends(get_transaction, scope="function")]
 Reads = Annotated[HotReads, Depends(get_reads)]
