@@ -3,27 +3,41 @@
 Each test that needs a database gets a fresh one, cloned from a template that was migrated
 and seeded with the demo seeds once per run. Outside CI a missing server skips the tests
 that need it, with the reason; in CI (``CI=true``) it fails them.
+
+``scripts/test`` runs the suite in two processes (pytest-xdist): every process builds its
+own template and pool, ports are free ones, queue, exchange and key names carry a random
+part, and the one test that stops RabbitMQ runs while no other test uses it (``amqp_url``).
 """
 
 import asyncio
 import contextlib
+import fcntl
 import gc
 import os
 import queue
 import socket
 import sys
+import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
+from bursa.identity import passwords
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.seeds import DEMO_SEEDS, seed_file
+
+# Password hashes in this process are argon2id at its cheapest (microseconds instead of
+# about 0.2 s of CPU each); what they assert does not depend on the cost. ``bursa``
+# processes that tests start hash with the defaults.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 SERVER_URL = os.environ.get(
     "BURSA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -31,6 +45,23 @@ SERVER_URL = os.environ.get(
 REDIS_URL = os.environ.get("BURSA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("BURSA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Every test run on this machine that uses RabbitMQ holds this file locked: shared, or alone
+# for a test marked ``stops_rabbitmq`` (it stops the broker under everyone else's feet).
+RABBITMQ_LOCK = Path(tempfile.gettempdir()) / "bursa-tests-rabbitmq.lock"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """``bursa`` processes started without ``BURSA_DATA_DIR`` keep their key files in this
+    worker's temporary directory, not in the checkout's ``.bursa`` (where two workers would
+    race to create the same key file)."""
+    if "BURSA_DATA_DIR" in os.environ:
+        yield
+        return
+    os.environ["BURSA_DATA_DIR"] = str(tmp_path_factory.mktemp("bursa-data"))
+    yield
+    os.environ.pop("BURSA_DATA_DIR", None)
 
 
 def _dump_waiting_tasks(nodeid: str) -> None:
@@ -100,44 +131,58 @@ async def _admin(sql: str) -> None:
 
 class DatabasePool:
     """Clones of the template made ahead of the tests that need them, and dropped behind
-    them, by one background thread: creating and dropping a database (about 0.15 s) then
-    overlaps the tests instead of adding to each of them."""
+    them, by two background threads: a test neither waits for its database to be made nor
+    for the last one to be dropped (a drop forces a PostgreSQL checkpoint: 0.1 s on a quiet
+    server, seconds on a busy one, so drops never hold up the making)."""
 
-    def __init__(self, template: str, ahead: int = 2) -> None:
+    def __init__(self, template: str, ahead: int = 3) -> None:
         self.template = template
         self.ready: queue.Queue[str] = queue.Queue(maxsize=ahead)
         self.doomed: queue.Queue[str] = queue.Queue()
-        self.stopping = threading.Event()
+        self.stopping = threading.Event()  # make no more
+        self.drained = threading.Event()  # nothing more will be doomed
         self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=asyncio.run, args=(self._work(),), daemon=True)
-        self.thread.start()
+        self.maker = threading.Thread(target=self._run, args=(self._make,), daemon=True)
+        self.dropper = threading.Thread(target=self._run, args=(self._drop_doomed,), daemon=True)
+        self.maker.start()
+        self.dropper.start()
 
-    async def _work(self) -> None:
-        conn = await asyncpg.connect(SERVER_URL)
+    def _run(self, work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+        async def connected() -> None:
+            conn = await asyncpg.connect(SERVER_URL)
+            try:
+                await work(conn)
+            finally:
+                await conn.close()
+
         try:
-            while not self.stopping.is_set():
-                while not self.doomed.empty():  # drop first: it frees the disk
-                    await self._drop(conn, self.doomed.get())
-                if self.ready.full():
-                    with contextlib.suppress(queue.Empty):
-                        await self._drop(conn, self.doomed.get(timeout=0.05))
-                    continue
-                name = f"bursa_test_{uuid.uuid4().hex[:12]}"
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-                self.ready.put(name)
+            asyncio.run(connected())
         except BaseException as exc:  # handed to the next test that asks, never lost
             self.failure = exc
             raise
-        finally:
-            while not self.doomed.empty():
-                await self._drop(conn, self.doomed.get())
-            while not self.ready.empty():
-                await self._drop(conn, self.ready.get())
-            await conn.close()
 
-    @staticmethod
-    async def _drop(conn: asyncpg.Connection, name: str) -> None:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async def _make(self, conn: asyncpg.Connection) -> None:
+        while not self.stopping.is_set():
+            name = f"bursa_test_{uuid.uuid4().hex[:12]}"
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            while True:
+                try:
+                    self.ready.put(name, timeout=0.2)
+                    break
+                except queue.Full:
+                    if self.stopping.is_set():
+                        self.doomed.put(name)
+                        return
+
+    async def _drop_doomed(self, conn: asyncpg.Connection) -> None:
+        while True:
+            try:
+                name = self.doomed.get(timeout=0.2)
+            except queue.Empty:
+                if self.drained.is_set():
+                    return
+                continue
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def take(self) -> str:
         """A fresh clone (waits while the thread makes one)."""
@@ -152,8 +197,13 @@ class DatabasePool:
         self.doomed.put(name)
 
     def close(self) -> None:
+        """Stop making clones and drop every one left (waits for the drops)."""
         self.stopping.set()
-        self.thread.join(timeout=60)
+        self.maker.join(timeout=60)
+        while not self.ready.empty():
+            self.doomed.put(self.ready.get())
+        self.drained.set()
+        self.dropper.join(timeout=300)
 
 
 @pytest.fixture(scope="session")
@@ -194,10 +244,14 @@ async def fresh_database_url(database_pool: DatabasePool) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def amqp_url() -> str:
-    """The RabbitMQ to test against (guest/guest on 127.0.0.1 by default)."""
+def amqp_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The RabbitMQ to test against (guest/guest on 127.0.0.1 by default), shared with the
+    other tests that use it, or held alone by a test marked ``stops_rabbitmq``."""
     require(AMQP_URL, 5672, "RabbitMQ")
-    return AMQP_URL
+    alone = request.node.get_closest_marker("stops_rabbitmq") is not None
+    with RABBITMQ_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        yield AMQP_URL  # the lock goes with the file's closing
 
 
 @pytest.fixture

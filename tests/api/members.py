@@ -21,7 +21,6 @@ import pyotp
 import pytest
 
 from bursa.api.app import create_app
-from bursa.api.peatio.auth import MemberLevels
 from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
@@ -34,6 +33,7 @@ from bursa.identity.service import Identity
 from bursa.ledger.verify import verify_ledger
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.market_data import Tickers
+from bursa.trading.member_levels import MemberLevels
 from bursa.trading.specs import load_specs
 
 ACCOUNT = "/api/v2/peatio/account"

@@ -138,7 +138,7 @@ def signed_in(served: str) -> tuple[dict[str, str], dict[str, str]]:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_request_breaks_the_api(
-    case: schemathesis.Case, served: str, signed_in: tuple[dict[str, str], dict[str, str]]
+    case: schemathesis.Case[Any], served: str, signed_in: tuple[dict[str, str], dict[str, str]]
 ) -> None:
     headers, cookies = signed_in
     if (case.method.upper(), case.path) in ANONYMOUS:

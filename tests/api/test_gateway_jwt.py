@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jws, jwt
+from joserfc.jwk import RSAKey
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -76,7 +76,7 @@ async def test_the_jwt_stands_for_the_session_or_key_it_was_minted_from(
     session_jwt = await jwt_of(alice)
     claims = signer_of(exchange).verify(session_jwt)
     assert claims["auth"] == "session"
-    assert jwt.get_unverified_header(session_jwt)["alg"] == "RS256"
+    assert jws.extract_compact(session_jwt.encode()).headers()["alg"] == "RS256"
 
     balances = await client.get(BALANCES, headers=bearer(session_jwt))
     assert balances.status_code == 200, balances.text
@@ -180,10 +180,16 @@ def _compact(header: dict[str, Any], claims: dict[str, Any], sign: Callable[[byt
     return f"{signing_input}.{_b64(sign(signing_input.encode()))}"
 
 
+def _signed(
+    claims: dict[str, Any], key: bytes | RSAKey, algorithm: str = "RS256", **header: Any
+) -> str:
+    private = key if isinstance(key, RSAKey) else RSAKey.import_key(key)
+    return jwt.encode({"alg": algorithm} | header, claims, private, algorithms=[algorithm])
+
+
 def _ours(signer: JwtSigner, claims: dict[str, Any], **header: Any) -> str:
     """Signed with Bursa's own private key (so only the claims or the header are wrong)."""
-    headers = {"kid": signer.key_id} | header
-    return jwt.encode(claims, signer.private_pem, algorithm="RS256", headers=headers)
+    return _signed(claims, signer.private_pem, **({"kid": signer.key_id} | header))
 
 
 def _tampered(signer: JwtSigner, claims: dict[str, Any], good: str) -> str:
@@ -193,8 +199,7 @@ def _tampered(signer: JwtSigner, claims: dict[str, Any], good: str) -> str:
 
 
 def _other_key(signer: JwtSigner, claims: dict[str, Any], good: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": signer.key_id})
+    return _signed(claims, RSAKey.generate_key(2048), kid=signer.key_id)
 
 
 def _hs256_with_public_key(signer: JwtSigner, claims: dict[str, Any], good: str) -> str:
@@ -212,12 +217,10 @@ NOW = int(time.time())
 FORGERIES: dict[str, Callable[[JwtSigner, dict[str, Any], str], str]] = {
     "alg none": _alg_none,
     "HS256 keyed with the public key": _hs256_with_public_key,
-    "RS512": lambda s, c, g: jwt.encode(
-        c, s.private_pem, algorithm="RS512", headers={"kid": s.key_id}
-    ),
+    "RS512": lambda s, c, g: _signed(c, s.private_pem, "RS512", kid=s.key_id),
     "another key": _other_key,
     "unknown kid": lambda s, c, g: _ours(s, c, kid="0ther"),
-    "no kid": lambda s, c, g: jwt.encode(c, s.private_pem, algorithm="RS256"),
+    "no kid": lambda s, c, g: _signed(c, s.private_pem),
     "tampered payload": _tampered,
     "expired": lambda s, c, g: _ours(s, c | {"iat": NOW - 900, "exp": NOW - 600}),
     "no expiry": lambda s, c, g: _ours(s, {k: v for k, v in c.items() if k != "exp"}),

@@ -110,6 +110,7 @@ async def test_an_order_traded_later_in_its_own_batch(exchange: Exchange) -> Non
         row = committed.row(answer["order"], order_uuid(answer["order"]["id"]))
         assert row is not None
         table = await history.committed_order(reads, member.id, id=answer["order"]["id"])
+        assert table is not None
         assert present.order(row) == present.order(table)
 
     # Cancelled in a later batch: its trade is not in that batch, so the answer needs the
@@ -118,6 +119,7 @@ async def test_an_order_traded_later_in_its_own_batch(exchange: Exchange) -> Non
     rest = await runner.submit(order(alice, "sell", "rests"), facts=True)
     await runner.submit(dataclasses.replace(order(bob, "buy", "takes-half"), volume=50_000))
     known = await history.committed_order(reads, alice.id, id=rest["order"]["id"])
+    assert known is not None
     gone = await runner.submit(
         CancelOrder(key="cancel-rest", member_id=alice.id, order_id=rest["order"]["id"]), facts=True
     )
@@ -125,6 +127,7 @@ async def test_an_order_traded_later_in_its_own_batch(exchange: Exchange) -> Non
     row = committed.row(gone["order"], str(known["uuid"]), known["avg_price"])
     assert row is not None
     table = await history.committed_order(reads, alice.id, id=rest["order"]["id"])
+    assert table is not None
     assert present.order(row) == present.order(table)
     repeated = await runner.submit(order(alice, "sell", "rests"), facts=True)
     assert committed.row(repeated["order"], str(known["uuid"])) is None

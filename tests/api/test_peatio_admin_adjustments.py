@@ -179,7 +179,7 @@ async def test_bad_proposals_and_staff_without_the_ability_change_nothing(
     support = await exchange.member("help@example.com", role="support")
     technical = await exchange.member("tech@example.com", role="technical")
 
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"amount": "abc"}, "admin.adjustment.non_decimal_amount"),
         ({"amount": "0"}, "admin.adjustment.invalid_amount"),
         ({"amount": "0.001"}, "admin.adjustment.invalid_amount"),  # usd has 2 decimals
@@ -219,6 +219,7 @@ async def test_bad_proposals_and_staff_without_the_ability_change_nothing(
     assert_error(coin, 422, "admin.adjustment.invalid_amount")  # btc has 8 decimals
 
     # Nothing a client sends breaks the endpoints.
+    odd: dict[str, Any]
     for odd in (
         {"amount": "1e999999999"},
         {"amount": "1E-50"},

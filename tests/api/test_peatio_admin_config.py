@@ -4,7 +4,7 @@ once, every change is in the audit log with before and after, and bad input or a
 without the ability changes nothing."""
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -261,7 +261,11 @@ async def test_a_token_goes_on_a_chain_with_its_contract_and_bad_settings_change
         ({"blockchain_key": "solana"}, "admin.currency.blockchain_key_doesnt_exist"),
     ]:
         assert_error(
-            await root.post(f"{ADMIN}/currencies/update", {"code": "usdt", **body}), 422, code
+            await root.post(
+                f"{ADMIN}/currencies/update", {"code": "usdt", **cast(dict[str, Any], body)}
+            ),
+            422,
+            code,
         )
     fiat = await root.post(
         f"{ADMIN}/currencies/update", {"code": "usd", "blockchain_key": "ethereum"}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bursa.api.peatio.auth import SERVICE_ACCOUNT_MEMBERS
+from bursa.identity.directory import SERVICE_ACCOUNT_MEMBERS
 from tests.api.members import (
     ACCOUNT,
     MARKET,

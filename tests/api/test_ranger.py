@@ -185,7 +185,7 @@ async def test_trades_and_the_book_rebuilt_from_snapshot_and_increments(
             assert cancelled.status_code == 201, cancelled.text
             await order(bob, "buy", "0.12", "30000")  # takes 0.12 of the 0.15 at 30000
 
-            trades = []
+            trades: list[dict[str, Any]] = []
             while len(trades) < 2:
                 message = await receive(early)
                 if "btcusdt.trades" in message:
@@ -244,7 +244,7 @@ async def test_private_streams_reach_only_their_owner(
         bid = await order(bob, "buy", "0.2", "31000")
 
         async def until_trade(ws: ClientConnection) -> list[Any]:
-            seen = []
+            seen: list[Any] = []
             while not seen or "trade" not in seen[-1]:
                 seen.append(await receive(ws))
             return seen

@@ -13,13 +13,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from bursa.api.app import create_app
-from bursa.api.peatio.auth import MemberLevels
 from bursa.api.ranger.hub import RESYNC, RangerHub
 from bursa.api.ranger.markets import StoredMarkets
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineConsumer
 from bursa.events.bus import InProcessBus
 from bursa.events.fanout import EventFeed, EventRelay, encode_batch
+from bursa.trading.member_levels import MemberLevels
 from tests.api.members import Exchange, exchange  # noqa: F401
 from tests.api.test_peatio_market import traders
 from tests.api.test_ranger import DEPTH, Book, follow, order, receive, served

@@ -11,13 +11,13 @@ from bursa.events.bus import InProcessBus
 from bursa.events.keys import EventKeys
 from bursa.events.listener import BusListener, Verifier
 from bursa.events.relay import BusSink, Relay
+from tests.api.members import exchange  # noqa: F401 - fixture
 from tests.applogic.serving import (  # noqa: F401
     APPLOGIC,
     Served,
     applogic,
     applogic_config,
     balance,
-    exchange,
     served,
 )
 from tests.signing.keys import rsa_pem

@@ -26,9 +26,9 @@ from bursa.engine.commands import Command
 from bursa.ledger.verify import verify_ledger
 from bursa.trading.withdrawals import Ask, Withdrawals
 from tests.api.management import Management, management  # noqa: F401 - fixture
-from tests.api.members import Caller, Exchange, assert_error, exchange  # noqa: F401
+from tests.api.members import ACCOUNT, Caller, Exchange, assert_error, exchange  # noqa: F401
 from tests.custody.anvil import free_port
-from tests.custody.test_eth_deposits import ACCOUNT, USDT_UNIT, Custody, custody  # noqa: F401
+from tests.custody.test_eth_deposits import USDT_UNIT, Custody, custody  # noqa: F401
 from tests.custody.test_ethereum import ETH, ONE_ETH, chain, funded, pay  # noqa: F401
 
 ADMIN = "/api/v2/peatio/admin"
@@ -531,7 +531,7 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
     )
     assert sealed["secret"] not in str(wallets) and sealed["secret"] not in str(hot)
 
-    refusals = [
+    refusals: list[tuple[dict[str, object], str]] = [
         ({"kind": "vault"}, "admin.wallet.invalid_kind"),
         ({"blockchain_key": "nochain"}, "admin.wallet.blockchain_doesnt_exist"),
         ({"currencies": ["btc"]}, "admin.wallet.invalid_currencies"),
@@ -542,7 +542,12 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
         ({"max_balance": "1e30"}, "admin.wallet.invalid_max_balance"),
         ({"currencies": ["eth\x00"]}, "admin.wallet.invalid_currencies"),
     ]
-    base = {"name": "another", "blockchain_key": "ethereum", "kind": "hot", "currencies": ["eth"]}
+    base: dict[str, object] = {
+        "name": "another",
+        "blockchain_key": "ethereum",
+        "kind": "hot",
+        "currencies": ["eth"],
+    }
     for change, code in refusals:
         assert_error(await admin.post(f"{ADMIN}/wallets/new", base | change), 422, code)
     bad_client = {"key": "x", "name": "X", "client": "nochain", "server": "http://x"}
@@ -551,12 +556,13 @@ async def test_admin_blockchains_and_wallets_never_show_secrets(sweeping: Sweepi
         422,
         "admin.blockchain.invalid_client",
     )
-    for change, code in (
+    blockchain_refusals: list[tuple[dict[str, object], str]] = [
         ({"key": "Has Space"}, "admin.blockchain.invalid_key"),
         ({"server": "localhost"}, "admin.blockchain.invalid_server"),
         ({"min_confirmations": 0}, "admin.blockchain.invalid_min_confirmations"),
         ({"min_confirmations": 2**40}, "admin.blockchain.invalid_min_confirmations"),
-    ):
+    ]
+    for change, code in blockchain_refusals:
         assert_error(await admin.post(f"{ADMIN}/blockchains/new", bad_client | change), 422, code)
     taken = bad_client | {"key": "ethereum", "client": "ethereum"}
     assert_error(

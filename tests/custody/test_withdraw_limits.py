@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from bursa.config.settings import Settings
 from bursa.trading.member_levels import MemberLevels
-from tests.api.members import MARKET, Caller, Exchange, assert_error
+from tests.api.members import MARKET, Caller, Exchange, assert_error, exchange  # noqa: F401
 from tests.api.test_peatio_admin_config import audit_rows
 from tests.custody.test_withdraw_requests import (
     WITHDRAWS,
@@ -20,7 +20,6 @@ from tests.custody.test_withdraw_requests import (
     balance,
     desk,  # noqa: F401 - fixture
     eth_address,
-    exchange,  # noqa: F401 - fixture
     fresh_otp,
     inbox,  # noqa: F401 - fixture
     send,

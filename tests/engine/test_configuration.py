@@ -3,6 +3,7 @@ group, and members' groups. Each is a logged command, so a restart restores it a
 of the log reproduces the same state even when rules changed between trades."""
 
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
 
@@ -81,7 +82,7 @@ def test_a_configured_market_trades_and_a_disabled_one_keeps_its_book() -> None:
     engine = Engine([BTC, USDT], [BTCUSDT])
     sol = engine.apply(ConfigureCurrency(key="sol", code="sol", type=COIN, precision=9), TS)
     assert sol.freeze()["previous"] is None
-    rules = {
+    rules: dict[str, Any] = {
         "market": "solusdt",
         "base": "sol",
         "quote": "usdt",

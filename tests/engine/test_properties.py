@@ -658,6 +658,8 @@ class Harness:
                     command = CancelOrder(key=key, member_id=op.member_id, order_id=order["id"])
         elif isinstance(op, DecimalOrder):
             m = self.markets[op.market]
+            volume: int | None
+            price: int | None
             try:
                 volume = to_units(op.volume, m.amount_precision)
                 price = to_units(op.price, m.price_precision)
@@ -671,6 +673,7 @@ class Harness:
                 assert volume is None, f"{op}: the edge accepted an over-precise amount"
                 return None
             assert (volume, price) == expected, op
+            assert volume is not None and price is not None  # for mypy: expected has no None
             command = PlaceOrder(
                 key=key,
                 member_id=op.member_id,
@@ -735,7 +738,8 @@ class Ledger:
     def __init__(self) -> None:
         self.postings: list[tuple[Any, ...]] = []
         self.by_class: dict[tuple[str, int], int] = defaultdict(int)  # (currency, 1..4)
-        self.liability: dict[tuple[int | None, str, str], int] = defaultdict(int)
+        # (member, currency, main or locked): liability accounts always belong to a member.
+        self.liability: dict[tuple[int, str, str], int] = defaultdict(int)
         self.trades: list[TradeRow] = []
         self.trade_fees: dict[str, int] = defaultdict(int)
 
@@ -911,8 +915,8 @@ def check_invariants(engine: Engine, h: Harness, ledger: Ledger) -> None:
     for hold in engine.holds.values():
         if hold.state == HELD:
             holdings[(hold.member_id, hold.currency)] += hold.amount
-    locked = {key: lk for key, (_, lk) in accounts.items() if lk}
-    assert locked == {key: amount for key, amount in holdings.items() if amount}
+    locked_by_account = {key: lk for key, (_, lk) in accounts.items() if lk}
+    assert locked_by_account == {key: amount for key, amount in holdings.items() if amount}
 
     # No book is crossed.
     for book in engine.books.values():

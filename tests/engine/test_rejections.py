@@ -690,6 +690,22 @@ CASES = [
         errors.MARKET_INVALID_PRECISION,
         configure_market(market="ethusd", quote="usd", amount_precision=-1),
     ),
+    case(
+        # The engine writes the market's row: what its table cannot hold is refused first.
+        "market-symbol-beyond-table",
+        errors.MARKET_INVALID_SYMBOL,
+        configure_market(market="eth" + "x" * 18),
+    ),
+    case(
+        "market-min-price-beyond-table",
+        errors.MARKET_INVALID_BOUNDS,
+        configure_market(min_price=10**24),  # 10**22 USDT at 2 decimals: NUMERIC(40, 18)
+    ),
+    case(
+        "market-position-beyond-table",
+        errors.MARKET_INVALID_POSITION,
+        configure_market(position=2**31),
+    ),
     case("fee-unknown-market", errors.FEE_MARKET_NOT_FOUND, trading_fee(market="dogeusdt")),
     case("fee-bad-group", errors.INVALID_GROUP, trading_fee(group="VIP 1")),
     case("fee-above-half", errors.FEE_INVALID, trading_fee(maker=500_001)),
@@ -724,6 +740,7 @@ def test_rejection_changes_nothing_but_the_log(build: Build, code: str) -> None:
     assert not journal.postings
     assert not journal.accounts
     assert not journal.holds
+    assert not journal.currencies
     assert not journal.markets
     assert not journal.fees
     assert not journal.groups
@@ -1092,8 +1109,8 @@ async def test_closed_withdrawal_ids_stay_closed_across_a_restart(
             (ReleaseWithdrawal(key="r", withdrawal_id="w-9"), errors.WITHDRAW_NOT_HELD),
             (SettleWithdrawal(key="s-again", withdrawal_id="w-9"), errors.WITHDRAW_NOT_HELD),
         ]
-        for command, code in rejected:
-            assert (await runner.submit(command))["error"] == code
+        for refused, code in rejected:
+            assert (await runner.submit(refused))["error"] == code
     finally:
         await runner.stop()
     assert await _tables(db) == before

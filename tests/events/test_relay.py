@@ -282,6 +282,7 @@ async def _broker_back(url: str, within_s: float = 60.0) -> None:
             return
 
 
+@pytest.mark.stops_rabbitmq
 async def test_stopping_rabbitmq_itself_loses_nothing(
     fresh_database_url: str, database: AsyncEngine, amqp_url: str
 ) -> None:

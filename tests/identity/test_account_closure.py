@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from bursa.clock import ManualClock
 from tests.identity.test_api_keys import member_with_2fa, signed
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     AGENT,
@@ -13,6 +14,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     PASSWORD,
     RESOURCE,
     api,
+    clock,
     inbox,
     outbox_events,
     sign_up,
@@ -32,7 +34,7 @@ async def state_of(api: httpx.AsyncClient, email: str) -> str:
     return str(rows[0]["state"])
 
 
-async def test_closing_an_account_with_2fa(api: httpx.AsyncClient) -> None:
+async def test_closing_an_account_with_2fa(api: httpx.AsyncClient, clock: ManualClock) -> None:
     email = "quinn@example.com"
     csrf, (totp, step) = await member_with_2fa(api, email)
     created = await api.post(
@@ -83,7 +85,7 @@ async def test_closing_an_account_with_2fa(api: httpx.AsyncClient) -> None:
     assert [r["state"] for r in await sql(api, "SELECT state FROM api_keys")] == ["inactive"]
     assert (await api.get(ME)).json() == {"errors": ["authz.invalid_session"]}
     api.cookies.clear()
-    with_key = await api.get(ME, headers=signed(kid, secret))
+    with_key = await api.get(ME, headers=signed(kid, secret, clock))
     assert with_key.status_code == 401
     login = await api.post(
         f"{IDENTITY}/sessions",

@@ -1,6 +1,5 @@
 """KYC over HTTP: phone verification by SMS code (level 2) and the profile for review."""
 
-import asyncio
 import re
 from typing import Any
 
@@ -22,8 +21,7 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
 
 async def confirmed_member(client: httpx.AsyncClient, mails: Inbox, email: str) -> dict[str, str]:
     await sign_up(client, email)
-    await asyncio.sleep(0.1)
-    (code,) = mails.codes_for(email)
+    (code,) = await mails.wait_for(email)
     confirmed = await client.post(
         f"{IDENTITY}/users/email/confirm_code", json={"email": email, "token": code}
     )

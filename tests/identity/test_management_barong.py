@@ -2,7 +2,6 @@
 refusals in Grape's format changing nothing; ``otp/sign`` co-signs only after a valid 2FA
 code."""
 
-import asyncio
 import base64
 import time
 import uuid
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
 from bursa.cli.serve import barong_management_key
+from bursa.clock import ManualClock
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
@@ -30,7 +30,7 @@ from bursa.identity.service import OTP_KEY, Identity
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.signing import multisig
 from bursa.trading.specs import load_specs
-from tests.identity.test_identity_api import AGENT, IDENTITY, PASSWORD, sql
+from tests.identity.test_identity_api import AGENT, IDENTITY, PASSWORD, clock_of, sql
 from tests.signing.keys import rsa_pem, signer, verifier
 from tests.test_settings import deployment_settings
 
@@ -82,6 +82,7 @@ async def mgmt(
         local_keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
+        clock=ManualClock(),  # stands still: a TOTP step never ends mid-test
     )
     runner = EngineRunner(fresh_database_url, InProcessBus(), load_specs)
     app = create_app(
@@ -374,9 +375,7 @@ async def test_otp_sign_adds_barongs_signature_only_for_a_valid_code(
 ) -> None:
     uid = (await new_user(mgmt, "max@example.com"))["uid"]
     secret = await _with_otp(mgmt, uid)
-    if time.time() % 30 > 25:  # keep the exchange inside one step
-        await asyncio.sleep(30 - time.time() % 30 + 0.5)
-    code = pyotp.TOTP(secret).now()
+    code = pyotp.TOTP(secret).at(clock_of(mgmt).time())
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     request = envelope({"uid": uid, "currency": "btc", "amount": "1.5"}, "applogic")
 
@@ -417,7 +416,7 @@ async def test_otp_sign_refuses_users_without_2fa_and_limits_guessing(
     secret = await _with_otp(mgmt, uid)
     statuses = []
     for n in range(6):
-        code = pyotp.TOTP(secret).now()
+        code = pyotp.TOTP(secret).at(clock_of(mgmt).time())
         # A code in another script's digits is a wrong code too (once a 500).
         guess = "١٢٣٤٥٦" if n == 0 else f"{(int(code) + 500_000) % 10**6:06d}"
         answer = await call(mgmt, "otp/sign", user_uid=uid, otp_code=guess, jwt=request)

@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from tests.identity.test_authz import clients, logged_in  # noqa: F401 - fixtures
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
@@ -149,15 +150,13 @@ async def test_code_flow_with_pkce_issues_tokens_and_id_token(
     assert body["refresh_token"]
 
     keys = (await api.get(f"{OAUTH}/jwks")).json()["keys"]
-    header = jwt.get_unverified_header(body["id_token"])
-    key = next(k for k in keys if k["kid"] == header["kid"])
-    claims = jwt.decode(
-        body["id_token"],
-        jwt.PyJWK(key).key,
-        algorithms=["RS256"],
-        audience=app["client_id"],
-        issuer=ISSUER,
-    )
+    # The key is found in the JWKS by the token's kid.
+    id_token = jwt.decode(body["id_token"], KeySet.import_key_set({"keys": keys}), ["RS256"])
+    jwt.JWTClaimsRegistry(
+        aud={"essential": True, "value": app["client_id"]},
+        iss={"essential": True, "value": ISSUER},
+    ).validate(id_token.claims)
+    claims = id_token.claims
     me = (await browser.get("/api/v2/barong/resource/users/me")).json()
     assert claims["sub"] == me["uid"]
     assert claims["email"] == "member@example.com"
@@ -411,7 +410,7 @@ async def test_signing_in_on_the_consent_page(api: httpx.AsyncClient, clients: C
     _, challenge = pkce()
     params = authorize_params(app["client_id"], "read", challenge)
     async with httpx.AsyncClient(
-        transport=api._transport,  # type: ignore[attr-defined]
+        transport=api._transport,
         base_url="http://testserver",
         headers=AGENT,
     ) as browser:

@@ -2,9 +2,7 @@
 accepted once, required at login and for password changes; wrong codes lock like wrong
 passwords and count against the address."""
 
-import asyncio
 import base64
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,14 +10,18 @@ import httpx
 import pyotp
 import pytest
 
+from bursa.clock import ManualClock
 from bursa.identity.limits import LOGIN_FAILURES_PER_IP
 from bursa.identity.service import LOGIN_ATTEMPTS
+from bursa.identity.totp import STEP_S
 from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     AGENT,
     IDENTITY,
     PASSWORD,
     RESOURCE,
     api,
+    clock,
+    clock_of,
     inbox,
     sign_up,
     sql,
@@ -31,7 +33,7 @@ def code_at(secret: str, step: int) -> str:
     return str(pyotp.TOTP(secret).at(step * 30))
 
 
-async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:
+async def test_two_factor_life_cycle(api: httpx.AsyncClient, clock: ManualClock) -> None:
     signed_up = await sign_up(api, "olga@example.com")
     csrf = {"X-CSRF-Token": signed_up["csrf_token"]}
 
@@ -49,10 +51,7 @@ async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:
     assert stored["otp_secret"].startswith("local:v1:")
     assert secret not in stored["otp_secret"]
 
-    # keep the whole exchange inside one window of three 30-second steps
-    if time.time() % 30 > 20:
-        await asyncio.sleep(30 - time.time() % 30 + 0.5)
-    base = int(time.time() // 30)
+    base = int(clock.time() // STEP_S)  # the clock stands still: every code below stays valid
 
     wrong = await api.post(f"{RESOURCE}/otp/enable", json={"code": "000000"}, headers=csrf)
     if code_at(secret, base) != "000000":
@@ -108,8 +107,8 @@ async def test_two_factor_life_cycle(api: httpx.AsyncClient) -> None:
     assert disable_used.json() == {"errors": ["resource.otp.invalid_otp"]}
     assert (await sql(api, "SELECT otp FROM users"))[0]["otp"] is True
 
-    # the next step's code turns 2FA off (wait until it is within the accepted window)
-    await asyncio.sleep(max(0.0, (base + 1) * 30 - time.time()) + 0.2)
+    # the next step's code turns 2FA off (once the clock is within its accepted window)
+    clock.advance(STEP_S)
     disabled = await api.post(
         f"{RESOURCE}/otp/disable", json={"code": code_at(secret, base + 2)}, headers=csrf
     )
@@ -126,9 +125,9 @@ ARABIC = "١٢٣٤٥٦"  # six digits, but not ASCII ones: never a code
 PEATIO = "/api/v2/peatio/account"
 
 
-def wrong_code(totp: pyotp.TOTP) -> str:
+def wrong_code(totp: pyotp.TOTP, clock: ManualClock) -> str:
     """A code of no step the server could accept during the test."""
-    now = time.time()
+    now = clock.time()
     near = {totp.at(now + 30 * d) for d in range(-3, 4)}
     return next(c for c in (f"{n:06d}" for n in range(0, 10**6, 7919)) if c not in near)
 
@@ -146,7 +145,8 @@ async def member_with_2fa(
     csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
     generated = await client.post(f"{RESOURCE}/otp/generate_qrcode", headers=csrf)
     totp = pyotp.TOTP(parse_qs(urlsplit(generated.json()["data"]["url"]).query)["secret"][0])
-    enabled = await client.post(f"{RESOURCE}/otp/enable", json={"code": totp.now()}, headers=csrf)
+    code = totp.at(clock_of(api).time())
+    enabled = await client.post(f"{RESOURCE}/otp/enable", json={"code": code}, headers=csrf)
     assert enabled.status_code == 201, enabled.text
     return client, csrf, totp
 
@@ -189,7 +189,9 @@ LOCKING: dict[str, tuple[str, tuple[int, str], tuple[int, str], tuple[int, str]]
 
 
 @pytest.mark.parametrize("action", LOCKING)
-async def test_wrong_codes_lock_like_wrong_passwords(api: httpx.AsyncClient, action: str) -> None:
+async def test_wrong_codes_lock_like_wrong_passwords(
+    api: httpx.AsyncClient, clock: ManualClock, action: str
+) -> None:
     """Eight wrong codes (one of them in Arabic-Indic digits) after the right password or
     on an action that asks a code: the first five are wrong, then codes are locked, the
     right one too, and so is the login."""
@@ -215,14 +217,14 @@ async def test_wrong_codes_lock_like_wrong_passwords(api: httpx.AsyncClient, act
         return await client.post(path, json=body, headers=csrf)
 
     for n in range(8):
-        answer = await send(ARABIC if n == 1 else wrong_code(totp))
+        answer = await send(ARABIC if n == 1 else wrong_code(totp, clock))
         expected = locked if n >= LOGIN_ATTEMPTS else unreadable if n == 1 else wrong
         assert (answer.status_code, answer.json()) == (expected[0], {"errors": [expected[1]]}), n
     await sql(api, "UPDATE users SET otp_last_step = NULL")  # the right code, not used yet
-    right = await send(totp.now())
+    right = await send(totp.at(clock.time()))
     assert (right.status_code, right.json()) == (locked[0], {"errors": [locked[1]]})
     if path != "login":  # (the login just tried; another would pass the per-email limit)
-        login = await log_in(api, email, totp.now())
+        login = await log_in(api, email, totp.at(clock.time()))
         assert login.json() == {"errors": ["identity.session.locked"]}
     (user,) = await sql(api, "SELECT otp, otp_locked_until FROM users WHERE email = $1", email)
     assert user["otp"] is True  # nothing the codes guarded happened
@@ -231,7 +233,9 @@ async def test_wrong_codes_lock_like_wrong_passwords(api: httpx.AsyncClient, act
     await client.aclose()
 
 
-async def test_wrong_codes_count_with_failed_logins_per_address(api: httpx.AsyncClient) -> None:
+async def test_wrong_codes_count_with_failed_logins_per_address(
+    api: httpx.AsyncClient, clock: ManualClock
+) -> None:
     """Failed logins and wrong codes from one address add up to the same block, with the
     same setting (``LOGIN_FAILURES_PER_IP``); a Peatio ``otp`` in other digits is refused
     before anything else and counted."""
@@ -252,15 +256,16 @@ async def test_wrong_codes_count_with_failed_logins_per_address(api: httpx.Async
     assert unreadable.json() == {"errors": ["account.withdraw.non_integer_otp"]}
     for _ in range(LOGIN_ATTEMPTS - 2):  # one short of locking the account
         answer = await client.post(
-            f"{RESOURCE}/otp/disable", json={"code": wrong_code(totp)}, headers=csrf
+            f"{RESOURCE}/otp/disable", json={"code": wrong_code(totp, clock)}, headers=csrf
         )
         assert answer.json() == {"errors": ["resource.otp.invalid_otp"]}
     await sql(api, "UPDATE users SET otp_last_step = NULL")
-    blocked = await client.post(f"{RESOURCE}/otp/disable", json={"code": totp.now()}, headers=csrf)
+    code = totp.at(clock.time())
+    blocked = await client.post(f"{RESOURCE}/otp/disable", json={"code": code}, headers=csrf)
     assert blocked.status_code == 429
     assert blocked.json() == {"errors": ["resource.otp.too_many_failures"]}
     assert 1 <= int(blocked.headers["Retry-After"]) <= LOGIN_FAILURES_PER_IP.window_s + 1
-    login = await log_in(api, "wes@example.com", totp.now())
+    login = await log_in(api, "wes@example.com", code)
     assert login.json() == {"errors": ["identity.session.too_many_failures"]}
     (user,) = await sql(api, "SELECT otp, otp_locked_until FROM users WHERE otp")
     assert user["otp_locked_until"] is None  # the address is blocked, not the account

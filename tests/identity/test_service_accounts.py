@@ -2,14 +2,13 @@
 and a request signed with such a key authorized as the service account (its role's
 permissions, Barong's service account claims) only while it and its owner are active."""
 
-import asyncio
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
 
+from bursa.clock import ManualClock
 from bursa.identity.permissions import DEFAULT_PERMISSIONS
 from tests.identity.test_api_keys import signed
 from tests.identity.test_authz import clients, logged_in  # noqa: F401 - fixtures
@@ -17,6 +16,8 @@ from tests.identity.test_identity_api import (  # noqa: F401 - fixtures
     RESOURCE,
     Inbox,
     api,
+    clock,
+    clock_of,
     inbox,
     sign_up,
     sql,
@@ -38,16 +39,15 @@ class Owner:
         # Each code works once (per 30 s step); forget the last step so that a test may
         # make more 2FA-guarded calls than one step allows.
         await sql(self.client, "UPDATE users SET otp_last_step = NULL")
-        return str(self.totp.now())
+        return str(self.totp.at(clock_of(self.client).time()))
 
 
 async def owner_with_2fa(client: httpx.AsyncClient, mails: Inbox, email: str) -> Owner:
     csrf = await confirmed_member(client, mails, email)
     data = (await client.post(f"{RESOURCE}/otp/generate_qrcode", headers=csrf)).json()["data"]
     totp = pyotp.TOTP(parse_qs(urlsplit(data["url"]).query)["secret"][0])
-    if time.time() % 30 > 25:
-        await asyncio.sleep(30 - time.time() % 30 + 0.2)
-    enabled = await client.post(f"{RESOURCE}/otp/enable", json={"code": totp.now()}, headers=csrf)
+    code = totp.at(clock_of(client).time())  # the clock stands still: no step ends meanwhile
+    enabled = await client.post(f"{RESOURCE}/otp/enable", json={"code": code}, headers=csrf)
     assert enabled.status_code == 201, enabled.text
     return Owner(client, csrf, totp)
 
@@ -124,6 +124,7 @@ async def test_service_account_keys_authorize_as_the_service_account(
     api: httpx.AsyncClient,
     inbox: tuple[Inbox, int],
     clients: dict[str, tuple[httpx.AsyncClient, str]],
+    clock: ManualClock,
 ) -> None:
     owner = await owner_with_2fa(api, inbox[0], "olga@example.com")
     owner_uid = (await api.get(f"{RESOURCE}/users/me")).json()["uid"]
@@ -172,10 +173,10 @@ async def test_service_account_keys_authorize_as_the_service_account(
     session_cookie = api.cookies["_barong_session"]
     api.cookies.clear()  # from here on, only the signature identifies the caller
     with_key = await api.get(
-        SA_KEYS, params={"service_account_uid": sa_uid}, headers=signed(kid, secret)
+        SA_KEYS, params={"service_account_uid": sa_uid}, headers=signed(kid, secret, clock)
     )
     assert with_key.json() == {"errors": ["authz.invalid_session"]}  # the owner's session only
-    headers = signed(kid, secret)
+    headers = signed(kid, secret, clock)
     order = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=headers)
     assert order.status_code == 200, order.text
     signer = api._transport.app.state.authorizer.signer  # type: ignore[attr-defined]
@@ -197,7 +198,7 @@ async def test_service_account_keys_authorize_as_the_service_account(
     replayed = await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=headers)
     assert replayed.json() == {"errors": ["authz.nonce_reused"]}
     principal = await api._transport.app.state.api_keys.verify(  # type: ignore[attr-defined]
-        *signed(kid, secret).values()
+        *signed(kid, secret, clock).values()
     )
     assert (principal.service_account, principal.scopes) == (True, frozenset({"trade"}))
     for path in (
@@ -206,7 +207,7 @@ async def test_service_account_keys_authorize_as_the_service_account(
         "api/v2/barong/resource/service_accounts/api_keys",
         "api/v2/barong/admin/users",
     ):
-        dropped = await api.post(f"{AUTH}/{path}", headers=signed(kid, secret))
+        dropped = await api.post(f"{AUTH}/{path}", headers=signed(kid, secret, clock))
         assert dropped.json() == {"errors": ["authz.invalid_permission"]}, path
     denials = await sql(
         api,
@@ -215,15 +216,19 @@ async def test_service_account_keys_authorize_as_the_service_account(
     )
     assert {(r["uid"], r["data"]) for r in denials} == {(owner_uid, sa_uid)}
     assert len(denials) == 4
-    me = await api.get(f"{RESOURCE}/users/me", headers=signed(kid, secret))
+    me = await api.get(f"{RESOURCE}/users/me", headers=signed(kid, secret, clock))
     assert me.json() == {"errors": ["authz.invalid_permission"]}  # member endpoints: no
 
     # The owner's state decides at once: banned, then back, then locked.
     async def authorized() -> httpx.Response:
-        return await api.post(f"{AUTH}/api/v2/peatio/market/orders", headers=signed(kid, secret))
+        return await api.post(
+            f"{AUTH}/api/v2/peatio/market/orders", headers=signed(kid, secret, clock)
+        )
 
     # The key's scope is ``trade``: reading needs ``read``, once the role allows the path.
-    reading = await api.get(f"{AUTH}/api/v2/peatio/account/balances", headers=signed(kid, secret))
+    reading = await api.get(
+        f"{AUTH}/api/v2/peatio/account/balances", headers=signed(kid, secret, clock)
+    )
     assert reading.status_code == 403
     assert reading.json() == {"errors": ["authz.insufficient_scope"]}
 

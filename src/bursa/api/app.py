@@ -13,23 +13,40 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import authz
-from bursa.api.barong import data_storage as barong_storage
-from bursa.api.barong import oauth_clients
-from bursa.api.barong import routes as barong
-from bursa.api.barong import service_accounts as barong_service_accounts
-from bursa.api.barong.admin import audit as barong_admin_audit
-from bursa.api.barong.admin import comments as barong_admin_comments
-from bursa.api.barong.admin import kyc as barong_admin_kyc
-from bursa.api.barong.admin import users as barong_admin
+from bursa.api.barong import public as barong_public
+from bursa.api.barong.admin import activities as barong_admin_activities
+from bursa.api.barong.admin import api_keys as barong_admin_api_keys
+from bursa.api.barong.admin import levels as barong_admin_levels
+from bursa.api.barong.admin import oauth as barong_admin_oauth
+from bursa.api.barong.admin import permissions as barong_admin_permissions
+from bursa.api.barong.admin import profiles as barong_admin_profiles
+from bursa.api.barong.admin import restrictions as barong_admin_restrictions
+from bursa.api.barong.admin import service_accounts as barong_admin_service_accounts
+from bursa.api.barong.admin.users import accounts as barong_admin_users
+from bursa.api.barong.admin.users import comments as barong_admin_comments
+from bursa.api.barong.admin.users import data_storage as barong_admin_data_storage
+from bursa.api.barong.admin.users import documents as barong_admin_documents
+from bursa.api.barong.admin.users import labels as barong_admin_labels
+from bursa.api.barong.identity import sessions as barong_sessions
+from bursa.api.barong.identity import users as barong_identity_users
 from bursa.api.barong.management import kyc as barong_management_kyc  # noqa: F401  (joins barong_management.router)
 from bursa.api.barong.management import tools as barong_management_tools  # noqa: F401
 from bursa.api.barong.management import users as barong_management
-from bursa.api.barong.resource import account as barong_account
 from bursa.api.barong.resource import addresses as barong_addresses
+from bursa.api.barong.resource import api_keys as barong_api_keys
+from bursa.api.barong.resource import data_storage as barong_storage
+from bursa.api.barong.resource import documents as barong_documents
 from bursa.api.barong.resource import labels as barong_labels
+from bursa.api.barong.resource import oauth as barong_grants
+from bursa.api.barong.resource import otp as barong_otp
+from bursa.api.barong.resource import phones as barong_phones
+from bursa.api.barong.resource import profiles as barong_profiles
+from bursa.api.barong.resource import service_accounts as barong_service_accounts
+from bursa.api.barong.resource import users as barong_users
 from bursa.api.bodies import document_bodies
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
+from bursa.api.management import document_payloads
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
 from bursa.api.oauth import provider as oauth
 from bursa.api.peatio.account import balances as peatio_account
@@ -80,6 +97,38 @@ MAX_BODY_BYTES = 64 * 1024
 OPENAPI_URL = "/api/v2/peatio/openapi.json"
 # Where Peatio and Barong published their Swagger documents; one schema covers both APIs.
 SWAGGER_ALIASES = ("/api/v2/peatio/swagger", "/api/v2/barong/swagger")
+# Barong's endpoints, in the order they are matched: within each path, fixed paths before
+# ``{param}`` ones (``admin/users/{uid}`` comes after every other ``admin/users/…`` router).
+BARONG_ROUTERS = (
+    barong_identity_users.router,
+    barong_sessions.router,
+    barong_public.identity_router,
+    barong_public.router,
+    barong_users.router,
+    barong_otp.router,
+    barong_api_keys.router,
+    barong_phones.router,
+    barong_profiles.router,
+    barong_documents.router,
+    barong_addresses.router,
+    barong_labels.router,
+    barong_storage.router,
+    barong_service_accounts.router,
+    barong_grants.router,
+    barong_admin_comments.router,
+    barong_admin_labels.router,
+    barong_admin_documents.router,
+    barong_admin_data_storage.router,
+    barong_admin_users.router,
+    barong_admin_permissions.router,
+    barong_admin_restrictions.router,
+    barong_admin_activities.router,
+    barong_admin_api_keys.router,
+    barong_admin_profiles.router,
+    barong_admin_levels.router,
+    barong_admin_service_accounts.router,
+    barong_admin_oauth.router,
+)
 UPLOAD_PATHS = ("/api/v2/barong/resource/documents", "/api/v2/barong/resource/addresses")
 MANAGEMENT_UPLOAD_PATHS = ("/api/v2/barong/management/documents",)
 
@@ -203,24 +252,10 @@ def create_app(
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)
-    app.include_router(barong.identity_router)
-    app.include_router(barong.public_router)
-    app.include_router(barong.resource_router)
-    app.include_router(barong_admin_comments.router)
-    app.include_router(barong_admin_audit.router)
-    app.include_router(barong_account.router)
-    app.include_router(barong_labels.router)
-    app.include_router(barong_storage.router)
-    app.include_router(barong_storage.admin_router)
-    app.include_router(barong_addresses.router)
-    app.include_router(barong_admin.router)
-    app.include_router(barong_admin_kyc.router)
-    app.include_router(barong_service_accounts.admin_router)
-    app.include_router(barong_service_accounts.resource_router)
+    for barong_router in BARONG_ROUTERS:
+        app.include_router(barong_router)
     app.include_router(authz.router)
     app.include_router(oauth.router)
-    app.include_router(oauth_clients.admin_router)
-    app.include_router(oauth_clients.resource_router)
     app.include_router(ranger.router)
     app.include_router(peatio_management_deposits.router)
     app.include_router(peatio_management_transfers.router)
@@ -230,4 +265,5 @@ def create_app(
     app.include_router(peatio_management_withdraws.router)
     app.include_router(barong_management.router)
     document_bodies(app)
+    document_payloads(app)  # management routes: the envelope's payload models
     return app

@@ -12,13 +12,13 @@ amounts, ids and codes go through ``bursa.plain_input``: ``Amount``, ``PositiveA
 ``PlainInt`` refuse anything that is not written in plain notation.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -84,6 +84,10 @@ PositiveAmount = Annotated[Decimal, BeforeValidator(_positive)]
 """A decimal in plain notation, greater than zero."""
 
 
+class NoParameters(BaseModel):
+    """The model of a write that takes no parameters (documented as an empty body)."""
+
+
 async def read_parameters(request: Request) -> dict[str, Any]:
     """A write's parameters: the query string's, overridden by the body's (JSON or form)."""
     found: dict[str, Any] = dict(request.query_params)
@@ -91,22 +95,36 @@ async def read_parameters(request: Request) -> dict[str, Any]:
     return found
 
 
-def validate(model: type[Model], data: dict[str, Any]) -> Model:
-    """``data`` as ``model``; its errors raised as the request's validation errors (located
-    in the body), so the one handler answers each field's code."""
+def validate(model: type[Model], data: dict[str, Any], context: Any = None) -> Model:
+    """``data`` as ``model`` (``context``: what its validators may consult); its errors
+    raised as the request's validation errors (located in the body), so the one handler
+    answers each field's code."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         raise RequestValidationError(errors) from None
 
 
-def body_of(model: type[Model]) -> Any:
-    """A FastAPI dependency giving the request's parameters as ``model`` (use as
-    ``body: Annotated[Model, body_of(Model)]``)."""
+async def _no_context() -> None:
+    return None
 
-    async def read(request: Request) -> Model:
-        return validate(model, await read_parameters(request))
+
+def body_of(
+    model: type[Model], *, query: bool = True, context: Callable[..., Any] | None = None
+) -> Any:
+    """A FastAPI dependency giving the request's parameters as ``model`` (use as
+    ``body: Annotated[Model, body_of(Model)]``). With ``query=False`` only the body is
+    read: for writes carrying a password, which must not reach access logs in a URL.
+    ``context``, a dependency, gives what the model's validators consult (pydantic's
+    validation context: the markets a field may name, say), so that a field only the
+    current state refuses is answered together with the others."""
+
+    async def read(
+        request: Request, known: Annotated[Any, Depends(context or _no_context)]
+    ) -> Model:
+        found = await read_parameters(request) if query else await read_body(request)
+        return validate(model, found, known)
 
     setattr(read, BODY_MODEL, model)
     return Depends(read)
@@ -124,11 +142,15 @@ def body_model(route: APIRoute) -> type[BaseModel] | None:
     return None
 
 
-def _schema_name(model: type[BaseModel], taken: dict[str, type[BaseModel]]) -> str:
+def _schema_name(
+    model: type[BaseModel], taken: dict[str, type[BaseModel]], others: Container[str]
+) -> str:
+    """The model's component name: its own, unless another model (or a component FastAPI
+    wrote, ``others``) has it already."""
     name = model.__name__
-    if taken.setdefault(name, model) is model:
+    if name not in others and taken.setdefault(name, model) is model:
         return name
-    qualified = f"{model.__module__.rsplit('.', 1)[-1]}_{name}"
+    qualified = f"{model.__module__.replace('.', '_')}__{name}"
     taken[qualified] = model
     return qualified
 
@@ -143,22 +165,25 @@ def document_bodies(app: FastAPI) -> None:
             return app.openapi_schema
         document = plain_openapi()
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        written = frozenset(schemas)  # FastAPI's own (answers): never overwritten
         taken: dict[str, type[BaseModel]] = {}
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
+        # Each route as included (routers are included lazily: ``app.routes`` holds them).
+        for included in iter_route_contexts(app.routes):
+            route = included.original_route
+            if not isinstance(route, APIRoute) or not included.include_in_schema:
                 continue
             model = body_model(route)
             if model is None:
                 continue
-            name = _schema_name(model, taken)
+            name = _schema_name(model, taken, written)
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for nested, nested_schema in schema.pop("$defs", {}).items():
                 schemas.setdefault(nested, nested_schema)
             schemas[name] = schema
             ref = {"schema": {"$ref": f"#/components/schemas/{name}"}}
             content = {"application/json": ref} | dict.fromkeys(FORM_TYPES, ref)
-            for method in route.methods or ():
-                operation = document["paths"][route.path_format].get(method.lower())
+            for method in included.methods or ():
+                operation = document["paths"][included.path_format].get(method.lower())
                 if operation is not None and "requestBody" not in operation:
                     operation["requestBody"] = {
                         "required": bool(schema.get("required")),
@@ -168,3 +193,14 @@ def document_bodies(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _given(value: object) -> object:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise PydanticCustomError("missing", "is required")
+    return value
+
+
+NotBlank = BeforeValidator(_given)
+"""For ``Annotated[str, NotBlank]``: blank text (or null) counts as missing, as Peatio's
+``missing_…`` codes do."""

@@ -11,6 +11,7 @@ from bursa.engine.commands import Command
 from bursa.engine.core import Engine
 from bursa.engine.snapshots import BookSnapshot
 from bursa.errors import BursaError
+from bursa.identity.service import Client
 
 
 class EngineView(Protocol):
@@ -32,6 +33,12 @@ class EngineView(Protocol):
     def committed_books(self) -> list[BookSnapshot]: ...
 
     async def submit(self, command: Command, *, facts: bool = False) -> dict[str, Any]: ...
+
+
+def client_of(request: Request) -> Client:
+    """Who is calling, as activities record it: the peer's address and its user agent."""
+    host = request.client.host if request.client else "unknown"
+    return Client(ip=host, user_agent=request.headers.get("user-agent", "")[:1000])
 
 
 async def get_runner(request: Request) -> EngineView:

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -99,6 +100,16 @@ def _parameter_codes(route: object) -> dict[str, dict[str, Any]]:
             for name, field in model.model_fields.items():
                 _add_codes(codes, field.alias or name, field.json_schema_extra)
     return codes
+
+
+def model_codes(model: type[BaseModel], errors: Iterable[Any]) -> list[str]:
+    """The codes ``model``'s fields declare for its validation ``errors``, as the handler
+    answers them when ``model`` is a request's body (for a caller that validates a body
+    itself and answers in its own format: the Management API)."""
+    codes: dict[str, dict[str, Any]] = {}
+    for name, field in model.model_fields.items():
+        _add_codes(codes, field.alias or name, field.json_schema_extra)
+    return _validation_codes(({**e, "loc": ("body", *e["loc"])} for e in errors), codes)
 
 
 def _add_codes(codes: dict[str, dict[str, Any]], name: str, extra: object) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.api.errors import ApiError
 from bursa.signing import multisig
 from bursa.signing.tables import used_jtis
 
@@ -46,24 +47,6 @@ VERB_MESSAGES = {
 }
 FAILED = "Failed to verify JWT."
 NOT_ENOUGH = "Not enough signatures for the action."
-# The request body of every management route, for the OpenAPI schema.
-ENVELOPE_BODY: dict[str, Any] = {
-    "required": True,
-    "description": "A jwt-multisig envelope (JWS general serialization); the request's"
-    " parameters are the `data` claim of its payload.",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["payload", "signatures"],
-                "properties": {
-                    "payload": {"type": "string"},
-                    "signatures": {"type": "array", "items": {"type": "object"}},
-                },
-            }
-        }
-    },
-}
 MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # Barong's document upload travels base64 in the JWT
 
 
@@ -140,12 +123,12 @@ class ManagementPolicy:
             raise ValueError(f"management API config {path}: {exc}") from exc
 
 
-class ManagementRefused(Exception):
-    """Answered as Grape answered: ``{"error": message}`` with ``status``."""
+class ManagementRefused(ApiError):
+    """A refusal the Management API's edge makes itself (the gate, a parameter), answered
+    as Grape answered: ``{"error": message}`` with ``status``."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(status, message)
         self.message = message
 
     def response(self) -> JSONResponse:

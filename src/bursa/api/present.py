@@ -21,17 +21,12 @@ from bursa.api.schemas import (
 from bursa.engine.commands import BUY
 from bursa.engine.specs import MarketSpec
 from bursa.engine.units import format_units
+from bursa.formats import decimal_text, iso
 from bursa.trading import market_data
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEE_PLACES = 6
 MICROS = 1_000_000
-
-
-def decimal_text(value: Decimal) -> str:
-    """Plain notation, no exponent, no trailing zeros: ``0E-18`` → ``0``, ``1E+2`` → ``100``."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
 
 
 def iso_time(micros: int) -> str:
@@ -213,8 +208,8 @@ def trading_fee(row: Mapping[str, Any]) -> TradingFee:
         market_type=row["market_type"],
         maker=decimal_text(row["maker"]),
         taker=decimal_text(row["taker"]),
-        created_at=row["created_at"].astimezone(UTC).isoformat(timespec="seconds"),
-        updated_at=row["updated_at"].astimezone(UTC).isoformat(timespec="seconds"),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
     )
 
 

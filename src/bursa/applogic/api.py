@@ -3,17 +3,18 @@ to Bursa as usual (session, API key or OAuth, through the same authorization ste
 Peatio member API); only the configured approvers of a currency see and decide its
 withdrawals, never their own. Errors in OpenDAX's ``{"errors": [...]}`` form."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from pydantic import BaseModel
 
+from bursa.api.bodies import NoParameters, body_of
 from bursa.api.errors import ApiError
 from bursa.api.peatio.auth import AccountMember
 from bursa.api.schemas import Errors
 from bursa.applogic.approvals import Approval, WithdrawalApprovals
 from bursa.applogic.management import ManagementError
+from bursa.formats import decimal_text, iso
 
 PREFIX = "/api/v2/applogic/withdraws"
 router = APIRouter(prefix=PREFIX, tags=["applogic"])
@@ -21,6 +22,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 502)
 }
 Tid = Annotated[str, Path(min_length=1, max_length=64)]
+NoBody = Annotated[NoParameters, body_of(NoParameters)]  # a vote takes no parameters
 
 
 class Vote(BaseModel):
@@ -41,23 +43,18 @@ class PendingWithdrawal(BaseModel):
     updated_at: str
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def _shown(found: Approval) -> PendingWithdrawal:
-    text = format(found.amount.normalize(), "f")
     return PendingWithdrawal(
         tid=found.tid,
         uid=found.uid,
         currency=found.currency,
-        amount=text,
+        amount=decimal_text(found.amount),
         required=found.required,
         approvals=[Vote(uid=uid, at=at) for uid, at in sorted(found.approvals.items())],
         rejected_by=found.rejected_by,
         state=found.state,
-        created_at=_iso(found.created_at),
-        updated_at=_iso(found.updated_at),
+        created_at=iso(found.created_at),
+        updated_at=iso(found.updated_at),
     )
 
 
@@ -83,13 +80,15 @@ async def pending(member: AccountMember, service: Service) -> list[PendingWithdr
 
 
 @router.post("/{tid}/approve", status_code=201, summary="Approve", responses=_ERRORS)
-async def approve(member: AccountMember, service: Service, tid: Tid) -> PendingWithdrawal:
+async def approve(
+    member: AccountMember, service: Service, tid: Tid, _: NoBody
+) -> PendingWithdrawal:
     """The ``required``-th approval has Peatio process the withdrawal."""
     return await _decided(service.approve(tid, member.uid))
 
 
 @router.post("/{tid}/reject", status_code=201, summary="Reject", responses=_ERRORS)
-async def reject(member: AccountMember, service: Service, tid: Tid) -> PendingWithdrawal:
+async def reject(member: AccountMember, service: Service, tid: Tid, _: NoBody) -> PendingWithdrawal:
     """One rejection has Peatio cancel the withdrawal (its funds are released)."""
     return await _decided(service.reject(tid, member.uid))
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.clock import SystemClock
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
@@ -49,6 +50,7 @@ def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
         build_keystore(settings),
         session_ttl=timedelta(seconds=settings.session_ttl_s),
         app_name=settings.app_name,
+        clock=SystemClock(),  # the one place a running Bursa picks the real clock
     )
 
 

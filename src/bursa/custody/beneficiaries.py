@@ -13,12 +13,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bursa.clock import SYSTEM_CLOCK, Clock
 from bursa.custody.beneficiary_tables import beneficiaries
 from bursa.custody.tables import blockchains
 from bursa.errors import BursaError, Refusal
@@ -77,10 +78,6 @@ class Beneficiary:
     sent_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _text(value: str, most: int, code: str) -> str:
@@ -143,10 +140,13 @@ class Beneficiaries:
     """The member's beneficiaries over the database, the key store and the mailer; each
     method is one request inside the caller's session (it commits its own transaction)."""
 
-    def __init__(self, keystore: KeyStore, mailer: Mailer, app_name: str) -> None:
+    def __init__(
+        self, keystore: KeyStore, mailer: Mailer, app_name: str, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._keystore = keystore
         self._mailer = mailer
         self._app_name = app_name
+        self._clock = clock  # when a code was sent, and whether it has expired
 
     async def _present(self, rows: list[Any]) -> list[Beneficiary]:
         sealed = [row["data"] for row in rows]
@@ -239,7 +239,7 @@ class Beneficiaries:
                             data=sealed,
                             state=PENDING,
                             pin_hash=pin_hash,
-                            sent_at=func.now(),
+                            sent_at=self._clock.now(),
                         )
                         .returning(beneficiaries)
                     )
@@ -259,7 +259,7 @@ class Beneficiaries:
             row = await _available(session, member_id, beneficiary_id, lock=True)
             if row["state"] != PENDING or row["pin_hash"] is None:
                 raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.cant_activate")
-            if row["pin_attempts"] >= PIN_ATTEMPTS or row["sent_at"] + PIN_TTL <= _now():
+            if row["pin_attempts"] >= PIN_ATTEMPTS or row["sent_at"] + PIN_TTL <= self._clock.now():
                 raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.pin_expired")
             if not passwords.verify_password(row["pin_hash"], pin):
                 await session.execute(
@@ -283,12 +283,14 @@ class Beneficiaries:
             row = await _available(session, member_id, beneficiary_id, lock=True)
             if row["state"] != PENDING:
                 raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.cant_resend")
-            if row["sent_at"] is not None and row["sent_at"] + RESEND_INTERVAL > _now():
+            if row["sent_at"] is not None and row["sent_at"] + RESEND_INTERVAL > self._clock.now():
                 raise BeneficiaryRefused(
                     Refusal.INVALID, "account.beneficiary.cant_resend_within_1_minute"
                 )
             pin, pin_hash = new_pin()
-            await _change(session, row["id"], pin_hash=pin_hash, pin_attempts=0, sent_at=func.now())
+            await _change(
+                session, row["id"], pin_hash=pin_hash, pin_attempts=0, sent_at=self._clock.now()
+            )
         await self._mailer.send(pin_mail(email, self._app_name, pin, row["name"]))
 
     async def archive(self, session: AsyncSession, member_id: int, beneficiary_id: int) -> None:

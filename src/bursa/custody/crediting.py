@@ -1,16 +1,15 @@
 """Loading a deposit into the member's balance, and the Event API records of deposits.
 
 Used by the Management API (fiat deposits from payment gateways) and by the chain
-scanners (coin deposits). Accepting is two steps around the engine so that a crash
-anywhere is recoverable (``bursa.trading.deposits``): the deposit is committed
-``accepting`` with its ``Credit`` key, the engine applies the key, the deposit becomes
-``accepted`` with its ``model.deposit.updated`` event in one transaction. Whoever finds a
-deposit ``accepting`` asks the engine's command log whether the key ran, and resends it
-only if it did not.
+scanners (coin deposits). Accepting is the money workflow of
+``bursa.trading.engine_requests``, so that a crash anywhere is recoverable: the deposit is
+committed ``accepting`` with its ``Credit`` key, the key is submitted once, the deposit
+becomes ``accepted`` with its ``model.deposit.updated`` event in one transaction. Whoever
+finds a deposit ``accepting`` reads the engine's command log for the key, and resends it
+only if it did not run.
 """
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,12 +21,13 @@ from bursa.engine.commands import Command, Credit
 from bursa.engine.units import to_units
 from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.identity import directory
 from bursa.trading import admin_queries as queries
-from bursa.trading import deposits, engine_log
+from bursa.trading import deposits, engine_requests
+from bursa.trading.engine_requests import EngineResult
 
-Submit = Callable[[Command], Awaitable[dict[str, Any]]]
+Submit = engine_requests.Submit
 NOT_FOUND = "Couldn't find record."
 
 
@@ -126,57 +126,78 @@ async def accept_many(session: AsyncSession, submit: Submit, tids: Sequence[str]
             else:
                 message = f"Cannot accept a deposit in state {row['state']}."
                 outcomes[row["tid"]] = DepositRefused(Refusal.INVALID, message)
-        keys = [row["engine_key"] for row in accepting]
-        results = await engine_log.logged_results(session, keys)
+    for outcome in await engine_requests.carry_out(session, submit, CREDITS, accepting):
+        row, result = outcome.row, outcome.result
+        if outcome.finished_here and not result.applied:
+            message = f"The engine refused the deposit: {result.error}"
+            outcomes[row["tid"]] = DepositRefused(Refusal.INVALID, message)
+        else:
+            outcomes[row["tid"]] = row  # credited, or finished by a concurrent request
+    return outcomes
+
+
+class _Credits:
+    """Deposits as ``engine_requests`` carries them out: an ``accepting`` deposit waits
+    under its ``engine_key``; credited, it is ``accepted`` (with its event); refused, it
+    is ``submitted`` again and the next accept takes a new key."""
+
+    async def commands(self, session: AsyncSession, rows: Sequence[Any]) -> list[Command]:
         precisions: dict[str, int] = {}
-        for code in {row["currency_id"] for row in accepting}:
+        for code in {row["currency_id"] for row in rows}:
             currency = await queries.currency(session, code)
             assert currency is not None  # checked when the deposit was made; currencies stay
             precisions[code] = currency["precision"]
-    commands = [
-        Credit(
-            key=row["engine_key"],
-            member_id=row["member_id"],
-            currency=row["currency_id"],
-            amount=_units(row["amount"] + row["fee"], precisions[row["currency_id"]]),
-            fee=_units(row["fee"], precisions[row["currency_id"]]),
-            deposit_id=row["tid"],
-        )
-        for row in accepting
-        if row["engine_key"] not in results
-    ]
-    answers = await asyncio.gather(*(submit(command) for command in commands))
-    results.update((command.key, answer) for command, answer in zip(commands, answers, strict=True))
-    async with session.begin():
+        return [
+            Credit(
+                key=row["engine_key"],
+                member_id=row["member_id"],
+                currency=row["currency_id"],
+                amount=_units(row["amount"] + row["fee"], precisions[row["currency_id"]]),
+                fee=_units(row["fee"], precisions[row["currency_id"]]),
+                deposit_id=row["tid"],
+            )
+            for row in rows
+        ]
+
+    def waiting(self, row: Any) -> str | None:
+        return str(row["engine_key"]) if row["state"] == deposits.ACCEPTING else None
+
+    async def relock(self, session: AsyncSession, rows: Sequence[Any]) -> list[Any]:
+        found = await deposits.find_many(session, [row["tid"] for row in rows], lock=True)
+        by_tid = {row["tid"]: row for row in found}
+        return [by_tid[row["tid"]] for row in rows]  # deposits are never deleted
+
+    async def finish(
+        self, session: AsyncSession, done: Sequence[tuple[Any, EngineResult]]
+    ) -> list[Any]:
         events: list[DomainEvent] = []
-        current = await deposits.find_many(session, [row["tid"] for row in accepting], lock=True)
-        people = await directory.people(session, {row["member_id"] for row in current})
-        for row in current:
-            result = results.get(row["engine_key"])
-            if row["state"] != deposits.ACCEPTING or result is None:
-                outcomes[row["tid"]] = row  # a concurrent request finished it, or took it over
-                continue
-            if result["error"] is not None:
+        finished = []
+        people = await directory.people(session, {row["member_id"] for row, _ in done})
+        for row, result in done:
+            if not result.applied:
                 # Refused, nothing moved: back to submitted, and the next accept needs a key.
-                await deposits.change(
-                    session,
-                    row["id"],
-                    state=deposits.SUBMITTED,
-                    engine_key=None,
-                    attempts=row["attempts"] + 1,
+                finished.append(
+                    await deposits.change(
+                        session,
+                        row["id"],
+                        state=deposits.SUBMITTED,
+                        engine_key=None,
+                        attempts=row["attempts"] + 1,
+                    )
                 )
-                message = f"The engine refused the deposit: {result['error']}"
-                outcomes[row["tid"]] = DepositRefused(Refusal.INVALID, message)
                 continue
             after = await deposits.change(
                 session,
                 row["id"],
                 state=deposits.ACCEPTED,
-                engine_seq=result["seq"],
+                engine_seq=result.seq,
                 completed_at=func.now(),
             )
             person = people.get(row["member_id"])
             events.append(updated_event(row, after, person.email if person else None))
-            outcomes[row["tid"]] = after
+            finished.append(after)
         await enqueue(await session.connection(), events)
-    return outcomes
+        return finished
+
+
+CREDITS = _Credits()

@@ -49,6 +49,7 @@ from bursa.custody.tables import wallet_currencies, wallets
 from bursa.identity import directory
 from bursa.secrets.keystore import KeyStore
 from bursa.trading import withdrawals as flow
+from bursa.trading.withdrawal_states import Step
 from bursa.trading.withdrawal_tables import withdraws
 
 log = logging.getLogger(__name__)
@@ -213,8 +214,7 @@ class Sender:
         except Short as exc:
             await self.withdrawals.move(
                 row["tid"],
-                flow.SKIPPED,
-                allowed=(flow.PROCESSING, flow.SKIPPED),
+                Step.SKIP,
                 values={
                     "error": _error(str(exc)),
                     "next_attempt_at": datetime.now(UTC)
@@ -227,8 +227,7 @@ class Sender:
             log.warning("withdrawal %s errored: %s", row["id"], exc)
             await self.withdrawals.move(
                 row["tid"],
-                flow.ERRORED,
-                allowed=(flow.PROCESSING, flow.SKIPPED),
+                Step.ERROR,
                 values={"error": _error(str(exc)), "next_attempt_at": None},
             )
             report.errored += 1
@@ -251,8 +250,7 @@ class Sender:
 
         recorded = await self.withdrawals.move(
             row["tid"],
-            flow.CONFIRMING,
-            allowed=(flow.PROCESSING, flow.SKIPPED),
+            Step.SIGN,
             values={
                 "txid": signed.txid,
                 "raw_tx": signed.raw,
@@ -342,7 +340,7 @@ class Sender:
             return False
         if status.status == FAILED:
             log.warning("withdrawal %s: transaction %s failed", row["id"], row["txid"])
-            await self.withdrawals.release(row["tid"], flow.FAILED, allowed=(flow.CONFIRMING,))
+            await self.withdrawals.release(row["tid"], Step.FAIL)
             report.failed += 1
             return True
         if status.status != SUCCESS:
@@ -358,9 +356,7 @@ class Sender:
         asset = self.assets.get(row["currency_id"])
         needed = asset.min_confirmations if asset is not None else 1
         if status.confirmations >= needed:
-            await self.withdrawals.settle(
-                row["tid"], allowed=(flow.CONFIRMING,), confirmations=status.confirmations
-            )
+            await self.withdrawals.settle(row["tid"], confirmations=status.confirmations)
             report.succeeded += 1
         return True
 

@@ -5,22 +5,23 @@ amounts in the currency's smallest unit (see ``specs``). ``payload`` gives the J
 command log stores; ``command_from_payload`` reads it back for replay.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BUY = "buy"
-SELL = "sell"
-LIMIT = "limit"
-MARKET = "market"
-GTC = "GTC"
-IOC = "IOC"
-FOK = "FOK"
+from bursa.engine.vocabulary import OrderType, SelfTradePrevention, Side, TimeInForce
 
-# Self-trade prevention: what happens when an order would trade with its member's own.
-CANCEL_TAKER = "cancel_taker"  # the incoming order's remainder is cancelled (default)
-CANCEL_MAKER = "cancel_maker"  # the resting order is cancelled, matching goes on
-CANCEL_BOTH = "cancel_both"
-STP_MODES = (CANCEL_TAKER, CANCEL_MAKER, CANCEL_BOTH)
+# The short names the engine has always used (``bursa.engine.vocabulary`` has the types).
+BUY = Side.BUY
+SELL = Side.SELL
+LIMIT = OrderType.LIMIT
+MARKET = OrderType.MARKET
+GTC = TimeInForce.GTC
+IOC = TimeInForce.IOC
+FOK = TimeInForce.FOK
+CANCEL_TAKER = SelfTradePrevention.CANCEL_TAKER
+CANCEL_MAKER = SelfTradePrevention.CANCEL_MAKER
+CANCEL_BOTH = SelfTradePrevention.CANCEL_BOTH
+STP_MODES = tuple(SelfTradePrevention)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -123,12 +124,36 @@ class Transfer(Command):
 
 @dataclass(slots=True, kw_only=True)
 class ConfigureCurrency(Command):
-    """Make a currency known to the engine. Its type and precision never change once set:
-    every balance is counted in its smallest unit. (The API writes the currency's row.)"""
+    """Make a currency known to the engine, or change its row. Its type and precision
+    never change once set: every balance is counted in its smallest unit.
+
+    The other fields are the rest of the currency's ``currencies`` row (amounts in its
+    smallest unit), which the engine writes in the batch that applied the command, as it
+    does a market's: the table and the engine never disagree, whatever crashes when. A
+    command logged before the row rode along lacks them and replays with these defaults
+    (replay writes no rows).
+    """
 
     code: str
     type: str
     precision: int
+    name: str = ""  # "": the code in capitals
+    description: str = ""
+    homepage: str = ""
+    icon_url: str = ""
+    state: str = "enabled"
+    position: int = 1
+    blockchain_key: str | None = None
+    deposit_fee: int = 0
+    min_deposit_amount: int = 0
+    withdraw_fee: int = 0
+    min_withdraw_amount: int = 0
+    withdraw_limit_24h: int = 0
+    withdraw_limit_72h: int = 0
+    deposit_enabled: bool = True
+    withdrawal_enabled: bool = True
+    min_confirmations: int | None = None  # None: the blockchain's number applies
+    options: dict[str, Any] = field(default_factory=dict)  # chain details, plain values
 
 
 @dataclass(slots=True, kw_only=True)

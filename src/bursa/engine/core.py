@@ -44,13 +44,18 @@ from bursa.engine.commands import (
 from bursa.engine.specs import (
     ANY,
     COIN,
+    CURRENCY_STATES,
     DEFAULT_GROUP,
     FEE_SCALE,
     FIAT,
     MARKET_STATES,
+    MAX_CURRENCY_CODE,
     MAX_FEE,
+    MAX_MARKET_ID,
     MAX_PRECISION,
+    MAX_STORED_INT,
     MEMBER_CODES,
+    STORED_AMOUNT_DIGITS,
     TRADABLE_STATES,
     CurrencySpec,
     MarketSpec,
@@ -75,6 +80,7 @@ from bursa.engine.state import (
     Result,
     Trade,
 )
+from bursa.engine.vocabulary import OrderState
 
 ORDER = "order"
 TRADE = "trade"
@@ -137,6 +143,61 @@ def _transfer_account_error(codes: tuple[int, ...], code: object, member: object
             return errors.TRANSFER_LOCKED_ACCOUNT
         if member is None:
             return errors.TRANSFER_INVALID_ACCOUNT
+    return None
+
+
+def _amount_fits(units: int, places: int) -> bool:
+    """``units`` of ``10**-places`` fits a stored (NUMERIC) amount."""
+    limit: int = 10 ** (STORED_AMOUNT_DIGITS + places)
+    return 0 <= units < limit
+
+
+def currency_row_error(cmd: ConfigureCurrency) -> str | None:
+    """Why the ``currencies`` table could not hold the row ``cmd`` carries (the code names
+    the first bad field), or None. Checked before anything changes: the engine writes the
+    row in its batch, and a batch that cannot commit halts the engine. (What no command
+    may carry at all, such as a NUL character, the callers keep out: a refused command is
+    logged as it came.)"""
+    invalid = errors.invalid_currency_field
+    if not 0 < len(cmd.code) <= MAX_CURRENCY_CODE:
+        return invalid("code")
+    if len(cmd.name) > 64:
+        return invalid("name")
+    if cmd.blockchain_key is not None and not 0 < len(cmd.blockchain_key) <= 32:
+        return invalid("blockchain_key")
+    if cmd.state not in CURRENCY_STATES:
+        return invalid("status")
+    if not -MAX_STORED_INT <= cmd.position <= MAX_STORED_INT:
+        return invalid("position")
+    if cmd.min_confirmations is not None and not 1 <= cmd.min_confirmations <= MAX_STORED_INT:
+        return invalid("min_confirmations")
+    amounts = (
+        ("deposit_fee", cmd.deposit_fee),
+        ("min_deposit_amount", cmd.min_deposit_amount),
+        ("withdraw_fee", cmd.withdraw_fee),
+        ("min_withdraw_amount", cmd.min_withdraw_amount),
+        ("withdraw_limit_24h", cmd.withdraw_limit_24h),
+        ("withdraw_limit_72h", cmd.withdraw_limit_72h),
+    )
+    for name, units in amounts:
+        if not _amount_fits(units, cmd.precision):
+            return invalid(name)
+    return None
+
+
+def _market_row_error(cmd: ConfigureMarket) -> str | None:
+    """Why the ``markets`` table could not hold the row ``cmd`` carries, or None (see
+    ``currency_row_error``)."""
+    if not 0 < len(cmd.market) <= MAX_MARKET_ID:
+        return errors.MARKET_INVALID_SYMBOL
+    if not (
+        _amount_fits(cmd.min_price, cmd.price_precision)
+        and _amount_fits(cmd.max_price, cmd.price_precision)
+        and _amount_fits(cmd.min_amount, cmd.amount_precision)
+    ):
+        return errors.MARKET_INVALID_BOUNDS
+    if not -MAX_STORED_INT <= cmd.position <= MAX_STORED_INT:
+        return errors.MARKET_INVALID_POSITION
     return None
 
 
@@ -274,7 +335,7 @@ class Engine:
 
     # ------------------------------------------------------------------ orders
 
-    def _place_order(self, cmd: PlaceOrder, seq: int, ts: int) -> Result:
+    def _place_order(self, cmd: PlaceOrder, seq: int, ts: int) -> Result:  # noqa: C901  (hot path)
         book = self.books.get(cmd.market)
         if book is None or not book.spec.tradable:
             return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
@@ -575,7 +636,7 @@ class Engine:
         if order.client_id is not None:
             self.client_orders.pop((order.member_id, order.client_id), None)
 
-    def _finish(self, order: Order, state: str, seq: int, ts: int) -> None:
+    def _finish(self, order: Order, state: OrderState, seq: int, ts: int) -> None:
         """Close an order (not in the book any more): unlock what it still holds."""
         order.state = state
         order.updated_at = ts
@@ -819,8 +880,12 @@ class Engine:
         old = self.currencies.get(cmd.code)
         if old is not None and (old.type, old.precision) != (cmd.type, cmd.precision):
             return Result(seq, cmd.kind, errors.CURRENCY_IMMUTABLE)
+        refused = currency_row_error(cmd)
+        if refused is not None:
+            return Result(seq, cmd.kind, refused)
         spec = old or CurrencySpec(cmd.code, cmd.type, cmd.precision)
         self.currencies[cmd.code] = spec
+        self.journal.currencies[cmd.code] = (cmd, ts)
         result = Result(seq, cmd.kind)
         previous = currency_view(old) if old is not None else None
         result.change = {"previous": previous, "current": currency_view(spec)}
@@ -852,6 +917,9 @@ class Engine:
                     return Result(seq, cmd.kind, errors.MARKET_REVERSE_PAIR)
         if cmd.amount_precision < 0 or cmd.price_precision < 0:
             return Result(seq, cmd.kind, errors.MARKET_INVALID_PRECISION)
+        refused = _market_row_error(cmd)
+        if refused is not None:
+            return Result(seq, cmd.kind, refused)
         try:
             spec = MarketSpec(
                 id=cmd.market,

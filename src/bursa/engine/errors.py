@@ -41,7 +41,15 @@ MARKET_INVALID_BOUNDS = "admin.market.invalid_min_price_or_amount"
 MARKET_INVALID_PRECISION = "admin.market.invalid_precision"
 MARKET_IMMUTABLE = "admin.market.currencies_and_precisions_immutable"
 MARKET_REVERSE_PAIR = "admin.market.reverse_pair_exists"
+MARKET_INVALID_SYMBOL = "admin.market.invalid_symbol"
+MARKET_INVALID_POSITION = "admin.market.invalid_position"
 FEE_INVALID = "admin.trading_fee.invalid_fee"
 FEE_MARKET_NOT_FOUND = "admin.trading_fee.market_doesnt_exist"
 FEE_NOT_FOUND = "record.not_found"
 INVALID_GROUP = "admin.member.invalid_group"
+
+
+def invalid_currency_field(name: str) -> str:
+    """A field of a currency's row that its table could not hold, named as the admin API
+    names its parameter (``admin.currency.invalid_<name>``)."""
+    return f"admin.currency.invalid_{name}"

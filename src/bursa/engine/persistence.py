@@ -13,6 +13,7 @@ import asyncpg
 from bursa.engine.commands import BUY
 from bursa.engine.core import Engine
 from bursa.engine.rows import (
+    CURRENCY_COLUMNS,
     BatchRows,
     RowBuilder,
     command_payload,
@@ -78,6 +79,7 @@ class BatchWriter:
             document(rows.fees),
             document(rows.removed_fees),
             document(rows.groups),
+            document(rows.currencies),
         )
 
 
@@ -219,6 +221,16 @@ def _write_batch_statement() -> str:
     fees = _rows_of(9, ["text", "text", "numeric", "numeric", "timestamptz"])
     removed_fees = _rows_of(10, ["text", "text"])
     groups = _rows_of(11, ["bigint", "text", "timestamptz"])
+    currencies = _rows_of(
+        12,
+        ["text", "text", "smallint", "text", "text", "text", "text", "text", "int", "text"]
+        + ["numeric"] * 6
+        + ["bool", "bool", "int", "jsonb", "timestamptz", "timestamptz"],
+    )
+    # Every column but the key, what the engine keeps (type, precision) and created_at.
+    currency_changes = ", ".join(
+        f"{name} = EXCLUDED.{name}" for name in CURRENCY_COLUMNS[3:] if name != "created_at"
+    )
     return f"""
 WITH new_commands AS (
     INSERT INTO engine_commands ({", ".join(COMMAND_COLUMNS)}) {commands}
@@ -248,6 +260,9 @@ WITH new_commands AS (
     {holds}
     ON CONFLICT (withdrawal_id)
     DO UPDATE SET state = EXCLUDED.state, seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
+), configured_currencies AS (
+    INSERT INTO currencies ({", ".join(CURRENCY_COLUMNS)}) {currencies}
+    ON CONFLICT (id) DO UPDATE SET {currency_changes}
 ), configured_markets AS (
     INSERT INTO markets (id, type, base_unit, quote_unit, amount_precision, price_precision,
                          min_price, max_price, min_amount, maker_fee, taker_fee, position,

@@ -140,6 +140,10 @@ async def check_replay(
         report.differences.append(f"trading fees: replayed {replayed.fees}, stored {stored.fees}")
     if replayed.member_groups != stored.member_groups:
         report.differences.append("member groups differ")
+    for code in sorted(replayed.currencies.keys() | stored.currencies.keys()):
+        mine_c, theirs_c = replayed.currencies.get(code), stored.currencies.get(code)
+        if mine_c != theirs_c:
+            report.differences.append(f"currency {code}: replayed {mine_c}, stored {theirs_c}")
     for market in sorted(replayed.markets.keys() | stored.markets.keys()):
         if replayed.markets.get(market) != stored.markets.get(market):
             report.differences.append(f"market {market}: rules differ")

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from bursa.engine.commands import BUY, Command
+from bursa.engine.commands import BUY, Command, ConfigureCurrency
 from bursa.engine.core import trade_postings
 from bursa.engine.order_uuids import order_uuid
 from bursa.engine.specs import CurrencySpec, MarketSpec
@@ -78,6 +78,7 @@ class BatchRows:
     operations: list[tuple[Any, ...]] = field(default_factory=list)
     accounts: list[list[Any]] = field(default_factory=list)
     holds: list[list[Any]] = field(default_factory=list)
+    currencies: list[list[Any]] = field(default_factory=list)
     markets: list[list[Any]] = field(default_factory=list)
     fees: list[list[Any]] = field(default_factory=list)
     removed_fees: list[list[Any]] = field(default_factory=list)
@@ -230,7 +231,9 @@ class RowBuilder:
         return rows
 
     def _configuration(self, journal: Journal, rows: BatchRows) -> None:
-        """Markets, trading fees and member groups the batch configured."""
+        """Currencies, markets, trading fees and member groups the batch configured."""
+        for command, ts in journal.currencies.values():
+            rows.currencies.append(currency_row(command, ts))
         for command, ts in journal.markets.values():
             price_t, amount_t = f"e-{command.price_precision}", f"e-{command.amount_precision}"
             rows.markets.append(
@@ -259,6 +262,62 @@ class RowBuilder:
                 rows.fees.append([market, group, f"{fee[0]}e-6", f"{fee[1]}e-6", ts])
         for member_id, group in journal.groups.items():
             rows.groups.append([member_id, group, ts])
+
+
+# The ``currencies`` columns a ``ConfigureCurrency`` writes, in ``currency_row``'s order.
+CURRENCY_COLUMNS = (
+    "id",
+    "type",
+    "precision",
+    "name",
+    "description",
+    "homepage",
+    "icon_url",
+    "state",
+    "position",
+    "blockchain_key",
+    "deposit_fee",
+    "min_deposit_amount",
+    "withdraw_fee",
+    "min_withdraw_amount",
+    "withdraw_limit_24h",
+    "withdraw_limit_72h",
+    "deposit_enabled",
+    "withdrawal_enabled",
+    "min_confirmations",
+    "options",
+    "created_at",
+    "updated_at",
+)
+
+
+def currency_row(command: ConfigureCurrency, ts: int) -> list[Any]:
+    """A ``ConfigureCurrency``'s whole ``currencies`` row (``CURRENCY_COLUMNS``)."""
+    places = command.precision
+    return [
+        command.code,
+        command.type,
+        places,
+        command.name or command.code.upper(),
+        command.description,
+        command.homepage,
+        command.icon_url,
+        command.state,
+        command.position,
+        command.blockchain_key,
+        _dec(command.deposit_fee, places),
+        _dec(command.min_deposit_amount, places),
+        _dec(command.withdraw_fee, places),
+        _dec(command.min_withdraw_amount, places),
+        _dec(command.withdraw_limit_24h, places),
+        _dec(command.withdraw_limit_72h, places),
+        command.deposit_enabled,
+        command.withdrawal_enabled,
+        command.min_confirmations,
+        dump_json(command.options),  # as text, as the log's payloads: any integer
+        ts,  # kept only when the row is new
+        ts,
+    ]
 
 
 def document(rows: list[Any]) -> str:

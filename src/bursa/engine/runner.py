@@ -138,11 +138,16 @@ class EngineRunner:
         )
 
     async def stop(self) -> None:
-        """Finish the batch in flight, then stop; queued commands get ``EngineStopped``."""
+        """Finish the batch in flight, then stop; queued commands get ``EngineStopped``.
+        A halted engine stops too, releasing its lock (its error stays in ``failure``)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, EngineStopped):
-                await self._task
+                try:
+                    await self._task
+                except Exception:
+                    if self.failure is None:  # else: the halt, already recorded
+                        raise
             self._task = None
         self._fail_waiting(EngineStopped("engine stopped"))
         for conn in (self._conn, self._lock_conn):

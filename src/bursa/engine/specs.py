@@ -34,6 +34,17 @@ MAX_PRECISION = 18  # the most decimals a currency may count in (ETH's wei)
 MARKET_STATES = ("enabled", "disabled", "hidden", "locked", "sale", "presale")
 TRADABLE_STATES = frozenset({"enabled", "hidden"})
 
+CURRENCY_STATES = ("enabled", "disabled", "hidden")  # Peatio's currency states
+
+# What the configuration tables can hold. The engine writes a currency's or market's row in
+# the batch that applied its command, and a batch that cannot commit halts the engine, so
+# it refuses beforehand what a row could not hold: amounts are NUMERIC(40, 18) (22 integer
+# digits), positions and confirmations INTEGER.
+STORED_AMOUNT_DIGITS = 22
+MAX_STORED_INT = 2**31 - 1
+MAX_CURRENCY_CODE = 10
+MAX_MARKET_ID = 20
+
 ANY = "any"  # a trading fee for every market, or every group
 DEFAULT_GROUP = "vip-0"  # Peatio's default member group
 

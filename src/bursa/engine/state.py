@@ -9,10 +9,11 @@ from typing import Any
 
 from bursa.engine.commands import BUY
 from bursa.engine.specs import MarketSpec
+from bursa.engine.vocabulary import OrderState
 
-WAIT = "wait"
-DONE = "done"
-CANCEL = "cancel"
+WAIT = OrderState.WAIT
+DONE = OrderState.DONE
+CANCEL = OrderState.CANCEL
 
 HELD = "held"
 SETTLED = "settled"
@@ -311,6 +312,7 @@ class Journal:
     __slots__ = (
         "accounts",
         "commands",
+        "currencies",
         "fees",
         "groups",
         "holds",
@@ -327,8 +329,10 @@ class Journal:
         self.postings: list[Posting] = []
         self.accounts: set[Account] = set()
         self.holds: dict[str, Hold] = {}
-        # Configuration the batch changed: markets (their last ``ConfigureMarket``), trading
-        # fees by (market, group) (None: removed) and members' fee groups.
+        # Configuration the batch changed: currencies (their last ``ConfigureCurrency``) and
+        # markets (their last ``ConfigureMarket``), each with its time, trading fees by
+        # (market, group) (None: removed) and members' fee groups.
+        self.currencies: dict[str, Any] = {}
         self.markets: dict[str, Any] = {}
         self.fees: dict[tuple[str, str], tuple[int, int] | None] = {}
         self.groups: dict[int, str] = {}

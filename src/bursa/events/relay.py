@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -22,6 +22,7 @@ import aio_pika
 import asyncpg
 import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from bursa.events.bus import Event, InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
@@ -31,6 +32,7 @@ from bursa.events.wire import EVENT_API_TOPIC, EXCHANGES, Message, messages_of
 log = logging.getLogger(__name__)
 
 RELAY_LOCK_KEY = 0x6275_7273_6576  # "bursev": one publishing relay per database
+FIRST_BACKOFF_S = 0.5  # then doubled after each failure in a row, up to MAX_BACKOFF_S
 MAX_BACKOFF_S = 30.0
 PRUNE_EVERY_S = 60.0
 
@@ -171,20 +173,10 @@ class Relay:
         await self.sink.close()
 
     async def _run(self) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                await self._serve()
-            except asyncio.CancelledError:
-                raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("event relay lost PostgreSQL (%s); retrying in %.1f s", exc, backoff)
-            except Exception:
-                # A row it cannot sign (a key missing, …): it stays first in line, so nothing
-                # after it is published out of order, and the log says why.
-                log.exception("event relay failed; retrying in %.1f s", backoff)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+        """Serve for ever: any failure (cancellation is no failure) is tried again after
+        a growing delay. A row it cannot sign (a key missing, …) stays first in line, so
+        nothing after it is published out of order, and the log says why."""
+        await _backoff(Exception, _log_serve_failure)(self._serve)
 
     async def _serve(self) -> None:
         conn = await asyncpg.connect(self.database_url)
@@ -202,25 +194,12 @@ class Relay:
                 await conn.close()
 
     async def _publish_loop(self, conn: asyncpg.Connection) -> None:
-        backoff = 0.5
         pruned = 0.0
         while True:
-            try:
-                done = await self.step(conn)
-            except SinkDown as exc:
-                log.warning(
-                    "event relay cannot publish (%s): events wait in the outbox, nothing is"
-                    " lost; retrying in %.1f s — check that RabbitMQ runs and that"
-                    " BURSA_AMQP_URL points at it",
-                    exc,
-                    backoff,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            if backoff > 0.5:
+            retrying = _backoff(SinkDown, _log_sink_down)
+            done: int = await retrying(self.step, conn)
+            if retrying.statistics["attempt_number"] > 1:
                 log.info("event relay publishing again")
-            backoff = 0.5
             if time.monotonic() - pruned > PRUNE_EVERY_S:
                 await self.prune(conn)
                 pruned = time.monotonic()
@@ -258,3 +237,36 @@ class Relay:
         await conn.execute(
             "DELETE FROM event_outbox WHERE published_at < now() - $1::interval", self.keep
         )
+
+
+def _backoff(on: type[BaseException], logged: Callable[[RetryCallState], None]) -> AsyncRetrying:
+    """Try again for ever on ``on``, after 0.5 s, 1 s, 2 s, … up to ``MAX_BACKOFF_S``."""
+    return AsyncRetrying(
+        retry=retry_if_exception_type(on),
+        wait=wait_exponential(multiplier=FIRST_BACKOFF_S, max=MAX_BACKOFF_S),
+        before_sleep=logged,
+    )
+
+
+def _failure(state: RetryCallState) -> tuple[BaseException | None, float]:
+    """The exception that failed the attempt, and the seconds until the next one."""
+    exc = state.outcome.exception() if state.outcome is not None else None
+    return exc, state.upcoming_sleep
+
+
+def _log_serve_failure(state: RetryCallState) -> None:
+    exc, wait = _failure(state)
+    if isinstance(exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError):
+        log.warning("event relay lost PostgreSQL (%s); retrying in %.1f s", exc, wait)
+    else:
+        log.error("event relay failed; retrying in %.1f s", wait, exc_info=exc)
+
+
+def _log_sink_down(state: RetryCallState) -> None:
+    exc, wait = _failure(state)
+    log.warning(
+        "event relay cannot publish (%s): events wait in the outbox, nothing is lost;"
+        " retrying in %.1f s — check that RabbitMQ runs and that BURSA_AMQP_URL points at it",
+        exc,
+        wait,
+    )

@@ -7,6 +7,7 @@ stay for the operator (ledger, audit); the identity event tells other services.
 """
 
 import json
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
@@ -37,15 +38,21 @@ class Accounts:
     def __init__(self, identity: Identity) -> None:
         self.identity = identity
 
-    async def set_data(self, user_id: int, data: str, client: Client) -> None:
+    async def show(self, user_id: int) -> dict[str, Any]:
+        """The whole user as ``users/me`` shows them (phones, profiles, data storages)."""
+        async with self.identity.engine.connect() as conn:
+            return await self.identity.load_user(conn, user_id, full=True)
+
+    async def set_data(self, user_id: int, data: str, client: Client) -> dict[str, Any]:
         """Barong's ``PUT users/me``: the member's free ``data`` field, a JSON object of at
-        most 1 KB (front ends keep preferences there)."""
+        most 1 KB (front ends keep preferences there); answers the whole user."""
         check_data(data, "resource.user")
         async with self.identity.transaction() as conn:
             await conn.execute(
                 update(users).where(users.c.id == user_id).values(data=data, updated_at=func.now())
             )
             await self.identity.record(conn, user_id, client, "account", "data changed", "succeed")
+            return await self.identity.load_user(conn, user_id, full=True)
 
     async def delete(
         self, session: Authenticated, password: str, otp_code: str | None, client: Client

@@ -63,6 +63,10 @@ class AddressProofs:
         )
         return row | details
 
+    async def pending_reviews(self) -> list[dict[str, Any]]:
+        """Documents and address proofs waiting for an admin, the proofs' details opened."""
+        return await self.reveal(await self.documents.pending())
+
     async def reveal(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows with the address proofs' sealed details opened (for the reviewing admin)."""
         opened = []

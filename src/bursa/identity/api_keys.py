@@ -318,7 +318,7 @@ class ApiKeys:
         if len(nonce) > NONCE_DIGITS or not is_digits(nonce):
             raise IdentityError(Refusal.INVALID, "authz.nonce_not_valid_timestamp")
         stamp = parse_digits(nonce)
-        if abs(time.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
+        if abs(self.identity.clock.time() * 1000 - stamp) >= NONCE_LIFETIME_MS:
             raise IdentityError(Refusal.UNAUTHENTICATED, "authz.nonce_expired")
         key, user, account = await self._active(kid)
         secret = await self._secret(kid, key["secret"])

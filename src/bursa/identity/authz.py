@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from joserfc.jwk import RSAKey
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeyParameters, RSAKey
 from sqlalchemy import select
 
 from bursa.errors import HTTP_STATUS, Refusal
@@ -61,10 +62,25 @@ RESTRICTION_ORDER = ("whitelist", "maintenance", "blacklist", "blocklogin")
 LOGIN_PATH = "api/v2/barong/identity/sessions"
 ISSUER = "barong"
 AUDIENCES = ("peatio", "barong")  # Bursa serves both, so its JWTs must be meant for both
-REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "uid"]
 MAX_JWT = 4096  # characters; ours are about 900
+# Checked on every JWT: present, not blank, and (for these) Barong's values; ``exp``,
+# ``iat`` and any ``nbf`` against the clock, with no leeway.
+_ESSENTIAL = jwt.ClaimsOption(essential=True)
+_CLAIMS = jwt.JWTClaimsRegistry(
+    iss=jwt.ClaimsOption(essential=True, value=ISSUER),
+    aud=jwt.ClaimsOption(essential=True, value=AUDIENCES[0]),
+    sub=jwt.ClaimsOption(essential=True, value="session"),
+    exp=_ESSENTIAL,
+    iat=_ESSENTIAL,
+    jti=_ESSENTIAL,
+    uid=_ESSENTIAL,
+)
 
 log = logging.getLogger(__name__)
+
+
+class InvalidJwt(Exception):
+    """A token this signer will not trust (the reason is for logs only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +100,15 @@ class JwtSigner:
         key = serialization.load_pem_private_key(private_pem, password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the JWT key must be an RSA key (RS256)")
-        self._key = key
-        self._public_key = key.public_key()
         self.private_pem = private_pem  # also signs OpenID Connect ID tokens
-        self.public_pem = self._public_key.public_bytes(
+        self.public_pem = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         # RFC 7638 thumbprint: the ``kid`` the OAuth JWKS publishes for this key.
         self.key_id = RSAKey.import_key(private_pem).thumbprint()
+        pinned: KeyParameters = {"kid": self.key_id, "alg": "RS256", "use": "sig"}
+        self._key = RSAKey.import_key(private_pem, pinned)
+        self._public_key = RSAKey.import_key(self.public_pem, pinned)
         self.ttl_s = ttl_s
 
     @classmethod
@@ -136,35 +153,28 @@ class JwtSigner:
             claims |= {"username": user.get("username"), "referral_id": user["referral_uid"]}
         if credential is not None:
             claims |= credential.claims()
-        return jwt.encode(
-            claims,
-            self._key,
-            algorithm="RS256",
-            headers={"kid": self.key_id},
-        )
+        return jwt.encode({"alg": "RS256", "kid": self.key_id}, claims, self._key)
 
     def verify(self, token: str) -> dict[str, Any]:
-        """Claims of a token this signer made, or ``jwt.InvalidTokenError``: RS256 only
-        (never ``none``, never an HMAC keyed with the public key), this key's id, the
-        signature, Barong's issuer and subject, both audiences, ``exp`` and ``iat``."""
+        """Claims of a token this signer made, or ``InvalidJwt``: RS256 only (never
+        ``none``, never an HMAC keyed with the public key), this key's id, the signature,
+        Barong's issuer and subject, both audiences, ``exp`` and ``iat``."""
         if len(token) > MAX_JWT:
-            raise jwt.InvalidTokenError("too long")
-        if jwt.get_unverified_header(token).get("kid") != self.key_id:
-            raise jwt.InvalidTokenError("another key")
-        decoded: dict[str, Any] = jwt.decode(
-            token,
-            self._public_key,
-            algorithms=["RS256"],
-            audience=AUDIENCES[0],
-            issuer=ISSUER,
-            options={"require": REQUIRED_CLAIMS},
-        )
-        audience = decoded["aud"]
+            raise InvalidJwt("too long")
+        try:
+            decoded = jwt.decode(token, self._public_key, algorithms=["RS256"])
+            _CLAIMS.validate(decoded.claims)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise InvalidJwt(type(exc).__name__) from exc
+        if decoded.header.get("kid") != self.key_id:
+            raise InvalidJwt("another key")
+        claims = decoded.claims
+        audience = claims["aud"]
         if AUDIENCES[1] not in (audience if isinstance(audience, list) else [audience]):
-            raise jwt.InvalidAudienceError("not meant for barong")
-        if decoded["sub"] != "session" or not isinstance(decoded["uid"], str):
-            raise jwt.InvalidTokenError("not a session token")
-        return decoded
+            raise InvalidJwt("not meant for barong")
+        if not isinstance(claims["uid"], str):
+            raise InvalidJwt("not a session token")
+        return claims
 
 
 class Authorizer:
@@ -262,8 +272,8 @@ class Authorizer:
             return None
         try:
             claims = self.signer.verify(token)
-        except jwt.InvalidTokenError as exc:
-            log.info("gateway JWT refused: %s", type(exc).__name__)
+        except InvalidJwt as exc:
+            log.info("gateway JWT refused: %s", exc)
             raise IdentityError(Refusal.UNAUTHENTICATED, REFUSED) from None
         return await self.credentials.live(claims)
 

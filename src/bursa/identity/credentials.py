@@ -34,7 +34,7 @@ SELECT s.csrf_token AS session_csrf_token, {", ".join(f"u.{name}" for name in _U
          WHERE l.user_id = u.id) AS labels
   FROM {user_sessions.name} s
   JOIN {users.name} u ON u.id = s.user_id
- WHERE s.id_digest = $1 AND s.expires_at > now()
+ WHERE s.id_digest = $1 AND s.expires_at > $2
 """
 
 
@@ -105,7 +105,7 @@ class Credentials:
         return Caller(caller.user, caller.credential, int(claims["exp"]))
 
     async def _session(self, digest: str) -> Caller:
-        row = await self.identity.reads.fetchrow(_SESSION, digest)
+        row = await self.identity.reads.fetchrow(_SESSION, digest, self.identity.clock.now())
         if row is None:  # logged out, replaced, expired or ended by a password change
             raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
         user = {name: row[name] for name in _USER_COLUMNS}

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bursa.errors import Refusal
+from bursa.formats import iso_micros
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import data_storages, users
 
@@ -87,8 +88,8 @@ class DataStorages:
                 record={
                     "title": row["title"],
                     "data": row["data"],
-                    "created_at": row["created_at"].isoformat(),
-                    "updated_at": row["updated_at"].isoformat(),
+                    "created_at": iso_micros(row["created_at"]),
+                    "updated_at": iso_micros(row["updated_at"]),
                 },
             )
         return dict(row)

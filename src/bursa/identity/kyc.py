@@ -15,6 +15,7 @@ import phonenumbers
 from sqlalchemy import delete, func, insert, select, update
 
 from bursa.errors import Refusal
+from bursa.formats import iso_micros
 from bursa.identity import pii
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.sms import SmsError, SmsSender
@@ -124,14 +125,16 @@ class Kyc:
                 raise IdentityError(
                     Refusal.INVALID, "resource.phone.invalid_num", exc.reason
                 ) from None
-            raise IdentityError(
-                Refusal.UNAVAILABLE, "resource.phone.sms_failed", exc.reason
+            raise IdentityError(  # the provider may be back in a minute
+                Refusal.UNAVAILABLE, "resource.phone.sms_failed", exc.reason, retry_after=60
             ) from None
         return mask(normalized)
 
     async def verify_phone(
         self, user: dict[str, Any], number: str, code: str, client: Client
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Verify the member's phone by the texted code; answers the whole user (with the
+        ``phone: verified`` label and the level it gives)."""
         normalized = normalize_number(number)
         async with self.identity.transaction() as conn:
             phone_id = await self._find(conn, user["id"], normalized)
@@ -145,6 +148,7 @@ class Kyc:
             await self.identity.record(
                 conn, user["id"], client, "account", "phone verified", "succeed"
             )
+            return await self.identity.load_user(conn, user["id"], full=True)
 
     async def list_phones(self, user_id: int) -> list[dict[str, Any]]:
         async with self.identity.engine.connect() as conn:
@@ -161,7 +165,10 @@ class Kyc:
     async def save_profile(
         self, user: dict[str, Any], fields: dict[str, Any], confirm: bool, client: Client
     ) -> dict[str, Any]:
-        """Create or edit the member's profile; ``confirm`` submits it for review."""
+        """Create or edit the member's profile; ``confirm`` submits it for review. The
+        country is kept upper-case."""
+        if fields.get("country"):
+            fields = fields | {"country": fields["country"].upper()}
         country = fields.get("country")
         if country is not None and not re.fullmatch(r"[A-Z]{2,3}", country):
             raise IdentityError(Refusal.INVALID, "resource.profile.invalid_country")
@@ -226,8 +233,8 @@ class Kyc:
                 record={
                     "country": row["country"],
                     "state": row["state"],
-                    "created_at": row["created_at"].isoformat(),
-                    "updated_at": row["updated_at"].isoformat(),
+                    "created_at": iso_micros(row["created_at"]),
+                    "updated_at": iso_micros(row["updated_at"]),
                 },
                 changes=None
                 if existing is None or existing["state"] == state
@@ -237,6 +244,13 @@ class Kyc:
                 conn, user["id"], client, "account", f"profile {state}", "succeed"
             )
         return dict(row) | {name: fields.get(name) for name in pii.SEALED_FIELDS}
+
+    async def own_profile(self, user_id: int) -> dict[str, Any]:
+        """The member's own profile (``resource.profile.not_exist`` before they save one)."""
+        found = await self.profile(user_id)
+        if found is None:
+            raise IdentityError(Refusal.NOT_FOUND, "resource.profile.not_exist")
+        return found
 
     async def profile(self, user_id: int) -> dict[str, Any] | None:
         """The profile in the clear, for its owner or an admin only."""

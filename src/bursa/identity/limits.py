@@ -1,16 +1,21 @@
 """Rate limits on the endpoints people try to brute-force (login, sign-up, code checks)
 and on API-key requests (per IP, per key, and failed signatures per IP).
 
-Fixed one-minute windows counted per rule and per subject (an IP, an email address). With
-``BURSA_REDIS_URL`` the counters live in Redis, so every API replica shares them; the
-embedded default counts in process (one machine, one process).
+Fixed windows counted per rule and per subject (an IP, an email address) by the ``limits``
+library: a window opens with a subject's first request and lasts ``window_s``. With
+``BURSA_REDIS_URL`` the counters live in Redis (``async+redis://``), so every API replica
+shares them; the embedded default counts in process (``async+memory://``: one machine, one
+process). Callers see one interface, ``allow`` and ``over``, answering the seconds to wait.
 """
 
 import time
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import redis.asyncio as redis
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +23,11 @@ class Rule:
     name: str
     limit: int  # requests per window and subject
     window_s: int = 60
+    item: RateLimitItem = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        item = RateLimitItemPerSecond(self.limit, self.window_s, namespace="bursa")
+        object.__setattr__(self, "item", item)
 
 
 LOGIN_PER_IP = Rule("login-ip", 20)
@@ -49,50 +59,43 @@ class Limiter(Protocol):
         ...
 
 
-class InProcessLimiter:
+class _WindowLimiter:
+    """``Limiter`` over a ``limits`` storage with its fixed-window strategy."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self._windows = FixedWindowRateLimiter(storage)
+
+    async def allow(self, rule: Rule, subject: str) -> int:
+        if await self._windows.hit(rule.item, rule.name, subject):
+            return 0
+        return await self._wait(rule, subject)
+
+    async def over(self, rule: Rule, subject: str) -> int:
+        if await self._windows.test(rule.item, rule.name, subject):
+            return 0
+        return await self._wait(rule, subject)
+
+    async def _wait(self, rule: Rule, subject: str) -> int:
+        stats = await self._windows.get_window_stats(rule.item, rule.name, subject)
+        return max(1, int(stats.reset_time - time.time()) + 1)
+
+
+class InProcessLimiter(_WindowLimiter):
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, str, int], int] = {}
-
-    async def allow(self, rule: Rule, subject: str) -> int:
-        now = time.time()
-        window = int(now // rule.window_s)
-        key = (rule.name, subject, window)
-        count = self._counts.get(key, 0) + 1
-        self._counts[key] = count
-        if len(self._counts) > 100_000:  # drop finished windows now and then
-            self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
-        return 0 if count <= rule.limit else _remaining(now, rule)
-
-    async def over(self, rule: Rule, subject: str) -> int:
-        now = time.time()
-        count = self._counts.get((rule.name, subject, int(now // rule.window_s)), 0)
-        return 0 if count < rule.limit else _remaining(now, rule)
+        super().__init__(MemoryStorage())
 
 
-class RedisLimiter:
+class RedisLimiter(_WindowLimiter):
     def __init__(self, url: str, prefix: str = "bursa:limit") -> None:
-        self.client = redis.Redis.from_url(url)
-        self.prefix = prefix
-
-    async def allow(self, rule: Rule, subject: str) -> int:
-        now = time.time()
-        window = int(now // rule.window_s)
-        key = f"{self.prefix}:{rule.name}:{subject}:{window}"
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, rule.window_s + 1)
-            count, _ = await pipe.execute()
-        return 0 if int(count) <= rule.limit else _remaining(now, rule)
-
-    async def over(self, rule: Rule, subject: str) -> int:
-        now = time.time()
-        key = f"{self.prefix}:{rule.name}:{subject}:{int(now // rule.window_s)}"
-        count = int(await self.client.get(key) or 0)
-        return 0 if count < rule.limit else _remaining(now, rule)
+        # Our own pool (redis-py, already a dependency), so that ``close`` can end it.
+        self._pool = redis.ConnectionPool.from_url(url)
+        options: dict[str, Any] = {"connection_pool": self._pool}
+        scheme = url if url.startswith("redis") else f"redis+{url}"  # unix:// sockets too
+        storage = RedisStorage(
+            f"async+{scheme}", implementation="redispy", key_prefix=prefix, **options
+        )
+        super().__init__(storage)
 
     async def close(self) -> None:
-        await self.client.aclose()
-
-
-def _remaining(now: float, rule: Rule) -> int:
-    return max(1, int(rule.window_s - now % rule.window_s) + 1)
+        await self._pool.aclose()

@@ -1,7 +1,7 @@
 """What Barong's Management API does to identities that members and admins do not: find a
 user by uid, email or phone number, create one without a session, import one with its
 password digest, change role and data, set or remove a verified phone, page through users
-(optionally those carrying a label).
+(optionally those carrying a label), list service accounts by their owner's uid or email.
 
 Each change goes through the identity service's own methods (labels recompute state and
 level; events are emitted as the service emits them).
@@ -22,6 +22,7 @@ from bursa.identity.account import check_data
 from bursa.identity.kyc import PHONE_KEY, country_of, mask, normalize_number
 from bursa.identity.rules import ACCESS_NAMES, ROLES
 from bursa.identity.service import Identity, IdentityError, normalize_email
+from bursa.identity.service_accounts import ServiceAccounts
 from bursa.identity.tables import labels, phones, users
 
 RANGES = ("created", "updated")
@@ -182,6 +183,32 @@ class ManagedUsers:
                 .offset((window.page - 1) * window.limit)
             )
             return int(total or 0), [int(i) for i in ids]
+
+    async def listed(
+        self,
+        window: Page,
+        label: tuple[str, str | None, str] | None = None,
+        *,
+        full: bool = False,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many match, the users on ``window``'s page) as ``page`` finds them, each
+        loaded whole (``full``: with phones, profiles, data storages) or plain."""
+        total, ids = await self.page(window, label)
+        async with self.identity.engine.connect() as conn:
+            found = [await self.identity.load_user(conn, i, full=full) for i in ids]
+        return total, found
+
+    async def service_accounts(
+        self, owner_uid: str | None, owner_email: str | None, page: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """Service accounts, of the owner named by ``owner_uid`` or else ``owner_email``
+        (an unknown email is not found), or everyone's."""
+        if owner_uid is None and owner_email is not None:
+            async with self.identity.engine.connect() as conn:
+                owner_id = await self.user_id(conn, email=owner_email)
+                owner_uid = await conn.scalar(select(users.c.uid).where(users.c.id == owner_id))
+        _, found = await ServiceAccounts(self.identity).search(owner_uid, None, page, limit)
+        return found
 
     async def add_phone(self, uid: str, number: str) -> dict[str, Any]:
         """A phone the calling service has verified: validated now, label ``phone:

@@ -1,6 +1,8 @@
 """The permission table Bursa starts with: OpenDAX's seeds for Barong (role, verb, path
 prefix, action). ``DROP`` beats ``ACCEPT``; ``AUDIT`` records the request as an activity."""
 
+from bursa.identity.rules import Role
+
 STANDARD = [
     ("ALL", "api/v2/peatio/account", "ACCEPT"),
     ("ALL", "api/v2/peatio/market", "ACCEPT"),
@@ -34,9 +36,9 @@ SA_MAKER_DROPS = [
 ]
 
 DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
-    [("superadmin", verb, path, action) for verb, path, action in
+    [(Role.SUPERADMIN, verb, path, action) for verb, path, action in
      [("ALL", "api/v2", "ACCEPT"), *WRITES_AUDITED]]
-    + [("admin", verb, path, action) for verb, path, action in [
+    + [(Role.ADMIN, verb, path, action) for verb, path, action in [
         ("ALL", "api/v2", "ACCEPT"),
         ("ALL", "api/v2/barong/admin/permissions", "DROP"),
         ("ALL", "api/v2/barong/admin/users/role", "DROP"),
@@ -45,19 +47,19 @@ DEFAULT_PERMISSIONS: list[tuple[str, str, str, str]] = (
     ]]
     + [
         (role, verb, path, action)
-        for role in ("accountant", "compliance", "technical", "support")
+        for role in (Role.ACCOUNTANT, Role.COMPLIANCE, Role.TECHNICAL, Role.SUPPORT)
         for verb, path, action in [*STAFF_READ, *STANDARD, *WRITES_AUDITED]
     ]
-    + [("technical", "ALL", f"api/v2/peatio/admin/{p}", "ACCEPT")
+    + [(Role.TECHNICAL, "ALL", f"api/v2/peatio/admin/{p}", "ACCEPT")
        for p in ("currencies", "markets", "trading_fees", "orders")]  # migration 0017
-    + [("accountant", "POST", "api/v2/peatio/admin/adjustments", "ACCEPT")]
-    + [("compliance", "ALL", f"api/v2/peatio/admin/{p}", "DROP")
+    + [(Role.ACCOUNTANT, "POST", "api/v2/peatio/admin/adjustments", "ACCEPT")]
+    + [(Role.COMPLIANCE, "ALL", f"api/v2/peatio/admin/{p}", "DROP")
        for p in ("adjustments", "revenues", "blockchains", "wallets", "trading_fees")]
-    + [("technical", "ALL", f"api/v2/peatio/admin/{p}", "DROP")
+    + [(Role.TECHNICAL, "ALL", f"api/v2/peatio/admin/{p}", "DROP")
        for p in ("deposits", "withdraws", "adjustments")]
     + [
         (role, verb, path, action)
-        for role in ("member", "trader", "broker", "maker")
+        for role in (Role.MEMBER, Role.TRADER, Role.BROKER, Role.MAKER)
         for verb, path, action in STANDARD
     ]
     + [("sa_maker", verb, path, action) for verb, path, action in STANDARD]

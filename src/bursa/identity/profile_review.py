@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bursa.errors import Refusal
 from bursa.identity.kyc import Kyc
-from bursa.identity.rules import outranks
+from bursa.identity.rules import Role, outranks
 from bursa.identity.service import RANK_TOO_LOW, Client, Identity, IdentityError
 from bursa.identity.tables import profiles, users
 
@@ -70,7 +70,7 @@ class ProfileReview:
             )
             if member is None:
                 raise IdentityError(Refusal.NOT_FOUND, "admin.user.doesnt_exist")
-            if member["role"] == "superadmin" and reviewer["role"] != "superadmin":
+            if member["role"] == Role.SUPERADMIN and reviewer["role"] != Role.SUPERADMIN:
                 raise IdentityError(Refusal.INVALID, "admin.profiles.superadmin_change")
             if member["uid"] == reviewer["uid"]:
                 raise IdentityError(Refusal.INVALID, "admin.profiles.own_profile")

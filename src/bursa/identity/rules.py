@@ -1,6 +1,7 @@
 """How private labels decide a user's state and KYC level (Barong's defaults)."""
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import NamedTuple
 
 # A user becomes active once these private labels are present.
@@ -27,39 +28,44 @@ LEVELS = (
     Level("document", "verified", "Identity document verified by an admin"),
 )
 
-ROLES = (
-    "member",
-    "admin",
-    "superadmin",
-    "accountant",
-    "compliance",
-    "support",
-    "technical",
-    "trader",
-    "maker",
-    "broker",
-)
+
+class Role(StrEnum):
+    """A user's role: what the permission table grants and ``RANKS`` orders."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+    ACCOUNTANT = "accountant"
+    COMPLIANCE = "compliance"
+    SUPPORT = "support"
+    TECHNICAL = "technical"
+    TRADER = "trader"
+    MAKER = "maker"
+    BROKER = "broker"
+
+
+ROLES: tuple[Role, ...] = tuple(Role)  # compares with plain text: ``"admin" in ROLES``
 # Roles of service accounts (non-human accounts owned by a user): ``sa_`` and a name, kept
-# apart from ``ROLES`` so that no user can be given one and no service account a staff role.
+# apart from ``Role`` so that no user can be given one and no service account a staff role.
 SERVICE_ACCOUNT_ROLE = r"sa_[a-z0-9_]{1,13}"
 
 # Who may act on whom in the admin API: a staff member changes the state, role, 2FA or
 # labels only of users ranked strictly below them, so nobody acts on a peer, a superior or
 # themselves. The four staff roles are peers; members' roles (and service accounts',
-# unknown ones) rank lowest. Every role of ``ROLES`` has a rank (a test checks it).
-RANKS = {
-    "superadmin": 3,
-    "admin": 2,
-    "technical": 1,
-    "accountant": 1,
-    "compliance": 1,
-    "support": 1,
-    "member": 0,
-    "trader": 0,
-    "broker": 0,
-    "maker": 0,
+# unknown ones) rank lowest. Every ``Role`` has a rank (a test checks it).
+RANKS: dict[str, int] = {
+    Role.SUPERADMIN: 3,
+    Role.ADMIN: 2,
+    Role.TECHNICAL: 1,
+    Role.ACCOUNTANT: 1,
+    Role.COMPLIANCE: 1,
+    Role.SUPPORT: 1,
+    Role.MEMBER: 0,
+    Role.TRADER: 0,
+    Role.BROKER: 0,
+    Role.MAKER: 0,
 }
-ROLE_SETTER = "superadmin"  # the only role that changes roles
+ROLE_SETTER = Role.SUPERADMIN  # the only role that changes roles
 
 # What a user *is* for access (role, KYC level, state, 2FA) lives in columns the identity
 # keeps itself; a label with one of these names would look like access and grant none.

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,10 +22,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bursa.clock import SYSTEM_CLOCK, Clock
 from bursa.db.hot import HotReads
 from bursa.errors import BursaError, Refusal
 from bursa.events import outbox
 from bursa.events.outbox import DomainEvent
+from bursa.formats import iso_micros
 from bursa.identity import extras, passwords, totp
 from bursa.identity.limits import LOGIN_FAILURES_PER_IP, InProcessLimiter, Limiter
 from bursa.identity.mail import Mail, Mailer
@@ -104,10 +106,6 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def same_network(login_ip: str, ip: str) -> bool:
     """Barong's rule: a session stays within its login address's /16 (IPv4) or /96 (IPv6)."""
     try:
@@ -166,8 +164,12 @@ class Identity:
         *,
         session_ttl: timedelta,
         app_name: str,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.engine = engine
+        # Every rule that depends on the time (expiry, lock-outs, TOTP steps, resend
+        # intervals) reads this clock; tests hand in a ``ManualClock`` and move it.
+        self.clock = clock
         # Per-request reads (API-key authentication): one round trip each, no transaction.
         self.reads = HotReads.of(engine)
         self.mailer = mailer
@@ -449,7 +451,7 @@ class Identity:
             if scope == "resource.otp":
                 raise IdentityError(Refusal.MALFORMED, "resource.otp.not_enabled")
             return
-        if row["otp_locked_until"] is not None and row["otp_locked_until"] > _now():
+        if row["otp_locked_until"] is not None and row["otp_locked_until"] > self.clock.now():
             await self.record(conn, user_id, client, "otp", "verify", "denied", scope)
             raise IdentityError(
                 Refusal.FORBIDDEN, f"{scope}.otp_locked", "too many wrong codes", keep=True
@@ -484,7 +486,7 @@ class Identity:
             )
             if row is None or not row["otp"]:
                 return
-            if row["otp_locked_until"] is not None and row["otp_locked_until"] > _now():
+            if row["otp_locked_until"] is not None and row["otp_locked_until"] > self.clock.now():
                 return
             await self._wrong_second_factor(conn, row, client, ("otp", "verify", scope))
         await self.limiter.allow(LOGIN_FAILURES_PER_IP, client.ip)
@@ -495,7 +497,7 @@ class Identity:
         """Count a wrong code for user ``row`` (read ``FOR UPDATE``), locking codes and login at
         ``LOGIN_ATTEMPTS`` in a row, and record the failed activity (topic, action, data)."""
         failures = row["failed_otps"] + 1
-        locked_until = _now() + LOCK_PERIOD if failures >= LOGIN_ATTEMPTS else None
+        locked_until = self.clock.now() + LOCK_PERIOD if failures >= LOGIN_ATTEMPTS else None
         await conn.execute(
             update(users)
             .where(users.c.id == row["id"])
@@ -508,7 +510,7 @@ class Identity:
         if not is_digits(code):  # never a code: no need to open the seed
             return None
         secret = (await self.keystore.decrypt(OTP_KEY, row["otp_secret"])).decode()
-        return totp.matching_step(secret, code, row["otp_last_step"])
+        return totp.matching_step(secret, code, row["otp_last_step"], self.clock.time())
 
     @staticmethod
     def _check_new_password(password: str, email: str) -> None:
@@ -548,7 +550,7 @@ class Identity:
                     Refusal.UNAUTHENTICATED, "identity.session.invalid_params", keep=True
                 )
             user_id = row["id"]
-            now = _now()
+            now = self.clock.now()
             if row["locked_until"] is not None and row["locked_until"] > now:
                 await self.record(conn, user_id, client, "session", "login", "denied", "locked")
                 raise IdentityError(
@@ -631,7 +633,7 @@ class Identity:
             )
             if session is None:
                 raise IdentityError(Refusal.UNAUTHENTICATED, "authz.invalid_session")
-            now = _now()
+            now = self.clock.now()
             if (
                 session["expires_at"] <= now
                 or session["user_agent"] != client.user_agent
@@ -797,8 +799,8 @@ class Identity:
             "otp": bool(user["otp"]),
             "state": user["state"],
             "referral_uid": user["referral_uid"],
-            "created_at": user["created_at"].isoformat(),
-            "updated_at": user["updated_at"].isoformat(),
+            "created_at": iso_micros(user["created_at"]),
+            "updated_at": iso_micros(user["updated_at"]),
         }
         body: dict[str, Any]
         if record is not None:
@@ -878,13 +880,13 @@ class Identity:
                 csrf_token=csrf_token,
                 user_ip=client.ip,
                 user_agent=client.user_agent,
-                expires_at=_now() + self.session_ttl,
+                expires_at=self.clock.now() + self.session_ttl,
             )
         )
         return OpenSession(token, csrf_token)
 
     async def may_send_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> bool:
-        now = _now()
+        now = self.clock.now()
         recent = await conn.execute(
             select(one_time_codes.c.created_at).where(
                 one_time_codes.c.user_id == user_id,
@@ -900,7 +902,7 @@ class Identity:
     async def new_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> str:
         """A fresh 6-digit code; earlier unused codes of the same purpose stop working."""
         code = f"{secrets.randbelow(10**6):06d}"
-        now = _now()
+        now = self.clock.now()
         await conn.execute(
             update(one_time_codes)
             .where(
@@ -915,6 +917,7 @@ class Identity:
                 user_id=user_id,
                 purpose=purpose,
                 code_digest=_digest(f"{user_id}:{purpose}:{code}"),
+                created_at=now,  # the resend interval is measured on the same clock
                 expires_at=now + CODE_TTL,
             )
         )
@@ -934,7 +937,7 @@ class Identity:
             await conn.execute(
                 update(one_time_codes)
                 .where(*match, one_time_codes.c.used_at.is_(None))
-                .values(used_at=_now())
+                .values(used_at=self.clock.now())
             )
         else:
             await conn.execute(delete(one_time_codes).where(*match))
@@ -957,7 +960,7 @@ class Identity:
             .mappings()
             .first()
         )
-        if row is None or row["expires_at"] <= _now() or row["attempts"] >= CODE_ATTEMPTS:
+        if row is None or row["expires_at"] <= self.clock.now() or row["attempts"] >= CODE_ATTEMPTS:
             raise IdentityError(Refusal.INVALID, "identity.user.code_expired", "ask for a new code")
         expected = row["code_digest"]
         if not hmac.compare_digest(expected, _digest(f"{user_id}:{purpose}:{code}")):
@@ -968,7 +971,9 @@ class Identity:
             )
             raise IdentityError(Refusal.INVALID, "identity.user.invalid_code", keep=True)
         await conn.execute(
-            update(one_time_codes).where(one_time_codes.c.id == row["id"]).values(used_at=_now())
+            update(one_time_codes)
+            .where(one_time_codes.c.id == row["id"])
+            .values(used_at=self.clock.now())
         )
 
     async def _mail_code(self, address: str, code: str, purpose: str) -> None:

@@ -1,34 +1,44 @@
 """JWS general JSON serialization with several signers, as jwt-multisig writes it.
 
 ``{"payload": b64url(claims), "signatures": [{"protected": b64url({"alg": ...}),
-"header": {"kid": ...}, "signature": ...}, ...]}``: every signature is an ordinary compact
-JWS over ``protected.payload``, and the signer is named by the unprotected ``kid``.
+"header": {"kid": ...}, "signature": ...}, ...]}``: every signature is an ordinary JWS
+signature over ``protected.payload``, and the signer is named by the unprotected ``kid``.
+joserfc writes and checks the serialization; this module adds jwt-multisig's rules around it.
 
 Unlike jwt-multisig, the algorithm is never taken from the token: each key id is bound to
-one asymmetric algorithm, and a signature claiming another is refused (a public key can
-then never serve as an HMAC secret).
+one asymmetric algorithm (its JWK carries that ``alg`` too), and a signature claiming
+another is refused (a public key can then never serve as an HMAC secret).
 """
 
 import base64
 import binascii
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-import jwt
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import (
     PrivateKeyTypes,
     PublicKeyTypes,
 )
+from joserfc import jws
+from joserfc.errors import BadSignatureError, JoseError
+from joserfc.jwk import ECKey, GuestProtocol, OKPKey, RSAKey
+from joserfc.util import urlsafe_b64decode
 
 # Asymmetric only: a shared secret would let every verifier sign as the signer.
 ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 MAX_SIGNATURES = 16  # more than any policy needs; bounds the work a forged body can cause
+# joserfc refuses payloads over 128 000 characters by default; an event or a management
+# call never comes near, but a large legitimate one must not be refused as malformed.
+MAX_PAYLOAD_CHARS = 1024 * 1024
+
+JoseKey = RSAKey | ECKey | OKPKey
 
 
 class MultisigError(Exception):
@@ -41,11 +51,32 @@ class MultisigError(Exception):
         self.detail = detail
 
 
+def _key_class(algorithm: str) -> type[RSAKey] | type[ECKey] | type[OKPKey]:
+    if algorithm.startswith(("RS", "PS")):
+        return RSAKey
+    return ECKey if algorithm.startswith("ES") else OKPKey
+
+
+def _jose_key(pem: bytes, kid: str, algorithm: str) -> JoseKey:
+    """The key as joserfc uses it, pinned to its one algorithm and key id."""
+    try:
+        return _key_class(algorithm).import_key(pem, {"kid": kid, "alg": algorithm, "use": "sig"})
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError(f"key {kid!r} is not a key for {algorithm}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyKey:
     kid: str
     algorithm: str
     key: PublicKeyTypes
+    jwk: JoseKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pem = self.key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        object.__setattr__(self, "jwk", _jose_key(pem, self.kid, self.algorithm))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +84,15 @@ class SignKey:
     kid: str
     algorithm: str
     key: PrivateKeyTypes
+    jwk: JoseKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pem = self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        object.__setattr__(self, "jwk", _jose_key(pem, self.kid, self.algorithm))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +106,14 @@ def _check_algorithm(algorithm: str) -> str:
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm {algorithm!r} is not one of {sorted(ALGORITHMS)}")
     return algorithm
+
+
+@cache
+def _registry(algorithms: frozenset[str]) -> jws.JWSRegistry:
+    """joserfc's rules allowing exactly ``algorithms`` (never ``none``, never an HMAC)."""
+    registry = jws.JWSRegistry(algorithms=sorted(algorithms))
+    registry.max_payload_length = MAX_PAYLOAD_CHARS
+    return registry
 
 
 def pem_text(value: str) -> bytes:
@@ -98,38 +146,61 @@ def public_of(key: SignKey) -> VerifyKey:
     return VerifyKey(key.kid, key.algorithm, key.key.public_key())
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def _signed(payload: bytes, keys: Iterable[SignKey]) -> dict[str, Any]:
+    """A general JSON serialization of ``payload`` signed by each key, in order."""
+    by_kid = {key.kid: key for key in keys}
 
+    def key_of(member: GuestProtocol) -> JoseKey:
+        return by_kid[member.headers()["kid"]].jwk
 
-def _unb64(text: Any) -> bytes:
-    if not isinstance(text, str):
-        raise MultisigError("malformed", "a part is not a string")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise MultisigError("malformed", "a part is not Base64url") from exc
-
-
-def _signature(payload: str, key: SignKey) -> dict[str, Any]:
-    protected = _b64(orjson.dumps({"alg": key.algorithm}))
-    algorithm = jwt.get_algorithm_by_name(key.algorithm)
-    signing_input = f"{protected}.{payload}".encode()
-    signature = algorithm.sign(signing_input, key.key)
-    return {"protected": protected, "header": {"kid": key.kid}, "signature": _b64(signature)}
+    members: list[jws.HeaderDict] = [
+        {"protected": {"alg": key.algorithm}, "header": {"kid": key.kid}} for key in by_kid.values()
+    ]
+    registry = _registry(frozenset(key.algorithm for key in by_kid.values()))
+    envelope = jws.serialize_json(members, payload, key_of, registry=registry)
+    return {"payload": envelope["payload"], "signatures": [dict(s) for s in envelope["signatures"]]}
 
 
 def sign(claims: Mapping[str, Any], *keys: SignKey) -> dict[str, Any]:
     """An envelope of ``claims`` signed by every key given."""
-    payload = _b64(orjson.dumps(dict(claims)))
-    return {"payload": payload, "signatures": [_signature(payload, key) for key in keys]}
+    return _signed(orjson.dumps(dict(claims)), keys)
 
 
 def add_signature(envelope: Mapping[str, Any], key: SignKey) -> dict[str, Any]:
     """``envelope`` with one more signature over the same payload (Barong's OTP co-sign)."""
     payload = envelope["payload"]
     signatures = [s for s in envelope["signatures"] if s.get("header", {}).get("kid") != key.kid]
-    return {"payload": payload, "signatures": [*signatures, _signature(payload, key)]}
+    added = _signed(_unb64(payload), [key])
+    if added["payload"] != payload:  # _unb64 takes canonical Base64url only: never happens
+        raise MultisigError("malformed", "payload is not canonical Base64url")
+    return {"payload": payload, "signatures": [*signatures, *added["signatures"]]}
+
+
+def _unb64(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise MultisigError("malformed", "a part is not a string")
+    try:
+        return urlsafe_b64decode(text.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise MultisigError("malformed", "a part is not Base64url") from exc
+
+
+def _verify_signature(payload: str, entry: Mapping[str, Any], key: VerifyKey) -> None:
+    """One known signer's signature: its protected ``alg`` must be its key's, then joserfc
+    checks the signature over ``protected.payload``."""
+    try:
+        protected = orjson.loads(_unb64(entry.get("protected")))
+    except orjson.JSONDecodeError as exc:
+        raise MultisigError("malformed", "protected header is not JSON") from exc
+    if not isinstance(protected, dict) or protected.get("alg") != key.algorithm:
+        raise MultisigError("wrong_algorithm", f"signer {key.kid} must use {key.algorithm}")
+    alone: Any = {"payload": payload, "signatures": [dict(entry)]}
+    try:
+        jws.deserialize_json(alone, key.jwk, registry=_registry(frozenset({key.algorithm})))
+    except BadSignatureError as exc:
+        raise MultisigError("bad_signature", f"signature of {key.kid} does not verify") from exc
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise MultisigError("malformed", f"signature of {key.kid}: {type(exc).__name__}") from exc
 
 
 def verify(
@@ -166,17 +237,7 @@ def verify(
         if key is None:
             unknown.add(kid)
             continue
-        protected_text = entry.get("protected")
-        try:
-            protected = orjson.loads(_unb64(protected_text))
-        except orjson.JSONDecodeError as exc:
-            raise MultisigError("malformed", "protected header is not JSON") from exc
-        if not isinstance(protected, dict) or protected.get("alg") != key.algorithm:
-            raise MultisigError("wrong_algorithm", f"signer {kid} must use {key.algorithm}")
-        algorithm = jwt.get_algorithm_by_name(key.algorithm)
-        signing_input = f"{protected_text}.{payload}".encode()
-        if not algorithm.verify(signing_input, key.key, _unb64(entry.get("signature"))):
-            raise MultisigError("bad_signature", f"signature of {kid} does not verify")
+        _verify_signature(payload, entry, key)
         signed.add(kid)
     try:
         claims = orjson.loads(_unb64(payload))

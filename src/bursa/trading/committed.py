@@ -13,6 +13,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from bursa.engine.rows import to_datetime
+from bursa.trading.order_view import OrderView
 
 # Exact enough for any average: PostgreSQL divides to at least 16 decimals and the
 # presenter then rounds down to the market's precision.
@@ -67,3 +68,9 @@ def row(
         "price_precision": order["price_precision"],
         "avg_price": avg_price,
     }
+
+
+def view(order: Mapping[str, Any], uuid: str, avg_price: Decimal | None = None) -> OrderView | None:
+    """``row`` as an ``OrderView``, or None when the answer is not enough."""
+    found = row(order, uuid, avg_price)
+    return None if found is None else OrderView.of(found)

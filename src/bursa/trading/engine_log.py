@@ -13,16 +13,26 @@ from bursa.engine.tables import engine_commands
 
 async def logged_result(session: AsyncSession, key: str) -> dict[str, Any] | None:
     """The committed result of the command with idempotency ``key``, if it ran."""
-    query = select(engine_commands.c.result).where(engine_commands.c.idempotency_key == key)
-    found = (await session.execute(query.limit(1))).scalar_one_or_none()
-    return None if found is None else dict(found)
+    return (await logged_results(session, [key])).get(key)
 
 
 async def logged_results(session: AsyncSession, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``logged_result`` for many keys at once: the keys that ran, with their results."""
+    """``logged_result`` for many keys at once: the keys that ran, with their results.
+
+    A key the engine had forgotten (past its window) may have run again: then the first
+    run that was applied is the one that counts (money moved under the key), else the
+    first run."""
     if not keys:
         return {}
-    query = select(engine_commands.c.idempotency_key, engine_commands.c.result).where(
-        engine_commands.c.idempotency_key.in_(list(keys))
+    query = (
+        select(engine_commands.c.idempotency_key, engine_commands.c.result)
+        .where(engine_commands.c.idempotency_key.in_(list(keys)))
+        .order_by(engine_commands.c.seq)
     )
-    return {row.idempotency_key: dict(row.result) for row in await session.execute(query)}
+    found: dict[str, dict[str, Any]] = {}
+    for row in await session.execute(query):
+        result = dict(row.result)
+        first = found.get(row.idempotency_key)
+        if first is None or (first.get("error") is not None and result.get("error") is None):
+            found[row.idempotency_key] = result
+    return found

@@ -3,15 +3,15 @@ username. The engine's ``Transfer`` moves them from the sender's main balance (w
 orders and held withdrawals leave free) to the receiver's, in one balanced posting or not
 at all.
 
-Two steps around the engine, as deposits are: the transfer is committed ``pending`` with
-its engine key, the engine applies the key once however often it is sent, the row becomes
-``completed`` (with its ``internal_transfer.created`` event) or ``failed``. A member's next
-transfer first finishes any of theirs left ``pending`` by a crash, asking the engine's
-command log whether its key ran.
+The money workflow of ``bursa.trading.engine_requests``: the transfer is committed
+``pending`` with its engine key, the key is submitted once, the row becomes ``completed``
+(with its ``internal_transfer.created`` event) or ``failed``. A member's next transfer
+first finishes any of theirs left ``pending`` by a crash, from the engine's command log
+when its key ran.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,13 +26,13 @@ from bursa.engine.specs import LIABILITY_MAIN
 from bursa.engine.units import to_units
 from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.ledger.tables import currencies
-from bursa.trading import engine_log
+from bursa.trading import engine_requests
 from bursa.trading.admin_queries import Listing, in_window, ordered
+from bursa.trading.engine_requests import EngineResult, Submit
 from bursa.trading.internal_transfer_tables import internal_transfers
 
-Submit = Callable[[Command], Awaitable[dict[str, Any]]]
 PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 AREA = "account.internal_transfer"
 
@@ -79,7 +79,7 @@ async def send(session: AsyncSession, submit: Submit, ask: Ask) -> Any:
         if currency is None:
             raise TransferRefused("account.currency.doesnt_exist")
         try:
-            units = to_units(ask.amount, currency["precision"])
+            to_units(ask.amount, currency["precision"])
         except ValueError as exc:
             raise TransferRefused(f"{AREA}.invalid_amount") from exc
         row = (
@@ -100,12 +100,23 @@ async def send(session: AsyncSession, submit: Submit, ask: Ask) -> Any:
             .mappings()
             .one()
         )
-    command = _command(row, units, currency["type"])
-    result = await submit(command)
-    finished = await _finish(session, row["id"], result)
+    (outcome,) = await engine_requests.carry_out(session, submit, SENDS, [row])
+    finished = outcome.row
     if finished["state"] != COMPLETED:
         raise TransferRefused(_refusal(finished["error"]))
     return finished
+
+
+async def finish_pending(session: AsyncSession, submit: Submit, sender_id: int) -> None:
+    """Finish the sender's transfers a crash left ``pending``: from the engine's command
+    log when their key ran, else by sending the same key again."""
+    async with session.begin():
+        query = select(internal_transfers).where(
+            internal_transfers.c.sender_id == sender_id,
+            internal_transfers.c.state == PENDING,
+        )
+        rows = list((await session.execute(query.order_by(internal_transfers.c.id))).mappings())
+    await engine_requests.carry_out(session, submit, SENDS, rows)
 
 
 def _command(row: Any, units: int, currency_type: str) -> Transfer:
@@ -127,69 +138,67 @@ def _refusal(error: str | None) -> str:
     return f"{AREA}.create_error"
 
 
-async def _finish(session: AsyncSession, transfer_id: int, result: dict[str, Any]) -> Any:
-    """Record the engine's answer on a pending transfer (with its event when it moved)."""
-    async with session.begin():
-        row = (
-            (
-                await session.execute(
-                    select(internal_transfers)
-                    .where(internal_transfers.c.id == transfer_id)
-                    .with_for_update()
-                )
+class _Sends:
+    """Internal transfers as ``engine_requests`` carries them out: a ``pending`` row
+    waits under its ``engine_key``; finished, it is ``completed`` (with its event) or
+    ``failed`` (with the engine's refusal)."""
+
+    async def commands(self, session: AsyncSession, rows: Sequence[Any]) -> list[Command]:
+        codes = {row["currency_id"] for row in rows}
+        query = select(currencies.c.id, currencies.c.precision, currencies.c.type)
+        found = {c.id: c for c in await session.execute(query.where(currencies.c.id.in_(codes)))}
+        return [
+            _command(
+                row,
+                to_units(row["amount"], found[row["currency_id"]].precision),
+                found[row["currency_id"]].type,
             )
-            .mappings()
-            .one()
+            for row in rows
+        ]
+
+    def waiting(self, row: Any) -> str | None:
+        return str(row["engine_key"]) if row["state"] == PENDING else None
+
+    async def relock(self, session: AsyncSession, rows: Sequence[Any]) -> list[Any]:
+        ids = [row["id"] for row in rows]
+        query = (
+            select(internal_transfers)
+            .where(internal_transfers.c.id.in_(ids))
+            .order_by(internal_transfers.c.id)
+            .with_for_update()
         )
-        if row["state"] != PENDING:
-            return row  # finished by another request meanwhile
-        moved = result["error"] is None
-        changed = (
-            (
-                await session.execute(
-                    update(internal_transfers)
-                    .where(internal_transfers.c.id == transfer_id)
-                    .values(
-                        state=COMPLETED if moved else FAILED,
-                        error=None if moved else str(result["error"])[:64],
-                        updated_at=func.now(),
+        found = {row["id"]: row for row in (await session.execute(query)).mappings()}
+        return [found[transfer_id] for transfer_id in ids]
+
+    async def finish(
+        self, session: AsyncSession, done: Sequence[tuple[Any, EngineResult]]
+    ) -> list[Any]:
+        finished = []
+        for row, result in done:
+            changed = (
+                (
+                    await session.execute(
+                        update(internal_transfers)
+                        .where(internal_transfers.c.id == row["id"])
+                        .values(
+                            state=COMPLETED if result.applied else FAILED,
+                            error=None if result.error is None else result.error[:64],
+                            updated_at=func.now(),
+                        )
+                        .returning(internal_transfers)
                     )
-                    .returning(internal_transfers)
                 )
+                .mappings()
+                .one()
             )
-            .mappings()
-            .one()
-        )
-        if moved:
-            event = DomainEvent("peatio", "model.internal_transfer.created", record(changed))
-            await enqueue(await session.connection(), [event])
-        return changed
+            if result.applied:
+                event = DomainEvent("peatio", "model.internal_transfer.created", record(changed))
+                await enqueue(await session.connection(), [event])
+            finished.append(changed)
+        return finished
 
 
-async def finish_pending(session: AsyncSession, submit: Submit, sender_id: int) -> None:
-    """Finish the sender's transfers a crash left ``pending``: from the engine's command
-    log when their key ran, else by sending the same key again."""
-    async with session.begin():
-        query = select(internal_transfers, currencies.c.precision, currencies.c.type).join(
-            currencies, currencies.c.id == internal_transfers.c.currency_id
-        )
-        rows = list(
-            (
-                await session.execute(
-                    query.where(
-                        internal_transfers.c.sender_id == sender_id,
-                        internal_transfers.c.state == PENDING,
-                    ).order_by(internal_transfers.c.id)
-                )
-            ).mappings()
-        )
-        logged = await engine_log.logged_results(session, [r["engine_key"] for r in rows])
-    for row in rows:
-        result = logged.get(row["engine_key"])
-        if result is None:
-            units = to_units(row["amount"], row["precision"])
-            result = await submit(_command(row, units, row["type"]))
-        await _finish(session, row["id"], result)
+SENDS = _Sends()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,22 @@
 
 Every step is ordered so that a crash between the database and the engine is repaired by
 simply asking again: the row is written first (``prepared``), then the engine holds the
-funds under a key derived from the row's id, then the row becomes ``accepted``. The engine
-keeps every hold it made (``withdrawal_holds``), so when a request finds a row behind the
-engine (held but still ``prepared``, settled but still ``accepted``) it first brings the row
-up to what the engine did (``_catch_up``), and only then acts. Money therefore moves once:
-the engine refuses a second hold of the same withdrawal id, and settle or release of a hold
-that is no longer held.
+funds under a key derived from the row's id, then the row becomes ``accepted`` — the money
+workflow of ``bursa.trading.engine_requests`` (a key that already ran is read back from the
+command log, never sent again). The engine also keeps every hold it made
+(``withdrawal_holds``), so when a request finds a row behind the engine (held but still
+``prepared``, settled but still ``accepted``) it first brings the row up to what the engine
+did (``_catch_up``), and only then acts. Money therefore moves once: the engine refuses a
+second hold of the same withdrawal id, and settle or release of a hold that is no longer
+held.
 
-Each state change and its Event API event (``model.withdraw.created`` / ``…updated``) are
-written in one transaction through the outbox.
+Every change of state is a step of the one table in ``bursa.trading.withdrawal_states``,
+refused from a state the table does not list. Each change and its Event API event
+(``model.withdraw.created`` / ``…updated``) are written in one transaction through the
+outbox.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -29,32 +33,30 @@ from bursa.engine.tables import withdrawal_holds
 from bursa.engine.units import to_units
 from bursa.errors import BursaError, Refusal
 from bursa.events.outbox import DomainEvent, enqueue
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.ledger.tables import currencies
+from bursa.trading import engine_requests
 from bursa.trading.admin_queries import Listing, in_window, ordered
+from bursa.trading.engine_requests import EngineResult
+from bursa.trading.withdrawal_states import (
+    FINAL,
+    FOLLOWS,
+    HOLD_AFTER,
+    State,
+    Step,
+    allowed,
+    target,
+)
 from bursa.trading.withdrawal_tables import withdraws
 
-PREPARED, ACCEPTED, CANCELED = "prepared", "accepted", "canceled"
-PROCESSING, SUCCEED = "processing", "succeed"
-CONFIRMING, SKIPPED, ERRORED = "confirming", "skipped", "errored"
-FAILED, REJECTED = "failed", "rejected"
-STATES = (
-    PREPARED,
-    REJECTED,
-    ACCEPTED,
-    SKIPPED,
-    PROCESSING,
-    SUCCEED,
-    CANCELED,
-    FAILED,
-    ERRORED,
-    CONFIRMING,
-)
+PREPARED, ACCEPTED, CANCELED = State.PREPARED, State.ACCEPTED, State.CANCELED
+PROCESSING, SUCCEED = State.PROCESSING, State.SUCCEED
+CONFIRMING, SKIPPED, ERRORED = State.CONFIRMING, State.SKIPPED, State.ERRORED
+FAILED, REJECTED = State.FAILED, State.REJECTED
+STATES = tuple(state.value for state in State)  # Peatio's order
 # Where a withdrawal already is when ``process`` or ``cancel`` was done before: a retried
 # action is answered the withdrawal as it stands, not refused.
 PROCESSED = (PROCESSING, CONFIRMING, SUCCEED)
-# What the engine's hold says the row must at least be.
-HOLD_STATES = {"held": ACCEPTED, "released": CANCELED, "settled": SUCCEED}
 INSUFFICIENT = "account.withdraw.insufficient_balance"
 ENGINE_MESSAGES = {
     engine_errors.WITHDRAW_INSUFFICIENT_BALANCE: INSUFFICIENT,
@@ -237,7 +239,9 @@ async def by_id(session: AsyncSession, withdraw_id: int) -> Any | None:
 
 class Withdrawals:
     """The withdrawal flow over the database and the engine; each method is one request
-    and commits its own transactions (the engine step sits between two of them)."""
+    and commits its own transaction. Every change of state is a ``Step`` of the one table
+    (``bursa.trading.withdrawal_states``); a step through the engine is a money request of
+    ``bursa.trading.engine_requests``, submitted while the row stays locked."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], submit: Submit, email_of: EmailOf
@@ -292,24 +296,12 @@ class Withdrawals:
             row = await self._locked(session, tid)
             if row["state"] != PREPARED:
                 return row
-            result = await self._submit(
-                HoldWithdrawal(
-                    key=f"withdraw:{row['id']}:hold",
-                    member_id=row["member_id"],
-                    currency=row["currency_id"],
-                    amount=await self._units(session, row, row["sum"]),
-                    withdrawal_id=hold_id(row),
-                )
-            )
-            if result["error"] is None:
-                return await self._change(session, row, ACCEPTED)
-            caught_up = await self._catch_up(session, row)
-            if caught_up["state"] != PREPARED:
-                return caught_up
+            outcome = await self._through_engine(session, row, Step.HOLD)
+            if outcome.result.applied or outcome.row["state"] != PREPARED:
+                return outcome.row
             # Refused, nothing held: nothing is recorded either, the tid is free again.
             await session.execute(delete(withdraws).where(withdraws.c.id == row["id"]))
-        message = ENGINE_MESSAGES.get(result["error"], result["error"])
-        raise WithdrawalRefused(Refusal.INVALID, message)
+        raise WithdrawalRefused(Refusal.INVALID, _message(outcome.result.error))
 
     async def act(self, tid: str, action: str) -> Any:
         """``process`` (fiat: settle → ``succeed``; coin: ``processing``, custody sends)
@@ -321,114 +313,102 @@ class Withdrawals:
             if action == "cancel":
                 if state == CANCELED:
                     return row
-                if state == PREPARED:
-                    return await self._change(session, row, CANCELED)
-                if state != ACCEPTED:
+                if not allowed(Step.CANCEL, state):
                     raise WithdrawalRefused(Refusal.INVALID, "management.withdraw.cannot_cancel")
-                command: Command = ReleaseWithdrawal(
-                    key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
-                )
-                target = CANCELED
+                if state == PREPARED:
+                    return await self._change(session, row, Step.CANCEL)  # nothing held
+                step = Step.CANCEL
             else:
                 if state in PROCESSED:
                     return row
-                if state != ACCEPTED:
+                if not allowed(Step.PROCESS, state):
                     raise WithdrawalRefused(Refusal.INVALID, "management.withdraw.cannot_process")
                 if row["type"] == "coin":
                     # Custody (issue 6) takes ``processing`` withdrawals, sends them and
                     # settles the hold; until then they wait here, funds locked.
-                    return await self._change(session, row, PROCESSING)
-                command = SettleWithdrawal(
-                    key=f"withdraw:{row['id']}:settle",
-                    withdrawal_id=hold_id(row),
-                    fee=await self._units(session, row, row["fee"]),
-                )
-                target = SUCCEED
-            result = await self._submit(command)
-            if result["error"] is not None:
-                caught_up = await self._catch_up(session, row)
-                if caught_up["state"] == state:
-                    raise WithdrawalRefused(
-                        Refusal.INVALID, ENGINE_MESSAGES.get(result["error"], result["error"])
-                    )
-                return caught_up
-            return await self._change(session, row, target)
+                    return await self._change(session, row, Step.PROCESS)
+                step = Step.SETTLE
+            outcome = await self._through_engine(session, row, step)
+            if not outcome.result.applied and outcome.row["state"] == state:
+                raise WithdrawalRefused(Refusal.INVALID, _message(outcome.result.error))
+            return outcome.row
 
     async def move(
         self,
         tid: str,
-        target: str,
+        step: Step,
         *,
-        allowed: tuple[str, ...],
         values: Mapping[str, Any] | None = None,
         also: Callable[[AsyncSession, Any], Awaitable[None]] | None = None,
     ) -> Any:
-        """A change of state that moves no money (custody's ``confirming``, ``skipped``,
-        ``errored``, an admin's retry), from one of the ``allowed`` states; being in
-        ``target`` already answers the row as it is. ``also`` runs in the same commit
-        with the changed row (custody records the transaction's network fee)."""
+        """A ``step`` that moves no money (custody's ``sign``, ``skip``, ``error``, an
+        admin's ``retry``); being where it leads already answers the row as it is.
+        ``also`` runs in the same commit with the changed row (custody records the
+        transaction's network fee)."""
+        assert step not in HOLD_AFTER, f"{step} moves money: settle or release"
         async with self._sessions() as session, session.begin():
             row = await self._locked(session, tid)
-            if row["state"] == target:
+            if row["state"] == target(step):
                 return row
-            if row["state"] not in allowed:
-                raise WithdrawalRefused(
-                    Refusal.INVALID, f"cannot move from {row['state']} to {target}"
-                )
-            changed = await self._change(session, row, target, values)
+            changed = await self._change(session, row, step, values)
             if also is not None:
                 await also(session, changed)
             return changed
 
-    async def settle(self, tid: str, *, allowed: tuple[str, ...], confirmations: int = 0) -> Any:
+    async def settle(self, tid: str, *, confirmations: int = 0) -> Any:
         """The engine settles the hold (the fee to revenue), the row becomes ``succeed``
         (``confirmations``: its transaction's, for the event)."""
-        return await self._finish(tid, SUCCEED, "settled", allowed, confirmations)
+        return await self._finish(tid, Step.SETTLE, confirmations)
 
-    async def release(self, tid: str, target: str, *, allowed: tuple[str, ...]) -> Any:
-        """The engine gives the funds back to the member, the row becomes ``target``
-        (``failed`` or ``rejected``)."""
-        return await self._finish(tid, target, "released", allowed)
+    async def release(self, tid: str, step: Step) -> Any:
+        """The engine gives the funds back to the member, the row takes ``step``
+        (``fail``: ``failed``; ``reject``: ``rejected``)."""
+        assert HOLD_AFTER.get(step) == "released", f"{step} releases nothing"
+        return await self._finish(tid, step)
 
-    async def _finish(
-        self,
-        tid: str,
-        target: str,
-        hold_wanted: str,
-        allowed: tuple[str, ...],
-        confirmations: int = 0,
-    ) -> Any:
+    async def _finish(self, tid: str, step: Step, confirmations: int = 0) -> Any:
         """Settle or release, then record: when an earlier attempt stopped after the
-        engine's commit, the hold says so and only the row is brought up to it."""
+        engine's commit, the command log (or the hold) says so and only the row is
+        brought up to it."""
         async with self._sessions() as session, session.begin():
             row = await self._locked(session, tid)
-            if row["state"] == target:
+            if row["state"] == target(step):
                 return row
-            if row["state"] not in allowed:
+            if not allowed(step, row["state"]):
                 raise WithdrawalRefused(
-                    Refusal.INVALID, f"cannot move from {row['state']} to {target}"
+                    Refusal.INVALID, f"cannot move from {row['state']} to {target(step)}"
                 )
-            if await self._hold_state(session, row) != hold_wanted:
-                command: Command
-                if hold_wanted == "settled":
-                    command = SettleWithdrawal(
-                        key=f"withdraw:{row['id']}:settle",
-                        withdrawal_id=hold_id(row),
-                        fee=await self._units(session, row, row["fee"]),
-                    )
-                else:
-                    command = ReleaseWithdrawal(
-                        key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
-                    )
-                result = await self._submit(command)
-                if (
-                    result["error"] is not None
-                    and await self._hold_state(session, row) != hold_wanted
-                ):
-                    raise WithdrawalRefused(
-                        Refusal.INVALID, ENGINE_MESSAGES.get(result["error"], result["error"])
-                    )
-            return await self._change(session, row, target, confirmations=confirmations)
+            outcome = await self._through_engine(session, row, step, confirmations)
+            if outcome.row["state"] != target(step):
+                raise WithdrawalRefused(Refusal.INVALID, _message(outcome.result.error))
+            return outcome.row
+
+    async def _through_engine(
+        self, session: AsyncSession, row: Any, step: Step, confirmations: int = 0
+    ) -> engine_requests.Outcome:
+        """``step`` through the engine, ``row`` locked in ``session``'s transaction."""
+        command: Command
+        if step == Step.HOLD:
+            command = HoldWithdrawal(
+                key=f"withdraw:{row['id']}:hold",
+                member_id=row["member_id"],
+                currency=row["currency_id"],
+                amount=await self._units(session, row, row["sum"]),
+                withdrawal_id=hold_id(row),
+            )
+        elif step == Step.SETTLE:
+            command = SettleWithdrawal(
+                key=f"withdraw:{row['id']}:settle",
+                withdrawal_id=hold_id(row),
+                fee=await self._units(session, row, row["fee"]),
+            )
+        else:
+            command = ReleaseWithdrawal(
+                key=f"withdraw:{row['id']}:release", withdrawal_id=hold_id(row)
+            )
+        finisher = _HoldStep(self, command, step, confirmations)
+        (outcome,) = await engine_requests.carry_out_locked(session, self._submit, finisher, [row])
+        return outcome
 
     async def _hold_state(self, session: AsyncSession, row: Mapping[str, Any]) -> str | None:
         query = select(withdrawal_holds.c.state).where(
@@ -452,42 +432,37 @@ class Withdrawals:
     async def _catch_up(self, session: AsyncSession, row: Any) -> Any:
         """``row`` brought up to what the engine already did with its hold (a request
         that stopped between the engine and its own commit)."""
-        hold = await session.scalar(
-            select(withdrawal_holds.c.state).where(withdrawal_holds.c.withdrawal_id == hold_id(row))
-        )
-        target = HOLD_STATES.get(hold or "")
-        state = row["state"]
-        if target is None or state == target:
+        step = FOLLOWS.get(await self._hold_state(session, row) or "")
+        if step is None or row["state"] == target(step):
             return row
-        if target == ACCEPTED and state != PREPARED:
+        if row["state"] == PREPARED and step != Step.HOLD:
+            row = await self._change(session, row, Step.HOLD)  # held first, as it was
+        if not allowed(step, row["state"]):
             return row
-        if target == SUCCEED and state not in (PREPARED, ACCEPTED, PROCESSING, CONFIRMING):
-            return row
-        if target == CANCELED and state not in (PREPARED, ACCEPTED):
-            return row
-        if state == PREPARED and target != ACCEPTED:
-            row = await self._change(session, row, ACCEPTED)
-        return await self._change(session, row, target)
+        return await self._change(session, row, step)
 
     async def _change(
         self,
         session: AsyncSession,
         row: Any,
-        state: str,
+        step: Step,
         values: Mapping[str, Any] | None = None,
         *,
         confirmations: int = 0,
     ) -> Any:
-        """Move ``row`` to ``state`` (and set ``values``) with its event, in the caller's
-        transaction."""
-        done = state in (SUCCEED, CANCELED, REJECTED, FAILED)
+        """Move ``row`` by ``step`` (and set ``values``) with its event, in the caller's
+        transaction; refused when the table does not allow ``step`` from where it is."""
+        state = target(step)
+        if not allowed(step, row["state"]):
+            raise WithdrawalRefused(Refusal.INVALID, f"cannot move from {row['state']} to {state}")
+        done = state in FINAL
         changed = (
             (
                 await session.execute(
                     update(withdraws)
                     .where(withdraws.c.id == row["id"])
                     .values(
-                        state=state,
+                        state=state.value,
                         updated_at=func.now(),
                         completed_at=func.now() if done else withdraws.c.completed_at,
                         **(values or {}),
@@ -512,3 +487,42 @@ class Withdrawals:
             )
         await enqueue(await session.connection(), [event])
         return changed
+
+
+@dataclass(frozen=True, slots=True)
+class _HoldStep:
+    """One step of a withdrawal through the engine, for ``engine_requests`` (in the
+    transaction that holds the row): applied, the row takes ``step``; refused, the row is
+    brought up to what its hold says, when an earlier attempt got the engine there."""
+
+    flow: Withdrawals
+    command: Command
+    step: Step
+    confirmations: int = 0
+
+    async def commands(self, session: AsyncSession, rows: Sequence[Any]) -> list[Command]:
+        return [self.command]
+
+    def waiting(self, row: Any) -> str | None:
+        return self.command.key  # the caller locked the row where ``step`` starts
+
+    async def finish(
+        self, session: AsyncSession, done: Sequence[tuple[Any, EngineResult]]
+    ) -> list[Any]:
+        flow, step = self.flow, self.step
+        finished = []
+        for row, result in done:
+            if result.applied or (
+                await flow._hold_state(session, row) == HOLD_AFTER[step]
+                and allowed(step, row["state"])
+            ):
+                row = await flow._change(session, row, step, confirmations=self.confirmations)
+            else:
+                row = await flow._catch_up(session, row)
+            finished.append(row)
+        return finished
+
+
+def _message(error: str | None) -> str:
+    """The Peatio code of an engine refusal."""
+    return ENGINE_MESSAGES.get(error or "", error or "")

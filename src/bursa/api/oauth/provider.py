@@ -12,22 +12,19 @@ be framed (``frame-ancestors 'none'``), and its POST must carry the session's CS
 """
 
 import html
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from bursa.api.barong.routes import (
-    SESSION_COOKIE,
-    LogIn,
-    client_of,
-    get_identity,
-    open_session,
-)
-from bursa.api.errors import ApiError, status_of
+from bursa.api.barong.deps import SESSION_COOKIE, IdentityDep
+from bursa.api.barong.identity.sessions import LogIn, open_session
+from bursa.api.deps import client_of
+from bursa.api.errors import ApiError
+from bursa.errors import BursaError, Refusal
 from bursa.identity import oauth_scopes
 from bursa.identity.oauth_server import HttpRequest, HttpResponse, OAuthServer, user_claims
 from bursa.identity.oauth_store import OAuthStore
@@ -51,7 +48,72 @@ def _server(request: Request) -> OAuthServer:
 
 
 ServerDep = Annotated[OAuthServer, Depends(_server)]
-IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+# The form bodies of RFC 6749 and 7009, documented for the OpenAPI only: Authlib reads and
+# checks them, and answers a bad one as the RFCs say (``invalid_request`` …), not as Barong.
+class AuthorizationRequest(BaseModel):
+    """The authorization request (RFC 6749 4.1.1, PKCE, OpenID ``nonce``)."""
+
+    response_type: Literal["code"]
+    client_id: str
+    redirect_uri: str | None = None
+    scope: str | None = None
+    state: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: Literal["S256"] | None = None
+    nonce: str | None = None
+
+
+class ConsentDecision(AuthorizationRequest):
+    """The consent page's form: the authorization request, the member's decision and the
+    session's CSRF token."""
+
+    decision: Literal["approve", "deny"]
+    csrf_token: str
+
+
+class SignInForm(BaseModel):
+    """The consent page's sign-in form; ``return_query`` is the authorization request."""
+
+    email: str
+    password: str
+    otp_code: str | None = None
+    return_query: str
+
+
+class TokenRequest(BaseModel):
+    """A code (with its PKCE verifier) or a refresh token for tokens (RFC 6749 4.1.3, 6);
+    a confidential client authenticates with HTTP Basic or these ``client_*`` fields."""
+
+    grant_type: Literal["authorization_code", "refresh_token"]
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+    refresh_token: str | None = None
+    scope: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+class RevocationRequest(BaseModel):
+    """A token to revoke (RFC 7009 2.1), with the client's authentication as at ``token``."""
+
+    token: str
+    token_type_hint: Literal["access_token", "refresh_token"] | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
+def form_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as the operation's form body."""
+    schema = {"schema": model.model_json_schema()}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": schema},
+        }
+    }
 
 
 async def _http_request(request: Request, server: OAuthServer) -> HttpRequest:
@@ -170,7 +232,12 @@ async def authorize_page(request: Request, server: ServerDep, identity: Identity
     )
 
 
-@router.post("/authorize", summary="The member's decision on the consent page", response_model=None)
+@router.post(
+    "/authorize",
+    summary="The member's decision on the consent page",
+    response_model=None,
+    openapi_extra=form_body(ConsentDecision),
+)
 async def authorize_decision(
     request: Request, server: ServerDep, identity: IdentityDep
 ) -> Response:
@@ -199,7 +266,12 @@ async def authorize_decision(
     return _respond(answer)
 
 
-@router.post("/authorize/session", summary="Sign in from the consent page", response_model=None)
+@router.post(
+    "/authorize/session",
+    summary="Sign in from the consent page",
+    response_model=None,
+    openapi_extra=form_body(SignInForm),
+)
 async def authorize_sign_in(request: Request, identity: IdentityDep) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= MAX_FIELD}
@@ -217,19 +289,29 @@ async def authorize_sign_in(request: Request, identity: IdentityDep) -> Response
     response = RedirectResponse(f"{PREFIX}/authorize?{urlencode(query)}", status_code=303)
     try:
         await open_session(request, response, identity, body)
-    except ApiError as exc:
-        if exc.status == 429:
+    except BursaError as exc:  # every refusal but a rate limit shows the form again
+        if exc.kind == Refusal.TOO_MANY:
             raise
         return _sign_in_form(query, "Wrong email, password or 2FA code.")
     return response
 
 
-@router.post("/token", summary="Exchange a code or refresh token for tokens", response_model=None)
+@router.post(
+    "/token",
+    summary="Exchange a code or refresh token for tokens",
+    response_model=None,
+    openapi_extra=form_body(TokenRequest),
+)
 async def token(request: Request, server: ServerDep) -> Response:
     return _respond(await server.token(await _http_request(request, server)))
 
 
-@router.post("/revoke", summary="Revoke an access or refresh token (RFC 7009)", response_model=None)
+@router.post(
+    "/revoke",
+    summary="Revoke an access or refresh token (RFC 7009)",
+    response_model=None,
+    openapi_extra=form_body(RevocationRequest),
+)
 async def revoke(request: Request, server: ServerDep) -> Response:
     return _respond(await server.revoke(await _http_request(request, server)))
 
@@ -243,8 +325,9 @@ async def userinfo(request: Request) -> dict[str, Any]:
         raise ApiError(401, "authz.invalid_token", headers={"WWW-Authenticate": "Bearer"})
     try:
         principal = await store.bearer(value.strip())
-    except IdentityError as exc:
-        raise ApiError(status_of(exc), exc.code, headers={"WWW-Authenticate": "Bearer"}) from exc
+    except IdentityError as exc:  # answered as raised, with the challenge RFC 6750 asks for
+        exc.headers = {**(exc.headers or {}), "WWW-Authenticate": "Bearer"}
+        raise
     if "openid" not in principal.scopes:
         raise ApiError(403, "authz.insufficient_scope")
     return dict(user_claims(principal.user, " ".join(principal.scopes)))

@@ -1,6 +1,6 @@
 """Who may call the member's Peatio endpoints (``/api/v2/peatio/account``, ``…/market``).
 
-Every request first passes the Barong authorization step (``barong_admin.authorized``:
+Every request first passes the Barong authorization step (``bursa.api.authz.authorized``:
 restrictions, session cookie with CSRF on writes, API-key signature and scope, OAuth bearer
 scopes, the permission table, audit). Then Peatio's own checks: the member must be active
 (Peatio refuses any JWT whose state is not ``active``) and have the KYC level the area
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from bursa.api.barong.admin.users import authorized
+from bursa.api.authz import authorized
 from bursa.api.errors import ApiError
 from bursa.identity.directory import SERVICE_ACCOUNT_MEMBERS
 from bursa.identity.service_accounts import is_service_account

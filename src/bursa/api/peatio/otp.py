@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import Request
 
-from bursa.api.barong.routes import client_of
+from bursa.api.deps import client_of
 from bursa.api.errors import ApiError
 from bursa.identity.service import Identity
 from bursa.plain_input import is_digits

@@ -1,19 +1,15 @@
 """Table rows of the member's records shaped into the Peatio entities."""
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from bursa.api.peatio.schemas import Account, Deposit, Operation, UserOrder, UserTrade
-from bursa.api.present import decimal_text
+from bursa.formats import decimal_text, iso
+from bursa.trading.order_view import OrderView
 
 BUY = "buy"
 ACCOUNT_KINDS = {201: "main", 202: "main", 211: "locked", 212: "locked"}
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def account(row: Mapping[str, Any]) -> Account:
@@ -24,33 +20,35 @@ def account(row: Mapping[str, Any]) -> Account:
     )
 
 
-def order(row: Mapping[str, Any]) -> UserOrder:
-    average = row["avg_price"]
+def order(found: OrderView | Mapping[str, Any]) -> UserOrder:
+    """A member's order in Peatio's shape (a table row is read as its ``OrderView``)."""
+    view = found if isinstance(found, OrderView) else OrderView.of(found)
+    average = view.avg_price
     if average is None:
         average = Decimal(0)
     else:  # rounded down to the market's price precision, as Peatio shows it
-        average = average.quantize(Decimal(1).scaleb(-row["price_precision"]), ROUND_DOWN)
+        average = average.quantize(Decimal(1).scaleb(-view.price_precision), ROUND_DOWN)
     return UserOrder(
-        id=row["id"],
-        uuid=str(row["uuid"]),
-        side=row["side"],
-        ord_type=row["ord_type"],
-        price=decimal_text(row["price"]) if row["price"] is not None else None,
+        id=view.id,
+        uuid=view.uuid,
+        side=view.side,
+        ord_type=view.ord_type,
+        price=decimal_text(view.price) if view.price is not None else None,
         avg_price=decimal_text(average),
-        state=row["state"],
-        market=row["market_id"],
+        state=view.state,
+        market=view.market_id,
         market_type="spot",
-        created_at=iso(row["created_at"]),
-        updated_at=iso(row["updated_at"]),
-        origin_volume=decimal_text(row["origin_volume"]),
-        remaining_volume=decimal_text(row["volume"]),
-        executed_volume=decimal_text(row["origin_volume"] - row["volume"]),
-        maker_fee=decimal_text(row["maker_fee"]),
-        taker_fee=decimal_text(row["taker_fee"]),
-        trades_count=row["trades_count"],
-        client_id=row["client_id"],
-        time_in_force=row["time_in_force"].lower(),
-        post_only=row["post_only"],
+        created_at=iso(view.created_at),
+        updated_at=iso(view.updated_at),
+        origin_volume=decimal_text(view.origin_volume),
+        remaining_volume=decimal_text(view.volume),
+        executed_volume=decimal_text(view.origin_volume - view.volume),
+        maker_fee=decimal_text(view.maker_fee),
+        taker_fee=decimal_text(view.taker_fee),
+        trades_count=view.trades_count,
+        client_id=view.client_id,
+        time_in_force=view.time_in_force.lower(),
+        post_only=view.post_only,
     )
 
 

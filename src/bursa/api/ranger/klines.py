@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api.present import decimal_text
 from bursa.engine.specs import MarketSpec
 from bursa.engine.units import from_units, to_units
+from bursa.formats import decimal_text
 from bursa.trading.candles import PERIODS
 
 # Peatio's period names, in minutes.

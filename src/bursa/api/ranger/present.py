@@ -6,10 +6,11 @@ without a connection: decimals leave as exact strings, times as Unix seconds.
 
 from typing import Any
 
-from bursa.api.present import average_ticks, decimal_text, percent_text
+from bursa.api.present import average_ticks, percent_text
 from bursa.engine.commands import BUY
 from bursa.engine.specs import CurrencySpec, MarketSpec
 from bursa.engine.units import format_units
+from bursa.formats import decimal_text
 from bursa.trading import market_data
 
 MICROS = 1_000_000

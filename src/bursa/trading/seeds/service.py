@@ -219,7 +219,7 @@ def _currency_problems(label: str, currency: CurrencySeed) -> list[Problem]:
     return problems
 
 
-def _market_problems(
+def _market_problems(  # noqa: C901  (a flat list of independent checks)
     label: str, market: MarketSeed, known: Mapping[str, tuple[str, int]]
 ) -> list[Problem]:
     problems: list[Problem] = []

@@ -1,40 +1,35 @@
 """Barong's Management API, KYC part: private labels (which move state and level as the
 admin API's do), phones the calling service has verified, and documents uploaded as base64.
-"""
+Services: ``bursa.identity.management.ManagedUsers``, ``bursa.identity.management_kyc``."""
 
 import base64
 import binascii
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response
-from pydantic import Field
+from fastapi import Request, Response
+from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from bursa.api.barong.management.users import (
     AdminLabel,
-    Data,
     ListWindow,
+    Managed,
+    ManagedKycDep,
     ManagedUser,
     Params,
-    ReadUsers,
     Uid,
     UserWithProfile,
-    identity_of,
-    managed,
     page_headers,
-    parse,
+    present_page,
     router,
-    users_page,
+    signed,
 )
-from bursa.api.barong.routes import Document, Phone, client_of, get_documents
-from bursa.api.management_auth import ManagementRefused, scope
+from bursa.api.barong.schemas import Document, Phone
+from bursa.api.deps import client_of
 from bursa.identity.documents import MAX_UPLOAD
+from bursa.identity.management_kyc import NewDocument
 
-ReadLabels = Annotated[Data, Depends(scope("barong", "read_labels"))]
-WriteLabels = Annotated[Data, Depends(scope("barong", "write_labels"))]
-ReadPhones = Annotated[Data, Depends(scope("barong", "read_phones"))]
-WritePhones = Annotated[Data, Depends(scope("barong", "write_phones"))]
-WriteDocuments = Annotated[Data, Depends(scope("barong", "write_documents"))]
 LabelText = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[a-z0-9_-]+$")]
 
 
@@ -63,44 +58,48 @@ class LabelFilter(ListWindow):
 
 
 @router.post("/labels/list", status_code=201, summary="A user's labels")
-async def list_labels(data: ReadUsers, request: Request) -> list[AdminLabel]:
-    params = parse(UserUid, data)
-    return [AdminLabel(**label) for label in await managed(request).labels_of(params.user_uid)]
+async def list_labels(
+    body: Annotated[UserUid, signed("read_users", UserUid)], managed: Managed
+) -> list[AdminLabel]:
+    return [AdminLabel(**label) for label in await managed.labels_of(body.user_uid)]
 
 
 @router.post("/labels/filter/users", status_code=201, summary="Users carrying a label")
 async def users_with_label(
-    data: ReadLabels, request: Request, response: Response
+    body: Annotated[LabelFilter, signed("read_labels", LabelFilter)],
+    managed: Managed,
+    response: Response,
 ) -> list[UserWithProfile] | list[ManagedUser]:
-    params = parse(LabelFilter, data)
-    window = params.window()
-    total, ids = await managed(request).page(window, (params.key, params.value, params.scope))
+    window = body.window()
+    label = (body.key, body.value, body.scope)
+    total, found = await managed.listed(window, label, full=body.extended)
     page_headers(response, total, window)
-    return await users_page(identity_of(request), ids, params.extended)
+    return present_page(found, body.extended)
 
 
 @router.post("/labels", status_code=201, summary="Create a private label (moves state, level)")
-async def create_label(data: WriteLabels, request: Request) -> AdminLabel:
-    params = parse(NewLabel, data)
-    label = await managed(request).set_label(
-        params.user_uid, params.key, params.value, create=True, update=False
-    )
+async def create_label(
+    body: Annotated[NewLabel, signed("write_labels", NewLabel)], managed: Managed
+) -> AdminLabel:
+    label = await managed.set_label(body.user_uid, body.key, body.value, create=True, update=False)
     return AdminLabel(**label)
 
 
 @router.put("/labels", summary="Change a private label (``replace``: create it if missing)")
-async def update_label(data: WriteLabels, request: Request) -> AdminLabel:
-    params = parse(LabelChange, data)
-    label = await managed(request).set_label(
-        params.user_uid, params.key, params.value, create=params.replace, update=True
+async def update_label(
+    body: Annotated[LabelChange, signed("write_labels", LabelChange)], managed: Managed
+) -> AdminLabel:
+    label = await managed.set_label(
+        body.user_uid, body.key, body.value, create=body.replace, update=True
     )
     return AdminLabel(**label)
 
 
 @router.post("/labels/delete", status_code=204, summary="Remove a private label")
-async def delete_label(data: WriteLabels, request: Request) -> Response:
-    params = parse(LabelKey, data)
-    await managed(request).delete_label(params.user_uid, params.key)
+async def delete_label(
+    body: Annotated[LabelKey, signed("write_labels", LabelKey)], managed: Managed
+) -> Response:
+    await managed.delete_label(body.user_uid, body.key)
     return Response(status_code=204)
 
 
@@ -116,62 +115,80 @@ class PhoneNumber(PhoneOwner):
 
 
 @router.post("/phones/get", status_code=201, summary="A user's phones (masked)")
-async def list_phones(data: ReadPhones, request: Request) -> list[Phone]:
-    params = parse(PhoneOwner, data)
-    identity = identity_of(request)
-    async with identity.engine.connect() as conn:
-        user_id = await managed(request).user_id(conn, uid=params.uid)
-    return [Phone(**p) for p in await request.app.state.kyc.list_phones(user_id)]
+async def list_phones(
+    body: Annotated[PhoneOwner, signed("read_phones", PhoneOwner)], kyc: ManagedKycDep
+) -> list[Phone]:
+    return [Phone(**p) for p in await kyc.phones_of(body.uid)]
 
 
 @router.post("/phones", status_code=201, summary="Add a phone verified by the caller")
-async def add_phone(data: WritePhones, request: Request) -> Phone:
-    params = parse(PhoneNumber, data)
-    return Phone(**await managed(request).add_phone(params.uid, params.number))
+async def add_phone(
+    body: Annotated[PhoneNumber, signed("write_phones", PhoneNumber)], managed: Managed
+) -> Phone:
+    return Phone(**await managed.add_phone(body.uid, body.number))
 
 
 @router.post("/phones/delete", status_code=201, summary="Remove a user's phone")
-async def delete_phone(data: WritePhones, request: Request) -> Phone:
-    params = parse(PhoneNumber, data)
-    return Phone(**await managed(request).remove_phone(params.uid, params.number))
+async def delete_phone(
+    body: Annotated[PhoneNumber, signed("write_phones", PhoneNumber)], managed: Managed
+) -> Phone:
+    return Phone(**await managed.remove_phone(body.uid, body.number))
 
 
 # ---------------------------------------------------------------- documents
 
 
-class NewDocument(Params):
+MOST_UPLOAD_TEXT = (MAX_UPLOAD * 4) // 3 + 8
+
+
+def _decoded(text: object) -> bytes:
+    """The file, from its Base64 text (pydantic's words for text that is not text or not
+    1 to ``MOST_UPLOAD_TEXT`` characters long)."""
+    if not isinstance(text, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if not text:
+        raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+    if len(text) > MOST_UPLOAD_TEXT:
+        raise PydanticCustomError(
+            "string_too_long", f"String should have at most {MOST_UPLOAD_TEXT} characters"
+        )
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("base64", "not valid base64") from None
+
+
+Upload = Annotated[
+    bytes,
+    BeforeValidator(_decoded),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64", "maxLength": MOST_UPLOAD_TEXT}),
+]
+
+
+class DocumentUpload(Params):
     uid: Uid
     doc_type: str = Field(min_length=1, max_length=32)
     doc_number: str = Field(min_length=1, max_length=128)
     filename: str = Field(min_length=1, max_length=255)  # Barong's; the file is typed by content
     file_ext: str = Field(min_length=1, max_length=16)
-    upload: str = Field(min_length=1, max_length=(MAX_UPLOAD * 4) // 3 + 8)
+    upload: Upload
     doc_expire: date | None = None
     update_labels: bool = True
 
-
-def _decoded(text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ManagementRefused(422, "upload: not valid base64") from None
+    def document(self) -> NewDocument:
+        return NewDocument(
+            doc_type=self.doc_type,
+            doc_number=self.doc_number,
+            doc_expire=self.doc_expire,
+            content=self.upload,
+            update_labels=self.update_labels,
+        )
 
 
 @router.post("/documents", status_code=201, summary="Upload a user's document (base64)")
-async def upload_document(data: WriteDocuments, request: Request) -> Document:
-    params = parse(NewDocument, data)
-    content = _decoded(params.upload)
-    identity = identity_of(request)
-    async with identity.engine.connect() as conn:
-        user_id = await managed(request).user_id(conn, uid=params.uid)
-        user: dict[str, Any] = await identity.load_user(conn, user_id)
-    saved = await get_documents(request).upload(
-        user,
-        params.doc_type,
-        params.doc_number,
-        params.doc_expire,
-        content,
-        client_of(request),
-        update_labels=params.update_labels,
-    )
-    return Document(**saved)
+async def upload_document(
+    body: Annotated[DocumentUpload, signed("write_documents", DocumentUpload)],
+    kyc: ManagedKycDep,
+    request: Request,
+) -> Document:
+    return Document(**await kyc.upload_document(body.uid, body.document(), client_of(request)))

@@ -1,45 +1,25 @@
 """Barong's Management API, the rest: ``otp/sign`` (Barong co-signs a management request
-once the user's 2FA code checks), service accounts, API keys (refused) and the clock.
-
-``otp/sign`` is what lets Peatio's policy make ``barong`` a mandatory signer of dangerous
-scopes: AppLogic signs a request, Barong adds its signature only after the member typed a
-valid TOTP code, and Peatio accepts the request only with both.
-"""
+once the user's 2FA code checks: ``bursa.identity.otp_signing``), service accounts
+(``bursa.identity.service_accounts``), API keys (refused) and the clock."""
 
 import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import Field, model_validator
-from sqlalchemy import select
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from bursa.api.barong.management.users import (
-    Data,
-    Params,
-    Uid,
-    identity_of,
-    managed,
-    parse,
-    router,
-)
-from bursa.api.barong.routes import client_of
-from bursa.api.barong.service_accounts import ServiceAccount
-from bursa.api.management_auth import VERB_MESSAGES, ManagementPolicy, ManagementRefused, scope
-from bursa.errors import Refusal
-from bursa.identity.limits import Limiter, Rule
-from bursa.identity.service import IdentityError
+from bursa.api.barong.management.users import Managed, Params, Uid, router, signed
+from bursa.api.barong.schemas import ServiceAccount
+from bursa.api.deps import client_of
+from bursa.api.management import Nothing
+from bursa.api.management_auth import VERB_MESSAGES, ManagementPolicy, ManagementRefused
+from bursa.identity import otp_signing
+from bursa.identity.otp_signing import CoSigner
 from bursa.identity.service_accounts import ServiceAccounts
-from bursa.identity.tables import users
 from bursa.plain_input import PlainInt
-from bursa.signing import multisig
 
-# Codes a caller may try per member and minute (a TOTP code has a million values).
-OTP_SIGN_PER_USER = Rule("otp-sign-user", 5)
-OtpSignScope = Annotated[Data, Depends(scope("barong", "otp_sign"))]
-ReadServiceAccounts = Annotated[Data, Depends(scope("barong", "read_service_accounts"))]
-WriteServiceAccounts = Annotated[Data, Depends(scope("barong", "write_service_accounts"))]
-WriteApiKeys = Annotated[Data, Depends(scope("barong", "write_apikeys"))]
-Tools = Annotated[Data, Depends(scope("barong", "tools"))]
+DISABLED = "disabled_management_endpoint"
 
 
 class OtpSign(Params):
@@ -50,44 +30,34 @@ class OtpSign(Params):
     jwt: dict[str, Any]
 
 
+def get_co_signer(request: Request) -> CoSigner:
+    """Barong's key and the signers its own Management API policy trusts."""
+    policy: ManagementPolicy = request.app.state.management["barong"]
+    return CoSigner(request.app.state.barong_management_key, policy.keychain, policy.leeway_s)
+
+
 @router.post(
     "/otp/sign",
     status_code=201,
     summary="Add Barong's signature to a management request once the user's 2FA code checks",
 )
-async def otp_sign(data: OtpSignScope, request: Request) -> dict[str, Any]:
+async def otp_sign(
+    body: Annotated[OtpSign, signed("otp_sign", OtpSign)],
+    managed: Managed,
+    signer: Annotated[CoSigner, Depends(get_co_signer)],
+    request: Request,
+) -> dict[str, Any]:
     """The envelope must be unexpired and signed by a signer of Barong's keychain before a
-    code is spent on it; a wrong
-    code signs nothing, is recorded on the member's activities and counts against
-    ``OTP_SIGN_PER_USER``; a code is accepted once."""
-    params = parse(OtpSign, data)
-    key: multisig.SignKey | None = request.app.state.barong_management_key
-    if key is None:
-        raise ManagementRefused(503, "Barong has no management signing key.")
-    # Only a live request already signed by a party Barong's own policy knows (AppLogic)
-    # is co-signed: never an arbitrary payload, never an expired one.
-    policy: ManagementPolicy = request.app.state.management["barong"]
-    keychain = {kid: k for kid, k in policy.keychain.items() if kid != key.kid}
-    try:
-        verified = multisig.verify(params.jwt, keychain, leeway_s=policy.leeway_s)
-    except multisig.MultisigError as exc:
-        raise ManagementRefused(422, f"jwt: {exc.reason}") from None
-    if not verified.signers:
-        raise ManagementRefused(422, "jwt: no known signer")
-    limiter: Limiter = request.app.state.limiter
-    if await limiter.allow(OTP_SIGN_PER_USER, params.user_uid):
-        raise ManagementRefused(429, "Too many attempts, try again later.")
-    identity = identity_of(request)
-    async with identity.transaction() as conn:
-        user_id = await managed(request).user_id(conn, uid=params.user_uid)
-        if not await conn.scalar(select(users.c.otp).where(users.c.id == user_id)):
-            raise IdentityError(Refusal.INVALID, "management.otp.disabled")
-        # The caller's address is the service's, not the member's: the member's own lock
-        # applies, the per-address block does not (one member's typos would block them all).
-        await identity.require_otp(
-            conn, user_id, params.otp_code, client_of(request), "management.otp", per_address=False
-        )
-    return multisig.add_signature(params.jwt, key)
+    code is spent on it; a wrong code signs nothing and counts against the member."""
+    return await otp_signing.co_sign(
+        managed,
+        request.app.state.limiter,
+        signer,
+        body.user_uid,
+        body.otp_code,
+        body.jwt,
+        client_of(request),
+    )
 
 
 # ---------------------------------------------------------------- service accounts
@@ -111,10 +81,15 @@ class ListServiceAccounts(Params):
     limit: PlainInt = Field(default=100, ge=1, le=100)
 
 
+def _chosen_here(value: object) -> None:
+    if value is not None:
+        raise PydanticCustomError("chosen_here", "Bursa chooses it (SI…)")
+
+
 class NewServiceAccount(Params):
     owner_uid: Uid
     service_account_role: str = Field(min_length=1, max_length=16)
-    service_account_uid: Uid | None = None
+    service_account_uid: Annotated[None, BeforeValidator(_chosen_here)] = None
     service_account_email: str | None = Field(default=None, max_length=254)
 
 
@@ -122,38 +97,37 @@ class ServiceAccountUid(Params):
     uid: Uid
 
 
-def _accounts(request: Request) -> ServiceAccounts:
-    return ServiceAccounts(identity_of(request))
+def get_service_accounts(request: Request) -> ServiceAccounts:
+    return ServiceAccounts(request.app.state.identity)
+
+
+Accounts = Annotated[ServiceAccounts, Depends(get_service_accounts)]
 
 
 @router.post("/service_accounts/get", status_code=201, summary="A service account")
-async def get_service_account(data: ReadServiceAccounts, request: Request) -> ServiceAccount:
-    params = parse(FindServiceAccount, data)
-    return ServiceAccount(**await _accounts(request).find(params.uid, params.email))
+async def get_service_account(
+    body: Annotated[FindServiceAccount, signed("read_service_accounts", FindServiceAccount)],
+    accounts: Accounts,
+) -> ServiceAccount:
+    return ServiceAccount(**await accounts.find(body.uid, body.email))
 
 
 @router.post("/service_accounts/list", status_code=201, summary="Service accounts")
 async def list_service_accounts(
-    data: ReadServiceAccounts, request: Request
+    body: Annotated[ListServiceAccounts, signed("read_service_accounts", ListServiceAccounts)],
+    managed: Managed,
 ) -> list[ServiceAccount]:
-    params = parse(ListServiceAccounts, data)
-    owner_uid = params.owner_uid
-    if owner_uid is None and params.owner_email is not None:
-        identity = identity_of(request)
-        async with identity.engine.connect() as conn:
-            owner_id = await managed(request).user_id(conn, email=params.owner_email)
-            owner_uid = await conn.scalar(select(users.c.uid).where(users.c.id == owner_id))
-    _, found = await _accounts(request).search(owner_uid, None, params.page, params.limit)
+    found = await managed.service_accounts(body.owner_uid, body.owner_email, body.page, body.limit)
     return [ServiceAccount(**account) for account in found]
 
 
 @router.post("/service_accounts/create", status_code=201, summary="Create a service account")
-async def create_service_account(data: WriteServiceAccounts, request: Request) -> ServiceAccount:
-    params = parse(NewServiceAccount, data)
-    if params.service_account_uid is not None:
-        raise ManagementRefused(422, "service_account_uid: Bursa chooses it (SI…)")
-    account = await _accounts(request).create(
-        params.owner_uid, params.service_account_role, params.service_account_email
+async def create_service_account(
+    body: Annotated[NewServiceAccount, signed("write_service_accounts", NewServiceAccount)],
+    accounts: Accounts,
+) -> ServiceAccount:
+    account = await accounts.create(
+        body.owner_uid, body.service_account_role, body.service_account_email
     )
     return ServiceAccount(**account)
 
@@ -161,19 +135,19 @@ async def create_service_account(data: WriteServiceAccounts, request: Request) -
 @router.post(
     "/service_accounts/delete", status_code=201, summary="Disable a service account and its keys"
 )
-async def delete_service_account(data: WriteServiceAccounts, request: Request) -> ServiceAccount:
-    params = parse(ServiceAccountUid, data)
-    return ServiceAccount(**await _accounts(request).disable(params.uid))
+async def delete_service_account(
+    body: Annotated[ServiceAccountUid, signed("write_service_accounts", ServiceAccountUid)],
+    accounts: Accounts,
+) -> ServiceAccount:
+    return ServiceAccount(**await accounts.disable(body.uid))
 
 
 # ---------------------------------------------------------------- API keys, clock
 
-DISABLED = "disabled_management_endpoint"
-
 
 @router.post("/api_keys", status_code=201, summary="Refused: API keys need the holder's 2FA")
 @router.post("/api_keys/update", status_code=201, summary="Refused: API keys need the holder's 2FA")
-async def api_keys(_: WriteApiKeys) -> None:
+async def api_keys(_: Annotated[Nothing, signed("write_apikeys", Nothing)]) -> None:
     """Barong refused these unless ``BARONG_MGN_API_KEYS_*`` was set. Bursa always
     refuses: an API key is made or changed only with its holder's 2FA code, which a
     server-to-server caller does not have."""
@@ -181,7 +155,7 @@ async def api_keys(_: WriteApiKeys) -> None:
 
 
 @router.post("/timestamp", status_code=201, summary="Barong's clock (unix seconds)")
-async def timestamp(_: Tools) -> dict[str, int]:
+async def timestamp(_: Annotated[Nothing, signed("tools", Nothing)]) -> dict[str, int]:
     return {"timestamp": int(time.time())}
 
 

@@ -1,102 +1,48 @@
 """Barong's Management API (``/api/v2/barong/management``), server to server: users
-(find, list, create, import, update) and profiles.
+(find, list, create, import, update) and profiles. Services:
+``bursa.identity.management.ManagedUsers``, ``bursa.identity.management_kyc.ManagedKyc``.
 
-Every endpoint takes a jwt-multisig envelope checked against its scope
-(``bursa.api.management_auth``); its ``data`` is validated here. Answers and refusals are
-Grape's: ``201`` for a POST, ``{"error": message}`` for a refusal (422 invalid input, 404
+Every route reads its envelope's verified ``data`` as its model (``bursa.api.management``;
+a problem answers 422 naming every field that is wrong, never the values sent); answers and
+refusals are Grape's: ``201`` for a POST, ``{"error": message}`` for a refusal (404
 ``Couldn't find record.``).
 """
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import select
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bursa.api.barong.admin.users import Comment
-from bursa.api.barong.routes import (
-    DataStorage,
-    Document,
-    Phone,
-    Profile,
-    ProfileFields,
-    client_of,
-    get_kyc,
-)
-from bursa.api.errors import status_of
-from bursa.api.management_auth import ENVELOPE_BODY, ManagementRefused, scope
-from bursa.errors import Refusal
-from bursa.identity.comments import Comments
+from bursa.api.barong.resource.profiles import ProfileFields
+from bursa.api.barong.schemas import Comment, DataStorage, Document, Phone, Profile
+from bursa.api.deps import client_of
+from bursa.api.management import every_problem, management_router, payload
 from bursa.identity.management import ManagedUsers, Page
-from bursa.identity.profile_review import ProfileReview
-from bursa.identity.service import Identity, IdentityError
-from bursa.identity.tables import documents
+from bursa.identity.management_kyc import KycRecord, ManagedKyc
 from bursa.plain_input import PlainInt
 
-NOT_FOUND = "Couldn't find record."
 M = TypeVar("M", bound=BaseModel)
-# Who the activity log names for a change made through the Management API: trusted like a
-# superadmin, attributed to no user.
-MANAGEMENT_ACTOR: Mapping[str, Any] = {"id": None, "uid": "", "role": "superadmin"}
+router = management_router("/api/v2/barong/management", "barong management")
 
 
-class ManagementRoute(APIRoute):
-    """Documents the envelope body and turns the identity service's refusals into Grape's
-    ``{"error": ...}``."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        kwargs["openapi_extra"] = {"requestBody": ENVELOPE_BODY} | (
-            kwargs.get("openapi_extra") or {}
-        )
-        super().__init__(path, endpoint, **kwargs)
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except IdentityError as exc:
-                message = NOT_FOUND if exc.kind is Refusal.NOT_FOUND else exc.code
-                raise ManagementRefused(status_of(exc), message) from None
-
-        return handle
+def signed(scope: str, model: type[M]) -> Any:
+    """The route's dependency: a ``scope`` request's verified ``data`` as ``model``."""
+    return payload("barong", scope, model, every_problem)
 
 
-router = APIRouter(
-    prefix="/api/v2/barong/management",
-    tags=["barong management"],
-    route_class=ManagementRoute,
-)
+def get_managed(request: Request) -> ManagedUsers:
+    return ManagedUsers(request.app.state.identity)
 
 
-def parse(model: type[M], data: Mapping[str, Any]) -> M:
-    """``data`` as ``model``, or 422 naming what is wrong (never the values sent)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc']) or 'data'}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False)
-        ]
-        raise ManagementRefused(422, "; ".join(problems)) from None
+def get_managed_kyc(request: Request) -> ManagedKyc:
+    state = request.app.state
+    return ManagedKyc(ManagedUsers(state.identity), state.kyc, state.documents)
 
 
-def identity_of(request: Request) -> Identity:
-    identity: Identity = request.app.state.identity
-    return identity
-
-
-def managed(request: Request) -> ManagedUsers:
-    return ManagedUsers(identity_of(request))
-
-
-Data = dict[str, Any]
-ReadUsers = Annotated[Data, Depends(scope("barong", "read_users"))]
-WriteUsers = Annotated[Data, Depends(scope("barong", "write_users"))]
+Managed = Annotated[ManagedUsers, Depends(get_managed)]
+ManagedKycDep = Annotated[ManagedKyc, Depends(get_managed_kyc)]
 Uid = Annotated[str, Field(min_length=1, max_length=16)]
 
 
@@ -152,35 +98,27 @@ def present(user: Mapping[str, Any]) -> ManagedUser:
     return ManagedUser(**{name: user[name] for name in ManagedUser.model_fields})
 
 
-async def with_kyc(identity: Identity, user_id: int) -> UserWithKYC:
-    notes = await Comments(identity).of_user(user_id)
-    async with identity.engine.connect() as conn:
-        user = await identity.load_user(conn, user_id, full=True)
-        rows = await conn.execute(
-            select(documents).where(documents.c.user_id == user_id).order_by(documents.c.id)
-        )
-        found = [Document(**dict(r)) for r in rows.mappings()]
+def present_kyc(found: KycRecord) -> UserWithKYC:
+    user = found.user
     return UserWithKYC(
         **present(user).model_dump(),
         labels=[AdminLabel(**label) for label in user["labels"]],
         phones=[Phone(**p) for p in user["phones"]],
         profiles=[Profile(**p) for p in user["profiles"]],
-        documents=found,
+        documents=[Document(**d) for d in found.documents],
         data_storages=[DataStorage(**s) for s in user["data_storages"]],
-        comments=[Comment(**note) for note in notes],
+        comments=[Comment(**note) for note in found.comments],
     )
 
 
-async def users_page(
-    identity: Identity, ids: list[int], extended: bool
-) -> list[ManagedUser] | list[UserWithProfile]:
-    async with identity.engine.connect() as conn:
-        found = [await identity.load_user(conn, i, full=extended) for i in ids]
+def present_page(
+    users: Sequence[Mapping[str, Any]], extended: bool
+) -> list[UserWithProfile] | list[ManagedUser]:
     if not extended:
-        return [present(u) for u in found]
+        return [present(u) for u in users]
     return [
         UserWithProfile(**present(u).model_dump(), profiles=[Profile(**p) for p in u["profiles"]])
-        for u in found
+        for u in users
     ]
 
 
@@ -240,50 +178,47 @@ class UserChange(Params):
 
 
 @router.post("/users/get", status_code=201, summary="A user with KYC (by uid, email or phone)")
-async def get_user(data: ReadUsers, request: Request) -> UserWithKYC:
-    params = parse(FindUser, data)
-    identity = identity_of(request)
-    async with identity.engine.connect() as conn:
-        user_id = await managed(request).user_id(
-            conn, uid=params.uid, email=params.email, phone=params.phone_num
-        )
-    return await with_kyc(identity, user_id)
+async def get_user(
+    body: Annotated[FindUser, signed("read_users", FindUser)], kyc: ManagedKycDep
+) -> UserWithKYC:
+    found = await kyc.record_of(uid=body.uid, email=body.email, phone=body.phone_num)
+    return present_kyc(found)
 
 
 @router.post("/users/list", status_code=201, summary="Users, by creation or update time")
 async def list_users(
-    data: ReadUsers, request: Request, response: Response
+    body: Annotated[ListUsers, signed("read_users", ListUsers)],
+    managed: Managed,
+    response: Response,
 ) -> list[UserWithProfile] | list[ManagedUser]:
-    params = parse(ListUsers, data)
-    window = params.window()
-    total, ids = await managed(request).page(window)
+    window = body.window()
+    total, found = await managed.listed(window, full=body.extended)
     page_headers(response, total, window)
-    return await users_page(identity_of(request), ids, params.extended)
+    return present_page(found, body.extended)
 
 
 @router.post("/users", status_code=201, summary="Create a user (pending, no mail sent)")
-async def create_user(data: WriteUsers, request: Request) -> ManagedUser:
-    params = parse(NewUser, data)
-    return present(
-        await managed(request).create(params.email, params.password, params.referral_uid)
-    )
+async def create_user(
+    body: Annotated[NewUser, signed("write_users", NewUser)], managed: Managed
+) -> ManagedUser:
+    return present(await managed.create(body.email, body.password, body.referral_uid))
 
 
 @router.post(
     "/users/import", status_code=201, summary="Import a user with an argon2id password digest"
 )
-async def import_user(data: WriteUsers, request: Request) -> ManagedUser:
-    params = parse(ImportedUser, data)
-    user = await managed(request).import_user(
-        params.email, params.password_digest, params.referral_uid
-    )
+async def import_user(
+    body: Annotated[ImportedUser, signed("write_users", ImportedUser)], managed: Managed
+) -> ManagedUser:
+    user = await managed.import_user(body.email, body.password_digest, body.referral_uid)
     return present(user)
 
 
 @router.post("/users/update", status_code=201, summary="Change a user's role or data")
-async def update_user(data: WriteUsers, request: Request) -> ManagedUser:
-    params = parse(UserChange, data)
-    return present(await managed(request).update(params.uid, params.role, params.data))
+async def update_user(
+    body: Annotated[UserChange, signed("write_users", UserChange)], managed: Managed
+) -> ManagedUser:
+    return present(await managed.update(body.uid, body.role, body.data))
 
 
 # ---------------------------------------------------------------- profiles
@@ -297,24 +232,12 @@ class NewProfile(ProfileFields):
 
 
 @router.post("/profiles", status_code=201, summary="File a user's profile (any review state)")
-async def create_profile(data: WriteUsers, request: Request) -> Profile:
+async def create_profile(
+    body: Annotated[NewProfile, signed("write_users", NewProfile)],
+    kyc: ManagedKycDep,
+    request: Request,
+) -> Profile:
     """Saved as the member would save it (sealed; ``submitted`` and beyond set the
     ``profile`` label), then, for ``verified`` or ``rejected``, reviewed as an admin would."""
-    params = parse(NewProfile, data)
-    identity = identity_of(request)
-    kyc = get_kyc(request)
-    async with identity.engine.connect() as conn:
-        user_id = await managed(request).user_id(conn, uid=params.uid)
-        user = await identity.load_user(conn, user_id)
-    fields = params.model_dump(exclude={"confirm", "uid", "state"})
-    if fields.get("country"):
-        fields["country"] = fields["country"].upper()
-    client = client_of(request)
-    saved = await kyc.save_profile(user, fields, params.state != "drafted", client)
-    if params.state in ("verified", "rejected"):
-        review = ProfileReview(identity, kyc)
-        reason = "rejected through the management API" if params.state == "rejected" else None
-        saved = await review.review(
-            params.uid, params.state, reason, dict(MANAGEMENT_ACTOR), client
-        )
-    return Profile(**saved)
+    fields = body.model_dump(exclude={"confirm", "uid", "state"})
+    return Profile(**await kyc.file_profile(body.uid, fields, body.state, client_of(request)))

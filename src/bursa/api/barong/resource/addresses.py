@@ -4,14 +4,15 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
-from bursa.api.barong.routes import _ERRORS, SessionDep, client_of
-from bursa.identity.addresses import AddressProofs
+from bursa.api.barong.deps import AddressesDep, SessionDep
+from bursa.api.barong.schemas import ERRORS
+from bursa.api.deps import client_of
 from bursa.identity.documents import MAX_UPLOAD
 
-router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
+router = APIRouter(prefix="/api/v2/barong/resource/addresses", tags=["barong resource"])
 LONG_ENOUGH = 1024  # the service checks the real limits and names the field
 
 
@@ -31,16 +32,11 @@ class AddressProof(BaseModel):
     updated_at: datetime
 
 
-def get_addresses(request: Request) -> AddressProofs:
-    found: AddressProofs = request.app.state.addresses
-    return found
-
-
-@router.post("/addresses", status_code=201, responses=_ERRORS, summary="Upload an address proof")
+@router.post("", status_code=201, responses=ERRORS, summary="Upload an address proof")
 async def upload_address(
     request: Request,
     session: SessionDep,
-    proofs: Annotated[AddressProofs, Depends(get_addresses)],
+    proofs: AddressesDep,
     country: Annotated[str, Form(max_length=LONG_ENOUGH)],
     address: Annotated[str, Form(max_length=LONG_ENOUGH)],
     city: Annotated[str, Form(max_length=LONG_ENOUGH)],

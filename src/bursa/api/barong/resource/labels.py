@@ -6,12 +6,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from bursa.api.barong.routes import _ERRORS, Label, ReaderDep, SessionDep, client_of
+from bursa.api.barong.deps import ReaderDep, SessionDep
+from bursa.api.barong.schemas import ERRORS, Label
+from bursa.api.bodies import body_of
+from bursa.api.deps import client_of
 from bursa.api.schemas import Errors
 from bursa.identity.public_labels import PublicLabels
 
-router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
-_WITH_404: dict[int | str, dict[str, Any]] = _ERRORS | {404: {"model": Errors}}
+router = APIRouter(prefix="/api/v2/barong/resource/labels", tags=["barong resource"])
+_WITH_404: dict[int | str, dict[str, Any]] = ERRORS | {404: {"model": Errors}}
 
 
 class NewLabel(BaseModel):
@@ -31,35 +34,40 @@ def get_labels(request: Request) -> PublicLabels:
 LabelsDep = Annotated[PublicLabels, Depends(get_labels)]
 
 
-@router.get("/labels", responses=_ERRORS, summary="The member's labels, public and private")
+@router.get("", responses=ERRORS, summary="The member's labels, public and private")
 async def list_labels(user: ReaderDep, labels: LabelsDep) -> list[Label]:
     return [Label(**label) for label in await labels.list(user["id"])]
 
 
-@router.get("/labels/{key}", responses=_WITH_404, summary="One label by key")
+@router.get("/{key}", responses=_WITH_404, summary="One label by key")
 async def get_label(key: str, user: ReaderDep, labels: LabelsDep) -> Label:
     return Label(**await labels.get(user["id"], key))
 
 
-@router.post("/labels", status_code=201, responses=_ERRORS, summary="Add a public label")
+@router.post("", status_code=201, responses=ERRORS, summary="Add a public label")
 async def create_label(
-    body: NewLabel, request: Request, session: SessionDep, labels: LabelsDep
+    request: Request,
+    session: SessionDep,
+    labels: LabelsDep,
+    body: Annotated[NewLabel, body_of(NewLabel)],
 ) -> Label:
     created = await labels.create(session.user, body.key, body.value, client_of(request))
     return Label(**created)
 
 
-@router.patch("/labels/{key}", responses=_WITH_404, summary="Change a public label's value")
+@router.patch("/{key}", responses=_WITH_404, summary="Change a public label's value")
 async def update_label(
-    key: str, body: LabelValue, request: Request, session: SessionDep, labels: LabelsDep
+    key: str,
+    request: Request,
+    session: SessionDep,
+    labels: LabelsDep,
+    body: Annotated[LabelValue, body_of(LabelValue)],
 ) -> Label:
     updated = await labels.update(session.user, key, body.value, client_of(request))
     return Label(**updated)
 
 
-@router.delete(
-    "/labels/{key}", status_code=204, responses=_WITH_404, summary="Remove a public label"
-)
+@router.delete("/{key}", status_code=204, responses=_WITH_404, summary="Remove a public label")
 async def delete_label(
     key: str, request: Request, session: SessionDep, labels: LabelsDep
 ) -> Response:

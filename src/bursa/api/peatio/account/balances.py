@@ -209,11 +209,8 @@ async def deposit_address(
     plugins: addresses.Plugins | None = request.app.state.custody
     if plugins is None:
         raise ApiError(422, addresses.WALLET_NOT_FOUND)
-    try:
-        async with session.begin():
-            found = await addresses.deposit_address(session, plugins, member.id, currency)
-    except addresses.AddressRefused as exc:
-        raise ApiError(422, exc.code) from exc
+    async with session.begin():
+        found = await addresses.deposit_address(session, plugins, member.id, currency)
     return PaymentAddress(
         currencies=found.currencies,
         blockchain_key=found.blockchain_key,

@@ -3,28 +3,30 @@ send funds to another member by uid or username with a TOTP code, and list the
 transfers sent and received. The money moves through the engine
 (``bursa.trading.internal_transfers``)."""
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.barong.routes import client_of
-from bursa.api.deps import Runner, Session
+from bursa.api.bodies import NotBlank, PositiveAmount, body_of, codes
+from bursa.api.deps import Runner, Session, client_of
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
 from bursa.api.peatio.auth import AccountMember
-from bursa.api.peatio.market.orders import submit
 from bursa.api.peatio.otp import read_otp
-from bursa.api.peatio.params import paginate, positive_decimal, read_body
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
 from bursa.engine.commands import Command
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.identity.tables import users
 from bursa.plain_input import PlainInt
 from bursa.trading import history
 from bursa.trading import internal_transfers as transfers
+from bursa.trading.orders import submit
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -122,26 +124,55 @@ async def list_internal_transfers(
     return [_shown(row, member.id, people) for row in found.rows]
 
 
-def _ask(body: dict[str, Any]) -> tuple[str, Any, str]:
-    """Currency, amount and receiver, each checked, or the first one's Peatio code."""
-    currency = body.get("currency")
-    if not isinstance(currency, str) or not currency.strip():
-        raise ApiError(422, f"{AREA}.missing_currency")
-    if len(currency) > 10:
-        raise ApiError(422, CURRENCY_NOT_FOUND)
-    if body.get("amount") is None:
-        raise ApiError(422, f"{AREA}.missing_amount")
-    amount = positive_decimal(body["amount"])
-    if isinstance(amount, str):
-        raise ApiError(422, f"{AREA}.{amount}_amount")
+def _sized(amount: Decimal) -> Decimal:
     if amount.adjusted() >= MOST_DIGITS:
-        raise ApiError(422, f"{AREA}.invalid_amount")
-    receiver = body.get("username_or_uid")
-    if not isinstance(receiver, str) or not receiver.strip():
-        raise ApiError(422, f"{AREA}.missing_username_or_uid")
-    if len(receiver) > 64:
-        raise ApiError(422, f"{AREA}.receiver_not_found")
-    return currency.strip().lower(), amount, receiver.strip()
+        raise PydanticCustomError("too_large", "beyond any balance")
+    return amount
+
+
+def _currency_code(value: str) -> str:
+    if len(value) > 10:
+        raise PydanticCustomError("unknown_currency", "no such currency")
+    return value.strip().lower()
+
+
+def _receiver(value: str) -> str:
+    if len(value) > 64:
+        raise PydanticCustomError("unknown_receiver", "no such member")
+    return value.strip()
+
+
+class TransferRequest(BaseModel):
+    """Funds to send to another member, free of open orders and held withdrawals."""
+
+    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+        json_schema_extra=codes(
+            f"{AREA}.missing_currency",
+            missing=f"{AREA}.missing_currency",
+            unknown_currency=CURRENCY_NOT_FOUND,
+        )
+    )
+    amount: Annotated[PositiveAmount, AfterValidator(_sized)] = Field(
+        json_schema_extra=codes(
+            f"{AREA}.invalid_amount",
+            missing=f"{AREA}.missing_amount",
+            non_decimal=f"{AREA}.non_decimal_amount",
+            non_positive=f"{AREA}.non_positive_amount",
+        )
+    )
+    username_or_uid: Annotated[str, NotBlank, AfterValidator(_receiver)] = Field(
+        description="The receiver.",
+        json_schema_extra=codes(
+            f"{AREA}.missing_username_or_uid",
+            missing=f"{AREA}.missing_username_or_uid",
+            unknown_receiver=f"{AREA}.receiver_not_found",
+        ),
+    )
+    otp: Any = Field(  # read by ``read_otp``: an unreadable code counts as a wrong one
+        default=None,
+        description="The member's TOTP code (six digits; an integer to Peatio).",
+        json_schema_extra={"anyOf": [{"type": "integer"}, {"type": "string"}]},
+    )
 
 
 @router.post(
@@ -151,13 +182,15 @@ def _ask(body: dict[str, Any]) -> tuple[str, Any, str]:
     responses=_ERRORS,
 )
 async def create_internal_transfer(
-    member: AccountMember, request: Request, session: Session, runner: Runner
+    member: AccountMember,
+    request: Request,
+    session: Session,
+    runner: Runner,
+    body: Annotated[TransferRequest, body_of(TransferRequest)],
 ) -> InternalTransfer:
-    """``currency``, ``amount``, ``username_or_uid`` (the receiver) and ``otp``. Moves
-    what open orders and held withdrawals leave free; the member needs 2FA enabled."""
-    body = await read_body(request)
-    otp = await read_otp(request, member.id, body.get("otp"), AREA)
-    currency, amount, receiver = _ask(body)
+    """The member needs 2FA enabled."""
+    otp = await read_otp(request, member.id, body.otp, AREA)
+    currency, amount, receiver = body.currency, body.amount, body.username_or_uid
     receiver_id = await _member_named(session, receiver)
     if receiver_id is None:
         raise ApiError(422, f"{AREA}.receiver_not_found")
@@ -174,9 +207,6 @@ async def create_internal_transfer(
         return await submit(runner, command)  # 503 when the engine is not running
 
     ask = transfers.Ask(member.id, receiver_id, currency, amount)
-    try:
-        row = await transfers.send(session, to_engine, ask)
-    except transfers.TransferRefused as exc:
-        raise ApiError(422, exc.code) from exc
+    row = await transfers.send(session, to_engine, ask)
     people = await _people(session, {member.id, receiver_id})
     return _shown(row, member.id, people)

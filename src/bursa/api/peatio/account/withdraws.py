@@ -12,21 +12,21 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.barong.routes import client_of
-from bursa.api.deps import Runner, Session
+from bursa.api.bodies import NoParameters, NotBlank, PositiveAmount, body_of, codes
+from bursa.api.deps import Runner, Session, client_of
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
-from bursa.api.peatio.auth import WithdrawMember
+from bursa.api.peatio.auth import Member, WithdrawMember
 from bursa.api.peatio.otp import read_otp
-from bursa.api.peatio.params import MAX_TIME, moment, paginate, positive_decimal, read_body
+from bursa.api.peatio.params import MAX_TIME, moment, paginate
 from bursa.api.schemas import Errors
 from bursa.custody import registry, withdraw_limits, withdraw_requests
 from bursa.custody.beneficiaries import (
     Beneficiaries,
-    BeneficiaryRefused,
     NewBeneficiary,
 )
 from bursa.custody.beneficiaries import (
@@ -35,18 +35,17 @@ from bursa.custody.beneficiaries import (
 from bursa.custody.withdraw_requests import (
     MemberFilter,
     MemberWithdraw,
-    RequestRefused,
     WithdrawRequests,
 )
 from bursa.engine.commands import Command
 from bursa.engine.runner import EngineStopped
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.identity import directory
 from bursa.identity.service import Identity
-from bursa.plain_input import PlainInt, is_digits, parse_digits
+from bursa.plain_input import PlainInt, is_digits
 from bursa.trading import history
 from bursa.trading import withdrawals as flow
-from bursa.trading.withdrawals import WithdrawalRefused, Withdrawals
+from bursa.trading.withdrawals import Withdrawals
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -160,14 +159,7 @@ def present_withdraw(row: Any, heights: Mapping[str, int] | None = None) -> With
 
 def _beneficiaries(request: Request) -> Beneficiaries:
     identity: Identity = request.app.state.identity
-    return Beneficiaries(identity.keystore, identity.mailer, identity.app_name)
-
-
-async def _beneficiary_call(call: Any) -> Any:
-    try:
-        return await call
-    except BeneficiaryRefused:
-        raise
+    return Beneficiaries(identity.keystore, identity.mailer, identity.app_name, identity.clock)
 
 
 # ---------------------------------------------------------------------- beneficiaries
@@ -195,34 +187,84 @@ async def list_beneficiaries(
 async def get_beneficiary(
     member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
 ) -> Beneficiary:
-    return _beneficiary(
-        await _beneficiary_call(_beneficiaries(request).one(session, member.id, id))
-    )
+    return _beneficiary(await _beneficiaries(request).one(session, member.id, id))
 
 
-def _string(body: dict[str, Any], name: str, area: str, *, required: bool) -> str | None:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ApiError(422, f"account.{area}.missing_{name}")
-        return None
-    if not isinstance(value, str):
-        raise ApiError(422, f"account.{area}.invalid_{name}")
-    return value
-
-
-def _data(value: Any) -> dict[str, Any]:
+def _json_object(value: object) -> object:
     """Peatio's ``data``: a JSON object, or a string holding one."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError as exc:
-            raise ApiError(422, "account.beneficiary.non_json_data") from exc
+        except ValueError:
+            raise PydanticCustomError("non_json", "not JSON") from None
     if value is None:
-        raise ApiError(422, "account.beneficiary.missing_data")
+        raise PydanticCustomError("missing", "is required")
     if not isinstance(value, dict):
-        raise ApiError(422, "account.beneficiary.non_json_data")
+        raise PydanticCustomError("non_json", "not a JSON object")
     return value
+
+
+def _currency_code(value: str) -> str:
+    if len(value) > 10:
+        raise PydanticCustomError("unknown_currency", "no such currency")
+    return value
+
+
+_BENEFICIARY = "account.beneficiary"
+_WITHDRAW = "account.withdraw"
+
+
+def _text_codes(area: str, name: str, **by_type: str) -> dict[str, Any]:
+    return codes(f"{area}.invalid_{name}", missing=f"{area}.missing_{name}", **by_type)
+
+
+class NewBeneficiaryRequest(BaseModel):
+    """A beneficiary to add: ``data`` holds ``address`` for a coin, ``full_name`` and bank
+    details for fiat (a JSON object, or a string holding one)."""
+
+    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+        json_schema_extra=_text_codes(_BENEFICIARY, "currency", unknown_currency=CURRENCY_NOT_FOUND)
+    )
+    name: Annotated[str, NotBlank] = Field(
+        description="At most 64 characters.", json_schema_extra=_text_codes(_BENEFICIARY, "name")
+    )
+    description: str | None = Field(
+        default=None,
+        description="At most 255 characters.",
+        json_schema_extra=codes(f"{_BENEFICIARY}.invalid_description"),
+    )
+    data: Annotated[dict[str, Any], BeforeValidator(_json_object)] = Field(
+        json_schema_extra=codes(
+            f"{_BENEFICIARY}.non_json_data",
+            missing=f"{_BENEFICIARY}.missing_data",
+        )
+    )
+
+    def ask(self) -> NewBeneficiary:
+        description = self.description if self.description and self.description.strip() else ""
+        return NewBeneficiary(
+            currency=self.currency, name=self.name, description=description, data=self.data
+        )
+
+
+def _pin(value: object) -> str:
+    """Peatio's integer ``pin``, kept as the 6 digits that were mailed."""
+    if value is None:
+        raise PydanticCustomError("missing", "is required")
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not is_digits(text) or len(text) > 6:
+        raise PydanticCustomError("int_parsing", "six digits")
+    return text.zfill(6)
+
+
+class Activation(BaseModel):
+    """The code mailed when the beneficiary was added."""
+
+    pin: Annotated[str, BeforeValidator(_pin)] = Field(
+        json_schema_extra=codes(
+            f"{_BENEFICIARY}.non_integer_pin", missing=f"{_BENEFICIARY}.missing_pin"
+        )
+    )
 
 
 @router.post(
@@ -232,36 +274,13 @@ def _data(value: Any) -> dict[str, Any]:
     responses=_ERRORS,
 )
 async def create_beneficiary(
-    member: WithdrawMember, session: Session, request: Request
+    member: WithdrawMember,
+    session: Session,
+    request: Request,
+    body: Annotated[NewBeneficiaryRequest, body_of(NewBeneficiaryRequest)],
 ) -> Beneficiary:
-    """``currency``, ``name`` (at most 64), ``description`` (at most 255), ``data`` (JSON:
-    ``address`` for a coin, ``full_name`` and bank details for fiat)."""
-    body = await read_body(request)
-    currency = _string(body, "currency", "beneficiary", required=True)
-    name = _string(body, "name", "beneficiary", required=True)
-    description = _string(body, "description", "beneficiary", required=False) or ""
-    data = _data(body.get("data"))
-    assert currency is not None
-    assert name is not None
-    if len(currency) > 10:
-        raise ApiError(422, CURRENCY_NOT_FOUND)
-    ask = NewBeneficiary(currency=currency, name=name, description=description, data=data)
-    found = await _beneficiary_call(
-        _beneficiaries(request).create(session, member.id, member.email, ask)
-    )
+    found = await _beneficiaries(request).create(session, member.id, member.email, body.ask())
     return _beneficiary(found)
-
-
-def _pin(value: Any) -> str:
-    """Peatio's integer ``pin``, kept as the 6 digits that were mailed."""
-    if value is None:
-        raise ApiError(422, "account.beneficiary.missing_pin")
-    if isinstance(value, bool):
-        raise ApiError(422, "account.beneficiary.non_integer_pin")
-    text = str(value) if isinstance(value, str | int) else ""
-    if not is_digits(text) or len(text) > 6:
-        raise ApiError(422, "account.beneficiary.non_integer_pin")
-    return text.zfill(6)
 
 
 @router.patch(
@@ -270,11 +289,13 @@ def _pin(value: Any) -> str:
     responses=_ERRORS,
 )
 async def activate_beneficiary(
-    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+    member: WithdrawMember,
+    session: Session,
+    request: Request,
+    id: BeneficiaryId,
+    body: Annotated[Activation, body_of(Activation)],
 ) -> Beneficiary:
-    pin = _pin((await read_body(request)).get("pin"))
-    found = await _beneficiary_call(_beneficiaries(request).activate(session, member.id, id, pin))
-    return _beneficiary(found)
+    return _beneficiary(await _beneficiaries(request).activate(session, member.id, id, body.pin))
 
 
 @router.patch(
@@ -284,11 +305,13 @@ async def activate_beneficiary(
     responses=_ERRORS,
 )
 async def resend_pin(
-    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+    member: WithdrawMember,
+    session: Session,
+    request: Request,
+    id: BeneficiaryId,
+    _: Annotated[NoParameters, body_of(NoParameters)],
 ) -> Response:
-    await _beneficiary_call(
-        _beneficiaries(request).resend_pin(session, member.id, member.email, id)
-    )
+    await _beneficiaries(request).resend_pin(session, member.id, member.email, id)
     return Response(status_code=204)
 
 
@@ -298,7 +321,7 @@ async def resend_pin(
 async def delete_beneficiary(
     member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
 ) -> Response:
-    await _beneficiary_call(_beneficiaries(request).archive(session, member.id, id))
+    await _beneficiaries(request).archive(session, member.id, id)
     return Response(status_code=204)
 
 
@@ -403,44 +426,60 @@ async def withdraw_sums(
     ]
 
 
-def _integer(body: dict[str, Any], name: str) -> int:
-    value = body.get(name)
-    if value is None or value == "":
-        raise ApiError(422, f"account.withdraw.missing_{name}")
-    if isinstance(value, str) and is_digits(value) and len(value) <= 19:
-        value = parse_digits(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MOST_ID:
-        raise ApiError(422, f"account.withdraw.non_integer_{name}")
-    return value
-
-
-def _member_withdraw(body: dict[str, Any], member: Any, otp: str) -> MemberWithdraw:
-    """Every parameter of the right type, or the first one's Peatio code (``otp`` is read
-    first, by ``peatio_otp.read_otp``)."""
-    beneficiary_id = _integer(body, "beneficiary_id")
-    currency = _string(body, "currency", "withdraw", required=True)
-    assert currency is not None
-    if len(currency) > 10:
-        raise ApiError(422, CURRENCY_NOT_FOUND)
-    if body.get("amount") is None:
-        raise ApiError(422, "account.withdraw.missing_amount")
-    amount = positive_decimal(body["amount"])
-    if not isinstance(amount, Decimal):
-        raise ApiError(422, f"account.withdraw.{amount}_amount")
+def _sized(amount: Decimal) -> Decimal:
     if amount.adjusted() >= MOST_DIGITS:
-        raise ApiError(422, "account.withdraw.invalid_amount")
-    note = body.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > MOST_NOTE or "\x00" in note):
-        raise ApiError(422, "account.withdraw.too_long_note")
-    return MemberWithdraw(
-        member_id=member.id,
-        uid=member.uid,
-        currency=currency.strip().lower(),
-        amount=amount,
-        beneficiary_id=beneficiary_id,
-        otp=otp,
-        note=(note or "").strip() or None,
+        raise PydanticCustomError("too_large", "beyond any currency")
+    return amount
+
+
+def _note(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise PydanticCustomError("string_too_long", "no NUL characters")
+    return (value or "").strip() or None
+
+
+class WithdrawRequest(BaseModel):
+    """A coin withdrawal: ``amount`` leaves, the currency's fee is paid on top."""
+
+    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+        json_schema_extra=_text_codes(_WITHDRAW, "currency", unknown_currency=CURRENCY_NOT_FOUND)
     )
+    amount: Annotated[PositiveAmount, AfterValidator(_sized)] = Field(
+        json_schema_extra=codes(
+            f"{_WITHDRAW}.invalid_amount",
+            missing=f"{_WITHDRAW}.missing_amount",
+            non_decimal=f"{_WITHDRAW}.non_decimal_amount",
+            non_positive=f"{_WITHDRAW}.non_positive_amount",
+        )
+    )
+    beneficiary_id: Annotated[PlainInt, Field(ge=0, le=MOST_ID)] = Field(
+        json_schema_extra=codes(
+            f"{_WITHDRAW}.non_integer_beneficiary_id",
+            missing=f"{_WITHDRAW}.missing_beneficiary_id",
+            empty=f"{_WITHDRAW}.missing_beneficiary_id",
+        )
+    )
+    otp: Any = Field(  # read by ``read_otp``: an unreadable code counts as a wrong one
+        default=None,
+        description="The member's TOTP code (six digits; an integer to Peatio).",
+        json_schema_extra={"anyOf": [{"type": "integer"}, {"type": "string"}]},
+    )
+    note: Annotated[str | None, AfterValidator(_note)] = Field(
+        default=None,
+        max_length=MOST_NOTE,
+        json_schema_extra=codes(f"{_WITHDRAW}.too_long_note"),
+    )
+
+    def ask(self, member: Member, otp: str) -> MemberWithdraw:
+        return MemberWithdraw(
+            member_id=member.id,
+            uid=member.uid,
+            currency=self.currency.strip().lower(),
+            amount=self.amount,
+            beneficiary_id=self.beneficiary_id,
+            otp=otp,
+            note=self.note,
+        )
 
 
 async def _email_of(session: AsyncSession, member_id: int) -> str:
@@ -454,7 +493,12 @@ async def _email_of(session: AsyncSession, member_id: int) -> str:
     summary="Withdraw to an active beneficiary (TOTP code required)",
     responses=_ERRORS,
 )
-async def create_withdraw(member: WithdrawMember, request: Request, runner: Runner) -> Withdraw:
+async def create_withdraw(
+    member: WithdrawMember,
+    request: Request,
+    runner: Runner,
+    body: Annotated[WithdrawRequest, body_of(WithdrawRequest)],
+) -> Withdraw:
     """``currency``, ``amount`` (what leaves; the currency's fee is paid on top),
     ``beneficiary_id``, ``otp`` and ``note``.
 
@@ -463,9 +507,7 @@ async def create_withdraw(member: WithdrawMember, request: Request, runner: Runn
     the platform currency): ``account.withdraw.limit_24_hour_exceeded`` /
     ``limit_1_month_exceeded``; a currency without a price while such a limit applies:
     ``account.withdraw.limit_unpriced``."""
-    body = await read_body(request)
-    otp = await read_otp(request, member.id, body.get("otp"), "account.withdraw")
-    ask = _member_withdraw(body, member, otp)
+    otp = await read_otp(request, member.id, body.otp, _WITHDRAW)
 
     async def submit(command: Command) -> dict[str, Any]:
         try:
@@ -481,10 +523,4 @@ async def create_withdraw(member: WithdrawMember, request: Request, runner: Runn
         Withdrawals(sessions, submit, _email_of),
         request.app.state.platform_currency,
     )
-    try:
-        row = await requests.create(ask, client_of(request))
-    except (RequestRefused, BeneficiaryRefused):
-        raise
-    except WithdrawalRefused:
-        raise
-    return present_withdraw(row)
+    return present_withdraw(await requests.create(body.ask(member, otp), client_of(request)))

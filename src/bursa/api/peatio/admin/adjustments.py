@@ -1,58 +1,44 @@
 """Peatio's adjustments (``/api/v2/peatio/admin/adjustments``), maker/checker: one admin
 proposes a correction (``new``: ``pending``), another accepts or rejects it (``action``).
 
-Accepting moves money only through the engine (its ``Adjust`` command: asset ± amount,
-the member's main liability ± amount), so only a member's main account (201 fiat, 202
-coin) can be adjusted yet; the other receiving accounts of Peatio's chart (locked
-liabilities, revenues, expenses) are refused when the adjustment is proposed
-(``admin.adjustment.unsupported_account``), never accepted and silently dropped.
-
-Four eyes: whoever proposed an adjustment may not accept it (they may reject it: a
-withdrawal of their own proposal), and only ``adjustments.CHECKERS`` (superadmins and
-admins) decide another's proposal, so an accountant proposes and never credits. The
-row stays locked while the engine applies it, so two admins cannot both accept it; a
-retried accept reuses the command's idempotency key and is answered what the engine did.
-Every proposal, acceptance and rejection leaves an audit entry.
+The routes read the request (form, JSON or query: one model each) and present the answer;
+the rules, the engine step and the audit entry are ``bursa.trading.adjustments``'s, in
+the request's one transaction.
 """
 
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.deps import Runner, Session
+from bursa.api.bodies import Amount, body_of, codes
+from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.errors import NOT_FOUND, ApiError, error_code
 from bursa.api.peatio.admin import present
-from bursa.api.peatio.admin.auth import NOT_PERMITTED, PREFIX, admin_gate
+from bursa.api.peatio.admin.auth import PREFIX, admin_gate
 from bursa.api.peatio.admin.lists import AdminList, CurrencyId, currency_of, sort_by
 from bursa.api.peatio.admin.schemas import Adjustment
-from bursa.api.peatio.market.orders import submit
-from bursa.api.peatio.params import paginate, read_body
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.engine import errors as engine_errors
-from bursa.engine.commands import Adjust
-from bursa.engine.units import OverPrecise, to_units
+from bursa.engine.commands import Command
 from bursa.identity import directory
-from bursa.plain_input import NotPlain, PlainInt, is_digits, parse_digits, read_amount
-from bursa.trading import adjustments, audit
+from bursa.plain_input import PlainInt
+from bursa.trading import adjustments
 from bursa.trading import admin_queries as queries
 from bursa.trading.audit import Actor
+from bursa.trading.orders import submit
 
 router = APIRouter(prefix=f"{PREFIX}/adjustments", tags=["peatio admin"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
-AREA = "admin.adjustment"
+AREA = adjustments.AREA
 MOST_ID = 2**63 - 1
 MOST_DIGITS = 30  # of an amount's integer part: far beyond any real correction
 MOST_REASON, MOST_DESCRIPTION = 255, 4096
-MOST_UID = 16
-LIABILITY_CODES = (201, 202, 211, 212)
-EXPENSE_CODES = (401, 402)
-ENGINE_CODES = {  # the engine's refusals, as Peatio named them
-    engine_errors.ADJUSTMENT_INSUFFICIENT_BALANCE: f"{AREA}.user_insufficient_balance",
-    engine_errors.CURRENCY_NOT_FOUND: f"{AREA}.currency_doesnt_exist",
-}
 
 Reader = Annotated[Actor, Depends(admin_gate("read", "Adjustment"))]
 Manager = Annotated[Actor, Depends(admin_gate("manage", "Adjustment"))]
@@ -117,225 +103,183 @@ async def get_adjustment(
 # ---------------------------------------------------------------------- proposing
 
 
-def _text(body: dict[str, Any], name: str, most: int, problems: list[str]) -> str:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(f"{AREA}.missing_{name}")
-    elif not isinstance(value, str) or len(value) > most or "\x00" in value:
-        problems.append(f"{AREA}.invalid_{name}")
-    else:
-        return value.strip()
-    return ""
-
-
-def _integer(body: dict[str, Any], name: str, problems: list[str]) -> int | None:
-    value = body.get(name)
+def _none_is_missing(value: object) -> object:
+    """A ``null`` reads as a parameter not sent (Peatio's ``missing_…`` code)."""
     if value is None:
-        problems.append(f"{AREA}.missing_{name}")
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MOST_ID:
-        return value
-    elif isinstance(value, str) and is_digits(value) and len(value) <= 18:
-        return parse_digits(value)
-    else:
-        problems.append(f"{AREA}.non_integer_{name}")
-    return None
+        raise PydanticCustomError("missing", "Field required")
+    return value
 
 
-def _amount(body: dict[str, Any], problems: list[str]) -> Decimal | None:
-    """The signed amount: Peatio's ``non_decimal_amount``, or ``invalid_amount`` for zero."""
-    value = body.get("amount")
-    if value is None:
-        problems.append(f"{AREA}.missing_amount")
-        return None
-    try:
-        number = read_amount(value, signed=True)
-    except NotPlain:
-        problems.append(f"{AREA}.non_decimal_amount")
-        return None
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise PydanticCustomError("nul_character", "must not contain NUL")
+    return text
+
+
+def _not_zero(number: Decimal) -> Decimal:
+    """Zero, or an integer part far beyond any real correction: ``invalid_amount``."""
     if number.is_zero() or number.adjusted() >= MOST_DIGITS:
-        problems.append(f"{AREA}.invalid_amount")
-        return None
+        raise PydanticCustomError("invalid_amount", "must not be zero")
     return number
 
 
-async def _proposal(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    """The new adjustment's columns, or every Peatio code the request breaks."""
-    problems: list[str] = []
-    reason = _text(body, "reason", MOST_REASON, problems)
-    description = _text(body, "description", MOST_DESCRIPTION, problems)
-    category = body.get("category")
-    if category is None:
-        problems.append(f"{AREA}.missing_category")
-    elif category not in adjustments.CATEGORIES:
-        problems.append(f"{AREA}.invalid_category")
-    amount = _amount(body, problems)
-    code = body.get("currency_id")
-    currency = None
-    if code is None:
-        problems.append(f"{AREA}.missing_currency_id")
-    elif isinstance(code, str) and len(code) <= 10:
-        currency = await queries.currency(session, code.strip().lower())
-    if code is not None and currency is None:
-        problems.append(f"{AREA}.currency_doesnt_exist")
-    asset_code = _integer(body, "asset_account_code", problems)
-    if asset_code is not None and (
-        asset_code not in adjustments.ASSET_CODES.values()
-        or (currency is not None and asset_code != adjustments.ASSET_CODES[currency["type"]])
-    ):
-        problems.append(f"{AREA}.invalid_asset_account_code")
-    receiving = _integer(body, "receiving_account_code", problems)
-    if receiving is not None and receiving not in adjustments.RECEIVING_CODES:
-        problems.append(f"{AREA}.invalid_receiving_account_code")
-        receiving = None
-    uid = body.get("receiving_member_uid")
-    if uid is not None and (not isinstance(uid, str) or not uid.strip()):
-        uid = None
-    if receiving in LIABILITY_CODES and uid is None:
-        problems.append(f"{AREA}.missing_receiving_member_uid")
-    elif receiving in EXPENSE_CODES and uid is not None:
-        problems.append(f"{AREA}.redundant_receiving_member_uid")
-    elif receiving is not None and receiving not in adjustments.MAIN_CODES.values():
-        problems.append(f"{AREA}.unsupported_account")  # the engine cannot post it yet
-    elif currency is not None and receiving not in (None, adjustments.MAIN_CODES[currency["type"]]):
-        problems.append(f"{AREA}.invalid_receiving_account_code")  # fiat code for a coin
-    member_id = None
-    if isinstance(uid, str) and receiving in adjustments.MAIN_CODES.values():
-        if len(uid.strip()) <= MOST_UID:
-            member_id = await directory.member_id(session, uid=uid.strip())
-        if member_id is None:
-            problems.append("admin.user.doesnt_exist")
-    if currency is not None and amount is not None:
-        try:
-            to_units(amount, currency["precision"])
-        except OverPrecise:
-            problems.append(f"{AREA}.invalid_amount")
-    if problems:
-        raise ApiError(422, *dict.fromkeys(problems))
-    # No problem means a currency, a main account and its member were all found.
-    assert currency is not None
-    assert member_id is not None
-    assert isinstance(uid, str)
-    return {
-        "reason": reason,
-        "description": description,
-        "category": category,
-        "amount": amount,
-        "currency_id": currency["id"],
-        "asset_account_code": asset_code,
-        "receiving_account_code": receiving,
-        "receiving_member_id": member_id,
-        "receiving_member_uid": uid.strip(),
-    }
+def _uid_or_none(value: object) -> object:
+    """Anything but text, or blank text, names no member (``missing_receiving_member_uid``
+    follows where one is needed)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()
+
+
+def _text_codes(name: str) -> dict[str, Any]:
+    """A required text: blank reads as missing, too long or with NUL as invalid."""
+    return codes(
+        f"{AREA}.invalid_{name}",
+        missing=f"{AREA}.missing_{name}",
+        too_short=f"{AREA}.missing_{name}",  # blank, once stripped
+    )
+
+
+def _code_codes(name: str) -> dict[str, Any]:
+    """A required account code: an integer (one beyond 64 bits is no integer to Peatio)."""
+    return codes(
+        f"{AREA}.invalid_{name}",
+        missing=f"{AREA}.missing_{name}",
+        non_integer=f"{AREA}.non_integer_{name}",
+        less_than_equal=f"{AREA}.non_integer_{name}",
+        greater_than_equal=f"{AREA}.non_integer_{name}",
+    )
+
+
+Required = BeforeValidator(_none_is_missing)
+Text = Annotated[str, Required, Field(min_length=1), AfterValidator(_no_nul)]
+AccountCode = Annotated[PlainInt, Required, Field(ge=-MOST_ID, le=MOST_ID)]
+
+
+class NewAdjustment(BaseModel):
+    """``amount`` is signed; ``asset_account_code`` is the currency's (101 fiat, 102
+    coin), ``receiving_account_code`` the member's main account (201 fiat, 202 coin;
+    Peatio's other codes are refused until the engine posts them)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    reason: Annotated[Text, Field(max_length=MOST_REASON, json_schema_extra=_text_codes("reason"))]
+    description: Annotated[
+        Text, Field(max_length=MOST_DESCRIPTION, json_schema_extra=_text_codes("description"))
+    ]
+    category: Annotated[
+        Literal[adjustments.CATEGORIES],  # type: ignore[valid-type]
+        Required,
+        Field(
+            json_schema_extra=codes(f"{AREA}.invalid_category", missing=f"{AREA}.missing_category")
+        ),
+    ]
+    amount: Annotated[
+        Amount,
+        Required,
+        AfterValidator(_not_zero),
+        Field(
+            json_schema_extra=codes(
+                f"{AREA}.invalid_amount",
+                missing=f"{AREA}.missing_amount",
+                non_decimal=f"{AREA}.non_decimal_amount",
+            )
+        ),
+    ]
+    currency_id: Annotated[
+        str,
+        Required,
+        Field(
+            max_length=10,
+            json_schema_extra=codes(
+                f"{AREA}.currency_doesnt_exist", missing=f"{AREA}.missing_currency_id"
+            ),
+        ),
+    ]
+    asset_account_code: Annotated[
+        AccountCode, Field(json_schema_extra=_code_codes("asset_account_code"))
+    ]
+    receiving_account_code: Annotated[
+        AccountCode, Field(json_schema_extra=_code_codes("receiving_account_code"))
+    ]
+    receiving_member_uid: Annotated[
+        str | None,
+        BeforeValidator(_uid_or_none),
+        Field(json_schema_extra=codes("admin.user.doesnt_exist")),
+    ] = None
+
+    def proposal(self) -> adjustments.Proposal:
+        return adjustments.Proposal(
+            reason=self.reason,
+            description=self.description,
+            category=self.category,
+            amount=self.amount,
+            currency=self.currency_id.lower(),
+            asset_account_code=self.asset_account_code,
+            receiving_account_code=self.receiving_account_code,
+            receiving_member_uid=self.receiving_member_uid,
+        )
+
+
+async def _member_id(session: AsyncSession, uid: str) -> int | None:
+    return await directory.member_id(session, uid=uid)
+
+
+def _snapshot(row: Any, posted: Any) -> dict[str, Any]:
+    """What the audit log keeps: the adjustment as this API shows it."""
+    return present.adjustment(row, posted).model_dump()
 
 
 @router.post("/new", status_code=201, summary="Propose an adjustment", responses=_ERRORS)
-async def new_adjustment(actor: Manager, request: Request, session: Session) -> Adjustment:
-    """Form or JSON: ``reason``, ``description``, ``category``, ``amount`` (signed),
-    ``currency_id``, ``asset_account_code`` (101 fiat, 102 coin: the currency's),
-    ``receiving_account_code`` (201 fiat, 202 coin: the member's main account; Peatio's
-    other codes are refused until the engine posts them) and ``receiving_member_uid``."""
-    values = await _proposal(session, await read_body(request))
-    row = await adjustments.create(session, **values, creator_uid=actor.uid)
-    shown = present.adjustment(row, [])
-    await audit.record(
-        session, actor, "adjustment.create", "Adjustment", row["id"], after=shown.model_dump()
-    )
-    await session.commit()
-    return shown
+async def new_adjustment(
+    actor: Manager,
+    body: Annotated[NewAdjustment, body_of(NewAdjustment)],
+    session: Transaction,
+) -> Adjustment:
+    row = await adjustments.propose(session, actor, body.proposal(), _member_id, _snapshot)
+    return present.adjustment(row, [])
 
 
 # ---------------------------------------------------------------------- deciding
 
 
-def _decision(body: dict[str, Any]) -> tuple[int, str]:
-    problems: list[str] = []
-    found = _integer(body, "id", problems)
-    action = body.get("action")
-    if action is None:
-        problems.append(f"{AREA}.missing_action")
-    elif action not in ("accept", "reject"):
-        problems.append(f"{AREA}.invalid_action")
-    if problems or found is None:
-        raise ApiError(422, *problems)
-    return found, str(action)
+class Decision(BaseModel):
+    id: Annotated[
+        PlainInt,
+        Required,
+        Field(
+            ge=-MOST_ID,
+            le=MOST_ID,
+            json_schema_extra=codes(
+                f"{AREA}.non_integer_id",
+                missing=f"{AREA}.missing_id",
+                non_integer=f"{AREA}.non_integer_id",
+            ),
+        ),
+    ]
+    action: Annotated[
+        Literal["accept", "reject"],
+        Required,
+        Field(json_schema_extra=codes(f"{AREA}.invalid_action", missing=f"{AREA}.missing_action")),
+    ]
 
 
 @router.post(
     "/action", status_code=201, summary="Accept or reject an adjustment", responses=_ERRORS
 )
-async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> Adjustment:
-    """Form or JSON: ``id`` and ``action`` (accept, reject). Only a pending adjustment can
-    be accepted or rejected; its proposer may only reject (withdraw) it, and anyone else
-    must be a checker (``adjustments.CHECKERS``)."""
-    adjustment_id, action = _decision(await read_body(request))
-    row = await adjustments.find(session, adjustment_id, lock=True)
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    if row["creator_uid"] == actor.uid:
-        if action == "accept":
-            raise ApiError(403, f"{AREA}.creator_cannot_accept")
-    elif actor.role not in adjustments.CHECKERS:
-        raise ApiError(403, NOT_PERMITTED)
-    if row["state"] != adjustments.PENDING:
-        raise ApiError(422, f"{AREA}.cannot_perform_{action}_action")
-    before = present.adjustment(row, []).model_dump()
-    if action == "reject":
-        changed = await adjustments.change(
-            session, adjustment_id, state=adjustments.REJECTED, validator_uid=actor.uid
-        )
-        posted: list[Any] = []
-    else:
-        changed = await _accept(session, runner, row, actor)
-        key = adjustments.engine_key(row)
-        posted = (
-            await queries.operations_by_reference(session, adjustments.REFERENCE_TYPE, [key])
-        )[key]
-    shown = present.adjustment(changed, posted)
-    await audit.record(
-        session,
-        actor,
-        f"adjustment.{action}",
-        "Adjustment",
-        adjustment_id,
-        before=before,
-        after=shown.model_dump(),
-    )
-    await session.commit()
-    return shown
+async def act(
+    actor: Manager,
+    body: Annotated[Decision, body_of(Decision)],
+    runner: Runner,
+    session: Transaction,
+) -> Adjustment:
+    """Only a pending adjustment can be accepted or rejected; its proposer may only reject
+    (withdraw) it, and anyone else must be a checker (``adjustments.CHECKERS``)."""
 
+    async def engine(command: Command) -> dict[str, Any]:
+        return await submit(runner, command)
 
-async def _accept(session: Session, runner: Runner, row: Any, actor: Actor) -> Any:
-    """Have the engine post the adjustment, then mark it accepted (the caller commits)."""
-    currency = await queries.currency(session, row["currency_id"])
-    try:
-        amount = to_units(row["amount"], currency["precision"]) if currency else 0
-    except OverPrecise:  # the currency's precision shrank since the proposal
-        amount = 0
-    if amount == 0:
-        raise ApiError(422, f"{AREA}.invalid_amount")
-    command = Adjust(
-        key=adjustments.engine_key(row),
-        member_id=row["receiving_member_id"],
-        currency=row["currency_id"],
-        amount=amount,
-        reason=row["reason"],
+    changed, posted = await adjustments.decide(
+        session, engine, actor, body.id, body.action, _snapshot
     )
-    # Posted already by an earlier request that failed before recording it: the engine
-    # remembers keys for a window only, the ledger for ever.
-    done = await queries.operations_by_reference(session, adjustments.REFERENCE_TYPE, [command.key])
-    if done[command.key]:
-        result: dict[str, Any] = {"error": None, "seq": done[command.key][0]["seq"]}
-    else:
-        result = await submit(runner, command)
-    if result["error"] is not None:
-        # Refused, nothing moved: the next accept needs a key of its own.
-        await adjustments.change(session, row["id"], attempts=row["attempts"] + 1)
-        await session.commit()
-        raise ApiError(422, ENGINE_CODES.get(result["error"], result["error"]))
-    return await adjustments.change(
-        session,
-        row["id"],
-        state=adjustments.ACCEPTED,
-        validator_uid=actor.uid,
-        engine_seq=result["seq"],
-    )
+    return present.adjustment(changed, posted)

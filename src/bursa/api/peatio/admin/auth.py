@@ -1,6 +1,6 @@
 """Who may use the Peatio admin API (``/api/v2/peatio/admin``).
 
-Two checks, as in OpenDAX: the Barong permission table first (``barong_admin.authorized``:
+Two checks, as in OpenDAX: the Barong permission table first (``bursa.api.authz.authorized``:
 the gateway's step, which also audits writes), then Peatio's own abilities by role
 (Peatio's ``config/abilities.yml``): which records each staff role may read, and which it
 may change. A role with no abilities here is not staff and gets ``admin.ability.not_permitted``.
@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 
-from bursa.api.barong.admin.users import authorized
-from bursa.api.barong.routes import client_of
+from bursa.api.authz import authorized
+from bursa.api.deps import client_of
 from bursa.api.errors import ApiError
 from bursa.trading.audit import Actor
 

@@ -1,28 +1,22 @@
-"""What every Peatio admin configuration change shares: one change at a time (a
-transaction holding an advisory lock, so a change built from the current record never
-overwrites a concurrent one), engine submission with its refusals as API errors, and the
-list parameters."""
+"""What the Peatio admin API's writes and lists share: the error answers they document,
+the list parameters, and what a service needs from the process besides the request's
+transaction (the engine, custody's chain plugins, and the session factory for a
+workflow's own transactions)."""
 
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import Query
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api.deps import Runner
-from bursa.api.errors import ApiError, error_code
+from bursa.api.deps import EngineView
+from bursa.api.errors import error_code
 from bursa.api.schemas import Errors
-from bursa.engine.commands import Command
-from bursa.engine.runner import EngineStopped
+from bursa.custody.addresses import Plugins
 from bursa.plain_input import PlainInt
+from bursa.trading import orders
+from bursa.trading.withdrawals import Submit
 
-CONFIG_LOCK = 0x42_55_52_53_43  # "BURSC": one configuration change at a time
-ENGINE_UNAVAILABLE = "server.engine_unavailable"
-MAX_FEE = Decimal("0.5")  # Peatio's bound on a trading fee
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
@@ -34,30 +28,26 @@ PageNumber = Annotated[
 ]
 
 
-@asynccontextmanager
-async def change(session: AsyncSession) -> AsyncIterator[None]:
-    """One configuration change at a time (a transaction holding the advisory lock), so
-    that a change built from the current record never overwrites a concurrent one."""
-    async with session.begin():
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CONFIG_LOCK})
-        yield
+def engine(runner: EngineView) -> Submit:
+    """The runner's ``submit`` for a money workflow: a stopped engine is refused as
+    unavailable (``bursa.trading.orders.submit``)."""
+    return partial(orders.submit, runner)
 
 
-async def submit_change(runner: Runner, command: Command) -> dict[str, Any]:
-    try:
-        result = await runner.submit(command)
-    except EngineStopped as exc:
-        raise ApiError(503, ENGINE_UNAVAILABLE) from exc
-    if result["error"] is not None:
-        status = 404 if result["error"] == "record.not_found" else 422
-        raise ApiError(status, result["error"])
-    return result
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return factory
 
 
-def change_key(kind: str) -> str:
-    return f"admin:{kind}:{uuid.uuid4().hex}"
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+"""The session factory, for a workflow that runs transactions of its own around the
+engine (crediting a deposit, moving a withdrawal) besides the request's."""
 
 
-async def row_of(session: AsyncSession, table: Any, *where: Any) -> dict[str, Any] | None:
-    row = (await session.execute(select(table).where(*where))).mappings().first()
-    return dict(row) if row is not None else None
+async def _plugins(request: Request) -> Plugins:
+    plugins: Plugins = request.app.state.custody
+    return plugins
+
+
+Custody = Annotated[Plugins, Depends(_plugins)]
+"""Custody's chain plugins (and the keystore that seals nodes' URLs and wallets' keys)."""

@@ -1,58 +1,43 @@
 """The Peatio admin API's configuration of currencies and markets (``/api/v2/peatio/admin``;
-trading fees and member groups are in ``peatio_admin_fees``).
+trading fees and member groups are in ``fees``).
 
 What the engine applies changes only through engine commands (``ConfigureCurrency``,
 ``ConfigureMarket``, ``SetTradingFee``, ``SetMemberGroup``), so a running engine uses new
 rules at once, in its sequence, and a replay of the log reproduces them; the engine writes
-the market, fee and group rows in the batch that applied the command. A currency's
-descriptive fields (name, fees for deposits and withdrawals, …) are the API's own. Changes
-are serialized by one advisory lock and every one is written to the audit log with the
-record before and after, once the engine has committed it.
+the currency, market, fee and group rows in the batch that applied the command (a
+currency's whole row rides in its command: ``trading.currency_config``). Changes are
+serialized by one advisory lock and every one is written to the audit log with the record
+before and after, once the engine has committed it: in the services
+(``trading.market_config``, ``trading.currency_config``); ``trading.configured`` reads.
 """
 
 import json
 import re
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy import func, insert, select, update
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api import present
-from bursa.api.deps import Runner, Session
-from bursa.api.errors import ApiError, error_code
+from bursa.api.bodies import body_of, codes
+from bursa.api.deps import Runner, Session, Transaction
+from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.change import (
-    ERRORS,
-    MAX_FEE,
-    Limit,
-    PageNumber,
-    change,
-    change_key,
-    row_of,
-    submit_change,
-)
-from bursa.api.peatio.admin.params import CODE, Params
-from bursa.api.peatio.params import paginate, read_body
+from bursa.api.peatio.admin.change import ERRORS, Limit, PageNumber
+from bursa.api.peatio.admin.fields import CODE, AdminBody, Quantity, checked, field_codes, text
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Currency, Market
 from bursa.custody import registry
-from bursa.custody.tables import blockchains
-from bursa.db.pages import page_of
-from bursa.engine.commands import (
-    ConfigureCurrency,
-    ConfigureMarket,
-)
-from bursa.engine.specs import MARKET_STATES, MAX_PRECISION
-from bursa.engine.units import OverPrecise, to_units
-from bursa.ledger.tables import currencies
-from bursa.trading import audit
+from bursa.engine.specs import CURRENCY_STATES, MARKET_STATES, MAX_PRECISION
+from bursa.formats import decimal_text, iso
+from bursa.plain_input import PlainInt
+from bursa.trading import configured, currency_config, market_config
 from bursa.trading.audit import Actor
-from bursa.trading.confirmations import currency_query
-from bursa.trading.tables import markets
+from bursa.trading.currency_config import CurrencyFields
 
 router = APIRouter(prefix=PREFIX, tags=["admin"])
-CURRENCY_STATES = ("enabled", "disabled", "hidden")
 
 ReadCurrency = Annotated[Actor, Depends(admin_gate("read", "Currency"))]
 ManageCurrency = Annotated[Actor, Depends(admin_gate("manage", "Currency"))]
@@ -78,17 +63,6 @@ class AdminMarket(Market):
     updated_at: str
 
 
-def _time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds")
-
-
-async def _currency_answer(session: Session, code: str) -> AdminCurrency | None:
-    """The currency as answers show it (with the confirmations a deposit needs)."""
-    query = currency_query().where(currencies.c.id == code)
-    row = (await session.execute(query)).mappings().first()
-    return None if row is None else _currency(row)
-
-
 def _currency(row: Any) -> AdminCurrency:
     return AdminCurrency(
         **present.currency(row).model_dump(),
@@ -96,8 +70,8 @@ def _currency(row: Any) -> AdminCurrency:
         blockchain_key=row["blockchain_key"],
         min_confirmations_override=row["min_confirmations"],
         options=row["options"] or {},
-        created_at=_time(row["created_at"]),
-        updated_at=_time(row["updated_at"]),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
     )
 
 
@@ -105,88 +79,126 @@ def _market(row: Any) -> AdminMarket:
     return AdminMarket(
         **present.market(row).model_dump(),
         position=row["position"],
-        maker_fee=present.decimal_text(row["maker_fee"]),
-        taker_fee=present.decimal_text(row["taker_fee"]),
-        created_at=_time(row["created_at"]),
-        updated_at=_time(row["updated_at"]),
+        maker_fee=decimal_text(row["maker_fee"]),
+        taker_fee=decimal_text(row["taker_fee"]),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
     )
 
 
 # ---------------------------------------------------------------------- currencies
 
 BLOCKCHAIN_KEY = re.compile(r"^([a-z0-9][a-z0-9_-]{0,31})?$")  # empty: off any chain
-CURRENCY_AMOUNTS = (
-    "deposit_fee",
-    "min_deposit_amount",
-    "withdraw_fee",
-    "min_withdraw_amount",
-    "withdraw_limit_24h",
-    "withdraw_limit_72h",
-)
 
 
-def _currency_fields(params: Params, precision: int | None) -> dict[str, Any]:
-    """The descriptive fields given (amounts exact to the currency's precision)."""
-    fields: dict[str, Any] = {}
-    for name in ("name", "description", "homepage", "icon_url"):
-        value = params.text(name, max_length=64 if name == "name" else 1000)
-        if value is not None:
-            fields[name] = value
-    status = params.choice("status", CURRENCY_STATES)
-    if status is not None:
-        fields["state"] = status
-    position = params.integer("position", low=1, high=1_000_000)
-    if position is not None:
-        fields["position"] = position
-    if "min_confirmations" in params.body:  # an override of the chain's; "" or null clears it
-        cleared = params.body["min_confirmations"] in (None, "")
-        fields["min_confirmations"] = (
-            None if cleared else params.integer("min_confirmations", low=1, high=10_000)
+def _flag(value: object) -> bool:
+    """A flag as Peatio's clients send it: a boolean, or its text (true/false, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise PydanticCustomError("bool_parsing", "must be true or false")
+
+
+def _options(value: object) -> dict[str, Any]:
+    """A JSON object, or its text in a form (``custody.registry.checked_options``)."""
+    try:
+        return registry.checked_options(json.loads(value) if isinstance(value, str) else value)
+    except ValueError:  # json's errors are ValueErrors too
+        raise PydanticCustomError("options", "not options custody can read") from None
+
+
+def _cleared(value: object) -> object:
+    """``min_confirmations``: empty text clears the override (the chain's number applies)."""
+    return None if value == "" else value
+
+
+def _field(name: str, **constraints: Any) -> Any:
+    """An optional field of a currency request, with Peatio's code for it."""
+    return Field(default=None, json_schema_extra=field_codes("currency", name), **constraints)
+
+
+CurrencyCodeText = Annotated[str, BeforeValidator(text(pattern=CODE, lower=True))]
+CurrencyType = Literal["coin", "fiat"]
+CurrencyState = Literal[CURRENCY_STATES]  # type: ignore[valid-type]
+CurrencyPrecision = Annotated[PlainInt, Field(ge=0, le=MAX_PRECISION)]
+CurrencyPosition = Annotated[PlainInt, Field(ge=1, le=1_000_000)]
+Name = Annotated[str, BeforeValidator(text(64))]
+Prose = Annotated[str, BeforeValidator(text(1000))]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Confirmations = Annotated[
+    Annotated[PlainInt, Field(ge=1, le=10_000)] | None, BeforeValidator(_cleared)
+]
+ChainKey = Annotated[str, BeforeValidator(text(32, pattern=BLOCKCHAIN_KEY))]
+Options = Annotated[dict[str, Any], BeforeValidator(_options)]
+
+
+class CurrencyBody(AdminBody):
+    """A currency and the fields of its row a request sets (amounts in its unit: one finer
+    than its precision is refused)."""
+
+    code: CurrencyCodeText = Field(json_schema_extra=field_codes("currency", "code"))
+    type: CurrencyType | None = _field("type")
+    precision: CurrencyPrecision | None = _field("precision")
+    name: Name | None = _field("name")
+    description: Prose | None = _field("description")
+    homepage: Prose | None = _field("homepage")
+    icon_url: Prose | None = _field("icon_url")
+    status: CurrencyState | None = _field("status")
+    position: CurrencyPosition | None = _field("position")
+    min_confirmations: Confirmations = _field("min_confirmations")
+    deposit_enabled: Flag | None = _field("deposit_enabled")
+    withdrawal_enabled: Flag | None = _field("withdrawal_enabled")
+    deposit_fee: Quantity | None = _field("deposit_fee")
+    min_deposit_amount: Quantity | None = _field("min_deposit_amount")
+    withdraw_fee: Quantity | None = _field("withdraw_fee")
+    min_withdraw_amount: Quantity | None = _field("min_withdraw_amount")
+    withdraw_limit_24h: Quantity | None = _field("withdraw_limit_24h")
+    withdraw_limit_72h: Quantity | None = _field("withdraw_limit_72h")
+    blockchain_key: ChainKey | None = _field("blockchain_key")
+    options: Options | None = _field("options")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_clears_the_override(cls, data: Any) -> Any:
+        """A null ``min_confirmations`` clears the override too (other nulls are unsent)."""
+        if isinstance(data, dict) and "min_confirmations" in data:
+            given = data["min_confirmations"]
+            return {**data, "min_confirmations": "" if given is None else given}
+        return data
+
+    def fields(self) -> CurrencyFields:
+        """The row's fields given (``status`` is the row's ``state``; an empty
+        ``blockchain_key`` takes the currency off any chain)."""
+        given = self.model_dump(
+            include=ROW_FIELDS & self.model_fields_set, exclude={"min_confirmations"}
         )
-    for name in ("deposit_enabled", "withdrawal_enabled"):
-        flag = params.flag(name)
-        if flag is not None:
-            fields[name] = flag
-    for name in CURRENCY_AMOUNTS:
-        amount = params.decimal(name)
-        if amount is not None and precision is not None:
-            try:
-                to_units(amount, precision)
-            except OverPrecise:
-                params.errors.append(f"admin.currency.invalid_{name}")
-                continue
-            fields[name] = amount
-    return fields
+        found = {name: value for name, value in given.items() if value is not None}
+        if "status" in found:
+            found["state"] = found.pop("status")
+        if "blockchain_key" in found:
+            found["blockchain_key"] = found["blockchain_key"] or None
+        if "min_confirmations" in self.model_fields_set:
+            found["min_confirmations"] = self.min_confirmations
+        return cast(CurrencyFields, found)
 
 
-def _chain_fields(params: Params) -> dict[str, Any]:
-    """``blockchain_key`` (the chain a coin is on; empty: none) and ``options`` (a JSON
-    object, or its text in a form: a token's contract and on-chain decimals, and what
-    custody reads, ``custody.registry.checked_options``)."""
-    fields: dict[str, Any] = {}
-    if params.has("blockchain_key"):
-        key = params.text("blockchain_key", max_length=32, pattern=BLOCKCHAIN_KEY)
-        if key is not None:
-            fields["blockchain_key"] = key or None
-    if params.has("options"):
-        raw = params.body["options"]
-        try:
-            fields["options"] = registry.checked_options(
-                json.loads(raw) if isinstance(raw, str) else raw
-            )
-        except ValueError:  # json's errors are ValueErrors too
-            params.errors.append(f"admin.{params.record}.invalid_options")
-    return fields
+ROW_FIELDS = set(CurrencyBody.model_fields) - {"code", "type", "precision"}
 
 
-async def _check_chain(session: Session, kind: str, fields: dict[str, Any]) -> None:
-    key = fields.get("blockchain_key")
-    if key is None:
-        return
-    if kind != "coin":
-        raise ApiError(422, "admin.currency.invalid_blockchain_key")  # fiat has no chain
-    if await row_of(session, blockchains, blockchains.c.key == key) is None:
-        raise ApiError(422, "admin.currency.blockchain_key_doesnt_exist")
+class NewCurrency(CurrencyBody):
+    """``currencies/new``: ``code`` (up to 10 lower-case letters and digits), ``type`` (coin
+    or fiat; default coin), ``precision`` (0–18, default 8: the smallest unit balances
+    count in, fixed for good), and the row's fields: ``min_confirmations`` overrides the
+    blockchain's (empty clears it), ``blockchain_key`` is a coin's chain, ``options`` a
+    token's ``erc20_contract_address`` and ``decimals``, and custody's
+    ``min_collection_amount`` and ``send_surplus``."""
+
+
+class CurrencyChange(CurrencyBody):
+    """``currencies/update``: ``code`` and the fields to change (``options`` replaced
+    whole). ``type`` and ``precision``, if sent, must be the currency's own (balances are
+    counted in that unit)."""
 
 
 @router.get("/currencies", summary="Currencies, whatever their state", responses=ERRORS)
@@ -205,13 +217,8 @@ async def list_currencies(
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[AdminCurrency]:
-    query = currency_query()
-    if type is not None:
-        query = query.where(currencies.c.type == type)
-    if status is not None:
-        query = query.where(currencies.c.state == status)
-    found = await page_of(
-        session, query.order_by(currencies.c.position, currencies.c.id), limit, page
+    found = await configured.currencies_listed(
+        session, type=type, state=status, limit=limit, page=page
     )
     paginate(response, found.total, page, limit)
     return [_currency(row) for row in found.rows]
@@ -225,106 +232,136 @@ CurrencyCode = Annotated[
 
 @router.get("/currencies/{code}", summary="One currency", responses=ERRORS)
 async def show_currency(_: ReadCurrency, session: Session, code: CurrencyCode) -> AdminCurrency:
-    found = await _currency_answer(session, code.lower())
-    if found is None:
-        raise ApiError(404, "record.not_found")
-    return found
+    return _currency(await configured.currency(session, code))
 
 
 @router.post("/currencies/new", status_code=201, summary="Add a currency", responses=ERRORS)
 async def create_currency(
-    actor: ManageCurrency, request: Request, runner: Runner, session: Session
+    actor: ManageCurrency,
+    body: Annotated[NewCurrency, body_of(NewCurrency)],
+    runner: Runner,
+    session: Transaction,
 ) -> AdminCurrency:
-    """Parameters: ``code`` (required: up to 10 lower-case letters and digits), ``type``
-    (coin, fiat; default coin), ``precision`` (0–18, default 8: the smallest unit balances
-    count in, fixed for good), ``name``, ``status`` (enabled, disabled, hidden),
-    ``position``, ``description``, ``homepage``, ``icon_url``, ``deposit_fee``,
-    ``min_deposit_amount``, ``withdraw_fee``, ``min_withdraw_amount``,
-    ``withdraw_limit_24h``, ``withdraw_limit_72h``, ``deposit_enabled``,
-    ``withdrawal_enabled``, ``min_confirmations`` (overrides the blockchain's; empty clears it),
-    ``blockchain_key`` (a coin's chain) and
-    ``options`` (a token's ``erc20_contract_address`` and ``decimals``, and custody's
-    ``min_collection_amount`` and ``send_surplus``)."""
-    return await add_currency(await read_body(request), actor, runner, session)
-
-
-async def add_currency(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
-) -> AdminCurrency:
-    """``currencies/new`` (also the Management API's ``currencies/create``)."""
-    params = Params(body, "currency")
-    code = params.text("code", required=True, pattern=CODE, lower=True)
-    kind = params.choice("type", ("coin", "fiat")) or "coin"
-    precision = params.integer("precision", low=0, high=MAX_PRECISION)
-    precision = 8 if precision is None else precision
-    fields = _currency_fields(params, precision) | _chain_fields(params)
-    params.done()
-    assert code is not None
-    async with change(session):
-        if await row_of(session, currencies, currencies.c.id == code) is not None:
-            raise ApiError(422, "admin.currency.code_taken")
-        await _check_chain(session, kind, fields)
-        await submit_change(
-            runner,
-            ConfigureCurrency(
-                key=change_key("currency"), code=code, type=kind, precision=precision
-            ),
-        )
-        values = {"name": code.upper(), **fields, "id": code, "type": kind, "precision": precision}
-        await session.execute(insert(currencies).values(**values))
-        row = await row_of(session, currencies, currencies.c.id == code)
-        await audit.record(session, actor, "currency.create", "currency", code, after=row)
-        answer = await _currency_answer(session, code)
-    assert answer is not None
-    return answer
+    return _currency(await _add(body, actor, runner, session))
 
 
 @router.post("/currencies/update", status_code=201, summary="Change a currency", responses=ERRORS)
 async def update_currency(
-    actor: ManageCurrency, request: Request, session: Session
+    actor: ManageCurrency,
+    body: Annotated[CurrencyChange, body_of(CurrencyChange)],
+    runner: Runner,
+    session: Transaction,
 ) -> AdminCurrency:
-    """Parameters: ``code`` (required) and any descriptive field of ``currencies/new``,
-    ``blockchain_key`` and ``options`` (replaced whole) too. ``type`` and ``precision``
-    cannot change (balances are counted in that unit). Custody serves a change within
-    half a minute (``custody.service``)."""
-    return await change_currency(await read_body(request), actor, session)
+    """Custody serves a change within half a minute (``custody.service``)."""
+    return _currency(await _update(body, actor, runner, session))
 
 
-async def change_currency(body: dict[str, Any], actor: Actor, session: Session) -> AdminCurrency:
-    """``currencies/update`` (also the Management API's)."""
-    params = Params(body, "currency")
-    code = params.text("code", required=True, pattern=CODE, lower=True)
-    params.done()
-    assert code is not None
-    async with change(session):
-        before = await row_of(session, currencies, currencies.c.id == code)
-        if before is None:
-            raise ApiError(404, "record.not_found")
-        kind = params.choice("type", ("coin", "fiat"))
-        precision = params.integer("precision", low=0, high=MAX_PRECISION)
-        fields = _currency_fields(params, before["precision"]) | _chain_fields(params)
-        params.done()
-        if (kind is not None and kind != before["type"]) or (
-            precision is not None and precision != before["precision"]
-        ):
-            raise ApiError(422, "admin.currency.precision_immutable")
-        await _check_chain(session, before["type"], fields)
-        if fields:
-            await session.execute(
-                update(currencies)
-                .where(currencies.c.id == code)
-                .values(**fields, updated_at=func.now())
-            )
-        after = await row_of(session, currencies, currencies.c.id == code)
-        await audit.record(
-            session, actor, "currency.update", "currency", code, before=before, after=after
-        )
-        answer = await _currency_answer(session, code)
-    assert answer is not None
-    return answer
+async def _add(body: NewCurrency, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
+    kind, precision = body.type or "coin", 8 if body.precision is None else body.precision
+    return await currency_config.create_currency(
+        session, runner.submit, actor, body.code, kind, precision, body.fields()
+    )
+
+
+async def _update(body: CurrencyChange, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
+    return await currency_config.update_currency(
+        session,
+        runner.submit,
+        actor,
+        body.code,
+        body.fields(),
+        kind=body.type,
+        precision=body.precision,
+    )
+
+
+async def add_currency(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
+) -> AdminCurrency:
+    """``currencies/new`` for the Management API's ``currencies/create``, which answers
+    refusals its own way and commits here (its requests have no ``Transaction``)."""
+    added = await _add(checked(NewCurrency, body), actor, runner, session)
+    await session.commit()
+    return _currency(added)
+
+
+async def change_currency(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
+) -> AdminCurrency:
+    """``currencies/update`` for the Management API (as ``add_currency``)."""
+    changed = await _update(checked(CurrencyChange, body), actor, runner, session)
+    await session.commit()
+    return _currency(changed)
 
 
 # ---------------------------------------------------------------------- markets
+
+
+def _rule(name: str) -> Any:
+    """An optional market rule of a request, with Peatio's code for it."""
+    return Field(default=None, json_schema_extra=field_codes("market", name))
+
+
+Symbol = Annotated[str, BeforeValidator(text(20, lower=True))]
+CodeText = Annotated[str, BeforeValidator(text(pattern=CODE, lower=True))]
+SpotType = Annotated[str, BeforeValidator(text(pattern=re.compile("^spot$")))]
+Precision = Annotated[PlainInt, Field(ge=0, le=MAX_PRECISION)]
+Position = Annotated[PlainInt, Field(ge=1, le=1_000_000)]
+MarketState = Literal[MARKET_STATES]  # type: ignore[valid-type]
+Rate = Annotated[Quantity, Field(le=market_config.MAX_FEE)]
+RULES = set(market_config.MarketFields.__annotations__)
+
+
+class NewMarket(AdminBody):
+    """``markets/new``: the market base + quote. Where a rule is not given: precisions 4
+    (their sum may not exceed the quote currency's precision), state enabled, position 1,
+    ``max_price`` 0 (no bound), and Bursa's ``maker_fee`` and ``taker_fee`` 0 (the market's
+    own fees, used where no trading fee entry applies)."""
+
+    base_currency: CodeText = Field(json_schema_extra=field_codes("market", "base_currency"))
+    quote_currency: CodeText = Field(json_schema_extra=field_codes("market", "quote_currency"))
+    min_price: Quantity = Field(gt=0, json_schema_extra=field_codes("market", "min_price"))
+    min_amount: Quantity = Field(gt=0, json_schema_extra=field_codes("market", "min_amount"))
+    type: SpotType | None = Field(
+        default=None, json_schema_extra=codes("admin.market.invalid_type")
+    )
+    amount_precision: Precision | None = _rule("amount_precision")
+    price_precision: Precision | None = _rule("price_precision")
+    state: MarketState | None = _rule("state")
+    position: Position | None = _rule("position")
+    max_price: Quantity | None = _rule("max_price")
+    maker_fee: Rate | None = _rule("maker_fee")
+    taker_fee: Rate | None = _rule("taker_fee")
+
+    def rules(self) -> market_config.MarketFields:
+        return cast(market_config.MarketFields, self.model_dump(include=RULES, exclude_none=True))
+
+
+class MarketChange(AdminBody):
+    """``markets/update``: the market (``symbol``, or ``id``) and the rules to change.
+    Precisions and currencies cannot change (open orders are counted in them)."""
+
+    symbol: Symbol = Field(json_schema_extra=field_codes("market", "symbol"))
+    amount_precision: Precision | None = _rule("amount_precision")
+    price_precision: Precision | None = _rule("price_precision")
+    state: MarketState | None = _rule("state")
+    position: Position | None = _rule("position")
+    min_price: Quantity | None = _rule("min_price")
+    max_price: Quantity | None = _rule("max_price")
+    min_amount: Quantity | None = _rule("min_amount")
+    maker_fee: Rate | None = _rule("maker_fee")
+    taker_fee: Rate | None = _rule("taker_fee")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _symbol_or_id(cls, data: Any) -> Any:
+        """Peatio's clients name the market by ``id``; ``symbol`` wins when both are sent."""
+        if isinstance(data, dict) and data.get("symbol") is None and "id" in data:
+            return {**data, "symbol": data["id"]}
+        return data
+
+    def rules(self) -> market_config.MarketFields:
+        return cast(market_config.MarketFields, self.model_dump(include=RULES, exclude_none=True))
 
 
 @router.get("/markets", summary="Markets, whatever their state", responses=ERRORS)
@@ -339,10 +376,7 @@ async def list_markets(
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[AdminMarket]:
-    query = select(markets)
-    if state is not None:
-        query = query.where(markets.c.state == state)
-    found = await page_of(session, query.order_by(markets.c.position, markets.c.id), limit, page)
+    found = await configured.markets_listed(session, state=state, limit=limit, page=page)
     paginate(response, found.total, page, limit)
     return [_market(row) for row in found.rows]
 
@@ -354,141 +388,59 @@ MarketSymbol = Annotated[
 
 @router.get("/markets/{symbol}", summary="One market", responses=ERRORS)
 async def show_market(_: ReadMarket, session: Session, symbol: MarketSymbol) -> AdminMarket:
-    row = await row_of(session, markets, markets.c.id == symbol.lower())
-    if row is None:
-        raise ApiError(404, "record.not_found")
-    return _market(row)
-
-
-def _market_rules(params: Params, current: dict[str, Any]) -> dict[str, Any]:
-    """The market's rules in engine integers: ``current`` (a row) changed by the params."""
-    amount_p = params.integer("amount_precision", low=0, high=MAX_PRECISION)
-    price_p = params.integer("price_precision", low=0, high=MAX_PRECISION)
-    amount_places = current["amount_precision"] if amount_p is None else amount_p
-    price_places = current["price_precision"] if price_p is None else price_p
-    rules: dict[str, Any] = {
-        "amount_precision": amount_places,
-        "price_precision": price_places,
-        "state": params.choice("state", MARKET_STATES) or current["state"],
-        "position": params.integer("position", low=1, high=1_000_000) or current["position"],
-    }
-    amounts = {
-        "min_price": (price_places, False),
-        "max_price": (price_places, False),
-        "min_amount": (amount_places, False),
-        "maker_fee": (6, True),
-        "taker_fee": (6, True),
-    }
-    for name, (places, is_fee) in amounts.items():
-        given = params.decimal(name, most=MAX_FEE if is_fee else None)
-        value = current[name] if given is None else given
-        try:
-            rules[name] = to_units(value, places)
-        except OverPrecise:
-            params.errors.append(f"admin.market.invalid_{name}")
-    return rules
+    return _market(await configured.market(session, symbol))
 
 
 @router.post("/markets/new", status_code=201, summary="Open a market", responses=ERRORS)
 async def create_market(
-    actor: ManageMarket, request: Request, runner: Runner, session: Session
+    actor: ManageMarket,
+    body: Annotated[NewMarket, body_of(NewMarket)],
+    runner: Runner,
+    session: Transaction,
 ) -> AdminMarket:
-    """Parameters: ``base_currency`` and ``quote_currency`` (required), ``min_price`` and
-    ``min_amount`` (required), ``amount_precision`` and ``price_precision`` (default 4;
-    their sum may not exceed the quote currency's precision), ``max_price`` (0: none),
-    ``state`` (enabled, disabled, hidden, locked, sale, presale; default enabled),
-    ``position``, and Bursa's ``maker_fee`` and ``taker_fee`` (default 0: the market's own
-    fees, used where no trading fee entry applies). The symbol is base + quote."""
-    return await add_market(await read_body(request), actor, runner, session)
-
-
-async def add_market(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
-) -> AdminMarket:
-    """``markets/new`` (also the Management API's)."""
-    params = Params(body, "market")
-    base = params.text("base_currency", required=True, pattern=CODE, lower=True)
-    quote = params.text("quote_currency", required=True, pattern=CODE, lower=True)
-    for name in ("min_price", "min_amount"):
-        params.decimal(name, required=True, positive=True)
-    if params.text("type") not in (None, "spot"):
-        params.errors.append("admin.market.invalid_type")
-    defaults = {
-        "amount_precision": 4,
-        "price_precision": 4,
-        "state": "enabled",
-        "position": 1,
-        "min_price": Decimal(0),
-        "max_price": Decimal(0),
-        "min_amount": Decimal(0),
-        "maker_fee": Decimal(0),
-        "taker_fee": Decimal(0),
-    }
-    rules = _market_rules(params, defaults)
-    params.done()
-    assert base is not None
-    assert quote is not None
-    symbol = base + quote
-    if len(symbol) > 20:
-        raise ApiError(422, "admin.market.invalid_symbol")
-    async with change(session):
-        if await row_of(session, markets, markets.c.id == symbol) is not None:
-            raise ApiError(422, "admin.market.symbol_taken")
-        await submit_change(
-            runner,
-            ConfigureMarket(
-                key=change_key("market"), market=symbol, base=base, quote=quote, **rules
-            ),
-        )
-        row = await row_of(session, markets, markets.c.id == symbol)
-        await audit.record(session, actor, "market.create", "market", symbol, after=row)
-    assert row is not None
-    return _market(row)
+    """The symbol is base + quote."""
+    return _market(await _open(body, actor, runner, session))
 
 
 @router.post("/markets/update", status_code=201, summary="Change a market", responses=ERRORS)
 async def update_market(
-    actor: ManageMarket, request: Request, runner: Runner, session: Session
+    actor: ManageMarket,
+    body: Annotated[MarketChange, body_of(MarketChange)],
+    runner: Runner,
+    session: Transaction,
 ) -> AdminMarket:
-    """Parameters: ``id`` or ``symbol`` (required), and any of ``min_price``,
-    ``max_price``, ``min_amount``, ``state`` (enable: ``enabled``; disable: ``disabled``),
-    ``position``, ``maker_fee``, ``taker_fee``. Precisions and currencies cannot change
-    (open orders are counted in them). Disabling keeps open orders in the book; cancel
-    them with ``orders/cancel``."""
-    return await change_market(await read_body(request), actor, runner, session)
+    """Enable: ``state`` enabled; disable: disabled. Disabling keeps open orders in the
+    book; cancel them with ``orders/cancel``."""
+    return _market(await _change(body, actor, runner, session))
+
+
+async def _open(body: NewMarket, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
+    base, quote = body.base_currency, body.quote_currency
+    return await market_config.create_market(
+        session, runner.submit, actor, base, quote, body.rules()
+    )
+
+
+async def _change(body: MarketChange, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
+    return await market_config.update_market(
+        session, runner.submit, actor, body.symbol, body.rules()
+    )
+
+
+async def add_market(
+    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
+) -> AdminMarket:
+    """``markets/new`` for the Management API, which answers refusals its own way and
+    commits here (its requests have no ``Transaction``)."""
+    opened = await _open(checked(NewMarket, body), actor, runner, session)
+    await session.commit()
+    return _market(opened)
 
 
 async def change_market(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: Session
+    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
 ) -> AdminMarket:
-    """``markets/update`` (also the Management API's)."""
-    params = Params({"symbol": body.get("id"), **body} if "symbol" not in body else body, "market")
-    symbol = params.text("symbol", required=True, max_length=20, lower=True)
-    params.done()
-    assert symbol is not None
-    async with change(session):
-        before = await row_of(session, markets, markets.c.id == symbol)
-        if before is None:
-            raise ApiError(404, "record.not_found")
-        for name in ("amount_precision", "price_precision"):
-            given = params.integer(name, low=0, high=MAX_PRECISION)
-            if given is not None and given != before[name]:
-                raise ApiError(422, "admin.market.currencies_and_precisions_immutable")
-        rules = _market_rules(params, before)
-        params.done()
-        await submit_change(
-            runner,
-            ConfigureMarket(
-                key=change_key("market"),
-                market=symbol,
-                base=before["base_unit"],
-                quote=before["quote_unit"],
-                **rules,
-            ),
-        )
-        after = await row_of(session, markets, markets.c.id == symbol)
-        await audit.record(
-            session, actor, "market.update", "market", symbol, before=before, after=after
-        )
-    assert after is not None
-    return _market(after)
+    """``markets/update`` for the Management API (as ``add_market``)."""
+    changed = await _change(checked(MarketChange, body), actor, runner, session)
+    await session.commit()
+    return _market(changed)

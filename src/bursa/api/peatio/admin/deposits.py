@@ -1,52 +1,33 @@
 """Peatio's admin deposits (``/api/v2/peatio/admin/deposits``): every member's fiat and
 coin deposits, with what went wrong (``error``: e.g. a reorganisation that took back the
-block of a credited deposit), and the actions staff take on them.
-
-Actions (``POST /deposits/actions``, ``id`` and ``action``):
-* ``accept``: credit a ``submitted`` **fiat** deposit (a payment the admin has checked).
-  Coin deposits are credited only by their scanner, at their confirmations: an admin
-  cannot credit coins the chain has not confirmed.
-* ``reject``: refuse a ``submitted`` deposit (``rejected``; a coin deposit so marked is
-  never credited).
-
-Every action leaves an audit entry; asking again for an action already done answers the
-deposit as it stands.
+block of a credited deposit), and the actions staff take on them (accept a checked fiat
+deposit, reject one: ``bursa.custody.admin_deposits``).
 """
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
-from sqlalchemy import func
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
 
-from bursa.api.deps import Runner, Session
-from bursa.api.errors import NOT_FOUND, ApiError, error_code
+from bursa.api.bodies import body_of, codes
+from bursa.api.deps import Runner, Session, Transaction
+from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.lists import (
-    AdminList,
-    CurrencyId,
-    Uid,
-    action_request,
-    currency_of,
-    member_filter,
-)
-from bursa.api.peatio.market.orders import submit
-from bursa.api.peatio.params import paginate, read_body
+from bursa.api.peatio.admin.change import Sessions, engine
+from bursa.api.peatio.admin.fields import MOST_ID, AdminBody
+from bursa.api.peatio.admin.lists import AdminList, CurrencyId, Uid, currency_of, member_filter
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.custody import crediting, registry
-from bursa.engine.commands import Command
-from bursa.events.records import decimal_text, iso
+from bursa.custody import admin_deposits
 from bursa.plain_input import PlainInt
-from bursa.trading import audit, deposits
+from bursa.trading import deposits
 from bursa.trading.audit import Actor
 
 router = APIRouter(prefix=f"{PREFIX}/deposits", tags=["peatio admin"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
-AREA = "admin.deposit"
-MOST_ID = 2**63 - 1
-ACTIONS = ("accept", "reject")
+AREA = admin_deposits.AREA
 
 Reader = Annotated[Actor, Depends(admin_gate("read", "Deposit"))]
 Manager = Annotated[Actor, Depends(admin_gate("manage", "Deposit"))]
@@ -76,36 +57,15 @@ class AdminDeposit(BaseModel):
     completed_at: str | None
 
 
-def shown(row: Any, heights: dict[str, int]) -> AdminDeposit:
-    confirmations: int | str = "N/A"
-    if row["block_number"] is not None and row["blockchain_key"] in heights:
-        confirmations = max(0, heights[row["blockchain_key"]] - row["block_number"] + 1)
-    return AdminDeposit(
-        id=row["id"],
-        tid=row["tid"],
-        uid=row["uid"],
-        currency=row["currency_id"],
-        type=row["type"],
-        amount=decimal_text(row["amount"]),
-        fee=decimal_text(row["fee"]),
-        state=row["state"],
-        transfer_type=row["transfer_type"],
-        txid=row["txid"],
-        txout=row["txout"],
-        address=row["address"],
-        blockchain_key=row["blockchain_key"],
-        block_number=row["block_number"],
-        confirmations=confirmations,
-        error=row["error"],
-        created_at=iso(row["created_at"]) or "",
-        updated_at=iso(row["updated_at"]) or "",
-        completed_at=iso(row["completed_at"]),
+class DepositAction(AdminBody):
+    """``deposits/actions``: ``accept`` (a fiat deposit) or ``reject``."""
+
+    id: Annotated[PlainInt, Field(ge=1, le=MOST_ID)] = Field(
+        json_schema_extra=codes(f"{AREA}.non_integer_id", missing=f"{AREA}.missing_id")
     )
-
-
-async def _heights(session: Session, rows: list[Any]) -> dict[str, int]:
-    keys = {r["blockchain_key"] for r in rows if r["blockchain_key"]}
-    return await registry.scanned_heights(session, keys)
+    action: admin_deposits.Action = Field(
+        json_schema_extra=codes(f"{AREA}.invalid_action", missing=f"{AREA}.missing_action")
+    )
 
 
 @router.get("", summary="Deposits, newest first", responses=_ERRORS)
@@ -158,8 +118,7 @@ async def list_deposits(
         page=params.page,
     )
     paginate(response, found.total, params.page, params.limit)
-    heights = await _heights(session, list(found.rows))
-    return [shown(row, heights) for row in found.rows]
+    return [AdminDeposit(**shown) for shown in await admin_deposits.views(session, found.rows)]
 
 
 @router.get("/{id}", summary="One deposit", responses=_ERRORS)
@@ -170,55 +129,17 @@ async def get_deposit(
         PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
     ],
 ) -> AdminDeposit:
-    row = await deposits.by_id(session, id)
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    return shown(row, await _heights(session, [row]))
+    return AdminDeposit(**await admin_deposits.find(session, id))
 
 
 @router.post("/actions", status_code=201, summary="Act on a deposit", responses=_ERRORS)
-async def act(actor: Manager, request: Request, runner: Runner, session: Session) -> AdminDeposit:
-    """Form or JSON: ``id`` and ``action`` (accept a fiat deposit, reject)."""
-    deposit_id, action = action_request(await read_body(request), AREA, ACTIONS)
-    row = await deposits.by_id(session, deposit_id)
-    if row is None:
-        raise ApiError(404, NOT_FOUND)
-    heights = await _heights(session, [row])
-    before = shown(row, heights).model_dump()
-    await session.rollback()  # the steps below hold the row in transactions of their own
-    done = {"accept": deposits.ACCEPTED, "reject": deposits.REJECTED}[action]
-    if row["state"] == done:
-        changed = row  # asked again: answered as it stands
-    elif action == "accept":
-        if row["type"] != "fiat" or row["state"] not in (deposits.SUBMITTED, deposits.ACCEPTING):
-            raise ApiError(422, f"{AREA}.cannot_perform_accept_action")
-
-        async def engine(command: Command) -> dict[str, Any]:
-            return await submit(runner, command)
-
-        try:
-            changed = await crediting.accept(session, engine, row["tid"])
-        except crediting.DepositRefused as exc:
-            raise ApiError(422, f"{AREA}.cannot_perform_accept_action") from exc
-    else:
-        async with session.begin():
-            current = await deposits.find(session, row["tid"], lock=True)
-            assert current is not None
-            if current["state"] != deposits.SUBMITTED:
-                raise ApiError(422, f"{AREA}.cannot_perform_reject_action")
-            changed = await deposits.change(
-                session, current["id"], state=deposits.REJECTED, completed_at=func.now()
-            )
-            await crediting.updated(session, current, changed)
-    after = shown(changed, heights)
-    async with session.begin():
-        await audit.record(
-            session,
-            actor,
-            f"deposit.{action}",
-            "Deposit",
-            deposit_id,
-            before=before,
-            after=after.model_dump(),
-        )
-    return after
+async def act(
+    actor: Manager,
+    body: Annotated[DepositAction, body_of(DepositAction)],
+    runner: Runner,
+    sessions: Sessions,
+    session: Transaction,
+) -> AdminDeposit:
+    """Asking again for an action already done answers the deposit as it stands."""
+    done = await admin_deposits.act(session, sessions, engine(runner), actor, body.id, body.action)
+    return AdminDeposit(**done)

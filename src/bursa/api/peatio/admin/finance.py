@@ -31,9 +31,8 @@ from bursa.api.peatio.admin.schemas import (
     LedgerVerification,
 )
 from bursa.api.peatio.params import paginate
-from bursa.api.peatio.present import iso
-from bursa.api.present import decimal_text
 from bursa.api.schemas import Errors
+from bursa.formats import decimal_text, iso
 from bursa.identity import directory
 from bursa.ledger.verify import verify_ledger
 from bursa.plain_input import PlainInt

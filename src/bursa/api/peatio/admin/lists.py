@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.params import MAX_TIME, moment, positive_decimal
 from bursa.identity import directory
-from bursa.plain_input import PlainInt, is_digits, parse_digits
+from bursa.plain_input import PlainInt
 from bursa.trading import history
 from bursa.trading.admin_queries import Listing
 
@@ -148,30 +148,3 @@ def amount_filter(value: str | None, area: str, name: str) -> Decimal | None:
     if isinstance(number, str):
         raise ApiError(422, f"admin.{area}.{number}_{name}")
     return number
-
-
-MOST_RECORD_ID = 2**63 - 1
-
-
-def action_request(body: dict[str, Any], area: str, actions: tuple[str, ...]) -> tuple[int, str]:
-    """The ``id`` and ``action`` of an admin ``…/actions`` request (form or JSON), or 422
-    with every problem in Peatio's codes (``<area>.missing_id``, ``…invalid_action``)."""
-    problems: list[str] = []
-    raw = body.get("id")
-    found: int | None = None
-    if raw is None:
-        problems.append(f"{area}.missing_id")
-    elif isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MOST_RECORD_ID:
-        found = raw
-    elif isinstance(raw, str) and is_digits(raw) and len(raw) <= 18:
-        found = parse_digits(raw)
-    else:
-        problems.append(f"{area}.non_integer_id")
-    action = body.get("action")
-    if action is None:
-        problems.append(f"{area}.missing_action")
-    elif action not in actions:
-        problems.append(f"{area}.invalid_action")
-    if problems or found is None:
-        raise ApiError(422, *problems)
-    return found, str(action)

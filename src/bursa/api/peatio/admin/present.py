@@ -13,7 +13,7 @@ from bursa.api.peatio.admin.schemas import (
     AdminTrade,
     AuditEntry,
 )
-from bursa.api.present import decimal_text
+from bursa.formats import decimal_text, iso
 from bursa.identity.directory import Person
 from bursa.trading import adjustments
 
@@ -62,7 +62,7 @@ def trade(row: Mapping[str, Any], people: People) -> AdminTrade:
         total=decimal_text(row["total"]),
         market=row["market_id"],
         market_type="spot",
-        created_at=present.iso(row["created_at"]),
+        created_at=iso(row["created_at"]),
         taker_type=row["taker_type"],
         maker_order_email=_email(people, maker),
         maker_uid=_uid(people, maker),
@@ -88,7 +88,7 @@ def operation(row: Mapping[str, Any], people: People) -> AdminOperation:
         account_kind=ACCOUNT_KINDS[row["code"]],
         rid=row["reference_id"],
         reference_type=row["reference_type"],
-        created_at=present.iso(row["created_at"]),
+        created_at=iso(row["created_at"]),
     )
 
 
@@ -103,8 +103,8 @@ def member(
         role=row["role"],
         group=group,
         state=row["state"],
-        created_at=present.iso(row["created_at"]),
-        updated_at=present.iso(row["updated_at"]),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
         accounts=[present.account(a) for a in accounts],
         beneficiaries=[],
         deposit_addresses=[],
@@ -124,7 +124,7 @@ def _preview(row: Mapping[str, Any], code: int, member_uid: str | None) -> Admin
         account_kind=ACCOUNT_KINDS[code],
         rid=adjustments.engine_key(row),
         reference_type=adjustments.REFERENCE_TYPE,
-        created_at=present.iso(row["created_at"]),
+        created_at=iso(row["created_at"]),
     )
 
 
@@ -158,8 +158,8 @@ def adjustment(row: Mapping[str, Any], posted: Sequence[Mapping[str, Any]]) -> A
         asset_account_code=asset_code,
         receiving_account_code=str(receiving),
         receiving_member_uid=member_uid,
-        created_at=present.iso(row["created_at"]),
-        updated_at=present.iso(row["updated_at"]),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
     )
 
 
@@ -174,5 +174,5 @@ def audit_entry(row: Mapping[str, Any]) -> AuditEntry:
         target_id=row["target_id"],
         before=row["before"],
         after=row["after"],
-        created_at=present.iso(row["created_at"]),
+        created_at=iso(row["created_at"]),
     )

@@ -2,24 +2,26 @@
 abilities, every member's orders (and cancelling them), trades, and Bursa's audit log of
 admin changes.
 
-Cancels go through the engine like a member's, and each cancelled order leaves an audit
-entry (``order.cancel``) written after the engine committed, with the order as it was and
-as the engine left it. ``POST /orders/cancel`` answers the orders it cancelled (Peatio
-answered an empty 201).
+Cancels go through the engine like a member's (``bursa.trading.admin_orders``), and each
+cancelled order leaves an audit entry (``order.cancel``) written after the engine
+committed, with the order as it was and as the engine left it. ``POST /orders/cancel``
+answers the orders it cancelled (Peatio answered an empty 201).
 """
 
-import asyncio
-import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.barong.admin.users import authorized
-from bursa.api.barong.routes import client_of
-from bursa.api.deps import Runner, Session
+from bursa.api.authz import authorized
+from bursa.api.bodies import body_of, codes
+from bursa.api.deps import Runner, Session, Transaction, client_of
 from bursa.api.errors import NOT_FOUND, ApiError, error_code
 from bursa.api.peatio.admin import present
 from bursa.api.peatio.admin.auth import ABILITIES, NOT_PERMITTED, PREFIX, admin_gate
+from bursa.api.peatio.admin.fields import AdminBody
 from bursa.api.peatio.admin.lists import (
     AdminList,
     Email,
@@ -38,21 +40,20 @@ from bursa.api.peatio.admin.schemas import (
     AdminTradeWithOrders,
     AuditEntry,
 )
-from bursa.api.peatio.market.orders import submit
-from bursa.api.peatio.params import paginate, read_body
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.engine.commands import BUY, SELL, CancelAll, CancelOrder
+from bursa.engine.vocabulary import Side
 from bursa.identity import directory
 from bursa.plain_input import PlainInt
+from bursa.trading import admin_orders, audit
 from bursa.trading import admin_queries as queries
-from bursa.trading import audit
+from bursa.trading.admin_orders import MARKET_NOT_FOUND
 from bursa.trading.audit import Actor
 
 router = APIRouter(prefix=PREFIX, tags=["peatio admin"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 404, 422, 503)
 }
-ORDER_NOT_OPEN = "admin.order.cancel_error"
 MOST_ID = 2**63 - 1
 
 List = Annotated[AdminList, Depends()]
@@ -148,39 +149,39 @@ OrderId = Annotated[
 ]
 
 
+class NoParameters(AdminBody):
+    """A write that takes no parameters."""
+
+
+class MarketCancel(AdminBody):
+    """``orders/cancel``: the market's open orders, of one ``side`` if given."""
+
+    market: Annotated[str, Field(max_length=20)] = Field(
+        json_schema_extra=codes(MARKET_NOT_FOUND, missing="admin.order.missing_market")
+    )
+    side: Side | None = Field(default=None, json_schema_extra=codes("admin.order.invalid_side"))
+
+
+def _show(session: AsyncSession) -> admin_orders.Show[AdminOrder]:
+    """Orders as the admin API answers them (and the audit log keeps them)."""
+
+    async def show(rows: Sequence[Any]) -> list[AdminOrder]:
+        return await _orders(session, list(rows))
+
+    return show
+
+
 @router.post(
     "/orders/{id}/cancel", status_code=201, summary="Cancel a member's order", responses=_ERRORS
 )
 async def cancel_order(
-    actor: OrderManager, runner: Runner, session: Session, id: OrderId
+    actor: OrderManager,
+    runner: Runner,
+    session: Transaction,
+    id: OrderId,
+    _: Annotated[NoParameters, body_of(NoParameters)],
 ) -> AdminOrder:
-    return await cancel_one(actor, runner, session, id)
-
-
-async def cancel_one(actor: Actor, runner: Runner, session: Session, id: int) -> AdminOrder:
-    """Cancel one open order through the engine (also the Management API's)."""
-    before = await queries.order(session, id)
-    if before is None:
-        raise ApiError(404, NOT_FOUND)
-    if before["state"] != queries.OPEN:
-        raise ApiError(422, ORDER_NOT_OPEN)
-    command = CancelOrder(key=f"admin:cancel:{id}", member_id=before["member_id"], order_id=id)
-    result = await submit(runner, command)
-    if result["error"] is not None:  # filled or cancelled meanwhile
-        raise ApiError(422, ORDER_NOT_OPEN)
-    after = await queries.order(session, id)
-    shown = await _orders(session, [before, after])
-    await audit.record(
-        session,
-        actor,
-        "order.cancel",
-        "Order",
-        id,
-        before=shown[0].model_dump(),
-        after=shown[1].model_dump(),
-    )
-    await session.commit()
-    return shown[1]
+    return await admin_orders.cancel_order(session, runner, actor, id, _show(session))
 
 
 @router.post(
@@ -190,65 +191,39 @@ async def cancel_one(actor: Actor, runner: Runner, session: Session, id: int) ->
     responses=_ERRORS,
 )
 async def cancel_all(
-    actor: OrderManager, request: Request, runner: Runner, session: Session
+    actor: OrderManager,
+    body: Annotated[MarketCancel, body_of(MarketCancel)],
+    runner: Runner,
+    session: Transaction,
 ) -> list[AdminOrder]:
-    """Form or JSON: ``market`` (required), ``side`` (buy or sell). Answers the orders it
-    cancelled, as the engine left them."""
-    body = await read_body(request)
-    symbol, side = body.get("market"), body.get("side")
-    problems = []
-    if symbol is None:
-        problems.append("admin.order.missing_market")
-    elif not isinstance(symbol, str) or len(symbol) > 20:
-        problems.append("admin.market.doesnt_exist")
-    if side is not None and side not in (BUY, SELL):
-        problems.append("admin.order.invalid_side")
-    if problems:
-        raise ApiError(422, *problems)
-    symbol = await market_of(session, str(symbol))
-    assert symbol is not None  # given, and known
-    return await cancel_in_market(actor, runner, session, symbol, side)
+    """Answers the orders it cancelled, as the engine left them."""
+    return await admin_orders.cancel_in_market(
+        session, runner, actor, body.market, _show(session), side=body.side
+    )
+
+
+async def cancel_one(actor: Actor, runner: Runner, session: AsyncSession, id: int) -> AdminOrder:
+    """``orders/{id}/cancel`` for the Management API, which answers refusals its own way
+    and commits here (its requests have no ``Transaction``)."""
+    cancelled = await admin_orders.cancel_order(session, runner, actor, id, _show(session))
+    await session.commit()
+    return cancelled
 
 
 async def cancel_in_market(
     actor: Actor,
     runner: Runner,
-    session: Session,
+    session: AsyncSession,
     symbol: str,
     side: str | None,
     member_id: int | None = None,
 ) -> list[AdminOrder]:
-    """Cancel the open orders in a market (of one side, of one member) through the engine,
-    one ``CancelAll`` per member submitted together (also the Management API's)."""
-    open_orders = await queries.open_orders(session, symbol, side)
-    if member_id is not None:
-        open_orders = [row for row in open_orders if row["member_id"] == member_id]
-    before = {row["id"]: row for row in open_orders}
-    batch = uuid.uuid4().hex
-    members = sorted({row["member_id"] for row in open_orders})
-    commands = [
-        CancelAll(key=f"admin:cancel_all:{batch}:{m}", member_id=m, market=symbol, side=side)
-        for m in members
-    ]
-    # Submitted together, so the engine applies them in one batch.
-    results = await asyncio.gather(*(submit(runner, c) for c in commands))
-    ids = sorted(int(o["id"]) for r in results if r["error"] is None for o in r["orders"])
-    after = await queries.orders_by_id(session, ids)
-    people = await directory.people(session, [row["member_id"] for row in [*open_orders, *after]])
-    shown = [present.order(row, people) for row in after]
-    for order in shown:
-        was = before.get(order.id)
-        await audit.record(
-            session,
-            actor,
-            "order.cancel",
-            "Order",
-            order.id,
-            before=present.order(was, people).model_dump() if was is not None else None,
-            after=order.model_dump(),
-        )
+    """``orders/cancel`` for the Management API (of one member's orders), as ``cancel_one``."""
+    cancelled = await admin_orders.cancel_in_market(
+        session, runner, actor, symbol, _show(session), side=side, member_id=member_id
+    )
     await session.commit()
-    return shown
+    return cancelled
 
 
 # ---------------------------------------------------------------------- trades

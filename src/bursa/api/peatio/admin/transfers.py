@@ -20,7 +20,7 @@ from bursa.api.peatio.admin.lists import (
 )
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.events.records import decimal_text, iso
+from bursa.formats import decimal_text, iso
 from bursa.identity import directory
 from bursa.trading import internal_transfers as transfers
 from bursa.trading.audit import Actor

@@ -1,39 +1,30 @@
 """Peatio's Management API for balances and the ledger (``.../management``): a member's
 balance, every holder of a currency, and the operations of each family of accounts
-(assets, expenses, revenues, liabilities), read from the engine's tables."""
+(assets, expenses, revenues, liabilities). Service: ``bursa.custody.management_records``."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from bursa.api.deps import Session
-from bursa.api.management_auth import scope
 from bursa.api.peatio.management.common import (
-    PREFIX,
-    TAG,
     Code,
     Paged,
     Params,
     Seconds,
     Uid,
-    currency_of,
-    member_of,
-    moment,
-    parse,
-    route,
+    peatio_router,
+    signed,
 )
-from bursa.api.peatio.params import paginate
-from bursa.api.peatio.present import iso
-from bursa.api.present import decimal_text
+from bursa.api.peatio.params import moment, paginate
+from bursa.custody import management_records as records
+from bursa.custody.management_records import Holding, Listed, OperationsAsk
 from bursa.engine.core import REFERENCE_TYPES
-from bursa.identity import directory
+from bursa.formats import decimal_text, iso
 from bursa.plain_input import PlainInt
-from bursa.trading import admin_queries as queries
 
-router = APIRouter(prefix=PREFIX, tags=[TAG])
-ReadAccounts = Annotated[dict[str, Any], Depends(scope("peatio", "read_accounts"))]
-ReadOperations = Annotated[dict[str, Any], Depends(scope("peatio", "read_operations"))]
+router = peatio_router()
 
 
 class Balance(BaseModel):
@@ -54,25 +45,42 @@ class Operation(BaseModel):
     created_at: str
 
 
+def _balance(held: Holding) -> Balance:
+    return Balance(
+        uid=held.uid, balance=decimal_text(held.balance), locked=decimal_text(held.locked)
+    )
+
+
+def _operations(found: Listed) -> list[Operation]:
+    people = found.people
+    return [
+        Operation(
+            code=row["code"],
+            currency=row["currency_id"],
+            credit=decimal_text(row["credit"]) if row["credit"] else None,
+            debit=decimal_text(row["debit"]) if row["debit"] else None,
+            uid=people[row["member_id"]].uid if row["member_id"] in people else None,
+            reference_type=row["reference_type"],
+            created_at=iso(row["created_at"]),
+        )
+        for row in found.rows
+    ]
+
+
 class BalanceQuery(Params):
     uid: Uid
     currency: Code
 
 
-@router.post("/accounts/balance", status_code=201, **route("A member's balance", BalanceQuery))
-async def balance(data: ReadAccounts, session: Session) -> Balance:
-    body = parse(BalanceQuery, data)
-    currency = await currency_of(session, body.currency)
-    member_id = await member_of(session, body.uid)
-    held = await queries.accounts_of(session, [member_id])
-    found = [row for row in held[member_id] if row["currency"] == currency["id"]]
-    if not found:
-        return Balance(uid=body.uid, balance="0", locked="0")
-    return Balance(
-        uid=body.uid,
-        balance=decimal_text(found[0]["balance"]),
-        locked=decimal_text(found[0]["locked"]),
-    )
+@router.post(
+    "/accounts/balance",
+    status_code=201,
+    summary="A member's balance",
+)
+async def balance(
+    body: Annotated[BalanceQuery, signed("read_accounts", BalanceQuery)], session: Session
+) -> Balance:
+    return _balance(await records.balance(session, body.uid, body.currency))
 
 
 class BalancesQuery(Params):
@@ -84,19 +92,23 @@ class BalancesQuery(Params):
 @router.post(
     "/accounts/balances",
     status_code=201,
-    **route("Every member holding a currency (non-zero balances)", BalancesQuery),
+    summary="Every member holding a currency (non-zero balances)",
 )
-async def balances(data: ReadAccounts, session: Session, response: Response) -> list[Balance]:
-    body = parse(BalancesQuery, data)
-    currency = await currency_of(session, body.currency)
-    found = await queries.holders(session, currency["id"], limit=body.limit, page=body.page)
+async def balances(
+    body: Annotated[BalancesQuery, signed("read_accounts", BalancesQuery)],
+    session: Session,
+    response: Response,
+) -> list[Balance]:
+    found = await records.holders(session, body.currency, limit=body.limit, page=body.page)
     paginate(response, found.total, body.page, body.limit)
-    people = await directory.people(session, (row["member_id"] for row in found.rows))
+    people = found.people
     return [
-        Balance(
-            uid=people[row["member_id"]].uid if row["member_id"] in people else "",
-            balance=decimal_text(row["balance"]),
-            locked=decimal_text(row["locked"]),
+        _balance(
+            Holding(
+                people[row["member_id"]].uid if row["member_id"] in people else "",
+                row["balance"],
+                row["locked"],
+            )
         )
         for row in found.rows
     ]
@@ -113,48 +125,28 @@ class LiabilitiesQuery(OperationsQuery):
     uid: Uid | None = None
 
 
-async def _operations(
-    session: Session, response: Response, body: OperationsQuery, family: str
-) -> list[Operation]:
-    member_id = None
-    if isinstance(body, LiabilitiesQuery) and body.uid is not None:
-        member_id = await member_of(session, body.uid)
-    currency = None if body.currency is None else (await currency_of(session, body.currency))["id"]
-    found = await queries.operations_of(
-        session,
-        queries.OperationFilter(
-            family=family,
-            currency=currency,
-            reference_type=body.reference_type,
-            member_id=member_id,
-            listing=queries.Listing(
-                time_from=moment(body.time_from), time_to=moment(body.time_to), ascending=False
-            ),
-        ),
-        limit=body.limit,
-        page=body.page,
+def _ask(family: str, body: OperationsQuery, uid: str | None = None) -> OperationsAsk:
+    return OperationsAsk(
+        family=family,
+        currency=body.currency,
+        reference_type=body.reference_type,
+        uid=uid,
+        time_from=moment(body.time_from),
+        time_to=moment(body.time_to),
     )
-    paginate(response, found.total, body.page, body.limit)
-    people = await directory.people(session, (row["member_id"] for row in found.rows))
-    return [
-        Operation(
-            code=row["code"],
-            currency=row["currency_id"],
-            credit=decimal_text(row["credit"]) if row["credit"] else None,
-            debit=decimal_text(row["debit"]) if row["debit"] else None,
-            uid=people[row["member_id"]].uid if row["member_id"] in people else None,
-            reference_type=row["reference_type"],
-            created_at=iso(row["created_at"]),
-        )
-        for row in found.rows
-    ]
 
 
 def _platform(family: str) -> Any:
     async def operations(
-        data: ReadOperations, session: Session, response: Response
+        body: Annotated[OperationsQuery, signed("read_operations", OperationsQuery)],
+        session: Session,
+        response: Response,
     ) -> list[Operation]:
-        return await _operations(session, response, parse(OperationsQuery, data), family)
+        found = await records.operations(
+            session, _ask(family, body), limit=body.limit, page=body.page
+        )
+        paginate(response, found.total, body.page, body.limit)
+        return _operations(found)
 
     return operations
 
@@ -166,16 +158,21 @@ for _family, _path in (("asset", "assets"), ("expense", "expenses"), ("revenue",
         methods=["POST"],
         status_code=201,
         operation_id=f"management_{_path}",
-        **route(f"Operations of the platform's {_family} accounts, newest first", OperationsQuery),
+        summary=f"Operations of the platform's {_family} accounts, newest first",
     )
 
 
 @router.post(
     "/liabilities",
     status_code=201,
-    **route("Operations of the members' accounts, newest first", LiabilitiesQuery),
+    summary="Operations of the members' accounts, newest first",
 )
 async def liabilities(
-    data: ReadOperations, session: Session, response: Response
+    body: Annotated[LiabilitiesQuery, signed("read_operations", LiabilitiesQuery)],
+    session: Session,
+    response: Response,
 ) -> list[Operation]:
-    return await _operations(session, response, parse(LiabilitiesQuery, data), "liability")
+    ask = _ask("liability", body, body.uid)
+    found = await records.operations(session, ask, limit=body.limit, page=body.page)
+    paginate(response, found.total, body.page, body.limit)
+    return _operations(found)

@@ -1,9 +1,10 @@
 """Peatio's Management API for configuration (``.../management``): currencies, markets,
 the fee schedule, members' fee groups, and the server's time.
 
-Every change takes the admin API's code path (``peatio_admin_config``,
-``peatio_admin_fees``): what the engine applies changes through its commands, under the
-same lock, and lands in the audit log under the request's signers (``mgmt:<signers>``).
+Every change takes the admin API's path (currencies and markets: ``peatio.admin.config``;
+fee groups: ``bursa.custody.management_records.put_in_group`` over
+``bursa.trading.fee_config``): what the engine applies changes through its commands, under
+the same lock, and lands in the audit log under the request's signers (``mgmt:<signers>``).
 The admin API's refusal codes are answered as Grape's message (``{"error": "<codes>"}``).
 
 Members are Barong's users in Bursa, so ``POST members`` creates nothing: it finds the
@@ -14,40 +15,46 @@ user by ``uid`` (whose ``email`` must match) and puts them in ``group``; ``level
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import Depends, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
-from bursa.api.deps import Runner, Session
+from bursa.api import present
+from bursa.api.deps import Runner, Session, Transaction
+from bursa.api.management import CODED
 from bursa.api.management_auth import scope
-from bursa.api.peatio.admin import config, fees
+from bursa.api.peatio.admin import config
 from bursa.api.peatio.admin import present as admin_present
 from bursa.api.peatio.admin.config import AdminCurrency, AdminMarket
 from bursa.api.peatio.management.common import (
     NOT_FOUND,
-    PREFIX,
-    TAG,
     Code,
+    Nothing,
     Paged,
     Params,
     Uid,
     actor_of,
     as_grape,
     parse,
+    peatio_router,
     refuse,
     route,
+    signed,
 )
+from bursa.api.peatio.params import paginate
 from bursa.api.schemas import TradingFee
-from bursa.identity import directory
+from bursa.custody import management_records
+from bursa.custody.management_records import Grouped
+from bursa.engine.core import valid_group
+from bursa.engine.specs import ANY
+from bursa.errors import BursaError, Refusal
+from bursa.formats import iso
 from bursa.plain_input import PlainInt
+from bursa.trading import fee_config
 
-router = APIRouter(prefix=PREFIX, tags=[TAG])
+router = peatio_router()
 ReadCurrencies = Annotated[dict[str, Any], Depends(scope("peatio", "read_currencies"))]
 WriteCurrencies = Annotated[dict[str, Any], Depends(scope("peatio", "write_currencies"))]
-ReadMarkets = Annotated[dict[str, Any], Depends(scope("peatio", "read_markets"))]
-WriteMarkets = Annotated[dict[str, Any], Depends(scope("peatio", "write_markets"))]
-ReadFees = Annotated[dict[str, Any], Depends(scope("peatio", "read_trading_fees"))]
-WriteMembers = Annotated[dict[str, Any], Depends(scope("peatio", "write_members"))]
-Tools = Annotated[dict[str, Any], Depends(scope("peatio", "tools"))]
 EVERY = 1000  # currencies and markets are few: Peatio listed them all
 Group = Annotated[str, Field(min_length=1, max_length=32)]
 
@@ -113,11 +120,13 @@ async def create_currency(
 @router.put(
     "/currencies/update", **route("Change a currency (the admin API's parameters)", CurrencyUpdate)
 )
-async def update_currency(data: WriteCurrencies, session: Session, request: Request) -> Currency:
+async def update_currency(
+    data: WriteCurrencies, session: Session, runner: Runner, request: Request
+) -> Currency:
     body = parse(CurrencyUpdate, data)
     with as_grape():
         changed = await config.change_currency(
-            {**data, "code": body.id}, actor_of(request), session
+            {**data, "code": body.id}, actor_of(request), runner, session
         )
     return _currency(changed)
 
@@ -139,49 +148,95 @@ class MarketList(Params):
     type: Literal["spot", "qe"] = "spot"
 
 
-class MarketChange(Params):
+# Parameters passed on as sent, documented as what the admin API reads them as.
+SentDecimal = Annotated[Any, WithJsonSchema({"type": "string", "format": "decimal"})]
+SentInteger = Annotated[Any, WithJsonSchema({"type": "integer"})]
+SentText = Annotated[Any, WithJsonSchema({"type": "string"})]
+
+
+class AdminParameters(BaseModel):
+    """The admin API's parameters, passed on as sent: its code path reads and checks
+    them, with its codes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def sent(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class MarketRules(AdminParameters):
+    """What ``markets/new`` and ``markets/update`` may set: ``max_price`` 0 is none;
+    ``state`` is enabled, disabled, hidden, locked, sale or presale."""
+
+    min_price: SentDecimal = None
+    max_price: SentDecimal = None
+    min_amount: SentDecimal = None
+    state: SentText = None
+    position: SentInteger = None
+    maker_fee: SentDecimal = None
+    taker_fee: SentDecimal = None
+
+
+class MarketNew(MarketRules):
+    """``base_currency``, ``quote_currency``, ``min_price`` and ``min_amount`` are
+    required; precisions default to 4 (their sum at most the quote's precision)."""
+
+    base_currency: SentText = None
+    quote_currency: SentText = None
+    amount_precision: SentInteger = None
+    price_precision: SentInteger = None
+    type: SentText = None
+
+
+class MarketChange(MarketRules):
     id: str | None = Field(default=None, max_length=20)
     symbol: str | None = Field(default=None, max_length=20)
 
 
-@router.post("/markets/list", status_code=201, **route("Every market", MarketList))
+@router.post("/markets/list", status_code=201, summary="Every market")
 async def list_markets(
-    data: ReadMarkets, session: Session, response: Response, request: Request
+    body: Annotated[MarketList, signed("read_markets", MarketList)],
+    session: Session,
+    response: Response,
+    request: Request,
 ) -> list[AdminMarket]:
-    if parse(MarketList, data).type == "qe":
+    if body.type == "qe":
         return []  # Bursa has spot markets only
     return await config.list_markets(
         actor_of(request), session, response, state=None, limit=EVERY, page=1
     )
 
 
-@router.post("/markets/new", status_code=201, **route("Open a market (the admin API's parameters)"))
+@router.post("/markets/new", status_code=201, summary="Open a market (the admin API's parameters)")
 async def create_market(
-    data: WriteMarkets, session: Session, runner: Runner, request: Request
+    body: Annotated[MarketNew, signed("write_markets", MarketNew)],
+    session: Session,
+    runner: Runner,
+    request: Request,
 ) -> AdminMarket:
-    with as_grape():
-        return await config.add_market(data, actor_of(request), runner, session)
+    return await config.add_market(body.sent(), actor_of(request), runner, session)
 
 
-@router.put(
-    "/markets/update", **route("Change a market (the admin API's parameters)", MarketChange)
-)
+@router.put("/markets/update", summary="Change a market (the admin API's parameters)")
 async def update_market(
-    data: WriteMarkets, session: Session, runner: Runner, request: Request
+    body: Annotated[MarketChange, signed("write_markets", MarketChange)],
+    session: Session,
+    runner: Runner,
+    request: Request,
 ) -> AdminMarket:
-    parse(MarketChange, data)
-    with as_grape():
-        return await config.change_market(data, actor_of(request), runner, session)
+    return await config.change_market(body.sent(), actor_of(request), runner, session)
 
 
-@router.post("/markets/{symbol}", status_code=201, **route("One market", MarketList))
+@router.post("/markets/{symbol}", status_code=201, summary="One market")
 async def show_market(
-    data: ReadMarkets, session: Session, request: Request, symbol: str
+    body: Annotated[MarketList, signed("read_markets", MarketList)],
+    session: Session,
+    request: Request,
+    symbol: str,
 ) -> AdminMarket:
-    if len(symbol) > 20 or parse(MarketList, data).type == "qe":
-        raise refuse(404, NOT_FOUND)
-    with as_grape():
-        return await config.show_market(actor_of(request), session, symbol)
+    if len(symbol) > 20 or body.type == "qe":
+        raise BursaError(Refusal.NOT_FOUND, NOT_FOUND)
+    return await config.show_market(actor_of(request), session, symbol)
 
 
 # ---------------------------------------------------------------------- fees and members
@@ -193,22 +248,35 @@ class FeeList(Paged):
     market_type: Literal["spot", "qe"] = "spot"
 
 
-@router.post("/fee_schedule/trading_fees", status_code=201, **route("Trading fee entries", FeeList))
+@router.post("/fee_schedule/trading_fees", status_code=201, summary="Trading fee entries")
 async def trading_fees(
-    data: ReadFees, session: Session, response: Response, request: Request
+    body: Annotated[FeeList, signed("read_trading_fees", FeeList)],
+    session: Session,
+    response: Response,
 ) -> list[TradingFee]:
-    body = parse(FeeList, data)
     if body.market_type == "qe":
         return []
-    return await fees.list_trading_fees(
-        actor_of(request),
-        session,
-        response,
-        group=body.group,
-        market_id=body.market_id,
-        limit=body.limit,
-        page=body.page,
+    found = await fee_config.listed(
+        session, group=body.group, market_id=body.market_id, limit=body.limit, page=body.page
     )
+    paginate(response, found.total, body.page, body.limit)
+    return [present.trading_fee({**row, "market_type": "spot"}) for row in found.rows]
+
+
+def _fee_group(group: str) -> str:
+    """A member's fee group, as the admin API takes it (its code when it is not one)."""
+    group = group.lower()
+    if group == ANY or not valid_group(group):
+        raise PydanticCustomError(CODED, "admin.member.invalid_group")
+    return group
+
+
+FeeGroup = Annotated[Group, AfterValidator(_fee_group)]
+
+
+class MemberGroup(Params):
+    uid: Uid
+    group: FeeGroup
 
 
 class MemberSync(Params):
@@ -217,51 +285,46 @@ class MemberSync(Params):
     level: PlainInt = Field(ge=0, le=100)
     role: str = Field(min_length=1, max_length=32)
     state: str = Field(min_length=1, max_length=16)
-    group: Group
+    group: FeeGroup
 
 
-class MemberGroup(Params):
-    uid: Uid
-    group: Group
-
-
-async def _member(
-    session: Session, runner: Runner, request: Request, uid: str, group: str, email: str | None
-) -> Member:
-    user = await directory.member(session, uid)
-    if user is None:
-        raise refuse(404, NOT_FOUND)
-    if email is not None and email.strip().lower() != user["email"]:
-        raise refuse(422, "email does not match the user's")
-    await session.commit()
-    with as_grape():
-        placed = await fees.put_in_group(uid, {"group": group}, actor_of(request), runner, session)
-    shown = admin_present.member(user, placed.group, [])
+def _member(grouped: Grouped) -> Member:
+    shown = admin_present.member(grouped.member, grouped.group, [])
     return Member(**shown.model_dump(include=set(Member.model_fields)))
 
 
-@router.post(
-    "/members", status_code=201, **route("Put a Barong user's member in a fee group", MemberSync)
-)
+@router.post("/members", status_code=201, summary="Put a Barong user's member in a fee group")
 async def sync_member(
-    data: WriteMembers, session: Session, runner: Runner, request: Request
+    body: Annotated[MemberSync, signed("write_members", MemberSync)],
+    session: Transaction,
+    runner: Runner,
+    request: Request,
 ) -> Member:
-    body = parse(MemberSync, data)
-    return await _member(session, runner, request, body.uid, body.group, body.email)
+    """Bursa creates nobody: ``uid`` must be a user's, and ``email`` theirs; ``level``,
+    ``role`` and ``state`` stay Barong's and are answered as they are."""
+    grouped = await management_records.put_in_group(
+        session, runner.submit, actor_of(request), body.uid, body.group, email=body.email
+    )
+    return _member(grouped)
 
 
-@router.post("/members/group", status_code=201, **route("Put a member in a fee group", MemberGroup))
+@router.post("/members/group", status_code=201, summary="Put a member in a fee group")
 async def member_group(
-    data: WriteMembers, session: Session, runner: Runner, request: Request
+    body: Annotated[MemberGroup, signed("write_members", MemberGroup)],
+    session: Transaction,
+    runner: Runner,
+    request: Request,
 ) -> Member:
-    body = parse(MemberGroup, data)
-    return await _member(session, runner, request, body.uid, body.group, None)
+    grouped = await management_records.put_in_group(
+        session, runner.submit, actor_of(request), body.uid, body.group
+    )
+    return _member(grouped)
 
 
 class Timestamp(BaseModel):
     timestamp: str
 
 
-@router.post("/timestamp", status_code=201, **route("The server's time"))
-async def timestamp(data: Tools) -> Timestamp:
-    return Timestamp(timestamp=datetime.now(UTC).isoformat(timespec="seconds"))
+@router.post("/timestamp", status_code=201, summary="The server's time")
+async def timestamp(_: Annotated[Nothing, signed("tools", Nothing)]) -> Timestamp:
+    return Timestamp(timestamp=iso(datetime.now(UTC)))

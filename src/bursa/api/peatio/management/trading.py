@@ -1,48 +1,38 @@
 """Peatio's Management API for orders and trades (``.../management``): every member's
-orders and trades, and cancelling them through the engine (the admin API's code path:
-``peatio_admin_records``, audited under the request's signers)."""
+orders and trades, and cancelling them through the engine as staff do, audited under the
+request's signers. Services: ``bursa.custody.management_records``,
+``bursa.trading.admin_orders``."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.deps import Runner, Session
-from bursa.api.management_auth import scope
-from bursa.api.peatio.admin import present, records
+from bursa.api.deps import Runner, Session, Transaction
+from bursa.api.peatio.admin import present
 from bursa.api.peatio.admin.schemas import AdminOrder, AdminTrade
 from bursa.api.peatio.management.common import (
-    NOT_FOUND,
-    PREFIX,
-    TAG,
+    Nothing,
     Paged,
     Params,
     Uid,
     actor_of,
-    as_grape,
-    member_of,
-    parse,
-    refuse,
-    route,
+    peatio_router,
+    signed,
 )
 from bursa.api.peatio.params import paginate
+from bursa.custody import management_records
+from bursa.custody.management_records import RecordsAsk
+from bursa.errors import BursaError, Refusal
 from bursa.identity import directory
 from bursa.plain_input import is_digits, parse_digits
-from bursa.trading import admin_queries as queries
-from bursa.trading.history import market_exists
+from bursa.trading import admin_orders
+from bursa.trading.admin_orders import Show
 
-router = APIRouter(prefix=PREFIX, tags=[TAG])
-ReadOrders = Annotated[dict[str, Any], Depends(scope("peatio", "read_orders"))]
-WriteOrders = Annotated[dict[str, Any], Depends(scope("peatio", "write_orders"))]
-ReadTrades = Annotated[dict[str, Any], Depends(scope("peatio", "read_trades"))]
+router = peatio_router()
 MarketType = Literal["spot", "qe"]
-
-
-async def _market(session: Session, symbol: str | None) -> str | None:
-    if symbol is None:
-        return None
-    if len(symbol) > 20 or not await market_exists(session, symbol.lower()):
-        raise refuse(422, "market does not have a valid value")
-    return symbol.lower()
+MOST_ORDER_ID = 2**63 - 1
 
 
 class OrderList(Paged):
@@ -53,26 +43,22 @@ class OrderList(Paged):
     ord_type: Literal["limit", "market"] | None = None
 
 
-@router.post("/orders", status_code=201, **route("Every member's orders, newest first", OrderList))
-async def list_orders(data: ReadOrders, session: Session, response: Response) -> list[AdminOrder]:
-    body = parse(OrderList, data)
-    member_id = None if body.uid is None else await member_of(session, body.uid)
-    found = await queries.all_orders(
-        session,
-        queries.OrderFilter(
-            market=await _market(session, body.market),
-            state=body.state,
-            ord_type=body.ord_type,
-            member_id=member_id,
-            nobody=body.market_type == "qe",
-            listing=queries.Listing(ascending=False),
-        ),
-        limit=body.limit,
-        page=body.page,
+@router.post("/orders", status_code=201, summary="Every member's orders, newest first")
+async def list_orders(
+    body: Annotated[OrderList, signed("read_orders", OrderList)],
+    session: Session,
+    response: Response,
+) -> list[AdminOrder]:
+    ask = RecordsAsk(
+        uid=body.uid,
+        market=body.market,
+        spot=body.market_type == "spot",
+        state=body.state,
+        ord_type=body.ord_type,
     )
+    found = await management_records.orders(session, ask, limit=body.limit, page=body.page)
     paginate(response, found.total, body.page, body.limit)
-    people = await directory.people(session, (row["member_id"] for row in found.rows))
-    return [present.order(row, people) for row in found.rows]
+    return [present.order(row, found.people) for row in found.rows]
 
 
 class CancelInMarket(Params):
@@ -81,38 +67,46 @@ class CancelInMarket(Params):
     market_type: MarketType = "spot"
 
 
+def _shown(session: AsyncSession) -> Show[AdminOrder]:
+    """Orders as the admin API answers them (and the audit log keeps them)."""
+
+    async def show(rows: Sequence[Any]) -> list[AdminOrder]:
+        people = await directory.people(session, (row["member_id"] for row in rows))
+        return [present.order(row, people) for row in rows]
+
+    return show
+
+
 @router.post(
     "/orders/cancel",
     status_code=201,
-    **route("Cancel the open orders in a market (of one member)", CancelInMarket),
+    summary="Cancel the open orders in a market (of one member)",
 )
 async def cancel_orders(
-    data: WriteOrders, session: Session, runner: Runner, request: Request
+    body: Annotated[CancelInMarket, signed("write_orders", CancelInMarket)],
+    session: Transaction,
+    runner: Runner,
+    request: Request,
 ) -> list[AdminOrder]:
-    body = parse(CancelInMarket, data)
-    symbol = await _market(session, body.market)
-    assert symbol is not None
-    member_id = None if body.uid is None else await member_of(session, body.uid)
-    if body.market_type == "qe":
-        return []
-    with as_grape():
-        return await records.cancel_in_market(
-            actor_of(request), runner, session, symbol, None, member_id
-        )
+    ask = RecordsAsk(uid=body.uid, market=body.market, spot=body.market_type == "spot")
+    return await management_records.cancel_orders(
+        session, runner, actor_of(request), ask, _shown(session)
+    )
 
 
-@router.post("/orders/{id}/cancel", status_code=201, **route("Cancel one order"))
+@router.post("/orders/{id}/cancel", status_code=201, summary="Cancel one order")
 async def cancel_order(
-    data: WriteOrders,
-    session: Session,
+    _: Annotated[Nothing, signed("write_orders", Nothing)],
+    session: Transaction,
     runner: Runner,
     request: Request,
     id: str,
 ) -> AdminOrder:
-    if not is_digits(id) or len(id) > 19 or not 0 < parse_digits(id) < 2**63:
-        raise refuse(404, NOT_FOUND)
-    with as_grape():
-        return await records.cancel_one(actor_of(request), runner, session, parse_digits(id))
+    if not is_digits(id) or len(id) > 19 or not 0 < parse_digits(id) <= MOST_ORDER_ID:
+        raise BursaError(Refusal.NOT_FOUND, management_records.NOT_FOUND)
+    return await admin_orders.cancel_order(
+        session, runner, actor_of(request), parse_digits(id), _shown(session)
+    )
 
 
 class TradeList(Paged):
@@ -121,22 +115,13 @@ class TradeList(Paged):
     market_type: MarketType = "spot"
 
 
-@router.post("/trades", status_code=201, **route("Every trade, newest first", TradeList))
-async def list_trades(data: ReadTrades, session: Session, response: Response) -> list[AdminTrade]:
-    body = parse(TradeList, data)
-    member_id = None if body.uid is None else await member_of(session, body.uid)
-    found = await queries.all_trades(
-        session,
-        queries.TradeFilter(
-            market=await _market(session, body.market),
-            member_id=member_id,
-            nobody=body.market_type == "qe",
-            listing=queries.Listing(ascending=False),
-        ),
-        limit=body.limit,
-        page=body.page,
-    )
+@router.post("/trades", status_code=201, summary="Every trade, newest first")
+async def list_trades(
+    body: Annotated[TradeList, signed("read_trades", TradeList)],
+    session: Session,
+    response: Response,
+) -> list[AdminTrade]:
+    ask = RecordsAsk(uid=body.uid, market=body.market, spot=body.market_type == "spot")
+    found = await management_records.trades(session, ask, limit=body.limit, page=body.page)
     paginate(response, found.total, body.page, body.limit)
-    ids = [m for row in found.rows for m in (row["maker_id"], row["taker_id"])]
-    people = await directory.people(session, ids)
-    return [present.trade(row, people) for row in found.rows]
+    return [present.trade(row, found.people) for row in found.rows]

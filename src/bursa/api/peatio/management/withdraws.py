@@ -1,258 +1,196 @@
-"""Peatio's Management API for withdrawals (``/api/v2/peatio/management/withdraws…``):
-server-to-server, each request a jwt-multisig envelope checked against the scope's
-signers (``bursa.api.management_auth``); answers and errors in Grape's form
-(``{"error": message}``).
+"""Peatio's Management API for withdrawals (``/api/v2/peatio/management/withdraws…``).
+Service: ``bursa.custody.management_withdrawals`` (the flow, and why a crash half-way is
+repaired by asking again, is ``bursa.trading.withdrawals``).
 
-``withdraws/new`` holds ``amount`` (as in Peatio, what the member pays: the currency's
-``withdraw_fee`` comes out of it, the rest leaves) and accepts the withdrawal; with
-``action=process`` a fiat one settles at once (``succeed``) and a coin one waits in
-``processing`` for custody to send it (issue 6). Peatio's ``beneficiary_id`` is not taken
-yet (beneficiaries come with custody): ``rid`` names the destination. The flow, and why a
-crash half-way is repaired by asking again, is in ``bursa.trading.withdrawals``.
+``withdraws/new`` takes ``amount`` as Peatio did: what the member pays, the currency's
+``withdraw_fee`` out of it. Peatio's ``beneficiary_id`` is not taken here: ``rid`` names the
+destination. A request that does not fit is refused with every problem, in Grape's words
+(``uid is missing, amount must be positive``).
 """
 
-import secrets
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api.deps import Runner, Session
-from bursa.api.errors import status_of
-from bursa.api.management_auth import ManagementRefused, scope
-from bursa.api.peatio.management.common import ENVELOPE, RESPONSES
-from bursa.engine.commands import Command
-from bursa.engine.runner import EngineStopped
-from bursa.engine.units import OverPrecise, to_units
-from bursa.identity import directory
-from bursa.plain_input import NotPlain, is_digits, parse_digits, read_amount
+from bursa.api.management import engine_submit, get_sessions, payload
+from bursa.api.peatio.management.common import peatio_router
+from bursa.api.peatio.params import paginate
+from bursa.custody import management_withdrawals
+from bursa.custody.management_withdrawals import Requested
+from bursa.plain_input import NotPlain, PlainInt, read_amount
 from bursa.trading import withdrawals
-from bursa.trading.withdrawals import Ask, WithdrawalRefused, Withdrawals, WithdrawFilter
 
-router = APIRouter(prefix="/api/v2/peatio/management/withdraws", tags=["peatio management"])
-ReadData = Annotated[dict[str, Any], Depends(scope("peatio", "read_withdraws"))]
-WriteData = Annotated[dict[str, Any], Depends(scope("peatio", "write_withdraws"))]
-MOST_TID, MOST_RID, MOST_NOTE, MOST_UID, MOST_KEY = 64, 256, 256, 32, 32
+router = peatio_router("/api/v2/peatio/management/withdraws", omit_none=False)
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+ENGINE_UNAVAILABLE = "Engine is unavailable."
 MOST_DIGITS = 30
-DEFAULT_LIMIT, MOST_LIMIT = 100, 1000
-TRANSFER_TYPES = ("fiat", "crypto")
+# Grape's words for a problem of a kind; others carry their own.
+WORDS = {"missing": "is missing", "literal_error": "does not have a valid value"}
+OUT_OF_RANGE = ("int_parsing", "int_type", "greater_than_equal", "less_than_equal")
 
 
-def _refuse(problems: list[str]) -> None:
-    if problems:
-        raise ManagementRefused(422, ", ".join(problems))
+def grape_problems(exc: ValidationError) -> str:
+    """Every problem, ``<field> <words>``, as Grape listed them."""
+    return ", ".join(
+        f"{'.'.join(str(part) for part in error['loc'])} "
+        + (
+            "does not have a valid value"
+            if error["type"] in OUT_OF_RANGE
+            else WORDS.get(error["type"], error["msg"])
+        )
+        for error in exc.errors(include_input=False, include_url=False)
+    )
 
 
-def _string(data: dict[str, Any], name: str, most: int, problems: list[str]) -> str | None:
-    """An optional string parameter, stripped (Grape's ``is invalid`` otherwise)."""
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        problems.append(f"{name} is invalid")
-        return None
-    text = str(value).strip()
-    if len(text) > most or "\x00" in text:
-        problems.append(f"{name} is invalid")
-        return None
-    return text or None
+def signed(scope: str, model: type[BaseModel]) -> Any:
+    return payload("peatio", scope, model, grape_problems)
 
 
-def _required(data: dict[str, Any], name: str, most: int, problems: list[str]) -> str | None:
-    text = _string(data, name, most, problems)
-    if text is None and name not in {p.split(" ")[0] for p in problems}:
-        problems.append(f"{name} is missing")
-    return text
+def _text(most: int, *, required: bool) -> BeforeValidator:
+    """A string parameter (or a number, as text), stripped: longer than ``most`` or with
+    a NUL it is invalid; empty it is absent (missing, when ``required``)."""
+
+    def read(value: object) -> str | None:
+        text = None
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise PydanticCustomError("invalid", "is invalid")
+            text = str(value).strip()
+            if len(text) > most or "\x00" in text:
+                raise PydanticCustomError("invalid", "is invalid")
+        if not text and required:
+            raise PydanticCustomError("missing", "is missing")
+        return text or None
+
+    return BeforeValidator(read)
 
 
-def _amount(data: dict[str, Any], problems: list[str]) -> Decimal | None:
+def _amount(value: object) -> Decimal:
     """A positive amount: a string in plain notation or an integer (a JSON float is read
     in its shortest form, which is what was typed unless that was exponent form)."""
-    value = data.get("amount")
     if value is None:
-        problems.append("amount is missing")
-        return None
+        raise PydanticCustomError("missing", "is missing")
     try:
         number = read_amount(repr(value) if isinstance(value, float) else value, signed=True)
     except NotPlain:
         number = Decimal("NaN")
     if not number.is_finite() or number <= 0 or number.adjusted() >= MOST_DIGITS:
-        problems.append("amount must be positive")
-        return None
+        raise PydanticCustomError("not_positive", "must be positive")
     return number
 
 
-async def _ask(session: AsyncSession, data: dict[str, Any]) -> tuple[Ask, bool]:
-    """The validated request and whether to process it, or Grape's 422 listing every
-    problem (404 for an unknown member, as Peatio's ``find_by!``)."""
-    problems: list[str] = []
-    uid = _required(data, "uid", MOST_UID, problems)
-    code = _required(data, "currency", 10, problems)
-    amount = _amount(data, problems)
-    rid = _required(data, "rid", MOST_RID, problems)
-    if data.get("beneficiary_id") is not None:
-        problems.append("beneficiary_id is not supported yet, give rid")
-    tid = _string(data, "tid", MOST_TID, problems) or f"TID{secrets.token_hex(5).upper()}"
-    note = _string(data, "note", MOST_NOTE, problems)
-    key = _string(data, "blockchain_key", MOST_KEY, problems)
-    action = data.get("action")
-    if action not in (None, "process"):
-        problems.append("action does not have a valid value")
-    transfer_type = data.get("transfer_type")
-    if transfer_type not in (None, *TRANSFER_TYPES):
-        problems.append("transfer_type does not have a valid value")
-    currency = await withdrawals.currency(session, code.lower()) if code else None
-    if code and currency is None:
-        problems.append("currency does not have a valid value")
-    _refuse(problems)
-    # Every parameter checked without a problem is present.
-    assert currency is not None
-    assert amount is not None
-    assert uid is not None
-    assert rid is not None
-    if not currency["withdrawal_enabled"] or currency["state"] == "disabled":
-        _refuse(["account.currency.withdrawal_disabled"])
-    try:
-        to_units(amount, currency["precision"])
-    except OverPrecise:
-        _refuse(["account.withdraw.invalid_amount"])
-    # Peatio's ``amount`` is what the member pays (its ``sum``): the fee comes out of it.
-    fee: Decimal = currency["withdraw_fee"]
-    if amount <= fee or amount < currency["min_withdraw_amount"]:
-        _refuse(["account.withdraw.invalid_amount"])
-    member_id = await directory.member_id(session, uid=uid)
-    if member_id is None:
-        raise ManagementRefused(404, "Couldn't find record.")
-    ask = Ask(
-        tid=tid,
-        member_id=member_id,
-        uid=uid,
-        currency=currency["id"],
-        type=currency["type"],
-        precision=currency["precision"],
-        amount=amount - fee,
-        fee=fee,
-        rid=rid,
-        note=note,
-        transfer_type=transfer_type or ("fiat" if currency["type"] == "fiat" else "crypto"),
-        blockchain_key=key or (currency["blockchain_key"] if currency["type"] == "coin" else None),
-    )
-    return ask, action == "process"
+def _unsupported(value: object) -> None:
+    if value is not None:
+        raise PydanticCustomError("unsupported", "is not supported yet, give rid")
 
 
-async def _email_of(session: AsyncSession, member_id: int) -> str:
-    person = (await directory.people(session, [member_id])).get(member_id)
-    return "" if person is None else person.email
-
-
-def _service(request: Request, runner: Runner) -> Withdrawals:
-    async def submit(command: Command) -> dict[str, Any]:
-        try:
-            return await runner.submit(command)
-        except EngineStopped as exc:
-            raise ManagementRefused(503, "Engine is unavailable.") from exc
-
-    return Withdrawals(request.app.state.session_factory, submit, _email_of)
-
-
-async def _run(call: Any) -> dict[str, Any]:
-    try:
-        row = await call
-    except WithdrawalRefused as exc:
-        raise ManagementRefused(status_of(exc), exc.code) from exc
-    return withdrawals.entity(row)
-
-
-@router.post(
-    "/new",
-    status_code=201,
-    openapi_extra=ENVELOPE,
-    responses=RESPONSES,
-    summary="Create a withdrawal and hold its funds",
-)
-async def new_withdraw(
-    data: WriteData, request: Request, runner: Runner, session: Session
-) -> dict[str, Any]:
-    """``uid``, ``currency``, ``amount`` (what the member pays, fee included),
-    ``rid``, ``tid``, ``note``, ``action`` (``process``), ``transfer_type``."""
-    ask, process = await _ask(session, data)
-    await session.close()  # the service opens its own transactions
-    return await _run(_service(request, runner).create(ask, process=process))
-
-
-@router.put(
-    "/action", openapi_extra=ENVELOPE, responses=RESPONSES, summary="Process or cancel a withdrawal"
-)
-async def act(data: WriteData, request: Request, runner: Runner) -> dict[str, Any]:
-    """``tid`` and ``action``: ``process`` or ``cancel`` (only an accepted withdrawal)."""
-    problems: list[str] = []
-    tid = _required(data, "tid", MOST_TID, problems)
-    action = data.get("action")
-    if action is None:
-        problems.append("action is missing")
-    elif action not in ("process", "cancel"):
-        problems.append("action does not have a valid value")
-    _refuse(problems)
-    assert tid is not None
-    return await _run(_service(request, runner).act(tid, str(action)))
-
-
-@router.post(
-    "/get",
-    status_code=201,
-    openapi_extra=ENVELOPE,
-    responses=RESPONSES,
-    summary="One withdrawal by tid",
-)
-async def get_withdraw(data: ReadData, session: Session) -> dict[str, Any]:
-    problems: list[str] = []
-    tid = _required(data, "tid", MOST_TID, problems)
-    _refuse(problems)
-    assert tid is not None
-    row = await withdrawals.find(session, tid)
-    if row is None:
-        raise ManagementRefused(404, "Couldn't find record.")
-    return withdrawals.entity(row)
-
-
-def _page(data: dict[str, Any], name: str, default: int, most: int, problems: list[str]) -> int:
-    value = data.get(name, default)
-    if isinstance(value, str) and is_digits(value) and len(value) <= 19:
-        value = parse_digits(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
-        problems.append(f"{name} does not have a valid value")
-        return default
+def _given(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError("missing", "is missing")
     return value
 
 
-@router.post(
-    "",
-    status_code=201,
-    openapi_extra=ENVELOPE,
-    responses=RESPONSES,
-    summary="Withdrawals, newest first",
-)
-async def list_withdraws(
-    data: ReadData, session: Session, response: Response
-) -> list[dict[str, Any]]:
-    """Filters ``uid``, ``currency``, ``state``; ``page``, ``limit`` (100, at most 1000)."""
-    problems: list[str] = []
-    uid = _string(data, "uid", MOST_UID, problems)
-    currency = _string(data, "currency", 10, problems)
-    state = data.get("state")
-    if state is not None and state not in withdrawals.STATES:
-        problems.append("state does not have a valid value")
-    page = _page(data, "page", 1, 2**31 - 1, problems)
-    limit = _page(data, "limit", DEFAULT_LIMIT, MOST_LIMIT, problems)
-    _refuse(problems)
-    found = await withdrawals.listed(
-        session,
-        WithdrawFilter(uid=uid, currency=currency and currency.lower(), state=state),
-        limit=limit,
-        page=page,
+class Params(BaseModel):
+    """Grape ignored unknown parameters; so does Bursa."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+Uid = Annotated[str, _text(32, required=True)]
+Tid = Annotated[str, _text(64, required=True)]
+
+
+class NewWithdraw(Params):
+    uid: Uid
+    currency: Annotated[str, _text(10, required=True)]
+    amount: Annotated[Decimal, BeforeValidator(_amount)]
+    rid: Annotated[str, _text(256, required=True)]
+    beneficiary_id: Annotated[None, BeforeValidator(_unsupported)] = None
+    tid: Annotated[str | None, _text(64, required=False)] = None
+    note: Annotated[str | None, _text(256, required=False)] = None
+    blockchain_key: Annotated[str | None, _text(32, required=False)] = None
+    action: Literal["process"] | None = None
+    transfer_type: Literal["fiat", "crypto"] | None = None
+
+
+@router.post("/new", status_code=201, summary="Create a withdrawal and hold its funds")
+async def new_withdraw(
+    body: Annotated[NewWithdraw, signed("write_withdraws", NewWithdraw)],
+    sessions: Sessions,
+    runner: Runner,
+) -> dict[str, Any]:
+    """``amount`` is what the member pays, fee included; ``action: process`` processes it
+    at once."""
+    requested = Requested(
+        uid=body.uid,
+        currency=body.currency,
+        amount=body.amount,
+        rid=body.rid,
+        tid=body.tid,
+        note=body.note,
+        blockchain_key=body.blockchain_key,
+        transfer_type=body.transfer_type,
+        process=body.action == "process",
     )
-    response.headers["Total"] = str(found.total)
-    response.headers["Page"] = str(page)
-    response.headers["Per-Page"] = str(limit)
+    submit = engine_submit(runner, ENGINE_UNAVAILABLE)
+    return withdrawals.entity(await management_withdrawals.create(sessions, submit, requested))
+
+
+class Action(Params):
+    tid: Tid
+    action: Annotated[Literal["process", "cancel"], BeforeValidator(_given)]
+
+
+@router.put("/action", summary="Process or cancel a withdrawal")
+async def act(
+    body: Annotated[Action, signed("write_withdraws", Action)],
+    sessions: Sessions,
+    runner: Runner,
+) -> dict[str, Any]:
+    """``process`` or ``cancel`` (only an accepted withdrawal cancels)."""
+    submit = engine_submit(runner, ENGINE_UNAVAILABLE)
+    return withdrawals.entity(
+        await management_withdrawals.act(sessions, submit, body.tid, body.action)
+    )
+
+
+class WithdrawGet(Params):
+    tid: Tid
+
+
+@router.post("/get", status_code=201, summary="One withdrawal by tid")
+async def get_withdraw(
+    body: Annotated[WithdrawGet, signed("read_withdraws", WithdrawGet)], session: Session
+) -> dict[str, Any]:
+    return withdrawals.entity(await management_withdrawals.find(session, body.tid))
+
+
+class WithdrawList(Params):
+    uid: Annotated[str | None, _text(32, required=False)] = None
+    currency: Annotated[str | None, _text(10, required=False)] = None
+    state: Literal[withdrawals.STATES] | None = None  # type: ignore[valid-type]
+    page: PlainInt = Field(default=1, ge=1, le=2**31 - 1)
+    limit: PlainInt = Field(default=100, ge=1, le=1000)
+
+
+@router.post("", status_code=201, summary="Withdrawals, newest first")
+async def list_withdraws(
+    body: Annotated[WithdrawList, signed("read_withdraws", WithdrawList)],
+    session: Session,
+    response: Response,
+) -> list[dict[str, Any]]:
+    found = await management_withdrawals.listed(
+        session,
+        uid=body.uid,
+        currency=body.currency,
+        state=body.state,
+        limit=body.limit,
+        page=body.page,
+    )
+    paginate(response, found.total, body.page, body.limit)
     return [withdrawals.entity(row) for row in found.rows]

@@ -13,6 +13,7 @@ from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.schemas import Currency, Errors, Market, MemberLevels, MinimumLevel, TradingFee
 from bursa.engine.snapshots import BookSnapshot
+from bursa.formats import iso
 from bursa.plain_input import PlainInt
 from bursa.trading import repository
 from bursa.trading.member_levels import MemberLevels as Levels
@@ -73,7 +74,7 @@ async def ready(runner: Runner, session: Session) -> Response:
 
 @router.get("/timestamp", summary="Server time, ISO-8601")
 async def timestamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return iso(datetime.now(UTC))
 
 
 @router.get("/currencies", summary="Listed currencies", responses=_NOT_FOUND)

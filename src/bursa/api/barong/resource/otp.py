@@ -1,0 +1,68 @@
+"""``/api/v2/barong/resource/otp``: two-factor authentication (TOTP) of the signed-in
+member — a new seed (``generate_qrcode``, shown once), then ``enable`` or ``disable`` with a
+current code. Session only: an API key or OAuth token never changes its own second factor."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from bursa.api.barong.deps import IdentityDep, SessionDep
+from bursa.api.barong.schemas import ERRORS
+from bursa.api.bodies import NoParameters, body_of
+from bursa.api.deps import client_of
+from bursa.api.schemas import Errors
+
+router = APIRouter(prefix="/api/v2/barong/resource/otp", tags=["barong resource"])
+
+
+class OtpCode(BaseModel):
+    code: str = Field(max_length=6)
+
+
+class OtpSecret(BaseModel):
+    barcode: str  # base64 PNG of the QR code
+    url: str  # otpauth:// URL
+
+
+class OtpAnswer(BaseModel):
+    """Barong answered with the Vault secret whose ``data`` holds barcode and url."""
+
+    data: OtpSecret
+
+
+@router.post(
+    "/generate_qrcode",
+    status_code=201,
+    responses={400: {"model": Errors}},
+    summary="A new TOTP seed as otpauth URL and QR code (shown once)",
+)
+async def generate_qrcode(
+    session: SessionDep,
+    identity: IdentityDep,
+    _: Annotated[NoParameters, body_of(NoParameters)],
+) -> OtpAnswer:
+    url, barcode = await identity.generate_otp(session)
+    return OtpAnswer(data=OtpSecret(barcode=barcode, url=url))
+
+
+@router.post("/enable", status_code=201, responses=ERRORS, summary="Enable 2FA")
+async def enable_otp(
+    request: Request,
+    session: SessionDep,
+    identity: IdentityDep,
+    body: Annotated[OtpCode, body_of(OtpCode)],
+) -> dict[str, str]:
+    await identity.enable_otp(session, body.code, client_of(request))
+    return {}
+
+
+@router.post("/disable", status_code=201, responses=ERRORS, summary="Disable 2FA")
+async def disable_otp(
+    request: Request,
+    session: SessionDep,
+    identity: IdentityDep,
+    body: Annotated[OtpCode, body_of(OtpCode)],
+) -> dict[str, str]:
+    await identity.disable_otp(session, body.code, client_of(request))
+    return {}

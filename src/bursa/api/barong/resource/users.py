@@ -1,0 +1,144 @@
+"""``/api/v2/barong/resource/users``: the signed-in member's own account — ``me`` (read,
+change the free ``data`` field, close the account), their ``activity`` and their
+``password``.
+
+Closing the account takes the password (and the 2FA code) in the JSON body, not in the
+query string Barong's swagger shows: a query string ends up in access logs. A password sent
+in the query is refused with its own code, so a client written for Barong learns why at
+once. Password checks are rate-limited per address and per member.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from bursa.api.barong.deps import (
+    SESSION_COOKIE,
+    AccountsDep,
+    IdentityDep,
+    ReaderDep,
+    SessionDep,
+    rate_limit,
+)
+from bursa.api.barong.schemas import ERRORS, Activity, User, present_user
+from bursa.api.bodies import body_of, codes
+from bursa.api.deps import client_of
+from bursa.api.errors import INVALID_PARAMETER, ApiError, error_code
+from bursa.identity.limits import PASSWORD_CHECK_PER_IP, PASSWORD_CHECK_PER_USER
+from bursa.plain_input import PlainInt
+
+router = APIRouter(prefix="/api/v2/barong/resource/users", tags=["barong resource"])
+TOPICS = ("all", "session", "otp", "password", "account")
+Topic = Annotated[
+    str,
+    Path(
+        pattern=f"^({'|'.join(TOPICS)})$", json_schema_extra=error_code("resource.user.wrong_topic")
+    ),
+]
+
+
+class UserData(BaseModel):
+    data: str = Field(max_length=4096)  # the service allows 1 KB and says so
+
+
+class AccountClosure(BaseModel):
+    password: str = Field(min_length=1, max_length=200)
+    otp_code: str | None = Field(default=None, max_length=6)
+
+
+class ChangePassword(BaseModel):
+    old_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+    confirm_password: str = Field(
+        max_length=200,
+        json_schema_extra=codes(INVALID_PARAMETER, mismatch="resource.password.doesnt_match"),
+    )
+    otp_code: str | None = Field(default=None, max_length=6)
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _same_password(cls, value: str, info: ValidationInfo) -> str:
+        if "new_password" in info.data and value != info.data["new_password"]:
+            raise PydanticCustomError("mismatch", "the passwords differ")
+        return value
+
+
+@router.get("/me", responses=ERRORS, summary="The signed-in member")
+async def me(user: ReaderDep, accounts: AccountsDep) -> User:
+    return present_user(await accounts.show(user["id"]))
+
+
+@router.put("/me", responses=ERRORS, summary="Change the member's data (a JSON object)")
+async def put_me(
+    request: Request,
+    session: SessionDep,
+    accounts: AccountsDep,
+    body: Annotated[UserData, body_of(UserData)],
+) -> User:
+    user = await accounts.set_data(session.user["id"], body.data, client_of(request))
+    return present_user(user)
+
+
+@router.delete(
+    "/me",
+    status_code=204,
+    responses=ERRORS,
+    summary="Close the account (password, and the 2FA code when 2FA is on)",
+)
+async def delete_me(
+    request: Request,
+    session: SessionDep,
+    accounts: AccountsDep,
+    body: Annotated[AccountClosure | None, Body()] = None,
+) -> Response:
+    if "password" in request.query_params:
+        raise ApiError(422, "resource.user.password_in_query")
+    if body is None:
+        raise ApiError(422, "resource.user.missing_password")
+    client = client_of(request)
+    await rate_limit(
+        request,
+        (PASSWORD_CHECK_PER_IP, client.ip),
+        (PASSWORD_CHECK_PER_USER, session.user["uid"]),
+    )
+    await accounts.delete(session, body.password, body.otp_code, client)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/activity/{topic}", responses=ERRORS, summary="The member's own activities")
+async def my_activities(
+    user: ReaderDep,
+    identity: IdentityDep,
+    topic: Topic,
+    limit: Annotated[PlainInt, Query(ge=1, le=1000)] = 100,
+) -> list[Activity]:
+    found = await identity.activities_of(user["id"], limit)
+    return [Activity(**a) for a in found if topic == "all" or a["topic"] == topic]
+
+
+@router.put(
+    "/password",
+    status_code=201,
+    responses=ERRORS,
+    summary="Change the password (other sessions end)",
+)
+async def change_password(
+    request: Request,
+    session: SessionDep,
+    identity: IdentityDep,
+    body: Annotated[ChangePassword, body_of(ChangePassword, query=False)],
+) -> dict[str, str]:
+    client = client_of(request)
+    await rate_limit(
+        request,
+        (PASSWORD_CHECK_PER_IP, client.ip),
+        (PASSWORD_CHECK_PER_USER, session.user["uid"]),
+    )
+    await identity.change_password(
+        session, body.old_password, body.new_password, client, body.otp_code
+    )
+    return {}
