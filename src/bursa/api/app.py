@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,7 +47,7 @@ from bursa.api.bodies import document_bodies
 from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management import document_payloads
-from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy, ManagementRefused
+from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy
 from bursa.api.oauth import provider as oauth
 from bursa.api.peatio.account import balances as peatio_account
 from bursa.api.peatio.account import internal_transfers as peatio_account_transfers
@@ -216,12 +216,6 @@ def create_app(
     )
     app.state.secure_cookies = secure_cookies
     install_error_handlers(app)
-
-    async def management_refused(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ManagementRefused)
-        return exc.response()
-
-    app.add_exception_handler(ManagementRefused, management_refused)
 
     async def swagger() -> JSONResponse:
         return JSONResponse(app.openapi())

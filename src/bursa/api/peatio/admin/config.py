@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal, cast
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api import present
 from bursa.api.bodies import body_of, codes
@@ -26,7 +25,7 @@ from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
 from bursa.api.peatio.admin.change import ERRORS, Limit, PageNumber
-from bursa.api.peatio.admin.fields import CODE, AdminBody, Quantity, checked, field_codes, text
+from bursa.api.peatio.admin.fields import CODE, AdminBody, Quantity, field_codes, text
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Currency, Market
 from bursa.custody import registry
@@ -63,7 +62,8 @@ class AdminMarket(Market):
     updated_at: str
 
 
-def _currency(row: Any) -> AdminCurrency:
+def present_currency(row: Any) -> AdminCurrency:
+    """A currency's row as the admin API (and the Management API) shows it."""
     return AdminCurrency(
         **present.currency(row).model_dump(),
         status=row["state"],
@@ -75,7 +75,8 @@ def _currency(row: Any) -> AdminCurrency:
     )
 
 
-def _market(row: Any) -> AdminMarket:
+def present_market(row: Any) -> AdminMarket:
+    """A market's row as the admin API (and the Management API) shows it."""
     return AdminMarket(
         **present.market(row).model_dump(),
         position=row["position"],
@@ -194,6 +195,11 @@ class NewCurrency(CurrencyBody):
     token's ``erc20_contract_address`` and ``decimals``, and custody's
     ``min_collection_amount`` and ``send_surplus``."""
 
+    type: CurrencyType = Field(default="coin", json_schema_extra=field_codes("currency", "type"))
+    precision: CurrencyPrecision = Field(
+        default=8, json_schema_extra=field_codes("currency", "precision")
+    )
+
 
 class CurrencyChange(CurrencyBody):
     """``currencies/update``: ``code`` and the fields to change (``options`` replaced
@@ -221,7 +227,7 @@ async def list_currencies(
         session, type=type, state=status, limit=limit, page=page
     )
     paginate(response, found.total, page, limit)
-    return [_currency(row) for row in found.rows]
+    return [present_currency(row) for row in found.rows]
 
 
 CurrencyCode = Annotated[
@@ -232,7 +238,7 @@ CurrencyCode = Annotated[
 
 @router.get("/currencies/{code}", summary="One currency", responses=ERRORS)
 async def show_currency(_: ReadCurrency, session: Session, code: CurrencyCode) -> AdminCurrency:
-    return _currency(await configured.currency(session, code))
+    return present_currency(await configured.currency(session, code))
 
 
 @router.post("/currencies/new", status_code=201, summary="Add a currency", responses=ERRORS)
@@ -242,7 +248,10 @@ async def create_currency(
     runner: Runner,
     session: Transaction,
 ) -> AdminCurrency:
-    return _currency(await _add(body, actor, runner, session))
+    added = await currency_config.create_currency(
+        session, runner.submit, actor, body.code, body.type, body.precision, body.fields()
+    )
+    return present_currency(added)
 
 
 @router.post("/currencies/update", status_code=201, summary="Change a currency", responses=ERRORS)
@@ -253,18 +262,7 @@ async def update_currency(
     session: Transaction,
 ) -> AdminCurrency:
     """Custody serves a change within half a minute (``custody.service``)."""
-    return _currency(await _update(body, actor, runner, session))
-
-
-async def _add(body: NewCurrency, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
-    kind, precision = body.type or "coin", 8 if body.precision is None else body.precision
-    return await currency_config.create_currency(
-        session, runner.submit, actor, body.code, kind, precision, body.fields()
-    )
-
-
-async def _update(body: CurrencyChange, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
-    return await currency_config.update_currency(
+    changed = await currency_config.update_currency(
         session,
         runner.submit,
         actor,
@@ -273,25 +271,7 @@ async def _update(body: CurrencyChange, actor: Actor, runner: Runner, session: A
         kind=body.type,
         precision=body.precision,
     )
-
-
-async def add_currency(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
-) -> AdminCurrency:
-    """``currencies/new`` for the Management API's ``currencies/create``, which answers
-    refusals its own way and commits here (its requests have no ``Transaction``)."""
-    added = await _add(checked(NewCurrency, body), actor, runner, session)
-    await session.commit()
-    return _currency(added)
-
-
-async def change_currency(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
-) -> AdminCurrency:
-    """``currencies/update`` for the Management API (as ``add_currency``)."""
-    changed = await _update(checked(CurrencyChange, body), actor, runner, session)
-    await session.commit()
-    return _currency(changed)
+    return present_currency(changed)
 
 
 # ---------------------------------------------------------------------- markets
@@ -378,7 +358,7 @@ async def list_markets(
 ) -> list[AdminMarket]:
     found = await configured.markets_listed(session, state=state, limit=limit, page=page)
     paginate(response, found.total, page, limit)
-    return [_market(row) for row in found.rows]
+    return [present_market(row) for row in found.rows]
 
 
 MarketSymbol = Annotated[
@@ -388,7 +368,7 @@ MarketSymbol = Annotated[
 
 @router.get("/markets/{symbol}", summary="One market", responses=ERRORS)
 async def show_market(_: ReadMarket, session: Session, symbol: MarketSymbol) -> AdminMarket:
-    return _market(await configured.market(session, symbol))
+    return present_market(await configured.market(session, symbol))
 
 
 @router.post("/markets/new", status_code=201, summary="Open a market", responses=ERRORS)
@@ -399,7 +379,10 @@ async def create_market(
     session: Transaction,
 ) -> AdminMarket:
     """The symbol is base + quote."""
-    return _market(await _open(body, actor, runner, session))
+    opened = await market_config.create_market(
+        session, runner.submit, actor, body.base_currency, body.quote_currency, body.rules()
+    )
+    return present_market(opened)
 
 
 @router.post("/markets/update", status_code=201, summary="Change a market", responses=ERRORS)
@@ -411,36 +394,7 @@ async def update_market(
 ) -> AdminMarket:
     """Enable: ``state`` enabled; disable: disabled. Disabling keeps open orders in the
     book; cancel them with ``orders/cancel``."""
-    return _market(await _change(body, actor, runner, session))
-
-
-async def _open(body: NewMarket, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
-    base, quote = body.base_currency, body.quote_currency
-    return await market_config.create_market(
-        session, runner.submit, actor, base, quote, body.rules()
-    )
-
-
-async def _change(body: MarketChange, actor: Actor, runner: Runner, session: AsyncSession) -> Any:
-    return await market_config.update_market(
+    changed = await market_config.update_market(
         session, runner.submit, actor, body.symbol, body.rules()
     )
-
-
-async def add_market(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
-) -> AdminMarket:
-    """``markets/new`` for the Management API, which answers refusals its own way and
-    commits here (its requests have no ``Transaction``)."""
-    opened = await _open(checked(NewMarket, body), actor, runner, session)
-    await session.commit()
-    return _market(opened)
-
-
-async def change_market(
-    body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
-) -> AdminMarket:
-    """``markets/update`` for the Management API (as ``add_market``)."""
-    changed = await _change(checked(MarketChange, body), actor, runner, session)
-    await session.commit()
-    return _market(changed)
+    return present_market(changed)

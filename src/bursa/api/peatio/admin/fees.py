@@ -16,7 +16,6 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api import present
 from bursa.api.bodies import body_of, codes
@@ -29,7 +28,6 @@ from bursa.api.peatio.admin.fields import (
     AdminBody,
     GroupOrAny,
     Quantity,
-    checked,
     field_codes,
     text,
 )
@@ -234,16 +232,4 @@ async def set_group(
 ) -> MemberGroup:
     """The member's new orders get that group's fees."""
     placed = await fee_config.put_in_group(session, runner.submit, actor, uid, body.group)
-    return MemberGroup(**asdict(placed))
-
-
-async def put_in_group(
-    uid: str, body: dict[str, Any], actor: Actor, runner: Runner, session: AsyncSession
-) -> MemberGroup:
-    """``PUT members/{uid}`` for the Management API's ``members`` and ``members/group``,
-    which answers refusals its own way and commits here (its requests have no
-    ``Transaction``)."""
-    group = checked(GroupChange, body).group
-    placed = await fee_config.put_in_group(session, runner.submit, actor, uid, group)
-    await session.commit()
     return MemberGroup(**asdict(placed))

@@ -10,25 +10,22 @@ below, exactly as before the bodies became models.
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from bursa.api.bodies import codes
-from bursa.api.errors import ApiError, model_codes
 from bursa.engine.core import valid_group
 from bursa.engine.specs import ANY
 from bursa.plain_input import NotPlain, is_digits, parse_digits, read_amount
 
-Body = TypeVar("Body", bound=BaseModel)
 CODE = re.compile(r"^[a-z][a-z0-9]{0,9}$")  # currency codes and market parts, Peatio's ≤ 10
 MOST_ID = 2**63 - 1  # a BIGINT key
 MOST_DIGITS = 30  # of an amount's integer part: far beyond any real one
@@ -55,15 +52,6 @@ class AdminBody(BaseModel):
         if isinstance(data, dict):
             return {name: value for name, value in data.items() if value is not None}
         return data
-
-
-def checked(model: type[Body], data: dict[str, Any]) -> Body:
-    """``data`` as ``model`` for a caller answering in a format of its own (the Management
-    API): every bad field's code in one 422 refusal, as the admin API answers them."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ApiError(422, *model_codes(model, exc.errors())) from None
 
 
 def _refuse(kind: str = "text") -> PydanticCustomError:

@@ -202,30 +202,6 @@ async def cancel_all(
     )
 
 
-async def cancel_one(actor: Actor, runner: Runner, session: AsyncSession, id: int) -> AdminOrder:
-    """``orders/{id}/cancel`` for the Management API, which answers refusals its own way
-    and commits here (its requests have no ``Transaction``)."""
-    cancelled = await admin_orders.cancel_order(session, runner, actor, id, _show(session))
-    await session.commit()
-    return cancelled
-
-
-async def cancel_in_market(
-    actor: Actor,
-    runner: Runner,
-    session: AsyncSession,
-    symbol: str,
-    side: str | None,
-    member_id: int | None = None,
-) -> list[AdminOrder]:
-    """``orders/cancel`` for the Management API (of one member's orders), as ``cancel_one``."""
-    cancelled = await admin_orders.cancel_in_market(
-        session, runner, actor, symbol, _show(session), side=side, member_id=member_id
-    )
-    await session.commit()
-    return cancelled
-
-
 # ---------------------------------------------------------------------- trades
 
 

@@ -7,30 +7,20 @@ would have passed through ``float``, so amounts must be decimal strings (or inte
 read by ``bursa.plain_input``.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-from bursa.api.deps import Runner
-from bursa.api.errors import status_of
 from bursa.api.management import (
     NOT_FOUND,
-    REFUSALS,
     Nothing,
     actor_of,
-    envelope_body,
     first_problem,
     management_router,
     payload,
 )
-from bursa.api.management_auth import ManagementRefused
-from bursa.engine.commands import Command
-from bursa.engine.runner import EngineStopped
-from bursa.errors import BursaError
 from bursa.plain_input import NotPlain, PlainInt, read_amount
 
 PREFIX = "/api/v2/peatio/management"
@@ -85,58 +75,3 @@ Amount = Annotated[Decimal, PlainValidator(_decimal, json_schema_input_type=str)
 Code = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9_]+$")]
 Uid = Annotated[str, Field(min_length=1, max_length=32)]
 Seconds = Annotated[PlainInt, Field(ge=0, le=253_402_300_799)]  # Unix time, up to 9999
-
-
-# ---------------------------------------------------------------------- older path
-# ``transfers`` (and the currency endpoints of ``config``) still read their ``data``
-# through these; the shared path above replaces them.
-
-
-def route(summary: str, params: type[BaseModel] | None = None) -> dict[str, Any]:
-    """``APIRouter`` route keywords: summary, Grape's error answers, the envelope."""
-    description = "Signed management request."
-    if params is not None:
-        fields = ", ".join(
-            f"`{name}`" + ("*" if info.is_required() else "")
-            for name, info in params.model_fields.items()
-        )
-        description += f" `data`: {fields} (* required)."
-    return {
-        "summary": summary,
-        "description": description,
-        "responses": REFUSALS,
-        "openapi_extra": {"requestBody": envelope_body(None)},
-        "response_model_exclude_none": True,
-    }
-
-
-def refuse(status: int, message: str) -> ManagementRefused:
-    return ManagementRefused(status, message)
-
-
-def parse(model: type[Model], data: dict[str, Any]) -> Model:
-    """``data`` as ``model``; the first problem answers 422 as Grape words it."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise refuse(422, first_problem(exc)) from exc
-
-
-async def submit(runner: Runner, command: Command) -> dict[str, Any]:
-    """The engine's committed result; 503 when the engine is not running."""
-    try:
-        return await runner.submit(command)
-    except EngineStopped as exc:
-        raise refuse(503, ENGINE_UNAVAILABLE) from exc
-
-
-@contextmanager
-def as_grape() -> Iterator[None]:
-    """Refusals in Grape's format (what ``ManagementRoute`` now does for every route)."""
-    try:
-        yield
-    except ManagementRefused:
-        raise
-    except BursaError as exc:
-        message = NOT_FOUND if status_of(exc) == 404 else ", ".join(exc.codes)
-        raise refuse(status_of(exc), message) from exc

@@ -1,11 +1,14 @@
 """Peatio's Management API for configuration (``.../management``): currencies, markets,
 the fee schedule, members' fee groups, and the server's time.
 
-Every change takes the admin API's path (currencies and markets: ``peatio.admin.config``;
-fee groups: ``bursa.custody.management_records.put_in_group`` over
-``bursa.trading.fee_config``): what the engine applies changes through its commands, under
+Every change calls the admin API's service (currencies: ``bursa.trading.currency_config``;
+markets: ``bursa.trading.market_config``; fee groups:
+``bursa.custody.management_records.put_in_group`` over ``bursa.trading.fee_config``) in
+the request's one transaction: what the engine applies changes through its commands, under
 the same lock, and lands in the audit log under the request's signers (``mgmt:<signers>``).
-The admin API's refusal codes are answered as Grape's message (``{"error": "<codes>"}``).
+Currencies and markets take the admin API's parameters, read by its models
+(``AdminParameters``), and a bad one is answered with the admin API's codes
+(``{"error": "<codes>"}``).
 
 Members are Barong's users in Bursa, so ``POST members`` creates nothing: it finds the
 user by ``uid`` (whose ``email`` must match) and puts them in ``group``; ``level``,
@@ -13,16 +16,24 @@ user by ``uid`` (whose ``email`` must match) and puts them in ``group``; ``level
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 
-from fastapi import Depends, Request, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from fastapi import Request, Response
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from bursa.api import present
 from bursa.api.deps import Runner, Session, Transaction
-from bursa.api.management import CODED
-from bursa.api.management_auth import scope
+from bursa.api.errors import model_codes
+from bursa.api.management import CODED, first_problem
 from bursa.api.peatio.admin import config
 from bursa.api.peatio.admin import present as admin_present
 from bursa.api.peatio.admin.config import AdminCurrency, AdminMarket
@@ -34,11 +45,7 @@ from bursa.api.peatio.management.common import (
     Params,
     Uid,
     actor_of,
-    as_grape,
-    parse,
     peatio_router,
-    refuse,
-    route,
     signed,
 )
 from bursa.api.peatio.params import paginate
@@ -50,13 +57,12 @@ from bursa.engine.specs import ANY
 from bursa.errors import BursaError, Refusal
 from bursa.formats import iso
 from bursa.plain_input import PlainInt
-from bursa.trading import fee_config
+from bursa.trading import configured, currency_config, fee_config, market_config
 
 router = peatio_router()
-ReadCurrencies = Annotated[dict[str, Any], Depends(scope("peatio", "read_currencies"))]
-WriteCurrencies = Annotated[dict[str, Any], Depends(scope("peatio", "write_currencies"))]
 EVERY = 1000  # currencies and markets are few: Peatio listed them all
 Group = Annotated[str, Field(min_length=1, max_length=32)]
+Checked = TypeVar("Checked", bound=BaseModel)
 
 
 class Currency(AdminCurrency):
@@ -73,8 +79,44 @@ class Member(BaseModel):
     created_at: str
 
 
-def _currency(found: AdminCurrency) -> Currency:
-    return Currency(**found.model_dump(), code=found.id)
+def _currency(found: Any) -> Currency:
+    shown = config.present_currency(found)
+    return Currency(**shown.model_dump(), code=shown.id)
+
+
+def _coded(words: str) -> PydanticCustomError:
+    """A problem worded as ``words`` alone (``CODED``: ``first_problem`` answers them)."""
+    return PydanticCustomError(CODED, "{words}", {"words": words})
+
+
+def _peatio_checked(model: type[Checked], data: Any) -> Checked:
+    """``data`` as ``model``, Peatio's own check of the parameters it names; its first
+    problem worded as Grape words it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _coded(first_problem(exc)) from None
+
+
+class AdminParameters(BaseModel):
+    """Mixed into an admin API body read as a management payload: Peatio's check of the
+    parameters it names comes first (``peatio_check``: Grape's words for its first problem),
+    then the admin model, whose problems answer the admin API's codes of every bad field at
+    once (``bursa.api.errors.model_codes``), as the admin API's routes answer them."""
+
+    @classmethod
+    def peatio_check(cls, data: Any) -> Any:
+        """``data`` as the admin model reads it (Peatio's own names checked first)."""
+        return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _admin_codes(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        data = cls.peatio_check(data)
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise _coded(", ".join(model_codes(cls, exc.errors()))) from None
 
 
 # ---------------------------------------------------------------------- currencies
@@ -84,61 +126,103 @@ class CurrencyList(Params):
     type: Literal["coin", "fiat"] | None = None
 
 
-class CurrencyCreate(Params):
+class CurrencyCode(Params):
     code: Code
 
 
-class CurrencyUpdate(Params):
+class CurrencyId(Params):
     id: Code
 
 
-@router.post("/currencies/list", status_code=201, **route("Every currency", CurrencyList))
+class CurrencyCreate(AdminParameters, config.NewCurrency):
+    """The admin API's ``currencies/new`` parameters."""
+
+    @classmethod
+    def peatio_check(cls, data: Any) -> Any:
+        _peatio_checked(CurrencyCode, data)
+        return data
+
+
+def _named_by_id(schema: dict[str, Any]) -> None:
+    """Documents ``id`` (Peatio's name of the currency) in place of the admin API's
+    ``code``, which ``CurrencyUpdate`` sets from it."""
+    schema["properties"] = {"id": CurrencyId.model_json_schema()["properties"]["id"]} | {
+        name: found for name, found in schema["properties"].items() if name != "code"
+    }
+    schema["required"] = ["id"]
+
+
+class CurrencyUpdate(AdminParameters, config.CurrencyChange):
+    """The admin API's ``currencies/update`` parameters, the currency named by ``id``."""
+
+    model_config = ConfigDict(json_schema_extra=_named_by_id)
+
+    @classmethod
+    def peatio_check(cls, data: Any) -> Any:
+        return {**data, "code": _peatio_checked(CurrencyId, data).id}
+
+
+@router.post("/currencies/list", status_code=201, summary="Every currency")
 async def list_currencies(
-    data: ReadCurrencies, session: Session, response: Response, request: Request
+    body: Annotated[CurrencyList, signed("read_currencies", CurrencyList)],
+    session: Session,
+    response: Response,
 ) -> list[Currency]:
-    body = parse(CurrencyList, data)
-    found = await config.list_currencies(
-        actor_of(request), session, response, type=body.type, status=None, limit=EVERY, page=1
+    found = await configured.currencies_listed(
+        session, type=body.type, state=None, limit=EVERY, page=1
     )
-    return [_currency(c) for c in found]
+    paginate(response, found.total, 1, EVERY)
+    return [_currency(row) for row in found.rows]
 
 
 @router.post(
-    "/currencies/create",
-    status_code=201,
-    **route("Add a currency (the admin API's parameters)", CurrencyCreate),
+    "/currencies/create", status_code=201, summary="Add a currency (the admin API's parameters)"
 )
 async def create_currency(
-    data: WriteCurrencies, session: Session, runner: Runner, request: Request
+    body: Annotated[CurrencyCreate, signed("write_currencies", CurrencyCreate)],
+    session: Transaction,
+    runner: Runner,
+    request: Request,
 ) -> Currency:
     """Scope ``write_currencies`` (Peatio declared ``read_currencies`` here by mistake)."""
-    parse(CurrencyCreate, data)
-    with as_grape():
-        return _currency(await config.add_currency(data, actor_of(request), runner, session))
+    added = await currency_config.create_currency(
+        session,
+        runner.submit,
+        actor_of(request),
+        body.code,
+        body.type,
+        body.precision,
+        body.fields(),
+    )
+    return _currency(added)
 
 
-@router.put(
-    "/currencies/update", **route("Change a currency (the admin API's parameters)", CurrencyUpdate)
-)
+@router.put("/currencies/update", summary="Change a currency (the admin API's parameters)")
 async def update_currency(
-    data: WriteCurrencies, session: Session, runner: Runner, request: Request
+    body: Annotated[CurrencyUpdate, signed("write_currencies", CurrencyUpdate)],
+    session: Transaction,
+    runner: Runner,
+    request: Request,
 ) -> Currency:
-    body = parse(CurrencyUpdate, data)
-    with as_grape():
-        changed = await config.change_currency(
-            {**data, "code": body.id}, actor_of(request), runner, session
-        )
+    changed = await currency_config.update_currency(
+        session,
+        runner.submit,
+        actor_of(request),
+        body.code,
+        body.fields(),
+        kind=body.type,
+        precision=body.precision,
+    )
     return _currency(changed)
 
 
-@router.post("/currencies/{code}", status_code=201, **route("One currency"))
+@router.post("/currencies/{code}", status_code=201, summary="One currency")
 async def show_currency(
-    data: ReadCurrencies, session: Session, request: Request, code: str
+    _: Annotated[Nothing, signed("read_currencies", Nothing)], session: Session, code: str
 ) -> Currency:
     if len(code) > 10:
-        raise refuse(404, NOT_FOUND)
-    with as_grape():
-        return _currency(await config.show_currency(actor_of(request), session, code))
+        raise BursaError(Refusal.NOT_FOUND, NOT_FOUND)
+    return _currency(await configured.currency(session, code))
 
 
 # ---------------------------------------------------------------------- markets
@@ -148,49 +232,31 @@ class MarketList(Params):
     type: Literal["spot", "qe"] = "spot"
 
 
-# Parameters passed on as sent, documented as what the admin API reads them as.
-SentDecimal = Annotated[Any, WithJsonSchema({"type": "string", "format": "decimal"})]
-SentInteger = Annotated[Any, WithJsonSchema({"type": "integer"})]
-SentText = Annotated[Any, WithJsonSchema({"type": "string"})]
-
-
-class AdminParameters(BaseModel):
-    """The admin API's parameters, passed on as sent: its code path reads and checks
-    them, with its codes."""
-
-    model_config = ConfigDict(extra="allow")
-
-    def sent(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True)
-
-
-class MarketRules(AdminParameters):
-    """What ``markets/new`` and ``markets/update`` may set: ``max_price`` 0 is none;
-    ``state`` is enabled, disabled, hidden, locked, sale or presale."""
-
-    min_price: SentDecimal = None
-    max_price: SentDecimal = None
-    min_amount: SentDecimal = None
-    state: SentText = None
-    position: SentInteger = None
-    maker_fee: SentDecimal = None
-    taker_fee: SentDecimal = None
-
-
-class MarketNew(MarketRules):
-    """``base_currency``, ``quote_currency``, ``min_price`` and ``min_amount`` are
-    required; precisions default to 4 (their sum at most the quote's precision)."""
-
-    base_currency: SentText = None
-    quote_currency: SentText = None
-    amount_precision: SentInteger = None
-    price_precision: SentInteger = None
-    type: SentText = None
-
-
-class MarketChange(MarketRules):
+class MarketName(BaseModel):
     id: str | None = Field(default=None, max_length=20)
     symbol: str | None = Field(default=None, max_length=20)
+
+
+class MarketNew(AdminParameters, config.NewMarket):
+    """The admin API's ``markets/new`` parameters."""
+
+
+def _named_by_id_or_symbol(schema: dict[str, Any]) -> None:
+    """Documents ``id`` beside ``symbol``: either names the market (``symbol`` wins)."""
+    named = {"id": schema["properties"]["symbol"] | {"title": "Id"}}
+    schema["properties"] = named | schema["properties"]
+    schema.pop("required", None)
+
+
+class MarketUpdate(AdminParameters, config.MarketChange):
+    """The admin API's ``markets/update`` parameters (the market: ``symbol``, or ``id``)."""
+
+    model_config = ConfigDict(json_schema_extra=_named_by_id_or_symbol)
+
+    @classmethod
+    def peatio_check(cls, data: Any) -> Any:
+        _peatio_checked(MarketName, data)
+        return data
 
 
 @router.post("/markets/list", status_code=201, summary="Every market")
@@ -198,45 +264,54 @@ async def list_markets(
     body: Annotated[MarketList, signed("read_markets", MarketList)],
     session: Session,
     response: Response,
-    request: Request,
 ) -> list[AdminMarket]:
     if body.type == "qe":
         return []  # Bursa has spot markets only
-    return await config.list_markets(
-        actor_of(request), session, response, state=None, limit=EVERY, page=1
-    )
+    found = await configured.markets_listed(session, state=None, limit=EVERY, page=1)
+    paginate(response, found.total, 1, EVERY)
+    return [config.present_market(row) for row in found.rows]
 
 
 @router.post("/markets/new", status_code=201, summary="Open a market (the admin API's parameters)")
 async def create_market(
     body: Annotated[MarketNew, signed("write_markets", MarketNew)],
-    session: Session,
+    session: Transaction,
     runner: Runner,
     request: Request,
 ) -> AdminMarket:
-    return await config.add_market(body.sent(), actor_of(request), runner, session)
+    opened = await market_config.create_market(
+        session,
+        runner.submit,
+        actor_of(request),
+        body.base_currency,
+        body.quote_currency,
+        body.rules(),
+    )
+    return config.present_market(opened)
 
 
 @router.put("/markets/update", summary="Change a market (the admin API's parameters)")
 async def update_market(
-    body: Annotated[MarketChange, signed("write_markets", MarketChange)],
-    session: Session,
+    body: Annotated[MarketUpdate, signed("write_markets", MarketUpdate)],
+    session: Transaction,
     runner: Runner,
     request: Request,
 ) -> AdminMarket:
-    return await config.change_market(body.sent(), actor_of(request), runner, session)
+    changed = await market_config.update_market(
+        session, runner.submit, actor_of(request), body.symbol, body.rules()
+    )
+    return config.present_market(changed)
 
 
 @router.post("/markets/{symbol}", status_code=201, summary="One market")
 async def show_market(
     body: Annotated[MarketList, signed("read_markets", MarketList)],
     session: Session,
-    request: Request,
     symbol: str,
 ) -> AdminMarket:
     if len(symbol) > 20 or body.type == "qe":
         raise BursaError(Refusal.NOT_FOUND, NOT_FOUND)
-    return await config.show_market(actor_of(request), session, symbol)
+    return config.present_market(await configured.market(session, symbol))
 
 
 # ---------------------------------------------------------------------- fees and members

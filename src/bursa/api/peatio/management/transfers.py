@@ -16,35 +16,29 @@ key. Amounts are decimal strings (a JSON number would have passed through ``floa
 The route reads the request; ``bursa.trading.management_transfers`` checks and posts it.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.deps import Runner, Session
-from bursa.api.management_auth import scope
+from bursa.api.management import engine_submit
 from bursa.api.peatio.management.common import (
-    PREFIX,
-    TAG,
+    ENGINE_UNAVAILABLE,
     Amount,
     Code,
     Params,
     Uid,
-    as_grape,
-    parse,
-    route,
-    submit,
+    peatio_router,
+    signed,
 )
-from bursa.engine.commands import Command
 from bursa.engine.core import MAX_TRANSFER_LEGS
 from bursa.identity import directory
 from bursa.plain_input import PlainInt
 from bursa.trading import management_transfers as posting
 from bursa.trading import transfers
 
-router = APIRouter(prefix=PREFIX, tags=[TAG])
-WriteTransfers = Annotated[dict[str, Any], Depends(scope("peatio", "write_transfers"))]
+router = peatio_router()
 
 
 class Account(Params):
@@ -88,15 +82,16 @@ async def _member_id(session: AsyncSession, uid: str) -> int | None:
     return await directory.member_id(session, uid=uid)
 
 
-@router.post("/transfers/new", **route("Move money between ledger accounts", NewTransfer))
-async def new_transfer(data: WriteTransfers, session: Session, runner: Runner) -> Transfer:
+@router.post("/transfers/new", summary="Move money between ledger accounts")
+async def new_transfer(
+    body: Annotated[NewTransfer, signed("write_transfers", NewTransfer)],
+    session: Session,
+    runner: Runner,
+) -> Transfer:
     """Posts every operation or none. Peatio answered 200; so does Bursa, also when the
-    same request is sent again (it then moves nothing)."""
-    body = parse(NewTransfer, data)
-
-    async def engine(command: Command) -> dict[str, Any]:
-        return await submit(runner, command)
-
-    with as_grape():
-        row = await posting.post(session, engine, _member_id, body.ask())
+    same request is sent again (it then moves nothing). The money workflow commits its own
+    steps around the engine (``bursa.trading.engine_requests``), so the session comes
+    without a transaction."""
+    submit = engine_submit(runner, ENGINE_UNAVAILABLE)
+    row = await posting.post(session, submit, _member_id, body.ask())
     return Transfer(key=row["key"], category=row["category"], description=row["description"])
