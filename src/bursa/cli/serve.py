@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.api import access_log
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
 from bursa.api.ranger import protocol as ws_protocol
@@ -304,6 +305,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ws_per_message_deflate=False,
     )
     server = _Server(config)
+    access_log.install()  # after uvicorn configured its loggers
     console.print(
         f"[bold green]Bursa is up[/] on http://{host}:{port}/api/v2/peatio/public/markets"
         " — Ctrl-C stops it"
