@@ -21,6 +21,7 @@ from bursa.clock import ManualClock
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
+from bursa.identity.limits import STRENGTH_CHECK_PER_IP
 from bursa.identity.mail import SmtpMailer
 from bursa.identity.service import CODE_RESEND_INTERVAL, LOCK_PERIOD, Identity
 from bursa.secrets.keystore import LocalKeyStore
@@ -576,3 +577,14 @@ async def test_public_identity_helpers(api: httpx.AsyncClient) -> None:
     public = await api.post("/api/v2/barong/public/password/validate", json={"password": "abc"})
     assert public.json()["result"] == "requirements"
     assert (await api.get("/api/v2/peatio/openapi.json")).status_code == 200
+
+
+async def test_strength_checks_are_limited_per_address(api: httpx.AsyncClient) -> None:
+    """zxcvbn costs CPU: the public check answers 429 past its limit, with Retry-After."""
+    path = f"{IDENTITY}/password/validate"
+    for _ in range(STRENGTH_CHECK_PER_IP.limit):
+        assert (await api.post(path, json={"password": "abc"})).status_code == 200
+    refused = await api.post(path, json={"password": "abc"})
+    assert refused.status_code == 429
+    assert refused.json() == {"errors": ["identity.rate_limit.exceeded"]}
+    assert int(refused.headers["Retry-After"]) > 0

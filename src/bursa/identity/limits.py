@@ -36,6 +36,8 @@ SIGN_UP_PER_IP = Rule("signup-ip", 10)
 CODE_CHECK_PER_IP = Rule("code-ip", 20)
 CODE_CHECK_PER_EMAIL = Rule("code-email", 10)
 CODE_SEND_PER_IP = Rule("send-ip", 10)
+# Strength checks (``password/validate``, public): zxcvbn costs up to ~70 ms of CPU each.
+STRENGTH_CHECK_PER_IP = Rule("strength-ip", 30)
 # Password checks of a signed-in member (closing the account): per address and per user.
 PASSWORD_CHECK_PER_IP = Rule("password-ip", 20)
 PASSWORD_CHECK_PER_USER = Rule("password-user", 5)

@@ -2,16 +2,19 @@
 what a front end needs to know (``configs``), and whether a password would be accepted.
 Barong serves the same helpers under ``/api/v2/barong/identity`` too; so does Bursa."""
 
+import asyncio
 import time
 from importlib.metadata import version as _package_version
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from bursa.api.barong.deps import IdentityDep
+from bursa.api.barong.deps import IdentityDep, rate_limit
 from bursa.api.bodies import body_of
+from bursa.api.deps import client_of
 from bursa.identity import passwords
+from bursa.identity.limits import STRENGTH_CHECK_PER_IP
 
 BURSA_VERSION = _package_version("bursa")
 
@@ -48,9 +51,12 @@ async def configs(identity: IdentityDep) -> dict[str, Any]:
 
 
 async def validate_password(
+    request: Request,
     body: Annotated[PasswordToCheck, body_of(PasswordToCheck, query=False)],
 ) -> dict[str, Any]:
-    verdict = passwords.check_strength(body.password)
+    """Public, so limited per address, and zxcvbn's estimate runs off the event loop."""
+    await rate_limit(request, (STRENGTH_CHECK_PER_IP, client_of(request).ip))
+    verdict = await asyncio.to_thread(passwords.check_strength, body.password)
     if verdict.ok:
         return {"result": "strong"}
     return {
