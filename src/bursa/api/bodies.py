@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
 from bursa.api.errors import (
@@ -204,3 +204,24 @@ def _given(value: object) -> object:
 NotBlank = BeforeValidator(_given)
 """For ``Annotated[str, NotBlank]``: blank text (or null) counts as missing, as Peatio's
 ``missing_…`` codes do."""
+
+
+MOST_DIGITS = 30  # an amount of more integer digits than any balance holds
+
+
+def _within_reach(amount: Decimal) -> Decimal:
+    if amount.adjusted() >= MOST_DIGITS:
+        raise PydanticCustomError("too_large", "beyond any balance")
+    return amount
+
+
+def _currency_code(value: str) -> str:
+    if len(value) > 10:
+        raise PydanticCustomError("unknown_currency", "no such currency")
+    return value
+
+
+AccountAmount = Annotated[PositiveAmount, AfterValidator(_within_reach)]
+"""A positive amount a balance could hold: beyond it, the field's own code (``too_large``)."""
+CurrencyText = Annotated[str, NotBlank, AfterValidator(_currency_code)]
+"""A currency code in a body: blank is ``missing``, too long ``unknown_currency``."""

@@ -3,7 +3,6 @@ send funds to another member by uid or username with a TOTP code, and list the
 transfers sent and received. The money moves through the engine
 (``bursa.trading.internal_transfers``)."""
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.bodies import NotBlank, PositiveAmount, body_of, codes
+from bursa.api.bodies import AccountAmount, CurrencyText, NotBlank, body_of, codes
 from bursa.api.deps import Runner, Session, client_of
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
@@ -33,7 +32,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Errors} for code in (401, 403, 422, 503)
 }
 AREA = transfers.AREA
-MOST_DIGITS = 30  # an amount of more integer digits than any balance holds
 
 
 class InternalTransfer(BaseModel):
@@ -124,18 +122,6 @@ async def list_internal_transfers(
     return [_shown(row, member.id, people) for row in found.rows]
 
 
-def _sized(amount: Decimal) -> Decimal:
-    if amount.adjusted() >= MOST_DIGITS:
-        raise PydanticCustomError("too_large", "beyond any balance")
-    return amount
-
-
-def _currency_code(value: str) -> str:
-    if len(value) > 10:
-        raise PydanticCustomError("unknown_currency", "no such currency")
-    return value.strip().lower()
-
-
 def _receiver(value: str) -> str:
     if len(value) > 64:
         raise PydanticCustomError("unknown_receiver", "no such member")
@@ -145,14 +131,14 @@ def _receiver(value: str) -> str:
 class TransferRequest(BaseModel):
     """Funds to send to another member, free of open orders and held withdrawals."""
 
-    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+    currency: CurrencyText = Field(
         json_schema_extra=codes(
             f"{AREA}.missing_currency",
             missing=f"{AREA}.missing_currency",
             unknown_currency=CURRENCY_NOT_FOUND,
         )
     )
-    amount: Annotated[PositiveAmount, AfterValidator(_sized)] = Field(
+    amount: AccountAmount = Field(
         json_schema_extra=codes(
             f"{AREA}.invalid_amount",
             missing=f"{AREA}.missing_amount",
@@ -190,7 +176,7 @@ async def create_internal_transfer(
 ) -> InternalTransfer:
     """The member needs 2FA enabled."""
     otp = await read_otp(request, member.id, body.otp, AREA)
-    currency, amount, receiver = body.currency, body.amount, body.username_or_uid
+    currency, amount, receiver = body.currency.strip().lower(), body.amount, body.username_or_uid
     receiver_id = await _member_named(session, receiver)
     if receiver_id is None:
         raise ApiError(422, f"{AREA}.receiver_not_found")

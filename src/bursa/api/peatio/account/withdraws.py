@@ -8,7 +8,6 @@ its own Peatio code) and presents rows.
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -16,7 +15,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bursa.api.bodies import NoParameters, NotBlank, PositiveAmount, body_of, codes
+from bursa.api.bodies import (
+    AccountAmount,
+    CurrencyText,
+    NoParameters,
+    NotBlank,
+    body_of,
+    codes,
+)
 from bursa.api.deps import Runner, Session, client_of
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
@@ -54,7 +60,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 BENEFICIARY_ID = "account.beneficiary.non_integer_id"
 MOST_ID = 2**63 - 1
 MOST_NOTE = 256
-MOST_DIGITS = 30
 BeneficiaryId = Annotated[
     PlainInt,
     Path(
@@ -204,12 +209,6 @@ def _json_object(value: object) -> object:
     return value
 
 
-def _currency_code(value: str) -> str:
-    if len(value) > 10:
-        raise PydanticCustomError("unknown_currency", "no such currency")
-    return value
-
-
 _BENEFICIARY = "account.beneficiary"
 _WITHDRAW = "account.withdraw"
 
@@ -222,7 +221,7 @@ class NewBeneficiaryRequest(BaseModel):
     """A beneficiary to add: ``data`` holds ``address`` for a coin, ``full_name`` and bank
     details for fiat (a JSON object, or a string holding one)."""
 
-    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+    currency: CurrencyText = Field(
         json_schema_extra=_text_codes(_BENEFICIARY, "currency", unknown_currency=CURRENCY_NOT_FOUND)
     )
     name: Annotated[str, NotBlank] = Field(
@@ -426,12 +425,6 @@ async def withdraw_sums(
     ]
 
 
-def _sized(amount: Decimal) -> Decimal:
-    if amount.adjusted() >= MOST_DIGITS:
-        raise PydanticCustomError("too_large", "beyond any currency")
-    return amount
-
-
 def _note(value: str | None) -> str | None:
     if value is not None and "\x00" in value:
         raise PydanticCustomError("string_too_long", "no NUL characters")
@@ -441,10 +434,10 @@ def _note(value: str | None) -> str | None:
 class WithdrawRequest(BaseModel):
     """A coin withdrawal: ``amount`` leaves, the currency's fee is paid on top."""
 
-    currency: Annotated[str, NotBlank, AfterValidator(_currency_code)] = Field(
+    currency: CurrencyText = Field(
         json_schema_extra=_text_codes(_WITHDRAW, "currency", unknown_currency=CURRENCY_NOT_FOUND)
     )
-    amount: Annotated[PositiveAmount, AfterValidator(_sized)] = Field(
+    amount: AccountAmount = Field(
         json_schema_extra=codes(
             f"{_WITHDRAW}.invalid_amount",
             missing=f"{_WITHDRAW}.missing_amount",
