@@ -1,9 +1,8 @@
 """How decimals and times are written in answers and event records, in one place.
 
 ``decimal_text``: plain notation, no exponent, no trailing zeros (Peatio's JSON).
-``iso``: ISO-8601 in UTC to the second, as Peatio writes times (``…T03:04:05+00:00``).
-``iso_micros``: the same with the stored microseconds, as Barong's event records have them.
-Two functions rather than one, so that no answer changes.
+``iso``: ISO-8601 in UTC to the second (``…T03:04:05+00:00``): every time Bursa answers,
+Peatio's and Barong's alike, and its event records.
 """
 
 from datetime import UTC, datetime
@@ -34,9 +33,3 @@ def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     """``2026-01-02T03:04:05+00:00``: UTC, whole seconds (Peatio's times)."""
     return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def iso_micros(moment: datetime) -> str:
-    """``2026-01-02T03:04:05.123456+00:00``: UTC with the stored microseconds, as Barong
-    writes its records' times (the fraction is left out when it is zero)."""
-    return moment.astimezone(UTC).isoformat()

@@ -147,7 +147,8 @@ async def test_k_lines_of_every_period_after_catching_up(
         default = numbers(await api.get("/markets/btcusdt/k-line"))  # period 1, last 30
         assert default == one
         assert numbers(await api.get("/markets/btcusdt/k-line", limit=2)) == one[-2:]
-        # time_from: the first ``limit`` from there; both times: the range [from, to).
+        # time_from: the first ``limit`` from there; both times: the range [from, to], the
+        # candle starting at ``time_to`` included (Peatio's).
         assert (
             numbers(await api.get("/markets/btcusdt/k-line", time_from=one[1][0], limit=2))
             == one[1:3]
@@ -158,9 +159,10 @@ async def test_k_lines_of_every_period_after_catching_up(
                     "/markets/btcusdt/k-line", time_from=one[1][0], time_to=one[3][0], limit=1
                 )
             )
-            == one[1:3]
+            == one[1:4]
         )
-        assert numbers(await api.get("/markets/btcusdt/k-line", time_to=one[3][0])) == one[:3]
+        assert numbers(await api.get("/markets/btcusdt/k-line", time_to=one[3][0])) == one[:4]
+        assert numbers(await api.get("/markets/btcusdt/k-line", time_to=one[3][0] - 1)) == one[:3]
         assert numbers(await api.get("/markets/ethusdt/k-line")) == []
 
 
@@ -200,6 +202,7 @@ async def test_tickers_follow_the_trades(
         assert isinstance(body["at"], int)
         # Trade 1 is older than 24 hours: only trades 2-5 count, but ``last`` is the latest.
         assert body["ticker"] == {
+            "at": body["at"],
             "low": "49000",
             "high": "52000",
             "open": "51000",
@@ -212,8 +215,9 @@ async def test_tickers_follow_the_trades(
         }
         every = (await api.get("/markets/tickers")).json()
         assert list(every) == ["btcusdt", "ethusdt", "ethbtc", "btcusd"]
-        assert every["btcusdt"]["ticker"] == body["ticker"]
+        assert every["btcusdt"]["ticker"] == {**body["ticker"], "at": every["btcusdt"]["at"]}
         assert every["ethusdt"]["ticker"] == {
+            "at": every["ethusdt"]["at"],
             "low": "0",
             "high": "0",
             "open": "0",
@@ -256,6 +260,7 @@ async def test_market_data_survives_a_restart(
     async def everything(api: Api) -> list[Any]:
         seen = [(await api.get(path, **params)).json() for path, params in paths]
         ticker = (await api.get("/markets/btcusdt/tickers")).json()["ticker"]
+        ticker.pop("at")  # when it was computed
         depth = seen[3]
         depth.pop("timestamp")
         return [*seen, ticker]
@@ -284,6 +289,31 @@ async def test_market_data_survives_a_restart(
     assert before[3]["sequence"] == sequence
     assert before[3]["asks"] == [["60000", "0.5"]]
     assert len(before[0]) == 6
+
+
+# ---------------------------------------------------------------------- a chart reloads
+
+
+async def test_a_reloaded_chart_gets_the_current_bar(api: Api) -> None:
+    """A chart that reloads asks for its window up to the start of the bar it is drawing:
+    that bar (still filling) is in the answer, as Peatio's ``time_to`` includes it."""
+    await fund(api.submit)
+    await cross(api.submit, "t", "0.1", "50000")
+    await api.settle()
+    traded = (await api.get("/markets/btcusdt/trades", limit=1)).json()[0]["created_at"]
+    for period in (1, 5, 60):
+        seconds = period * 60
+        start = traded - traded % seconds
+        window = {"period": period, "time_from": start - 100 * seconds, "time_to": start}
+        candles = numbers(await api.get("/markets/btcusdt/k-line", **window))
+        assert candles == [
+            [start, Decimal(50000), Decimal(50000), Decimal(50000), Decimal(50000), Decimal("0.1")]
+        ], period
+        # Only ``time_to`` and ``limit``: the last ``limit`` up to that bar, itself included.
+        latest = numbers(await api.get("/markets/btcusdt/k-line", period=period, time_to=start))
+        assert [c[0] for c in latest] == [start], period
+        before = numbers(await api.get("/markets/btcusdt/k-line", period=period, time_to=start - 1))
+        assert before == [], period
 
 
 # ---------------------------------------------------------------------- more than the engine keeps
@@ -394,8 +424,8 @@ async def test_books_show_only_what_is_committed(api: Api, fresh_database_url: s
 @pytest.mark.parametrize(
     ("path", "params", "status", "code"),
     [
-        ("/markets/dogeusdt/k-line", {}, 404, "public.market.doesnt_exist"),
-        ("/markets/dogeusdt/tickers", {}, 404, "public.market.doesnt_exist"),
+        ("/markets/dogeusdt/k-line", {}, 422, "public.market.doesnt_exist"),
+        ("/markets/dogeusdt/tickers", {}, 422, "public.market.doesnt_exist"),
         ("/markets/btc$usdt/tickers", {}, 422, "public.market.doesnt_exist"),
         ("/markets/btcusdt/k-line", {"period": 2}, 422, "public.k_line.invalid_period"),
         ("/markets/btcusdt/k-line", {"period": 0}, 422, "public.k_line.invalid_period"),

@@ -1,6 +1,7 @@
 """The member's account API over HTTP on a real engine and PostgreSQL: balances, ledger
-operations, deposits and deposit addresses, and the custody routes that are not enabled
-yet."""
+operations (Bursa's ``ledger``), deposits and deposit addresses. Peatio's shapes of
+transactions, withdrawal sums, beneficiary pages and the rest are checked in
+``test_peatio_account_contract``."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -59,7 +60,7 @@ async def test_balances(exchange: Exchange) -> None:
     assert (await bob.get(f"{ACCOUNT}/balances", nonzero="true")).json() == []
 
 
-async def test_transactions_are_ledger_operations(exchange: Exchange) -> None:
+async def test_ledger_lists_the_members_postings(exchange: Exchange) -> None:
     alice = await exchange.member("alice@example.com")
     await exchange.credit(alice, "btc", "1", fee="0.001")
     placed = await alice.post(
@@ -68,7 +69,7 @@ async def test_transactions_are_ledger_operations(exchange: Exchange) -> None:
     )
     order_id = placed.json()["id"]
 
-    found = await alice.get(f"{ACCOUNT}/transactions")
+    found = await alice.get(f"{ACCOUNT}/ledger")
     assert found.status_code == 200, found.text
     assert found.headers["Total"] == "3"
     lock_locked, lock_main, deposit = found.json()  # newest first
@@ -96,19 +97,19 @@ async def test_transactions_are_ledger_operations(exchange: Exchange) -> None:
     assert (lock_locked["account_kind"], lock_locked["credit"]) == ("locked", "0.25")
     assert lock_main["rid"] == str(order_id)
 
-    deposits_only = await alice.get(f"{ACCOUNT}/transactions", type="deposit", order_by="asc")
+    deposits_only = await alice.get(f"{ACCOUNT}/ledger", type="deposit", order_by="asc")
     assert [t["id"] for t in deposits_only.json()] == [deposit["id"]]
-    assert (await alice.get(f"{ACCOUNT}/transactions", currency="usdt")).json() == []
+    assert (await alice.get(f"{ACCOUNT}/ledger", currency="usdt")).json() == []
     future = int(datetime.now(UTC).timestamp()) + 3600
-    assert (await alice.get(f"{ACCOUNT}/transactions", time_from=future)).json() == []
-    assert len((await alice.get(f"{ACCOUNT}/transactions", time_to=future)).json()) == 3
+    assert (await alice.get(f"{ACCOUNT}/ledger", time_from=future)).json() == []
+    assert len((await alice.get(f"{ACCOUNT}/ledger", time_to=future)).json()) == 3
     assert_error(
-        await alice.get(f"{ACCOUNT}/transactions", type="gift"),
+        await alice.get(f"{ACCOUNT}/ledger", type="gift"),
         422,
-        "account.transactions.invalid_type",
+        "account.ledger.invalid_type",
     )
     assert_error(
-        await alice.get(f"{ACCOUNT}/transactions", currency="doge"),
+        await alice.get(f"{ACCOUNT}/ledger", currency="doge"),
         422,
         "account.currency.doesnt_exist",
     )
@@ -163,7 +164,7 @@ async def test_deposits_list_fiat_and_coin_deposits_with_their_confirmations(
         "amount": "99.5",
         "fee": "0.5",
         "txid": None,
-        "confirmations": "N/A",
+        "confirmations": 0,  # an integer, as Peatio specifies it
         "min_confirmations": None,
         "state": "accepted",
         "transfer_type": "wire",

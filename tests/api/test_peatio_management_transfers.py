@@ -80,7 +80,7 @@ async def test_a_transfer_moves_money_between_members_and_revenue_once(
     assert await _balance(alice, "usd") == Decimal("74.5")
     assert await _balance(bob, "usd") == Decimal("26.75")
     # What each member sees in their own history.
-    bob_history = (await bob.get(f"{ACCOUNT}/transactions", params={"type": "transfer"})).json()
+    bob_history = (await bob.get(f"{ACCOUNT}/ledger", type="transfer")).json()
     assert sorted(Decimal(t["credit"]) for t in bob_history) == [Decimal("1.25"), Decimal("25.5")]
     assert {t["rid"] for t in bob_history} == {"refund-2026-11-27"}
     # What the back office sees: the revenue account paid 1.25.

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from bursa.api.app import create_app
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import BUY, SELL, Command, Credit, PlaceOrder
+from bursa.engine.order_uuids import order_uuid
 from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
@@ -535,8 +537,19 @@ async def trade_a_little(api: Api) -> None:
         )
 
 
-async def test_order_book(api: Api) -> None:
+async def test_order_book(api: Api, fresh_database_url: str) -> None:
     await trade_a_little(api)
+    # An order written before the engine derived UUIDs from ids kept a random one: the
+    # book answers the UUID the order has, whichever it is.
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        legacy = await conn.fetchval(
+            "UPDATE orders SET uuid = gen_random_uuid() WHERE side = 'sell' AND state = 'wait'"
+            " RETURNING uuid"
+        )
+        stored = dict(await conn.fetch("SELECT id, uuid::text FROM orders WHERE state = 'wait'"))
+    finally:
+        await conn.close()
 
     response = await api.get("/markets/btcusdt/order-book")
 
@@ -557,6 +570,8 @@ async def test_order_book(api: Api) -> None:
         assert order["trades_count"] == 1
         datetime.fromisoformat(order["created_at"])
         datetime.fromisoformat(order["updated_at"])
+    assert ask["uuid"] == stored[ask["id"]] == str(legacy)
+    assert bid["uuid"] == stored[bid["id"]] == order_uuid(bid["id"])
     assert ask["side"] == "sell"
     assert (ask["price"], ask["avg_price"]) == ("51000", "51000")
     assert (ask["origin_volume"], ask["remaining_volume"], ask["executed_volume"]) == (
@@ -652,9 +667,9 @@ async def test_trades_newest_first(api: Api) -> None:
 @pytest.mark.parametrize(
     ("path", "params", "status", "code"),
     [
-        ("/markets/dogeusdt/order-book", {}, 404, "public.market.doesnt_exist"),
-        ("/markets/dogeusdt/depth", {}, 404, "public.market.doesnt_exist"),
-        ("/markets/dogeusdt/trades", {}, 404, "public.market.doesnt_exist"),
+        ("/markets/dogeusdt/order-book", {}, 422, "public.market.doesnt_exist"),
+        ("/markets/dogeusdt/depth", {}, 422, "public.market.doesnt_exist"),
+        ("/markets/dogeusdt/trades", {}, 422, "public.market.doesnt_exist"),
         ("/markets/btc$usdt/depth", {}, 422, "public.market.doesnt_exist"),
         ("/markets/" + "x" * 21 + "/trades", {}, 422, "public.market.doesnt_exist"),
         (

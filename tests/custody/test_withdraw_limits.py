@@ -121,7 +121,7 @@ async def test_the_level_limit_counts_every_currency_at_the_last_price(
     fits = await withdraw(bank, alice, alice_to, "usdt", "400")
     assert fits.status_code == 201, fits.text
 
-    sums = (await alice.get(f"{WITHDRAWS}/sums", currency="eth")).json()
+    sums = (await alice.get(f"{WITHDRAWS}/limits", currency="eth")).json()
     assert sums == [
         {
             "currency": "eth",
@@ -200,7 +200,7 @@ async def test_the_most_specific_row_wins_and_no_row_means_no_limit(
     # Another group's row does not apply to her.
     await bank.sql("DELETE FROM withdraw_limits WHERE kyc_level = '1' AND \"group\" = 'vip-0'")
     await add_limit(root, group="vip-9", kyc_level="1", limit_24_hour="0", limit_1_month="0")
-    sums = (await alice.get(f"{WITHDRAWS}/sums", currency="eth")).json()[0]
+    sums = (await alice.get(f"{WITHDRAWS}/limits", currency="eth")).json()[0]
     assert (sums["kyc_limit_24_hour"], sums["kyc_last_24_hours"]) == ("250", "3200")
     assert level["limit_24_hour"] == "250"
 
@@ -229,11 +229,11 @@ async def test_no_price_is_refused_while_a_limit_applies(
     assert_error(  # nothing trades on ethbtc yet
         await withdraw(bank, alice, to, "eth", "0.1"), 422, "account.withdraw.limit_unpriced"
     )
-    sums = (await alice.get(f"{WITHDRAWS}/sums", currency="eth")).json()[0]
+    sums = (await alice.get(f"{WITHDRAWS}/limits", currency="eth")).json()[0]
     assert (sums["kyc_last_24_hours"], sums["kyc_limit_24_hour"]) == (None, "0.03")
     await trade_at(bank, "ethbtc", "eth", "btc", "0.05")
     await trade_at(bank, "btcusdt", "btc", "usdt", "40000")
-    sums = (await alice.get(f"{WITHDRAWS}/sums", currency="eth")).json()[0]
+    sums = (await alice.get(f"{WITHDRAWS}/limits", currency="eth")).json()[0]
     assert (sums["platform_currency"], sums["kyc_last_24_hours"]) == ("btc", "0.005")
     # 0.005 + 0.6 ETH (0.03 BTC) > 0.03 BTC; 0.005 + 0.5 ETH (0.025 BTC) fits exactly.
     assert_error(

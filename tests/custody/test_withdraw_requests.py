@@ -379,7 +379,7 @@ async def test_withdrawal_to_an_active_beneficiary_holds_amount_and_fee(
     assert (await alice.get(WITHDRAWS, currency="btc")).json() == []
     assert_error(await alice.get(WITHDRAWS, state="bogus"), 422, "account.withdraw.invalid_state")
     assert_error(await alice.get(WITHDRAWS, limit=101), 422, "account.withdraw.invalid_limit")
-    sums = (await alice.get(f"{WITHDRAWS}/sums", currency="eth")).json()
+    sums = (await alice.get(f"{WITHDRAWS}/limits", currency="eth")).json()
     assert sums == [
         {
             "currency": "eth",

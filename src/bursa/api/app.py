@@ -8,15 +8,18 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import authz
+from bursa.api.barong import kyc_callback as barong_kyc_callback
 from bursa.api.barong import public as barong_public
+from bursa.api.barong.admin import abilities as barong_admin_abilities
 from bursa.api.barong.admin import activities as barong_admin_activities
 from bursa.api.barong.admin import api_keys as barong_admin_api_keys
 from bursa.api.barong.admin import levels as barong_admin_levels
+from bursa.api.barong.admin import metrics as barong_admin_metrics
 from bursa.api.barong.admin import oauth as barong_admin_oauth
 from bursa.api.barong.admin import permissions as barong_admin_permissions
 from bursa.api.barong.admin import profiles as barong_admin_profiles
@@ -27,6 +30,7 @@ from bursa.api.barong.admin.users import comments as barong_admin_comments
 from bursa.api.barong.admin.users import data_storage as barong_admin_data_storage
 from bursa.api.barong.admin.users import documents as barong_admin_documents
 from bursa.api.barong.admin.users import labels as barong_admin_labels
+from bursa.api.barong.identity import access as barong_access
 from bursa.api.barong.identity import sessions as barong_sessions
 from bursa.api.barong.identity import users as barong_identity_users
 from bursa.api.barong.management import kyc as barong_management_kyc  # noqa: F401  (joins barong_management.router)
@@ -49,22 +53,34 @@ from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management import document_payloads
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy
 from bursa.api.oauth import provider as oauth
+from bursa.api.parameters import refuse_unknown_parameters
 from bursa.api.peatio.account import balances as peatio_account
 from bursa.api.peatio.account import internal_transfers as peatio_account_transfers
+from bursa.api.peatio.account import stats as peatio_account_stats
 from bursa.api.peatio.account import withdraws as peatio_account_withdraws
 from bursa.api.peatio.admin import adjustments as peatio_admin_adjustments
+from bursa.api.peatio.admin import airdrops as peatio_admin_airdrops
+from bursa.api.peatio.admin import beneficiaries as peatio_admin_beneficiaries
 from bursa.api.peatio.admin import config as peatio_admin_config
+from bursa.api.peatio.admin import contracts as peatio_admin_contracts
 from bursa.api.peatio.admin import custody as peatio_admin_custody
+from bursa.api.peatio.admin import deposit_address as peatio_admin_deposit_address
 from bursa.api.peatio.admin import deposits as peatio_admin_deposits
+from bursa.api.peatio.admin import engines as peatio_admin_engines
 from bursa.api.peatio.admin import fees as peatio_admin_fees
 from bursa.api.peatio.admin import finance as peatio_admin_finance
 from bursa.api.peatio.admin import records as peatio_admin_records
 from bursa.api.peatio.admin import transfers as peatio_admin_transfers
 from bursa.api.peatio.admin import withdraw_limits as peatio_admin_withdraw_limits
 from bursa.api.peatio.admin import withdraws as peatio_admin_withdraws
+from bursa.api.peatio.listings import coingecko, coinmarketcap
 from bursa.api.peatio.management import accounts as peatio_management_accounts
+from bursa.api.peatio.management import beneficiaries as peatio_management_beneficiaries
 from bursa.api.peatio.management import config as peatio_management_config
+from bursa.api.peatio.management import deposit_address as peatio_management_deposit_address
 from bursa.api.peatio.management import deposits as peatio_management_deposits
+from bursa.api.peatio.management import engines as peatio_management_engines
+from bursa.api.peatio.management import ledger as peatio_management_ledger
 from bursa.api.peatio.management import trading as peatio_management_trading
 from bursa.api.peatio.management import transfers as peatio_management_transfers
 from bursa.api.peatio.management import withdraws as peatio_management_withdraws
@@ -82,6 +98,7 @@ from bursa.identity.authz import Authorizer, JwtSigner
 from bursa.identity.data_storage import DEFAULT_TITLES, DataStorages
 from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
+from bursa.identity.kyc_providers import KycProvider
 from bursa.identity.limits import InProcessLimiter, Limiter
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.oauth_server import OAuthServer
@@ -100,10 +117,12 @@ SWAGGER_ALIASES = ("/api/v2/peatio/swagger", "/api/v2/barong/swagger")
 # Barong's endpoints, in the order they are matched: within each path, fixed paths before
 # ``{param}`` ones (``admin/users/{uid}`` comes after every other ``admin/users/…`` router).
 BARONG_ROUTERS = (
+    barong_access.router,
     barong_identity_users.router,
     barong_sessions.router,
     barong_public.identity_router,
     barong_public.router,
+    barong_kyc_callback.router,
     barong_users.router,
     barong_otp.router,
     barong_api_keys.router,
@@ -119,6 +138,8 @@ BARONG_ROUTERS = (
     barong_admin_labels.router,
     barong_admin_documents.router,
     barong_admin_data_storage.router,
+    barong_admin_metrics.router,
+    barong_admin_abilities.router,
     barong_admin_users.router,
     barong_admin_permissions.router,
     barong_admin_restrictions.router,
@@ -154,6 +175,7 @@ def create_app(
     management: Mapping[str, ManagementPolicy] | None = None,
     barong_management_key: multisig.SignKey | None = None,
     platform_currency: str = DEFAULT_PLATFORM_CURRENCY,
+    kyc_provider: KycProvider | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -176,6 +198,7 @@ def create_app(
         openapi_url=OPENAPI_URL,
         docs_url="/api/v2/peatio/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_parameters)],
     )
     app.state.runner = runner
     app.state.session_factory = session_factory
@@ -194,6 +217,7 @@ def create_app(
         identity.limiter = app.state.limiter
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
     app.state.kyc = Kyc(identity, sms)
+    app.state.kyc_provider = kyc_provider  # a KYC provider's callbacks; None: refused (404)
     # Without a storage folder (tests, tools) uploads go to a private temporary one.
     app.state.documents = Documents(
         identity, storage_dir or Path(tempfile.mkdtemp(prefix="bursa-documents-"))
@@ -230,9 +254,12 @@ def create_app(
     )
     app.include_router(public.router)
     app.include_router(market_data.router)
+    app.include_router(coinmarketcap.router)
+    app.include_router(coingecko.router)
     app.include_router(peatio_account.router)
     app.include_router(peatio_account_withdraws.router)
     app.include_router(peatio_account_transfers.router)
+    app.include_router(peatio_account_stats.router)
     app.include_router(peatio_admin_transfers.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
@@ -243,6 +270,11 @@ def create_app(
     app.include_router(peatio_admin_withdraw_limits.router)
     app.include_router(peatio_admin_deposits.router)
     app.include_router(peatio_admin_custody.router)
+    app.include_router(peatio_admin_contracts.router)
+    app.include_router(peatio_admin_airdrops.router)
+    app.include_router(peatio_admin_engines.router)
+    app.include_router(peatio_admin_beneficiaries.router)
+    app.include_router(peatio_admin_deposit_address.router)
     # Last of the admin routers: ``members/{uid}`` must not shadow a fixed path such as
     # ``members/groups``.
     app.include_router(peatio_admin_finance.router)
@@ -257,6 +289,10 @@ def create_app(
     app.include_router(peatio_management_trading.router)
     app.include_router(peatio_management_config.router)
     app.include_router(peatio_management_withdraws.router)
+    app.include_router(peatio_management_engines.router)
+    app.include_router(peatio_management_beneficiaries.router)
+    app.include_router(peatio_management_ledger.router)
+    app.include_router(peatio_management_deposit_address.router)
     app.include_router(barong_management.router)
     document_bodies(app)
     document_payloads(app)  # management routes: the envelope's payload models

@@ -35,6 +35,7 @@ from bursa.plain_input import NotPlain, read_amount
 
 Model = TypeVar("Model", bound=BaseModel)
 
+READS_QUERY = "__bursa_reads_query__"  # set by ``body_of``: False when only the body is read
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NON_DECIMAL = "non_decimal"  # error types an amount field reports (Peatio's words)
 NON_POSITIVE = "non_positive"
@@ -127,17 +128,20 @@ def body_of(
         return validate(model, found, known)
 
     setattr(read, BODY_MODEL, model)
+    setattr(read, READS_QUERY, query)
     return Depends(read)
 
 
-def body_model(route: APIRoute) -> type[BaseModel] | None:
-    """The model ``body_of`` reads for ``route`` (in its dependencies), if any."""
+def body_model(route: APIRoute, *, from_query: bool = False) -> type[BaseModel] | None:
+    """The model ``body_of`` reads for ``route`` (in its dependencies), if any; with
+    ``from_query``, only if it reads it from the query string too."""
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
         found = getattr(dependant.call, BODY_MODEL, None)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            reads_query = getattr(dependant.call, READS_QUERY, True)
+            return found if reads_query or not from_query else None
         pending.extend(dependant.dependencies)
     return None
 

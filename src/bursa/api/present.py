@@ -17,6 +17,7 @@ from bursa.api.schemas import (
     Ticker,
     TickerValues,
     TradingFee,
+    WithdrawLimit,
 )
 from bursa.engine.commands import BUY
 from bursa.engine.specs import MarketSpec
@@ -132,11 +133,11 @@ def average_ticks(executed: int, quote_moved: int, spec: MarketSpec) -> int:
     return quote_moved // (executed * spec.quote_per_tick_lot)
 
 
-def order(order: OrderLike, spec: MarketSpec) -> Order:
+def order(order: OrderLike, spec: MarketSpec, uuid: str | None = None) -> Order:
     amount_places, price_places = spec.amount_precision, spec.price_precision
     return Order(
         id=order.id,
-        uuid=None,
+        uuid=uuid,
         side=order.side,
         ord_type=order.ord_type,
         price=format_units(order.price, price_places) if order.price else None,
@@ -176,6 +177,7 @@ def ticker(values: market_data.Ticker) -> Ticker:
     return Ticker(
         at=values.at,
         ticker=TickerValues(
+            at=values.at,
             low=decimal_text(values.low),
             high=decimal_text(values.high),
             open=decimal_text(values.open),
@@ -217,4 +219,16 @@ def depth_level(price: int, volume: int, spec: MarketSpec) -> tuple[str, str]:
     return (
         format_units(price, spec.price_precision),
         format_units(volume, spec.amount_precision),
+    )
+
+
+def withdraw_limit(row: Mapping[str, Any]) -> WithdrawLimit:
+    return WithdrawLimit(
+        id=row["id"],
+        group=row["group"],
+        kyc_level=row["kyc_level"],
+        limit_24_hour=decimal_text(row["limit_24_hour"]),
+        limit_1_month=decimal_text(row["limit_1_month"]),
+        created_at=iso(row["created_at"]),
+        updated_at=iso(row["updated_at"]),
     )

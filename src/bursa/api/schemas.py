@@ -1,6 +1,15 @@
 """Peatio v2 entities of the public API. Decimals are strings in plain notation."""
 
-from pydantic import BaseModel
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, PlainSerializer
+
+from bursa.formats import iso
+
+Moment = Annotated[datetime, PlainSerializer(iso, return_type=str, when_used="json")]
+"""A time in an answer: ISO-8601, UTC, whole seconds (``2026-01-02T03:04:05+00:00``), the
+one form Peatio's and Barong's answers share in Bursa."""
 
 
 class Currency(BaseModel):
@@ -96,8 +105,10 @@ class Errors(BaseModel):
 
 
 class TickerValues(BaseModel):
-    """Peatio's ticker over the last 24 hours (``vol`` repeats ``volume``, in quote)."""
+    """Peatio's ticker over the last 24 hours (``vol`` repeats ``volume``, in quote; ``at``
+    repeats the ticker's time, as Peatio's entry carries it too)."""
 
+    at: int
     low: str
     high: str
     open: str
@@ -133,3 +144,15 @@ class MemberLevels(BaseModel):
     deposit: MinimumLevel
     withdraw: MinimumLevel
     trading: MinimumLevel
+
+
+class WithdrawLimit(BaseModel):
+    """Peatio 3's WithdrawLimit: limits in the platform currency, ``0`` for none."""
+
+    id: int
+    group: str
+    kyc_level: str
+    limit_24_hour: str
+    limit_1_month: str
+    created_at: str
+    updated_at: str

@@ -37,6 +37,7 @@ from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
 from bursa.events.listener import AmqpListener, BusListener
+from bursa.identity import kyc_providers
 from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
@@ -257,6 +258,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ranger_hub=hub,
         management=management_policies(settings),
         barong_management_key=barong_management_key(settings),
+        kyc_provider=kyc_providers.configured_provider(
+            settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
+        ),
     )
     applogic = build_applogic(settings, sessions)
     applogic_listener: AmqpListener | BusListener | None = None

@@ -13,6 +13,8 @@ from bursa.clock import SystemClock
 from bursa.config.settings import Settings
 from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine
+from bursa.identity import captcha
+from bursa.identity.code_mail import MailLinks
 from bursa.identity.mail import MaildirMailer, Mailer, NoMailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
@@ -51,6 +53,12 @@ def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:
         session_ttl=timedelta(seconds=settings.session_ttl_s),
         app_name=settings.app_name,
         clock=SystemClock(),  # the one place a running Bursa picks the real clock
+        mail_links=MailLinks(
+            settings.public_url or f"http://{settings.host}:{settings.port}",
+            settings.confirmation_path,
+            settings.password_reset_path,
+        ),
+        captcha=captcha.gate_for(settings.captcha_provider),
     )
 
 

@@ -4,6 +4,7 @@ Leaving ``BURSA_DATABASE_URL`` unset selects the embedded default (a real Postgr
 ``BURSA_DATA_DIR``); leaving ``BURSA_AMQP_URL`` unset selects the in-process event bus.
 """
 
+import importlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -101,6 +102,23 @@ class Settings(BaseSettings):
         default=None,
         description="https://... address members use; the OAuth issuer. Unset: http://host:port",
     )
+    confirmation_path: str = Field(
+        default="/accounts/confirmation?confirmation_token=",
+        max_length=200,
+        description="the front end's email confirmation page: the link in confirmation mails"
+        " is BURSA_PUBLIC_URL + this + the token",
+    )
+    password_reset_path: str = Field(
+        default="/accounts/password_reset?reset_token=",
+        max_length=200,
+        description="the front end's password reset page: the link in reset mails is"
+        " BURSA_PUBLIC_URL + this + the token",
+    )
+    captcha_provider: str | None = Field(
+        default=None,
+        description="package.module:factory making a captcha provider for sign-up, login and"
+        " the code mails; unset: no captcha (none ships with Bursa)",
+    )
     sms_provider: SmsProvider | None = Field(
         default=None,
         description="file (embedded default only: <data dir>/sms) or twilio; unset: file on"
@@ -139,6 +157,11 @@ class Settings(BaseSettings):
         default=None,
         description="PEM RSA private key (kid barong, RS256) that otp/sign co-signs"
         " management requests with; unset: a key file in BURSA_DATA_DIR/keys",
+    )
+    kycaid_api_token: SecretStr | None = Field(
+        default=None,
+        description="KYCAID API token: KYC callbacks (POST /api/v2/barong/public/kyc) are"
+        " accepted only signed with it (x-data-integrity); unset: the callback answers 404",
     )
     mailer_config: Path | None = Field(
         default=None,
@@ -219,6 +242,31 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an https:// (or http:// for one machine) URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("confirmation_path", "password_reset_path")
+    @classmethod
+    def _front_end_path(cls, value: str) -> str:
+        if not value.startswith("/") or not value.isprintable() or " " in value:
+            raise ValueError("must be a path starting with / (no spaces), e.g. /confirm?token=")
+        return value
+
+    @field_validator("captcha_provider")
+    @classmethod
+    def _captcha_provider(cls, value: str | None) -> str | None:
+        """Switching the captcha on with a name that does not load stops the process at
+        start (``bursa.identity.captcha.load_provider`` then checks what it makes)."""
+        if value is None:
+            return None
+        module_name, _, attribute = value.partition(":")
+        if not module_name or not attribute:
+            raise ValueError("must be package.module:factory")
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"does not load: {type(exc).__name__}") from None
+        if not callable(factory):
+            raise ValueError("does not name a callable factory")
+        return value
 
     @field_validator("user_storage_titles", mode="before")
     @classmethod

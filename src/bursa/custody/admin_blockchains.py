@@ -53,10 +53,13 @@ def view(row: Any) -> dict[str, Any]:
     }
 
 
-async def listed(session: AsyncSession, *, ascending: bool, limit: int, page: int) -> Page:
-    """The blockchains by key."""
+async def listed(
+    session: AsyncSession, *, ascending: bool, limit: int, page: int, order_by: str = "key"
+) -> Page:
+    """The blockchains by ``order_by`` (a column; ``id`` is the key), then key."""
     key = blockchains.c.key
-    query = select(blockchains).order_by(key.asc() if ascending else key.desc())
+    keys = [blockchains.c[order_by], key] if order_by not in ("id", "key") else [key]
+    query = select(blockchains).order_by(*(k.asc() if ascending else k.desc() for k in keys))
     return await page_of(session, query, limit, page)
 
 

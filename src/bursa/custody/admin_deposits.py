@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.custody import crediting, registry
+from bursa.custody import crediting, member_transactions, registry
 from bursa.errors import BursaError, Refusal
 from bursa.formats import decimal_text, iso
 from bursa.trading import audit, deposits
@@ -34,10 +34,9 @@ DONE: dict[str, str] = {"accept": deposits.ACCEPTED, "reject": deposits.REJECTED
 
 def view(row: Any, heights: dict[str, int]) -> dict[str, Any]:
     """The deposit as admins see it: with its confirmations, from the scanned ``heights``
-    of the chains (``N/A`` before it is in a block)."""
-    confirmations: int | str = "N/A"
-    if row["block_number"] is not None and row["blockchain_key"] in heights:
-        confirmations = max(0, heights[row["blockchain_key"]] - row["block_number"] + 1)
+    of the chains (0 before it is in a block, and for fiat: an integer, as specified)."""
+    height = heights.get(row["blockchain_key"]) if row["blockchain_key"] else None
+    confirmations = member_transactions.confirmations(row["block_number"], height)
     return {
         "id": row["id"],
         "tid": row["tid"],

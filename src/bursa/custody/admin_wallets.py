@@ -61,15 +61,18 @@ async def listed(
     ascending: bool,
     limit: int,
     page: int,
+    order_by: str = "id",
 ) -> Page:
-    """The wallets by id (of one chain and kind if given), each as ``view`` shows it."""
+    """The wallets by ``order_by`` (a column), then id (of one chain and kind if given),
+    each as ``view`` shows it."""
     query = select(wallets)
     if blockchain_key is not None:
         query = query.where(wallets.c.blockchain_key == blockchain_key)
     if kind is not None:
         query = query.where(wallets.c.kind == kind)
-    order = wallets.c.id.asc() if ascending else wallets.c.id.desc()
-    found = await page_of(session, query.order_by(order), limit, page)
+    keys = [wallets.c[order_by], wallets.c.id] if order_by != "id" else [wallets.c.id]
+    query = query.order_by(*(k.asc() if ascending else k.desc() for k in keys))
+    found = await page_of(session, query, limit, page)
     held = await _held(session, [row["id"] for row in found.rows])
     return Page([view(row, held[row["id"]]) for row in found.rows], found.total)
 

@@ -22,6 +22,7 @@ from bursa.engine.units import OverPrecise, to_units
 from bursa.errors import BursaError, Refusal
 from bursa.ledger.tables import currencies
 from bursa.trading import audit
+from bursa.trading.admin_queries import Listing, ordered
 from bursa.trading.audit import Actor
 from bursa.trading.config_changes import NOT_FOUND, hold_configuration_lock
 
@@ -61,15 +62,26 @@ def over_precise(amounts: Mapping[str, Any], places: int) -> list[str]:
 
 
 async def listed(
-    session: AsyncSession, *, group: str | None, kyc_level: str | None, limit: int, page: int
+    session: AsyncSession,
+    *,
+    group: str | None,
+    kyc_level: str | None,
+    limit: int,
+    page: int,
+    sorting: Listing | None = None,
 ) -> Page:
-    """The limits (of one ``group`` and ``kyc_level`` if given, any case), oldest first."""
+    """The limits (of one ``group`` and ``kyc_level`` if given, any case), oldest first
+    unless ``sorting`` says otherwise."""
     query = select(withdraw_limits)
     if group is not None:
         query = query.where(withdraw_limits.c.group == group.strip().lower())
     if kyc_level is not None:
         query = query.where(withdraw_limits.c.kyc_level == kyc_level.strip().lower())
-    return await page_of(session, query.order_by(withdraw_limits.c.id), limit, page)
+    sorting = sorting or Listing()
+    column = withdraw_limits.c
+    return await page_of(
+        session, ordered(query, sorting, column[sorting.order_by], column.id), limit, page
+    )
 
 
 async def create_limit(

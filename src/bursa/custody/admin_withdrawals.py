@@ -61,6 +61,7 @@ def view(row: Any) -> dict[str, Any]:
         "transfer_type": row["transfer_type"],
         "error": row["error"],
         "attempts": row["attempts"],
+        "metadata": row.get("metadata") or {},  # what admins noted (``PUT withdraws``)
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
         "done_at": iso(row["completed_at"]),

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bursa.clock import SYSTEM_CLOCK, Clock
 from bursa.custody.beneficiary_tables import beneficiaries
 from bursa.custody.tables import blockchains
+from bursa.db.pages import page_of
 from bursa.errors import BursaError, Refusal
 from bursa.identity import passwords
 from bursa.identity.mail import Mail, Mailer
@@ -38,6 +39,7 @@ MOST_NAME, MOST_DESCRIPTION, MOST_ADDRESS, MOST_DATA = 64, 255, 128, 1024
 
 NOT_FOUND = "account.beneficiary.doesnt_exist"
 CURRENCY_NOT_FOUND = "account.currency.doesnt_exist"
+BLOCKCHAIN_NOT_FOUND = "account.beneficiary.blockchain_key_doesnt_exist"
 # Letters, digits and the separators real addresses use (``bitcoincash:q…``); anything
 # else (quotes, ``;&?=``, spaces, control characters) is refused, as Peatio refuses it.
 ADDRESS = re.compile(r"[A-Za-z0-9:._\-]+")
@@ -78,6 +80,16 @@ class Beneficiary:
     sent_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BeneficiaryFilter:
+    """What a member's list is narrowed to (Peatio's ``currency``, ``state``,
+    ``blockchain_key``)."""
+
+    currency: str | None = None
+    state: str | None = None
+    blockchain_key: str | None = None
 
 
 def _text(value: str, most: int, code: str) -> str:
@@ -168,25 +180,56 @@ class Beneficiaries:
         ]
 
     async def listed(
-        self, session: AsyncSession, member_id: int, currency: str | None, state: str | None
-    ) -> list[Beneficiary]:
-        """Pending and active ones, newest first."""
+        self,
+        session: AsyncSession,
+        member_id: int,
+        found: BeneficiaryFilter,
+        *,
+        limit: int,
+        page: int,
+    ) -> tuple[list[Beneficiary], int]:
+        """One page of the pending and active ones, newest first, and how many there are;
+        an unknown ``blockchain_key`` is refused."""
+        if found.blockchain_key is not None:
+            known = select(blockchains.c.key).where(blockchains.c.key == found.blockchain_key)
+            if await session.scalar(known) is None:
+                raise BeneficiaryRefused(Refusal.INVALID, BLOCKCHAIN_NOT_FOUND)
         b = beneficiaries.c
         query = select(beneficiaries).where(b.member_id == member_id, b.state.in_(AVAILABLE))
-        if currency is not None:
-            query = query.where(b.currency_id == currency)
-        if state is not None:
-            query = query.where(b.state == state)
-        rows = (await session.execute(query.order_by(b.id.desc()))).mappings().all()
-        return await self._present(list(rows))
+        exact = [
+            (b.currency_id, found.currency),
+            (b.state, found.state),
+            (b.blockchain_key, found.blockchain_key),
+        ]
+        query = query.where(*(column == value for column, value in exact if value is not None))
+        rows = await page_of(session, query.order_by(b.id.desc()), limit, page)
+        return await self._present(list(rows.rows)), rows.total
+
+    async def _of_currency(
+        self, session: AsyncSession, member_id: int, currency: str
+    ) -> list[Beneficiary]:
+        """All the pending and active ones in ``currency`` (to find a duplicate address)."""
+        b = beneficiaries.c
+        query = select(beneficiaries).where(
+            b.member_id == member_id, b.state.in_(AVAILABLE), b.currency_id == currency
+        )
+        return await self._present(list((await session.execute(query)).mappings().all()))
 
     async def one(self, session: AsyncSession, member_id: int, beneficiary_id: int) -> Beneficiary:
         return (await self._present([await _available(session, member_id, beneficiary_id)]))[0]
 
     async def create(
-        self, session: AsyncSession, member_id: int, email: str, ask: NewBeneficiary
+        self,
+        session: AsyncSession,
+        member_id: int,
+        email: str,
+        ask: NewBeneficiary,
+        *,
+        active: bool = False,
     ) -> Beneficiary:
-        """Record a pending beneficiary and mail its activation code to ``email``."""
+        """Record a pending beneficiary and mail its activation code to ``email``; or,
+        ``active`` (the Management API, which vouches for the destination itself), an
+        active one, with no code and no mail."""
         name = _text(ask.name, MOST_NAME, "account.beneficiary.too_long_name")
         if not name:
             raise BeneficiaryRefused(Refusal.INVALID, "account.beneficiary.missing_name")
@@ -219,7 +262,7 @@ class Beneficiaries:
                 )
             data = _check_data(ask.data, currency["type"], client)
             if currency["type"] == "coin":
-                for other in await self.listed(session, member_id, currency["id"], None):
+                for other in await self._of_currency(session, member_id, currency["id"]):
                     if other.data.get("address") == data["address"]:
                         raise BeneficiaryRefused(
                             Refusal.INVALID, "account.beneficiary.duplicate_address"
@@ -237,9 +280,9 @@ class Beneficiaries:
                             name=name,
                             description=description,
                             data=sealed,
-                            state=PENDING,
-                            pin_hash=pin_hash,
-                            sent_at=self._clock.now(),
+                            state=ACTIVE if active else PENDING,
+                            pin_hash=None if active else pin_hash,
+                            sent_at=None if active else self._clock.now(),
                         )
                         .returning(beneficiaries)
                     )
@@ -247,7 +290,8 @@ class Beneficiaries:
                 .mappings()
                 .one()
             )
-        await self._mailer.send(pin_mail(email, self._app_name, pin, name))
+        if not active:
+            await self._mailer.send(pin_mail(email, self._app_name, pin, name))
         return (await self._present([row]))[0]
 
     async def activate(

@@ -51,6 +51,11 @@ class DeepReorganisation(RuntimeError):
     """The chain changed below every block kept: an operator must look."""
 
 
+class Reorganised(RuntimeError):
+    """A block asked for again is no longer the one the scan read: the scan's own
+    reorganisation handling must run first."""
+
+
 @dataclass(slots=True)
 class ScanReport:
     blocks: int = 0
@@ -111,6 +116,26 @@ class Scanner:
                 await self._keep(session, block)
             report.blocks += 1
             height += 1
+        report.credited = await self.credit_due(latest)
+        return report
+
+    async def rescan(self, height: int) -> ScanReport:
+        """Read the block at ``height`` again (an admin's ``process_block``: a payment to an
+        address or of a currency added after the scan passed it), record what it pays to
+        members exactly as a scan does (a deposit recorded before is not recorded again),
+        then credit what is due. The scan's height and kept blocks do not move. A block
+        whose kept hash the chain no longer has raises ``Reorganised``: the scan takes
+        that back first."""
+        latest = await self.plugin.latest_height()
+        async with self.sessions() as session:
+            watched = await self._watched(session)
+        block = await self.plugin.block(height, frozenset(watched))
+        report = ScanReport(blocks=1)
+        async with self.sessions() as session, session.begin():
+            kept = await self._kept_hash(session, height)
+            if kept is not None and kept != block.hash:
+                raise Reorganised(f"{self.key}: block {height} changed since it was read")
+            report.deposits = await self._record(session, block, watched)
         report.credited = await self.credit_due(latest)
         return report
 

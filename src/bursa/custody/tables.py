@@ -101,4 +101,19 @@ chain_blocks = Table(
     PrimaryKeyConstraint("blockchain_key", "height"),
 )
 
+# Peatio's whitelisted smart contracts: contracts of a chain that admins vouch for
+# (``admin/whitelisted_smart_contracts``); one row per (blockchain, address).
+whitelisted_smart_contracts = Table(
+    "whitelisted_smart_contracts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("blockchain_key", String(32), ForeignKey("blockchains.key"), nullable=False),
+    Column("address", String(128), nullable=False),
+    Column("description", String(255), nullable=False, server_default=""),
+    Column("state", String(16), nullable=False, server_default="active"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("blockchain_key", "address", name="uq_whitelisted_smart_contracts_address"),
+)
+
 Index("ix_wallets_blockchain_key_kind", wallets.c.blockchain_key, wallets.c.kind)

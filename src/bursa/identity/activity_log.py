@@ -1,5 +1,6 @@
 """The activity log as staff read it (Barong's admin ``activities``): every member's
-activities, or only staff actions, newest first, with whose each one is."""
+activities, or only staff actions, newest first, with whose each one is; and as a member
+reads their own (``resource/users/activity``), by the same filters and pages."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,14 +18,16 @@ STAFF_TOPICS = ("audit", "admin")  # audited writes (permission table) and admin
 
 @dataclass(frozen=True, slots=True)
 class ActivityFilter:
-    """Which activities: of one user (``uid``), with one ``result``, in a time range (Unix
-    seconds, ``time_to`` excluded), in some ``topics`` (None: all)."""
+    """Which activities: of one user (``uid``, or the signed-in member's ``user_id``), with
+    one ``result``, in a time range (Unix seconds, ``time_to`` excluded), in some ``topics``
+    (None: all)."""
 
     uid: str | None = None
     result: str | None = None
     time_from: int | None = None
     time_to: int | None = None
     topics: Sequence[str] | None = None
+    user_id: int | None = None
 
 
 class ActivityLog:
@@ -47,6 +50,8 @@ class ActivityLog:
             query = query.where(activities.c.created_at >= _moment(wanted.time_from))
         if wanted.time_to is not None:
             query = query.where(activities.c.created_at < _moment(wanted.time_to))
+        if wanted.user_id is not None:
+            query = query.where(activities.c.user_id == wanted.user_id)
         async with self.identity.engine.connect() as conn:
             if wanted.uid:
                 user_id = await conn.scalar(select(users.c.id).where(users.c.uid == wanted.uid))

@@ -49,6 +49,10 @@ WITHDRAW_PREFIXES = (
 NONCE_LIFETIME_MS = 5000
 NONCE_DIGITS = 19  # a millisecond time has 13 digits; longer text is no timestamp
 KEYS_PER_USER = 20
+# Barong's ``state`` values, and the synonym OpenDAX's front end sends for ``inactive``.
+KEY_STATES = {"active": "active", "inactive": "inactive", "disabled": "inactive"}
+# The columns a member may order their keys by (Barong's ``order_by``).
+KEY_ORDERINGS = ("id", "kid", "state", "created_at", "updated_at")
 _SECRET_CACHE_S = 60.0
 
 
@@ -219,6 +223,25 @@ class ApiKeys:
             )
         return _present(row) | {"secret": secret}
 
+    async def page(
+        self, user_id: int, page: int, limit: int, order_by: str = "id", descending: bool = False
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """One page of the user's own keys (``order_by`` one of ``KEY_ORDERINGS``, ties in
+        creation order) and how many there are."""
+        column = api_keys.c[order_by if order_by in KEY_ORDERINGS else "id"]
+        order = [column.desc() if descending else column.asc(), api_keys.c.id]
+        held = _held_by(user_id, None)
+        async with self.identity.engine.connect() as conn:
+            total = await conn.scalar(select(func.count()).select_from(api_keys).where(held))
+            rows = await conn.execute(
+                select(api_keys)
+                .where(held)
+                .order_by(*order)
+                .limit(limit)
+                .offset((page - 1) * limit)
+            )
+            return int(total or 0), [_present(r) for r in rows.mappings()]
+
     async def list(
         self, user_id: int, service_account_id: int | None = None
     ) -> list[dict[str, Any]]:
@@ -244,9 +267,9 @@ class ApiKeys:
         if scope is not None:
             values["scope"] = ",".join(sorted(parse_scope(scope)))
         if state is not None:
-            if state not in ("active", "inactive"):
+            if state not in KEY_STATES:
                 raise IdentityError(Refusal.INVALID, "resource.api_key.invalid_state")
-            values["state"] = state
+            values["state"] = KEY_STATES[state]
         async with self.identity.transaction() as conn:
             await self.identity.require_otp(conn, user["id"], otp_code, client, "resource.api_key")
             row = (

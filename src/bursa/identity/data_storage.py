@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from bursa.errors import Refusal
-from bursa.formats import iso_micros
+from bursa.formats import iso
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import data_storages, users
 
@@ -88,8 +88,8 @@ class DataStorages:
                 record={
                     "title": row["title"],
                     "data": row["data"],
-                    "created_at": iso_micros(row["created_at"]),
-                    "updated_at": iso_micros(row["updated_at"]),
+                    "created_at": iso(row["created_at"]),
+                    "updated_at": iso(row["updated_at"]),
                 },
             )
         return dict(row)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from bursa.errors import Refusal
-from bursa.formats import iso_micros
+from bursa.formats import iso
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.tables import documents, users
 
@@ -130,8 +130,8 @@ class Documents:
                     record={
                         "doc_type": row["doc_type"],
                         "doc_expire": row["doc_expire"] and row["doc_expire"].isoformat(),
-                        "created_at": iso_micros(row["created_at"]),
-                        "updated_at": iso_micros(row["updated_at"]),
+                        "created_at": iso(row["created_at"]),
+                        "updated_at": iso(row["updated_at"]),
                     },
                 )
         return dict(row)

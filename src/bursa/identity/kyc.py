@@ -15,7 +15,7 @@ import phonenumbers
 from sqlalchemy import delete, func, insert, select, update
 
 from bursa.errors import Refusal
-from bursa.formats import iso_micros
+from bursa.formats import iso
 from bursa.identity import pii
 from bursa.identity.service import Client, Identity, IdentityError
 from bursa.identity.sms import SmsError, SmsSender
@@ -163,10 +163,18 @@ class Kyc:
             ]
 
     async def save_profile(
-        self, user: dict[str, Any], fields: dict[str, Any], confirm: bool, client: Client
+        self,
+        user: dict[str, Any],
+        fields: dict[str, Any],
+        confirm: bool,
+        client: Client,
+        *,
+        author_uid: str | None = None,
     ) -> dict[str, Any]:
         """Create or edit the member's profile; ``confirm`` submits it for review. The
-        country is kept upper-case."""
+        country is kept upper-case. ``author_uid`` is the admin entering it for the member
+        (``identity.admin_profiles``): another admin must verify it; the member's own edit
+        clears it."""
         if fields.get("country"):
             fields = fields | {"country": fields["country"].upper()}
         country = fields.get("country")
@@ -193,6 +201,7 @@ class Kyc:
                 "metadata": fields.get("metadata"),
                 "state": state,
                 "reason": None,  # a rejection's reason ends with the new version
+                "author_uid": author_uid,
                 "updated_at": func.now(),
             }
             if existing is None:
@@ -233,8 +242,8 @@ class Kyc:
                 record={
                     "country": row["country"],
                     "state": row["state"],
-                    "created_at": iso_micros(row["created_at"]),
-                    "updated_at": iso_micros(row["updated_at"]),
+                    "created_at": iso(row["created_at"]),
+                    "updated_at": iso(row["updated_at"]),
                 },
                 changes=None
                 if existing is None or existing["state"] == state

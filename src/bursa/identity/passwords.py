@@ -11,6 +11,11 @@ attacker needs), the figure Barong's ``password_min_entropy`` names. Hashes are 
 still lets a dictionary word with a year and a symbol through ("Dragon-1988!", exactly
 10^8), which Bursa refused before; score 4 would refuse every random password under ten
 characters. Every check is in memory: nothing about a password leaves the process.
+
+``PASSWORD_REGEXP`` is the rule's one statement (length and the four classes), checked here
+and shown to front ends (``configs``' ``password_regexp``) in a form JavaScript reads alike;
+``assess`` gives the verdict and the estimate in bits together (one zxcvbn run), as Barong's
+``password/validate`` answers ``entropy`` for any password.
 """
 
 import math
@@ -25,6 +30,13 @@ from zxcvbn import zxcvbn
 MIN_LENGTH = 8
 MAX_LENGTH = 80
 MIN_ENTROPY_BITS = 30
+# Lower, upper, digit, anything else, MIN_LENGTH..MAX_LENGTH characters of any kind
+# (``[\s\S]``, not ``.``, so that a line break counts as a symbol in Python and JavaScript).
+PASSWORD_REGEXP = (
+    r"^(?=[\s\S]*[a-z])(?=[\s\S]*[A-Z])(?=[\s\S]*[0-9])(?=[\s\S]*[^A-Za-z0-9])"
+    rf"[\s\S]{{{MIN_LENGTH},{MAX_LENGTH}}}$"
+)
+_RULE = re.compile(PASSWORD_REGEXP)
 
 # Words an attacker tries first against this site, given to zxcvbn beside the email.
 SITE_WORDS = ("bursa", "bitcoin", "crypto", "ethereum", "exchange", "trading", "opendax")
@@ -48,37 +60,44 @@ STRONG = Verdict(None)
 
 
 def check_strength(password: str, email: str = "") -> Verdict:
-    """Why ``password`` is not acceptable, or ``STRONG``."""
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        return Verdict(
-            "password.requirements",
-            f"use {MIN_LENGTH} to {MAX_LENGTH} characters",
-        )
-    classes = [
-        re.search(r"[a-z]", password),
-        re.search(r"[A-Z]", password),
-        re.search(r"[0-9]", password),
-        re.search(r"[^A-Za-z0-9]", password),
-    ]
-    if not all(classes):
-        return Verdict(
-            "password.requirements",
-            "mix lower-case and upper-case letters, digits and symbols",
-        )
+    """Why ``password`` is not acceptable, or ``STRONG`` (zxcvbn runs only when the rule
+    is met)."""
+    return _against_rule(password) or _by_estimate(_estimate(password, email))
+
+
+def assess(password: str, email: str = "") -> tuple[Verdict, int]:
+    """The verdict on ``password`` and zxcvbn's estimate in whole bits (``entropy_bits``)
+    from one estimate: what ``password/validate`` answers, for any password."""
+    if not 0 < len(password) <= MAX_LENGTH:
+        return _against_rule(password) or STRONG, 0
     estimate = _estimate(password, email)
-    if _bits(estimate) < MIN_ENTROPY_BITS:
-        feedback = estimate["feedback"]
-        hint = feedback["warning"] or " ".join(feedback["suggestions"])
-        return Verdict("password.weak", hint or "too easy to guess: add another uncommon word")
-    return STRONG
+    return _against_rule(password) or _by_estimate(estimate), int(_bits(estimate))
 
 
 def entropy_bits(password: str, email: str = "") -> int:
-    """zxcvbn's estimate in bits (log2 of the guesses needed), as Barong's
-    ``password/validate`` answers it; 0 for a password too long to estimate."""
-    if len(password) > MAX_LENGTH:
-        return 0
-    return int(_bits(_estimate(password, email)))
+    """zxcvbn's estimate in bits, floor(log2(guesses)) — the guesses an attacker needs —
+    as Barong's ``password/validate`` answers ``entropy``; 0 for an empty password or one
+    too long to estimate."""
+    return assess(password, email)[1]
+
+
+def _against_rule(password: str) -> Verdict | None:
+    """``password.requirements`` with what is missing, or None when the rule is met."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        return Verdict("password.requirements", f"use {MIN_LENGTH} to {MAX_LENGTH} characters")
+    if not _RULE.fullmatch(password):
+        return Verdict(
+            "password.requirements", "mix lower-case and upper-case letters, digits and symbols"
+        )
+    return None
+
+
+def _by_estimate(estimate: dict[str, Any]) -> Verdict:
+    if _bits(estimate) >= MIN_ENTROPY_BITS:
+        return STRONG
+    feedback = estimate["feedback"]
+    hint = feedback["warning"] or " ".join(feedback["suggestions"])
+    return Verdict("password.weak", hint or "too easy to guess: add another uncommon word")
 
 
 def use_hasher(hasher: PasswordHasher) -> None:

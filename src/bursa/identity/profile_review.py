@@ -3,8 +3,10 @@
 The decision sets the private label ``profile: verified|rejected`` (which recomputes state and
 level, as every private label does), is recorded on the reviewing admin's activities with
 the member's uid, and goes out as ``model.label.updated`` (the event OpenDAX's mailer turns
-into the member's mail). A rejected profile is editable by the member again. Profiles are
-read back through ``Kyc`` so that whatever it does with personal data applies here too.
+into the member's mail). A rejected profile is editable by the member again. A profile an
+admin entered for the member (``identity.admin_profiles``) is verified by another admin.
+Profiles are read back through ``Kyc`` so that whatever it does with personal data applies
+here too.
 """
 
 from typing import Any
@@ -76,6 +78,11 @@ class ProfileReview:
                 raise IdentityError(Refusal.INVALID, "admin.profiles.own_profile")
             if reviewer["id"] is not None and not outranks(reviewer["role"], member["role"]):
                 raise IdentityError(Refusal.FORBIDDEN, RANK_TOO_LOW)
+            author = await conn.scalar(
+                select(profiles.c.author_uid).where(profiles.c.user_id == member["id"])
+            )
+            if author is not None and author == reviewer["uid"]:  # they entered it
+                raise IdentityError(Refusal.INVALID, "admin.profiles.second_admin_approval")
             reviewed = await conn.scalar(
                 update(profiles)
                 .where(profiles.c.user_id == member["id"], profiles.c.state == "submitted")

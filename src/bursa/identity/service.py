@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -27,10 +27,13 @@ from bursa.db.hot import HotReads
 from bursa.errors import BursaError, Refusal
 from bursa.events import outbox
 from bursa.events.outbox import DomainEvent
-from bursa.formats import iso_micros
+from bursa.formats import iso
 from bursa.identity import extras, passwords, totp
+from bursa.identity.captcha import CaptchaGate
+from bursa.identity.code_mail import CONFIRMATION, RESET, MailLinks, code_mail
+from bursa.identity.confirmation_tokens import InvalidToken, MailTokens, TokenClaims
 from bursa.identity.limits import LOGIN_FAILURES_PER_IP, InProcessLimiter, Limiter
-from bursa.identity.mail import Mail, Mailer
+from bursa.identity.mail import Mailer
 from bursa.identity.rules import ROLES, level_for, outranks, state_for
 from bursa.identity.tables import (
     activities,
@@ -44,9 +47,6 @@ from bursa.plain_input import is_digits
 from bursa.secrets.keystore import KeyStore
 
 OTP_KEY = "bursa-totp"  # key store key that seals TOTP seeds
-CONFIRMATION = "confirmation"
-RESET = "reset"
-SUBJECTS = {CONFIRMATION: "confirm your email", RESET: "reset your password"}
 CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
 CODE_RESEND_INTERVAL = timedelta(seconds=60)
@@ -57,6 +57,9 @@ RANK_TOO_LOW = "admin.user.rank_too_low"
 LOGIN_STATES = ("active", "pending")
 UID_PREFIX = "ID"
 USERNAME = re.compile(r"[A-Za-z0-9]{4,12}")
+# Refusals of a mailed token: forged, expired or for another purpose; used or replaced.
+INVALID_TOKEN = "identity.user.invalid_token"  # noqa: S105 - an error code
+UTILIZED_TOKEN = "identity.user.utilized_token"  # noqa: S105 - an error code
 
 # Verifying against this when the email is unknown keeps both answers equally slow.
 _DUMMY_HASH = passwords.hash_password(secrets.token_urlsafe(16))
@@ -85,6 +88,16 @@ class Client:
 
     ip: str
     user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A one-time code just made: the row its mailed token names, and the code itself."""
+
+    id: int
+    code: str
+    issued_at: datetime
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +178,8 @@ class Identity:
         session_ttl: timedelta,
         app_name: str,
         clock: Clock = SYSTEM_CLOCK,
+        mail_links: MailLinks | None = None,
+        captcha: CaptchaGate | None = None,
     ) -> None:
         self.engine = engine
         # Every rule that depends on the time (expiry, lock-outs, TOTP steps, resend
@@ -179,6 +194,11 @@ class Identity:
         # Counts wrong second factors per address (``LOGIN_FAILURES_PER_IP``, the login's
         # block); ``create_app`` hands it the API's own limiter, so both count together.
         self.limiter: Limiter = InProcessLimiter()
+        # Code mails carry a link with a signed token too (Barong's form); where it points.
+        self.mail_links = mail_links or MailLinks()
+        self.mail_tokens = MailTokens(engine, keystore)
+        # Captcha on sign-up, login and the code mails: off unless a provider is configured.
+        self.captcha = captcha or CaptchaGate()
 
     async def close(self) -> None:
         """Close the per-request reads' connections (``engine`` is its owner's to dispose)."""
@@ -205,14 +225,14 @@ class Identity:
             user_id = await self._insert_user(
                 conn, address, password, referral_uid=referral_uid, username=name
             )
-            code = await self.new_code(conn, user_id, CONFIRMATION)
+            code = await self.new_code_row(conn, user_id, CONFIRMATION)
             session = await self._open_session(conn, user_id, client)
             await self.record(conn, user_id, client, "account", "signup", "succeed")
             user = await self.load_user(conn, user_id)
             await self.emit(conn, "model.user.created", user)
             await self.emit(conn, "system.user.email.confirmation.token", user)
             await self.emit(conn, "system.session.create", user, client)
-        await self._mail_code(address, code, CONFIRMATION)
+        await self._mail_code(user, code, CONFIRMATION)
         return user, session
 
     async def resend_confirmation(self, email: str) -> None:
@@ -233,10 +253,10 @@ class Identity:
                 return
             if not await self.may_send_code(conn, row["id"], CONFIRMATION):
                 return
-            code = await self.new_code(conn, row["id"], CONFIRMATION)
+            code = await self.new_code_row(conn, row["id"], CONFIRMATION)
             user = await self.load_user(conn, row["id"])
             await self.emit(conn, "system.user.email.confirmation.token", user)
-        await self._mail_code(address, code, CONFIRMATION)
+        await self._mail_code(user, code, CONFIRMATION)
 
     async def confirm_email(
         self, email: str, code: str, client: Client
@@ -247,12 +267,27 @@ class Identity:
             if user_id is None:
                 raise IdentityError(Refusal.INVALID, "identity.user.invalid_code")
             await self.use_code(conn, user_id, CONFIRMATION, code)
-            await self.set_label(conn, user_id, "email", "verified", "private")
-            session = await self._open_session(conn, user_id, client)
-            await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
-            user = await self.load_user(conn, user_id)
-            await self.emit(conn, "system.user.email.confirmed", user)
-            await self.emit(conn, "system.session.create", user, client)
+            return await self._email_confirmed(conn, user_id, client)
+
+    async def confirm_email_token(
+        self, token: str, client: Client, email: str | None = None
+    ) -> tuple[dict[str, Any], OpenSession]:
+        """Confirm with the mailed link's token alone (Barong's form); it spends the code
+        mailed with it. With ``email``, the token must be that address's."""
+        claims = await self._read_token(token, CONFIRMATION, email)
+        async with self.transaction() as conn:
+            user_id = await self._spend_token(conn, claims)
+            return await self._email_confirmed(conn, user_id, client)
+
+    async def _email_confirmed(
+        self, conn: AsyncConnection, user_id: int, client: Client
+    ) -> tuple[dict[str, Any], OpenSession]:
+        await self.set_label(conn, user_id, "email", "verified", "private")
+        session = await self._open_session(conn, user_id, client)
+        await self.record(conn, user_id, client, "account", "email confirmation", "succeed")
+        user = await self.load_user(conn, user_id)
+        await self.emit(conn, "system.user.email.confirmed", user)
+        await self.emit(conn, "system.session.create", user, client)
         return user, session
 
     # ---------------------------------------------------------------- passwords
@@ -264,11 +299,11 @@ class Identity:
             user_id = await conn.scalar(select(users.c.id).where(users.c.email == address))
             if user_id is None or not await self.may_send_code(conn, user_id, RESET):
                 return
-            code = await self.new_code(conn, user_id, RESET)
+            code = await self.new_code_row(conn, user_id, RESET)
             await self.record(conn, user_id, client, "password", "reset requested", "succeed")
             user = await self.load_user(conn, user_id)
             await self.emit(conn, "system.user.password.reset.token", user)
-        await self._mail_code(address, code, RESET)
+        await self._mail_code(user, code, RESET)
 
     async def reset_password(self, email: str, code: str, password: str, client: Client) -> None:
         """Set a new password with a mailed code; ends every session and the lock-out."""
@@ -279,20 +314,83 @@ class Identity:
             if user_id is None:
                 raise IdentityError(Refusal.INVALID, "identity.user.invalid_code")
             await self.use_code(conn, user_id, RESET, code)
-            await conn.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(
-                    password_hash=passwords.hash_password(password),
-                    failed_logins=0,
-                    locked_until=None,
-                    updated_at=func.now(),
+            await self._password_reset(conn, user_id, password, client)
+
+    async def reset_password_with_token(
+        self, token: str, password: str, client: Client, email: str | None = None
+    ) -> None:
+        """Set a new password with the reset link's token alone (Barong's form); it spends
+        the code mailed with it, ends every session and the lock-out."""
+        claims = await self._read_token(token, RESET, email)
+        self._check_new_password(password, claims.email)
+        async with self.transaction() as conn:
+            user_id = await self._spend_token(conn, claims)
+            await self._password_reset(conn, user_id, password, client)
+
+    async def _password_reset(
+        self, conn: AsyncConnection, user_id: int, password: str, client: Client
+    ) -> None:
+        await conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(
+                password_hash=passwords.hash_password(password),
+                failed_logins=0,
+                locked_until=None,
+                updated_at=func.now(),
+            )
+        )
+        await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
+        await self.record(conn, user_id, client, "password", "reset", "succeed")
+        user = await self.load_user(conn, user_id)
+        await self.emit(conn, "system.user.password.reset", user)
+
+    async def _read_token(self, token: str, purpose: str, email: str | None) -> TokenClaims:
+        """A mailed token's claims, or 422 ``identity.user.invalid_token`` (forged, expired,
+        made for the other purpose, or for another address than ``email``)."""
+        try:
+            claims = await self.mail_tokens.read(token, purpose, self.clock.now())
+        except InvalidToken as exc:
+            raise IdentityError(Refusal.INVALID, INVALID_TOKEN, str(exc)) from None
+        if email is not None and normalize_email(email) != claims.email:
+            raise IdentityError(Refusal.INVALID, INVALID_TOKEN, "another address's token")
+        return claims
+
+    async def _spend_token(self, conn: AsyncConnection, claims: TokenClaims) -> int:
+        """Spend the code a verified token stands for; its user's id. A code already used
+        (by its link or by typing it) or replaced by a newer mail is 422
+        ``identity.user.utilized_token``; one past its expiry, or of a user whose address
+        changed since, ``identity.user.invalid_token``. Wrong typed guesses do not count
+        against the link: it cannot be guessed."""
+        user_id = await conn.scalar(
+            select(users.c.id).where(users.c.uid == claims.uid, users.c.email == claims.email)
+        )
+        row = (
+            (
+                await conn.execute(
+                    select(one_time_codes.c.used_at, one_time_codes.c.expires_at)
+                    .where(
+                        one_time_codes.c.id == claims.code_id,
+                        one_time_codes.c.user_id == user_id,
+                        one_time_codes.c.purpose == claims.purpose,
+                    )
+                    .with_for_update()
                 )
             )
-            await conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
-            await self.record(conn, user_id, client, "password", "reset", "succeed")
-            user = await self.load_user(conn, user_id)
-            await self.emit(conn, "system.user.password.reset", user)
+            .mappings()
+            .first()
+        )
+        if user_id is None or row is None:
+            raise IdentityError(Refusal.INVALID, INVALID_TOKEN, "no such code")
+        if row["used_at"] is not None:
+            raise IdentityError(Refusal.INVALID, UTILIZED_TOKEN, "used, or replaced by a newer")
+        now = self.clock.now()
+        if row["expires_at"] <= now:
+            raise IdentityError(Refusal.INVALID, INVALID_TOKEN, "expired")
+        await conn.execute(
+            update(one_time_codes).where(one_time_codes.c.id == claims.code_id).values(used_at=now)
+        )
+        return int(user_id)
 
     async def change_password(
         self,
@@ -799,8 +897,8 @@ class Identity:
             "otp": bool(user["otp"]),
             "state": user["state"],
             "referral_uid": user["referral_uid"],
-            "created_at": iso_micros(user["created_at"]),
-            "updated_at": iso_micros(user["updated_at"]),
+            "created_at": iso(user["created_at"]),
+            "updated_at": iso(user["updated_at"]),
         }
         body: dict[str, Any]
         if record is not None:
@@ -901,6 +999,10 @@ class Identity:
 
     async def new_code(self, conn: AsyncConnection, user_id: int, purpose: str) -> str:
         """A fresh 6-digit code; earlier unused codes of the same purpose stop working."""
+        return (await self.new_code_row(conn, user_id, purpose)).code
+
+    async def new_code_row(self, conn: AsyncConnection, user_id: int, purpose: str) -> IssuedCode:
+        """``new_code``, with what a token for it names (its row, its expiry)."""
         code = f"{secrets.randbelow(10**6):06d}"
         now = self.clock.now()
         await conn.execute(
@@ -912,16 +1014,19 @@ class Identity:
             )
             .values(used_at=now)
         )
-        await conn.execute(
-            insert(one_time_codes).values(
+        code_id = await conn.scalar(
+            insert(one_time_codes)
+            .values(
                 user_id=user_id,
                 purpose=purpose,
                 code_digest=_digest(f"{user_id}:{purpose}:{code}"),
                 created_at=now,  # the resend interval is measured on the same clock
                 expires_at=now + CODE_TTL,
             )
+            .returning(one_time_codes.c.id)
         )
-        return code
+        assert code_id is not None
+        return IssuedCode(int(code_id), code, now, now + CODE_TTL)
 
     async def cancel_code(
         self, conn: AsyncConnection, user_id: int, purpose: str, code: str, *, counted: bool
@@ -976,17 +1081,14 @@ class Identity:
             .values(used_at=self.clock.now())
         )
 
-    async def _mail_code(self, address: str, code: str, purpose: str) -> None:
+    async def _mail_code(self, user: Mapping[str, Any], code: IssuedCode, purpose: str) -> None:
+        """Mail ``code`` and a link with a token for it (``code_mail``); either works once."""
+        token = await self.mail_tokens.issue(
+            purpose, user["uid"], user["email"], code.id, code.issued_at, code.expires_at
+        )
+        link = self.mail_links.link(purpose, token)
         await self.mailer.send(
-            Mail(
-                to=address,
-                subject=f"{self.app_name}: {SUBJECTS[purpose]}",
-                body=(
-                    f"Your {purpose} code is {code}.\n"
-                    f"It works once, for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                    "If you did not ask for it, ignore this message."
-                ),
-            )
+            code_mail(self.app_name, user["email"], purpose, code.code, link, CODE_TTL)
         )
 
     async def record(

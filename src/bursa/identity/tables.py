@@ -200,6 +200,8 @@ profiles = Table(
     Column("reason", Text),  # why an admin rejected it
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The admin who entered it for the member (migration 0037); another admin verifies it.
+    Column("author_uid", String(16)),
     UniqueConstraint("user_id", name="uq_profiles_user_id"),
 )
 
@@ -304,4 +306,47 @@ data_storages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("user_id", "title", name="uq_data_storages_user_id_title"),
+)
+
+# Single-use links an admin hands out so that their holder can whitelist their own IP
+# (``identity.whitelinks``, migration 0037). Only the token's SHA-256 digest is kept.
+whitelinks = Table(
+    "whitelinks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("token_digest", String(64), nullable=False),
+    Column("created_by", BigInteger, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("used_ip", String(45)),
+    Column("restriction_id", BigInteger, ForeignKey("restrictions.id", ondelete="SET NULL")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("token_digest", name="uq_whitelinks_token_digest"),
+)
+
+# Keys Bursa signs its own short-lived tokens with (``identity.confirmation_tokens``:
+# the links in confirmation and reset mails; migration 0035). Each is random, kept only as
+# key store ciphertext, and shared by every API process through this row.
+token_keys = Table(
+    "token_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("sealed", Text, nullable=False),  # key store ciphertext of the HMAC key
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# KYC providers' callbacks applied or acknowledged (``identity.kyc_callbacks``, migration
+# 0036): a callback's own id is taken once, so a replayed (or re-delivered) one changes
+# nothing. What it decided is on the member's labels and activities.
+kyc_callbacks = Table(
+    "kyc_callbacks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("provider", String(16), nullable=False),
+    Column("callback_id", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),  # the provider's callback type
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("reference", String(64)),  # the provider's id of the verification
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("provider", "callback_id", name="uq_kyc_callbacks_provider_callback_id"),
 )

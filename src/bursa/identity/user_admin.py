@@ -125,7 +125,7 @@ class UserAdmin:
         self, admin: Mapping[str, Any], uid: str, key: str, value: str, scope: str
     ) -> dict[str, Any]:
         """Set a label (a private one moves state and level); answers the user."""
-        _refuse_reserved(key, scope)
+        refuse_reserved(key, scope)
         identity = self.identity
         async with identity.transaction() as conn:
             user_id = await identity.subordinate(conn, admin, uid)
@@ -151,7 +151,7 @@ class UserAdmin:
             )
 
 
-def _refuse_reserved(key: str, scope: str) -> None:
+def refuse_reserved(key: str, scope: str) -> None:
     """A label must not pass for access: never one named after what the identity keeps
     itself (role, level, state, 2FA), nor a public one named like a KYC or state label."""
     if key in ACCESS_NAMES or (scope == "public" and key in RESERVED_KEYS):

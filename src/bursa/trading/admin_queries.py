@@ -41,6 +41,7 @@ class Listing:
     updated: bool = False
     order_by: str = "id"
     ascending: bool = True
+    completed: bool = False  # the range is on completion (lists of records that complete)
 
 
 def in_window(column: Any, listing: Listing) -> list[ColumnElement[bool]]:
@@ -51,6 +52,14 @@ def in_window(column: Any, listing: Listing) -> list[ColumnElement[bool]]:
     if listing.time_to is not None:
         found.append(column < listing.time_to)
     return found
+
+
+def moment(columns: Any, listing: Listing) -> Any:
+    """The column ``listing``'s time range is on: ``completed_at``, ``updated_at`` or
+    ``created_at`` of ``columns`` (a table's ``c``)."""
+    if listing.completed:
+        return columns.completed_at
+    return columns.updated_at if listing.updated else columns.created_at
 
 
 def ordered(query: Select[Any], listing: Listing, column: Any, tie: Any) -> Select[Any]:

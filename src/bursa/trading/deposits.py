@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.db.pages import Page, page_of
 from bursa.ledger.tables import currencies
+from bursa.trading.admin_queries import Listing, in_window, moment, ordered
 from bursa.trading.tables import deposits
 
 SUBMITTED, ACCEPTING, ACCEPTED = "submitted", "accepting", "accepted"
@@ -123,6 +124,7 @@ class DepositFilter:
     address: str | None = None
     flagged: bool | None = None  # has an ``error`` (e.g. taken back by a reorganisation)
     id: int | None = None
+    listing: Listing | None = None  # the admin list's order and time range (else newest first)
 
 
 async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, page: int) -> Page:
@@ -150,6 +152,11 @@ async def listed(session: AsyncSession, found: DepositFilter, *, limit: int, pag
         query = query.where(deposits.c.created_at >= found.created_from)
     if found.created_to is not None:
         query = query.where(deposits.c.created_at < found.created_to)
+    if found.listing is not None:
+        listing, column = found.listing, deposits.c
+        query = query.where(*in_window(moment(column, listing), listing))
+        query = ordered(query, listing, column[listing.order_by], column.id)
+        return await page_of(session, query, limit, page)
     return await page_of(session, query.order_by(deposits.c.id.desc()), limit, page)
 
 

@@ -25,6 +25,7 @@ from bursa.engine.tables import member_groups, trading_fees
 from bursa.engine.units import OverPrecise, to_units
 from bursa.errors import BursaError, Refusal
 from bursa.trading import audit
+from bursa.trading.admin_queries import Listing, ordered
 from bursa.trading.audit import Actor
 from bursa.trading.config_changes import (
     NOT_FOUND,
@@ -61,15 +62,26 @@ class GroupedMember:
 
 
 async def listed(
-    session: AsyncSession, *, group: str | None, market_id: str | None, limit: int, page: int
+    session: AsyncSession,
+    *,
+    group: str | None,
+    market_id: str | None,
+    limit: int,
+    page: int,
+    sorting: Listing | None = None,
 ) -> Page:
-    """Stored entries (any case of ``group`` and ``market_id``), oldest first."""
+    """Stored entries (any case of ``group`` and ``market_id``), oldest first unless
+    ``sorting`` says otherwise."""
     query = select(trading_fees)
     if group is not None:
         query = query.where(trading_fees.c.group == group.lower())
     if market_id is not None:
         query = query.where(trading_fees.c.market_id == market_id.lower())
-    return await page_of(session, query.order_by(trading_fees.c.id), limit, page)
+    sorting = sorting or Listing()
+    column = trading_fees.c
+    return await page_of(
+        session, ordered(query, sorting, column[sorting.order_by], column.id), limit, page
+    )
 
 
 async def create_fee(

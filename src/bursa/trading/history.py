@@ -47,6 +47,31 @@ class Window:
     ascending: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class MarketScope:
+    """Which markets a member's list covers (all when empty): named markets, a base or a
+    quote currency, a market type (Peatio's ``spot`` or ``qe``)."""
+
+    markets: tuple[str, ...] = ()
+    base_unit: str | None = None
+    quote_unit: str | None = None
+    market_type: str | None = None
+
+
+def _in_scope(scope: MarketScope) -> list[ColumnElement[bool]]:
+    """Conditions on ``markets`` (the query must join it)."""
+    found: list[ColumnElement[bool]] = []
+    if scope.markets:
+        found.append(markets.c.id.in_(scope.markets))
+    if scope.base_unit is not None:
+        found.append(markets.c.base_unit == scope.base_unit)
+    if scope.quote_unit is not None:
+        found.append(markets.c.quote_unit == scope.quote_unit)
+    if scope.market_type is not None:
+        found.append(markets.c.type == scope.market_type)
+    return found
+
+
 def _between(column: Any, window: Window) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if window.time_from is not None:
@@ -69,14 +94,40 @@ def _balance_query(member_id: int) -> Select[Any]:
     ).select_from(currencies.outerjoin(accounts, mine))
 
 
+@dataclass(frozen=True, slots=True)
+class CurrencySearch:
+    """Peatio's balance ``search``: currencies whose code or name contains the text (case
+    ignored); given both, either may match."""
+
+    code: str | None = None
+    name: str | None = None
+
+    def condition(self) -> ColumnElement[bool] | None:
+        found = [
+            column.icontains(text, autoescape=True)
+            for column, text in ((currencies.c.id, self.code), (currencies.c.name, self.name))
+            if text
+        ]
+        return or_(*found) if found else None
+
+
 async def balances(
-    session: AsyncSession, member_id: int, *, nonzero: bool, limit: int, page: int
+    session: AsyncSession,
+    member_id: int,
+    *,
+    nonzero: bool,
+    limit: int,
+    page: int,
+    search: CurrencySearch = CurrencySearch(),
 ) -> Page:
     """Every listed currency (zero where the member has nothing yet), plus any unlisted one
     the member still holds funds in; by currency position."""
     held = or_(accounts.c.balance > 0, accounts.c.locked > 0)
     shown = held if nonzero else or_(currencies.c.state == LISTED, held)
     query = _balance_query(member_id).where(shown)
+    matching = search.condition()
+    if matching is not None:
+        query = query.where(matching)
     query = query.order_by(currencies.c.position, currencies.c.id)
     return await page_of(session, query, limit, page)
 
@@ -111,7 +162,7 @@ def _order_query(member_id: int) -> Select[Any]:
 
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
-    market: str | None = None
+    scope: MarketScope = MarketScope()
     states: tuple[str, ...] = ()
     side: str | None = None
     ord_type: str | None = None
@@ -124,9 +175,7 @@ async def member_orders(
 ) -> Page:
     """The member's orders, newest first by default (Peatio sorts on ``updated_at``;
     ties by id), filtered on ``created_at``."""
-    query = _order_query(member_id)
-    if found.market is not None:
-        query = query.where(orders.c.market_id == found.market)
+    query = _order_query(member_id).where(*_in_scope(found.scope))
     if found.states:
         query = query.where(orders.c.state.in_(found.states))
     if found.side is not None:
@@ -197,6 +246,7 @@ def _trades_as(member_id: int, role: str) -> Select[Any]:
             trades.c.total,
             trades.c.taker_type,
             trades.c.created_at,
+            trades.c.seq,
             order_id.label("order_id"),
             side.label("side"),
             fee_rate.label("fee"),
@@ -213,7 +263,7 @@ def _trades_as(member_id: int, role: str) -> Select[Any]:
 
 @dataclass(frozen=True, slots=True)
 class TradeFilter:
-    market: str | None = None
+    scope: MarketScope = MarketScope()
     side: str | None = None
     order_id: int | None = None
     window: Window = Window()
@@ -225,9 +275,7 @@ async def member_trades(
     """The member's trades (as maker and as taker), newest first by default."""
     parts = []
     for role in ("maker", "taker"):
-        part = _trades_as(member_id, role)
-        if found.market is not None:
-            part = part.where(trades.c.market_id == found.market)
+        part = _trades_as(member_id, role).where(*_in_scope(found.scope))
         part = part.where(*_between(trades.c.created_at, found.window))
         parts.append(part)
     mine = union_all(*parts).subquery("mine")
@@ -238,6 +286,14 @@ async def member_trades(
         query = query.where(mine.c.order_id == found.order_id)
     query = query.order_by(mine.c.id.asc() if found.window.ascending else mine.c.id.desc())
     return await page_of(session, query, limit, page)
+
+
+async def member_trade_rows(session: AsyncSession, member_id: int) -> list[Any]:
+    """Every trade of the member from their side (as maker and as taker), in the engine's
+    order: what the member's profit and loss is counted from."""
+    mine = union_all(*(_trades_as(member_id, role) for role in ("maker", "taker"))).subquery()
+    query = select(mine).order_by(mine.c.seq, mine.c.id)
+    return list((await session.execute(query)).mappings())
 
 
 # ---------------------------------------------------------------------- ledger
@@ -324,4 +380,18 @@ async def currency_exists(session: AsyncSession, code: str) -> bool:
 
 async def market_exists(session: AsyncSession, market: str) -> bool:
     found = await session.scalar(select(func.count()).where(markets.c.id == market))
+    return bool(found)
+
+
+async def markets_exist(session: AsyncSession, ids: tuple[str, ...]) -> bool:
+    """Every one of ``ids`` is a market."""
+    found = await session.scalar(select(func.count()).where(markets.c.id.in_(ids)))
+    return found == len(set(ids))
+
+
+async def unit_exists(session: AsyncSession, code: str, *, base: bool) -> bool:
+    """``code`` is the base (or quote) currency of some market (Peatio's check on the
+    ``base_unit`` and ``quote_unit`` filters)."""
+    column = markets.c.base_unit if base else markets.c.quote_unit
+    found = await session.scalar(select(func.count()).where(column == code))
     return bool(found)

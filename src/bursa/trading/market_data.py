@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bursa.db.hot import HotReads
 from bursa.trading.candles import CandleWriter
 
 MAX_CANDLES = 10_000  # rows one k-line request may return, whatever its range
@@ -99,14 +100,18 @@ async def k_line(
 ) -> list[Candle]:
     """Candles oldest first, as Peatio selects them: with ``time_from`` the first ``limit``
     from there (all of them up to ``time_to`` when both are given, at most
-    ``MAX_CANDLES``); otherwise the last ``limit`` before ``time_to`` or now."""
+    ``MAX_CANDLES``); otherwise the last ``limit`` up to ``time_to`` or now.
+
+    ``time_to`` is inclusive, as Peatio's: the candle that starts at ``time_to`` is in the
+    answer, so a chart that reloads its window up to the start of the current bar gets
+    that bar (it is still filling) rather than nothing."""
     where = "market_id = :market AND period = :period"
     params: dict[str, Any] = {"market": market, "period": period}
     if time_from is not None:
         where += " AND time >= to_timestamp(:time_from)"
         params["time_from"] = time_from
     if time_to is not None:
-        where += " AND time < to_timestamp(:time_to)"
+        where += " AND time <= to_timestamp(:time_to)"
         params["time_to"] = time_to
     newest_first = time_from is None
     params["limit"] = MAX_CANDLES if time_from is not None and time_to is not None else limit
@@ -216,6 +221,22 @@ async def _compute(
             price_change_percent=change,
         )
     return tickers
+
+
+_ORDER_UUIDS = "SELECT id, uuid FROM orders WHERE id = ANY($1::bigint[])"
+
+
+async def order_uuids(reads: HotReads, ids: Sequence[int]) -> dict[int, str]:
+    """The UUIDs of the orders ``ids`` as stored (one primary-key read, one round trip).
+
+    Read, not derived from the ids (``bursa.engine.order_uuids``): orders written before
+    the engine derived them keep the random UUID they were given, and a book may still
+    hold some. A book snapshot is published only after its batch committed, so every order
+    it shows has its row."""
+    if not ids:
+        return {}
+    rows = await reads.fetch(_ORDER_UUIDS, list(ids))
+    return {int(row["id"]): str(row["uuid"]) for row in rows}
 
 
 def utc_seconds(moment: datetime) -> int:

@@ -52,6 +52,9 @@ withdraws = Table(
     Column("error", JSONB),  # the last failure: {"message": ..., "at": ...}
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", DateTime(timezone=True)),  # backoff after a node error
+    # Peatio's ``metadata``: what an admin noted on the withdrawal (``PUT admin/withdraws``);
+    # no money flow reads it.
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     UniqueConstraint("tid", name="uq_withdraws_tid"),
     Index("ix_withdraws_member_id", "member_id"),
     Index("ix_withdraws_state", "state"),

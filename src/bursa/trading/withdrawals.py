@@ -36,7 +36,7 @@ from bursa.events.outbox import DomainEvent, enqueue
 from bursa.formats import decimal_text, iso
 from bursa.ledger.tables import currencies
 from bursa.trading import engine_requests
-from bursa.trading.admin_queries import Listing, in_window, ordered
+from bursa.trading.admin_queries import Listing, in_window, moment, ordered
 from bursa.trading.engine_requests import EngineResult
 from bursa.trading.withdrawal_states import (
     FINAL,
@@ -226,7 +226,7 @@ async def admin_listed(session: AsyncSession, found: AdminFilter, *, limit: int,
     listing, column = found.listing, withdraws.c
     query = select(withdraws).where(
         *(c == v for c, v in exact if v is not None),
-        *in_window(column.updated_at if listing.updated else column.created_at, listing),
+        *in_window(moment(column, listing), listing),
     )
     query = ordered(query, listing, column[listing.order_by], column.id)
     return await page_of(session, query, limit, page)

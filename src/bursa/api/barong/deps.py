@@ -32,6 +32,7 @@ from bursa.identity.oauth_store import OAuthStore
 from bursa.identity.service import Authenticated, Identity, OpenSession
 from bursa.identity.service_accounts import ServiceAccounts, is_service_account
 from bursa.identity.user_admin import UserAdmin
+from bursa.identity.whitelinks import Whitelinks
 
 SESSION_COOKIE = "_barong_session"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -102,6 +103,11 @@ def get_access_rules(request: Request) -> AccessRules:
     return AccessRules(identity.engine, get_authorizer(request).forget_cache)
 
 
+def get_whitelinks(request: Request) -> Whitelinks:
+    identity: Identity = request.app.state.identity
+    return Whitelinks(identity, get_authorizer(request).forget_cache)
+
+
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
 KycDep = Annotated[Kyc, Depends(get_kyc)]
@@ -115,6 +121,7 @@ CommentsDep = Annotated[Comments, Depends(get_comments)]
 ActivityLogDep = Annotated[ActivityLog, Depends(get_activity_log)]
 ServiceAccountsDep = Annotated[ServiceAccounts, Depends(get_service_accounts)]
 AccessRulesDep = Annotated[AccessRules, Depends(get_access_rules)]
+WhitelinksDep = Annotated[Whitelinks, Depends(get_whitelinks)]
 
 
 # ---------------------------------------------------------------- callers

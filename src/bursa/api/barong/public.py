@@ -41,12 +41,16 @@ async def version() -> dict[str, str]:
 
 
 async def configs(identity: IdentityDep) -> dict[str, Any]:
+    """Barong's configs. ``password_min_entropy`` is in the unit ``password/validate``
+    answers ``entropy`` in: bits of zxcvbn's estimate, floor(log2(guesses)); a password
+    also needs ``password_regexp`` (JavaScript reads it as Python does)."""
     return {
         "session_expire_time": int(identity.session_ttl.total_seconds()),
-        "captcha_type": "none",
+        "captcha_type": identity.captcha.provider.name if identity.captcha.provider else "none",
         "phone_verification_type": "sms",
         "password_min_length": passwords.MIN_LENGTH,
         "password_min_entropy": passwords.MIN_ENTROPY_BITS,
+        "password_regexp": passwords.PASSWORD_REGEXP,
     }
 
 
@@ -54,12 +58,16 @@ async def validate_password(
     request: Request,
     body: Annotated[PasswordToCheck, body_of(PasswordToCheck, query=False)],
 ) -> dict[str, Any]:
-    """Public, so limited per address, and zxcvbn's estimate runs off the event loop."""
+    """Barong's answer, ``entropy`` (front ends draw their strength meter from it against
+    ``configs``' ``password_min_entropy``), with Bursa's verdict beside it: ``result``
+    (``strong``, ``weak``, ``requirements``) and, unless strong, the ``reason``. Public, so
+    limited per address, and zxcvbn's estimate runs off the event loop."""
     await rate_limit(request, (STRENGTH_CHECK_PER_IP, client_of(request).ip))
-    verdict = await asyncio.to_thread(passwords.check_strength, body.password)
+    verdict, entropy = await asyncio.to_thread(passwords.assess, body.password)
     if verdict.ok:
-        return {"result": "strong"}
+        return {"entropy": entropy, "result": "strong"}
     return {
+        "entropy": entropy,
         "result": "weak" if verdict.code == "password.weak" else "requirements",
         "reason": verdict.message,
     }

@@ -2,12 +2,12 @@
 endpoints: a user as ``UserWithFullInfo`` (``present_user``), with labels, phones, profiles
 and data storages; activities, API keys, documents and admins' comments."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
 
-from bursa.api.schemas import Errors
+from bursa.api.schemas import Errors, Moment
 
 # The refusals every Barong endpoint may answer (documented in the OpenAPI).
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -21,14 +21,14 @@ class Label(BaseModel):
     key: str
     value: str
     scope: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class Phone(BaseModel):
     country: str | None  # ISO 3166 alpha-2, from the calling code
     number: str  # masked
-    validated_at: datetime | None
+    validated_at: Moment | None
 
 
 class Profile(BaseModel):
@@ -42,15 +42,15 @@ class Profile(BaseModel):
     metadata: str | None
     state: str
     reason: str | None = None  # why an admin rejected it
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class DataStorage(BaseModel):
     title: str
     data: str  # a JSON object as text
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class User(BaseModel):
@@ -70,8 +70,8 @@ class User(BaseModel):
     phones: list[Phone]
     profiles: list[Profile]
     data_storages: list[DataStorage]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
     csrf_token: str | None = None
 
 
@@ -83,7 +83,7 @@ class Activity(BaseModel):
     action: str
     result: str
     data: str | None
-    created_at: datetime
+    created_at: Moment
 
 
 class ApiKey(BaseModel):
@@ -91,8 +91,8 @@ class ApiKey(BaseModel):
     algorithm: str
     scope: list[str]
     state: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
     secret: str | None = None  # only in the answer that creates the key
 
 
@@ -104,8 +104,8 @@ class Document(BaseModel):
     size: int
     state: str
     reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class Comment(BaseModel):
@@ -113,8 +113,8 @@ class Comment(BaseModel):
     author_uid: str
     title: str
     data: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class Owner(BaseModel):
@@ -135,8 +135,8 @@ class ServiceAccount(BaseModel):
     level: int
     state: str
     user: Owner
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class UserWithActivities(User):

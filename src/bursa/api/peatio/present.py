@@ -4,7 +4,15 @@ from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from bursa.api.peatio.schemas import Account, Deposit, Operation, UserOrder, UserTrade
+from bursa.api.peatio.schemas import (
+    Account,
+    Deposit,
+    Operation,
+    Transaction,
+    UserOrder,
+    UserTrade,
+)
+from bursa.custody import member_transactions
 from bursa.formats import decimal_text, iso
 from bursa.trading.order_view import OrderView
 
@@ -90,9 +98,8 @@ def deposit(
     """A row of ``deposits``; ``heights``: the last block read on each blockchain;
     ``required``: the confirmations each currency's deposits need."""
     coin = row["type"] == "coin"
-    confirmations: int | str = "N/A"
-    if coin and row["block_number"] is not None and row["blockchain_key"] in heights:
-        confirmations = max(0, heights[row["blockchain_key"]] - row["block_number"] + 1)
+    height = heights.get(row["blockchain_key"]) if coin else None
+    confirmations = member_transactions.confirmations(row["block_number"], height)
     return Deposit(
         id=row["id"],
         currency=row["currency_id"],
@@ -107,4 +114,21 @@ def deposit(
         created_at=iso(row["created_at"]),
         completed_at=None if row["completed_at"] is None else iso(row["completed_at"]),
         tid=row["tid"],
+    )
+
+
+def transaction(found: member_transactions.Transaction) -> Transaction:
+    """A deposit or withdrawal in Peatio's Transactions shape."""
+    return Transaction(
+        address=found.address,
+        currency=found.currency,
+        amount=decimal_text(found.amount),
+        fee=decimal_text(found.fee),
+        txid=found.txid,
+        state=found.state,
+        note=found.note,
+        confirmations=found.confirmations,
+        created_at=iso(found.created_at),
+        updated_at=iso(found.updated_at),
+        type=found.type,
     )

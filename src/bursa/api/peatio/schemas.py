@@ -79,9 +79,10 @@ class Operation(BaseModel):
 
 
 class Deposit(BaseModel):
-    """Peatio's Deposit: ``confirmations`` is a number for coin deposits, ``N/A`` for
-    fiat ones. Bursa adds ``min_confirmations``: how many a coin deposit needs to be
-    credited (its blockchain's, unless its currency overrides it; null for fiat)."""
+    """Peatio's Deposit: ``confirmations`` (an integer, as specified) counts a coin
+    deposit's blocks to the last one its scanner read, 0 before it is in a block and for
+    fiat. Bursa adds ``min_confirmations``: how many a coin deposit needs to be credited
+    (its blockchain's, unless its currency overrides it; null for fiat)."""
 
     id: int
     currency: str
@@ -89,7 +90,7 @@ class Deposit(BaseModel):
     amount: str
     fee: str
     txid: str | None
-    confirmations: int | str
+    confirmations: int
     min_confirmations: int | None
     state: str
     transfer_type: str
@@ -105,3 +106,21 @@ class PaymentAddress(BaseModel):
     blockchain_key: str
     address: str | None
     state: str  # active (an address is there) | pending
+
+
+class Transaction(BaseModel):
+    """Peatio's Transactions entity: a deposit or a withdrawal (``type`` ``Deposit`` or
+    ``Withdraw``); ``address`` is where a deposit was paid or where a withdrawal goes,
+    ``note`` a withdrawal's."""
+
+    address: str | None
+    currency: str
+    amount: str
+    fee: str
+    txid: str | None
+    state: str
+    note: str | None
+    confirmations: int
+    created_at: str
+    updated_at: str
+    type: str

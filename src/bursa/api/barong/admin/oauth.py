@@ -2,7 +2,6 @@
 (the secret is shown once) and disable (their tokens are revoked). Members see and revoke
 what they allowed under ``resource/oauth/grants``."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -12,6 +11,7 @@ from bursa.api.barong.deps import Admin, OAuthStoreDep
 from bursa.api.barong.resource.oauth import ClientId
 from bursa.api.bodies import body_of
 from bursa.api.deps import client_of
+from bursa.api.schemas import Moment
 
 router = APIRouter(prefix="/api/v2/barong/admin/oauth", tags=["barong admin"])
 
@@ -32,8 +32,8 @@ class OAuthClient(BaseModel):
     scopes: list[str]
     token_endpoint_auth_method: str
     state: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
     client_secret: str | None = Field(default=None, description="shown once, at registration")
 
 

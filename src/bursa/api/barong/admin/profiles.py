@@ -1,7 +1,9 @@
 """``/api/v2/barong/admin/profiles``: members' KYC profiles by state (submitted ones wait
-for review), and the review: verify or reject with a reason the member reads
-(``bursa.identity.profile_review``)."""
+for review), a profile an admin enters for a member (submitted; another admin verifies it:
+``bursa.identity.admin_profiles``), and the review: verify or reject with a reason the
+member reads (``bursa.identity.profile_review``)."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,6 +15,7 @@ from bursa.api.bodies import body_of
 from bursa.api.deps import client_of
 from bursa.api.errors import error_code
 from bursa.api.peatio.params import paginate
+from bursa.identity.admin_profiles import AdminProfiles
 from bursa.identity.profile_review import PROFILE_STATES, ProfileReview
 from bursa.identity.service import Identity
 from bursa.plain_input import PlainInt
@@ -30,6 +33,26 @@ class ProfileDecision(BaseModel):
     uid: str = Field(max_length=16)
     state: str = Field(max_length=16)
     reason: str | None = Field(default=None, max_length=1024)
+
+
+class NewProfile(BaseModel):
+    """A member's profile as an admin enters it (Barong's fields)."""
+
+    uid: str = Field(max_length=16)
+    first_name: str | None = Field(default=None, max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    dob: date | None = None
+    address: str | None = Field(default=None, max_length=255)
+    postcode: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, min_length=2, max_length=3)
+    metadata: str | None = Field(default=None, max_length=1024)
+
+
+def get_admin_profiles(
+    identity: Annotated[Identity, Depends(get_identity)], kyc: KycDep
+) -> AdminProfiles:
+    return AdminProfiles(identity, kyc)
 
 
 def get_review(identity: Annotated[Identity, Depends(get_identity)], kyc: KycDep) -> ProfileReview:
@@ -57,6 +80,17 @@ async def list_profiles(
     total, found = await review.search(state, page, limit)
     paginate(response, total, page, limit)
     return [AdminProfile(**profile) for profile in found]
+
+
+@router.post("", status_code=201, summary="Enter a member's profile (submitted for review)")
+async def create_profile(
+    admin: Admin,
+    request: Request,
+    entered: Annotated[AdminProfiles, Depends(get_admin_profiles)],
+    body: Annotated[NewProfile, body_of(NewProfile)],
+) -> AdminProfile:
+    fields = body.model_dump(exclude={"uid"})
+    return AdminProfile(**await entered.create(admin, body.uid, fields, client_of(request)))
 
 
 @router.put("", summary="Verify or reject a submitted profile")

@@ -13,6 +13,7 @@ from bursa.api.barong.deps import (
     SessionDep,
     set_session_cookie,
 )
+from bursa.api.barong.identity.users import CaptchaField
 from bursa.api.barong.schemas import ERRORS, User, present_user
 from bursa.api.bodies import body_of
 from bursa.api.deps import client_of
@@ -26,6 +27,7 @@ class LogIn(BaseModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=200)
     otp_code: str | None = Field(default=None, max_length=6)
+    captcha_response: CaptchaField = None
 
 
 async def open_session(

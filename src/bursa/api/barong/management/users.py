@@ -9,7 +9,7 @@ refusals are Grape's: ``201`` for a POST, ``{"error": message}`` for a refusal (
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
@@ -19,6 +19,7 @@ from bursa.api.barong.resource.profiles import ProfileFields
 from bursa.api.barong.schemas import Comment, DataStorage, Document, Phone, Profile
 from bursa.api.deps import client_of
 from bursa.api.management import every_problem, management_router, payload
+from bursa.api.schemas import Moment
 from bursa.identity.management import ManagedUsers, Page
 from bursa.identity.management_kyc import KycRecord, ManagedKyc
 from bursa.plain_input import PlainInt
@@ -60,8 +61,8 @@ class AdminLabel(BaseModel):
     value: str
     scope: str
     description: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class ManagedUser(BaseModel):
@@ -75,8 +76,8 @@ class ManagedUser(BaseModel):
     state: str
     referral_uid: str | None
     data: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 class UserWithProfile(ManagedUser):

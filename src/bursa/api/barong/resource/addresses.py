@@ -1,7 +1,7 @@
 """``POST /api/v2/barong/resource/addresses``: an address proof (multipart, like
 ``documents``), reviewed by admins with the documents."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from bursa.api.barong.deps import AddressesDep, SessionDep
 from bursa.api.barong.schemas import ERRORS
 from bursa.api.deps import client_of
+from bursa.api.schemas import Moment
 from bursa.identity.documents import MAX_UPLOAD
 
 router = APIRouter(prefix="/api/v2/barong/resource/addresses", tags=["barong resource"])
@@ -28,8 +29,8 @@ class AddressProof(BaseModel):
     size: int
     state: str
     reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Moment
+    updated_at: Moment
 
 
 @router.post("", status_code=201, responses=ERRORS, summary="Upload an address proof")

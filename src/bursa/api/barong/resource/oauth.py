@@ -2,7 +2,6 @@
 taking one's access away. Session only: an application cannot manage its own access.
 Admins register the applications (``admin/oauth/clients``)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 
 from bursa.api.barong.deps import OAuthStoreDep, SessionDep
 from bursa.api.deps import client_of
+from bursa.api.schemas import Moment
 
 router = APIRouter(prefix="/api/v2/barong/resource/oauth", tags=["barong resource"])
 ClientId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
@@ -19,7 +19,7 @@ class Grant(BaseModel):
     client_id: str
     name: str
     scope: list[str]
-    created_at: datetime
+    created_at: Moment
 
 
 @router.get("/grants", summary="Applications the member allowed")

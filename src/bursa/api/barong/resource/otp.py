@@ -1,6 +1,7 @@
 """``/api/v2/barong/resource/otp``: two-factor authentication (TOTP) of the signed-in
 member — a new seed (``generate_qrcode``, shown once), then ``enable`` or ``disable`` with a
-current code. Session only: an API key or OAuth token never changes its own second factor."""
+current code; ``verify`` checks a code (the member's 2FA check, counted as every other).
+Session only: an API key or OAuth token never changes its own second factor."""
 
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from bursa.api.barong.schemas import ERRORS
 from bursa.api.bodies import NoParameters, body_of
 from bursa.api.deps import client_of
 from bursa.api.schemas import Errors
+from bursa.identity import otp_check
 
 router = APIRouter(prefix="/api/v2/barong/resource/otp", tags=["barong resource"])
 
@@ -65,4 +67,20 @@ async def disable_otp(
     body: Annotated[OtpCode, body_of(OtpCode)],
 ) -> dict[str, str]:
     await identity.disable_otp(session, body.code, client_of(request))
+    return {}
+
+
+@router.post(
+    "/verify",
+    status_code=201,
+    responses={400: {"model": Errors}, **ERRORS},
+    summary="Check a 2FA code (wrong codes count toward the lock-out)",
+)
+async def verify_otp(
+    request: Request,
+    session: SessionDep,
+    identity: IdentityDep,
+    body: Annotated[OtpCode, body_of(OtpCode)],
+) -> dict[str, str]:
+    await otp_check.verify_code(identity, session.user, body.code, client_of(request))
     return {}

@@ -105,7 +105,7 @@ async def delete_key(
     session: SessionDep,
     request: Request,
     keys: KeysDep,
-    body: ServiceAccountKeyRemoval,
+    body: Annotated[ServiceAccountKeyRemoval, body_of(ServiceAccountKeyRemoval)],
 ) -> Response:
     await keys.delete(
         session.user, body.service_account_uid, kid, body.totp_code, client_of(request)

@@ -1,6 +1,7 @@
 """``/api/v2/barong/resource/users``: the signed-in member's own account — ``me`` (read,
-change the free ``data`` field, close the account), their ``activity`` and their
-``password``.
+change the free ``data`` field, close the account), their ``activity`` (filtered and
+paged as Barong's) and their ``password``. The router also carries Barong's
+``resource/swagger_doc`` (``swagger_doc``), the one other path at the resource root.
 
 Closing the account takes the password (and the 2FA code) in the JSON body, not in the
 query string Barong's swagger shows: a query string ends up in access logs. A password sent
@@ -17,19 +18,23 @@ from pydantic_core import PydanticCustomError
 from bursa.api.barong.deps import (
     SESSION_COOKIE,
     AccountsDep,
+    ActivityLogDep,
     IdentityDep,
     ReaderDep,
     SessionDep,
     rate_limit,
 )
+from bursa.api.barong.resource import swagger_doc
 from bursa.api.barong.schemas import ERRORS, Activity, User, present_user
 from bursa.api.bodies import body_of, codes
 from bursa.api.deps import client_of
 from bursa.api.errors import INVALID_PARAMETER, ApiError, error_code
+from bursa.api.peatio.params import paginate
+from bursa.identity.activity_log import ActivityFilter
 from bursa.identity.limits import PASSWORD_CHECK_PER_IP, PASSWORD_CHECK_PER_USER
 from bursa.plain_input import PlainInt
 
-router = APIRouter(prefix="/api/v2/barong/resource/users", tags=["barong resource"])
+router = APIRouter(prefix="/api/v2/barong/resource", tags=["barong resource"])
 TOPICS = ("all", "session", "otp", "password", "account")
 Topic = Annotated[
     str,
@@ -37,6 +42,8 @@ Topic = Annotated[
         pattern=f"^({'|'.join(TOPICS)})$", json_schema_extra=error_code("resource.user.wrong_topic")
     ),
 ]
+
+Stamp = Annotated[PlainInt | None, Query(ge=0, le=10**10, description="Unix seconds")]
 
 
 class UserData(BaseModel):
@@ -65,12 +72,12 @@ class ChangePassword(BaseModel):
         return value
 
 
-@router.get("/me", responses=ERRORS, summary="The signed-in member")
+@router.get("/users/me", responses=ERRORS, summary="The signed-in member")
 async def me(user: ReaderDep, accounts: AccountsDep) -> User:
     return present_user(await accounts.show(user["id"]))
 
 
-@router.put("/me", responses=ERRORS, summary="Change the member's data (a JSON object)")
+@router.put("/users/me", responses=ERRORS, summary="Change the member's data (a JSON object)")
 async def put_me(
     request: Request,
     session: SessionDep,
@@ -82,7 +89,7 @@ async def put_me(
 
 
 @router.delete(
-    "/me",
+    "/users/me",
     status_code=204,
     responses=ERRORS,
     summary="Close the account (password, and the 2FA code when 2FA is on)",
@@ -92,11 +99,17 @@ async def delete_me(
     session: SessionDep,
     accounts: AccountsDep,
     body: Annotated[AccountClosure | None, Body()] = None,
+    otp_code: Annotated[str | None, Query(max_length=6)] = None,
+    password: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
-    if "password" in request.query_params:
+    """The 2FA code may come in the query string (Barong's clients send it there); the
+    password never may: it is declared only to be refused with its own code."""
+    if password is not None:
         raise ApiError(422, "resource.user.password_in_query")
     if body is None:
         raise ApiError(422, "resource.user.missing_password")
+    if body.otp_code is None and otp_code is not None:
+        body = body.model_copy(update={"otp_code": otp_code})
     client = client_of(request)
     await rate_limit(
         request,
@@ -109,19 +122,35 @@ async def delete_me(
     return response
 
 
-@router.get("/activity/{topic}", responses=ERRORS, summary="The member's own activities")
+@router.get(
+    "/users/activity/{topic}", responses=ERRORS, summary="The member's own activities, newest first"
+)
 async def my_activities(
     user: ReaderDep,
-    identity: IdentityDep,
+    log: ActivityLogDep,
+    response: Response,
     topic: Topic,
+    time_from: Stamp = None,
+    time_to: Stamp = None,
+    result: Annotated[str | None, Query(pattern=r"^(succeed|failed|denied)$")] = None,
+    page: Annotated[PlainInt, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[PlainInt, Query(ge=1, le=1000)] = 100,
 ) -> list[Activity]:
-    found = await identity.activities_of(user["id"], limit)
-    return [Activity(**a) for a in found if topic == "all" or a["topic"] == topic]
+    """Filtered and paged in the database (``Total``, ``Page``, ``Per-Page`` headers)."""
+    wanted = ActivityFilter(
+        user_id=user["id"],
+        result=result,
+        time_from=time_from,
+        time_to=time_to,
+        topics=None if topic == "all" else [topic],
+    )
+    total, found = await log.search(wanted, page, limit)
+    paginate(response, total, page, limit)
+    return [Activity(**a) for a in found]
 
 
 @router.put(
-    "/password",
+    "/users/password",
     status_code=201,
     responses=ERRORS,
     summary="Change the password (other sessions end)",
@@ -142,3 +171,6 @@ async def change_password(
         session, body.old_password, body.new_password, client, body.otp_code
     )
     return {}
+
+
+router.include_router(swagger_doc.router)

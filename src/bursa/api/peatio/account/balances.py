@@ -1,10 +1,9 @@
-"""The member's account (``/api/v2/peatio/account``): balances, ledger history, deposits.
-
-Internal transfers are not there yet: until they land they answer 422 with a "disabled" code,
-after the same authorization and level checks they will have, so clients can tell "not
-yet" from "no such path".
+"""The member's account (``/api/v2/peatio/account``): balances, transactions (deposits
+and withdrawals, Peatio's shape), deposits and deposit addresses; and Bursa's ``ledger``:
+the postings to the member's own accounts.
 """
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -12,19 +11,20 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from bursa.api.deps import Session
-from bursa.api.errors import ApiError, error_code
+from bursa.api.errors import NOT_FOUND, ApiError, error_code
 from bursa.api.peatio import present
 from bursa.api.peatio.auth import AccountMember, DepositMember
 from bursa.api.peatio.params import MAX_TIME, moment, paginate
-from bursa.api.peatio.schemas import Account, Deposit, Operation, PaymentAddress
+from bursa.api.peatio.schemas import Account, Deposit, Operation, PaymentAddress, Transaction
 from bursa.api.schemas import Errors
-from bursa.custody import addresses, registry
+from bursa.custody import address_formats, addresses, member_transactions, registry
 from bursa.engine.core import REFERENCE_TYPES
 from bursa.engine.specs import DEFAULT_GROUP
 from bursa.engine.tables import member_groups
 from bursa.plain_input import PlainInt
 from bursa.trading import deposits as deposit_records
 from bursa.trading import history
+from bursa.trading import withdrawals as withdraw_flow
 from bursa.trading.confirmations import required_by_currency
 
 router = APIRouter(prefix="/api/v2/peatio/account", tags=["account"])
@@ -62,6 +62,41 @@ async def _currency(session: Session, code: str | None) -> str | None:
     return code
 
 
+INVALID_SEARCH = "account.balances.invalid_search"
+MOST_SEARCH = 64
+
+
+def _search_text(name: str) -> Any:
+    """One of ``search``'s texts sent on its own (``search[currency_code]=bt``)."""
+    return Query(
+        alias=f"search[{name}]",
+        max_length=MOST_SEARCH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        json_schema_extra=error_code(INVALID_SEARCH),
+    )
+
+
+def _search(whole: str | None, code: str | None, name: str | None) -> history.CurrencySearch:
+    """Peatio's ``search``: a JSON object with ``currency_code`` and/or ``currency_name``,
+    or each as its own bracketed parameter (which wins)."""
+    given: dict[str, Any] = {}
+    if whole is not None:
+        try:
+            given = json.loads(whole)
+        except ValueError:
+            raise ApiError(422, INVALID_SEARCH) from None
+        if not isinstance(given, dict):
+            raise ApiError(422, INVALID_SEARCH)
+    texts = {"currency_code": code, "currency_name": name}
+    for key, text in texts.items():
+        if text is None and given.get(key) is not None:
+            text = given[key]
+            if not isinstance(text, str) or len(text) > MOST_SEARCH or not text.isprintable():
+                raise ApiError(422, INVALID_SEARCH)
+            texts[key] = text
+    return history.CurrencySearch(texts["currency_code"], texts["currency_name"])
+
+
 @router.get("/balances", summary="Balances in every listed currency", responses=_ERRORS)
 async def balances(
     member: AccountMember,
@@ -72,8 +107,27 @@ async def balances(
     ] = False,
     limit: Annotated[PlainInt, _limit("balances", 1000)] = 100,
     page: Annotated[PlainInt, _page("balances")] = 1,
+    search: Annotated[
+        str | None,
+        Query(
+            description='JSON: {"currency_code": …, "currency_name": …}',
+            max_length=256,
+            json_schema_extra=error_code(INVALID_SEARCH),
+        ),
+    ] = None,
+    currency_code: Annotated[str | None, _search_text("currency_code")] = None,
+    currency_name: Annotated[str | None, _search_text("currency_name")] = None,
 ) -> list[Account]:
-    found = await history.balances(session, member.id, nonzero=nonzero, limit=limit, page=page)
+    """``search``: only currencies whose code or name contains the text (case ignored;
+    given both, either may match)."""
+    found = await history.balances(
+        session,
+        member.id,
+        nonzero=nonzero,
+        limit=limit,
+        page=page,
+        search=_search(search, currency_code, currency_name),
+    )
     paginate(response, found.total, page, limit)
     return [present.account(row) for row in found.rows]
 
@@ -115,7 +169,7 @@ async def balance(
 
 @router.get(
     "/transactions",
-    summary="The member's ledger operations (main and locked accounts), newest first",
+    summary="The member's deposits and withdrawals, newest first",
     responses=_ERRORS,
 )
 async def transactions(
@@ -123,19 +177,77 @@ async def transactions(
     session: Session,
     response: Response,
     currency: CurrencyCode = None,
-    type: Annotated[
-        Literal[REFERENCE_TYPES] | None,  # type: ignore[valid-type]
-        Query(json_schema_extra=error_code("account.transactions.invalid_type")),
-    ] = None,
-    time_from: Annotated[PlainInt | None, _time("transactions", "time_from")] = None,
-    time_to: Annotated[PlainInt | None, _time("transactions", "time_to")] = None,
     order_by: Annotated[
         Literal["asc", "desc"],
         Query(json_schema_extra=error_code("account.transactions.invalid_order_by")),
     ] = "desc",
+    time_from: Annotated[PlainInt | None, _time("transactions", "time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("transactions", "time_to")] = None,
+    deposit_state: Annotated[
+        Literal[deposit_records.STATES] | None,  # type: ignore[valid-type]
+        Query(json_schema_extra=error_code("account.transactions.invalid_deposit_state")),
+    ] = None,
+    withdraw_state: Annotated[
+        Literal[withdraw_flow.STATES] | None,  # type: ignore[valid-type]
+        Query(json_schema_extra=error_code("account.transactions.invalid_withdraw_state")),
+    ] = None,
+    txid: Annotated[
+        str | None,
+        Query(max_length=128, json_schema_extra=error_code("account.transactions.invalid_txid")),
+    ] = None,
     limit: Annotated[PlainInt, _limit("transactions", 1000)] = 100,
     page: Annotated[PlainInt, _page("transactions")] = 1,
+) -> list[Transaction]:
+    """Peatio's Transactions: each deposit (``type`` ``Deposit``) and withdrawal
+    (``Withdraw``) with its ``address``, ``amount``, ``fee``, ``txid``, ``state``,
+    ``note`` and ``confirmations``, by creation time; ``deposit_state`` and
+    ``withdraw_state`` narrow only their own kind. The postings behind them are
+    ``GET ledger``."""
+    found, total = await member_transactions.member_transactions(
+        session,
+        member_transactions.TransactionFilter(
+            member_id=member.id,
+            currency=await _currency(session, currency),
+            deposit_state=deposit_state,
+            withdraw_state=withdraw_state,
+            txid=txid,
+            created_from=moment(time_from),
+            created_to=moment(time_to),
+            ascending=order_by == "asc",
+        ),
+        limit=limit,
+        page=page,
+    )
+    paginate(response, total, page, limit)
+    return [present.transaction(t) for t in found]
+
+
+@router.get(
+    "/ledger",
+    summary="Bursa: the member's ledger operations (main and locked accounts), newest first",
+    responses=_ERRORS,
+)
+async def ledger(
+    member: AccountMember,
+    session: Session,
+    response: Response,
+    currency: CurrencyCode = None,
+    type: Annotated[
+        Literal[REFERENCE_TYPES] | None,  # type: ignore[valid-type]
+        Query(json_schema_extra=error_code("account.ledger.invalid_type")),
+    ] = None,
+    time_from: Annotated[PlainInt | None, _time("ledger", "time_from")] = None,
+    time_to: Annotated[PlainInt | None, _time("ledger", "time_to")] = None,
+    order_by: Annotated[
+        Literal["asc", "desc"],
+        Query(json_schema_extra=error_code("account.ledger.invalid_order_by")),
+    ] = "desc",
+    limit: Annotated[PlainInt, _limit("ledger", 1000)] = 100,
+    page: Annotated[PlainInt, _page("ledger")] = 1,
 ) -> list[Operation]:
+    """Every posting to the member's main and locked accounts (a Bursa extension; Peatio's
+    ``transactions`` are deposits and withdrawals): ``type`` is the posting's reference
+    type (order, trade, deposit, withdrawal, adjustment, transfer)."""
     found = await history.member_operations(
         session,
         member.id,
@@ -196,6 +308,33 @@ async def deposits(
 
 
 @router.get(
+    "/deposits/{txid}",
+    summary="One of the member's deposits, by its transaction id",
+    responses=_ERRORS,
+)
+async def deposit(
+    member: DepositMember,
+    session: Session,
+    txid: Annotated[
+        str, Path(max_length=128, json_schema_extra=error_code("account.deposit.invalid_txid"))
+    ],
+) -> Deposit:
+    """The member's deposit with this ``txid`` (the newest, when one transaction paid
+    several); another member's, or none, is ``404 record.not_found``."""
+    found = await deposit_records.listed(
+        session, deposit_records.DepositFilter(member_id=member.id, txid=txid), limit=1, page=1
+    )
+    if not found.rows:
+        raise ApiError(404, NOT_FOUND)
+    row = found.rows[0]
+    heights = await registry.scanned_heights(
+        session, {row["blockchain_key"]} if row["blockchain_key"] else set()
+    )
+    required = await required_by_currency(session, {row["currency_id"]})
+    return present.deposit(row, heights, required)
+
+
+@router.get(
     "/deposit_address/{currency}",
     summary="The member's deposit address for a coin (made on first request)",
     responses=_ERRORS,
@@ -205,7 +344,18 @@ async def deposit_address(
     session: Session,
     request: Request,
     currency: Annotated[str, Path(max_length=10)],
+    address_format: Annotated[
+        Literal[address_formats.FORMATS] | None,  # type: ignore[valid-type]
+        Query(
+            description="legacy | cash: Bitcoin Cash's spellings; no chain Bursa ships has "
+            "them, so on every coin this answers 422 "
+            f"{address_formats.NOT_SUPPORTED}.",
+            json_schema_extra=error_code("account.deposit_address.invalid_address_format"),
+        ),
+    ] = None,
 ) -> PaymentAddress:
+    if address_format is not None:
+        await address_formats.refuse_format(session, currency)
     plugins: addresses.Plugins | None = request.app.state.custody
     if plugins is None:
         raise ApiError(422, addresses.WALLET_NOT_FOUND)

@@ -26,13 +26,15 @@ from bursa.api.bodies import (
 from bursa.api.deps import Runner, Session, client_of
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.account.balances import CURRENCY_NOT_FOUND, CurrencyCode
-from bursa.api.peatio.auth import Member, WithdrawMember
+from bursa.api.peatio.auth import AccountMember, Member, WithdrawMember
 from bursa.api.peatio.otp import read_otp
 from bursa.api.peatio.params import MAX_TIME, moment, paginate
 from bursa.api.schemas import Errors
 from bursa.custody import registry, withdraw_limits, withdraw_requests
 from bursa.custody.beneficiaries import (
+    BLOCKCHAIN_NOT_FOUND,
     Beneficiaries,
+    BeneficiaryFilter,
     NewBeneficiary,
 )
 from bursa.custody.beneficiaries import (
@@ -105,6 +107,16 @@ class Withdraw(BaseModel):
 
 
 class WithdrawSums(BaseModel):
+    """Peatio's withdrawal sums: what the member withdrew in the last 24 hours and 30
+    days, every currency valued in the platform currency at its last price (what counts
+    against their KYC-level limits). A currency that has no price yet is left out; ``GET
+    withdraws/limits`` names it."""
+
+    last_24_hours: str
+    last_1_month: str
+
+
+class CurrencyWithdrawLimits(BaseModel):
     """What counts against a currency's limits now, and the limits (``0``: none); then
     the member's KYC-level limits (every currency, in ``platform_currency``): the valued
     sums of the last 24 hours and 30 days (``null`` while a withdrawn currency has no
@@ -120,6 +132,30 @@ class WithdrawSums(BaseModel):
     kyc_last_1_month: str | None
     kyc_limit_24_hour: str
     kyc_limit_1_month: str
+
+
+_BENEFICIARY = "account.beneficiary"
+_WITHDRAW = "account.withdraw"
+
+
+def _page_size(area: str, most: int) -> Any:
+    return Query(
+        ge=1,
+        le=most,
+        json_schema_extra=error_code(
+            f"{area}.invalid_limit", non_integer=f"{area}.non_integer_limit"
+        ),
+    )
+
+
+def _page_number(area: str) -> Any:
+    return Query(
+        ge=1,
+        le=MOST_ID,
+        json_schema_extra=error_code(
+            f"{area}.non_positive_page", non_integer=f"{area}.non_integer_page"
+        ),
+    )
 
 
 def _beneficiary(found: BeneficiaryRow) -> Beneficiary:
@@ -170,27 +206,46 @@ def _beneficiaries(request: Request) -> Beneficiaries:
 # ---------------------------------------------------------------------- beneficiaries
 
 
-@router.get("/beneficiaries", summary="The member's pending and active beneficiaries")
+@router.get(
+    "/beneficiaries", summary="The member's pending and active beneficiaries", responses=_ERRORS
+)
 async def list_beneficiaries(
-    member: WithdrawMember,
+    member: AccountMember,
     session: Session,
     request: Request,
+    response: Response,
     currency: CurrencyCode = None,
     state: Annotated[
         Literal["pending", "active"] | None,
         Query(json_schema_extra=error_code("account.beneficiary.invalid_state")),
     ] = None,
+    blockchain_key: Annotated[
+        str | None,
+        Query(max_length=32, json_schema_extra=error_code(BLOCKCHAIN_NOT_FOUND)),
+    ] = None,
+    limit: Annotated[PlainInt, _page_size(_BENEFICIARY, 1000)] = 100,
+    page: Annotated[PlainInt, _page_number(_BENEFICIARY)] = 1,
 ) -> list[Beneficiary]:
+    """Listing needs only a signed-in member (a wallet page shows the empty list to a
+    member below the withdrawal level); adding, activating and using one needs the
+    withdrawal level."""
     code = currency.lower() if currency else None
     if code is not None and not await history.currency_exists(session, code):
         raise ApiError(422, CURRENCY_NOT_FOUND)
-    found = await _beneficiaries(request).listed(session, member.id, code, state)
+    found, total = await _beneficiaries(request).listed(
+        session,
+        member.id,
+        BeneficiaryFilter(code, state, blockchain_key),
+        limit=limit,
+        page=page,
+    )
+    paginate(response, total, page, limit)
     return [_beneficiary(b) for b in found]
 
 
 @router.get("/beneficiaries/{id}", summary="One of the member's beneficiaries", responses=_ERRORS)
 async def get_beneficiary(
-    member: WithdrawMember, session: Session, request: Request, id: BeneficiaryId
+    member: AccountMember, session: Session, request: Request, id: BeneficiaryId
 ) -> Beneficiary:
     return _beneficiary(await _beneficiaries(request).one(session, member.id, id))
 
@@ -207,10 +262,6 @@ def _json_object(value: object) -> object:
     if not isinstance(value, dict):
         raise PydanticCustomError("non_json", "not a JSON object")
     return value
-
-
-_BENEFICIARY = "account.beneficiary"
-_WITHDRAW = "account.withdraw"
 
 
 def _text_codes(area: str, name: str, **by_type: str) -> dict[str, Any]:
@@ -327,16 +378,6 @@ async def delete_beneficiary(
 # ---------------------------------------------------------------------- withdraws
 
 
-def _limit() -> Any:
-    return Query(
-        ge=1,
-        le=100,
-        json_schema_extra=error_code(
-            "account.withdraw.invalid_limit", non_integer="account.withdraw.non_integer_limit"
-        ),
-    )
-
-
 def _time(name: str) -> Any:
     return Query(
         ge=0, le=MAX_TIME, json_schema_extra=error_code(f"account.withdraw.invalid_{name}")
@@ -363,18 +404,8 @@ async def list_withdraws(
     ] = None,
     time_from: Annotated[PlainInt | None, _time("time_from")] = None,
     time_to: Annotated[PlainInt | None, _time("time_to")] = None,
-    limit: Annotated[PlainInt, _limit()] = 100,
-    page: Annotated[
-        PlainInt,
-        Query(
-            ge=1,
-            le=MOST_ID,
-            json_schema_extra=error_code(
-                "account.withdraw.non_positive_page",
-                non_integer="account.withdraw.non_integer_page",
-            ),
-        ),
-    ] = 1,
+    limit: Annotated[PlainInt, _page_size(_WITHDRAW, 100)] = 100,
+    page: Annotated[PlainInt, _page_number(_WITHDRAW)] = 1,
 ) -> list[Withdraw]:
     code = currency.lower() if currency else None
     if code is not None and not await history.currency_exists(session, code):
@@ -394,12 +425,31 @@ async def list_withdraws(
 
 @router.get(
     "/withdraws/sums",
-    summary="What the member withdrew lately, against the currency's and the KYC limits",
+    summary="What the member withdrew in the last 24 hours and month, in the platform currency",
     responses=_ERRORS,
 )
-async def withdraw_sums(
+async def withdraw_sums(member: WithdrawMember, session: Session, request: Request) -> WithdrawSums:
+    """Valued as the KYC-level withdrawal limits value them (``bursa.custody
+    .withdraw_limits``): every state but canceled, rejected and failed counts."""
+    platform: str = request.app.state.platform_currency
+    found = await withdraw_limits.valued(session, member.id, platform, datetime.now(UTC))
+    return WithdrawSums(
+        last_24_hours=decimal_text(found.last_24_hours),
+        last_1_month=decimal_text(found.last_1_month),
+    )
+
+
+@router.get(
+    "/withdraws/limits",
+    summary="Bursa: what the member withdrew lately, against each currency's and the KYC limits",
+    responses=_ERRORS,
+)
+async def withdraw_limits_of(
     member: WithdrawMember, session: Session, request: Request, currency: CurrencyCode = None
-) -> list[WithdrawSums]:
+) -> list[CurrencyWithdrawLimits]:
+    """A Bursa extension (Peatio's ``withdraws/sums`` answers only the two valued sums):
+    per currency, its 24 h / 72 h sums and limits, and the member's KYC-level limits and
+    valued sums (``null`` while a withdrawn currency has no price)."""
     code = currency.lower() if currency else None
     found = await withdraw_requests.sums(session, member.id, None if code is None else [code])
     if code is not None and not found:
@@ -409,7 +459,7 @@ async def withdraw_sums(
     kyc = await withdraw_limits.valued(session, member.id, platform, datetime.now(UTC))
     priced = not kyc.unpriced
     return [
-        WithdrawSums(
+        CurrencyWithdrawLimits(
             currency=s.currency,
             last_24_hours=decimal_text(s.last_24h),
             last_72_hours=decimal_text(s.last_72h),

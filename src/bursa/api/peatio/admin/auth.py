@@ -32,6 +32,8 @@ FINANCE = frozenset(
         "Withdraw",
         "WithdrawLimit",
         "InternalTransfer",
+        "Beneficiary",
+        "PaymentAddress",
     }
 )
 RECORDS = frozenset({"Order", "Trade", "AuditLog", "Ledger"})

@@ -24,8 +24,9 @@ from bursa.api.bodies import body_of, codes
 from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.change import ERRORS, Limit, PageNumber
+from bursa.api.peatio.admin.change import ERRORS
 from bursa.api.peatio.admin.fields import CODE, AdminBody, Quantity, field_codes, text
+from bursa.api.peatio.admin.lists import Paging, sort_by
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Currency, Market
 from bursa.custody import registry
@@ -212,6 +213,7 @@ async def list_currencies(
     _: ReadCurrency,
     session: Session,
     response: Response,
+    params: Paging,
     type: Annotated[
         Literal["coin", "fiat"] | None,
         Query(json_schema_extra=error_code("admin.currency.invalid_type")),
@@ -220,13 +222,20 @@ async def list_currencies(
         Literal["enabled", "disabled", "hidden"] | None,
         Query(json_schema_extra=error_code("admin.currency.invalid_status")),
     ] = None,
-    limit: Limit = 100,
-    page: PageNumber = 1,
+    order_by: Annotated[
+        Literal["position", "id", "name", "type", "precision", "created_at", "updated_at"],
+        sort_by("position", "id", "name", "type", "precision", "created_at", "updated_at"),
+    ] = "position",
 ) -> list[AdminCurrency]:
     found = await configured.currencies_listed(
-        session, type=type, state=status, limit=limit, page=page
+        session,
+        type=type,
+        state=status,
+        limit=params.limit,
+        page=params.page,
+        sorting=params.sorting(order_by),
     )
-    paginate(response, found.total, page, limit)
+    paginate(response, found.total, params.page, params.limit)
     return [present_currency(row) for row in found.rows]
 
 
@@ -349,15 +358,24 @@ async def list_markets(
     _: ReadMarket,
     session: Session,
     response: Response,
+    params: Paging,
     state: Annotated[
         Literal["enabled", "disabled", "hidden", "locked", "sale", "presale"] | None,
         Query(json_schema_extra=error_code("admin.market.invalid_state")),
     ] = None,
-    limit: Limit = 100,
-    page: PageNumber = 1,
+    order_by: Annotated[
+        Literal["position", "id", "base_unit", "quote_unit", "state", "created_at", "updated_at"],
+        sort_by("position", "id", "base_unit", "quote_unit", "state", "created_at", "updated_at"),
+    ] = "position",
 ) -> list[AdminMarket]:
-    found = await configured.markets_listed(session, state=state, limit=limit, page=page)
-    paginate(response, found.total, page, limit)
+    found = await configured.markets_listed(
+        session,
+        state=state,
+        limit=params.limit,
+        page=params.page,
+        sorting=params.sorting(order_by),
+    )
+    paginate(response, found.total, params.page, params.limit)
     return [present_market(row) for row in found.rows]
 
 

@@ -19,9 +19,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_va
 from pydantic_core import PydanticCustomError
 
 from bursa.api.bodies import body_of, codes
-from bursa.api.deps import Session, Transaction
+from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.change import Custody
+from bursa.api.peatio.admin.change import Custody, Sessions, engine
 from bursa.api.peatio.admin.fields import (
     MOST_ID,
     NUL,
@@ -31,10 +31,18 @@ from bursa.api.peatio.admin.fields import (
     required_text,
     text,
 )
-from bursa.api.peatio.admin.lists import AdminList
+from bursa.api.peatio.admin.lists import AdminList, Paging, sort_by
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.custody import admin_blockchains, admin_sweeps, admin_wallets, network_fees, setup
+from bursa.custody import (
+    admin_blockchains,
+    admin_blocks,
+    admin_sweeps,
+    admin_wallet_currencies,
+    admin_wallets,
+    network_fees,
+    setup,
+)
 from bursa.custody.solvency import solvency
 from bursa.custody.tables import WALLET_KINDS
 from bursa.formats import decimal_text, iso
@@ -345,13 +353,31 @@ class WalletChange(AdminBody):
 
 @router.get("/blockchains", summary="Blockchains", responses=_ERRORS)
 async def list_blockchains(
-    _: ReadChain, session: Session, response: Response, params: List
+    _: ReadChain,
+    session: Session,
+    response: Response,
+    params: Paging,
+    order_by: Annotated[
+        Literal["id", "key", "name", "height", "status", "created_at", "updated_at"],
+        sort_by("id", "key", "name", "height", "status", "created_at", "updated_at"),
+    ] = "id",
 ) -> list[AdminBlockchain]:
+    """``id`` is the key (as shown)."""
     found = await admin_blockchains.listed(
-        session, ascending=params.ordering == "asc", limit=params.limit, page=params.page
+        session,
+        ascending=params.ascending,
+        limit=params.limit,
+        page=params.page,
+        order_by=order_by,
     )
     paginate(response, found.total, params.page, params.limit)
     return [AdminBlockchain(**admin_blockchains.view(row)) for row in found.rows]
+
+
+@router.get("/blockchains/clients", summary="Blockchain clients", responses=_ERRORS)
+async def list_clients(_: ReadChain) -> list[str]:
+    """The chain plugins installed (a blockchain's ``client``)."""
+    return admin_blocks.clients()
 
 
 @router.get("/blockchains/{key}", summary="One blockchain", responses=_ERRORS)
@@ -394,17 +420,22 @@ async def list_wallets(
     _: ReadWallet,
     session: Session,
     response: Response,
-    params: List,
+    params: Paging,
     blockchain_key: Annotated[str | None, Query(max_length=32)] = None,
     kind: Literal["deposit", "fee", "hot", "warm", "cold"] | None = None,
+    order_by: Annotated[
+        Literal["id", "name", "blockchain_key", "kind", "status", "created_at", "updated_at"],
+        sort_by("id", "name", "blockchain_key", "kind", "status", "created_at", "updated_at"),
+    ] = "id",
 ) -> list[AdminWallet]:
     found = await admin_wallets.listed(
         session,
         blockchain_key=blockchain_key,
         kind=kind,
-        ascending=params.ordering == "asc",
+        ascending=params.ascending,
         limit=params.limit,
         page=params.page,
+        order_by=order_by,
     )
     paginate(response, found.total, params.page, params.limit)
     return [AdminWallet(**shown) for shown in found.rows]
@@ -505,6 +536,17 @@ async def get_solvency(_: ReadWallet, session: Session, plugins: Custody) -> lis
     ]
 
 
+@router.get("/wallets/kinds", summary="Wallet kinds", responses=_ERRORS)
+async def list_kinds(_: ReadWallet) -> list[str]:
+    return admin_wallet_currencies.kinds()
+
+
+@router.get("/wallets/gateways", summary="Wallet gateways", responses=_ERRORS)
+async def list_gateways(_: ReadWallet) -> list[str]:
+    """The chain plugins installed: a Bursa plugin is both client and gateway."""
+    return admin_wallet_currencies.gateways()
+
+
 @router.get("/wallets/{id}", summary="One wallet", responses=_ERRORS)
 async def get_wallet(
     _: ReadWallet,
@@ -531,3 +573,105 @@ async def update_wallet(
     session: Transaction,
 ) -> AdminWallet:
     return AdminWallet(**await admin_wallets.update_wallet(session, actor, body.id, body.fields()))
+
+
+# ------------------------------------- blocks and wallets' currencies (issue 15)
+
+
+class ProcessBlock(AdminBody):
+    """``blockchains/process_block``: the chain (``id``, which is its key, or ``key``) and
+    the ``block_number`` to read again."""
+
+    key: Annotated[str, BeforeValidator(text(32, lower=True))] = Field(
+        min_length=1, json_schema_extra=codes(f"{BLOCKCHAIN}.missing_id")
+    )
+    block_number: Whole = Field(
+        ge=1,
+        json_schema_extra=codes(
+            f"{BLOCKCHAIN}.non_positive_block_number",
+            missing=f"{BLOCKCHAIN}.missing_block_number",
+            non_integer=f"{BLOCKCHAIN}.non_integer_block_number",
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_or_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "key" not in data and "id" in data:
+            return {**data, "key": data["id"]}
+        return data
+
+
+class WalletCurrencies(AdminBody):
+    """``wallets/currencies``: the wallet's ``id`` and ``currencies`` (a list, or
+    comma-separated codes) to attach (POST) or detach (DELETE)."""
+
+    id: WalletId = Field(
+        json_schema_extra=codes(f"{WALLET}.missing_id", non_integer=f"{WALLET}.non_integer_id")
+    )
+    currencies: Annotated[tuple[str, ...], BeforeValidator(_currency_list)] = Field(
+        json_schema_extra=codes(
+            f"{WALLET}.invalid_currencies", missing=f"{WALLET}.missing_currencies"
+        )
+    )
+
+
+@router.get("/blockchains/{key}/latest_block", summary="The node's latest block", responses=_ERRORS)
+async def get_latest_block(
+    _: ReadChain,
+    session: Session,
+    plugins: Custody,
+    key: Annotated[str, Path(max_length=32)],
+) -> int:
+    """Asked of the node now; one that does not answer: 422 ``admin.blockchain.latest_block``."""
+    return await admin_blocks.latest_block(session, plugins, key)
+
+
+@router.post(
+    "/blockchains/process_block",
+    status_code=201,
+    summary="Read a block again and credit its deposits",
+    responses=_ERRORS,
+)
+async def process_block(
+    actor: ManageChain,
+    body: Annotated[ProcessBlock, body_of(ProcessBlock)],
+    runner: Runner,
+    plugins: Custody,
+    sessions: Sessions,
+    session: Transaction,
+) -> AdminBlockchain:
+    """A block the scanner has passed: deposits to members found there are recorded as
+    the scanner records them (once) and credited at their confirmations."""
+    row = await admin_blocks.process_block(
+        session, sessions, engine(runner), plugins, actor, body.key, body.block_number
+    )
+    return AdminBlockchain(**admin_blockchains.view(row))
+
+
+@router.post(
+    "/wallets/currencies",
+    status_code=201,
+    summary="Attach currencies to a wallet",
+    responses=_ERRORS,
+)
+async def attach_currencies(
+    actor: ManageWallet,
+    body: Annotated[WalletCurrencies, body_of(WalletCurrencies)],
+    session: Transaction,
+) -> AdminWallet:
+    return AdminWallet(
+        **await admin_wallet_currencies.attach(session, actor, body.id, body.currencies)
+    )
+
+
+@router.delete("/wallets/currencies", summary="Detach currencies from a wallet", responses=_ERRORS)
+async def detach_currencies(
+    actor: ManageWallet,
+    body: Annotated[WalletCurrencies, body_of(WalletCurrencies)],
+    session: Transaction,
+) -> AdminWallet:
+    """A wallet keeps at least one currency (``admin.wallet.last_currency``)."""
+    return AdminWallet(
+        **await admin_wallet_currencies.detach(session, actor, body.id, body.currencies)
+    )

@@ -7,18 +7,25 @@ deposit, reject one: ``bursa.custody.admin_deposits``).
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
-from bursa.api.bodies import body_of, codes
+from bursa.api.bodies import PositiveAmount, body_of, codes
 from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
 from bursa.api.peatio.admin.change import Sessions, engine
-from bursa.api.peatio.admin.fields import MOST_ID, AdminBody
-from bursa.api.peatio.admin.lists import AdminList, CurrencyId, Uid, currency_of, member_filter
+from bursa.api.peatio.admin.fields import MOST_ID, AdminBody, required_text, text
+from bursa.api.peatio.admin.lists import (
+    AdminList,
+    CurrencyId,
+    Uid,
+    currency_of,
+    member_filter,
+    sort_by,
+)
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.custody import admin_deposits
+from bursa.custody import admin_deposits, admin_fiat_deposits
 from bursa.plain_input import PlainInt
 from bursa.trading import deposits
 from bursa.trading.audit import Actor
@@ -50,7 +57,7 @@ class AdminDeposit(BaseModel):
     address: str | None
     blockchain_key: str | None
     block_number: int | None
-    confirmations: int | str
+    confirmations: int
     error: dict[str, Any] | None
     created_at: str
     updated_at: str
@@ -68,7 +75,7 @@ class DepositAction(AdminBody):
     )
 
 
-@router.get("", summary="Deposits, newest first", responses=_ERRORS)
+@router.get("", summary="Deposits", responses=_ERRORS)
 async def list_deposits(
     _: Reader,
     session: Session,
@@ -95,6 +102,10 @@ async def list_deposits(
     flagged: Annotated[
         bool | None, Query(description="only deposits with an error (true) or without")
     ] = None,
+    order_by: Annotated[
+        Literal["id", "created_at", "updated_at", "completed_at", "amount"],
+        sort_by("id", "created_at", "updated_at", "completed_at", "amount"),
+    ] = "id",
 ) -> list[AdminDeposit]:
     member_id, nobody = await member_filter(session, uid)
     if nobody:
@@ -113,6 +124,7 @@ async def list_deposits(
             address=address,
             flagged=flagged,
             id=id,
+            listing=params.listing(order_by, completes=True),
         ),
         limit=params.limit,
         page=params.page,
@@ -143,3 +155,68 @@ async def act(
     """Asking again for an action already done answers the deposit as it stands."""
     done = await admin_deposits.act(session, sessions, engine(runner), actor, body.id, body.action)
     return AdminDeposit(**done)
+
+
+# ------------------------------------- recording and refunding (issue 15)
+
+
+class NewFiatDeposit(AdminBody):
+    """``deposits/new``: a fiat payment ``uid`` made (``amount``, before the currency's
+    deposit fee); a ``tid`` sent again with the same payment answers its deposit."""
+
+    uid: Annotated[str, BeforeValidator(required_text(32))] = Field(
+        json_schema_extra=codes(f"{AREA}.member_doesnt_exist", missing=f"{AREA}.missing_uid")
+    )
+    currency: Annotated[str, BeforeValidator(text(10, lower=True))] = Field(
+        min_length=1,
+        json_schema_extra=codes(
+            admin_fiat_deposits.CURRENCY_NOT_FIAT, missing=f"{AREA}.missing_currency"
+        ),
+    )
+    amount: PositiveAmount = Field(
+        json_schema_extra=codes(
+            f"{AREA}.invalid_amount",
+            missing=f"{AREA}.missing_amount",
+            non_decimal=f"{AREA}.non_decimal_amount",
+            non_positive=f"{AREA}.non_positive_amount",
+        )
+    )
+    tid: Annotated[str, BeforeValidator(required_text(64))] | None = Field(
+        default=None, json_schema_extra=codes(f"{AREA}.invalid_tid")
+    )
+
+    def payment(self) -> admin_fiat_deposits.FiatPayment:
+        return admin_fiat_deposits.FiatPayment(self.uid, self.currency, self.amount, self.tid)
+
+
+class Refund(AdminBody):
+    """``deposits/{id}/refund``: where to send the deposit back."""
+
+    address: Annotated[str, BeforeValidator(required_text(128))] = Field(
+        json_schema_extra=codes(f"{AREA}.invalid_address", missing=f"{AREA}.missing_address")
+    )
+
+
+@router.post("/new", status_code=201, summary="Record a fiat deposit", responses=_ERRORS)
+async def new_deposit(
+    actor: Manager,
+    body: Annotated[NewFiatDeposit, body_of(NewFiatDeposit)],
+    session: Transaction,
+) -> AdminDeposit:
+    """A ``submitted`` fiat deposit: ``deposits/actions`` ``accept`` credits it."""
+    return AdminDeposit(**await admin_fiat_deposits.record(session, actor, body.payment()))
+
+
+@router.post("/{id}/refund", status_code=201, summary="Refund a deposit", responses=_ERRORS)
+async def refund_deposit(
+    _: Manager,
+    body: Annotated[Refund, body_of(Refund)],
+    session: Session,
+    id: Annotated[
+        PlainInt, Path(ge=1, le=MOST_ID, json_schema_extra=error_code(f"{AREA}.non_integer_id"))
+    ],
+) -> AdminDeposit:
+    """Not built: a coin deposit Bursa never credited (skipped, rejected) is refused with
+    ``admin.deposit.refund_not_supported`` (sending it back needs an on-chain payment
+    from the member's deposit address); any other with ``admin.deposit.cannot_refund``."""
+    return AdminDeposit(**await admin_fiat_deposits.refund(session, id, body.address))

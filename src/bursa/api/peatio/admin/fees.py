@@ -4,7 +4,7 @@ applies to new orders at once; ``bursa.trading.fee_config`` makes every change u
 configuration lock, with its audit entry, in the request's one transaction."""
 
 from dataclasses import asdict
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import (
@@ -22,7 +22,7 @@ from bursa.api.bodies import body_of, codes
 from bursa.api.deps import Runner, Session, Transaction
 from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.change import ERRORS, Limit, PageNumber
+from bursa.api.peatio.admin.change import ERRORS
 from bursa.api.peatio.admin.fields import (
     MOST_ID,
     AdminBody,
@@ -31,6 +31,7 @@ from bursa.api.peatio.admin.fields import (
     field_codes,
     text,
 )
+from bursa.api.peatio.admin.lists import Paging, sort_by
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import TradingFee
 from bursa.engine.core import valid_group
@@ -152,6 +153,7 @@ async def list_trading_fees(
     _: ReadFee,
     session: Session,
     response: Response,
+    params: Paging,
     group: Annotated[
         str | None,
         Query(max_length=32, json_schema_extra=error_code(f"{FEE}.invalid_group")),
@@ -160,15 +162,22 @@ async def list_trading_fees(
         str | None,
         Query(max_length=20, json_schema_extra=error_code(f"{FEE}.invalid_market_id")),
     ] = None,
-    limit: Limit = 100,
-    page: PageNumber = 1,
+    order_by: Annotated[
+        Literal["id", "market_id", "group", "maker", "taker", "created_at", "updated_at"],
+        sort_by("id", "market_id", "group", "maker", "taker", "created_at", "updated_at"),
+    ] = "id",
 ) -> list[TradingFee]:
     """Entries by market (or ``any``) and group (or ``any``); a member's order gets the
     most specific one (group before market), else its market's own fees."""
     found = await fee_config.listed(
-        session, group=group, market_id=market_id, limit=limit, page=page
+        session,
+        group=group,
+        market_id=market_id,
+        limit=params.limit,
+        page=params.page,
+        sorting=params.sorting(order_by),
     )
-    paginate(response, found.total, page, limit)
+    paginate(response, found.total, params.page, params.limit)
     return [_fee(row) for row in found.rows]
 
 

@@ -1,12 +1,14 @@
 """Parameters every Peatio admin list takes, with Peatio's error codes: ``limit`` (1..1000,
-default 100), ``page``, ``ordering`` (asc, the default, or desc), ``range`` (created or
-updated) with ``from`` / ``to`` (Unix seconds); ``order_by`` is each list's own."""
+default 100), ``page``, ``ordering`` (asc, the default, or desc) on every list
+(``AdminPage``); ``range`` (created, updated or completed) with ``from`` / ``to`` (Unix
+seconds) on lists of records in time (``AdminList``); ``order_by`` is each list's own,
+declared with ``sort_by`` (a column it does not name: 422)."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bursa.api.errors import ApiError, error_code
@@ -36,8 +38,9 @@ def _time(name: str) -> Any:
 
 
 @dataclass(frozen=True)
-class AdminList:
-    """The shared list parameters (FastAPI reads them from the query)."""
+class AdminPage:
+    """``limit``, ``page`` and ``ordering``: what every admin list takes (FastAPI reads
+    them from the query)."""
 
     limit: Annotated[
         PlainInt,
@@ -63,20 +66,40 @@ class AdminList:
         Literal["asc", "desc"],
         Query(json_schema_extra=error_code("admin.pagination.invalid_ordering")),
     ] = "asc"
+
+    @property
+    def ascending(self) -> bool:
+        return self.ordering == "asc"
+
+    def sorting(self, order_by: str = "id") -> Listing:
+        """The order alone (a list without a time range)."""
+        return Listing(order_by=order_by, ascending=self.ascending)
+
+
+@dataclass(frozen=True)
+class AdminList(AdminPage):
+    """``AdminPage`` and the time range: ``range`` with ``from`` / ``to``."""
+
     range: Annotated[
-        Literal["created", "updated"],
+        Literal["created", "updated", "completed"],
         Query(json_schema_extra=error_code("admin.filter.invalid_range")),
     ] = "created"
     time_from: Annotated[PlainInt | None, _time("from")] = None
     time_to: Annotated[PlainInt | None, _time("to")] = None
 
-    def listing(self, order_by: str = "id") -> Listing:
+    def listing(self, order_by: str = "id", *, completes: bool = False) -> Listing:
+        """The order and time range; ``range=completed`` only where the records have a
+        completion time (``completes``): elsewhere it is refused (422
+        ``admin.filter.invalid_range``) rather than silently read as ``created``."""
+        if self.range == "completed" and not completes:
+            raise ApiError(422, "admin.filter.invalid_range")
         return Listing(
             moment(self.time_from),
             moment(self.time_to),
             updated=self.range == "updated",
             order_by=order_by,
-            ascending=self.ordering == "asc",
+            ascending=self.ascending,
+            completed=self.range == "completed",
         )
 
 
@@ -148,3 +171,7 @@ def amount_filter(value: str | None, area: str, name: str) -> Decimal | None:
     if isinstance(number, str):
         raise ApiError(422, f"admin.{area}.{number}_{name}")
     return number
+
+
+Paging = Annotated[AdminPage, Depends()]
+"""A route's ``limit``, ``page`` and ``ordering`` (lists without a time range)."""

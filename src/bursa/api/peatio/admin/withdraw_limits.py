@@ -5,7 +5,7 @@ withdraw); ``bursa.custody.admin_withdraw_limits`` changes them under the config
 lock, with the audit entry, in the request's one transaction."""
 
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
@@ -15,8 +15,9 @@ from bursa.api.bodies import body_of, codes
 from bursa.api.deps import Session, Transaction
 from bursa.api.errors import error_code
 from bursa.api.peatio.admin.auth import PREFIX, admin_gate
-from bursa.api.peatio.admin.change import ERRORS, Limit, PageNumber
+from bursa.api.peatio.admin.change import ERRORS
 from bursa.api.peatio.admin.fields import MOST_ID, AdminBody, GroupOrAny, Quantity, field_codes
+from bursa.api.peatio.admin.lists import Paging, sort_by
 from bursa.api.peatio.params import paginate
 from bursa.custody import admin_withdraw_limits as limits
 from bursa.engine.specs import ANY
@@ -143,6 +144,7 @@ async def list_withdraw_limits(
     _: ReadLimit,
     session: Session,
     response: Response,
+    params: Paging,
     group: Annotated[
         str | None,
         Query(max_length=32, json_schema_extra=error_code(f"{AREA}.invalid_group")),
@@ -151,13 +153,22 @@ async def list_withdraw_limits(
         str | None,
         Query(max_length=8, json_schema_extra=error_code(f"{AREA}.invalid_kyc_level")),
     ] = None,
-    limit: Limit = 100,
-    page: PageNumber = 1,
+    order_by: Annotated[
+        Literal["id", "group", "kyc_level", "created_at", "updated_at"],
+        sort_by("id", "group", "kyc_level", "created_at", "updated_at"),
+    ] = "id",
 ) -> list[WithdrawLimit]:
     """A member gets the row of their group (or ``any``) and level (or ``any``), a level
     outweighing a group; no row, no limit."""
-    found = await limits.listed(session, group=group, kyc_level=kyc_level, limit=limit, page=page)
-    paginate(response, found.total, page, limit)
+    found = await limits.listed(
+        session,
+        group=group,
+        kyc_level=kyc_level,
+        limit=params.limit,
+        page=params.page,
+        sorting=params.sorting(order_by),
+    )
+    paginate(response, found.total, params.page, params.limit)
     return [_present(row) for row in found.rows]
 
 

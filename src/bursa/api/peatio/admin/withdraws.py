@@ -3,10 +3,11 @@ withdrawal, and the actions staff take on them (process, reject, retry, fail:
 ``bursa.custody.admin_withdrawals`` says what each does and when it is refused).
 """
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bursa.api.bodies import body_of, codes
 from bursa.api.deps import Runner, Session, Transaction
@@ -24,7 +25,7 @@ from bursa.api.peatio.admin.lists import (
 )
 from bursa.api.peatio.params import paginate
 from bursa.api.schemas import Errors
-from bursa.custody import admin_withdrawals
+from bursa.custody import admin_withdraw_metadata, admin_withdrawals
 from bursa.plain_input import PlainInt
 from bursa.trading import withdrawals as flow
 from bursa.trading.audit import Actor
@@ -71,6 +72,7 @@ class AdminWithdraw(BaseModel):
     transfer_type: str | None
     error: dict[str, Any] | None
     attempts: int
+    metadata: dict[str, Any]
     created_at: str
     updated_at: str
     done_at: str | None
@@ -116,7 +118,7 @@ async def list_withdraws(
     found = await flow.admin_listed(
         session,
         flow.AdminFilter(
-            listing=params.listing(order_by),
+            listing=params.listing(order_by, completes=True),
             id=id,
             member_id=member_id,
             currency=await currency_of(session, currency),
@@ -156,3 +158,45 @@ async def act(
         session, sessions, engine(runner), plugins, actor, body.id, body.action
     )
     return AdminWithdraw(**done)
+
+
+# ------------------------------------- metadata (issue 15)
+
+MOST_METADATA = 4096  # characters of the metadata as JSON
+
+
+class WithdrawMetadata(AdminBody):
+    """``PUT withdraws``: the withdrawal's ``id`` and its new ``metadata`` (a JSON object,
+    or its text in a form), which replaces the old."""
+
+    id: Annotated[PlainInt, Field(ge=1, le=MOST_ID)] = Field(
+        json_schema_extra=codes(f"{AREA}.non_integer_id", missing=f"{AREA}.missing_id")
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, json_schema_extra=codes(f"{AREA}.invalid_metadata")
+    )
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value, parse_float=str)
+            except ValueError:
+                raise ValueError("not JSON") from None
+        text = json.dumps(value, default=str)
+        if not isinstance(value, dict) or len(text) > MOST_METADATA or "\\u0000" in text:
+            raise ValueError("a JSON object of at most 4096 characters")
+        return json.loads(text)
+
+
+@router.put("", summary="Change a withdrawal's metadata", responses=_ERRORS)
+async def update_withdraw(
+    actor: Manager,
+    body: Annotated[WithdrawMetadata, body_of(WithdrawMetadata)],
+    session: Transaction,
+) -> AdminWithdraw:
+    """Only the note changes: no money, state or destination."""
+    return AdminWithdraw(
+        **await admin_withdraw_metadata.note(session, actor, body.id, body.metadata)
+    )

@@ -47,6 +47,10 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # Peatio's states; Bursa's orders are only ever wait, done or cancel.
 State = Literal["pending", "wait", "done", "cancel", "reject"]
+# Peatio's market types: Bursa's markets are all ``spot``, so ``qe`` selects nothing.
+MarketType = Literal["spot", "qe"]
+INVALID_MARKET_TYPE = "market.market.invalid_market_type"
+MAX_MARKETS = 100  # markets one list may name
 _ORDER = "market.order"
 
 
@@ -157,10 +161,15 @@ class NewOrder(BaseModel):
 
 
 class CancelOrders(BaseModel):
-    """Which open orders to cancel: all, or those of one market and side."""
+    """Which open orders to cancel: all, or those of one market, market type and side."""
 
     market: str | None = Field(
         default=None, max_length=32, json_schema_extra=codes(MARKET_NOT_FOUND)
+    )
+    market_type: MarketType = Field(
+        default="spot",
+        description="Bursa's markets are all spot: qe cancels nothing.",
+        json_schema_extra=codes(INVALID_MARKET_TYPE),
     )
     side: Side | None = Field(default=None, json_schema_extra=codes(f"{_ORDER}.invalid_side"))
 
@@ -258,6 +267,12 @@ async def cancel_all(
     runner: Runner,
     session: Session,
 ) -> list[UserOrder]:
+    if body.market_type != "spot":  # no market of another type: nothing to cancel
+        if body.market is not None and not await history.market_exists(
+            session, body.market.lower()
+        ):
+            raise ApiError(422, MARKET_NOT_FOUND)
+        return []
     ids = await orders.cancel_all(runner, member.id, body.market, body.side)
     return [present.order(row) for row in await history.orders_by_id(session, member.id, ids)]
 
@@ -278,7 +293,21 @@ SideFilter = Annotated[
     Query(json_schema_extra=error_code("market.order.invalid_side")),
 ]
 MarketFilter = Annotated[
-    str | None, Query(max_length=20, json_schema_extra=error_code(MARKET_NOT_FOUND))
+    list[str] | None,
+    Query(
+        description="One market, or several (the parameter repeated).",
+        json_schema_extra=error_code(MARKET_NOT_FOUND),
+    ),
+]
+MarketTypeFilter = Annotated[
+    MarketType,
+    Query(
+        description="Bursa's markets are all spot: qe answers an empty list.",
+        json_schema_extra=error_code(INVALID_MARKET_TYPE),
+    ),
+]
+UnitFilter = Annotated[
+    str | None, Query(max_length=10, json_schema_extra=error_code(MARKET_NOT_FOUND))
 ]
 
 
@@ -286,13 +315,25 @@ def _time(name: str) -> Any:
     return Query(ge=0, le=MAX_TIME, json_schema_extra=error_code(f"market.order.invalid_{name}"))
 
 
-async def _market(session: Session, market: str | None) -> str | None:
-    if market is None:
-        return None
-    market = market.lower()
-    if not await history.market_exists(session, market):
+async def _scope(
+    session: Session,
+    market: list[str] | None,
+    market_type: str,
+    base_unit: str | None = None,
+    quote_unit: str | None = None,
+) -> history.MarketScope:
+    """The markets a list covers, each named one checked as Peatio did: an unknown market,
+    or a base or quote currency no market has, is ``market.market.doesnt_exist``."""
+    named = tuple(dict.fromkeys(m.lower() for m in market or ()))
+    if len(named) > MAX_MARKETS or any(len(m) > 20 for m in named):
         raise ApiError(422, MARKET_NOT_FOUND)
-    return market
+    if named and not await history.markets_exist(session, named):
+        raise ApiError(422, MARKET_NOT_FOUND)
+    units = {"base": base_unit and base_unit.lower(), "quote": quote_unit and quote_unit.lower()}
+    for kind, code in units.items():
+        if code is not None and not await history.unit_exists(session, code, base=kind == "base"):
+            raise ApiError(422, MARKET_NOT_FOUND)
+    return history.MarketScope(named, units["base"], units["quote"], market_type)
 
 
 @router.get("/orders", summary="The member's orders, newest first", responses=_ERRORS)
@@ -301,6 +342,9 @@ async def list_orders(
     session: Session,
     response: Response,
     market: MarketFilter = None,
+    market_type: MarketTypeFilter = "spot",
+    base_unit: UnitFilter = None,
+    quote_unit: UnitFilter = None,
     state: Annotated[
         list[State] | None,
         Query(json_schema_extra=error_code("market.order.invalid_state")),
@@ -321,12 +365,13 @@ async def list_orders(
     limit: Limit = 100,
     page: PageNumber = 1,
 ) -> list[UserOrder]:
-    """``type`` (Peatio's name) and ``side`` both filter on the order's side."""
+    """``type`` (Peatio's name) and ``side`` both filter on the order's side;
+    ``base_unit`` and ``quote_unit`` on the market's currencies."""
     found = await history.member_orders(
         session,
         member.id,
         history.OrderFilter(
-            market=await _market(session, market),
+            scope=await _scope(session, market, market_type, base_unit, quote_unit),
             states=tuple(state or ()),
             side=side or type,
             ord_type=ord_type,
@@ -346,6 +391,7 @@ async def list_trades(
     session: Session,
     response: Response,
     market: MarketFilter = None,
+    market_type: MarketTypeFilter = "spot",
     type: SideFilter = None,
     side: SideFilter = None,
     time_from: Annotated[PlainInt | None, _time("time_from")] = None,
@@ -359,7 +405,7 @@ async def list_trades(
         session,
         member.id,
         history.TradeFilter(
-            market=await _market(session, market),
+            scope=await _scope(session, market, market_type),
             side=side or type,
             window=history.Window(moment(time_from), moment(time_to), order_by == "asc"),
         ),

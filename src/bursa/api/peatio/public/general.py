@@ -1,21 +1,33 @@
-"""Public endpoints (``/api/v2/peatio/public``): health, time, currencies, markets,
-trading fees and member levels (books, trades, k-lines and tickers: ``market_data``).
-No authentication; nothing here changes state."""
+"""Public endpoints (``/api/v2/peatio/public``): health, time, version, currencies,
+markets, trading fees, withdrawal limits, member levels and all of them at once
+(``config``); books, trades, k-lines and tickers: ``markets``. No authentication; nothing
+here changes state."""
 
 from datetime import UTC, datetime
+from importlib.metadata import version as package_version
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from bursa.api import present
 from bursa.api.deps import Runner, Session
 from bursa.api.errors import ApiError, error_code
-from bursa.api.schemas import Currency, Errors, Market, MemberLevels, MinimumLevel, TradingFee
+from bursa.api.schemas import (
+    Currency,
+    Errors,
+    Market,
+    MemberLevels,
+    MinimumLevel,
+    TradingFee,
+    WithdrawLimit,
+)
+from bursa.custody import public_withdraw_limits
 from bursa.engine.snapshots import BookSnapshot
 from bursa.formats import iso
 from bursa.plain_input import PlainInt
-from bursa.trading import repository
+from bursa.trading import listings, repository
 from bursa.trading.member_levels import MemberLevels as Levels
 
 MARKET_NOT_FOUND = "public.market.doesnt_exist"
@@ -46,10 +58,12 @@ def _paginate(response: Response, total: int, page: int, limit: int) -> None:
 
 
 def committed_book(runner: Runner, market: str) -> tuple[BookSnapshot, int]:
-    """The market's book as committed and its sequence; 404 unless the market trades."""
+    """The market's book as committed and its sequence. A market that does not trade is a
+    bad parameter, 422 as Peatio's (its ``market`` is validated against the enabled
+    markets, like any other parameter), never a 404."""
     found = runner.committed_book(market.lower())
     if found is None or not found[0].spec.tradable:
-        raise ApiError(404, MARKET_NOT_FOUND)
+        raise ApiError(422, MARKET_NOT_FOUND)
     return found
 
 
@@ -75,6 +89,25 @@ async def ready(runner: Runner, session: Session) -> Response:
 @router.get("/timestamp", summary="Server time, ISO-8601")
 async def timestamp() -> str:
     return iso(datetime.now(UTC))
+
+
+class Version(BaseModel):
+    """Peatio's build description. Bursa keeps no git metadata at run time: ``version``
+    and ``git_tag`` are the installed package's version, ``git_sha`` and ``build_date``
+    are empty rather than made up (as Barong's ``public/version`` answers)."""
+
+    git_tag: str
+    git_sha: str
+    build_date: str
+    version: str
+
+
+BURSA_VERSION = package_version("bursa")
+
+
+@router.get("/version", summary="The running version and build details")
+async def version() -> Version:
+    return Version(git_tag=BURSA_VERSION, git_sha="", build_date="", version=BURSA_VERSION)
 
 
 @router.get("/currencies", summary="Listed currencies", responses=_NOT_FOUND)
@@ -210,11 +243,83 @@ async def trading_fees(
     return [present.trading_fee(row) for row in found.rows]
 
 
-@router.get("/member-levels", summary="The lowest level that may deposit, withdraw, trade")
-async def member_levels(request: Request) -> MemberLevels:
+@router.get("/withdraw_limits", summary="Withdrawal limits by group and KYC level")
+async def withdraw_limits(
+    session: Session,
+    response: Response,
+    group: Annotated[
+        str | None,
+        Query(max_length=32, json_schema_extra=error_code("public.withdraw_limit.invalid_group")),
+    ] = None,
+    kyc_level: Annotated[
+        str | None,
+        Query(
+            max_length=8, json_schema_extra=error_code("public.withdraw_limit.invalid_kyc_level")
+        ),
+    ] = None,
+    ordering: Annotated[
+        Literal["asc", "desc"],
+        Query(json_schema_extra=error_code("public.withdraw_limit.invalid_ordering")),
+    ] = "asc",
+    order_by: Annotated[
+        public_withdraw_limits.OrderBy,
+        Query(json_schema_extra=error_code("public.withdraw_limit.invalid_order_by")),
+    ] = "id",
+    limit: Limit = 100,
+    page: PageNumber = 1,
+) -> list[WithdrawLimit]:
+    """Peatio 3's list: limits in the platform currency (``0``: none), a group or level of
+    ``any`` applying to every member's (the most specific row wins at a withdrawal)."""
+    found = await public_withdraw_limits.listed(
+        session,
+        group=group,
+        kyc_level=kyc_level,
+        order_by=order_by,
+        descending=ordering == "desc",
+        limit=limit,
+        page=page,
+    )
+    _paginate(response, found.total, page, limit)
+    return [present.withdraw_limit(row) for row in found.rows]
+
+
+def _member_levels(request: Request) -> MemberLevels:
     levels: Levels = request.app.state.member_levels
     return MemberLevels(
         deposit=MinimumLevel(minimum_level=levels.deposit),
         withdraw=MinimumLevel(minimum_level=levels.withdraw),
         trading=MinimumLevel(minimum_level=levels.trading),
+    )
+
+
+@router.get("/member-levels", summary="The lowest level that may deposit, withdraw, trade")
+async def member_levels(request: Request) -> MemberLevels:
+    return _member_levels(request)
+
+
+class Config(BaseModel):
+    """Peatio 3's ``public/config``: the separate endpoints' entities, whole lists."""
+
+    currencies: list[Currency]
+    markets: list[Market]
+    trading_fees: list[TradingFee]
+    withdraw_limits: list[WithdrawLimit]
+    member_levels: MemberLevels
+
+
+@router.get("/config", summary="Currencies, markets, fees, limits and levels in one answer")
+async def config(request: Request, session: Session) -> Config:
+    """What a client loads at start, in one call: every listed currency and market, every
+    trading fee entry and withdrawal limit (unpaged, in the separate lists' order) and the
+    member levels. Peatio's ``blockchains`` are not here: Bursa publishes none."""
+    return Config(
+        currencies=[present.currency(row) for row in await listings.every_currency(session)],
+        markets=[present.market(row) for row in await listings.every_market(session)],
+        trading_fees=[
+            present.trading_fee(row) for row in await listings.every_trading_fee(session)
+        ],
+        withdraw_limits=[
+            present.withdraw_limit(row) for row in await public_withdraw_limits.every_limit(session)
+        ],
+        member_levels=_member_levels(request),
     )

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from bursa.api import present
-from bursa.api.deps import Runner, Session
+from bursa.api.deps import Reads, Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio.public.general import MarketId, committed_book
 from bursa.api.schemas import Depth, Errors, OrderBook, PublicTrade, Ticker
@@ -21,7 +21,7 @@ from bursa.trading import market_data
 from bursa.trading.candles import PERIODS
 
 router = APIRouter(prefix="/api/v2/peatio/public/markets", tags=["public"])
-_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Errors}, 422: {"model": Errors}}
+_ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": Errors}}
 LATEST_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z: later seconds are no time at all
 
 
@@ -55,6 +55,7 @@ async def ticker(request: Request, runner: Runner, session: Session, market: Mar
 )
 async def order_book(
     runner: Runner,
+    reads: Reads,
     market: MarketId,
     asks_limit: Annotated[
         PlainInt,
@@ -81,9 +82,11 @@ async def order_book(
 ) -> OrderBook:
     book, _ = committed_book(runner, market)
     spec = book.spec
+    asks, bids = book.ask_orders[:asks_limit], book.bid_orders[:bids_limit]
+    uuids = await market_data.order_uuids(reads, [o.id for o in (*asks, *bids)])
     return OrderBook(
-        asks=[present.order(o, spec) for o in book.ask_orders[:asks_limit]],
-        bids=[present.order(o, spec) for o in book.bid_orders[:bids_limit]],
+        asks=[present.order(o, spec, uuids.get(o.id)) for o in asks],
+        bids=[present.order(o, spec, uuids.get(o.id)) for o in bids],
     )
 
 
