@@ -6,23 +6,24 @@ A beneficiary added ``pending`` (the default) is the member's own kind: its acti
 is mailed to the member (``bursa.custody.beneficiaries``); ``state: active`` makes it
 usable at once, with no code: the signing service vouches for the destination, as Peatio's
 Management API lets it. The same checks apply either way (currency open for withdrawals,
-the address's shape, no duplicate address).
+the address's shape, no duplicate address). The entity is the admin API's (this router
+leaves its ``null`` fields out).
 """
 
 import json
 from typing import Annotated, Any, Literal
 
 from fastapi import Request, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from bursa.api.deps import Session
-from bursa.api.peatio.admin.beneficiaries import keystore_of
+from bursa.api.peatio.admin.beneficiaries import AdminBeneficiary as Beneficiary
+from bursa.api.peatio.admin.beneficiaries import keystore_of, present
 from bursa.api.peatio.management.common import Code, Paged, Params, Uid, peatio_router, signed
 from bursa.api.peatio.params import paginate
 from bursa.custody import staff_beneficiaries as staff
 from bursa.custody.beneficiaries import AVAILABLE, Beneficiaries, NewBeneficiary
 from bursa.errors import BursaError, Refusal
-from bursa.formats import iso
 from bursa.identity import directory
 from bursa.identity.service import Identity
 from bursa.trading.admin_queries import Listing
@@ -30,38 +31,6 @@ from bursa.trading.admin_queries import Listing
 router = peatio_router()
 CURRENCY_NOT_FOUND = "currency.doesnt_exist"
 BLOCKCHAIN_NOT_FOUND = "blockchain_key.doesnt_exist"
-
-
-class Beneficiary(BaseModel):
-    """Peatio's management ``Beneficiary`` (``null`` fields are left out)."""
-
-    id: int
-    uid: str
-    currency: str
-    blockchain_key: str | None = None
-    name: str
-    description: str
-    data: dict[str, Any]
-    state: str
-    sent_at: str | None = None
-    created_at: str
-    updated_at: str
-
-
-def present(item: staff.StaffBeneficiary) -> Beneficiary:
-    return Beneficiary(
-        id=item.id,
-        uid=item.uid,
-        currency=item.currency,
-        blockchain_key=item.blockchain_key,
-        name=item.name,
-        description=item.description,
-        data=item.data,
-        state=item.state,
-        sent_at=iso(item.sent_at),
-        created_at=iso(item.created_at) or "",
-        updated_at=iso(item.updated_at) or "",
-    )
 
 
 async def _member(session: Session, uid: str) -> int:
