@@ -1,6 +1,7 @@
 """``bursa ledger verify``: the accounting invariants, checked in one snapshot."""
 
 import asyncpg
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -9,8 +10,10 @@ from bursa.cli.errors import fail
 from bursa.ledger.verify import LedgerReport, verify_ledger
 
 console = Console()
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 
 
+@ledger_app.command("verify")
 def verify() -> None:
     """Check the ledger: per currency assets = liabilities + revenues − expenses; every
     account equals its operations; locked equals open orders and held withdrawals; nothing
