@@ -335,6 +335,9 @@ async def test_session_cookie_csrf_logout_and_rotation(api: httpx.AsyncClient) -
     me = await api.get(f"{RESOURCE}/users/me")
     assert me.status_code == 200
     assert me.json()["email"] == "grace@example.com"
+    # Barong's times in the one form Peatio's have: UTC, whole seconds.
+    for field in ("created_at", "updated_at"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", me.json()[field])
 
     # a second login rotates the session: the old cookie stops working
     relogin = await api.post(
