@@ -14,6 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bursa.api import web
 from bursa.cli.main import app
 from bursa.engine.runner import EngineRunner
 from bursa.events.bus import InProcessBus
@@ -324,6 +325,14 @@ def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> 
         markets = httpx.get(f"{base}/markets").json()
         assert [m["id"] for m in markets] == ["btcusdt", "ethusdt", "ethbtc", "btcusd"]
         assert httpx.get(f"{base}/markets/btcusdt/order-book").json() == {"asks": [], "bids": []}
+        # The web app at the root: built (scripts/test builds it first), or a page saying how.
+        root = httpx.get(f"http://127.0.0.1:{port}/")
+        if web.DIST.joinpath("index.html").is_file():
+            assert root.status_code == 200
+            assert '<div id="root">' in root.text
+        else:
+            assert root.status_code == 503
+            assert "scripts/up" in root.text
         # another command meanwhile uses the same embedded database
         verify = bursa("ledger", "verify", env={"BURSA_DATA_DIR": str(tmp_path / "data")})
         assert verify.returncode == 0, verify.stderr

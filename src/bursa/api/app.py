@@ -89,6 +89,7 @@ from bursa.api.peatio.public import general as public
 from bursa.api.peatio.public import markets as market_data
 from bursa.api.ranger import routes as ranger
 from bursa.api.ranger.hub import RangerHub
+from bursa.api.web import WebApp
 from bursa.custody.addresses import Plugins
 from bursa.custody.withdraw_limits import DEFAULT_PLATFORM_CURRENCY
 from bursa.identity.account import Accounts
@@ -176,6 +177,7 @@ def create_app(
     barong_management_key: multisig.SignKey | None = None,
     platform_currency: str = DEFAULT_PLATFORM_CURRENCY,
     kyc_provider: KycProvider | None = None,
+    web_dist: Path | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -188,6 +190,9 @@ def create_app(
     (the host starts and stops it); without it the websocket endpoints answer 503.
     ``management`` holds the Management API policy of ``peatio`` and ``barong``; an
     application without one refuses every management request.
+
+    ``web_dist`` holds the built web app, served at ``/`` (``bursa.api.web``); without it
+    only the APIs answer.
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -246,6 +251,8 @@ def create_app(
 
     for alias in SWAGGER_ALIASES:
         app.add_api_route(alias, swagger, methods=["GET"], include_in_schema=False)
+    if web_dist is not None:
+        app.add_middleware(WebApp, folder=web_dist)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,

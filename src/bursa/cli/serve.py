@@ -13,7 +13,7 @@ import uvicorn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api import access_log
+from bursa.api import access_log, web
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
 from bursa.api.ranger import protocol as ws_protocol
@@ -258,6 +258,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ranger_hub=hub,
         management=management_policies(settings),
         barong_management_key=barong_management_key(settings),
+        web_dist=web.DIST,
         kyc_provider=kyc_providers.configured_provider(
             settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
         ),
