@@ -758,16 +758,6 @@ class Identity:
             )
             await self.record(conn, user_id, client, "session", "logout", "succeed")
 
-    async def activities_of(self, user_id: int, limit: int) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(activities)
-                .where(activities.c.user_id == user_id)
-                .order_by(activities.c.id.desc())
-                .limit(limit)
-            )
-            return [dict(r) for r in rows.mappings()]
-
     # ---------------------------------------------------------------- administration
 
     async def create_user(self, email: str, password: str, role: str) -> dict[str, Any]:

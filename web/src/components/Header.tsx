@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { NavLink } from 'react-router-dom';
+import { NavLink, useLocation } from 'react-router-dom';
 import { LANGUAGES, type Language, setLanguage } from '../i18n';
 import { applyTheme, type Theme } from '../lib/theme';
 
 export function Header() {
   const { t, i18n } = useTranslation();
+  const { pathname } = useLocation();
   const [theme, setTheme] = useState<Theme>(() =>
     document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light',
   );
@@ -20,7 +21,14 @@ export function Header() {
         {t('app.name')}
       </NavLink>
       <nav aria-label={t('app.nav')} className="nav">
-        <NavLink to="/markets">{t('nav.markets')}</NavLink>
+        {/* The markets page is also the home page: its link is current on both. */}
+        <NavLink
+          to="/markets"
+          className={({ isActive }) => (isActive || pathname === '/' ? 'active' : undefined)}
+          aria-current={pathname === '/' ? 'page' : undefined}
+        >
+          {t('nav.markets')}
+        </NavLink>
       </nav>
       <div className="header-tools">
         <label className="visually-hidden" htmlFor="language">

@@ -54,7 +54,7 @@ export function MarketsPage() {
 
       {markets.isPending && <p role="status">{t('markets.loading')}</p>}
       {markets.isError && <ErrorNotice error={markets.error} onRetry={() => void markets.refetch()} />}
-      {tickers.isError && (
+      {markets.isSuccess && tickers.isError && (
         <p role="status" className="notice notice-warning">
           {t('markets.tickersStale', { error: errorMessages(t, tickers.error).join(' ') })}
         </p>
