@@ -335,6 +335,8 @@ async def test_session_cookie_csrf_logout_and_rotation(api: httpx.AsyncClient) -
     me = await api.get(f"{RESOURCE}/users/me")
     assert me.status_code == 200
     assert me.json()["email"] == "grace@example.com"
+    # a tab opened later learns the session's CSRF token from users/me (cookie only)
+    assert me.json()["csrf_token"] == csrf
     # Barong's times in the one form Peatio's have: UTC, whole seconds.
     for field in ("created_at", "updated_at"):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", me.json()[field])

@@ -1,12 +1,15 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { NavLink, useLocation } from 'react-router-dom';
+import { Link, NavLink, useLocation, useNavigate } from 'react-router-dom';
+import { useSession } from '../api/session';
 import { LANGUAGES, type Language, setLanguage } from '../i18n';
 import { applyTheme, type Theme } from '../lib/theme';
 
 export function Header() {
   const { t, i18n } = useTranslation();
   const { pathname } = useLocation();
+  const navigate = useNavigate();
+  const session = useSession();
   const [theme, setTheme] = useState<Theme>(() =>
     document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light',
   );
@@ -29,8 +32,39 @@ export function Header() {
         >
           {t('nav.markets')}
         </NavLink>
+        <NavLink to="/trading">{t('nav.trade')}</NavLink>
+        {session.status === 'signedIn' && (
+          <>
+            <NavLink to="/wallets">{t('nav.wallets')}</NavLink>
+            <NavLink to="/orders">{t('nav.orders')}</NavLink>
+            <NavLink to="/profile">{t('nav.account')}</NavLink>
+          </>
+        )}
       </nav>
       <div className="header-tools">
+        {session.status === 'signedIn' && session.user && (
+          <>
+            <span className="muted header-user" data-testid="signed-in-as">
+              {session.user.email}
+            </span>
+            <button
+              type="button"
+              onClick={() => {
+                void session.signOut().then(() => navigate('/'));
+              }}
+            >
+              {t('nav.signOut')}
+            </button>
+          </>
+        )}
+        {session.status === 'signedOut' && (
+          <>
+            <Link to="/signin">{t('nav.signIn')}</Link>
+            <Link className="button primary" to="/signup">
+              {t('nav.signUp')}
+            </Link>
+          </>
+        )}
         <label className="visually-hidden" htmlFor="language">
           {t('language.label')}
         </label>

@@ -1,6 +1,15 @@
 const en = {
   app: { name: 'Bursa', skip: 'Skip to content', nav: 'Main' },
-  nav: { markets: 'Markets' },
+  nav: {
+    markets: 'Markets',
+    trade: 'Trade',
+    wallets: 'Wallet',
+    orders: 'Orders',
+    account: 'Account',
+    signIn: 'Sign in',
+    signUp: 'Sign up',
+    signOut: 'Sign out',
+  },
   language: { label: 'Language', en: 'English', fr: 'Français' },
   theme: { toDark: 'Switch to dark theme', toLight: 'Switch to light theme', dark: 'Dark', light: 'Light' },
   markets: {
@@ -25,6 +34,14 @@ const en = {
   error: {
     title: 'Something went wrong',
     retry: 'Try again',
+  },
+  toast: { dismiss: 'Dismiss' },
+  loading: 'Loading…',
+  signInRequired: {
+    title: 'Sign in to continue',
+    body: 'This page shows your own account.',
+    signIn: 'Sign in',
+    signUp: 'Create an account',
   },
   notFound: { title: 'Page not found', back: 'Back to markets' },
 };

@@ -2,7 +2,16 @@ import type { Messages } from './en';
 
 const fr: Messages = {
   app: { name: 'Bursa', skip: 'Aller au contenu', nav: 'Principal' },
-  nav: { markets: 'Marchés' },
+  nav: {
+    markets: 'Marchés',
+    trade: 'Trader',
+    wallets: 'Portefeuille',
+    orders: 'Ordres',
+    account: 'Compte',
+    signIn: 'Connexion',
+    signUp: 'Inscription',
+    signOut: 'Déconnexion',
+  },
   language: { label: 'Langue', en: 'English', fr: 'Français' },
   theme: {
     toDark: 'Passer au thème sombre',
@@ -32,6 +41,14 @@ const fr: Messages = {
   error: {
     title: 'Une erreur est survenue',
     retry: 'Réessayer',
+  },
+  toast: { dismiss: 'Fermer' },
+  loading: 'Chargement…',
+  signInRequired: {
+    title: 'Connectez-vous pour continuer',
+    body: 'Cette page montre votre propre compte.',
+    signIn: 'Connexion',
+    signUp: 'Créer un compte',
   },
   notFound: { title: 'Page introuvable', back: 'Retour aux marchés' },
 };

@@ -3,6 +3,9 @@ import { initReactI18next } from 'react-i18next';
 import en, { enErrors } from './en';
 import { ERRORS_NS } from './errors';
 import fr, { frErrors } from './fr';
+import * as account from './areas/account';
+import * as trade from './areas/trade';
+import * as wallet from './areas/wallet';
 
 export const LANGUAGES = ['en', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -39,8 +42,20 @@ i18n.on('languageChanged', (language) => {
 
 void i18n.use(initReactI18next).init({
   resources: {
-    en: { translation: en, [ERRORS_NS]: enErrors },
-    fr: { translation: fr, [ERRORS_NS]: frErrors },
+    en: {
+      translation: en,
+      trade: trade.en,
+      wallet: wallet.en,
+      account: account.en,
+      [ERRORS_NS]: { ...enErrors, ...trade.enErrors, ...wallet.enErrors, ...account.enErrors },
+    },
+    fr: {
+      translation: fr,
+      trade: trade.fr,
+      wallet: wallet.fr,
+      account: account.fr,
+      [ERRORS_NS]: { ...frErrors, ...trade.frErrors, ...wallet.frErrors, ...account.frErrors },
+    },
   },
   lng: initialLanguage(),
   fallbackLng: 'en',

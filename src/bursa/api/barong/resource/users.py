@@ -1,7 +1,9 @@
 """``/api/v2/barong/resource/users``: the signed-in member's own account — ``me`` (read,
-change the free ``data`` field, close the account), their ``activity`` (filtered and
-paged as Barong's) and their ``password``. The router also carries Barong's
-``resource/swagger_doc`` (``swagger_doc``), the one other path at the resource root.
+with the session's CSRF token when the cookie alone is the credential, so a web page can
+continue a session after a reload; change the free ``data`` field, close the account),
+their ``activity`` (filtered and paged as Barong's) and their ``password``. The router
+also carries Barong's ``resource/swagger_doc`` (``swagger_doc``), the one other path at the
+resource root.
 
 Closing the account takes the password (and the 2FA code) in the JSON body, not in the
 query string Barong's swagger shows: a query string ends up in access logs. A password sent
@@ -16,12 +18,14 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bursa.api.barong.deps import (
+    API_KEY_HEADERS,
     SESSION_COOKIE,
     AccountsDep,
     ActivityLogDep,
     IdentityDep,
     ReaderDep,
     SessionDep,
+    current_session,
     rate_limit,
 )
 from bursa.api.barong.resource import swagger_doc
@@ -72,9 +76,31 @@ class ChangePassword(BaseModel):
         return value
 
 
-@router.get("/users/me", responses=ERRORS, summary="The signed-in member")
-async def me(user: ReaderDep, accounts: AccountsDep) -> User:
-    return present_user(await accounts.show(user["id"]))
+@router.get(
+    "/users/me",
+    responses=ERRORS,
+    summary="The signed-in member",
+    description="Called with the session cookie alone, the answer also carries the "
+    "session's `csrf_token` (as logging in did), so a browser tab opened later can write.",
+)
+async def me(
+    request: Request, user: ReaderDep, accounts: AccountsDep, identity: IdentityDep
+) -> User:
+    shown = await accounts.show(user["id"])
+    if _cookie_only(request):
+        session = await current_session(request, identity)
+        return present_user(shown, session.csrf_token)
+    return present_user(shown)
+
+
+def _cookie_only(request: Request) -> bool:
+    """Whether the session cookie is the request's only credential (no key, no token)."""
+    headers = request.headers
+    return (
+        SESSION_COOKIE in request.cookies
+        and "authorization" not in headers
+        and not any(name in headers for name in API_KEY_HEADERS)
+    )
 
 
 @router.put("/users/me", responses=ERRORS, summary="Change the member's data (a JSON object)")
