@@ -67,6 +67,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     else privateRanger.restart();
   }, [uid]);
 
+  // What changed while the private stream was down is read again once it is back.
+  useEffect(() => {
+    let opened = false;
+    return privateRanger.onOpen(() => {
+      if (opened) void queryClient.invalidateQueries({ queryKey: MEMBER_KEY });
+      opened = true;
+    });
+  }, [queryClient]);
+
   const value = useMemo<Session>(() => {
     const user = me.data ?? null;
     const status: SessionStatus = me.isPending ? 'loading' : user ? 'signedIn' : 'signedOut';

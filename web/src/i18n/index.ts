@@ -4,6 +4,7 @@ import en, { enErrors } from './en';
 import { ERRORS_NS } from './errors';
 import fr, { frErrors } from './fr';
 import * as account from './areas/account';
+import * as orders from './areas/orders';
 import * as trade from './areas/trade';
 import * as wallet from './areas/wallet';
 
@@ -45,16 +46,30 @@ void i18n.use(initReactI18next).init({
     en: {
       translation: en,
       trade: trade.en,
+      orders: orders.en,
       wallet: wallet.en,
       account: account.en,
-      [ERRORS_NS]: { ...enErrors, ...trade.enErrors, ...wallet.enErrors, ...account.enErrors },
+      [ERRORS_NS]: {
+        ...enErrors,
+        ...trade.enErrors,
+        ...orders.enErrors,
+        ...wallet.enErrors,
+        ...account.enErrors,
+      },
     },
     fr: {
       translation: fr,
       trade: trade.fr,
+      orders: orders.fr,
       wallet: wallet.fr,
       account: account.fr,
-      [ERRORS_NS]: { ...frErrors, ...trade.frErrors, ...wallet.frErrors, ...account.frErrors },
+      [ERRORS_NS]: {
+        ...frErrors,
+        ...trade.frErrors,
+        ...orders.frErrors,
+        ...wallet.frErrors,
+        ...account.frErrors,
+      },
     },
   },
   lng: initialLanguage(),
