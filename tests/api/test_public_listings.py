@@ -125,7 +125,9 @@ async def test_version_limits_and_config(api: Api, fresh_database_url: str) -> N
         "trading_fees",
         "withdraw_limits",
         "member_levels",
+        "platform_currency",
     }
+    assert body["platform_currency"] == "usdt"
     assert body["currencies"] == (await api.get("/currencies")).json()
     assert body["markets"] == (await api.get("/markets")).json()
     assert body["trading_fees"] == (await api.get("/trading_fees")).json()

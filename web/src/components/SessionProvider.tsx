@@ -46,6 +46,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
+    privateRanger.stop(); // before the session ends, so it does not retry a dead cookie
     try {
       await api.DELETE('/api/v2/barong/identity/sessions');
     } finally {
@@ -73,6 +74,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     return privateRanger.onOpen(() => {
       if (opened) void queryClient.invalidateQueries({ queryKey: MEMBER_KEY });
       opened = true;
+    });
+  }, [queryClient]);
+
+  // A private upgrade refused before it opened is most often an ended session (expired,
+  // signed out in another tab): ask `users/me`, which signs this page out if so, rather
+  // than retrying the upgrade forever.
+  useEffect(() => {
+    let previous = privateRanger.state;
+    return privateRanger.onState((state) => {
+      if (state === 'closed' && previous === 'connecting') {
+        void queryClient.invalidateQueries({ queryKey: ME_KEY });
+      }
+      previous = state;
     });
   }, [queryClient]);
 

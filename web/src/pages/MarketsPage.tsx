@@ -140,7 +140,10 @@ function MarketRow({ market, ticker, favourite, onToggle, separators }: RowProps
         <span className="quote">/{market.quote_unit.toUpperCase()}</span>
       </th>
       <td className="num">
-        {values ? formatNumber(values.last, market.price_precision, separators) : t('markets.noTicker')}
+        {/* A market that never traded has no last price (the ticker says 0). */}
+        {values && !/^[0.]*$/.test(values.last)
+          ? formatNumber(values.last, market.price_precision, separators)
+          : t('markets.noTicker')}
       </td>
       <td className={`num change change-${direction}`}>
         {values ? formatPercent(values.price_change_percent, separators) : t('markets.noTicker')}

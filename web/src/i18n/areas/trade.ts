@@ -3,10 +3,169 @@
  * sentences of the API error codes those pages can meet (merged into the `errors`
  * namespace; flat keys, since codes contain dots).
  */
-export const en = {};
+export const en = {
+  title: 'Trade',
+  heading: 'Trade {{market}}',
+  loadingMarkets: 'Loading markets…',
+  noMarkets: 'No market is listed yet.',
+  unknownMarket: 'There is no market “{{market}}”.',
+  toMarkets: 'See the markets',
+  tabs: { label: 'Show', chart: 'Chart', book: 'Order book', trades: 'Trades' },
+  header: {
+    market: 'Market',
+    last: 'Last price',
+    change: '24h change',
+    high: '24h high',
+    low: '24h low',
+    volume: '24h volume ({{unit}})',
+  },
+  connection: { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…' },
+  book: {
+    title: 'Order book',
+    group: 'Group',
+    resyncing: 'Resyncing the order book…',
+    offline: 'Connection lost: the order book may be behind.',
+    price: 'Price ({{unit}})',
+    amount: 'Amount ({{unit}})',
+    total: 'Total ({{unit}})',
+    totalHint: 'Cumulative amount from the best price; the bar behind each row shows it.',
+    asks: 'Sell orders',
+    bids: 'Buy orders',
+    noAsks: 'No sell orders.',
+    noBids: 'No buy orders.',
+    loading: 'Loading the order book…',
+    pick: 'Use the price {{price}}',
+    spread: 'Spread',
+  },
+  trades: {
+    title: 'Recent trades',
+    price: 'Price ({{unit}})',
+    amount: 'Amount ({{unit}})',
+    time: 'Time',
+    buy: 'Buy',
+    sell: 'Sell',
+    loading: 'Loading trades…',
+    empty: 'No trade yet.',
+  },
+  chart: {
+    title: 'Chart',
+    period: 'Candle period',
+    short: { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1h', '4h': '4h', '1D': '1D', '1W': '1W' },
+    periods: {
+      '1m': '1 minute',
+      '5m': '5 minutes',
+      '15m': '15 minutes',
+      '1h': '1 hour',
+      '4h': '4 hours',
+      '1D': '1 day',
+      '1W': '1 week',
+    },
+    loading: 'Loading the chart…',
+    empty: 'No trade in this period yet.',
+    failed: 'The chart could not be loaded. Reload the page to try again.',
+  },
+};
 
-export const fr: typeof en = {};
+export const fr: typeof en = {
+  title: 'Trader',
+  heading: 'Trader {{market}}',
+  loadingMarkets: 'Chargement des marchés…',
+  noMarkets: 'Aucun marché n’est encore ouvert.',
+  unknownMarket: 'Le marché « {{market}} » n’existe pas.',
+  toMarkets: 'Voir les marchés',
+  tabs: { label: 'Afficher', chart: 'Graphique', book: 'Carnet d’ordres', trades: 'Transactions' },
+  header: {
+    market: 'Marché',
+    last: 'Dernier prix',
+    change: 'Variation 24 h',
+    high: 'Plus haut 24 h',
+    low: 'Plus bas 24 h',
+    volume: 'Volume 24 h ({{unit}})',
+  },
+  connection: { open: 'En direct', connecting: 'Connexion…', reconnecting: 'Reconnexion…' },
+  book: {
+    title: 'Carnet d’ordres',
+    group: 'Regrouper',
+    resyncing: 'Resynchronisation du carnet…',
+    offline: 'Connexion perdue : le carnet peut être en retard.',
+    price: 'Prix ({{unit}})',
+    amount: 'Quantité ({{unit}})',
+    total: 'Cumul ({{unit}})',
+    totalHint: 'Quantité cumulée depuis le meilleur prix ; la barre derrière chaque ligne la représente.',
+    asks: 'Ordres de vente',
+    bids: 'Ordres d’achat',
+    noAsks: 'Aucun ordre de vente.',
+    noBids: 'Aucun ordre d’achat.',
+    loading: 'Chargement du carnet d’ordres…',
+    pick: 'Utiliser le prix {{price}}',
+    spread: 'Écart',
+  },
+  trades: {
+    title: 'Dernières transactions',
+    price: 'Prix ({{unit}})',
+    amount: 'Quantité ({{unit}})',
+    time: 'Heure',
+    buy: 'Achat',
+    sell: 'Vente',
+    loading: 'Chargement des transactions…',
+    empty: 'Aucune transaction pour l’instant.',
+  },
+  chart: {
+    title: 'Graphique',
+    period: 'Période des bougies',
+    short: { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1h', '4h': '4h', '1D': '1J', '1W': '1S' },
+    periods: {
+      '1m': '1 minute',
+      '5m': '5 minutes',
+      '15m': '15 minutes',
+      '1h': '1 heure',
+      '4h': '4 heures',
+      '1D': '1 jour',
+      '1W': '1 semaine',
+    },
+    loading: 'Chargement du graphique…',
+    empty: 'Aucune transaction sur cette période pour l’instant.',
+    failed: 'Le graphique n’a pas pu être chargé. Rechargez la page pour réessayer.',
+  },
+};
 
-export const enErrors: Record<string, string> = {};
+/**
+ * Codes of the public trades and k-line requests (`bursa/api/peatio/public/markets.py`);
+ * `public.market.doesnt_exist` is in the shared sentences.
+ */
+export const enErrors: Record<string, string> = {
+  'public.trade.invalid_limit': 'Invalid number of trades asked for.',
+  'public.trade.non_integer_limit': 'The number of trades asked for must be a whole number.',
+  'public.trade.invalid_timestamp': 'Invalid time for the trades.',
+  'public.trade.non_integer_timestamp': 'The time of the trades must be a whole number of seconds.',
+  'public.trade.invalid_order_by': 'Invalid order for the trades.',
+  'public.k_line.invalid_period': 'This candle period is not available.',
+  'public.k_line.non_integer_period': 'The candle period must be a whole number of minutes.',
+  'public.k_line.invalid_time_from': 'Invalid start time for the chart.',
+  'public.k_line.non_integer_time_from': 'The chart’s start time must be a whole number of seconds.',
+  'public.k_line.empty_time_from': 'The chart’s start time is missing.',
+  'public.k_line.invalid_time_to': 'Invalid end time for the chart.',
+  'public.k_line.non_integer_time_to': 'The chart’s end time must be a whole number of seconds.',
+  'public.k_line.empty_time_to': 'The chart’s end time is missing.',
+  'public.k_line.invalid_limit': 'Invalid number of candles asked for.',
+  'public.k_line.non_integer_limit': 'The number of candles asked for must be a whole number.',
+};
 
-export const frErrors: Record<string, string> = {};
+export const frErrors: Record<string, string> = {
+  'public.trade.invalid_limit': 'Nombre de transactions demandé invalide.',
+  'public.trade.non_integer_limit': 'Le nombre de transactions demandé doit être un nombre entier.',
+  'public.trade.invalid_timestamp': 'Heure des transactions invalide.',
+  'public.trade.non_integer_timestamp': 'L’heure des transactions doit être un nombre entier de secondes.',
+  'public.trade.invalid_order_by': 'Ordre de tri des transactions invalide.',
+  'public.k_line.invalid_period': 'Cette période de bougies n’est pas disponible.',
+  'public.k_line.non_integer_period': 'La période des bougies doit être un nombre entier de minutes.',
+  'public.k_line.invalid_time_from': 'Heure de début du graphique invalide.',
+  'public.k_line.non_integer_time_from':
+    'L’heure de début du graphique doit être un nombre entier de secondes.',
+  'public.k_line.empty_time_from': 'L’heure de début du graphique manque.',
+  'public.k_line.invalid_time_to': 'Heure de fin du graphique invalide.',
+  'public.k_line.non_integer_time_to': 'L’heure de fin du graphique doit être un nombre entier de secondes.',
+  'public.k_line.empty_time_to': 'L’heure de fin du graphique manque.',
+  'public.k_line.invalid_limit': 'Nombre de bougies demandé invalide.',
+  'public.k_line.non_integer_limit': 'Le nombre de bougies demandé doit être un nombre entier.',
+};

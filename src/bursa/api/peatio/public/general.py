@@ -8,7 +8,7 @@ from importlib.metadata import version as package_version
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from bursa.api import present
@@ -305,13 +305,18 @@ class Config(BaseModel):
     trading_fees: list[TradingFee]
     withdraw_limits: list[WithdrawLimit]
     member_levels: MemberLevels
+    platform_currency: str = Field(
+        description="Bursa's addition: the currency balances and KYC withdrawal limits are"
+        " valued in (BURSA_PLATFORM_CURRENCY)"
+    )
 
 
 @router.get("/config", summary="Currencies, markets, fees, limits and levels in one answer")
 async def config(request: Request, session: Session) -> Config:
     """What a client loads at start, in one call: every listed currency and market, every
     trading fee entry and withdrawal limit (unpaged, in the separate lists' order) and the
-    member levels. Peatio's ``blockchains`` are not here: Bursa publishes none."""
+    member levels, and the platform currency. Peatio's ``blockchains`` are not here: Bursa
+    publishes none."""
     return Config(
         currencies=[present.currency(row) for row in await listings.every_currency(session)],
         markets=[present.market(row) for row in await listings.every_market(session)],
@@ -322,4 +327,5 @@ async def config(request: Request, session: Session) -> Config:
             present.withdraw_limit(row) for row in await public_withdraw_limits.every_limit(session)
         ],
         member_levels=_member_levels(request),
+        platform_currency=request.app.state.platform_currency,
     )
