@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import typer
@@ -280,6 +280,105 @@ def ws(
     table.add_row("commit → client p99 ms", f"{numbers['p99_ms']:.1f}", f"< {WS_TARGETS['p99_ms']}")
     table.add_row("dropped (too slow)", f"{numbers['dropped']:,}", "0")
     Console().print(table)
+
+
+WEB_TARGETS = {"js_gzip_kb": 250, "ready_ms": 1000, "p99_ms": 50}
+
+
+@bench_app.command("web")
+def web(
+    loads: Annotated[
+        int, typer.Option(min=1, max=50, help="cold loads and warm loads to time, each")
+    ] = 5,
+    seconds: Annotated[
+        float, typer.Option(min=1, max=600, help="how long to update the book")
+    ] = 20,
+    rate: Annotated[int, typer.Option(min=1, max=1000, help="book updates a second")] = 50,
+    database_url: ScratchServer = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """The trade page in headless Chromium (Debian's, or BURSA_CHROMIUM) against a busy
+    btcusdt (200 levels a side, a day of trades), served here as ``bursa up`` serves it on
+    a scratch database it creates and drops: JavaScript shipped (gzip), time to a usable
+    page (cold and warm, median of --loads) and the delay from a websocket book update to
+    the DOM at --rate updates a second for --seconds. Needs the built web app
+    (scripts/build-web) and Playwright (scripts/bootstrap dev)."""
+    # Imported when the command runs: Playwright is imported later still, by the bench.
+    from bursa.api.web import DIST
+    from bursa.bench import web as web_bench
+
+    if web_bench.web_dist_missing(DIST):
+        fail("the web app is not built", "run scripts/build-web")
+    try:
+        web_bench.check_browser()
+    except web_bench.BrowserMissing as error:
+        fail(str(error))
+    settings = _on_server(database_url)
+    console = Console(stderr=True)
+
+    async def work(url: str) -> web_bench.WebFigures:
+        async with _seeded_scratch(url, "bursa_bench_web", console) as bench_url:
+            with _progress(console) as bar:
+                task = bar.add_task("starting", total=None)
+
+                def phase(text: str) -> None:
+                    bar.update(task, description=text, total=None, completed=0)
+
+                def tick(done: float, total: float) -> None:
+                    bar.update(task, completed=round(done), total=round(total))
+
+                return await web_bench.run_web_bench(
+                    bench_url, loads=loads, seconds=seconds, rate=rate, phase=phase, tick=tick
+                )
+
+    try:
+        figures = with_database(settings, work)
+    except (web_bench.BrowserMissing, web_bench.PageNotReady) as error:
+        fail(str(error), "see `bursa bench web --help`")
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    _web_report(figures, numbers, rate)
+
+
+def _web_report(figures: Any, numbers: dict[str, Any], rate: int) -> None:
+    def row(label: str, measured: str, target: float | None = None, value: float = 0) -> None:
+        if target is None:
+            table.add_row(label, measured, "", "")
+            return
+        verdict = "[green]met[/]" if value < target else "[red]not met[/]"
+        table.add_row(label, measured, f"< {target:,}", verdict)
+
+    chunks = Table("JavaScript chunk", "KB", "gzip KB", title="scripts the trade page loads")
+    for chunk in figures.chunks:
+        name = chunk.url.rsplit("/", 1)[-1]
+        chunks.add_row(name, f"{chunk.size / 1024:,.1f}", f"{chunk.gzipped / 1024:,.1f}")
+    Console().print(chunks)
+    table = Table("figure", "measured", "target", "", title="trade page, headless Chromium")
+    shipped = numbers["js_gzip_kb"]
+    row(
+        "JavaScript shipped (gzip KB)",
+        f"{shipped:,.1f} ({numbers['js_kb']:,.0f} raw)",
+        WEB_TARGETS["js_gzip_kb"],
+        shipped,
+    )
+    for label in ("cold", "warm"):
+        median = numbers[f"{label}_ms"]
+        each = ", ".join(f"{x:.0f}" for x in numbers[f"{label}_loads_ms"])
+        row(f"usable page, {label} load (ms, median)", f"{median:,.0f} ({each})",
+            WEB_TARGETS["ready_ms"], median)  # fmt: skip
+    row(f"book update → DOM p50 (ms, {rate}/s)", f"{numbers['p50_ms']:.1f}")
+    row(f"book update → DOM p99 (ms, {rate}/s)", f"{numbers['p99_ms']:.1f}",
+        WEB_TARGETS["p99_ms"], numbers["p99_ms"])  # fmt: skip
+    row("book update → DOM max (ms)", f"{numbers['max_ms']:.1f}")
+    row("updates drawn / received / made",
+        f"{numbers['matched']:,} / {numbers['increments']:,} / {numbers['updates']:,}")  # fmt: skip
+    Console().print(table)
+    Console().print(
+        f"{numbers['cores']} cores, load average {numbers['load_average']:.1f} when the browser"
+        " started (Chromium, the exchange and anything else running share them)"
+    )
 
 
 def _chain_currency(spec: str) -> ChainCurrency:
