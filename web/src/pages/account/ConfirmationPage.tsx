@@ -5,6 +5,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { api, unwrap } from '../../api/client';
 import { useSession } from '../../api/session';
 import { FormError, SuccessNotice } from './fields';
+import { AuthPage } from './AuthPage';
 import './account.css';
 
 /**
@@ -36,8 +37,7 @@ export default function ConfirmationPage() {
   }, [token, mutate]);
 
   return (
-    <section className="page narrow account-auth">
-      <h1>{t('confirmLink.title')}</h1>
+    <AuthPage title={t('confirmLink.title')}>
       <div className="card">
         {!token && (
           <p role="alert" className="notice notice-error">
@@ -64,6 +64,6 @@ export default function ConfirmationPage() {
           </p>
         )}
       </div>
-    </section>
+    </AuthPage>
   );
 }

@@ -4,8 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
 import { useSession, type User } from '../../api/session';
 import { RESEND_INTERVAL_S } from './accountApi';
-import { CodeField, FormError, SuccessNotice } from './fields';
-import { isSixDigits, secondsLeft } from './validation';
+import { CheckedForm, CodeField, FormError, SubmitButton, SuccessNotice } from './fields';
+import { useCodeEntry } from './useCodeEntry';
+import { secondsLeft } from './validation';
 
 /** The countdown to the next allowed send, ticking each second while it runs. */
 function useCountdown(sentAt: number | null): number {
@@ -35,14 +36,15 @@ export function EmailCodeStep({
 }) {
   const { t } = useTranslation('account');
   const session = useSession();
-  const [code, setCode] = useState('');
-  const [touched, setTouched] = useState(false);
+  const code = useCodeEntry();
   const [sentAt, setSentAt] = useState(firstSentAt);
   const wait = useCountdown(sentAt);
 
   const confirm = useMutation({
     mutationFn: () =>
-      unwrap(api.POST('/api/v2/barong/identity/users/email/confirm_code', { body: { token: code, email } })),
+      unwrap(
+        api.POST('/api/v2/barong/identity/users/email/confirm_code', { body: { token: code.value, email } }),
+      ),
     onSuccess: (user) => {
       session.signedIn(user);
       onConfirmed(user);
@@ -58,34 +60,17 @@ export function EmailCodeStep({
     onSuccess: () => setSentAt(Date.now()),
   });
 
-  const problem = touched && !isSixDigits(code) ? t('code.sixDigits') : null;
   return (
     <div className="account-step">
       <h2>{t('confirm.title')}</h2>
       <p>{t('confirm.sent', { email })}</p>
-      <form
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setTouched(true);
-          if (isSixDigits(code)) confirm.mutate();
-        }}
-      >
-        <CodeField
-          id="confirm-code"
-          testId="confirm-code"
-          label={t('confirm.code')}
-          value={code}
-          onValue={setCode}
-          problem={problem}
-          autoFocus
-          required
-        />
+      <CheckedForm onSubmit={() => code.submit(() => confirm.mutate())}>
+        <CodeField id="confirm-code" label={t('confirm.code')} {...code.field} autoFocus required />
         <FormError error={confirm.error} />
         <div className="actions">
-          <button type="submit" className="primary" data-testid="confirm-submit" disabled={confirm.isPending}>
+          <SubmitButton testId="confirm-submit" disabled={confirm.isPending}>
             {confirm.isPending ? t('confirm.checking') : t('confirm.submit')}
-          </button>
+          </SubmitButton>
           <button
             type="button"
             data-testid="confirm-resend"
@@ -95,7 +80,7 @@ export function EmailCodeStep({
             {wait > 0 ? t('confirm.resendIn', { seconds: wait }) : t('confirm.resend')}
           </button>
         </div>
-      </form>
+      </CheckedForm>
       {resend.isSuccess && wait > 0 && <SuccessNotice>{t('confirm.resent', { email })}</SuccessNotice>}
       <FormError error={resend.error} />
       <p className="hint muted account-hint">{t('confirm.noMail')}</p>

@@ -3,9 +3,10 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api, unwrap } from '../../api/client';
-import { FormError, SuccessNotice, TextField } from './fields';
+import { CheckedForm, FormError, SubmitButton, SuccessNotice, TextField } from './fields';
 import { ResetPasswordForm } from './ResetPasswordForm';
 import { looksLikeEmail } from './validation';
+import { AuthPage } from './AuthPage';
 import './account.css';
 
 /**
@@ -30,14 +31,11 @@ export default function ForgotPasswordPage() {
 
   const problem = tried && !looksLikeEmail(email) ? t('problem.email') : null;
   return (
-    <section className="page narrow account-auth">
-      <h1>{t('forgot.title')}</h1>
+    <AuthPage title={t('forgot.title')}>
       {sentTo === null ? (
-        <form
+        <CheckedForm
           className="card"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
+          onSubmit={() => {
             setTried(true);
             if (looksLikeEmail(email)) send.mutate(email.trim());
           }}
@@ -45,7 +43,6 @@ export default function ForgotPasswordPage() {
           <p>{t('forgot.intro')}</p>
           <TextField
             id="forgot-email"
-            testId="forgot-email"
             label={t('field.email')}
             type="email"
             autoComplete="email"
@@ -55,18 +52,13 @@ export default function ForgotPasswordPage() {
             problem={problem}
           />
           <FormError error={send.error} />
-          <button
-            type="submit"
-            className="primary account-submit"
-            data-testid="forgot-submit"
-            disabled={send.isPending}
-          >
+          <SubmitButton testId="forgot-submit" className="primary account-submit" disabled={send.isPending}>
             {t('forgot.submit')}
-          </button>
+          </SubmitButton>
           <p className="account-alt">
             <Link to="/signin">{t('forgot.back')}</Link>
           </p>
-        </form>
+        </CheckedForm>
       ) : (
         <div className="card">
           <SuccessNotice>{t('forgot.sent', { email: sentTo })}</SuccessNotice>
@@ -79,6 +71,6 @@ export default function ForgotPasswordPage() {
           </p>
         </div>
       )}
-    </section>
+    </AuthPage>
   );
 }

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { ResetPasswordForm } from './ResetPasswordForm';
+import { AuthPage } from './AuthPage';
 import './account.css';
 
 /** The mailed reset link (`?reset_token=…`): a new password, set with the link's token. */
@@ -9,8 +10,7 @@ export default function PasswordResetPage() {
   const [params] = useSearchParams();
   const token = params.get('reset_token');
   return (
-    <section className="page narrow account-auth">
-      <h1>{t('reset.title')}</h1>
+    <AuthPage title={t('reset.title')}>
       <div className="card">
         {token ? (
           <ResetPasswordForm token={token} />
@@ -23,6 +23,6 @@ export default function PasswordResetPage() {
           </>
         )}
       </div>
-    </section>
+    </AuthPage>
   );
 }

@@ -3,8 +3,8 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api, unwrap } from '../../api/client';
-import { CodeField, FormError, PasswordStrength, SuccessNotice, TextField } from './fields';
-import { isSixDigits, meetsPasswordRule, passwordRule, passwordsMatch } from './validation';
+import { CheckedForm, CodeField, FormError, NewPasswordFields, SubmitButton, SuccessNotice } from './fields';
+import { isSixDigits, newPasswordProblems, noProblems } from './validation';
 
 /**
  * A new password, set with the mailed reset code (and its address) or with the mailed
@@ -47,23 +47,19 @@ export function ResetPasswordForm(
 
   const problems = {
     code: !byCode || isSixDigits(code) ? null : t('code.sixDigits'),
-    password: meetsPasswordRule(passwordRule(password)) ? null : t('problem.passwordRule'),
-    confirmation: passwordsMatch(password, confirmation) ? null : t('problem.mismatch'),
+    ...newPasswordProblems(t, password, confirmation),
   };
   const shown = (problem: string | null) => (tried ? problem : null);
   return (
-    <form
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
+    <CheckedForm
+      onSubmit={() => {
         setTried(true);
-        if (Object.values(problems).every((problem) => problem === null)) reset.mutate();
+        if (noProblems(problems)) reset.mutate();
       }}
     >
       {byCode && (
         <CodeField
           id="reset-code"
-          testId="reset-code"
           label={t('reset.code')}
           value={code}
           onValue={setCode}
@@ -71,28 +67,18 @@ export function ResetPasswordForm(
           required
         />
       )}
-      <TextField
-        id="reset-password"
-        testId="reset-password"
+      <NewPasswordFields
+        ids={{
+          password: 'reset-password',
+          strength: 'reset-strength',
+          confirmation: 'reset-password-confirm',
+        }}
         label={t('field.newPassword')}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={password}
-        onValue={setPassword}
-        problem={shown(problems.password)}
-      />
-      <PasswordStrength password={password} id="reset-strength" />
-      <TextField
-        id="reset-password-confirm"
-        testId="reset-password-confirm"
-        label={t('field.passwordConfirm')}
-        type="password"
-        autoComplete="new-password"
-        required
-        value={confirmation}
-        onValue={setConfirmation}
-        problem={shown(problems.confirmation)}
+        password={password}
+        confirmation={confirmation}
+        onPassword={setPassword}
+        onConfirmation={setConfirmation}
+        problems={{ password: shown(problems.password), confirmation: shown(problems.confirmation) }}
       />
       <FormError error={reset.error} />
       {reset.isError && !byCode && (
@@ -100,14 +86,9 @@ export function ResetPasswordForm(
           <Link to="/forgot_password">{t('reset.askAgain')}</Link>
         </p>
       )}
-      <button
-        type="submit"
-        className="primary account-submit"
-        data-testid="reset-submit"
-        disabled={reset.isPending}
-      >
+      <SubmitButton testId="reset-submit" className="primary account-submit" disabled={reset.isPending}>
         {t('reset.submit')}
-      </button>
-    </form>
+      </SubmitButton>
+    </CheckedForm>
   );
 }

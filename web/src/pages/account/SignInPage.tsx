@@ -1,12 +1,12 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api, ApiError, unwrap } from '../../api/client';
 import { useSession } from '../../api/session';
 import { nextPath } from '../../lib/next';
-import { EmailCodeStep } from './EmailCodeStep';
-import { CodeField, FormError, TextField } from './fields';
+import { AuthPage, SignedOutOnly } from './AuthPage';
+import { CheckedForm, CodeField, FormError, SubmitButton, TextField } from './fields';
 import { isSixDigits } from './validation';
 import './account.css';
 
@@ -49,96 +49,77 @@ export default function SignInPage() {
     },
   });
 
-  if (session.status === 'loading') return <p className="page muted">{t('loading')}</p>;
-  const user = session.user;
-  if (session.status === 'signedIn' && user) {
-    if (user.state !== 'pending') return <Navigate to={next} replace />;
-    return (
-      <section className="page narrow account-auth">
-        <h1>{t('signIn.title')}</h1>
-        <div className="card">
-          <p className="notice notice-warning">{t('signIn.unconfirmed')}</p>
-          <EmailCodeStep email={user.email} sentAt={null} onConfirmed={() => navigate(next)} />
-        </div>
-      </section>
-    );
-  }
-
   const otpMissing = askOtp && !isSixDigits(otp);
   // Asking for the code is the normal second step, not a failure to show as one.
   const error = needsOtp(signIn.error) ? null : signIn.error;
 
   return (
-    <section className="page narrow account-auth">
-      <h1>{t('signIn.title')}</h1>
-      <form
-        className="card"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setTried(true);
-          if (!email.trim() || !password || otpMissing) return;
-          signIn.mutate();
-        }}
-      >
-        <TextField
-          id="signin-email"
-          testId="signin-email"
-          label={t('field.email')}
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onValue={(value) => {
-            setEmail(value);
-            setAskOtp(false);
+    <SignedOutOnly
+      title={t('signIn.title')}
+      next={next}
+      sentAt={null}
+      notice={<p className="notice notice-warning">{t('signIn.unconfirmed')}</p>}
+    >
+      <AuthPage title={t('signIn.title')}>
+        <CheckedForm
+          className="card"
+          onSubmit={() => {
+            setTried(true);
+            if (!email.trim() || !password || otpMissing) return;
+            signIn.mutate();
           }}
-          problem={tried && !email.trim() ? t('problem.required') : null}
-        />
-        <TextField
-          id="signin-password"
-          testId="signin-password"
-          label={t('field.password')}
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onValue={setPassword}
-          problem={tried && !password ? t('problem.required') : null}
-        />
-        {askOtp && (
-          <>
-            <p className="notice" id="signin-otp-help">
-              {t('signIn.otpNeeded')}
-            </p>
-            <CodeField
-              id="signin-otp"
-              testId="signin-otp"
-              label={t('field.otp')}
-              value={otp}
-              onValue={setOtp}
-              problem={tried && otpMissing ? t('code.sixDigits') : null}
-              autoFocus
-              required
-            />
-          </>
-        )}
-        <FormError error={error} />
-        <button
-          type="submit"
-          className="primary account-submit"
-          data-testid="signin-submit"
-          disabled={signIn.isPending}
         >
-          {signIn.isPending ? t('signIn.submitting') : t('signIn.submit')}
-        </button>
-        <p className="account-alt">
-          <Link to="/forgot_password">{t('signIn.forgot')}</Link>
-        </p>
-        <p className="muted account-alt">
-          {t('signIn.noAccount')} <Link to={`/signup${location.search}`}>{t('signUp.link')}</Link>
-        </p>
-      </form>
-    </section>
+          <TextField
+            id="signin-email"
+            label={t('field.email')}
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onValue={(value) => {
+              setEmail(value);
+              setAskOtp(false);
+            }}
+            problem={tried && !email.trim() ? t('problem.required') : null}
+          />
+          <TextField
+            id="signin-password"
+            label={t('field.password')}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onValue={setPassword}
+            problem={tried && !password ? t('problem.required') : null}
+          />
+          {askOtp && (
+            <>
+              <p className="notice" id="signin-otp-help">
+                {t('signIn.otpNeeded')}
+              </p>
+              <CodeField
+                id="signin-otp"
+                label={t('field.otp')}
+                value={otp}
+                onValue={setOtp}
+                problem={tried && otpMissing ? t('code.sixDigits') : null}
+                autoFocus
+                required
+              />
+            </>
+          )}
+          <FormError error={error} />
+          <SubmitButton testId="signin-submit" className="primary account-submit" disabled={signIn.isPending}>
+            {signIn.isPending ? t('signIn.submitting') : t('signIn.submit')}
+          </SubmitButton>
+          <p className="account-alt">
+            <Link to="/forgot_password">{t('signIn.forgot')}</Link>
+          </p>
+          <p className="muted account-alt">
+            {t('signIn.noAccount')} <Link to={`/signup${location.search}`}>{t('signUp.link')}</Link>
+          </p>
+        </CheckedForm>
+      </AuthPage>
+    </SignedOutOnly>
   );
 }

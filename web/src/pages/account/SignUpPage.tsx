@@ -1,13 +1,13 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Link, useLocation } from 'react-router-dom';
 import { api, unwrap } from '../../api/client';
 import { useSession } from '../../api/session';
 import { nextPath } from '../../lib/next';
-import { EmailCodeStep } from './EmailCodeStep';
-import { FormError, PasswordStrength, TextField } from './fields';
-import { looksLikeEmail, meetsPasswordRule, passwordRule, passwordsMatch } from './validation';
+import { AuthPage, SignedOutOnly } from './AuthPage';
+import { CheckedForm, FormError, NewPasswordFields, SubmitButton, TextField } from './fields';
+import { looksLikeEmail, newPasswordProblems, noProblems } from './validation';
 import './account.css';
 
 /**
@@ -19,7 +19,6 @@ export default function SignUpPage() {
   const { t } = useTranslation('account');
   const session = useSession();
   const location = useLocation();
-  const navigate = useNavigate();
   const next = nextPath(location.search, '/trading');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -48,100 +47,71 @@ export default function SignUpPage() {
     },
   });
 
-  if (session.status === 'loading') return <p className="page muted">{t('loading')}</p>;
-  const user = session.user;
-  if (session.status === 'signedIn' && user) {
-    if (user.state !== 'pending') return <Navigate to={next} replace />;
-    return (
-      <section className="page narrow account-auth">
-        <h1>{t('signUp.title')}</h1>
-        <div className="card">
-          <EmailCodeStep email={user.email} sentAt={sentAt} onConfirmed={() => navigate(next)} />
-        </div>
-      </section>
-    );
-  }
-
   const problems = {
     email: looksLikeEmail(email) ? null : t('problem.email'),
-    password: meetsPasswordRule(passwordRule(password)) ? null : t('problem.passwordRule'),
-    confirmation: passwordsMatch(password, confirmation) ? null : t('problem.mismatch'),
+    ...newPasswordProblems(t, password, confirmation),
     terms: terms ? null : t('problem.terms'),
   };
   const shown = (problem: string | null) => (tried ? problem : null);
 
   return (
-    <section className="page narrow account-auth">
-      <h1>{t('signUp.title')}</h1>
-      <form
-        className="card"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          setTried(true);
-          if (Object.values(problems).every((problem) => problem === null)) signUp.mutate();
-        }}
-      >
-        <TextField
-          id="signup-email"
-          testId="signup-email"
-          label={t('field.email')}
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onValue={setEmail}
-          problem={shown(problems.email)}
-        />
-        <TextField
-          id="signup-password"
-          testId="signup-password"
-          label={t('field.password')}
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onValue={setPassword}
-          problem={shown(problems.password)}
-        />
-        <PasswordStrength password={password} id="signup-strength" />
-        <TextField
-          id="signup-password-confirm"
-          testId="signup-password-confirm"
-          label={t('field.passwordConfirm')}
-          type="password"
-          autoComplete="new-password"
-          required
-          value={confirmation}
-          onValue={setConfirmation}
-          problem={confirmation || tried ? shown(problems.confirmation) : null}
-        />
-        <div className="field account-check">
-          <label>
-            <input
-              type="checkbox"
-              data-testid="signup-terms"
-              checked={terms}
-              aria-invalid={tried && !terms ? true : undefined}
-              onChange={(event) => setTerms(event.target.checked)}
-            />{' '}
-            {t('signUp.terms')}
-          </label>
-          {shown(problems.terms) && <span className="field-error">{problems.terms}</span>}
-        </div>
-        <FormError error={signUp.error} />
-        <button
-          type="submit"
-          className="primary account-submit"
-          data-testid="signup-submit"
-          disabled={signUp.isPending}
+    <SignedOutOnly title={t('signUp.title')} next={next} sentAt={sentAt}>
+      <AuthPage title={t('signUp.title')}>
+        <CheckedForm
+          className="card"
+          onSubmit={() => {
+            setTried(true);
+            if (noProblems(problems)) signUp.mutate();
+          }}
         >
-          {signUp.isPending ? t('signUp.submitting') : t('signUp.submit')}
-        </button>
-        <p className="muted account-alt">
-          {t('signUp.haveAccount')} <Link to={`/signin${location.search}`}>{t('signIn.link')}</Link>
-        </p>
-      </form>
-    </section>
+          <TextField
+            id="signup-email"
+            label={t('field.email')}
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onValue={setEmail}
+            problem={shown(problems.email)}
+          />
+          <NewPasswordFields
+            ids={{
+              password: 'signup-password',
+              strength: 'signup-strength',
+              confirmation: 'signup-password-confirm',
+            }}
+            label={t('field.password')}
+            password={password}
+            confirmation={confirmation}
+            onPassword={setPassword}
+            onConfirmation={setConfirmation}
+            problems={{
+              password: shown(problems.password),
+              confirmation: confirmation || tried ? shown(problems.confirmation) : null,
+            }}
+          />
+          <div className="field account-check">
+            <label>
+              <input
+                type="checkbox"
+                data-testid="signup-terms"
+                checked={terms}
+                aria-invalid={tried && !terms ? true : undefined}
+                onChange={(event) => setTerms(event.target.checked)}
+              />{' '}
+              {t('signUp.terms')}
+            </label>
+            {shown(problems.terms) && <span className="field-error">{problems.terms}</span>}
+          </div>
+          <FormError error={signUp.error} />
+          <SubmitButton testId="signup-submit" className="primary account-submit" disabled={signUp.isPending}>
+            {signUp.isPending ? t('signUp.submitting') : t('signUp.submit')}
+          </SubmitButton>
+          <p className="muted account-alt">
+            {t('signUp.haveAccount')} <Link to={`/signin${location.search}`}>{t('signIn.link')}</Link>
+          </p>
+        </CheckedForm>
+      </AuthPage>
+    </SignedOutOnly>
   );
 }

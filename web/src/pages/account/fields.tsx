@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode } from 'react';
+import type { FormHTMLAttributes, InputHTMLAttributes, ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useToasts } from '../../lib/toasts';
@@ -12,14 +12,13 @@ interface TextFieldProps extends InputProps {
   label: string;
   value: string;
   onValue: (value: string) => void;
-  testId?: string;
   hint?: ReactNode;
   /** A problem found before sending, shown under the field and tied to it. */
   problem?: string | null;
 }
 
-/** A labelled input with its hint and its problem, both read out with the field. */
-export function TextField({ id, label, value, onValue, testId, hint, problem, ...input }: TextFieldProps) {
+/** A labelled input with its hint and its problem, both read out with the field; its id is its test id. */
+export function TextField({ id, label, value, onValue, hint, problem, ...input }: TextFieldProps) {
   const hintId = hint ? `${id}-hint` : undefined;
   const problemId = problem ? `${id}-problem` : undefined;
   const describedBy = [hintId, problemId].filter(Boolean).join(' ') || undefined;
@@ -30,7 +29,7 @@ export function TextField({ id, label, value, onValue, testId, hint, problem, ..
         {...input}
         id={id}
         value={value}
-        data-testid={testId}
+        data-testid={id}
         aria-invalid={problem ? true : undefined}
         aria-describedby={describedBy}
         onChange={(event) => onValue(event.target.value)}
@@ -117,6 +116,94 @@ export function PasswordStrength({ password, id }: { password: string; id: strin
         </>
       )}
     </div>
+  );
+}
+
+/**
+ * A new password (Barong's rule and strength shown as the member types), then the same
+ * again to confirm it; each element's id is also its `data-testid`.
+ */
+export function NewPasswordFields({
+  ids,
+  label,
+  password,
+  confirmation,
+  onPassword,
+  onConfirmation,
+  problems,
+}: {
+  ids: { password: string; strength: string; confirmation: string };
+  label: string;
+  password: string;
+  confirmation: string;
+  onPassword: (password: string) => void;
+  onConfirmation: (confirmation: string) => void;
+  problems: { password: string | null; confirmation: string | null };
+}) {
+  const { t } = useTranslation('account');
+  return (
+    <>
+      <TextField
+        id={ids.password}
+        label={label}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={password}
+        onValue={onPassword}
+        problem={problems.password}
+      />
+      <PasswordStrength password={password} id={ids.strength} />
+      <TextField
+        id={ids.confirmation}
+        label={t('field.passwordConfirm')}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={confirmation}
+        onValue={onConfirmation}
+        problem={problems.confirmation}
+      />
+    </>
+  );
+}
+
+/**
+ * A form the page checks itself (`noValidate`: problems show under the fields, in the
+ * member's language, not as the browser's bubbles); `onSubmit` runs instead of a page load.
+ */
+export function CheckedForm({
+  onSubmit,
+  ...form
+}: Omit<FormHTMLAttributes<HTMLFormElement>, 'onSubmit' | 'noValidate'> & { onSubmit: () => void }) {
+  return (
+    <form
+      {...form}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+    />
+  );
+}
+
+/** An account form's send button (`disabled` while its request is under way, mostly). */
+export function SubmitButton({
+  testId,
+  disabled,
+  className = 'primary',
+  children,
+}: {
+  testId: string;
+  disabled: boolean;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <button type="submit" className={className} data-testid={testId} disabled={disabled}>
+      {children}
+    </button>
   );
 }
 

@@ -18,6 +18,23 @@ export function passwordsMatch(password: string, confirmation: string): boolean 
   return password.length > 0 && password === confirmation;
 }
 
+/** A form's problems, by field, are all null: it may be sent. */
+export function noProblems(problems: Record<string, string | null>): boolean {
+  return Object.values(problems).every((problem) => problem === null);
+}
+
+/** The problems of a new password and of its confirmation (null where there is none). */
+export function newPasswordProblems(
+  t: (key: 'problem.passwordRule' | 'problem.mismatch') => string,
+  password: string,
+  confirmation: string,
+) {
+  return {
+    password: meetsPasswordRule(passwordRule(password)) ? null : t('problem.passwordRule'),
+    confirmation: passwordsMatch(password, confirmation) ? null : t('problem.mismatch'),
+  };
+}
+
 /** A plausible email address (one `@`, something on both sides, a dot in the domain). */
 export function looksLikeEmail(email: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim());

@@ -8,6 +8,7 @@ import { Link } from 'react-router-dom';
 import { useBalances } from '../../api/balances';
 import { useMarkets, useTickers } from '../../api/markets';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { TableHead } from '../../components/table';
 import { separatorsFor } from '../../lib/separators';
 import { addDecimals, isPositive, trimZeros } from './amounts';
 import { estimateTotal, type LastPrices, valueIn } from './estimate';
@@ -135,26 +136,23 @@ export function BalancesPage() {
           </p>
           <div className="table-wrap">
             <table className="wallet-table wallet-balance-table" data-testid="balances">
-              <thead>
-                <tr>
-                  <th scope="col">{t('common.currency')}</th>
-                  <th scope="col" className="num">
-                    {t('balances.available')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('balances.locked')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('balances.total')}
-                  </th>
-                  <th scope="col" className="num wallet-col-value">
-                    {t('balances.value', { currency: platform.toUpperCase() })}
-                  </th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('common.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  { label: t('common.currency') },
+                  { label: t('balances.available'), numeric: true },
+                  { label: t('balances.locked'), numeric: true },
+                  { label: t('balances.total'), numeric: true },
+                  {
+                    label: t('balances.value', { currency: platform.toUpperCase() }),
+                    numeric: true,
+                    className: 'wallet-col-value',
+                  },
+                ]}
+              >
+                <th scope="col">
+                  <span className="visually-hidden">{t('common.actions')}</span>
+                </th>
+              </TableHead>
               <tbody>
                 {shown.map((row) => {
                   const currency = byCode.get(row.currency);

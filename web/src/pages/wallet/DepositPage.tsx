@@ -7,33 +7,16 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../../api/session';
 import { isPositive } from './amounts';
 import { DepositAddressCard } from './DepositAddress';
-import { useAmountFormat, useCurrencyMap, useDateFormat } from './format';
-import { useGate } from './gate';
-import { CurrencyPicker, LevelNotice, StateBadge, WalletError } from './parts';
+import { Cell, TableHead } from '../../components/table';
+import { useAmountFormat, useDateFormat, useHistoryColumns } from './format';
+import { CurrencyActionPage, ListStatus, StateBadge } from './parts';
 import { type Currency, isConfirming, useDeposits } from './walletApi';
 
 export function DepositPage({ currency: code }: { currency: string }) {
   const { t } = useTranslation('wallet');
-  const { currencies, byCode } = useCurrencyMap();
-  const gate = useGate();
-  const currency = byCode.get(code);
-  const open = (currencies.data ?? []).filter((c) => c.deposit_enabled || c.id === code);
-
-  if (currencies.isPending) return <p className="muted">{t('common.loading')}</p>;
-  if (currencies.isError)
-    return <WalletError error={currencies.error} onRetry={() => void currencies.refetch()} />;
-
   return (
-    <div className="wallet-section">
-      <h2>{t('deposit.title', { currency: code.toUpperCase() })}</h2>
-      <CurrencyPicker currencies={open} value={code} action="deposit" />
-      {!currency && (
-        <p className="notice notice-warning">{t('common.unknownCurrency', { currency: code })}</p>
-      )}
-      {currency && !gate.canDeposit && (
-        <LevelNotice area="deposit" needed={gate.depositLevel} have={gate.level} />
-      )}
-      {currency && gate.canDeposit && (
+    <CurrencyActionPage code={code} action="deposit">
+      {(currency) => (
         <>
           {!currency.deposit_enabled ? (
             <p className="notice notice-warning">{t('deposit.disabled', { currency: code.toUpperCase() })}</p>
@@ -45,7 +28,7 @@ export function DepositPage({ currency: code }: { currency: string }) {
           <DepositHistory currency={currency} />
         </>
       )}
-    </div>
+    </CurrencyActionPage>
   );
 }
 
@@ -89,29 +72,16 @@ function DepositHistory({ currency }: { currency: Currency }) {
   const date = useDateFormat();
   const deposits = useDeposits(currency.id, true);
   const unit = currency.id.toUpperCase();
+  const { date: date_, amount, fee, state, txid } = useHistoryColumns();
+  const confirmations = { label: t('deposit.confirmations') };
   return (
     <section className="wallet-history" aria-labelledby="deposit-history">
       <h3 id="deposit-history">{t('deposit.history')}</h3>
-      {deposits.isPending && <p className="muted">{t('common.loading')}</p>}
-      {deposits.isError && <WalletError error={deposits.error} onRetry={() => void deposits.refetch()} />}
-      {deposits.isSuccess && deposits.data.length === 0 && <p className="muted">{t('deposit.none')}</p>}
+      <ListStatus query={deposits} rows={deposits.data?.length ?? 0} empty={t('deposit.none')} />
       {deposits.isSuccess && deposits.data.length > 0 && (
         <div className="table-wrap">
           <table className="wallet-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.date')}</th>
-                <th scope="col" className="num">
-                  {t('common.amount')}
-                </th>
-                <th scope="col" className="num">
-                  {t('common.fee')}
-                </th>
-                <th scope="col">{t('deposit.confirmations')}</th>
-                <th scope="col">{t('common.state')}</th>
-                <th scope="col">{t('common.txid')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[date_, amount, fee, confirmations, state, txid]} />
             <tbody>
               {deposits.data.map((deposit) => (
                 <tr
@@ -120,14 +90,12 @@ function DepositHistory({ currency }: { currency: Currency }) {
                   data-state={deposit.state}
                   data-confirmations={deposit.confirmations}
                 >
-                  <td data-label={t('common.date')}>{date(deposit.created_at)}</td>
-                  <td className="num" data-label={t('common.amount')}>
+                  <Cell {...date_}>{date(deposit.created_at)}</Cell>
+                  <Cell {...amount}>
                     {fmt(deposit.amount, currency.precision)} {unit}
-                  </td>
-                  <td className="num" data-label={t('common.fee')}>
-                    {isPositive(deposit.fee) ? fmt(deposit.fee, currency.precision) : '—'}
-                  </td>
-                  <td data-label={t('deposit.confirmations')}>
+                  </Cell>
+                  <Cell {...fee}>{isPositive(deposit.fee) ? fmt(deposit.fee, currency.precision) : '—'}</Cell>
+                  <Cell {...confirmations}>
                     {deposit.min_confirmations === null
                       ? '—'
                       : t('deposit.confirmationsOf', {
@@ -137,8 +105,8 @@ function DepositHistory({ currency }: { currency: Currency }) {
                     {isConfirming(deposit) && (
                       <span className="visually-hidden"> {t('deposit.confirming')}</span>
                     )}
-                  </td>
-                  <td data-label={t('common.state')}>
+                  </Cell>
+                  <Cell {...state}>
                     <StateBadge
                       state={deposit.state}
                       label={
@@ -147,10 +115,10 @@ function DepositHistory({ currency }: { currency: Currency }) {
                           : t(`depositState.${deposit.state}`, { defaultValue: deposit.state })
                       }
                     />
-                  </td>
-                  <td data-label={t('common.txid')} className="wallet-mono wallet-break">
+                  </Cell>
+                  <Cell {...txid} className="wallet-mono wallet-break">
                     {deposit.txid ?? '—'}
-                  </td>
+                  </Cell>
                 </tr>
               ))}
             </tbody>

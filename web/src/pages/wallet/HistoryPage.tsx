@@ -2,9 +2,10 @@
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
+import { Cell, TableHead } from '../../components/table';
 import { isPositive } from './amounts';
-import { useAmountFormat, useCurrencyMap, useDateFormat } from './format';
-import { StateBadge, WalletError } from './parts';
+import { useAmountFormat, useCurrencyMap, useDateFormat, useHistoryColumns } from './format';
+import { CurrencyOptions, ListStatus, StateBadge } from './parts';
 import { useTransactions } from './walletApi';
 
 export function HistoryPage() {
@@ -16,6 +17,9 @@ export function HistoryPage() {
   const [currency, setCurrency] = useState('');
   const history = useTransactions(currency || null);
   const rows = history.data ?? [];
+  const columns = useHistoryColumns();
+  const type = { label: t('history.type') };
+  const address = { label: t('history.address') };
   return (
     <div className="wallet-section">
       <h2>{t('history.title')}</h2>
@@ -24,38 +28,28 @@ export function HistoryPage() {
           <label htmlFor={filterId}>{t('common.currency')}</label>
           <select id={filterId} value={currency} onChange={(event) => setCurrency(event.target.value)}>
             <option value="">{t('history.all')}</option>
-            {(currencies.data ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.id.toUpperCase()} — {c.name}
-              </option>
-            ))}
+            <CurrencyOptions currencies={currencies.data ?? []} />
           </select>
         </div>
         <p className="muted">
           <Link to="/wallets/transfer">{t('history.transfersLink')}</Link>
         </p>
       </div>
-      {history.isPending && <p className="muted">{t('common.loading')}</p>}
-      {history.isError && <WalletError error={history.error} onRetry={() => void history.refetch()} />}
-      {history.isSuccess && rows.length === 0 && <p className="muted">{t('history.none')}</p>}
+      <ListStatus query={history} rows={rows.length} empty={t('history.none')} />
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="wallet-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.date')}</th>
-                <th scope="col">{t('history.type')}</th>
-                <th scope="col" className="num">
-                  {t('common.amount')}
-                </th>
-                <th scope="col" className="num">
-                  {t('common.fee')}
-                </th>
-                <th scope="col">{t('common.state')}</th>
-                <th scope="col">{t('history.address')}</th>
-                <th scope="col">{t('common.txid')}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                columns.date,
+                type,
+                columns.amount,
+                columns.fee,
+                columns.state,
+                address,
+                columns.txid,
+              ]}
+            />
             <tbody>
               {rows.map((row, index) => {
                 const deposit = row.type === 'Deposit';
@@ -67,21 +61,14 @@ export function HistoryPage() {
                     data-type={row.type}
                     data-state={row.state}
                   >
-                    <td data-label={t('common.date')}>{date(row.created_at)}</td>
-                    <td data-label={t('history.type')}>
-                      {deposit ? t('history.deposit') : t('history.withdraw')}
-                    </td>
-                    <td
-                      className={`num ${deposit ? 'change-up' : 'change-down'}`}
-                      data-label={t('common.amount')}
-                    >
+                    <Cell {...columns.date}>{date(row.created_at)}</Cell>
+                    <Cell {...type}>{deposit ? t('history.deposit') : t('history.withdraw')}</Cell>
+                    <Cell {...columns.amount} className={deposit ? 'change-up' : 'change-down'}>
                       {deposit ? '+' : '−'}
                       {fmt(row.amount, precision)} {row.currency.toUpperCase()}
-                    </td>
-                    <td className="num" data-label={t('common.fee')}>
-                      {isPositive(row.fee) ? fmt(row.fee, precision) : '—'}
-                    </td>
-                    <td data-label={t('common.state')}>
+                    </Cell>
+                    <Cell {...columns.fee}>{isPositive(row.fee) ? fmt(row.fee, precision) : '—'}</Cell>
+                    <Cell {...columns.state}>
                       <StateBadge
                         state={row.state}
                         label={
@@ -90,13 +77,13 @@ export function HistoryPage() {
                             : t(`withdrawState.${row.state}`, { defaultValue: row.state })
                         }
                       />
-                    </td>
-                    <td data-label={t('history.address')} className="wallet-mono wallet-break">
+                    </Cell>
+                    <Cell {...address} className="wallet-mono wallet-break">
                       {row.address ?? '—'}
-                    </td>
-                    <td data-label={t('common.txid')} className="wallet-mono wallet-break">
+                    </Cell>
+                    <Cell {...columns.txid} className="wallet-mono wallet-break">
                       {row.txid ?? '—'}
-                    </td>
+                    </Cell>
                   </tr>
                 );
               })}

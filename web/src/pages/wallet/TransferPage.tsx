@@ -6,11 +6,12 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { balanceOf, useBalances } from '../../api/balances';
+import { Cell, TableHead } from '../../components/table';
 import { useToasts } from '../../lib/toasts';
 import { parseAmount } from './amounts';
-import { useAmountFormat, useCurrencyMap, useDateFormat } from './format';
+import { useAmountFormat, useCurrencyMap, useDateFormat, useHistoryColumns } from './format';
 import { useGate } from './gate';
-import { OtpNotice, StateBadge, WalletError } from './parts';
+import { CurrencyOptions, ListStatus, OtpField, OtpNotice, StateBadge, WalletError } from './parts';
 import { useCreateTransfer, useTransfers } from './walletApi';
 
 export function TransferPage() {
@@ -104,11 +105,7 @@ function TransferForm({ hasOtp }: { hasOtp: boolean }) {
           value={code}
           onChange={(event) => setCurrency(event.target.value)}
         >
-          {(currencies.data ?? []).map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.id.toUpperCase()} — {c.name}
-            </option>
-          ))}
+          <CurrencyOptions currencies={currencies.data ?? []} />
         </select>
       </div>
       <div className="field">
@@ -136,19 +133,7 @@ function TransferForm({ hasOtp }: { hasOtp: boolean }) {
           </span>
         )}
       </div>
-      <div className="field">
-        <label htmlFor={`${ids}-otp`}>{t('withdraw.otp')}</label>
-        <input
-          id={`${ids}-otp`}
-          data-testid="transfer-otp"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
-          value={otp}
-          disabled={!hasOtp}
-          onChange={(event) => setOtp(event.target.value.replace(/\D/g, ''))}
-        />
-      </div>
+      <OtpField id={`${ids}-otp`} testId="transfer-otp" value={otp} onValue={setOtp} disabled={!hasOtp} />
       {create.isError && <WalletError error={create.error} />}
       <button
         type="submit"
@@ -169,26 +154,17 @@ function TransferHistory() {
   const { precisionOf } = useCurrencyMap();
   const transfers = useTransfers();
   const rows = transfers.data ?? [];
+  const columns = useHistoryColumns();
+  const direction = { label: t('transfer.direction') };
+  const counterpart = { label: t('transfer.counterpart') };
   return (
     <section className="wallet-history" aria-labelledby="transfer-history">
       <h3 id="transfer-history">{t('transfer.history')}</h3>
-      {transfers.isPending && <p className="muted">{t('common.loading')}</p>}
-      {transfers.isError && <WalletError error={transfers.error} onRetry={() => void transfers.refetch()} />}
-      {transfers.isSuccess && rows.length === 0 && <p className="muted">{t('transfer.none')}</p>}
+      <ListStatus query={transfers} rows={rows.length} empty={t('transfer.none')} />
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="wallet-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.date')}</th>
-                <th scope="col">{t('transfer.direction')}</th>
-                <th scope="col">{t('transfer.counterpart')}</th>
-                <th scope="col" className="num">
-                  {t('common.amount')}
-                </th>
-                <th scope="col">{t('common.state')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[columns.date, direction, counterpart, columns.amount, columns.state]} />
             <tbody>
               {rows.map((transfer) => {
                 const out = transfer.direction === 'out';
@@ -203,26 +179,21 @@ function TransferHistory() {
                     data-state={transfer.status}
                     data-amount={transfer.amount}
                   >
-                    <td data-label={t('common.date')}>{date(transfer.created_at)}</td>
-                    <td data-label={t('transfer.direction')}>
-                      {out ? t('transfer.sent') : t('transfer.received')}
-                    </td>
-                    <td data-label={t('transfer.counterpart')} className="wallet-mono">
+                    <Cell {...columns.date}>{date(transfer.created_at)}</Cell>
+                    <Cell {...direction}>{out ? t('transfer.sent') : t('transfer.received')}</Cell>
+                    <Cell {...counterpart} className="wallet-mono">
                       {other}
-                    </td>
-                    <td
-                      className={`num ${out ? 'change-down' : 'change-up'}`}
-                      data-label={t('common.amount')}
-                    >
+                    </Cell>
+                    <Cell {...columns.amount} className={out ? 'change-down' : 'change-up'}>
                       {out ? '−' : '+'}
                       {fmt(transfer.amount, precisionOf(transfer.currency))} {transfer.currency.toUpperCase()}
-                    </td>
-                    <td data-label={t('common.state')}>
+                    </Cell>
+                    <Cell {...columns.state}>
                       <StateBadge
                         state={transfer.status}
                         label={t(`transferState.${transfer.status}`, { defaultValue: transfer.status })}
                       />
-                    </td>
+                    </Cell>
                   </tr>
                 );
               })}

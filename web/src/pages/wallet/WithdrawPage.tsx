@@ -6,6 +6,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { balanceOf, useBalances } from '../../api/balances';
+import { Cell, TableHead } from '../../components/table';
 import { useToasts } from '../../lib/toasts';
 import {
   maxWithdrawable,
@@ -16,9 +17,9 @@ import {
   type WithdrawProblem,
 } from './amounts';
 import { BeneficiariesCard } from './Beneficiaries';
-import { useAmountFormat, useCurrencyMap, useDateFormat } from './format';
-import { type Gate, useGate } from './gate';
-import { CurrencyPicker, LevelNotice, OtpNotice, StateBadge, WalletError } from './parts';
+import { useAmountFormat, useCurrencyMap, useDateFormat, useHistoryColumns } from './format';
+import { type Gate } from './gate';
+import { CurrencyActionPage, ListStatus, OtpField, OtpNotice, StateBadge, WalletError } from './parts';
 import {
   type Currency,
   destinationOf,
@@ -31,30 +32,15 @@ import {
 
 export function WithdrawPage({ currency: code }: { currency: string }) {
   const { t } = useTranslation('wallet');
-  const { currencies, byCode } = useCurrencyMap();
-  const gate = useGate();
-  const currency = byCode.get(code);
-  const open = (currencies.data ?? []).filter((c) => c.withdrawal_enabled || c.id === code);
-
-  if (currencies.isPending) return <p className="muted">{t('common.loading')}</p>;
-  if (currencies.isError)
-    return <WalletError error={currencies.error} onRetry={() => void currencies.refetch()} />;
-
   return (
-    <div className="wallet-section">
-      <h2>{t('withdraw.title', { currency: code.toUpperCase() })}</h2>
-      <CurrencyPicker currencies={open} value={code} action="withdraw" />
-      {!currency && (
-        <p className="notice notice-warning">{t('common.unknownCurrency', { currency: code })}</p>
-      )}
-      {currency && !gate.canWithdraw && (
-        <LevelNotice area="withdraw" needed={gate.withdrawLevel} have={gate.level} />
-      )}
-      {currency && gate.canWithdraw && !currency.withdrawal_enabled && (
-        <p className="notice notice-warning">{t('withdraw.disabled', { currency: code.toUpperCase() })}</p>
-      )}
-      {currency && gate.canWithdraw && (
+    <CurrencyActionPage code={code} action="withdraw">
+      {(currency, gate) => (
         <>
+          {!currency.withdrawal_enabled && (
+            <p className="notice notice-warning">
+              {t('withdraw.disabled', { currency: code.toUpperCase() })}
+            </p>
+          )}
           {!gate.hasOtp && <OtpNotice />}
           <div className="wallet-columns">
             <WithdrawForm currency={currency} gate={gate} />
@@ -63,7 +49,7 @@ export function WithdrawPage({ currency: code }: { currency: string }) {
           <WithdrawHistory currency={currency} gate={gate} />
         </>
       )}
-    </div>
+    </CurrencyActionPage>
   );
 }
 
@@ -202,20 +188,14 @@ function WithdrawForm({ currency, gate }: { currency: Currency; gate: Gate }) {
       <LimitsSummary currency={currency} limits={limits.data ?? null} />
       {limits.isError && <WalletError error={limits.error} />}
 
-      <div className="field">
-        <label htmlFor={`${ids}-otp`}>{t('withdraw.otp')}</label>
-        <input
-          id={`${ids}-otp`}
-          data-testid="withdraw-otp"
-          inputMode="numeric"
-          autoComplete="one-time-code"
-          maxLength={6}
-          value={otp}
-          disabled={!gate.hasOtp}
-          onChange={(event) => setOtp(event.target.value.replace(/\D/g, ''))}
-        />
-        <span className="hint">{t('withdraw.otpHint')}</span>
-      </div>
+      <OtpField
+        id={`${ids}-otp`}
+        testId="withdraw-otp"
+        value={otp}
+        onValue={setOtp}
+        disabled={!gate.hasOtp}
+        hint={t('withdraw.otpHint')}
+      />
 
       {create.isError && (
         <WalletError error={create.error} levels={{ needed: gate.withdrawLevel, have: gate.level }} />
@@ -309,35 +289,23 @@ function WithdrawHistory({ currency, gate }: { currency: Currency; gate: Gate })
   const unit = currency.id.toUpperCase();
   const rows = withdraws.data ?? [];
   const states = [...new Set(rows.map((w) => w.state))].filter((state) => EXPLAINED.has(state));
+  const columns = useHistoryColumns();
+  const destination = { label: t('withdraw.destination') };
   return (
     <section className="wallet-history" aria-labelledby="withdraw-history">
       <h3 id="withdraw-history">{t('withdraw.history')}</h3>
-      {withdraws.isPending && <p className="muted">{t('common.loading')}</p>}
-      {withdraws.isError && (
-        <WalletError
-          error={withdraws.error}
-          onRetry={() => void withdraws.refetch()}
-          levels={{ needed: gate.withdrawLevel, have: gate.level }}
-        />
-      )}
-      {withdraws.isSuccess && rows.length === 0 && <p className="muted">{t('withdraw.none')}</p>}
+      <ListStatus
+        query={withdraws}
+        rows={rows.length}
+        empty={t('withdraw.none')}
+        levels={{ needed: gate.withdrawLevel, have: gate.level }}
+      />
       {rows.length > 0 && (
         <div className="table-wrap">
           <table className="wallet-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('common.date')}</th>
-                <th scope="col" className="num">
-                  {t('common.amount')}
-                </th>
-                <th scope="col" className="num">
-                  {t('common.fee')}
-                </th>
-                <th scope="col">{t('withdraw.destination')}</th>
-                <th scope="col">{t('common.state')}</th>
-                <th scope="col">{t('common.txid')}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[columns.date, columns.amount, columns.fee, destination, columns.state, columns.txid]}
+            />
             <tbody>
               {rows.map((withdraw) => (
                 <tr
@@ -346,17 +314,15 @@ function WithdrawHistory({ currency, gate }: { currency: Currency; gate: Gate })
                   data-state={withdraw.state}
                   data-amount={withdraw.amount}
                 >
-                  <td data-label={t('common.date')}>{date(withdraw.created_at)}</td>
-                  <td className="num" data-label={t('common.amount')}>
+                  <Cell {...columns.date}>{date(withdraw.created_at)}</Cell>
+                  <Cell {...columns.amount}>
                     {fmt(withdraw.amount, currency.precision)} {unit}
-                  </td>
-                  <td className="num" data-label={t('common.fee')}>
-                    {fmt(withdraw.fee, currency.precision)}
-                  </td>
-                  <td data-label={t('withdraw.destination')} className="wallet-mono wallet-break">
+                  </Cell>
+                  <Cell {...columns.fee}>{fmt(withdraw.fee, currency.precision)}</Cell>
+                  <Cell {...destination} className="wallet-mono wallet-break">
                     {withdraw.rid}
-                  </td>
-                  <td data-label={t('common.state')}>
+                  </Cell>
+                  <Cell {...columns.state}>
                     <StateBadge
                       state={withdraw.state}
                       label={t(`withdrawState.${withdraw.state}`, { defaultValue: withdraw.state })}
@@ -367,10 +333,10 @@ function WithdrawHistory({ currency, gate }: { currency: Currency; gate: Gate })
                     {withdraw.state === 'confirming' && withdraw.confirmations !== null && (
                       <span className="muted"> ({withdraw.confirmations})</span>
                     )}
-                  </td>
-                  <td data-label={t('common.txid')} className="wallet-mono wallet-break">
+                  </Cell>
+                  <Cell {...columns.txid} className="wallet-mono wallet-break">
                     {withdraw.blockchain_txid ?? '—'}
-                  </td>
+                  </Cell>
                 </tr>
               ))}
             </tbody>

@@ -1,6 +1,7 @@
 /** Locale-aware figures and dates for the wallet pages (amounts never go through floats). */
 import { useCallback, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Column } from '../../components/table';
 import { formatNumber } from '../../lib/formatNumber';
 import { separatorsFor } from '../../lib/separators';
 import { type Currency, useCurrencies } from './walletApi';
@@ -46,4 +47,17 @@ export function useDateFormat(): (iso: string | null | undefined) => string {
     },
     [formatter],
   );
+}
+
+/** The columns the deposit, withdraw, transfer and history tables have in common. */
+export function useHistoryColumns() {
+  const { t } = useTranslation('wallet');
+  const column = (name: string, numeric = false): Column => ({ label: t(`common.${name}`), numeric });
+  return {
+    date: column('date'),
+    amount: column('amount', true),
+    fee: column('fee', true),
+    state: column('state'),
+    txid: column('txid'),
+  };
 }

@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../../api/client';
+import { TableHead } from '../../../components/table';
 import { unwrapPage } from '../accountApi';
 import { FormError } from '../fields';
 import { formatMoment } from '../time';
@@ -84,19 +85,15 @@ export function ActivitySection() {
         <div className="table-wrap">
           <table className="account-table account-activity">
             <caption className="visually-hidden">{t('activity.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('activity.time')}</th>
-                <th scope="col">{t('activity.what')}</th>
-                <th scope="col">{t('activity.result')}</th>
-                <th scope="col" className="account-col-ip">
-                  {t('activity.ip')}
-                </th>
-                <th scope="col" className="account-col-agent">
-                  {t('activity.agent')}
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: t('activity.time') },
+                { label: t('activity.what') },
+                { label: t('activity.result') },
+                { label: t('activity.ip'), className: 'account-col-ip' },
+                { label: t('activity.agent'), className: 'account-col-agent' },
+              ]}
+            />
             <tbody>
               {activity.data.items.map((row) => (
                 <tr key={row.id} data-testid="activity-row">

@@ -4,8 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
+import { TableHead } from '../../../components/table';
 import { unwrapPage, type ApiKey } from '../accountApi';
-import { CodeField, CopyButton, FormError, SuccessNotice } from '../fields';
+import { CheckedForm, CodeField, CopyButton, FormError, SubmitButton, SuccessNotice } from '../fields';
 import { formatMoment } from '../time';
 import { API_KEY_SCOPES, isSixDigits, pageCount, scopeParam, type ApiKeyScope } from '../validation';
 import { Pager } from './Pager';
@@ -141,11 +142,9 @@ export function ApiKeysSection() {
           </div>
         )}
 
-        <form
-          noValidate
+        <CheckedForm
           className="account-form account-apikey-form"
-          onSubmit={(event) => {
-            event.preventDefault();
+          onSubmit={() => {
             resetErrors();
             withCode(() => create.mutate());
           }}
@@ -172,7 +171,6 @@ export function ApiKeysSection() {
           </fieldset>
           <CodeField
             id="apikey-otp"
-            testId="apikey-otp"
             label={t('apiKeys.code')}
             hint={t('apiKeys.codeHint')}
             value={code}
@@ -180,10 +178,10 @@ export function ApiKeysSection() {
             problem={codeProblem ? t('code.sixDigits') : null}
             disabled={!user.otp}
           />
-          <button type="submit" className="primary" data-testid="apikey-create" disabled={busy || !user.otp}>
+          <SubmitButton testId="apikey-create" disabled={busy || !user.otp}>
             {t('apiKeys.create')}
-          </button>
-        </form>
+          </SubmitButton>
+        </CheckedForm>
         <FormError error={writeError} />
         {notice && !writeError && <SuccessNotice>{notice}</SuccessNotice>}
       </section>
@@ -196,19 +194,18 @@ export function ApiKeysSection() {
         {keys.data && keys.data.items.length > 0 && (
           <div className="table-wrap">
             <table className="account-table account-keys account-stack">
-              <thead>
-                <tr>
-                  <th scope="col">{t('apiKeys.kid')}</th>
-                  <th scope="col">{t('apiKeys.scopes')}</th>
-                  <th scope="col">{t('apiKeys.state')}</th>
-                  <th scope="col" className="account-col-created">
-                    {t('apiKeys.created')}
-                  </th>
-                  <th scope="col">
-                    <span className="visually-hidden">{t('apiKeys.actions')}</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  { label: t('apiKeys.kid') },
+                  { label: t('apiKeys.scopes') },
+                  { label: t('apiKeys.state') },
+                  { label: t('apiKeys.created'), className: 'account-col-created' },
+                ]}
+              >
+                <th scope="col">
+                  <span className="visually-hidden">{t('apiKeys.actions')}</span>
+                </th>
+              </TableHead>
               <tbody>
                 {keys.data.items.map((key) => {
                   const active = key.state === 'active';

@@ -3,9 +3,10 @@ import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
-import { FormError, SuccessNotice, TextField } from '../fields';
+import { TableHead } from '../../../components/table';
+import { CheckedForm, FormError, SubmitButton, SuccessNotice, TextField } from '../fields';
 import { formatMoment } from '../time';
-import { localToday, uploadProblem, UPLOAD_TYPES } from '../validation';
+import { localToday, noProblems, UPLOAD_TYPES, uploadProblem } from '../validation';
 
 const DOCUMENTS_KEY = ['member', 'documents'] as const;
 const DOC_TYPES = ['passport', 'identity_card', 'driver_license', 'utility_bill'] as const;
@@ -65,14 +66,14 @@ export function DocumentsCard() {
       {documents.data && documents.data.length > 0 && (
         <div className="table-wrap">
           <table className="account-table account-stack">
-            <thead>
-              <tr>
-                <th scope="col">{t('documents.type')}</th>
-                <th scope="col">{t('documents.uploaded')}</th>
-                <th scope="col">{t('documents.expire')}</th>
-                <th scope="col">{t('documents.state')}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: t('documents.type') },
+                { label: t('documents.uploaded') },
+                { label: t('documents.expire') },
+                { label: t('documents.state') },
+              ]}
+            />
             <tbody>
               {documents.data.map((doc) => (
                 <tr key={doc.id} data-testid="document-row" data-state={doc.state}>
@@ -95,14 +96,12 @@ export function DocumentsCard() {
       )}
       <FormError error={documents.error} />
       {upload.isSuccess && <SuccessNotice>{t('documents.done')}</SuccessNotice>}
-      <form
-        noValidate
+      <CheckedForm
         className="account-grid"
-        onSubmit={(event) => {
-          event.preventDefault();
+        onSubmit={() => {
           setTried(true);
           upload.reset();
-          if (file && Object.values(problems).every((problem) => problem === null)) upload.mutate(file);
+          if (file && noProblems(problems)) upload.mutate(file);
         }}
       >
         <div className="field">
@@ -122,7 +121,6 @@ export function DocumentsCard() {
         </div>
         <TextField
           id="document-number"
-          testId="document-number"
           label={t('documents.number')}
           value={docNumber}
           onValue={setDocNumber}
@@ -132,7 +130,6 @@ export function DocumentsCard() {
         />
         <TextField
           id="document-expire"
-          testId="document-expire"
           label={t('documents.expireOptional')}
           type="date"
           min={localToday()}
@@ -159,11 +156,11 @@ export function DocumentsCard() {
         </div>
         <div className="account-grid-full">
           <FormError error={upload.error} />
-          <button type="submit" className="primary" data-testid="document-submit" disabled={upload.isPending}>
+          <SubmitButton testId="document-submit" disabled={upload.isPending}>
             {upload.isPending ? t('documents.uploading') : t('documents.submit')}
-          </button>
+          </SubmitButton>
         </div>
-      </form>
+      </CheckedForm>
     </section>
   );
 }

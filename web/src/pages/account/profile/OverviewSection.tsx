@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useSession } from '../../../api/session';
+import { TableHead } from '../../../components/table';
 import { formatMoment } from '../time';
 
 const MAX_LEVEL = 3;
@@ -49,13 +50,13 @@ export function OverviewSection() {
         ) : (
           <div className="table-wrap">
             <table className="account-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('overview.labelKey')}</th>
-                  <th scope="col">{t('overview.labelValue')}</th>
-                  <th scope="col">{t('overview.labelScope')}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  { label: t('overview.labelKey') },
+                  { label: t('overview.labelValue') },
+                  { label: t('overview.labelScope') },
+                ]}
+              />
               <tbody>
                 {user.labels.map((label) => (
                   <tr key={`${label.scope}:${label.key}`}>

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
 import { RESEND_INTERVAL_S } from '../accountApi';
-import { CodeField, FormError, SuccessNotice, TextField } from '../fields';
+import { CheckedForm, CodeField, FormError, SubmitButton, SuccessNotice, TextField } from '../fields';
 import { formatMoment } from '../time';
 import { isSixDigits, secondsLeft } from '../validation';
 
@@ -90,18 +90,15 @@ export function PhoneCard() {
       <FormError error={phones.error} />
       {verified && <SuccessNotice>{t('phone.done')}</SuccessNotice>}
       {sentTo === null ? (
-        <form
-          noValidate
+        <CheckedForm
           className="account-form"
-          onSubmit={(event) => {
-            event.preventDefault();
+          onSubmit={() => {
             setTried(true);
             if (number.trim()) send.mutate(number.trim());
           }}
         >
           <TextField
             id="phone-number"
-            testId="phone-number"
             label={t('phone.number')}
             type="tel"
             autoComplete="tel"
@@ -113,16 +110,14 @@ export function PhoneCard() {
             required
           />
           <FormError error={send.error} />
-          <button type="submit" className="primary" data-testid="phone-send" disabled={send.isPending}>
+          <SubmitButton testId="phone-send" disabled={send.isPending}>
             {t('phone.send')}
-          </button>
-        </form>
+          </SubmitButton>
+        </CheckedForm>
       ) : (
-        <form
-          noValidate
+        <CheckedForm
           className="account-form"
-          onSubmit={(event) => {
-            event.preventDefault();
+          onSubmit={() => {
             setTried(true);
             if (isSixDigits(code)) verify.mutate(sentTo.number);
           }}
@@ -130,7 +125,6 @@ export function PhoneCard() {
           <SuccessNotice>{t('phone.sent', { number: sentTo.masked })}</SuccessNotice>
           <CodeField
             id="phone-code"
-            testId="phone-code"
             label={t('phone.code')}
             value={code}
             onValue={setCode}
@@ -140,9 +134,9 @@ export function PhoneCard() {
           />
           <FormError error={verify.error ?? send.error} />
           <div className="actions">
-            <button type="submit" className="primary" data-testid="phone-verify" disabled={verify.isPending}>
+            <SubmitButton testId="phone-verify" disabled={verify.isPending}>
               {t('phone.verify')}
-            </button>
+            </SubmitButton>
             <button
               type="button"
               data-testid="phone-resend"
@@ -156,7 +150,7 @@ export function PhoneCard() {
             </button>
           </div>
           <p className="hint muted account-hint">{t('phone.noSms')}</p>
-        </form>
+        </CheckedForm>
       )}
     </section>
   );

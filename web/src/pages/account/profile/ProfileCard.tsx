@@ -4,8 +4,8 @@ import { useTranslation } from 'react-i18next';
 import { api, ApiError, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
 import type { Profile } from '../accountApi';
-import { FormError, SuccessNotice, TextField } from '../fields';
-import { isCountryCode, isPastDate, localToday } from '../validation';
+import { CheckedForm, FormError, SubmitButton, SuccessNotice, TextField } from '../fields';
+import { isCountryCode, isPastDate, localToday, noProblems } from '../validation';
 
 const PROFILE_KEY = ['member', 'profile'] as const;
 const EDITABLE = ['drafted', 'rejected'];
@@ -124,11 +124,10 @@ function ProfileForm({
     postcode: values.postcode.trim() ? null : t('problem.required'),
     country: isCountryCode(values.country) ? null : t('problem.country'),
   };
-  const complete = Object.values(problems).every((problem) => problem === null);
+  const complete = noProblems(problems);
   const field = (name: FieldName, extra: Partial<Parameters<typeof TextField>[0]> = {}) => (
     <TextField
       id={`profile-${name}`}
-      testId={`profile-${name}`}
       label={t(`kycProfile.${name}`)}
       value={values[name]}
       onValue={(value) => setValues({ ...values, [name]: value })}
@@ -154,11 +153,9 @@ function ProfileForm({
         <p className="notice notice-warning">{t('review.reason', { reason: profile.reason })}</p>
       )}
       {saved && <SuccessNotice>{t(`kycProfile.saved.${saved}`)}</SuccessNotice>}
-      <form
-        noValidate
+      <CheckedForm
         className="account-grid"
-        onSubmit={(event) => {
-          event.preventDefault();
+        onSubmit={() => {
           setTried(true);
           if (complete) save.mutate(true);
         }}
@@ -178,14 +175,9 @@ function ProfileForm({
           <div className="account-grid-full">
             <FormError error={save.error} />
             <div className="actions">
-              <button
-                type="submit"
-                className="primary"
-                data-testid="profile-submit"
-                disabled={save.isPending}
-              >
+              <SubmitButton testId="profile-submit" disabled={save.isPending}>
                 {t('kycProfile.submit')}
-              </button>
+              </SubmitButton>
               <button
                 type="button"
                 data-testid="profile-draft"
@@ -200,7 +192,7 @@ function ProfileForm({
             </div>
           </div>
         )}
-      </form>
+      </CheckedForm>
     </section>
   );
 }

@@ -3,8 +3,16 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
-import { CodeField, FormError, PasswordStrength, SuccessNotice, TextField } from '../fields';
-import { isSixDigits, meetsPasswordRule, passwordRule, passwordsMatch } from '../validation';
+import {
+  CheckedForm,
+  CodeField,
+  FormError,
+  NewPasswordFields,
+  SubmitButton,
+  SuccessNotice,
+  TextField,
+} from '../fields';
+import { isSixDigits, newPasswordProblems, noProblems } from '../validation';
 import { TwoFactorCard } from './TwoFactorCard';
 
 /** Password and two-factor authentication. */
@@ -51,8 +59,7 @@ function ChangePasswordCard() {
 
   const problems = {
     old: old ? null : t('problem.required'),
-    password: meetsPasswordRule(passwordRule(password)) ? null : t('problem.passwordRule'),
-    confirmation: passwordsMatch(password, confirmation) ? null : t('problem.mismatch'),
+    ...newPasswordProblems(t, password, confirmation),
     otp: !withOtp || isSixDigits(otp) ? null : t('code.sixDigits'),
   };
   const shown = (problem: string | null) => (tried ? problem : null);
@@ -60,19 +67,16 @@ function ChangePasswordCard() {
     <section className="card" aria-labelledby="password-title">
       <h2 id="password-title">{t('password.title')}</h2>
       <p className="muted">{t('password.intro')}</p>
-      <form
-        noValidate
+      <CheckedForm
         className="account-form"
-        onSubmit={(event) => {
-          event.preventDefault();
+        onSubmit={() => {
           setTried(true);
           change.reset();
-          if (Object.values(problems).every((problem) => problem === null)) change.mutate();
+          if (noProblems(problems)) change.mutate();
         }}
       >
         <TextField
           id="password-old"
-          testId="password-old"
           label={t('field.oldPassword')}
           type="password"
           autoComplete="current-password"
@@ -81,33 +85,18 @@ function ChangePasswordCard() {
           onValue={setOld}
           problem={shown(problems.old)}
         />
-        <TextField
-          id="password-new"
-          testId="password-new"
+        <NewPasswordFields
+          ids={{ password: 'password-new', strength: 'password-strength', confirmation: 'password-confirm' }}
           label={t('field.newPassword')}
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onValue={setPassword}
-          problem={shown(problems.password)}
-        />
-        <PasswordStrength password={password} id="password-strength" />
-        <TextField
-          id="password-confirm"
-          testId="password-confirm"
-          label={t('field.passwordConfirm')}
-          type="password"
-          autoComplete="new-password"
-          required
-          value={confirmation}
-          onValue={setConfirmation}
-          problem={shown(problems.confirmation)}
+          password={password}
+          confirmation={confirmation}
+          onPassword={setPassword}
+          onConfirmation={setConfirmation}
+          problems={{ password: shown(problems.password), confirmation: shown(problems.confirmation) }}
         />
         {withOtp && (
           <CodeField
             id="password-otp"
-            testId="password-otp"
             label={t('field.otp')}
             value={otp}
             onValue={setOtp}
@@ -117,10 +106,10 @@ function ChangePasswordCard() {
         )}
         <FormError error={change.error} />
         {change.isSuccess && <SuccessNotice>{t('password.done')}</SuccessNotice>}
-        <button type="submit" className="primary" data-testid="password-submit" disabled={change.isPending}>
+        <SubmitButton testId="password-submit" disabled={change.isPending}>
           {t('password.submit')}
-        </button>
-      </form>
+        </SubmitButton>
+      </CheckedForm>
     </section>
   );
 }

@@ -4,8 +4,9 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../../api/client';
 import { useSession } from '../../../api/session';
-import { CodeField, CopyButton, FormError, SuccessNotice } from '../fields';
-import { isSixDigits, otpSecretOf } from '../validation';
+import { CheckedForm, CodeField, CopyButton, FormError, SubmitButton, SuccessNotice } from '../fields';
+import { useCodeEntry } from '../useCodeEntry';
+import { otpSecretOf } from '../validation';
 
 /**
  * Two-factor authentication (TOTP). Off: a new seed is asked for at once (it replaces any
@@ -81,8 +82,7 @@ function OtpQr({ url, barcode }: { url: string; barcode: string }) {
 
 function EnableForm({ onDone }: { onDone: () => Promise<void> }) {
   const { t } = useTranslation('account');
-  const [code, setCode] = useState('');
-  const [tried, setTried] = useState(false);
+  const code = useCodeEntry();
 
   const seed = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v2/barong/resource/otp/generate_qrcode', {})),
@@ -97,13 +97,12 @@ function EnableForm({ onDone }: { onDone: () => Promise<void> }) {
   }, [ask]);
 
   const enable = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v2/barong/resource/otp/enable', { body: { code } })),
+    mutationFn: () => unwrap(api.POST('/api/v2/barong/resource/otp/enable', { body: { code: code.value } })),
     onSuccess: onDone,
   });
 
   const url = seed.data?.data.url ?? '';
   const secret = otpSecretOf(url);
-  const problem = tried && !isSixDigits(code) ? t('code.sixDigits') : null;
   return (
     <div className="account-otp-setup">
       {seed.isPending && <p className="muted">{t('otp.generating')}</p>}
@@ -123,39 +122,19 @@ function EnableForm({ onDone }: { onDone: () => Promise<void> }) {
             <p className="hint muted">{t('otp.keepSecret')}</p>
           </li>
           <li>
-            <form
-              noValidate
-              onSubmit={(event) => {
-                event.preventDefault();
-                setTried(true);
-                if (isSixDigits(code)) enable.mutate();
-              }}
-            >
-              <CodeField
-                id="otp-code"
-                testId="otp-code"
-                label={t('otp.step3')}
-                value={code}
-                onValue={setCode}
-                problem={problem}
-                required
-              />
+            <CheckedForm onSubmit={() => code.submit(() => enable.mutate())}>
+              <CodeField id="otp-code" label={t('otp.step3')} {...code.field} required />
               <FormError error={enable.error} />
               <div className="actions">
-                <button
-                  type="submit"
-                  className="primary"
-                  data-testid="otp-enable-submit"
-                  disabled={enable.isPending}
-                >
+                <SubmitButton testId="otp-enable-submit" disabled={enable.isPending}>
                   {t('otp.enable')}
-                </button>
+                </SubmitButton>
                 <button type="button" onClick={() => seed.mutate()} disabled={seed.isPending}>
                   {t('otp.newSeed')}
                 </button>
               </div>
               <p className="hint muted">{t('otp.sessionsEnd')}</p>
-            </form>
+            </CheckedForm>
           </li>
         </ol>
       )}
@@ -165,37 +144,19 @@ function EnableForm({ onDone }: { onDone: () => Promise<void> }) {
 
 function DisableForm({ onDone }: { onDone: () => Promise<void> }) {
   const { t } = useTranslation('account');
-  const [code, setCode] = useState('');
-  const [tried, setTried] = useState(false);
+  const code = useCodeEntry();
   const disable = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v2/barong/resource/otp/disable', { body: { code } })),
+    mutationFn: () => unwrap(api.POST('/api/v2/barong/resource/otp/disable', { body: { code: code.value } })),
     onSuccess: onDone,
   });
-  const problem = tried && !isSixDigits(code) ? t('code.sixDigits') : null;
   return (
-    <form
-      noValidate
-      className="account-form"
-      onSubmit={(event) => {
-        event.preventDefault();
-        setTried(true);
-        if (isSixDigits(code)) disable.mutate();
-      }}
-    >
+    <CheckedForm className="account-form" onSubmit={() => code.submit(() => disable.mutate())}>
       <p className="notice notice-warning">{t('otp.disableWarning')}</p>
-      <CodeField
-        id="otp-disable-code"
-        testId="otp-disable-code"
-        label={t('field.otp')}
-        value={code}
-        onValue={setCode}
-        problem={problem}
-        required
-      />
+      <CodeField id="otp-disable-code" label={t('field.otp')} {...code.field} required />
       <FormError error={disable.error} />
       <button type="submit" data-testid="otp-disable-submit" disabled={disable.isPending}>
         {t('otp.disable')}
       </button>
-    </form>
+    </CheckedForm>
   );
 }

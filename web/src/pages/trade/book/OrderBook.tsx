@@ -5,7 +5,7 @@ import { formatNumber, type Separators } from '../../../lib/formatNumber';
 import { publicRanger, useConnectionState } from '../../../lib/ranger';
 import { separatorsFor } from '../../../lib/separators';
 import { fromUnits, isZero } from './decimal';
-import { type BookStatus, bookView, type Side } from './orderBook';
+import { type BookRow as BookLevel, type BookStatus, bookView, type Side } from './orderBook';
 import { Price } from './Price';
 import { useOrderBook } from './useOrderBook';
 
@@ -55,6 +55,13 @@ export function OrderBook({ market, onStatus }: Props) {
   // One label function for every row (rows do not each subscribe to the language).
   const pickLabel = useCallback((price: string) => t('book.pick', { price }), [t]);
   const rowPrecision = groupDecimals === null ? precision : Math.max(0, Math.min(precision, groupDecimals));
+  const sideProps = {
+    waiting: book.status === 'waiting',
+    pricePrecision: rowPrecision,
+    amountPrecision: market.amount_precision,
+    separators,
+    pickLabel,
+  };
 
   return (
     <section
@@ -89,49 +96,21 @@ export function OrderBook({ market, onStatus }: Props) {
             {t('book.total', { unit: base })}
           </span>
         </div>
-        <div className="book-side book-asks" role="rowgroup" aria-label={t('book.asks')}>
-          {view.asks.map((row) => (
-            <BookRow
-              key={row.price}
-              side="asks"
-              price={row.price}
-              volume={row.volume}
-              total={row.total}
-              depth={row.depth}
-              pricePrecision={rowPrecision}
-              amountPrecision={market.amount_precision}
-              separators={separators}
-              pickLabel={pickLabel}
-            />
-          ))}
-          {book.status !== 'waiting' && view.asks.length === 0 && (
-            <div className="book-empty muted" role="row">
-              <span role="cell">{t('book.noAsks')}</span>
-            </div>
-          )}
-        </div>
+        <BookSide
+          side="asks"
+          label={t('book.asks')}
+          emptyText={t('book.noAsks')}
+          rows={view.asks}
+          {...sideProps}
+        />
         <SpreadRow market={market} spread={view.spread} separators={separators} />
-        <div className="book-side book-bids" role="rowgroup" aria-label={t('book.bids')}>
-          {view.bids.map((row) => (
-            <BookRow
-              key={row.price}
-              side="bids"
-              price={row.price}
-              volume={row.volume}
-              total={row.total}
-              depth={row.depth}
-              pricePrecision={rowPrecision}
-              amountPrecision={market.amount_precision}
-              separators={separators}
-              pickLabel={pickLabel}
-            />
-          ))}
-          {book.status !== 'waiting' && view.bids.length === 0 && (
-            <div className="book-empty muted" role="row">
-              <span role="cell">{t('book.noBids')}</span>
-            </div>
-          )}
-        </div>
+        <BookSide
+          side="bids"
+          label={t('book.bids')}
+          emptyText={t('book.noBids')}
+          rows={view.bids}
+          {...sideProps}
+        />
       </div>
       {book.status === 'waiting' && (
         <p className="book-waiting muted" role="status">
@@ -139,6 +118,43 @@ export function OrderBook({ market, onStatus }: Props) {
         </p>
       )}
     </section>
+  );
+}
+
+/** One side of the book, its rows drawn the same way for asks and bids. */
+function BookSide({
+  side,
+  label,
+  emptyText,
+  rows,
+  waiting,
+  ...shared
+}: {
+  side: Side;
+  label: string;
+  emptyText: string;
+  rows: readonly BookLevel[];
+  waiting: boolean;
+} & Omit<RowProps, 'side' | 'price' | 'volume' | 'total' | 'depth'>) {
+  return (
+    <div className={`book-side book-${side}`} role="rowgroup" aria-label={label}>
+      {rows.map((row) => (
+        <BookRow
+          key={row.price}
+          side={side}
+          price={row.price}
+          volume={row.volume}
+          total={row.total}
+          depth={row.depth}
+          {...shared}
+        />
+      ))}
+      {!waiting && rows.length === 0 && (
+        <div className="book-empty muted" role="row">
+          <span role="cell">{emptyText}</span>
+        </div>
+      )}
+    </div>
   );
 }
 

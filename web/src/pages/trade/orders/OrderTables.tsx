@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ErrorNotice } from '../../../components/ErrorNotice';
+import { Cell, type Column, TableHead } from '../../../components/table';
 import { errorMessages } from '../../../i18n/errors';
 import { useToasts } from '../../../lib/toasts';
 import { totalOf } from '../form/validateOrder';
@@ -15,27 +16,85 @@ import {
 import type { OrderRow, Page } from './orderRows';
 import { useMarketFormat, type MarketFormat } from './useMarketFormat';
 
-/** Buy or sell in words and colour (never colour alone). */
-function SideCell({ side }: { side: string }) {
+/** The columns of the order tables, by name; a heading and its cells share one. */
+function useOrderColumns() {
   const { t } = useTranslation('orders');
-  const known = side === 'buy' || side === 'sell';
+  const column = (name: string, numeric = false): Column => ({ label: t(`column.${name}`), numeric });
+  return {
+    date: column('date'),
+    market: column('market'),
+    side: column('side'),
+    type: column('type'),
+    price: column('price', true),
+    avgPrice: column('avgPrice', true),
+    amount: column('amount', true),
+    filled: column('filled', true),
+    total: column('total', true),
+    fee: column('fee', true),
+    state: column('state'),
+  };
+}
+
+type OrderColumns = ReturnType<typeof useOrderColumns>;
+
+/** Date, market (only when the table spans every market) and side: how every table starts. */
+function leadingColumns(columns: OrderColumns, showMarket: boolean): Column[] {
+  return [columns.date, ...(showMarket ? [columns.market] : []), columns.side];
+}
+
+/** The cells under `leadingColumns`; the side in words and colour (never colour alone). */
+function LeadingCells({
+  row,
+  showMarket,
+  format,
+}: {
+  row: { created_at: string | number; market: string; side: string };
+  showMarket: boolean;
+  format: MarketFormat;
+}) {
+  const { t } = useTranslation('orders');
+  const known = row.side === 'buy' || row.side === 'sell';
   return (
-    <td className={known ? `side-${side}` : undefined} data-label={t('column.side')}>
-      {known ? t(`sideName.${side}`) : side}
-    </td>
+    <>
+      <td className="date" data-label={t('column.date')}>
+        {format.date(row.created_at)}
+      </td>
+      {showMarket && <td data-label={t('column.market')}>{format.name(row.market)}</td>}
+      <td className={known ? `side-${row.side}` : undefined} data-label={t('column.side')}>
+        {known ? t(`sideName.${row.side}`) : row.side}
+      </td>
+    </>
   );
 }
 
-function priceText(format: MarketFormat, order: OrderRow, marketWord: string): string {
-  return order.price === null || order.ord_type === 'market'
-    ? marketWord
-    : format.price(order.market, order.price);
+/** The order's type, then its limit price (or "market"): shown in open and finished orders. */
+function TypeAndPriceCells({
+  order,
+  columns,
+  format,
+}: {
+  order: OrderRow;
+  columns: OrderColumns;
+  format: MarketFormat;
+}) {
+  const { t } = useTranslation('orders');
+  return (
+    <>
+      <Cell {...columns.type}>{t(`ordType.${order.ord_type}`, { defaultValue: order.ord_type })}</Cell>
+      <Cell {...columns.price}>
+        {order.price === null || order.ord_type === 'market'
+          ? t('marketPrice')
+          : format.price(order.market, order.price)}
+      </Cell>
+    </>
+  );
 }
 
 /** The member's open orders, each with its cancel button. */
 export function OpenOrdersTable({ market }: { market: string | null }) {
   const { t } = useTranslation('orders');
   const format = useMarketFormat();
+  const columns = useOrderColumns();
   const { push } = useToasts();
   const open = useOpenOrders(market);
   const cancel = useCancelOrder();
@@ -58,29 +117,20 @@ export function OpenOrdersTable({ market }: { market: string | null }) {
       ) : (
         <div className="orders-table-wrap">
           <table className="orders-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('column.date')}</th>
-                {showMarket && <th scope="col">{t('column.market')}</th>}
-                <th scope="col">{t('column.side')}</th>
-                <th scope="col">{t('column.type')}</th>
-                <th scope="col" className="num">
-                  {t('column.price')}
-                </th>
-                <th scope="col" className="num">
-                  {t('column.amount')}
-                </th>
-                <th scope="col" className="num">
-                  {t('column.filled')}
-                </th>
-                <th scope="col" className="num">
-                  {t('column.total')}
-                </th>
-                <th scope="col" className="action">
-                  <span className="visually-hidden">{t('column.action')}</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                ...leadingColumns(columns, showMarket),
+                columns.type,
+                columns.price,
+                columns.amount,
+                columns.filled,
+                columns.total,
+              ]}
+            >
+              <th scope="col" className="action">
+                <span className="visually-hidden">{t('column.action')}</span>
+              </th>
+            </TableHead>
             <tbody>
               {rows.map((order) => {
                 const orderTotal = order.price === null ? '' : totalOf(order.price, order.origin_volume);
@@ -91,26 +141,11 @@ export function OpenOrdersTable({ market }: { market: string | null }) {
                     data-order-id={order.id}
                     data-state={order.state}
                   >
-                    <td className="date" data-label={t('column.date')}>
-                      {format.date(order.created_at)}
-                    </td>
-                    {showMarket && <td data-label={t('column.market')}>{format.name(order.market)}</td>}
-                    <SideCell side={order.side} />
-                    <td data-label={t('column.type')}>
-                      {t(`ordType.${order.ord_type}`, { defaultValue: order.ord_type })}
-                    </td>
-                    <td className="num" data-label={t('column.price')}>
-                      {priceText(format, order, t('marketPrice'))}
-                    </td>
-                    <td className="num" data-label={t('column.amount')}>
-                      {format.amount(order.market, order.origin_volume)}
-                    </td>
-                    <td className="num" data-label={t('column.filled')}>
-                      {format.amount(order.market, order.executed_volume)}
-                    </td>
-                    <td className="num" data-label={t('column.total')}>
-                      {orderTotal === '' ? '—' : format.exact(orderTotal)}
-                    </td>
+                    <LeadingCells row={order} showMarket={showMarket} format={format} />
+                    <TypeAndPriceCells order={order} columns={columns} format={format} />
+                    <Cell {...columns.amount}>{format.amount(order.market, order.origin_volume)}</Cell>
+                    <Cell {...columns.filled}>{format.amount(order.market, order.executed_volume)}</Cell>
+                    <Cell {...columns.total}>{orderTotal === '' ? '—' : format.exact(orderTotal)}</Cell>
                     <td className="action">
                       <button
                         type="button"
@@ -190,6 +225,7 @@ function PagedList<T>(props: {
 export function OrderHistoryTable({ market }: { market: string | null }) {
   const { t } = useTranslation('orders');
   const format = useMarketFormat();
+  const columns = useOrderColumns();
   const [page, setPage] = useState(1);
   const history = useOrderHistory(market, page);
   const showMarket = market === null;
@@ -197,27 +233,17 @@ export function OrderHistoryTable({ market }: { market: string | null }) {
     <PagedList query={history} page={page} onPage={setPage} empty={t('empty.history')}>
       {(rows) => (
         <table className="orders-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('column.date')}</th>
-              {showMarket && <th scope="col">{t('column.market')}</th>}
-              <th scope="col">{t('column.side')}</th>
-              <th scope="col">{t('column.type')}</th>
-              <th scope="col" className="num">
-                {t('column.price')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.avgPrice')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.amount')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.filled')}
-              </th>
-              <th scope="col">{t('column.state')}</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              ...leadingColumns(columns, showMarket),
+              columns.type,
+              columns.price,
+              columns.avgPrice,
+              columns.amount,
+              columns.filled,
+              columns.state,
+            ]}
+          />
           <tbody>
             {rows.map((order) => (
               <tr
@@ -226,29 +252,16 @@ export function OrderHistoryTable({ market }: { market: string | null }) {
                 data-order-id={order.id}
                 data-state={order.state}
               >
-                <td className="date" data-label={t('column.date')}>
-                  {format.date(order.created_at)}
-                </td>
-                {showMarket && <td data-label={t('column.market')}>{format.name(order.market)}</td>}
-                <SideCell side={order.side} />
-                <td data-label={t('column.type')}>
-                  {t(`ordType.${order.ord_type}`, { defaultValue: order.ord_type })}
-                </td>
-                <td className="num" data-label={t('column.price')}>
-                  {priceText(format, order, t('marketPrice'))}
-                </td>
-                <td className="num" data-label={t('column.avgPrice')}>
+                <LeadingCells row={order} showMarket={showMarket} format={format} />
+                <TypeAndPriceCells order={order} columns={columns} format={format} />
+                <Cell {...columns.avgPrice}>
                   {/[1-9]/.test(order.avg_price) ? format.price(order.market, order.avg_price) : '—'}
-                </td>
-                <td className="num" data-label={t('column.amount')}>
-                  {format.amount(order.market, order.origin_volume)}
-                </td>
-                <td className="num" data-label={t('column.filled')}>
-                  {format.amount(order.market, order.executed_volume)}
-                </td>
-                <td className={`state state-${order.state}`} data-label={t('column.state')}>
+                </Cell>
+                <Cell {...columns.amount}>{format.amount(order.market, order.origin_volume)}</Cell>
+                <Cell {...columns.filled}>{format.amount(order.market, order.executed_volume)}</Cell>
+                <Cell {...columns.state} className={`state state-${order.state}`}>
                   {t(`state.${order.state}`, { defaultValue: order.state })}
-                </td>
+                </Cell>
               </tr>
             ))}
           </tbody>
@@ -262,6 +275,7 @@ export function OrderHistoryTable({ market }: { market: string | null }) {
 export function TradeHistoryTable({ market }: { market: string | null }) {
   const { t } = useTranslation('orders');
   const format = useMarketFormat();
+  const columns = useOrderColumns();
   const [page, setPage] = useState(1);
   const trades = useTradeHistory(market, page);
   const showMarket = market === null;
@@ -269,46 +283,26 @@ export function TradeHistoryTable({ market }: { market: string | null }) {
     <PagedList query={trades} page={page} onPage={setPage} empty={t('empty.trades')}>
       {(rows: UserTrade[]) => (
         <table className="orders-table">
-          <thead>
-            <tr>
-              <th scope="col">{t('column.date')}</th>
-              {showMarket && <th scope="col">{t('column.market')}</th>}
-              <th scope="col">{t('column.side')}</th>
-              <th scope="col" className="num">
-                {t('column.price')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.amount')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.total')}
-              </th>
-              <th scope="col" className="num">
-                {t('column.fee')}
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              ...leadingColumns(columns, showMarket),
+              columns.price,
+              columns.amount,
+              columns.total,
+              columns.fee,
+            ]}
+          />
           <tbody>
             {rows.map((trade) => (
               <tr key={`${trade.id}-${trade.side}`} data-testid="history-trade" data-trade-id={trade.id}>
-                <td className="date" data-label={t('column.date')}>
-                  {format.date(trade.created_at)}
-                </td>
-                {showMarket && <td data-label={t('column.market')}>{format.name(trade.market)}</td>}
-                <SideCell side={trade.side} />
-                <td className="num" data-label={t('column.price')}>
-                  {format.price(trade.market, trade.price)}
-                </td>
-                <td className="num" data-label={t('column.amount')}>
-                  {format.amount(trade.market, trade.amount)}
-                </td>
-                <td className="num" data-label={t('column.total')}>
-                  {format.exact(trade.total)}
-                </td>
-                <td className="num" data-label={t('column.fee')}>
+                <LeadingCells row={trade} showMarket={showMarket} format={format} />
+                <Cell {...columns.price}>{format.price(trade.market, trade.price)}</Cell>
+                <Cell {...columns.amount}>{format.amount(trade.market, trade.amount)}</Cell>
+                <Cell {...columns.total}>{format.exact(trade.total)}</Cell>
+                <Cell {...columns.fee}>
                   {format.exact(trade.fee_amount)}{' '}
                   <span className="unit">{trade.fee_currency.toUpperCase()}</span>
-                </td>
+                </Cell>
               </tr>
             ))}
           </tbody>
