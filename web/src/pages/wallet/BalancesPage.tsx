@@ -17,6 +17,8 @@ import { CurrencyLabel } from './parts';
 import { usePlatformCurrency } from './walletApi';
 
 const HIDE_ZERO_KEY = 'bursa.wallet.hideZero';
+/** Decimals always shown in balances; further zeros are trimmed (ETH has 18). */
+const SHOWN_DECIMALS = 8;
 
 function savedHideZero(): boolean {
   try {
@@ -69,6 +71,9 @@ export function BalancesPage() {
   const platformPrecision = precisionOf(platform);
   const priced = markets.isSuccess && tickers.isSuccess && platformQuery.isSuccess;
   /** An estimate, not an amount held: the platform currency's precision without trailing zeros. */
+  /** By the currency's precision, zeros beyond SHOWN_DECIMALS trimmed. */
+  const balanceText = (value: string, precision: number) =>
+    trimZeros(fmt(value, precision), separators.decimal ?? '.', Math.min(precision, SHOWN_DECIMALS));
   const estimateText = (value: string) => trimZeros(fmt(value, platformPrecision), separators.decimal ?? '.');
 
   const toggleHideZero = (value: boolean) => {
@@ -168,13 +173,13 @@ export function BalancesPage() {
                         data-label={t('balances.available')}
                         data-testid="balance-available"
                       >
-                        {fmt(row.balance, precision)}
+                        {balanceText(row.balance, precision)}
                       </td>
                       <td className="num" data-label={t('balances.locked')} data-testid="balance-locked">
-                        {fmt(row.locked, precision)}
+                        {balanceText(row.locked, precision)}
                       </td>
                       <td className="num" data-label={t('balances.total')} data-testid="balance-total">
-                        {fmt(row.total, precision)}
+                        {balanceText(row.total, precision)}
                       </td>
                       <td
                         className="num muted wallet-col-value"

@@ -145,7 +145,9 @@ export function OpenOrdersTable({ market }: { market: string | null }) {
                     <TypeAndPriceCells order={order} columns={columns} format={format} />
                     <Cell {...columns.amount}>{format.amount(order.market, order.origin_volume)}</Cell>
                     <Cell {...columns.filled}>{format.amount(order.market, order.executed_volume)}</Cell>
-                    <Cell {...columns.total}>{orderTotal === '' ? '—' : format.exact(orderTotal)}</Cell>
+                    <Cell {...columns.total}>
+                      {orderTotal === '' ? '—' : format.total(order.market, orderTotal)}
+                    </Cell>
                     <td className="action">
                       <button
                         type="button"
@@ -298,7 +300,7 @@ export function TradeHistoryTable({ market }: { market: string | null }) {
                 <LeadingCells row={trade} showMarket={showMarket} format={format} />
                 <Cell {...columns.price}>{format.price(trade.market, trade.price)}</Cell>
                 <Cell {...columns.amount}>{format.amount(trade.market, trade.amount)}</Cell>
-                <Cell {...columns.total}>{format.exact(trade.total)}</Cell>
+                <Cell {...columns.total}>{format.total(trade.market, trade.total)}</Cell>
                 <Cell {...columns.fee}>
                   {format.exact(trade.fee_amount)}{' '}
                   <span className="unit">{trade.fee_currency.toUpperCase()}</span>

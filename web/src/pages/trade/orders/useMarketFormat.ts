@@ -18,6 +18,8 @@ export interface MarketFormat {
   amount: (id: string, value: string) => string;
   /** Every digit the value has (totals and fees, whose currency precision we do not hold). */
   exact: (value: string) => string;
+  /** A total in quote: every digit, and at least the market's price decimals (so a column aligns). */
+  total: (id: string, value: string) => string;
   /** Every digit, the locale's decimal mark, no grouping (a balance to read or copy). */
   plain: (value: string) => string;
   date: (value: string | number) => string;
@@ -57,6 +59,12 @@ export function useMarketFormat(): MarketFormat {
         return market ? formatNumber(value, market.amount_precision, separators) : exact(value);
       },
       exact,
+      total: (id, value) => {
+        const canonical = normalizeDecimal(value);
+        if (canonical === null) return value;
+        const places = Math.max(decimalPlaces(canonical), byId.get(id)?.price_precision ?? 0);
+        return formatNumber(canonical, places, separators);
+      },
       plain: (value) => {
         const canonical = normalizeDecimal(value);
         return canonical === null
