@@ -16,8 +16,8 @@ import pytest
 
 from bursa.bench import demo_market
 from bursa.bench.demo_market import LEVELS, MARKET, MID, SPREAD, busy_exchange
-from bursa.bench.screenshots import smaller_png
 from bursa.bench.web import RESTING, chromium_path, driver_updates, run_web_bench
+from bursa.cli.screenshots import smaller_png
 from bursa.engine.commands import BUY, CancelOrder, PlaceOrder
 from tests.conftest import IN_CI
 

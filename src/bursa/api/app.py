@@ -55,6 +55,7 @@ from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy
 from bursa.api.oauth import provider as oauth
 from bursa.api.parameters import refuse_unknown_parameters
 from bursa.api.peatio.account import balances as peatio_account
+from bursa.api.peatio.account import demo_funds as peatio_account_demo_funds
 from bursa.api.peatio.account import internal_transfers as peatio_account_transfers
 from bursa.api.peatio.account import stats as peatio_account_stats
 from bursa.api.peatio.account import withdraws as peatio_account_withdraws
@@ -108,6 +109,7 @@ from bursa.identity.public_labels import PublicLabels
 from bursa.identity.service import Identity
 from bursa.identity.sms import SmsSender
 from bursa.signing import multisig
+from bursa.trading.demo_funds import DemoFunds
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
 
@@ -178,6 +180,7 @@ def create_app(
     platform_currency: str = DEFAULT_PLATFORM_CURRENCY,
     kyc_provider: KycProvider | None = None,
     web_dist: Path | None = None,
+    demo_funds: DemoFunds | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -210,6 +213,7 @@ def create_app(
     app.state.tickers = tickers or Tickers()
     app.state.member_levels = member_levels or MemberLevels()
     app.state.platform_currency = platform_currency  # KYC withdrawal limits' currency
+    app.state.demo_funds = demo_funds or DemoFunds.off()  # bursa up's demo faucet
     app.state.identity = identity
     app.state.ranger = ranger_hub
     # Chain plugins for members' deposit addresses, opened on first use.
@@ -267,6 +271,7 @@ def create_app(
     app.include_router(peatio_account_withdraws.router)
     app.include_router(peatio_account_transfers.router)
     app.include_router(peatio_account_stats.router)
+    app.include_router(peatio_account_demo_funds.router)
     app.include_router(peatio_admin_transfers.router)
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)

@@ -45,6 +45,7 @@ from bursa.identity.sms import FileSmsSender, SmsSender, TwilioSmsSender
 from bursa.signing import multisig
 from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
+from bursa.trading.demo_funds import DemoFunds, DemoFundsMisconfigured
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
 from bursa.trading.seeds import DEMO_SEEDS, SeedError, read_seed_file
@@ -182,6 +183,24 @@ def up(
     with_database(settings, serve)
 
 
+async def _demo_funds(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], seed_demo: bool
+) -> DemoFunds:
+    """The demo faucet: on by default only on the embedded database with the demo seeds."""
+    try:
+        return await DemoFunds.at_start(
+            sessions,
+            settings.demo_funds_in_effect(seed_demo),
+            embedded=settings.database_url is None,
+        )
+    except DemoFundsMisconfigured as exc:
+        fail(
+            str(exc),
+            "set BURSA_DEMO_FUNDS to currencies of this exchange (e.g. usdt:10000,btc:1),"
+            " or to off",
+        )
+
+
 async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: bool) -> None:
     with console.status("migrating the database…"):
         await upgrade(url)
@@ -210,6 +229,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     await runner.start()
     database = create_engine(url)
     sessions = create_session_factory(database)
+    demo_funds = await _demo_funds(settings, sessions, seed_demo)
     # Candles follow the committed trades (catching up first with any not yet counted).
     candles = CandleWriter(sessions, bus)
     await candles.start()
@@ -259,6 +279,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         management=management_policies(settings),
         barong_management_key=barong_management_key(settings),
         web_dist=web.DIST,
+        demo_funds=demo_funds,
         kyc_provider=kyc_providers.configured_provider(
             settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
         ),

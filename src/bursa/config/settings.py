@@ -6,6 +6,7 @@ Leaving ``BURSA_DATABASE_URL`` unset selects the embedded default (a real Postgr
 
 import importlib
 import re
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,6 +24,15 @@ _TITLE = re.compile(r"[a-z0-9_-]{1,64}")
 # Barong's own entities: never the title of a member's data storage.
 _FORBIDDEN_STORAGE_TITLES = frozenset({"document", "label", "profile", "phone", "user"})
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_DEMO_FUND = re.compile(r"([a-z][a-z0-9]{0,9}):([0-9]{1,30}(?:\.[0-9]{1,30})?)")
+# What ``bursa up`` lets each member claim once on the embedded default with the demo
+# seeds (their currencies), unless BURSA_DEMO_FUNDS says otherwise.
+DEFAULT_DEMO_FUNDS = {
+    "usdt": Decimal("10000"),
+    "btc": Decimal("1"),
+    "eth": Decimal("10"),
+    "usd": Decimal("10000"),
+}
 
 
 class Settings(BaseSettings):
@@ -221,6 +231,12 @@ class Settings(BaseSettings):
     ranger_max_connections_per_ip: int = Field(
         default=50, ge=1, le=100_000, description="websocket connections from one address"
     )
+    demo_funds: Annotated[dict[str, Decimal] | None, NoDecode] = Field(
+        default=None,
+        description="balances each member may claim once on a demo exchange, e.g."
+        " usdt:10000,btc:1 (off: none); unset: usdt:10000,btc:1,eth:10,usd:10000 with"
+        " `bursa up` on the embedded default with its demo seeds, otherwise none",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -299,6 +315,30 @@ class Settings(BaseSettings):
             return value
         raise ValueError("must be an https:// URL (http:// only to 127.0.0.1 or localhost)")
 
+    @field_validator("demo_funds", mode="before")
+    @classmethod
+    def _demo_funds(cls, value: object) -> object:
+        """``currency:amount`` pairs, comma-separated; ``off`` (or nothing) for none."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        if text in ("", "off"):
+            return {}
+        funds: dict[str, Decimal] = {}
+        for part in text.split(","):
+            found = _DEMO_FUND.fullmatch(part.strip())
+            if found is None:
+                raise ValueError(
+                    f"{part.strip()!r}: expected currency:amount, e.g. usdt:10000,btc:1 (or off)"
+                )
+            code, amount = found.group(1), Decimal(found.group(2))
+            if code in funds:
+                raise ValueError(f"{code} is given twice")
+            if amount <= 0:
+                raise ValueError(f"{code}: the amount must be positive")
+            funds[code] = amount
+        return funds
+
     @model_validator(mode="after")
     def _vault_needs_token(self) -> "Settings":
         if self.vault_url is not None and self.vault_token is None:
@@ -336,6 +376,13 @@ class Settings(BaseSettings):
         if self.sms_provider is not None:
             return self.sms_provider
         return "file" if self.database_url is None else None
+
+    def demo_funds_in_effect(self, demo_seeds: bool) -> dict[str, Decimal]:
+        """What each member may claim once (empty: the faucet is off): as set, else the
+        default on the embedded default running ``demo_seeds``, else nothing."""
+        if self.demo_funds is not None:
+            return dict(self.demo_funds)
+        return dict(DEFAULT_DEMO_FUNDS) if demo_seeds and self.database_url is None else {}
 
     @property
     def jwt_key_file(self) -> Path:

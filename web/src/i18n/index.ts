@@ -7,6 +7,7 @@ import * as account from './areas/account';
 import * as orders from './areas/orders';
 import * as trade from './areas/trade';
 import * as wallet from './areas/wallet';
+import * as demoFunds from '../pages/wallet/demoFundsWords';
 
 export const LANGUAGES = ['en', 'fr'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -47,13 +48,14 @@ void i18n.use(initReactI18next).init({
       translation: en,
       trade: trade.en,
       orders: orders.en,
-      wallet: wallet.en,
+      wallet: { ...wallet.en, ...demoFunds.en },
       account: account.en,
       [ERRORS_NS]: {
         ...enErrors,
         ...trade.enErrors,
         ...orders.enErrors,
         ...wallet.enErrors,
+        ...demoFunds.enErrors,
         ...account.enErrors,
       },
     },
@@ -61,13 +63,14 @@ void i18n.use(initReactI18next).init({
       translation: fr,
       trade: trade.fr,
       orders: orders.fr,
-      wallet: wallet.fr,
+      wallet: { ...wallet.fr, ...demoFunds.fr },
       account: account.fr,
       [ERRORS_NS]: {
         ...frErrors,
         ...trade.frErrors,
         ...orders.frErrors,
         ...wallet.frErrors,
+        ...demoFunds.frErrors,
         ...account.frErrors,
       },
     },

@@ -10,6 +10,7 @@ import { useMarkets, useTickers } from '../../api/markets';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { TableHead } from '../../components/table';
 import { separatorsFor } from '../../lib/separators';
+import { DemoFunds } from './DemoFunds';
 import { addDecimals, isPositive, trimZeros } from './amounts';
 import { estimateTotal, type LastPrices, valueIn } from './estimate';
 import { useAmountFormat, useCurrencyMap } from './format';
@@ -87,6 +88,7 @@ export function BalancesPage() {
 
   return (
     <div className="wallet-balances">
+      <DemoFunds />
       <div className="card wallet-estimate">
         <span className="muted">{t('balances.estimated', { currency: platform.toUpperCase() })}</span>
         <strong className="wallet-estimate-value" data-testid="estimated-total" data-value={estimate.total}>

@@ -12,7 +12,7 @@ engine refused.
 ``--readme`` writes instead the three pictures the README shows, in ``docs/screenshots``:
 the trade page, the wallets and the account overview, desktop, dark, one screen (1366×860).
 
-    .venv/bin/python -m bursa.bench.screenshots [--out DIR] [--readme] [--database-url URL]
+    .venv/bin/python -m bursa.cli.screenshots [--out DIR] [--readme] [--database-url URL]
 """
 
 import argparse
