@@ -257,3 +257,18 @@ def test_the_setting_is_read_strictly_and_on_only_for_the_demo(
     chosen = _read(monkeypatch, "usd:5", **real)
     assert chosen.demo_funds_in_effect(demo_seeds=False) == {"usd": Decimal(5)}
     assert _read(monkeypatch, "off").demo_funds_in_effect(demo_seeds=True) == {}
+
+
+def test_the_embedded_demo_lets_a_newcomer_withdraw_at_level_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-machine demo lowers the withdrawal level (2FA and activated beneficiaries
+    still apply); a real database keeps 3, and an operator's own choice always wins."""
+    monkeypatch.delenv("BURSA_MIN_WITHDRAW_LEVEL", raising=False)
+    embedded = _read(monkeypatch, None)
+    assert embedded.withdraw_level_in_effect(demo_seeds=True) == 1
+    assert embedded.withdraw_level_in_effect(demo_seeds=False) == 3
+    real = _read(monkeypatch, None, BURSA_DATABASE_URL="postgresql://db/bursa")
+    assert real.withdraw_level_in_effect(demo_seeds=True) == 3
+    monkeypatch.setenv("BURSA_MIN_WITHDRAW_LEVEL", "3")
+    assert _read(monkeypatch, None).withdraw_level_in_effect(demo_seeds=True) == 3

@@ -272,7 +272,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         tickers=tickers,
         member_levels=MemberLevels(
             deposit=settings.min_deposit_level,
-            withdraw=settings.min_withdraw_level,
+            withdraw=settings.withdraw_level_in_effect(seed_demo),
             trading=settings.min_trading_level,
         ),
         ranger_hub=hub,

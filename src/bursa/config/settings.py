@@ -209,7 +209,10 @@ class Settings(BaseSettings):
         default=1, ge=0, le=10, description="KYC level a member needs to see deposits"
     )
     min_withdraw_level: int = Field(
-        default=3, ge=0, le=10, description="KYC level a member needs for withdrawals"
+        default=3,
+        ge=0,
+        le=10,
+        description="KYC level a member needs for withdrawals (unset on the embedded demo: 1)",
     )
     platform_currency: str = Field(
         default="usdt",
@@ -376,6 +379,14 @@ class Settings(BaseSettings):
         if self.sms_provider is not None:
             return self.sms_provider
         return "file" if self.database_url is None else None
+
+    def withdraw_level_in_effect(self, demo_seeds: bool) -> int:
+        """The KYC level withdrawals need: as set, else 1 on the embedded default running
+        ``demo_seeds`` (a one-machine demo with demo funds, where a newcomer tries the whole
+        path; 2FA and activated beneficiaries are still required), else the default 3."""
+        if "min_withdraw_level" in self.model_fields_set:
+            return self.min_withdraw_level
+        return 1 if demo_seeds and self.database_url is None else self.min_withdraw_level
 
     def demo_funds_in_effect(self, demo_seeds: bool) -> dict[str, Decimal]:
         """What each member may claim once (empty: the faucet is off): as set, else the
