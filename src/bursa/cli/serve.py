@@ -332,9 +332,11 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     )
     server = _Server(config)
     access_log.install()  # after uvicorn configured its loggers
+    built = (web.DIST / "index.html").is_file()
     console.print(
-        f"[bold green]Bursa is up[/] on http://{host}:{port}/api/v2/peatio/public/markets"
-        " — Ctrl-C stops it"
+        f"[bold green]Bursa is up[/] on http://{host}:{port}/"
+        + ("" if built else " (the API only: run scripts/build-web for the web app)")
+        + f" — the API under http://{host}:{port}/api/v2/ — Ctrl-C stops it"
     )
     try:
         await server.serve()
