@@ -83,7 +83,7 @@ export function ActivitySection() {
       {activity.data && activity.data.items.length === 0 && <p className="muted">{t('activity.none')}</p>}
       {activity.data && activity.data.items.length > 0 && (
         <div className="table-wrap">
-          <table className="account-table account-activity">
+          <table className="account-table account-activity account-stack">
             <caption className="visually-hidden">{t('activity.title')}</caption>
             <TableHead
               columns={[
