@@ -23,6 +23,12 @@ VIEWPORT: ViewportSize = {"width": 1366, "height": 900}
 TIMEOUT_MS = 10_000  # every wait and assertion: a slow page fails in seconds, not minutes
 OTP_STEP_S = 30
 TRACE = os.environ.get("BURSA_E2E_TRACE") == "1"
+# axe-core, installed with the web app's packages (scripts/build-web runs npm ci first).
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Every WCAG 2 A and AA rule axe checks: labels and names, roles, contrast in the theme shown.
+AXE_RUN = """axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then((result) =>
+  result.violations.map((v) => ({rule: v.id, impact: v.impact,
+    where: v.nodes.slice(0, 3).map((node) => node.target.join(' '))})))"""
 
 
 class Session:
@@ -76,9 +82,17 @@ class Session:
         page.on("pageerror", crashed)
 
     def shot(self, page: Page, name: str) -> None:
-        """A full-page screenshot, numbered in the order taken."""
+        """A full-page screenshot, numbered in the order taken, of a page that must pass
+        axe-core's WCAG 2 A and AA checks as it is shown."""
         self.shots += 1
         page.screenshot(path=self.folder / f"{self.shots:02d}-{name}.png", full_page=True)
+        self.accessible(page, name)
+
+    @staticmethod
+    def accessible(page: Page, name: str) -> None:
+        page.add_script_tag(path=AXE)
+        violations = page.evaluate(AXE_RUN)
+        assert violations == [], f"{name}: accessibility rules broken: {violations}"
 
     def close(self, failed: bool) -> None:
         """Closes every context; after a failure, with a screenshot of each page left
@@ -87,7 +101,9 @@ class Session:
             if failed:
                 for index, page in enumerate(context.pages):
                     try:
-                        self.shot(page, f"failed-{number}-{index}")
+                        self.shots += 1
+                        shot = self.folder / f"{self.shots:02d}-failed-{number}-{index}.png"
+                        page.screenshot(path=shot, full_page=True)
                     except Exception as exc:  # a crashed page must not hide the test's error
                         print(f"no screenshot of a page left open: {exc}")
             if TRACE:

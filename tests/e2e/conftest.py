@@ -21,7 +21,7 @@ from bursa.api import web
 from bursa.db.scratch import with_database
 from tests.conftest import IN_CI, SERVER_URL, require
 from tests.e2e.api import PASSWORD, Admins, sign_in
-from tests.e2e.browser import TIMEOUT_MS, Session
+from tests.e2e.browser import AXE, TIMEOUT_MS, Session
 from tests.e2e.server import BursaServer, Mail, free_port, run_bursa, server_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,6 +112,8 @@ def stack(
     browser: without one no server is started."""
     if not web.DIST.joinpath("index.html").is_file():
         missing(f"the web app is not built in {web.DIST}: run scripts/build-web")
+    if not AXE.is_file():
+        missing(f"axe-core is not installed at {AXE}: run scripts/build-web (npm ci)")
     require(SERVER_URL, 5432, "PostgreSQL")
     data_dir = tmp_path_factory.mktemp("bursa-e2e")
     mail = Mail(data_dir / "mail")
