@@ -1,0 +1,1 @@
+"""Drivers: how a bot talks to an exchange (REST and websocket)."""
