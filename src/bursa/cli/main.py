@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "engine": ("bursa.cli.engine", "engine_app"),
     "ledger": ("bursa.cli.ledger", "ledger_app"),
     "bench": ("bursa.cli.bench", "bench_app"),
+    "bots": ("bursa.cli.bots", "bots_app"),
     "user": ("bursa.cli.users", "user_app"),
     "mailer": ("bursa.cli.mailer", "mailer_app"),
     "events": ("bursa.cli.events", "events_app"),

@@ -1,0 +1,1 @@
+"""Built-in strategies (each registered by name in ``bursa.bots.plugins``)."""

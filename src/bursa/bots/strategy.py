@@ -1,0 +1,233 @@
+"""The strategy plugin contract: what a bot's strategy sees and what it answers.
+
+A strategy is a class registered by name (``bursa.bots.plugins``) with:
+
+- ``Params``: a pydantic model of its ``params:`` in the bots' file (checked by
+  ``bursa bots check`` before anything runs, so a typo never reaches an exchange);
+- ``__init__(config, params)``: its ``StrategyConfig`` and validated ``Params``;
+- ``async tick(view) -> Plan``: given a snapshot of its target market (book, balances, its
+  own open orders, and the books of its sources), the orders to place and the ids to cancel.
+
+``tick`` decides, the runner acts: a strategy does no I/O of its own, so it can be tested
+with a hand-made ``View`` and the runner can apply risk limits and the kill switch to every
+strategy alike. It is ``async`` only so a strategy may await helpers (a price feed it owns).
+
+Money is ``Decimal`` throughout; ``Amount``/``Positive`` read it from the bots' file exactly
+(see ``bursa.bots.config``), and plugins use them for their own ``Params``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator
+
+from bursa.plain_input import is_amount
+
+if TYPE_CHECKING:
+    from bursa.bots.config import StrategyConfig
+
+Side = Literal["buy", "sell"]  # Peatio's names for an order's side
+
+
+# ---------------------------------------------------------------------- params' types
+
+
+def read_decimal(value: object) -> Decimal:
+    """A decimal from the bots' file: a ``Decimal`` (a YAML number, read from its text), an
+    integer, or a string in plain notation. A Python ``float`` has already lost its exact
+    value, so it is refused rather than rounded."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, float):
+        raise ValueError("a float is not exact: give the number as a string or a Decimal")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        return value
+    if isinstance(value, str):
+        if not is_amount(value, signed=True):
+            raise ValueError(f"{value!r} is not a plain decimal (write e.g. 0.001, not 1e-3)")
+        return Decimal(value)
+    raise ValueError("must be a number")
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(read_decimal)]
+"""Any exact decimal (signed)."""
+Positive = Annotated[Amount, AfterValidator(_positive)]
+"""An exact decimal above zero: a price, an amount, a fraction."""
+NotNegative = Annotated[Amount, AfterValidator(_not_negative)]
+"""An exact decimal, zero or more."""
+
+
+# ---------------------------------------------------------------------- what a tick sees
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BookSide:
+    """One side of an order book, best price first (asks ascending, bids descending)."""
+
+    levels: tuple[Level, ...] = ()
+
+    @property
+    def best(self) -> Decimal | None:
+        return self.levels[0].price if self.levels else None
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    asks: BookSide = BookSide()
+    bids: BookSide = BookSide()
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    available: Decimal
+    locked: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """One of the strategy's own orders on the target market, as the exchange reports it."""
+
+    id: str
+    side: Side
+    price: Decimal
+    remaining: Decimal  # amount not yet filled
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The target market's rules (Peatio's ``/public/markets``): orders must fit them."""
+
+    id: str
+    base_unit: str
+    quote_unit: str
+    amount_precision: int
+    price_precision: int
+    min_amount: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A snapshot of the target market for one tick. ``sources`` holds the books of the
+    strategy's ``sources:``, keyed ``"account_id/market_id"``."""
+
+    market: Market
+    book: Book
+    balances: Mapping[str, Balance]  # by currency code
+    open_orders: tuple[OpenOrder, ...]
+    sources: Mapping[str, Book] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- what a tick answers
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """A limit order to place on the target market."""
+
+    side: Side
+    price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a tick asks for: cancels first, then placements."""
+
+    place: tuple[NewOrder, ...] = ()
+    cancel: tuple[str, ...] = ()  # ids of the strategy's open orders
+
+
+def reconcile(desired: Iterable[NewOrder], open_orders: Iterable[OpenOrder]) -> Plan:
+    """The plan that turns ``open_orders`` into ``desired``: an open order equal to a wanted
+    one (side, price, remaining amount) is kept, every other is cancelled, and what is still
+    missing is placed. A partly filled order is therefore replaced by a full one, so each
+    level keeps its configured size."""
+    wanted = list(desired)
+    cancel: list[str] = []
+    for order in open_orders:
+        match = NewOrder(order.side, order.price, order.remaining)
+        if match in wanted:
+            wanted.remove(match)
+        else:
+            cancel.append(order.id)
+    return Plan(place=tuple(wanted), cancel=tuple(cancel))
+
+
+def round_price(price: Decimal, side: Side, precision: int) -> Decimal:
+    """``price`` to the market's tick, away from the middle (asks up, bids down), so that
+    rounding never narrows a spread."""
+    rounding = ROUND_CEILING if side == "sell" else ROUND_FLOOR
+    return price.quantize(Decimal(1).scaleb(-precision), rounding=rounding)
+
+
+def round_amount(amount: Decimal, precision: int) -> Decimal:
+    """``amount`` down to the market's lot (never more than asked)."""
+    return amount.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_FLOOR)
+
+
+# ---------------------------------------------------------------------- the contract
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class Strategy(ABC, Generic[P]):
+    """A strategy plugin (see the module's docstring)."""
+
+    Params: ClassVar[type[BaseModel]]
+
+    def __init__(self, config: StrategyConfig, params: P) -> None:
+        self.config = config
+        self.params = params
+
+    @abstractmethod
+    async def tick(self, view: View) -> Plan:
+        """The orders this strategy wants on the target now (no I/O: the runner acts)."""
+
+
+__all__ = [
+    "Amount",
+    "Balance",
+    "Book",
+    "BookSide",
+    "Level",
+    "Market",
+    "NewOrder",
+    "NotNegative",
+    "OpenOrder",
+    "Plan",
+    "Positive",
+    "Side",
+    "Strategy",
+    "View",
+    "read_decimal",
+    "reconcile",
+    "round_amount",
+    "round_price",
+]

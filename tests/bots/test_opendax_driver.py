@@ -1,0 +1,347 @@
+"""The bots' OpenDAX driver against a real Bursa in this process (engine, Ranger hub, the
+API in uvicorn on a loopback port, a scratch database): REST with API-key signing, paged
+open orders, the API's error codes, books rebuilt from Ranger that match ``depth`` (also
+after a lost frame), the private stream, and reconnecting after the server closes."""
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import uvicorn
+
+from bursa.api.app import create_app
+from bursa.api.ranger import protocol as ws_protocol
+from bursa.api.ranger.hub import RESYNC, Limits, RangerHub
+from bursa.bench.api import UnlimitedLimiter, _member_with_key
+from bursa.bench.demo_market import _free_socket
+from bursa.bots.drivers.opendax import ApiKey, ExchangeError, OpenDaxClient, Retry
+from bursa.bots.drivers.ranger_client import (
+    Backoff,
+    BookSynced,
+    Connected,
+    FeedEvent,
+    LocalBook,
+    OrderUpdate,
+    OwnTrade,
+    PublicTrade,
+    RangerFeed,
+)
+from bursa.db.session import create_engine, create_session_factory
+from bursa.engine import errors as engine_errors
+from bursa.engine.commands import Credit
+from bursa.engine.runner import EngineRunner
+from bursa.events.bus import InProcessBus
+from bursa.identity.mail import NoMailer
+from bursa.identity.service import Identity
+from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.candles import CandleWriter
+from bursa.trading.market_data import Tickers
+from bursa.trading.specs import load_specs
+from tests.conftest import DatabasePool, database_url
+
+MARKET = "btcusdt"
+FAST = Backoff(first_s=0.05, most_s=0.2)
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class Bursa:
+    host: str
+    ws: str
+    hub: RangerHub
+    alice: ApiKey  # member ids are in ``ids``
+    bob: ApiKey
+    ids: dict[str, int]
+
+
+@asynccontextmanager
+async def running_bursa(url: str) -> AsyncIterator[Bursa]:
+    """Bursa as ``bursa up`` runs it, with two funded members holding API keys."""
+    bus = InProcessBus()
+    runner = EngineRunner(url, bus, load_specs)
+    await runner.start()
+    database = create_engine(url)
+    sessions = create_session_factory(database)
+    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-bots-")
+    identity = Identity(
+        database,
+        NoMailer(),
+        LocalKeyStore(Path(keys_dir.name) / "master.key"),
+        session_ttl=timedelta(hours=1),
+        app_name="Bursa bots test",
+    )
+    candles = CandleWriter(sessions, bus)
+    await candles.start()
+    hub = RangerHub(runner, bus, Limits(per_ip=1000), tickers=(Tickers(candles), sessions))
+    await hub.start()
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    app = create_app(
+        runner,
+        sessions,
+        identity,
+        limiter=UnlimitedLimiter(),
+        secure_cookies=False,
+        public_url=f"http://127.0.0.1:{port}",
+        tickers=Tickers(candles),
+        ranger_hub=hub,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            ws=ws_protocol.PROTOCOL,
+            ws_per_message_deflate=False,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        keys = [await _member_with_key(identity, app, i) for i in range(2)]
+        spec = runner.engine.books[MARKET].spec
+        for key in keys:
+            for currency, whole in ((spec.base, 100), (spec.quote, 10_000_000)):
+                await runner.submit(
+                    Credit(
+                        key=f"bots:credit:{key['id']}:{currency.code}",
+                        member_id=key["id"],
+                        currency=currency.code,
+                        amount=whole * 10**currency.precision,
+                        deposit_id=f"bots-{key['id']}-{currency.code}",
+                    )
+                )
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+            await asyncio.sleep(0.02)
+        alice, bob = (ApiKey(k["kid"], k["secret"]) for k in keys)
+        yield Bursa(
+            f"http://127.0.0.1:{port}",
+            f"ws://127.0.0.1:{port}/api/v2/ranger",
+            hub,
+            alice,
+            bob,
+            {"alice": keys[0]["id"], "bob": keys[1]["id"]},
+        )
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+        await hub.stop()
+        await candles.stop()
+        await runner.stop()
+        await identity.close()
+        await database.dispose()
+        keys_dir.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def bursa(database_pool: DatabasePool) -> AsyncIterator[Bursa]:
+    """One exchange for the module (each test cleans up its own orders)."""
+    name = await asyncio.to_thread(database_pool.take)
+    try:
+        async with running_bursa(database_url(name)) as running:
+            yield running
+    finally:
+        database_pool.give_back(name)
+
+
+async def event_of(
+    feed: RangerFeed, kind: type[E], match: Callable[[E], bool] = lambda _: True
+) -> E:
+    """The next event of ``kind`` that ``match``es (others are passed over)."""
+    deadline = time.monotonic() + 5
+    while True:
+        event: FeedEvent = await feed.next_event(max(0.01, deadline - time.monotonic()))
+        if isinstance(event, kind) and match(event):
+            return event
+
+
+async def book_matches_depth(client: OpenDaxClient, book: LocalBook) -> None:
+    """The local book converges to ``depth`` (the feed may be a frame or two behind)."""
+    deadline = time.monotonic() + 5
+    while True:
+        depth = await client.depth(MARKET)
+        if book.synced and book.ask_levels() == depth.asks and book.bid_levels() == depth.bids:
+            return
+        assert time.monotonic() < deadline, (book.ask_levels(), depth.asks)
+        await asyncio.sleep(0.05)
+
+
+D = Decimal
+
+
+async def test_place_cancel_balances_and_errors(bursa: Bursa) -> None:
+    async with OpenDaxClient(bursa.host, bursa.alice) as client:
+        markets = {m.id: m for m in await client.markets()}
+        assert markets[MARKET].price_precision == 2
+        before = (await client.balances())["usdt"]
+        order = await client.place(MARKET, "buy", D("0.5"), D("1000.25"))
+        assert (order.state, order.price, order.origin_volume) == ("wait", D("1000.25"), D("0.5"))
+        assert isinstance(order.remaining_volume, Decimal)
+        after = (await client.balances())["usdt"]
+        assert after.locked - before.locked == D("500.125")
+        assert [o.id for o in await client.open_orders(MARKET)] == [order.id]
+        cancelled = await client.cancel(order.id)
+        assert (cancelled.id, cancelled.state) == (order.id, "cancel")
+        assert await client.open_orders(MARKET) == []
+
+        with pytest.raises(ExchangeError) as refused:
+            await client.place("nosuchmarket", "buy", D("1"), D("1"))
+        assert refused.value.status == 422
+        assert refused.value.codes == [engine_errors.MARKET_NOT_AVAILABLE]
+        with pytest.raises(ExchangeError) as precise:
+            await client.place(MARKET, "buy", D("1"), D("1000.001"))
+        assert precise.value.codes == [engine_errors.INVALID_VOLUME_OR_PRICE]
+    async with OpenDaxClient(bursa.host, ApiKey(bursa.alice.kid, "wrong")) as forged:
+        with pytest.raises(ExchangeError) as unsigned:
+            await forged.balances()
+        assert (unsigned.value.status, unsigned.value.codes) == (401, ["authz.invalid_signature"])
+    assert "wrong" not in repr(ApiKey(bursa.alice.kid, "wrong"))
+
+
+async def test_open_orders_every_page_and_cancel_all(bursa: Bursa) -> None:
+    async with OpenDaxClient(bursa.host, bursa.alice, delay=0.01) as client:
+        placed = [await client.place(MARKET, "buy", D("0.01"), D(900 + n)) for n in range(5)]
+        found = await client.open_orders(MARKET, page_size=2)
+        assert sorted(o.id for o in found) == sorted(o.id for o in placed)
+        cancelled = await client.cancel_all(MARKET)
+        assert sorted(o.id for o in cancelled) == sorted(o.id for o in placed)
+        assert await client.open_orders(MARKET) == []
+
+
+async def test_requests_are_spaced_by_delay(bursa: Bursa) -> None:
+    async with OpenDaxClient(bursa.host, bursa.alice, delay=0.1) as client:
+        started = time.monotonic()
+        for _ in range(3):
+            await client.balances()
+        assert time.monotonic() - started >= 0.2
+
+
+async def test_5xx_and_network_errors_are_retried_4xx_not() -> None:
+    answers = [httpx.Response(503), httpx.Response(502), httpx.Response(200, json=[])]
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if not answers:
+            return httpx.Response(422, json={"errors": ["market.order.invalid_side"]})
+        return answers.pop(0)
+
+    key = ApiKey("kid", "secret")
+    fast = Retry(attempts=4, first_s=0.001, most_s=0.01)
+    async with OpenDaxClient(
+        "http://x", key, retry=fast, transport=httpx.MockTransport(handler)
+    ) as client:
+        assert await client.balances() == {}
+        assert len(seen) == 3
+        nonces = [int(r.headers["X-Auth-Nonce"]) for r in seen]
+        assert nonces == sorted(set(nonces))  # a fresh, larger nonce on every attempt
+        with pytest.raises(ExchangeError) as refused:
+            await client.place(MARKET, "sell", D("1"), D("2"))
+        assert len(seen) == 4 and refused.value.codes == ["market.order.invalid_side"]
+        assert seen[-1].content == (
+            b'{"market": "btcusdt", "side": "sell", "volume": "1", "ord_type": "limit", '
+            b'"price": "2"}'
+        )
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with OpenDaxClient("http://x", key, retry=fast, transport=httpx.MockTransport(down)) as c:
+        with pytest.raises(ExchangeError) as unreachable:
+            await c.markets()
+        assert unreachable.value.status is None
+
+
+async def test_book_follows_depth_and_resyncs_after_a_lost_frame(bursa: Bursa) -> None:
+    lose_next = asyncio.Event()
+
+    def tap(frame: Mapping[str, Any]) -> bool:
+        if f"{MARKET}.ob-inc" in frame and lose_next.is_set():
+            lose_next.clear()
+            return False
+        return True
+
+    async with (
+        OpenDaxClient(bursa.host, bursa.bob) as client,
+        OpenDaxClient(bursa.host, bursa.alice) as taker,
+        RangerFeed(bursa.ws, [MARKET], backoff=FAST, tap=tap) as feed,
+    ):
+        await event_of(feed, BookSynced)
+        for n in range(3):
+            await client.place(MARKET, "sell", D("0.1"), D(31000 + n))
+            await client.place(MARKET, "buy", D("0.2"), D(29000 - n))
+        await book_matches_depth(client, feed.books[MARKET])
+        assert feed.books[MARKET].best_ask() == (D(31000), D("0.1"))
+        assert feed.books[MARKET].best_bid() == (D(29000), D("0.2"))
+
+        lose_next.set()
+        await client.place(MARKET, "sell", D("0.3"), D(30500))  # its increment is lost
+        await client.place(MARKET, "sell", D("0.3"), D(30600))  # the gap shows here
+        synced = await event_of(feed, BookSynced, lambda e: e.resync)
+        assert synced.market == MARKET and feed.resyncs == 1
+        await book_matches_depth(client, feed.books[MARKET])
+        assert feed.books[MARKET].best_ask() == (D(30500), D("0.3"))
+
+        # A trade (another member takes: no self-trade): the stream tells it, the level goes.
+        await taker.place(MARKET, "buy", D("0.3"), D(30500))
+        trade = await event_of(feed, PublicTrade)
+        assert (trade.price, trade.amount, trade.taker_type) == (D(30500), D("0.3"), "buy")
+        await book_matches_depth(client, feed.books[MARKET])
+        await client.cancel_all(MARKET)
+        await book_matches_depth(client, feed.books[MARKET])
+
+
+async def test_private_stream_sees_orders_fills_and_reconnects(bursa: Bursa) -> None:
+    async with (
+        OpenDaxClient(bursa.host, bursa.alice) as alice,
+        OpenDaxClient(bursa.host, bursa.bob) as bob,
+        RangerFeed(bursa.ws, [MARKET], key=bursa.alice, trades=False, backoff=FAST) as feed,
+    ):
+        assert await event_of(feed, Connected) == Connected(reconnect=False)
+        await event_of(feed, BookSynced)
+        resting = await alice.place(MARKET, "sell", D("0.25"), D("35000.5"))
+        seen = await event_of(feed, OrderUpdate, lambda e: e.order.id == resting.id)
+        assert (seen.order.state, seen.order.price) == ("wait", D("35000.5"))
+
+        await bob.place(MARKET, "buy", D("0.25"), D("35000.5"))
+        fills: list[OwnTrade] = []
+        done: list[OrderUpdate] = []
+        while not (fills and done):  # the order's news and the trade's, in either order
+            event = await feed.next_event()
+            if isinstance(event, OwnTrade):
+                fills.append(event)
+            elif isinstance(event, OrderUpdate) and event.order.state == "done":
+                done.append(event)
+        fill = fills[0]
+        assert (fill.order_id, fill.side, fill.amount) == (resting.id, "sell", D("0.25"))
+        assert fill.total == D("8750.125")
+        assert (done[0].order.id, done[0].order.executed_volume) == (resting.id, D("0.25"))
+
+        # The server closes the connection (as the hub does on a resync): the feed comes
+        # back, says so, and the book starts from a new snapshot.
+        for conn in bursa.hub._members[bursa.ids["alice"]]:
+            conn.kick(RESYNC, "resync")
+        assert await event_of(feed, Connected) == Connected(reconnect=True)
+        assert (await event_of(feed, BookSynced)).resync
+        again = await alice.place(MARKET, "sell", D("0.1"), D("36000"))
+        await event_of(feed, OrderUpdate, lambda e: e.order.id == again.id)
+        assert feed.connections == 2
+        await alice.cancel_all(MARKET)
+
+
+async def test_private_stream_refuses_a_bad_key(bursa: Bursa) -> None:
+    forged = ApiKey(bursa.alice.kid, "not-the-secret")
+    async with RangerFeed(bursa.ws, [MARKET], key=forged, backoff=FAST) as feed:
+        with pytest.raises(ExchangeError) as refused:
+            await feed.next_event(2)
+    assert (refused.value.status, refused.value.codes) == (401, ["authz.invalid_signature"])
