@@ -19,6 +19,9 @@ GROUP = "bursa.strategies"
 
 BUILTINS: dict[str, str] = {
     "fixed": "bursa.bots.strategies.fixed:Fixed",
+    "market_making": "bursa.bots.strategies.market_making:MarketMaking",
+    "copy": "bursa.bots.strategies.copy:Copy",
+    "microtrades": "bursa.bots.strategies.microtrades:Microtrades",
 }
 
 
