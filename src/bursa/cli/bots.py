@@ -1,15 +1,25 @@
 """``bursa bots …``: the bots that trade on an exchange through its public API."""
 
+import asyncio
+import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bursa.bots.config import BotsConfig, ConfigError, read_config
+from bursa.bots.config import BotsConfig, ConfigError, MissingSecret, read_config
+from bursa.bots.runner import (
+    Outcome,
+    Runner,
+    RunnerError,
+    default_status_path,
+    ownership_problems,
+    read_status,
+)
 from bursa.cli.bots_suggest import suggest
 from bursa.formats import decimal_text
 
@@ -40,6 +50,12 @@ def check(
             errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
         errors.print(f"[yellow]hint:[/] {len(exc.problems)} problem(s); nothing was started")
         raise typer.Exit(1) from None
+    problems = [f"{config}: {problem}" for problem in ownership_problems(bots)]
+    if problems:
+        for line in problems:
+            errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        errors.print(f"[yellow]hint:[/] {len(problems)} problem(s); nothing was started")
+        raise typer.Exit(1)
     _summary(Console(highlight=False), bots)
 
 
@@ -78,3 +94,92 @@ def _summary(console: Console, bots: BotsConfig) -> None:
 
 
 bots_app.command("suggest")(suggest)
+
+
+@bots_app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="the bots' YAML file", show_default=False)],
+    status: Annotated[
+        Path | None,
+        typer.Option(help="the status file (default: <config>.status.json next to it)"),
+    ] = None,
+) -> None:
+    """Run the file's enabled strategies until Ctrl-C (or SIGTERM): then each cancels its
+    open orders unless its on_stop is keep. The kill switch (its file appearing, or
+    SIGUSR1) cancels every strategy's orders. Exit 1 if orders may have been left open."""
+    errors = Console(stderr=True, highlight=False)
+    try:
+        bots = read_config(config, environ=os.environ)
+        runner = Runner(bots, status_path=status or default_status_path(config))
+    except ConfigError as exc:
+        for line in exc.lines:
+            errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (RunnerError, MissingSecret) as exc:
+        for line in str(exc).splitlines():
+            errors.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    logging.basicConfig(
+        level=bots.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        outcome = asyncio.run(_run(runner))
+    except RunnerError as exc:
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    for problem in outcome.problems:
+        errors.print(f"[bold red]error:[/] {escape(problem)}")
+    if outcome.killed:
+        errors.print("[yellow]stopped by the kill switch[/]")
+    raise typer.Exit(0 if outcome.clean else 1)
+
+
+async def _run(runner: Runner) -> Outcome:
+    async with runner:
+        return await runner.run()
+
+
+@bots_app.command("status")
+def status_command(
+    config: Annotated[Path, typer.Argument(help="the bots' YAML file", show_default=False)],
+    status: Annotated[
+        Path | None,
+        typer.Option(help="the status file (default: <config>.status.json next to it)"),
+    ] = None,
+) -> None:
+    """Show what ``bursa bots run`` last wrote to the status file: each strategy's state,
+    open orders, orders placed and cancelled, position, P&L, last tick and last error."""
+    errors = Console(stderr=True, highlight=False)
+    path = status or default_status_path(config)
+    try:
+        found = read_status(path)
+    except FileNotFoundError:
+        errors.print(f"[bold red]error:[/] {escape(str(path))}: no status yet (is the bot run?)")
+        raise typer.Exit(1) from None
+    except (OSError, ValueError) as exc:
+        errors.print(f"[bold red]error:[/] {escape(str(path))}: unreadable ({exc})")
+        raise typer.Exit(1) from None
+    table = Table()
+    table.add_column("strategy", overflow="fold")
+    for name in ("state", "open", "placed / cancelled", "position", "day P&L", "last tick"):
+        table.add_column(name)
+    table.add_column("last error", overflow="fold")
+    for row in found["strategies"]:
+
+        def cell(key: str, row: dict[str, Any] = row) -> str:
+            value = row.get(key)
+            return "-" if value is None else escape(str(value))
+
+        table.add_row(
+            f"{cell('id')}\n[dim]{cell('target')}[/]",
+            cell("state"),
+            cell("open_orders"),
+            f"{cell('placed')} / {cell('cancelled')}",
+            cell("position"),
+            cell("day_pnl"),
+            cell("last_tick").rpartition("T")[2].removesuffix("+00:00"),
+            cell("last_error"),
+        )
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(f"updated {escape(str(found.get('updated_at')))} (pid {found.get('pid')})")
