@@ -324,7 +324,12 @@ def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> 
             time.sleep(0.3)
         markets = httpx.get(f"{base}/markets").json()
         assert [m["id"] for m in markets] == ["btcusdt", "ethusdt", "ethbtc", "btcusd"]
-        assert httpx.get(f"{base}/markets/btcusdt/order-book").json() == {"asks": [], "bids": []}
+        # Demo liquidity: the demo market maker fills the book within a few ticks.
+        book: dict[str, list[object]] = {"asks": [], "bids": []}
+        while not (book["asks"] and book["bids"]):
+            assert time.monotonic() < deadline + 30, "no demo liquidity on btcusdt"
+            time.sleep(0.5)
+            book = httpx.get(f"{base}/markets/btcusdt/order-book").json()
         # The web app at the root: built (scripts/test builds it first), or a page saying how.
         root = httpx.get(f"http://127.0.0.1:{port}/")
         if web.DIST.joinpath("index.html").is_file():
@@ -340,6 +345,8 @@ def test_up_on_the_embedded_default_serves_and_stops_cleanly(tmp_path: Path) -> 
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
+    assert "demo liquidity: a market maker quotes btcusdt" in output
+    assert "127.0.0.2:" not in output  # the bots' own requests stay out of the access log
     assert not (tmp_path / "data" / "pg" / "postmaster.pid").exists(), "PostgreSQL left running"
 
 

@@ -43,6 +43,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyAddress,
     StrictBool,
     StringConstraints,
     ValidationError,
@@ -135,6 +136,9 @@ class AccountConfig(BaseModel):
         Decimal(0),
         Decimal(0),
     )
+    # The local address REST requests leave from (e.g. 127.0.0.2 next to an exchange on
+    # 127.0.0.1, so the bot's requests can be told apart in its logs); unset: the system's.
+    source_address: IPvAnyAddress | None = None
 
     @property
     def ws_url(self) -> str | None:

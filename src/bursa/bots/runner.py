@@ -38,6 +38,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
+
 from bursa.bots import risk
 from bursa.bots.config import AccountConfig, BotsConfig, ConfiguredStrategy, credentials
 from bursa.bots.drivers.opendax import ApiKey, ExchangeError, OpenDaxClient, Order
@@ -125,10 +127,12 @@ class Exchange:
         low, high = account.delay
         self.account = account
         self.marks_orders = account.driver == "bursa"  # Bursa takes client ids
+        source = account.source_address
         self.client = OpenDaxClient(
             str(account.host),
             key,
             delay=random.uniform(float(low), float(high)),  # noqa: S311
+            transport=httpx.AsyncHTTPTransport(local_address=str(source)) if source else None,
         )
         ws = account.ws or (account.ws_url or "") + RANGER_PATH
         self.feed = RangerFeed(ws, sorted(markets), trades=False) if markets else None

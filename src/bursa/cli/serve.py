@@ -26,6 +26,7 @@ from bursa.applogic.listener import listener_of
 from bursa.applogic.management import PeatioManagement
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file, seal_profiles
+from bursa.cli.demo_liquidity import DemoLiquidity
 from bursa.cli.errors import fail
 from bursa.cli.events import build_relay, verifier
 from bursa.cli.mailer import embedded_mailer
@@ -69,6 +70,14 @@ class _Server(uvicorn.Server):
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
+
+    bots: DemoLiquidity | None = None  # stopped (orders cancelled) while the API answers
+
+    async def on_tick(self, counter: int) -> bool:
+        exiting = await super().on_tick(counter)
+        if exiting and self.bots is not None:
+            await self.bots.stop()
+        return exiting
 
     def _stop_serving(self) -> None:
         if self.should_exit:
@@ -157,6 +166,10 @@ def up(
             help="apply the demo seeds (default: only on the embedded database)",
         ),
     ] = None,
+    demo_liquidity: Annotated[
+        bool | None,
+        typer.Option(help="run a demo market maker (default: on the embedded demo only)"),
+    ] = None,
 ) -> None:
     """Start the exchange: migrate, seed, run the engine and serve the API.
 
@@ -176,9 +189,11 @@ def up(
     listen_host = host or settings.host
     listen_port = port or settings.port
     seed_demo = settings.database_url is None if demo is None else demo
+    if demo_liquidity is None:
+        demo_liquidity = seed_demo and settings.database_url is None
 
     async def serve(url: str) -> None:
-        await _serve(settings, url, listen_host, listen_port, seed_demo)
+        await _serve(settings, url, listen_host, listen_port, seed_demo, demo_liquidity)
 
     with_database(settings, serve)
 
@@ -201,7 +216,9 @@ async def _demo_funds(
         )
 
 
-async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: bool) -> None:
+async def _serve(
+    settings: Settings, url: str, host: str, port: int, seed_demo: bool, liquidity: bool
+) -> None:
     with console.status("migrating the database…"):
         await upgrade(url)
         sealed = await seal_profiles(settings, url)
@@ -331,6 +348,9 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
         ws_per_message_deflate=False,
     )
     server = _Server(config)
+    server.bots = await DemoLiquidity.start_if(
+        liquidity, identity, sessions, runner, port, lambda: bool(server.started)
+    )
     access_log.install()  # after uvicorn configured its loggers
     built = (web.DIST / "index.html").is_file()
     console.print(
@@ -341,6 +361,7 @@ async def _serve(settings: Settings, url: str, host: str, port: int, seed_demo: 
     try:
         await server.serve()
     finally:
+        await DemoLiquidity.stop_if(server.bots)  # if serving never started
         if applogic_listener is not None:
             await applogic_listener.stop()
         if applogic is not None:

@@ -1,0 +1,172 @@
+"""Demo liquidity against a real Bursa in this process (scratch database with the demo
+seeds): every demo market gets a two-sided book from the bots within seconds, trades
+happen, stopping cancels the bots' orders, and a second start funds nobody again."""
+
+import asyncio
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bursa.api.app import create_app
+from bursa.api.ranger import protocol as ws_protocol
+from bursa.api.ranger.hub import Limits, RangerHub
+from bursa.bench.api import UnlimitedLimiter
+from bursa.bench.demo_market import _free_socket
+from bursa.bots.drivers.opendax import Depth, OpenDaxClient
+from bursa.cli.demo_liquidity import DEMO_PRICES, MAKER_FUNDS, TAKER_FUNDS, DemoLiquidity
+from bursa.db.session import create_engine, create_session_factory
+from bursa.engine.runner import EngineRunner
+from bursa.engine.tables import engine_commands
+from bursa.events.bus import InProcessBus
+from bursa.identity.mail import NoMailer
+from bursa.identity.service import Identity
+from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.candles import CandleWriter
+from bursa.trading.market_data import Tickers
+from bursa.trading.specs import load_specs
+from tests.conftest import DatabasePool, database_url
+
+D = Decimal
+
+
+@dataclass
+class Exchange:
+    host: str
+    port: int
+    identity: Identity
+    sessions: async_sessionmaker[AsyncSession]
+    engine: EngineRunner
+    server: uvicorn.Server
+
+
+@pytest.fixture(scope="module")
+async def exchange(database_pool: DatabasePool) -> AsyncIterator[Exchange]:
+    name = await asyncio.to_thread(database_pool.take)
+    bus = InProcessBus()
+    engine = EngineRunner(database_url(name), bus, load_specs)
+    await engine.start()
+    database = create_engine(database_url(name))
+    sessions = create_session_factory(database)
+    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-demo-liq-")
+    identity = Identity(
+        database,
+        NoMailer(),
+        LocalKeyStore(Path(keys_dir.name) / "master.key"),
+        session_ttl=timedelta(hours=1),
+        app_name="Bursa demo liquidity test",
+    )
+    candles = CandleWriter(sessions, bus)
+    await candles.start()
+    hub = RangerHub(engine, bus, Limits(per_ip=1000), tickers=(Tickers(candles), sessions))
+    await hub.start()
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    app = create_app(
+        engine,
+        sessions,
+        identity,
+        limiter=UnlimitedLimiter(),
+        secure_cookies=False,
+        public_url=f"http://127.0.0.1:{port}",
+        tickers=Tickers(candles),
+        ranger_hub=hub,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            ws=ws_protocol.PROTOCOL,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield Exchange(f"http://127.0.0.1:{port}", port, identity, sessions, engine, server)
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+        await hub.stop()
+        await candles.stop()
+        await engine.stop()
+        await identity.close()
+        await database.dispose()
+        keys_dir.cleanup()
+        database_pool.give_back(name)
+
+
+async def adjustments(exchange: Exchange) -> int:
+    """The demo liquidity credits in the engine's command log."""
+    async with exchange.sessions() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(engine_commands)
+            .where(engine_commands.c.idempotency_key.like("demo-liquidity:%"))
+        )
+    return int(found or 0)
+
+
+async def start(exchange: Exchange) -> DemoLiquidity:
+    return await DemoLiquidity.start(
+        exchange.identity,
+        exchange.sessions,
+        exchange.engine,
+        exchange.port,
+        lambda: bool(exchange.server.started),
+    )
+
+
+async def depths(exchange: Exchange) -> dict[str, Depth]:
+    async with OpenDaxClient(exchange.host, None) as public:
+        return {market: await public.depth(market) for market in DEMO_PRICES}
+
+
+async def traded(exchange: Exchange) -> bool:
+    async with httpx.AsyncClient(base_url=exchange.host) as http:
+        for market in DEMO_PRICES:
+            answer = await http.get(f"/api/v2/peatio/public/markets/{market}/trades")
+            answer.raise_for_status()
+            if answer.json():
+                return True
+    return False
+
+
+async def test_books_then_stop_cancels_and_funding_is_once(exchange: Exchange) -> None:
+    bots = await start(exchange)
+    try:
+        deadline = time.monotonic() + 8
+        while True:
+            books = await depths(exchange)
+            if all(d.asks and d.bids for d in books.values()):
+                break
+            assert time.monotonic() < deadline, books
+            await asyncio.sleep(0.2)
+        for market, depth in books.items():
+            price = DEMO_PRICES[market][0]
+            assert depth.bids[0][0] < depth.asks[0][0]
+            assert abs(depth.asks[0][0] - price) / price < D("0.02")
+        deadline = time.monotonic() + 10  # the taker trades now and then
+        while not await traded(exchange):
+            assert time.monotonic() < deadline, "no trade"
+            await asyncio.sleep(0.3)
+    finally:
+        await bots.stop()
+    for market, depth in (await depths(exchange)).items():
+        assert not depth.asks and not depth.bids, (market, depth)
+    funded = await adjustments(exchange)
+    assert funded == len(MAKER_FUNDS) + len(TAKER_FUNDS)
+
+    again = await start(exchange)  # a restart: a new key, no new money
+    await again.stop()
+    assert await adjustments(exchange) == funded
