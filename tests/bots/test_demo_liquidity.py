@@ -23,13 +23,20 @@ from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.bench.api import UnlimitedLimiter
 from bursa.bench.demo_market import _free_socket
 from bursa.bots.drivers.opendax import Depth, OpenDaxClient
-from bursa.cli.demo_liquidity import DEMO_PRICES, MAKER_FUNDS, TAKER_FUNDS, DemoLiquidity
+from bursa.cli import demo_liquidity
+from bursa.cli.demo_liquidity import (
+    DEMO_PRICES,
+    MAKER_FUNDS,
+    TAKER_FUNDS,
+    DemoLiquidity,
+)
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.runner import EngineRunner
 from bursa.engine.tables import engine_commands
 from bursa.events.bus import InProcessBus
 from bursa.identity.mail import NoMailer
 from bursa.identity.service import Identity
+from bursa.identity.tables import api_keys, users
 from bursa.secrets.keystore import LocalKeyStore
 from bursa.trading.candles import CandleWriter
 from bursa.trading.market_data import Tickers
@@ -170,3 +177,31 @@ async def test_books_then_stop_cancels_and_funding_is_once(exchange: Exchange) -
     again = await start(exchange)  # a restart: a new key, no new money
     await again.stop()
     assert await adjustments(exchange) == funded
+
+
+async def test_a_human_account_with_the_bot_email_is_left_alone(
+    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Demo liquidity only reuses members it created (its private label): an account that
+    merely has the bot's email keeps its keys and 2FA, and the bots stay off."""
+    email = "not-a-bot@bursa.example.com"
+    human = await exchange.identity.create_user(email, "Tr4de-Night!Owl-77", "member")
+    monkeypatch.setattr(demo_liquidity, "MAKER_EMAIL", email)
+    before = await adjustments(exchange)
+    bots = await DemoLiquidity.start_if(
+        True,
+        exchange.identity,
+        exchange.sessions,
+        exchange.engine,
+        exchange.port,
+        lambda: bool(exchange.server.started),
+    )
+    assert bots is None
+    async with exchange.identity.engine.connect() as conn:
+        otp = await conn.scalar(select(users.c.otp).where(users.c.id == human["id"]))
+        keys = await conn.scalar(
+            select(func.count()).select_from(api_keys).where(api_keys.c.user_id == human["id"])
+        )
+    assert otp is False
+    assert keys == 0
+    assert await adjustments(exchange) == before

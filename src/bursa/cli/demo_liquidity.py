@@ -56,7 +56,7 @@ from bursa.engine.units import to_units
 from bursa.identity import totp
 from bursa.identity.api_keys import API_KEY_SEAL
 from bursa.identity.service import OTP_KEY, Client, Identity
-from bursa.identity.tables import api_keys, users
+from bursa.identity.tables import api_keys, labels, users
 from bursa.ledger.tables import currencies
 from bursa.trading import engine_requests
 
@@ -149,14 +149,34 @@ class BotKey:
         return f"BotKey(member_id={self.member_id}, kid={self.kid!r})"
 
 
+BOT_LABEL = ("demo_bot", "liquidity")  # private: marks the members made here
+
+
+class NotABot(RuntimeError):
+    """The bot's email belongs to a member demo liquidity did not create: left alone."""
+
+
 async def bot_member(identity: Identity, email: str) -> int:
-    """The bot member's id, created (active, role member) if missing."""
+    """The bot member's id, created (active, role member, marked ``BOT_LABEL``) if missing.
+    A member with that email but without the mark is someone else's account: its keys and
+    2FA are never touched (``NotABot``)."""
     async with identity.engine.connect() as conn:
         found = await conn.scalar(select(users.c.id).where(users.c.email == email))
-    if found is not None:
-        return int(found)
+        if found is not None:
+            marked = await conn.scalar(
+                select(labels.c.id).where(
+                    labels.c.user_id == found,
+                    labels.c.key == BOT_LABEL[0],
+                    labels.c.value == BOT_LABEL[1],
+                )
+            )
+            if marked is None:
+                raise NotABot(f"{email} is a member demo liquidity did not create")
+            return int(found)
     password = secrets.token_urlsafe(24) + "Aa1!"  # thrown away: nobody logs in as a bot
     user = await identity.create_user(email, password, "member")
+    async with identity.transaction() as conn:
+        await identity.set_label(conn, int(user["id"]), *BOT_LABEL, "private")
     return int(user["id"])
 
 
@@ -358,8 +378,15 @@ class DemoLiquidity:
         port: int,
         ready: Callable[[], bool],
     ) -> "DemoLiquidity | None":
-        """``start`` when ``on`` (``bursa up``'s --demo-liquidity, resolved)."""
-        return await cls.start(identity, sessions, engine, port, ready) if on else None
+        """``start`` when ``on`` (``bursa up``'s --demo-liquidity, resolved); a bot email
+        taken by someone else's account turns it off with a warning."""
+        if not on:
+            return None
+        try:
+            return await cls.start(identity, sessions, engine, port, ready)
+        except NotABot as exc:
+            log.warning("demo liquidity is off: %s (its orders would be theirs)", exc)
+            return None
 
     @staticmethod
     async def stop_if(bots: "DemoLiquidity | None") -> None:
