@@ -5,7 +5,7 @@ import asyncio
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -89,6 +89,18 @@ async def pay(
 ) -> str:
     signed = await chain.plugin.sign(source.secret, source.address, to, amount, currency)
     return await chain.plugin.broadcast(signed)
+
+
+async def eventually(read: Callable[[], Awaitable[int]], expected: int) -> int:
+    """``read()`` once it gives ``expected`` (or after 10 s, what it gives then): anvil
+    answers ``eth_sendRawTransaction`` before its automined block is always readable."""
+    deadline = time.monotonic() + 10
+    for _ in range(200):
+        found = await read()
+        if found == expected or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    return found
 
 
 @pytest.fixture
@@ -192,7 +204,7 @@ async def test_eth_sent_lands_with_the_exact_amount_and_fee(chain: Chain) -> Non
 
     assert await chain.plugin.broadcast(signed) == signed.txid
 
-    assert await chain.plugin.balance_of(to, ETH) == ONE_ETH // 4
+    assert await eventually(lambda: chain.plugin.balance_of(to, ETH), ONE_ETH // 4) == ONE_ETH // 4
     assert await chain.plugin.balance_of(source.address, ETH) == (
         ONE_ETH - ONE_ETH // 4 - signed.fee
     )
@@ -211,7 +223,9 @@ async def test_tokens_sent_land_with_the_exact_amount(chain: Chain) -> None:
     signed = await chain.plugin.sign(source.secret, source.address, to, 2_500_001, chain.token)
     assert signed.fee == await chain.plugin.fee_estimate(chain.token)
     await chain.plugin.broadcast(signed)
-    assert await chain.plugin.balance_of(to, chain.token) == 2_500_001
+    assert (
+        await eventually(lambda: chain.plugin.balance_of(to, chain.token), 2_500_001) == 2_500_001
+    )
     assert await chain.plugin.balance_of(source.address, chain.token) == 4_499_999
     status = await chain.plugin.transaction(signed.txid)
     assert status.status == SUCCESS
