@@ -3,25 +3,14 @@ seeds): every demo market gets a two-sided book from the bots within seconds, tr
 happen, stopping cancels the bots' orders, and a second start funds nobody again."""
 
 import asyncio
-import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api.app import create_app
-from bursa.api.ranger import protocol as ws_protocol
-from bursa.api.ranger.hub import Limits, RangerHub
-from bursa.bench.api import UnlimitedLimiter
-from bursa.bench.demo_market import _free_socket
 from bursa.bots.drivers.opendax import Depth, OpenDaxClient
 from bursa.cli import demo_liquidity
 from bursa.cli.demo_liquidity import (
@@ -30,90 +19,26 @@ from bursa.cli.demo_liquidity import (
     TAKER_FUNDS,
     DemoLiquidity,
 )
-from bursa.db.session import create_engine, create_session_factory
-from bursa.engine.runner import EngineRunner
 from bursa.engine.tables import engine_commands
-from bursa.events.bus import InProcessBus
-from bursa.identity.mail import NoMailer
-from bursa.identity.service import Identity
 from bursa.identity.tables import api_keys, users
-from bursa.secrets.keystore import LocalKeyStore
-from bursa.trading.candles import CandleWriter
-from bursa.trading.market_data import Tickers
-from bursa.trading.specs import load_specs
+from tests.bots.exchange import Bursa, running_bursa
 from tests.conftest import DatabasePool, database_url
 
 D = Decimal
 
 
-@dataclass
-class Exchange:
-    host: str
-    port: int
-    identity: Identity
-    sessions: async_sessionmaker[AsyncSession]
-    engine: EngineRunner
-    server: uvicorn.Server
-
-
 @pytest.fixture(scope="module")
-async def exchange(database_pool: DatabasePool) -> AsyncIterator[Exchange]:
+async def exchange(database_pool: DatabasePool) -> AsyncIterator[Bursa]:
+    """The demo-seeded exchange, with no member of the test's own."""
     name = await asyncio.to_thread(database_pool.take)
-    bus = InProcessBus()
-    engine = EngineRunner(database_url(name), bus, load_specs)
-    await engine.start()
-    database = create_engine(database_url(name))
-    sessions = create_session_factory(database)
-    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-demo-liq-")
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(Path(keys_dir.name) / "master.key"),
-        session_ttl=timedelta(hours=1),
-        app_name="Bursa demo liquidity test",
-    )
-    candles = CandleWriter(sessions, bus)
-    await candles.start()
-    hub = RangerHub(engine, bus, Limits(per_ip=1000), tickers=(Tickers(candles), sessions))
-    await hub.start()
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    app = create_app(
-        engine,
-        sessions,
-        identity,
-        limiter=UnlimitedLimiter(),
-        secure_cookies=False,
-        public_url=f"http://127.0.0.1:{port}",
-        tickers=Tickers(candles),
-        ranger_hub=hub,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            ws=ws_protocol.PROTOCOL,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield Exchange(f"http://127.0.0.1:{port}", port, identity, sessions, engine, server)
+        async with running_bursa(database_url(name), members=0) as running:
+            yield running
     finally:
-        server.should_exit = True
-        await serving
-        sock.close()
-        await hub.stop()
-        await candles.stop()
-        await engine.stop()
-        await identity.close()
-        await database.dispose()
-        keys_dir.cleanup()
         database_pool.give_back(name)
 
 
-async def adjustments(exchange: Exchange) -> int:
+async def adjustments(exchange: Bursa) -> int:
     """The demo liquidity credits in the engine's command log."""
     async with exchange.sessions() as session:
         found = await session.scalar(
@@ -124,7 +49,7 @@ async def adjustments(exchange: Exchange) -> int:
     return int(found or 0)
 
 
-async def start(exchange: Exchange) -> DemoLiquidity:
+async def start(exchange: Bursa) -> DemoLiquidity:
     return await DemoLiquidity.start(
         exchange.identity,
         exchange.sessions,
@@ -134,12 +59,12 @@ async def start(exchange: Exchange) -> DemoLiquidity:
     )
 
 
-async def depths(exchange: Exchange) -> dict[str, Depth]:
+async def depths(exchange: Bursa) -> dict[str, Depth]:
     async with OpenDaxClient(exchange.host, None) as public:
         return {market: await public.depth(market) for market in DEMO_PRICES}
 
 
-async def traded(exchange: Exchange) -> bool:
+async def traded(exchange: Bursa) -> bool:
     async with httpx.AsyncClient(base_url=exchange.host) as http:
         for market in DEMO_PRICES:
             answer = await http.get(f"/api/v2/peatio/public/markets/{market}/trades")
@@ -149,7 +74,7 @@ async def traded(exchange: Exchange) -> bool:
     return False
 
 
-async def test_books_then_stop_cancels_and_funding_is_once(exchange: Exchange) -> None:
+async def test_books_then_stop_cancels_and_funding_is_once(exchange: Bursa) -> None:
     bots = await start(exchange)
     try:
         deadline = time.monotonic() + 8
@@ -180,7 +105,7 @@ async def test_books_then_stop_cancels_and_funding_is_once(exchange: Exchange) -
 
 
 async def test_a_human_account_with_the_bot_email_is_left_alone(
-    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
+    exchange: Bursa, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Demo liquidity only reuses members it created (its private label): an account that
     merely has the bot's email keeps its keys and 2FA, and the bots stay off."""

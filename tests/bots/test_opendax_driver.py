@@ -4,25 +4,15 @@ open orders, the API's error codes, books rebuilt from Ranger that match ``depth
 after a lost frame), the private stream, and reconnecting after the server closes."""
 
 import asyncio
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 
-from bursa.api.app import create_app
-from bursa.api.ranger import protocol as ws_protocol
-from bursa.api.ranger.hub import RESYNC, Limits, RangerHub
-from bursa.bench.api import UnlimitedLimiter, _member_with_key
-from bursa.bench.demo_market import _free_socket
+from bursa.api.ranger.hub import RESYNC
 from bursa.bots.drivers.opendax import ApiKey, ExchangeError, OpenDaxClient, Retry
 from bursa.bots.drivers.ranger_client import (
     Backoff,
@@ -35,123 +25,11 @@ from bursa.bots.drivers.ranger_client import (
     PublicTrade,
     RangerFeed,
 )
-from bursa.db.session import create_engine, create_session_factory
 from bursa.engine import errors as engine_errors
-from bursa.engine.commands import Credit
-from bursa.engine.runner import EngineRunner
-from bursa.events.bus import InProcessBus
-from bursa.identity.mail import NoMailer
-from bursa.identity.service import Identity
-from bursa.secrets.keystore import LocalKeyStore
-from bursa.trading.candles import CandleWriter
-from bursa.trading.market_data import Tickers
-from bursa.trading.specs import load_specs
-from tests.conftest import DatabasePool, database_url
+from tests.bots.exchange import MARKET, Bursa
 
-MARKET = "btcusdt"
 FAST = Backoff(first_s=0.05, most_s=0.2)
 E = TypeVar("E")
-
-
-@dataclass(frozen=True, slots=True)
-class Bursa:
-    host: str
-    ws: str
-    hub: RangerHub
-    alice: ApiKey  # member ids are in ``ids``
-    bob: ApiKey
-    ids: dict[str, int]
-
-
-@asynccontextmanager
-async def running_bursa(url: str) -> AsyncIterator[Bursa]:
-    """Bursa as ``bursa up`` runs it, with two funded members holding API keys."""
-    bus = InProcessBus()
-    runner = EngineRunner(url, bus, load_specs)
-    await runner.start()
-    database = create_engine(url)
-    sessions = create_session_factory(database)
-    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-bots-")
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(Path(keys_dir.name) / "master.key"),
-        session_ttl=timedelta(hours=1),
-        app_name="Bursa bots test",
-    )
-    candles = CandleWriter(sessions, bus)
-    await candles.start()
-    hub = RangerHub(runner, bus, Limits(per_ip=1000), tickers=(Tickers(candles), sessions))
-    await hub.start()
-    sock = _free_socket()
-    port = sock.getsockname()[1]
-    app = create_app(
-        runner,
-        sessions,
-        identity,
-        limiter=UnlimitedLimiter(),
-        secure_cookies=False,
-        public_url=f"http://127.0.0.1:{port}",
-        tickers=Tickers(candles),
-        ranger_hub=hub,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            ws=ws_protocol.PROTOCOL,
-            ws_per_message_deflate=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        keys = [await _member_with_key(identity, app, i) for i in range(2)]
-        spec = runner.engine.books[MARKET].spec
-        for key in keys:
-            for currency, whole in ((spec.base, 100), (spec.quote, 10_000_000)):
-                await runner.submit(
-                    Credit(
-                        key=f"bots:credit:{key['id']}:{currency.code}",
-                        member_id=key["id"],
-                        currency=currency.code,
-                        amount=whole * 10**currency.precision,
-                        deposit_id=f"bots-{key['id']}-{currency.code}",
-                    )
-                )
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-            await asyncio.sleep(0.02)
-        alice, bob = (ApiKey(k["kid"], k["secret"]) for k in keys)
-        yield Bursa(
-            f"http://127.0.0.1:{port}",
-            f"ws://127.0.0.1:{port}/api/v2/ranger",
-            hub,
-            alice,
-            bob,
-            {"alice": keys[0]["id"], "bob": keys[1]["id"]},
-        )
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
-        await hub.stop()
-        await candles.stop()
-        await runner.stop()
-        await identity.close()
-        await database.dispose()
-        keys_dir.cleanup()
-
-
-@pytest.fixture(scope="module")
-async def bursa(database_pool: DatabasePool) -> AsyncIterator[Bursa]:
-    """One exchange for the module (each test cleans up its own orders)."""
-    name = await asyncio.to_thread(database_pool.take)
-    try:
-        async with running_bursa(database_url(name)) as running:
-            yield running
-    finally:
-        database_pool.give_back(name)
 
 
 async def event_of(

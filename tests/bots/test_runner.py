@@ -21,21 +21,10 @@ from bursa.bots.risk import apply_limits, day_pnl
 from bursa.bots.runner import Outcome, Runner, RunnerError, ownership_problems, read_status
 from bursa.bots.strategy import Book, Market, NewOrder, OpenOrder, Plan
 from bursa.cli.bots import bots_app
-from tests.bots.test_opendax_driver import MARKET, Bursa, running_bursa
-from tests.conftest import DatabasePool, database_url
+from tests.bots.exchange import MARKET, Bursa
 
 D = Decimal
 LADDER = {D("30150"), D("30180"), D("30210"), D("29850"), D("29820"), D("29790")}
-
-
-@pytest.fixture(scope="module")
-async def bursa(database_pool: DatabasePool) -> AsyncIterator[Bursa]:
-    name = await asyncio.to_thread(database_pool.take)
-    try:
-        async with running_bursa(database_url(name)) as running:
-            yield running
-    finally:
-        database_pool.give_back(name)
 
 
 @pytest.fixture

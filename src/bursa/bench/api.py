@@ -98,7 +98,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _member_with_key(identity: Identity, app: Any, index: int) -> dict[str, Any]:
+async def member_with_key(identity: Identity, app: Any, index: int) -> dict[str, Any]:
     """A confirmed member with 2FA and a read+trade API key (the path a member takes)."""
     password = secrets.token_urlsafe(18) + "Aa1!"  # a fresh one per member and run
     user = await identity.create_user(f"bench{index}@bench.example.com", password, "member")
@@ -229,7 +229,7 @@ async def run_api_bench(
     serving = asyncio.create_task(server.serve())
     try:
         progress(f"creating {members} members with 2FA, API keys and balances")
-        keys = [await _member_with_key(identity, app, i) for i in range(members)]
+        keys = [await member_with_key(identity, app, i) for i in range(members)]
         market = runner.engine.books[MARKET].spec
         for key in keys:
             for currency, whole in ((market.base, 1_000), (market.quote, 100_000_000)):

@@ -285,7 +285,7 @@ async def _deposits(
             )
 
 
-def _free_socket() -> socket.socket:
+def free_socket() -> socket.socket:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     return sock
@@ -314,7 +314,7 @@ async def busy_exchange(
     hub: RangerHub | None = None
     serving: asyncio.Task[None] | None = None
     server: uvicorn.Server | None = None
-    sock = _free_socket()
+    sock = free_socket()
     try:
         progress("creating members and filling btcusdt (book, a day of trades, deposits)")
         maker = await _member(identity, "maker")

@@ -35,7 +35,6 @@ import asyncio
 import contextlib
 import gc
 import multiprocessing
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from websockets.uri import parse_uri
 from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger import routes as ranger
 from bursa.api.ranger.hub import Limits, RangerHub
+from bursa.bench.demo_market import free_socket
 from bursa.bench.workload import funding
 from bursa.engine.commands import BUY, SELL, PlaceOrder
 from bursa.engine.runner import EngineRunner
@@ -202,12 +202,6 @@ def _client_process(url: str, count: int, pipe: Connection) -> None:
     uvloop.run(_clients(url, count, pipe))
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 async def _load(runner: EngineRunner, rate: int, seconds: float, tag: str) -> int:
     """Crossing orders for ``seconds``, ``rate`` pairs a second: a sell of two lots at one
     of ten prices above the mid, then a buy of one lot that takes the best ask. Half of
@@ -285,7 +279,7 @@ async def run_ws_bench(
     app = FastAPI()
     app.state.ranger = hub
     app.include_router(ranger.router)
-    sock = _free_socket()
+    sock = free_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(

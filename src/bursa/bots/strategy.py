@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 
+from bursa.bots.assist import Trade
 from bursa.plain_input import is_amount
 
 if TYPE_CHECKING:
@@ -133,15 +134,41 @@ class Market:
 
 
 @dataclass(frozen=True, slots=True)
+class Fill:
+    """A trade of one of the strategy's own orders (on its target or on another venue),
+    handed to ``tick`` once: the runner keeps the ids it has told."""
+
+    id: str  # the exchange's trade id
+    venue: str  # "account_id/market_id" where it traded
+    order_id: str
+    side: Side  # the strategy's side
+    price: Decimal
+    amount: Decimal  # base
+    at: int  # Unix seconds
+
+
+@dataclass(frozen=True, slots=True)
 class View:
-    """A snapshot of the target market for one tick. ``sources`` holds the books of the
-    strategy's ``sources:``, keyed ``"account_id/market_id"``."""
+    """A snapshot of the target market for one tick.
+
+    ``sources`` holds the books of the strategy's ``sources:``, keyed
+    ``"account_id/market_id"`` (``MarketRef``'s text); ``venues`` the rules, and
+    ``venue_balances`` the account balances, of every venue the strategy may trade on
+    besides the target (``Strategy.venues``), by the same keys. ``fills`` are the new trades
+    of the strategy's orders since the last tick, oldest first; ``trades`` the target
+    market's recent public trades, oldest first, filled in only for a strategy whose
+    ``wants_trades`` is set. ``now`` is the tick's time (Unix seconds)."""
 
     market: Market
     book: Book
     balances: Mapping[str, Balance]  # by currency code
     open_orders: tuple[OpenOrder, ...]
     sources: Mapping[str, Book] = field(default_factory=dict)
+    venues: Mapping[str, Market] = field(default_factory=dict)
+    venue_balances: Mapping[str, Mapping[str, Balance]] = field(default_factory=dict)
+    fills: tuple[Fill, ...] = ()
+    trades: tuple[Trade, ...] = ()
+    now: float = 0.0
 
 
 # ---------------------------------------------------------------------- what a tick answers
@@ -149,16 +176,25 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class NewOrder:
-    """A limit order to place on the target market."""
+    """A limit order to place: on the target market, or with ``venue`` on another of the
+    strategy's venues (``Strategy.venues``: a hedge on a source, the counterparty's taker of
+    a microtrade, an arbitrage leg). ``ioc``: immediate-or-cancel, it takes what it can at
+    ``price`` or better and rests nothing (``price`` is then the worst price accepted).
+    ``needs_previous``: placed only if the plan's order just before it was placed (a taker
+    never goes out without its maker, nor an arbitrage's second leg without its first)."""
 
     side: Side
     price: Decimal
     amount: Decimal
+    venue: str | None = None  # "account_id/market_id"; None: the target
+    ioc: bool = False
+    needs_previous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a tick asks for: cancels first, then placements."""
+    """What a tick asks for: cancels first, then placements, in the order given (a
+    microtrade's maker before its taker)."""
 
     place: tuple[NewOrder, ...] = ()
     cancel: tuple[str, ...] = ()  # ids of the strategy's open orders
@@ -201,10 +237,17 @@ class Strategy(ABC, Generic[P]):
     """A strategy plugin (see the module's docstring)."""
 
     Params: ClassVar[type[BaseModel]]
+    wants_trades: ClassVar[bool] = False  # the runner reads public trades into View.trades
 
     def __init__(self, config: StrategyConfig, params: P) -> None:
         self.config = config
         self.params = params
+
+    def venues(self) -> tuple[str, ...]:
+        """The markets besides the target this strategy may place orders on
+        (``"account_id/market_id"``): its sources, unless it says otherwise. The runner
+        refuses an order for any other venue."""
+        return tuple(str(ref) for ref in self.config.sources)
 
     @abstractmethod
     async def tick(self, view: View) -> Plan:
@@ -216,6 +259,7 @@ __all__ = [
     "Balance",
     "Book",
     "BookSide",
+    "Fill",
     "Level",
     "Market",
     "NewOrder",
@@ -225,6 +269,7 @@ __all__ = [
     "Positive",
     "Side",
     "Strategy",
+    "Trade",
     "View",
     "read_decimal",
     "reconcile",

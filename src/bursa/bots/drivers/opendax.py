@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -139,7 +140,7 @@ class Order:
     """An order as REST or the private ``order`` stream tells it (the stream carries no
     uuid or client id)."""
 
-    id: int
+    id: int | str  # Peatio's are integers; other exchanges' (ccxt) may be text
     market: str
     side: str  # buy or sell
     ord_type: str
@@ -169,6 +170,62 @@ class Order:
             row.get("uuid"),
             row.get("client_id"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MyTrade:
+    """One of the account's trades, from its side (Peatio's ``market/trades`` row)."""
+
+    id: str
+    market: str
+    order_id: str
+    side: str  # buy or sell
+    price: Decimal
+    amount: Decimal  # base
+    created_at: int  # Unix seconds
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "MyTrade":
+        return cls(
+            str(row["id"]),
+            str(row["market"]),
+            str(row["order_id"]),
+            str(row["side"]),
+            amount(row["price"]),
+            amount(row["amount"]),
+            _seconds(row["created_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTrade:
+    """A trade of a market (Peatio's ``public/markets/<m>/trades`` row)."""
+
+    id: str
+    price: Decimal
+    amount: Decimal
+    taker_type: str  # buy or sell: the side that took
+    created_at: int  # Unix seconds
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> "PublicTrade":
+        return cls(
+            str(row["id"]),
+            amount(row["price"]),
+            amount(row["amount"]),
+            str(row.get("taker_type") or ""),
+            _seconds(row["created_at"]),
+        )
+
+
+def _seconds(value: object) -> int:
+    """Peatio's times: Unix seconds, or ISO 8601 text."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return int(value)
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +378,11 @@ class OpenDaxClient:
             await self._get(f"peatio/public/markets/{market}/depth", signed=False, limit=limit)
         )
 
+    async def public_trades(self, market: str, limit: int = 1000) -> list[PublicTrade]:
+        """The market's latest trades, newest first."""
+        rows = await self._get(f"peatio/public/markets/{market}/trades", signed=False, limit=limit)
+        return [PublicTrade.of(row) for row in rows]
+
     # ------------------------------------------------------------------ private
 
     async def balances(self) -> dict[str, Balance]:
@@ -343,6 +405,7 @@ class OpenDaxClient:
         ord_type: str = "limit",
         *,
         client_id: str | None = None,
+        time_in_force: str | None = None,
     ) -> Order:
         """A new order (``price`` None for a market order), as the exchange answered it."""
         body: dict[str, Any] = {
@@ -355,6 +418,8 @@ class OpenDaxClient:
             body["price"] = decimal_text(price)
         if client_id is not None:
             body["client_id"] = client_id
+        if time_in_force is not None:  # gtc, ioc or fok (Bursa's; Peatio has none)
+            body["time_in_force"] = time_in_force
         response = await self.request(
             "POST",
             "peatio/market/orders",
@@ -362,6 +427,17 @@ class OpenDaxClient:
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )
         return Order.of(decode_json(response.text))
+
+    async def my_trades(self, market: str, *, since: int | None = None) -> list[MyTrade]:
+        """The account's trades on ``market``, oldest first: from ``since`` (Unix seconds,
+        inclusive) if given, else the latest page."""
+        params: dict[str, str | int] = {"market": market, "order_by": "asc"}
+        if since is not None:
+            params["time_from"] = since
+            rows = await self._pages("peatio/market/trades", PAGE, **params)
+        else:
+            rows = list(reversed(await self._get("peatio/market/trades", market=market)))
+        return [MyTrade.of(row) for row in rows]
 
     async def cancel(self, order_id: int | str) -> Order:
         response = await self.request("POST", f"peatio/market/orders/{order_id}/cancel")
