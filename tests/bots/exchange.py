@@ -18,7 +18,6 @@ from bursa.api.app import create_app
 from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger.hub import Limits, RangerHub
 from bursa.bench.api import UnlimitedLimiter, member_with_key
-from bursa.bench.demo_market import free_socket
 from bursa.bots.drivers.opendax import ApiKey
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import Credit
@@ -61,9 +60,8 @@ class Bursa:
 
 
 def bound_socket(port: int = 0) -> socket.socket:
-    """A loopback socket on ``port`` (0: a free one); reusable at once after a restart."""
-    if port == 0:
-        return free_socket()
+    """A loopback socket on ``port`` (0: a free one); reusable at once after a restart (a
+    closed server's connections in TIME_WAIT do not hold the port)."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

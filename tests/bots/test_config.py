@@ -1,5 +1,7 @@
 """The bots' file: a good one passes, each kind of mistake is named (file, entry, field)."""
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -269,3 +271,42 @@ def test_cli_check_lists_every_problem(monkeypatch: pytest.MonkeyPatch, tmp_path
     missing = CliRunner().invoke(bots_app, ["check", str(tmp_path / "none.yml")])
     assert missing.exit_code == 1
     assert "no such file" in missing.output
+
+
+# ---------------------------------------------------------------------- ccxt accounts
+
+
+def test_a_ccxt_account_names_an_exchange_ccxt_knows() -> None:
+    assert problems(GOOD.replace("exchange: binance", "exchange: binanse")) == [
+        "bots.yml: account \"binance\": exchange: 'binanse' is not a ccxt exchange id "
+        "(see ccxt.exchanges), nor opendax"
+    ]
+    assert problems(GOOD.replace("    exchange: binance\n", "")) == [
+        'bots.yml: account "binance": exchange: required for driver ccxt '
+        "(a ccxt exchange id, or opendax)"
+    ]
+
+
+def test_a_ccxt_opendax_account_needs_its_host() -> None:
+    account = "  - id: peatio\n    driver: ccxt\n    exchange: opendax\n"
+    assert problems(GOOD.replace("strategies:\n", account + "strategies:\n")) == [
+        'bots.yml: account "peatio": host: required for exchange opendax (the exchange\'s URL)'
+    ]
+    hosted = account + "    host: https://peatio.example\n"
+    config = parse_config(GOOD.replace("strategies:\n", hosted + "strategies:\n"), "bots.yml")
+    assert (config.accounts["peatio"].exchange, config.accounts["peatio"].host) == (
+        "opendax",
+        "https://peatio.example",
+    )
+
+
+def test_checking_ccxt_accounts_does_not_import_ccxt() -> None:
+    """ccxt takes seconds to import: ``bots check`` reads its ids from its source."""
+    script = (
+        "import sys\n"
+        "from bursa.bots.config import parse_config\n"
+        f"parse_config({GOOD!r}, 'bots.yml')\n"
+        "assert 'ccxt' not in sys.modules, 'ccxt was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bursa.bots.config import BotsConfig, Risk, parse_config, read_config
+from bursa.bots.config import BotsConfig, Risk, parse_config
 from bursa.bots.drivers.opendax import OpenDaxClient, Order
 from bursa.bots.risk import apply_limits, day_pnl
 from bursa.bots.runner import Outcome, Runner, RunnerError, ownership_problems, read_status
@@ -58,7 +58,7 @@ def runner(bursa: Bursa, bots: BotsConfig, folder: Path, feeds: bool = False) ->
     return Runner(bots, status_path=folder / "s.json", environ=environ, use_feeds=feeds)
 
 
-def bots_orders(orders: list[Order]) -> dict[int, tuple[str, Decimal, Decimal]]:
+def bots_orders(orders: list[Order]) -> dict[int | str, tuple[str, Decimal, Decimal]]:
     return {
         o.id: (o.side, o.price or D(0), o.remaining_volume)
         for o in orders
@@ -242,14 +242,21 @@ def test_bots_status_prints_the_status_file(tmp_path: Path) -> None:
         "strategies": [
             {"id": "ladder", "target": "b/btcusdt", "state": "running", "ticks": 3,
              "open_orders": 6, "placed": 6, "cancelled": 0, "position": "0.5",
-             "day_pnl": None, "last_tick": "2026-01-01T00:00:00+00:00", "last_error": None}
+             "inventory": "0.25", "realised_pnl": "12.5", "base_unit": "btc",
+             "quote_unit": "usdt", "venue_positions": {"c/btcusdt": {"inventory": "-0.25",
+             "realised_pnl": "0"}}, "day_pnl": "-3", "last_tick": "2026-01-01T00:00:00+00:00",
+             "last_error": "place buy: refused"}
         ],
     }  # fmt: skip
     path = tmp_path / "bots.status.json"
     path.write_text(json.dumps(status))
-    result = CliRunner().invoke(bots_app, ["status", str(tmp_path / "bots.yml")])
+    result = CliRunner().invoke(
+        bots_app, ["status", str(tmp_path / "bots.yml")], env={"COLUMNS": "160"}
+    )
     assert result.exit_code == 0, result.output
-    assert "ladder" in result.output and "running" in result.output and "0.5" in result.output
+    for shown in ("ladder", "running", "inventory", "realised P&L", "day P&L", "0.25 btc",
+                  "12.5 usdt", "c/btcusdt: -0.25", "-3", "6 / 0", "refused"):  # fmt: skip
+        assert shown in result.output, shown
     missing = CliRunner().invoke(bots_app, ["status", str(tmp_path / "other.yml")])
     assert missing.exit_code == 1
 
@@ -272,20 +279,22 @@ def test_bots_run_refuses_before_trading(tmp_path: Path, monkeypatch: pytest.Mon
     assert "a-secret-value" not in stopped.output
 
 
-def test_microtrades_is_refused_until_the_runner_pairs_its_trades(tmp_path: Path) -> None:
-    """A microtrades strategy would leave its maker orders untaken: bots run says so."""
-    bots = tmp_path / "bots.yml"
-    bots.write_text(
-        """
+def test_microtrades_takes_from_a_counterparty_with_keys(tmp_path: Path) -> None:
+    """The counterparty's taker is a venue order: its account must hold keys."""
+    text = """
 accounts:
   - {id: maker, driver: bursa, host: "http://127.0.0.1:1", key_env: K1, secret_env: S1}
-  - {id: taker, driver: bursa, host: "http://127.0.0.1:1", key_env: K2, secret_env: S2}
+  - {id: taker, driver: bursa, host: "http://127.0.0.1:1"%s}
 strategies:
   - id: candles
     type: microtrades
     params: {min_amount: "0.001", max_amount: "0.002", counterparty_account: taker}
     target: {account_id: maker, market_id: btcusdt}
 """
-    )
-    config = read_config(bots, environ={"K1": "k", "S1": "s", "K2": "k", "S2": "s"})
-    assert any("microtrades" in problem for problem in ownership_problems(config))
+    keyed = parse_config(text % ", key_env: K2, secret_env: S2", "bots.yml")
+    assert ownership_problems(keyed) == []
+    public = parse_config(text % "", "bots.yml")
+    assert ownership_problems(public) == [
+        'strategy "candles": venue taker/btcusdt: account "taker" has no key_env/secret_env, '
+        "and placing orders there needs them"
+    ]

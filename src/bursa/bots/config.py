@@ -29,6 +29,9 @@ the file, the account or strategy and the field:
 ``bots.yml: strategy "mm-btc": params.spread: must be positive``.
 """
 
+import ast
+import functools
+import importlib.util
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -47,6 +50,8 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from bursa.bots import plugins
@@ -120,8 +125,30 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
+OPENDAX = "opendax"  # driver ccxt's exchange for any OpenDAX host (drivers.ccxt_opendax)
+
+
+@functools.cache
+def ccxt_exchange_ids() -> frozenset[str]:
+    """ccxt's exchange ids (``ccxt.async_support.exchanges``) read from its source without
+    importing it (importing ccxt takes seconds: too long for ``bots check``); empty when
+    ccxt is not installed."""
+    spec = importlib.util.find_spec("ccxt")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    source = Path(next(iter(spec.submodule_search_locations)), "async_support", "__init__.py")
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "exchanges" for target in node.targets
+        ):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
+
+
 class AccountConfig(BaseModel):
-    """An exchange account the bots use: where it is and which variables hold its key."""
+    """An exchange account the bots use: where it is and which variables hold its key.
+    ``driver: ccxt`` names ccxt's ``exchange`` (an id of ``ccxt.exchanges``, or
+    ``opendax`` with a ``host``); its ``host``, if any, replaces the API's origin."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -150,6 +177,29 @@ class AccountConfig(BaseModel):
     @property
     def has_keys(self) -> bool:
         return self.key_env is not None and self.secret_env is not None
+
+    def ccxt_problems(self) -> list[tuple[str, str]]:
+        """(field, message) for each problem of a ``driver: ccxt`` account's exchange."""
+        if self.driver != "ccxt":
+            return []
+        if self.exchange is None:
+            return [("exchange", "required for driver ccxt (a ccxt exchange id, or opendax)")]
+        if self.exchange == OPENDAX:
+            if self.host is None:
+                return [("host", "required for exchange opendax (the exchange's URL)")]
+            return []
+        known = ccxt_exchange_ids()
+        if not known:
+            return [("exchange", "ccxt is not installed")]
+        if self.exchange not in known:
+            return [
+                (
+                    "exchange",
+                    f"{self.exchange!r} is not a ccxt exchange id (see ccxt.exchanges), "
+                    "nor opendax",
+                )
+            ]
+        return []
 
 
 class MarketRef(BaseModel):
@@ -185,12 +235,23 @@ class StrategyConfig(BaseModel):
     type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     enabled: StrictBool = True
     period: Positive = Decimal(10)  # seconds between ticks
+    # A source's book changing wakes the strategy early, but never sooner than this after
+    # its previous tick (seconds; at most ``period``).
+    min_period: Positive = Decimal("0.2")
     period_random_delay: NotNegative = Decimal(0)  # up to this many more, at random
     params: dict[str, Any] = Field(default_factory=dict)
     target: MarketRef
     sources: tuple[MarketRef, ...] = ()
     risk: Risk = Risk()
     on_stop: Literal["cancel", "keep"] = "cancel"
+
+    @field_validator("min_period")
+    @classmethod
+    def _not_above_period(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        period = info.data.get("period")
+        if isinstance(period, Decimal) and value > period:
+            raise ValueError("must not be above period")
+        return value
 
 
 class _KillSwitch(BaseModel):
@@ -422,8 +483,7 @@ def _account_problems(label: str, account: AccountConfig) -> list[Problem]:
     problems = []
     if account.driver in ("bursa", "opendax") and account.host is None:
         problems.append(Problem(label, "host", f"required for driver {account.driver}"))
-    if account.driver == "ccxt" and account.exchange is None:
-        problems.append(Problem(label, "exchange", "required for driver ccxt (a ccxt id)"))
+    problems += [Problem(label, name, message) for name, message in account.ccxt_problems()]
     if account.driver != "ccxt" and account.exchange is not None:
         problems.append(Problem(label, "exchange", "only for driver ccxt"))
     if (account.key_env is None) != (account.secret_env is None):

@@ -22,6 +22,7 @@ BUILTINS: dict[str, str] = {
     "market_making": "bursa.bots.strategies.market_making:MarketMaking",
     "copy": "bursa.bots.strategies.copy:Copy",
     "microtrades": "bursa.bots.strategies.microtrades:Microtrades",
+    "arbitrage": "bursa.bots.strategies.arbitrage:Arbitrage",
 }
 
 

@@ -5,21 +5,28 @@ fooled by a strategy's memory and can be tested without an exchange:
 
 - ``max_order_amount``: each new order is clipped to it (down to the market's lot; an
   order left below the market's minimum is dropped); a resting order equal to a clipped
-  one is kept rather than replaced, so a clip does not churn orders every tick;
-- ``max_position``: a new order is refused if, filled along with every resting order of
-  the same side, it would take the base balance more than this far from where the
-  strategy started (buys upwards, sells downwards);
-- ``max_open_orders``: resting orders kept plus new ones stay within it; the new orders
-  farthest from the reference price (the book's mid, else the middle of the orders) go;
+  one is kept rather than replaced, so a clip does not churn orders every tick. Orders on
+  another venue (a hedge, a taker, an arbitrage leg) are clipped too, to their venue
+  market's lot and minimum;
+- ``max_position``: a new order on the target is refused if, filled along with every
+  resting order of the same side, it would take the base balance more than this far from
+  where the strategy started (buys upwards, sells downwards);
+- ``max_open_orders``: resting orders kept plus new resting ones on the target stay within
+  it (an immediate-or-cancel order rests nothing); the new orders farthest from the
+  reference price (the book's mid, else the middle of the orders) go;
+- an order that ``needs_previous`` goes when the order before it went (a taker never
+  leaves without its maker);
 - ``daily_loss_limit`` is watched by the runner (see ``day_pnl``).
+
+``Ledger`` keeps a strategy's realised profit and position from its fills.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bursa.bots.config import Risk
-from bursa.bots.strategy import Book, Market, NewOrder, OpenOrder, Plan, round_amount
+from bursa.bots.strategy import Book, Market, NewOrder, OpenOrder, Plan, Side, round_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,79 +58,108 @@ def apply_limits(
     book: Book,
     open_orders: Sequence[OpenOrder],
     position: Decimal,
+    venues: Mapping[str, Market] | None = None,
 ) -> Checked:
-    """``plan`` within ``risk`` (``position``: base balance now minus at the start)."""
+    """``plan`` within ``risk`` (``position``: base balance now minus at the start;
+    ``venues``: the rules of the markets of orders with a ``venue``). Orders keep their
+    order in the plan; an order for a venue not in ``venues`` is left for the runner to
+    refuse."""
     notes: list[str] = []
     cancelled = set(plan.cancel)
     kept = [o for o in open_orders if o.id not in cancelled]
-    wanted = list(plan.place)
-
     cancels = list(plan.cancel)
+    slots: list[NewOrder | None] = list(plan.place)  # None: dropped
+    on_target = [i for i, o in enumerate(plan.place) if o.venue is None]
+
     if risk.max_order_amount is not None:
-        wanted = _clipped(wanted, risk.max_order_amount, market, notes)
+        for index, order in enumerate(plan.place):
+            rules = market if order.venue is None else (venues or {}).get(order.venue)
+            if rules is not None:
+                slots[index] = _clipped(order, risk.max_order_amount, rules, notes)
         # A resting order equal to a clipped one stays (no churn from the clip).
         for resting in open_orders:
+            if resting.id not in cancelled:
+                continue
             same = NewOrder(resting.side, resting.price, resting.remaining)
-            if resting.id in cancelled and same in wanted:
-                wanted.remove(same)
-                cancels.remove(resting.id)
-                kept.append(resting)
+            for index in on_target:
+                if slots[index] == same:
+                    slots[index] = None
+                    cancels.remove(resting.id)
+                    kept.append(resting)
+                    break
     if risk.max_position is not None:
-        wanted = _within_position(wanted, kept, position, risk.max_position, notes)
+        _within_position(slots, on_target, kept, position, risk.max_position, notes)
     if risk.max_open_orders is not None:
-        room = max(0, risk.max_open_orders - len(kept))
-        if len(wanted) > room:
-            middle = reference_price(book, [*kept, *wanted])
-            ranked = sorted(
-                range(len(wanted)),
-                key=lambda i: abs(wanted[i].price - middle) if middle is not None else i,
-            )
-            keep = set(ranked[:room])
-            for index, order in enumerate(wanted):
-                if index not in keep:
-                    notes.append(f"max_open_orders: dropped {_describe(order)}")
-            wanted = [order for index, order in enumerate(wanted) if index in keep]
-    return Checked(Plan(place=tuple(wanted), cancel=tuple(cancels)), tuple(notes))
+        _within_open_orders(slots, on_target, kept, book, risk.max_open_orders, notes)
+    for index in range(1, len(slots)):
+        follower = slots[index]
+        if follower is not None and follower.needs_previous and slots[index - 1] is None:
+            notes.append(f"needs_previous: dropped {_describe(follower)} (the order before went)")
+            slots[index] = None
+    return Checked(
+        Plan(place=tuple(o for o in slots if o is not None), cancel=tuple(cancels)), tuple(notes)
+    )
 
 
-def _clipped(
-    orders: list[NewOrder], most: Decimal, market: Market, notes: list[str]
-) -> list[NewOrder]:
-    result = []
-    for order in orders:
-        if order.amount <= most:
-            result.append(order)
-            continue
-        amount = round_amount(most, market.amount_precision)
-        if amount <= 0 or amount < market.min_amount:
-            notes.append(f"max_order_amount: dropped {_describe(order)} (clip below minimum)")
-            continue
-        notes.append(f"max_order_amount: clipped {_describe(order)} to {amount}")
-        result.append(NewOrder(order.side, order.price, amount))
-    return result
+def _clipped(order: NewOrder, most: Decimal, rules: Market, notes: list[str]) -> NewOrder | None:
+    if order.amount <= most:
+        return order
+    amount = round_amount(most, rules.amount_precision)
+    if amount <= 0 or amount < rules.min_amount:
+        notes.append(f"max_order_amount: dropped {_describe(order)} (clip below minimum)")
+        return None
+    notes.append(f"max_order_amount: clipped {_describe(order)} to {amount}")
+    return replace(order, amount=amount)
 
 
 def _within_position(
-    orders: list[NewOrder],
+    slots: list[NewOrder | None],
+    on_target: Sequence[int],
     kept: Sequence[OpenOrder],
     position: Decimal,
     most: Decimal,
     notes: list[str],
-) -> list[NewOrder]:
-    """Orders whose fill, with every resting order of their side, keeps |position| ≤ most."""
+) -> None:
+    """Drop the target's orders whose fill, with every resting order of their side, would
+    take |position| beyond ``most``."""
     exposure = {
         "buy": position + sum((o.remaining for o in kept if o.side == "buy"), Decimal(0)),
         "sell": position - sum((o.remaining for o in kept if o.side == "sell"), Decimal(0)),
     }
-    result = []
-    for order in orders:
+    for index in on_target:
+        order = slots[index]
+        if order is None:
+            continue
         after = exposure[order.side] + (order.amount if order.side == "buy" else -order.amount)
         if abs(after) > most and abs(after) > abs(exposure[order.side]):
             notes.append(f"max_position: refused {_describe(order)} (would reach {after})")
+            slots[index] = None
             continue
         exposure[order.side] = after
-        result.append(order)
-    return result
+
+
+def _within_open_orders(
+    slots: list[NewOrder | None],
+    on_target: Sequence[int],
+    kept: Sequence[OpenOrder],
+    book: Book,
+    most: int,
+    notes: list[str],
+) -> None:
+    """Keep the new resting orders nearest the reference price that fit beside ``kept``."""
+    resting = [i for i in on_target if (order := slots[i]) is not None and not order.ioc]
+    room = max(0, most - len(kept))
+    if len(resting) <= room:
+        return
+    wanted = [order for i in resting if (order := slots[i]) is not None]
+    middle = reference_price(book, [*kept, *wanted])
+    ranked = sorted(
+        range(len(resting)),
+        key=lambda n: abs(wanted[n].price - middle) if middle is not None else n,
+    )
+    for n in ranked[room:]:
+        notes.append(f"max_open_orders: dropped {_describe(wanted[n])}")
+        slots[resting[n]] = None
 
 
 def day_pnl(
@@ -136,5 +172,35 @@ def day_pnl(
     return (quote - start_quote) + (base - start_base) * mid
 
 
+@dataclass
+class Ledger:
+    """A position on one market built from fills, by the average-cost method: a fill that
+    adds to the position (or opens one) moves its average price; a fill against it realises
+    ``closed amount × (fill price − average price)`` (the sign flipped for a short), and a
+    fill that goes through zero opens the rest at its own price. Fees are not counted (a
+    trade row does not carry them); ``realised`` is in the market's quote currency."""
+
+    position: Decimal = Decimal(0)  # base: bought minus sold
+    average: Decimal = Decimal(0)  # quote per base, of the open position
+    realised: Decimal = Decimal(0)
+
+    def add(self, side: Side, price: Decimal, amount: Decimal) -> None:
+        signed = amount if side == "buy" else -amount
+        held = abs(self.position)
+        if self.position == 0 or (self.position > 0) == (signed > 0):
+            self.average = (held * self.average + amount * price) / (held + amount)
+            self.position += signed
+            return
+        closed = min(amount, held)
+        direction = 1 if self.position > 0 else -1
+        self.realised += closed * (price - self.average) * direction
+        self.position += signed
+        if self.position == 0:
+            self.average = Decimal(0)
+        elif (self.position > 0) != (direction > 0):  # went through zero
+            self.average = price
+
+
 def _describe(order: NewOrder) -> str:
-    return f"{order.side} {order.amount} @ {order.price}"
+    where = f" on {order.venue}" if order.venue is not None else ""
+    return f"{order.side} {order.amount} @ {order.price}{where}"

@@ -1,27 +1,58 @@
 """Running a bots' file: each enabled strategy ticks as its own task until stopped.
 
-A tick reads everything afresh from the exchange — the market's rules, the book (Ranger's
-when synced, else REST ``depth``), balances and the strategy's own open orders — so a
-restart or a reconnect never places an order twice: what is already open is seen and kept.
-The strategy answers a ``Plan``; the runner holds it to the strategy's ``risk`` limits
-(``bursa.bots.risk``), cancels, then places. A refused order is logged and the strategy goes
-on; an unreachable exchange (after the driver's retries) skips the tick.
+A tick reads everything afresh from the exchanges — the market's rules, the book (Ranger's
+when synced, else REST ``depth``), balances, the strategy's own open orders, its sources'
+books, the rules and balances of its venues, its new fills and (for a strategy that
+``wants_trades``) the target's public trades — so a restart or a reconnect never places an
+order twice: what is already open is seen and kept. The strategy answers a ``Plan``; the
+runner holds it to the strategy's ``risk`` limits (``bursa.bots.risk``), cancels, then
+places in the plan's order. A refused order is logged and the strategy goes on; an
+unreachable exchange (after the driver's retries) skips the tick (an unreachable venue
+only leaves that venue out of the view).
 
-Which orders are the strategy's: on a ``bursa`` account every order the bot places carries a
-``client_id`` ``bot.<strategy id>.<random>``, and only those are read, kept or cancelled (a
-person may trade by hand on the same account). Peatio (``opendax`` driver) has no client
-ids, so there the strategy owns *every* open order of its account on its target market.
-Either way positions and the daily P&L are read from the account's balances, so a file
-gives each account and market to one strategy only (``ownership_problems``).
+Drivers: ``bursa``/``opendax`` accounts use ``OpenDaxClient`` and a Ranger feed for their
+books; ``ccxt`` accounts ``CcxtClient`` (books by REST depth).
+
+Venues: an order with ``venue`` goes to that account and market, which must be one of the
+strategy's ``venues()`` (else it is refused); ``ioc`` sends it immediate-or-cancel, and
+``needs_previous`` skips it unless the order before it in the plan was placed.
+
+Which orders are the strategy's: where an account takes client ids (``bursa``, and ccxt
+exchanges that do) every order the bot places carries ``bot.<strategy id>.<random>``, and
+only those are read, kept or cancelled (a person may trade by hand on the same account).
+Peatio (``opendax`` driver) has no client ids, so there the strategy owns *every* open order
+of its account on its target market. Either way positions and the daily P&L are read from
+the account's balances, so a file gives each account and market to one strategy only
+(``ownership_problems``).
+
+Fills: each tick reads the account's trades on the target and on every venue
+(``my_trades`` from the start of the run, later from the newest trade seen less
+``FILL_OVERLAP_S``) and keeps those of the strategy's orders — the ids it placed in this
+run or saw among its own open orders — each handed to ``tick`` once (trade ids told are
+kept, a bounded set). After a restart the fills of orders open before it are attributed
+(they are seen, marked); an order placed before and filled entirely while the bot was down
+is not, nor a trade older than the run. On an ``opendax`` venue (no client ids) only the
+orders placed in this run are known.
+
+Realised P&L and inventory come from those fills by the average-cost method
+(``risk.Ledger``), one ledger per market: ``inventory`` and ``realised_pnl`` (in the quote
+currency) are the target's, a venue's fills count on that venue's own market
+(``venue_positions``); fees are not counted. ``position`` is the balance's change instead.
 
 The day's P&L (``daily_loss_limit``) is the change of the account's base and quote totals
 since the strategy's first tick of the UTC day, the base valued at the current mid: below
 −limit, the strategy cancels its orders and places nothing more until the next UTC day.
 
-Stopping: SIGINT/SIGTERM end the ticks and cancel each strategy's open orders unless its
-``on_stop`` is ``keep``. The kill switch — the file ``kill_switch.file`` appearing (looked
-for every second) or SIGUSR1 — cancels every strategy's orders whatever ``on_stop`` says.
-A status file (JSON) tells each strategy's counters after every tick.
+Timing: a strategy ticks every ``period`` (plus up to ``period_random_delay``); a change of
+one of its sources' books on a Ranger feed wakes it early, but never sooner than
+``min_period`` after its previous tick ended. (Its own fills do not wake it: a microtrade's taker
+would make it trade again at once; they are read at the next tick.)
+
+Stopping: SIGINT/SIGTERM end the ticks and cancel each strategy's open orders (on the
+target and on its venues) unless its ``on_stop`` is ``keep``. The kill switch — the file
+``kill_switch.file`` appearing (looked for every second) or SIGUSR1 — cancels every
+strategy's orders whatever ``on_stop`` says. A status file (JSON) tells each strategy's
+counters after every tick.
 """
 
 import asyncio
@@ -31,7 +62,8 @@ import logging
 import os
 import random
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -41,7 +73,9 @@ from typing import Any, Literal
 import httpx
 
 from bursa.bots import risk
+from bursa.bots.assist import Trade
 from bursa.bots.config import AccountConfig, BotsConfig, ConfiguredStrategy, credentials
+from bursa.bots.drivers.base import Driver
 from bursa.bots.drivers.opendax import ApiKey, ExchangeError, OpenDaxClient, Order
 from bursa.bots.drivers.opendax import Market as MarketRow
 from bursa.bots.drivers.ranger_client import RangerFeed
@@ -49,8 +83,10 @@ from bursa.bots.strategy import (
     Balance,
     Book,
     BookSide,
+    Fill,
     Level,
     Market,
+    NewOrder,
     OpenOrder,
     Strategy,
     View,
@@ -61,20 +97,52 @@ log = logging.getLogger(__name__)
 
 RANGER_PATH = "/api/v2/ranger"
 BOOK_DEPTH = 50  # levels of each side a strategy sees
+TRADES_LIMIT = 1000  # public trades a strategy that wants them sees
 KILL_POLL_S = 1.0
 STOP_GRACE_S = 15.0  # for a tick under way to finish before it is cut short
+FILL_OVERLAP_S = 10  # trades are re-read this far back (rows written late, clocks apart)
+START_SLACK_S = 2  # and from this long before the start (the exchange's clock may lag)
+TRADES_KEPT = 10_000  # trade ids told, per market read
+ORDERS_KEPT = 100_000  # order ids known as the strategy's
 MARKER = "bot"
 
 State = Literal["starting", "running", "halted", "stopped", "killed"]
 
 
 class RunnerError(ValueError):
-    """The file cannot be run as it is (an unsupported driver, a shared target…)."""
+    """The file cannot be run as it is (a shared target, a venue without keys…)."""
+
+
+def split_venue(venue: str) -> tuple[str, str] | None:
+    """``"account_id/market_id"`` → its two parts (a market id may hold ``/``, an account
+    id may not); None when it is not of that form."""
+    account_id, slash, market_id = venue.partition("/")
+    return (account_id, market_id) if slash and account_id and market_id else None
 
 
 def ownership_problems(config: BotsConfig) -> list[str]:
     """Why ``config`` cannot run: two enabled strategies on one account and market (their
-    orders, positions and P&L would mix), or a target on a driver the runner lacks."""
+    orders, positions and P&L would mix), a strategy that cannot be built, or a venue it
+    would place orders on that is not an account of the file, has no keys, or is another
+    strategy's target on an account without client ids (its orders would be taken for
+    that strategy's).
+
+    Keys: a strategy needs them on every venue it trades on (``Strategy.venues``); sources
+    it only reads may be public."""
+    problems: list[str] = []
+    built: dict[str, tuple[str, ...]] = {}
+    for entry in config.strategies:
+        if not entry.config.enabled:
+            continue
+        try:
+            strategy = entry.build()
+            built[entry.config.id] = tuple(strategy.venues())
+        except ValueError as exc:
+            problems.append(f'strategy "{entry.config.id}": {exc}')
+    return _target_problems(config) + problems + _venue_problems(config, built)
+
+
+def _target_problems(config: BotsConfig) -> list[str]:
     problems = []
     seen: dict[tuple[str, str], str] = {}
     for entry in config.strategies:
@@ -88,17 +156,35 @@ def ownership_problems(config: BotsConfig) -> list[str]:
                 f'strategy "{seen[target]}" (one strategy per account and market)'
             )
         seen.setdefault(target, strategy.id)
-        if strategy.type == "microtrades":  # its maker order needs the counterparty's taker
-            problems.append(
-                f'strategy "{strategy.id}": bots run does not yet take microtrades\' orders'
-                " from the counterparty account"
-            )
-        for ref in (strategy.target, *strategy.sources):
-            driver = config.accounts[ref.account_id].driver
-            if driver == "ccxt":
+    return problems
+
+
+def _venue_problems(config: BotsConfig, venues: Mapping[str, tuple[str, ...]]) -> list[str]:
+    problems = []
+    targets = {
+        str(entry.config.target): entry.config.id
+        for entry in config.strategies
+        if entry.config.enabled
+    }
+    for entry in config.strategies:
+        strategy = entry.config
+        for venue in venues.get(strategy.id, ()):
+            where = f'strategy "{strategy.id}": venue {venue}'
+            parts = split_venue(venue)
+            account = config.accounts.get(parts[0]) if parts is not None else None
+            if parts is None:
+                problems.append(f"{where}: not of the form account_id/market_id")
+            elif account is None:
+                problems.append(f'{where}: no account "{parts[0]}" in accounts')
+            elif not account.has_keys:
                 problems.append(
-                    f'strategy "{strategy.id}": account "{ref.account_id}" uses driver ccxt, '
-                    "which bots run does not support yet"
+                    f'{where}: account "{account.id}" has no key_env/secret_env, and placing '
+                    "orders there needs them"
+                )
+            elif account.driver == "opendax" and targets.get(venue, strategy.id) != strategy.id:
+                problems.append(
+                    f'{where}: is the target of strategy "{targets[venue]}" on an opendax '
+                    "account (no client ids: that strategy would take these orders as its own)"
                 )
     return problems
 
@@ -112,32 +198,78 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else decimal_text(value)
 
 
+def _money(value: Decimal, places: int | None) -> str:
+    """``value`` to ``places`` decimals (a P&L from average prices has long fractions)."""
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return decimal_text(value)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _rules(row: MarketRow) -> Market:
+    return Market(
+        row.id,
+        row.base_unit,
+        row.quote_unit,
+        row.amount_precision,
+        row.price_precision,
+        row.min_amount,
+    )
+
+
+def _ccxt_client(account: AccountConfig, key: ApiKey | None, delay: float) -> tuple[Driver, bool]:
+    """A ccxt account's driver and whether it takes client ids (imported here: only a file
+    with a ccxt account needs ccxt)."""
+    from bursa.bots.drivers.ccxt_driver import CcxtClient
+
+    client = CcxtClient.from_account(account, key, delay=delay)
+    return client, client.marks_orders
 
 
 # ---------------------------------------------------------------------- one account
 
 
 class Exchange:
-    """One account: its REST client, an optional Ranger feed for its books, and the
-    markets' rules (read once, again after a failure)."""
+    """One account: its driver, a Ranger feed for its books (``bursa``/``opendax`` only),
+    and the markets' rules (read once, again after a failure). Strategies ``watch`` a
+    market to be woken when the feed sees its book change."""
 
     def __init__(self, account: AccountConfig, key: ApiKey | None, markets: set[str]) -> None:
         low, high = account.delay
+        delay = random.uniform(float(low), float(high))  # noqa: S311
         self.account = account
-        self.marks_orders = account.driver == "bursa"  # Bursa takes client ids
-        source = account.source_address
-        self.client = OpenDaxClient(
-            str(account.host),
-            key,
-            delay=random.uniform(float(low), float(high)),  # noqa: S311
-            transport=httpx.AsyncHTTPTransport(local_address=str(source)) if source else None,
-        )
-        ws = account.ws or (account.ws_url or "") + RANGER_PATH
-        self.feed = RangerFeed(ws, sorted(markets), trades=False) if markets else None
+        self.has_key = key is not None
+        self.client: Driver
+        self.feed: RangerFeed | None = None
+        if account.driver == "ccxt":
+            self.client, self.marks_orders = _ccxt_client(account, key, delay)
+        else:
+            self.marks_orders = account.driver == "bursa"  # Bursa takes client ids
+            source = account.source_address
+            self.client = OpenDaxClient(
+                str(account.host),
+                key,
+                delay=delay,
+                transport=httpx.AsyncHTTPTransport(local_address=str(source)) if source else None,
+            )
+            ws = account.ws or (account.ws_url or "") + RANGER_PATH
+            if markets:
+                self.feed = RangerFeed(ws, sorted(markets), trades=False)
+                self.feed.on_book_change = self._book_changed
         self._markets: dict[str, MarketRow] = {}
         self._drain: asyncio.Task[None] | None = None
+        self._watchers: dict[str, list[asyncio.Event]] = {}
+
+    def watch(self, market_id: str, wake: asyncio.Event) -> None:
+        """Set ``wake`` whenever the feed sees ``market_id``'s book change."""
+        self._watchers.setdefault(market_id, []).append(wake)
+
+    def _book_changed(self, market_id: str) -> None:
+        for wake in self._watchers.get(market_id, ()):
+            wake.set()
 
     async def start(self, use_feed: bool) -> None:
         if use_feed and self.feed is not None:
@@ -154,8 +286,9 @@ class Exchange:
         await self.client.close()
 
     async def _drain_events(self, feed: RangerFeed) -> None:
-        """Feed events are not needed (books are read from ``feed.books``), but must not
-        pile up; a feed that stops leaves the books unsynced, and ``depth`` is used."""
+        """Feed events are not needed (books are read from ``feed.books``, changes come
+        through ``on_book_change``), but must not pile up; a feed that stops leaves the
+        books unsynced, and ``depth`` is used."""
         while True:
             try:
                 await feed.next_event(wait_s=60)
@@ -199,10 +332,16 @@ class Status:
     state: State = "starting"
     ticks: int = 0
     open_orders: int = 0
-    placed: int = 0  # since the start
+    placed: int = 0  # since the start, on the target and the venues
     cancelled: int = 0
+    fills: int = 0  # of the strategy's orders since the start, everywhere
+    base_unit: str | None = None
+    quote_unit: str | None = None
     base_balance: str | None = None  # total (available + locked)
     position: str | None = None  # base balance now − at the start
+    inventory: str | None = None  # base bought − sold by the fills on the target
+    realised_pnl: str | None = None  # quote, average cost, on the target (fees aside)
+    venue_positions: dict[str, dict[str, str]] = field(default_factory=dict)  # the same
     day_pnl: str | None = None  # when daily_loss_limit is set
     last_tick: str | None = None
     last_error: str | None = None
@@ -214,6 +353,67 @@ class _Day:
     day: date
     base: Decimal
     quote: Decimal
+
+
+class _Bounded:
+    """Keys remembered in the order last seen, the oldest forgotten beyond ``most``."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self._keys: dict[object, None] = {}
+
+    def add(self, key: object) -> None:
+        self._keys.pop(key, None)
+        self._keys[key] = None
+        while len(self._keys) > self.most:
+            del self._keys[next(iter(self._keys))]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+
+@dataclass
+class _Place:
+    """Where a strategy's orders go: the target, or one of its venues."""
+
+    key: str  # "account_id/market_id"
+    account_id: str
+    market_id: str
+    exchange: Exchange
+    is_target: bool
+
+
+class _FillReader:
+    """The new trades of the strategy's orders on one market (see the module's doc)."""
+
+    def __init__(self, place: _Place, since: int) -> None:
+        self.place = place
+        self.since = since
+        self.told = _Bounded(TRADES_KEPT)
+
+    async def read(self, ours: Callable[[str, str], bool]) -> list[Fill]:
+        place = self.place
+        trades = await place.exchange.client.my_trades(place.market_id, since=self.since)
+        fills = []
+        for trade in trades:
+            self.since = max(self.since, trade.created_at - FILL_OVERLAP_S)
+            told = (trade.id, trade.order_id)  # a self-trade is one id with two sides
+            if told in self.told or not ours(place.account_id, trade.order_id):
+                continue
+            self.told.add(told)
+            side: Literal["buy", "sell"] = "buy" if trade.side == "buy" else "sell"
+            fills.append(
+                Fill(
+                    trade.id,
+                    place.key,
+                    trade.order_id,
+                    side,
+                    trade.price,
+                    trade.amount,
+                    trade.created_at,
+                )
+            )
+        return fills
 
 
 class StrategyRunner:
@@ -232,48 +432,200 @@ class StrategyRunner:
         self.start_base: Decimal | None = None
         self.day: _Day | None = None
         self.halted_on: date | None = None
+        self.wake = asyncio.Event()  # set when a source's book changes
+        for ref in self.config.sources:
+            source = exchanges.get(ref.account_id)
+            if source is not None:
+                source.watch(ref.market_id, self.wake)
+        self.target = _Place(
+            str(self.config.target),
+            self.config.target.account_id,
+            self.market_id,
+            self.exchange,
+            is_target=True,
+        )
+        self.venues = tuple(strategy.venues())
+        self.places = {self.target.key: self.target}
+        for venue in self.venues:
+            parts = split_venue(venue)
+            found = exchanges.get(parts[0]) if parts is not None else None
+            if parts is not None and found is not None and venue != self.target.key:
+                self.places[venue] = _Place(venue, parts[0], parts[1], found, is_target=False)
+        since = int(time.time()) - START_SLACK_S
+        self.readers = [
+            _FillReader(place, since) for place in self.places.values() if place.exchange.has_key
+        ]
+        self.known = _Bounded(ORDERS_KEPT)  # (account id, order id) of the strategy's orders
+        self.pending: list[Fill] = []  # read, not yet handed to ``tick``
+        self.ledgers: dict[str, risk.Ledger] = {}
+        self.quote_decimals: dict[str, int] = {}  # decimals of a market's quote amounts
+        self.venues_seen = False
 
     # ------------------------------------------------------------------ orders
 
-    def _mine(self, order: Order) -> bool:
-        if not self.exchange.marks_orders:
-            return True
-        return (order.client_id or "").rpartition(".")[0] == self.prefix
+    def _mine(self, place: _Place, order: Order) -> bool:
+        if place.exchange.marks_orders:
+            return (order.client_id or "").rpartition(".")[0] == self.prefix
+        return place.is_target or (place.account_id, str(order.id)) in self.known
 
-    def client_id(self) -> str | None:
-        """A fresh marker for a new order (None where the exchange takes none). Strategy
-        ids are at most 64 characters and client ids too: a long id is cut."""
-        if not self.exchange.marks_orders:
+    def client_id(self, exchange: Exchange | None = None) -> str | None:
+        """A fresh marker for a new order on ``exchange`` (the target's by default; None
+        where the exchange takes none). Strategy ids are at most 64 characters and client
+        ids too: a long id is cut."""
+        if not (exchange or self.exchange).marks_orders:
             return None
         return f"{self.prefix[:51]}.{random.getrandbits(48):012x}"
 
+    def _remember(self, account_id: str, order_ids: Iterable[int | str]) -> None:
+        for order_id in order_ids:
+            self.known.add((account_id, str(order_id)))
+
+    def _ours(self, account_id: str, order_id: str) -> bool:
+        return (account_id, order_id) in self.known
+
+    async def _open_on(self, place: _Place) -> list[Order]:
+        found = await place.exchange.client.open_orders(place.market_id)
+        return [order for order in found if self._mine(place, order)]
+
     async def own_orders(self) -> list[Order]:
-        """The strategy's open orders, read from the exchange (never from memory)."""
-        found = await self.exchange.client.open_orders(self.market_id)
-        return [order for order in found if self._mine(order)]
+        """The strategy's open orders on the target, read from the exchange (never from
+        memory)."""
+        return await self._open_on(self.target)
 
     async def cancel_own(self) -> bool:
-        """Cancel every open order of the strategy; True when none is left."""
-        client = self.exchange.client
+        """Cancel every open order of the strategy, on the target and on its venues (where
+        it has keys); True when none is left."""
+        clean = True
+        for place in self.places.values():
+            if place.exchange.has_key and not await self._cancel_on(place):
+                clean = False
+        return clean
+
+    async def _cancel_on(self, place: _Place) -> bool:
+        client = place.exchange.client
+        whole_market = place.is_target and not place.exchange.marks_orders
         for _ in range(3):
             try:
-                if not self.exchange.marks_orders:
-                    await client.cancel_all(self.market_id)
+                if whole_market:
+                    await client.cancel_all(place.market_id)
                 else:
-                    for order in await self.own_orders():
+                    for order in await self._open_on(place):
                         try:
                             await client.cancel(order.id)
                             self.status.cancelled += 1
                         except ExchangeError as exc:  # filled or cancelled meanwhile
                             log.debug("%s: cancel %s: %s", self.config.id, order.id, exc)
-                left = await self.own_orders()
+                left = await self._open_on(place)
             except ExchangeError as exc:
-                self._error(f"cancelling: {exc}")
+                self._error(f"cancelling on {place.key}: {exc}")
                 continue
-            self.status.open_orders = len(left)
+            if place.is_target:
+                self.status.open_orders = len(left)
             if not left:
                 return True
         return False
+
+    async def _place(self, new: NewOrder) -> bool:
+        """Place ``new`` where it belongs; False when it was refused."""
+        described = _describe(new)
+        place = self.target if new.venue is None else self.places.get(new.venue)
+        if place is None or (new.venue is not None and new.venue not in self.venues):
+            self._error(f"refused {described}: not one of the strategy's venues")
+            return False
+        if not place.exchange.has_key:
+            self._error(f"refused {described}: account {place.account_id} has no API key")
+            return False
+        log.debug("%s: place %s", self.config.id, described)
+        try:
+            order = await place.exchange.client.place(
+                place.market_id,
+                new.side,
+                new.amount,
+                new.price,
+                client_id=self.client_id(place.exchange),
+                time_in_force="ioc" if new.ioc else None,
+            )
+        except ExchangeError as exc:
+            self._error(f"place {described}: {exc}")
+            return False
+        self._remember(place.account_id, [order.id])
+        return True
+
+    # ------------------------------------------------------------------ reading
+
+    async def _venues(
+        self, target_balances: Mapping[str, Balance]
+    ) -> tuple[dict[str, Market], dict[str, Mapping[str, Balance]]]:
+        """The rules and balances of each venue; a venue that cannot be read is left out
+        (and told), not the whole tick."""
+        rules: dict[str, Market] = {}
+        balances: dict[str, Mapping[str, Balance]] = {}
+        by_account: dict[str, Mapping[str, Balance]] = {self.target.account_id: target_balances}
+        for place in self.places.values():
+            if place.is_target:
+                continue
+            try:
+                row = await place.exchange.market(place.market_id)
+                rules[place.key] = _rules(row)
+                self.quote_decimals[place.key] = row.price_precision + row.amount_precision
+                if not place.exchange.has_key:
+                    continue
+                if place.account_id not in by_account:
+                    found = await place.exchange.client.balances()
+                    by_account[place.account_id] = {
+                        c: Balance(b.balance, b.locked) for c, b in found.items()
+                    }
+                balances[place.key] = by_account[place.account_id]
+                if not self.venues_seen and place.exchange.marks_orders:
+                    # Orders left open by an earlier run: their fills are this strategy's.
+                    self._remember(place.account_id, (o.id for o in await self._open_on(place)))
+            except ExchangeError as exc:
+                self._error(f"venue {place.key} left out: {exc}")
+        self.venues_seen = True
+        return rules, balances
+
+    async def _read_fills(self) -> None:
+        """New fills into ``pending`` (oldest first) and the ledgers."""
+        for reader in self.readers:
+            try:
+                fills = await reader.read(self._ours)
+            except ExchangeError as exc:
+                self._error(f"fills of {reader.place.key} not read: {exc}")
+                continue
+            for fill in fills:
+                log.debug(
+                    "%s: filled %s %s @ %s on %s (order %s)",
+                    self.config.id,
+                    fill.side,
+                    fill.amount,
+                    fill.price,
+                    fill.venue,
+                    fill.order_id,
+                )
+                self.ledgers.setdefault(fill.venue, risk.Ledger()).add(
+                    fill.side, fill.price, fill.amount
+                )
+                self.pending.append(fill)
+                self.status.fills += 1
+        self.pending.sort(key=lambda fill: fill.at)
+
+    async def _public_trades(self) -> tuple[Trade, ...]:
+        found = await self.exchange.client.public_trades(self.market_id, limit=TRADES_LIMIT)
+        return tuple(Trade(t.price, t.amount, t.created_at, t.taker_type) for t in reversed(found))
+
+    def _show_ledgers(self) -> None:
+        target = self.ledgers.get(self.target.key, risk.Ledger())
+        places = self.quote_decimals.get(self.target.key)
+        self.status.inventory = decimal_text(target.position)
+        self.status.realised_pnl = _money(target.realised, places)
+        self.status.venue_positions = {
+            key: {
+                "inventory": decimal_text(ledger.position),
+                "realised_pnl": _money(ledger.realised, self.quote_decimals.get(key)),
+            }
+            for key, ledger in self.ledgers.items()
+            if key != self.target.key
+        }
 
     # ------------------------------------------------------------------ a period
 
@@ -299,16 +651,13 @@ class StrategyRunner:
             self.halted_on = None
             self.status.state = "running"
         row = await self.exchange.market(self.market_id)
-        market = Market(
-            row.id,
-            row.base_unit,
-            row.quote_unit,
-            row.amount_precision,
-            row.price_precision,
-            row.min_amount,
-        )
+        market = _rules(row)
+        self.quote_decimals[self.target.key] = row.price_precision + row.amount_precision
+        self.status.base_unit, self.status.quote_unit = row.base_unit, row.quote_unit
         mine = await self.own_orders()
-        balances = await self.exchange.client.balances()
+        self._remember(self.target.account_id, (o.id for o in mine))
+        raw_balances = await self.exchange.client.balances()
+        balances = {c: Balance(b.balance, b.locked) for c, b in raw_balances.items()}
         book = await self.exchange.book(self.market_id)
         sources = {
             str(ref): await self.exchanges[ref.account_id].book(ref.market_id)
@@ -319,16 +668,13 @@ class StrategyRunner:
             for o in mine
             if o.price is not None
         )
-        view = View(
-            market,
-            book,
-            {c: Balance(b.balance, b.locked) for c, b in balances.items()},
-            open_orders,
-            sources,
-        )
+        venues, venue_balances = await self._venues(balances)
+        await self._read_fills()
+        self._show_ledgers()
+        trades = await self._public_trades() if self.strategy.wants_trades else ()
 
-        base = _total(balances, row.base_unit)
-        quote = _total(balances, row.quote_unit)
+        base = _total(raw_balances, row.base_unit)
+        quote = _total(raw_balances, row.quote_unit)
         if self.start_base is None:
             self.start_base = base
         position = base - self.start_base
@@ -338,6 +684,19 @@ class StrategyRunner:
         if await self._losing_too_much(today, base, quote, book, open_orders):
             return
 
+        fills, self.pending = tuple(self.pending), []  # handed once, whatever tick does
+        view = View(
+            market,
+            book,
+            balances,
+            open_orders,
+            sources,
+            venues,
+            venue_balances,
+            fills,
+            trades,
+            time.time(),
+        )
         plan = await self.strategy.tick(view)
         checked = risk.apply_limits(
             plan,
@@ -346,11 +705,12 @@ class StrategyRunner:
             book=book,
             open_orders=open_orders,
             position=position,
+            venues=venues,
         )
         for note in checked.notes:
             log.debug("%s: %s", self.config.id, note)
         ids = {o.id for o in open_orders}
-        cancelled = placed = 0
+        cancelled = placed = resting = 0
         for order_id in checked.plan.cancel:
             if order_id not in ids:  # a strategy cancels only its own orders
                 log.warning("%s: asked to cancel %s, not one of its own", self.config.id, order_id)
@@ -361,26 +721,35 @@ class StrategyRunner:
                 cancelled += 1
             except ExchangeError as exc:
                 self._error(f"cancel {order_id}: {exc}")
+        previous_placed = False
         for new in checked.plan.place:
-            log.debug("%s: place %s %s @ %s", self.config.id, new.side, new.amount, new.price)
-            try:
-                await self.exchange.client.place(
-                    self.market_id, new.side, new.amount, new.price, client_id=self.client_id()
+            if new.needs_previous and not previous_placed:
+                log.debug(
+                    "%s: skip %s: the order before was not placed", self.config.id, _describe(new)
                 )
+                previous_placed = False
+                continue
+            previous_placed = await self._place(new)
+            if previous_placed:
                 placed += 1
-            except ExchangeError as exc:
-                self._error(f"place {new.side} {new.amount} @ {new.price}: {exc}")
+                resting += new.venue is None and not new.ioc
         self.status.placed += placed
         self.status.cancelled += cancelled
-        self.status.open_orders = len(open_orders) - cancelled + placed
+        self.status.open_orders = len(open_orders) - cancelled + resting
         log.info(
-            "%s: placed %d, cancelled %d, open %d, position %s %s",
+            "%s: placed %d, cancelled %d, open %d, fills %d, position %s %s, inventory %s %s, "
+            "realised P&L %s %s",
             self.config.id,
             placed,
             cancelled,
             self.status.open_orders,
+            len(fills),
             decimal_text(position),
             row.base_unit,
+            self.status.inventory,
+            row.base_unit,
+            self.status.realised_pnl,
+            row.quote_unit,
         )
 
     async def _losing_too_much(
@@ -425,6 +794,12 @@ def _total(balances: Mapping[str, Any], currency: str) -> Decimal:
     return Decimal(0) if found is None else found.balance + found.locked
 
 
+def _describe(order: NewOrder) -> str:
+    flags = " ioc" * order.ioc + " (needs the previous)" * order.needs_previous
+    where = f" on {order.venue}" if order.venue is not None else ""
+    return f"{order.side} {order.amount} @ {order.price}{flags}{where}"
+
+
 # ---------------------------------------------------------------------- the whole file
 
 
@@ -436,8 +811,9 @@ class Outcome:
 
 
 class Runner:
-    """Every enabled strategy of ``config``; ``async with`` opens the accounts, ``run``
-    ticks until stopped. Credentials come from ``environ`` (the process's by default)."""
+    """Every enabled strategy of ``config``; ``async with`` opens the accounts (every
+    account a strategy targets, reads or places orders on), ``run`` ticks until stopped.
+    Credentials come from ``environ`` (the process's by default)."""
 
     def __init__(
         self,
@@ -455,11 +831,15 @@ class Runner:
         self.use_feeds = use_feeds
         self.stop_requested = asyncio.Event()
         self.kill_requested = asyncio.Event()
-        enabled = [s for s in config.strategies if s.config.enabled]
-        markets: dict[str, set[str]] = {}
-        for entry in enabled:
+        built = [(entry, entry.build()) for entry in config.strategies if entry.config.enabled]
+        markets: dict[str, set[str]] = {}  # books read, by account
+        for entry, strategy in built:
             for ref in (entry.config.target, *entry.config.sources):
                 markets.setdefault(ref.account_id, set()).add(ref.market_id)
+            for venue in strategy.venues():
+                parts = split_venue(venue)
+                if parts is not None:
+                    markets.setdefault(parts[0], set())
         self.exchanges: dict[str, Exchange] = {}
         for account_id, names in markets.items():
             account = config.accounts[account_id]
@@ -467,8 +847,8 @@ class Runner:
             key = None if found is None else ApiKey(found.key, found.secret)
             self.exchanges[account_id] = Exchange(account, key, names)
         self.strategies = {
-            entry.config.id: StrategyRunner(entry, entry.build(), self.exchanges)
-            for entry in enabled
+            entry.config.id: StrategyRunner(entry, strategy, self.exchanges)
+            for entry, strategy in built
         }
 
     async def __aenter__(self) -> "Runner":
@@ -511,15 +891,38 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_requested.wait(), KILL_POLL_S)
 
+    async def _pause(self, seconds: float, wake: asyncio.Event | None = None) -> bool:
+        """Wait ``seconds``, or less if stopping or (with ``wake``) woken; True if woken."""
+        waits = {asyncio.ensure_future(self.stop_requested.wait())}
+        woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
+        if woken is not None:
+            waits.add(woken)
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        return woken is not None and wake is not None and wake.is_set()
+
     async def _loop(self, runner: StrategyRunner) -> None:
+        """Tick every period; a source's book change wakes the strategy early, but at least
+        ``min_period`` after the previous tick ended (so a busy source never keeps the
+        strategy, nor the exchange, busy without a pause)."""
         period = float(runner.config.period)
         jitter = float(runner.config.period_random_delay)
+        floor = float(runner.config.min_period)
         while not self.stop_requested.is_set():
+            runner.wake.clear()
             await runner.step()
             self.write_status()
+            ended = time.monotonic()
             pause = period + random.uniform(0, jitter)  # noqa: S311
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop_requested.wait(), pause)
+            if await self._pause(pause, runner.wake) and not self.stop_requested.is_set():
+                log.debug("%s: a source's book changed", runner.config.id)
+                rest = ended + floor - time.monotonic()
+                if rest > 0:
+                    await self._pause(rest)
 
     async def run(self, *, signals: bool = True) -> Outcome:
         """Tick until a signal, ``stop``/``kill`` or the kill switch file; then cancel what

@@ -216,6 +216,24 @@ def reconcile(desired: Iterable[NewOrder], open_orders: Iterable[OpenOrder]) -> 
     return Plan(place=tuple(wanted), cancel=tuple(cancel))
 
 
+def without_own(book: Book, own: Iterable[OpenOrder]) -> Book:
+    """``book`` less the strategy's own resting orders: what the rest of the market quotes
+    (a market maker centred on its own quotes would chase its own price)."""
+    mine: dict[tuple[Side, Decimal], Decimal] = {}
+    for order in own:
+        key = (order.side, order.price)
+        mine[key] = mine.get(key, Decimal(0)) + order.remaining
+
+    def side(levels: BookSide, name: Side) -> BookSide:
+        left = (
+            Level(lv.price, lv.amount - mine.get((name, lv.price), Decimal(0)))
+            for lv in levels.levels
+        )
+        return BookSide(tuple(lv for lv in left if lv.amount > 0))
+
+    return Book(side(book.asks, "sell"), side(book.bids, "buy"))
+
+
 def round_price(price: Decimal, side: Side, precision: int) -> Decimal:
     """``price`` to the market's tick, away from the middle (asks up, bids down), so that
     rounding never narrows a spread."""
@@ -237,7 +255,7 @@ class Strategy(ABC, Generic[P]):
     """A strategy plugin (see the module's docstring)."""
 
     Params: ClassVar[type[BaseModel]]
-    wants_trades: ClassVar[bool] = False  # the runner reads public trades into View.trades
+    wants_trades: bool = False  # the runner reads public trades into View.trades (per instance)
 
     def __init__(self, config: StrategyConfig, params: P) -> None:
         self.config = config
@@ -245,9 +263,10 @@ class Strategy(ABC, Generic[P]):
 
     def venues(self) -> tuple[str, ...]:
         """The markets besides the target this strategy may place orders on
-        (``"account_id/market_id"``): its sources, unless it says otherwise. The runner
-        refuses an order for any other venue."""
-        return tuple(str(ref) for ref in self.config.sources)
+        (``"account_id/market_id"``): none unless it says so (sources are read, not traded
+        on). ``bursa bots check`` asks for keys on each; the runner refuses an order for
+        any other venue."""
+        return ()
 
     @abstractmethod
     async def tick(self, view: View) -> Plan:
@@ -275,4 +294,5 @@ __all__ = [
     "reconcile",
     "round_amount",
     "round_price",
+    "without_own",
 ]

@@ -148,7 +148,8 @@ def status_command(
     ] = None,
 ) -> None:
     """Show what ``bursa bots run`` last wrote to the status file: each strategy's state,
-    open orders, orders placed and cancelled, position, P&L, last tick and last error."""
+    open orders, inventory and realised P&L from its fills (on the target; on each venue
+    below it), the day's P&L, orders placed and cancelled, and its last error."""
     errors = Console(stderr=True, highlight=False)
     path = status or default_status_path(config)
     try:
@@ -161,25 +162,50 @@ def status_command(
         raise typer.Exit(1) from None
     table = Table()
     table.add_column("strategy", overflow="fold")
-    for name in ("state", "open", "placed / cancelled", "position", "day P&L", "last tick"):
-        table.add_column(name)
+    for name in ("state", "open", "inventory", "realised P&L", "day P&L", "placed / cancelled"):
+        table.add_column(name, overflow="fold")
     table.add_column("last error", overflow="fold")
     for row in found["strategies"]:
-
-        def cell(key: str, row: dict[str, Any] = row) -> str:
-            value = row.get(key)
-            return "-" if value is None else escape(str(value))
-
-        table.add_row(
-            f"{cell('id')}\n[dim]{cell('target')}[/]",
-            cell("state"),
-            cell("open_orders"),
-            f"{cell('placed')} / {cell('cancelled')}",
-            cell("position"),
-            cell("day_pnl"),
-            cell("last_tick").rpartition("T")[2].removesuffix("+00:00"),
-            cell("last_error"),
-        )
+        table.add_row(*_status_cells(row))
     console = Console(highlight=False)
     console.print(table)
     console.print(f"updated {escape(str(found.get('updated_at')))} (pid {found.get('pid')})")
+
+
+def _status_cells(row: dict[str, Any]) -> list[str]:
+    """One strategy's row of ``bots status``; a venue's inventory and P&L go on lines of
+    their own under the target's."""
+
+    def cell(key: str) -> str:
+        value = row.get(key)
+        return "-" if value is None else escape(str(value))
+
+    def unit(key: str) -> str:
+        value = row.get(key)
+        return f" {escape(str(value))}" if value else ""
+
+    inventory = cell("inventory") + unit("base_unit") * (row.get("inventory") is not None)
+    pnl = cell("realised_pnl") + unit("quote_unit") * (row.get("realised_pnl") is not None)
+    venues = row.get("venue_positions") or {}
+    if isinstance(venues, dict):
+        for venue, position in venues.items():
+            if isinstance(position, dict):
+                inventory += (
+                    f"\n[dim]{escape(str(venue))}: {escape(str(position.get('inventory')))}[/]"
+                )
+                pnl += (
+                    f"\n[dim]{escape(str(venue))}: {escape(str(position.get('realised_pnl')))}[/]"
+                )
+    state = cell("state")
+    if row.get("last_tick"):
+        state += f"\n[dim]{cell('last_tick').rpartition('T')[2].removesuffix('+00:00')}[/]"
+    return [
+        f"{cell('id')}\n[dim]{cell('target')}[/]",
+        state,
+        cell("open_orders"),
+        inventory,
+        pnl,
+        cell("day_pnl"),
+        f"{cell('placed')} / {cell('cancelled')}",
+        cell("last_error"),
+    ]

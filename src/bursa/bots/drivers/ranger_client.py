@@ -169,6 +169,8 @@ class RangerFeed:
     """Ranger streams for ``markets``, kept connected (use ``async with``, or ``run``).
 
     Events wait in ``events``; books are read from ``books`` at any time (check ``synced``).
+    ``on_book_change``, when set, is called with the market's id each time one of its books
+    changes (a snapshot or an applied increment), so a bot can react without polling.
     ``tap`` sees every decoded frame first and may drop it by answering False (tests use
     it to lose an increment)."""
 
@@ -188,6 +190,7 @@ class RangerFeed:
         self.trades = trades
         self.backoff = backoff
         self.tap = tap
+        self.on_book_change: Callable[[str], None] | None = None
         self.books = {m: LocalBook(m) for m in self.markets}
         self.events: asyncio.Queue[FeedEvent] = asyncio.Queue()
         self.connections = 0  # opened so far
@@ -288,9 +291,13 @@ class RangerFeed:
             resync = book.sequence is not None
             book.load(payload)
             self.events.put_nowait(BookSynced(market, resync))
+            self._changed(market)
         elif kind == "ob-inc" and market in self.books:
+            version = self.books[market].version
             if not self.books[market].apply(payload):
                 await self._resubscribe(ws, stream)
+            elif self.books[market].version != version:
+                self._changed(market)
         elif kind == "trades":
             for trade in payload.get("trades", []):
                 self.events.put_nowait(_public_trade(market, trade))
@@ -298,6 +305,10 @@ class RangerFeed:
             self.events.put_nowait(OrderUpdate(Order.of(payload)))
         elif stream == "trade":
             self.events.put_nowait(_own_trade(payload))
+
+    def _changed(self, market: str) -> None:
+        if self.on_book_change is not None:
+            self.on_book_change(market)
 
     async def _resubscribe(self, ws: ClientConnection, stream: str) -> None:
         """A lost increment: ask for the stream again, whose first frame is a snapshot

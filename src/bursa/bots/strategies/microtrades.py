@@ -2,14 +2,18 @@
 
 Each tick picks, at random, a side, a price on the market's tick **strictly** between the
 best bid and the best ask, and an amount between ``min_amount`` and ``max_amount`` (on the
-market's lot, at least its minimum), and returns a plan placing that one maker order from
-the target account — and cancelling whatever this strategy still has open (a previous one
-that was not taken). Nothing rests at that price, so the order does not trade on placing.
+market's lot, at least its minimum), and returns a plan of two orders — and the cancels of
+whatever this strategy still has open (a maker that was not taken):
 
-**The runner completes the trade:** after placing the plan's order it places
-``Microtrades.taker_for(order)`` (the opposite side, same price and amount) from
-``counterparty_account``, another of the operator's accounts, which takes it. ``NewOrder``
-has no account field, so the pairing lives in the runner, not in the plan.
+1. the **maker** on the target market, from the target account. Nothing rests at that
+   price, so it does not trade on placing;
+2. its **taker** from ``counterparty_account`` (another of the operator's accounts) on the
+   same market, venue ``"counterparty/market_id"``: the opposite side, same price and
+   amount, immediate-or-cancel and ``needs_previous`` — it goes out only if the maker was
+   placed, and rests nothing if someone else took the maker first.
+
+``venues()`` names the counterparty's venue (besides any sources), so the runner lets the
+taker through.
 
 The spread is the book's without this strategy's own orders (they are being cancelled).
 Nothing is done when the book lacks a side, is crossed or locked, or its spread is one tick
@@ -99,7 +103,8 @@ def best_of_others(levels: BookSide, own: Iterable[OpenOrder], side: Side) -> De
 
 
 class Microtrades(Strategy[MicrotradesParams]):
-    """One random maker order per tick inside the spread (see the module's doc)."""
+    """One random maker order per tick inside the spread, and the counterparty's taker (see
+    the module's doc)."""
 
     Params = MicrotradesParams
 
@@ -116,14 +121,24 @@ class Microtrades(Strategy[MicrotradesParams]):
 
     @property
     def counterparty_account(self) -> str:
-        """The account the runner places ``taker_for`` each placed order from."""
+        """The account the takers are placed from."""
         return self.params.counterparty_account
 
-    @staticmethod
-    def taker_for(order: NewOrder) -> NewOrder:
+    @property
+    def counterparty_venue(self) -> str:
+        """The takers' venue: the target market on the counterparty's account."""
+        return f"{self.params.counterparty_account}/{self.config.target.market_id}"
+
+    def venues(self) -> tuple[str, ...]:
+        return (self.counterparty_venue,)
+
+    def taker_for(self, order: NewOrder) -> NewOrder:
         """The counterparty's order that takes ``order``: opposite side, same price and
-        amount."""
-        return NewOrder("sell" if order.side == "buy" else "buy", order.price, order.amount)
+        amount, IOC, and only if ``order`` was placed."""
+        side: Side = "sell" if order.side == "buy" else "buy"
+        return NewOrder(
+            side, order.price, order.amount, self.counterparty_venue, ioc=True, needs_previous=True
+        )
 
     async def tick(self, view: View) -> Plan:
         cancel = tuple(order.id for order in view.open_orders)
@@ -132,4 +147,6 @@ class Microtrades(Strategy[MicrotradesParams]):
         if bid is None or ask is None or bid >= ask:
             return Plan(cancel=cancel)
         order = pick_order(self.params, view.market, bid, ask, self.rng)
-        return Plan(place=(order,) if order is not None else (), cancel=cancel)
+        if order is None:
+            return Plan(cancel=cancel)
+        return Plan(place=(order, self.taker_for(order)), cancel=cancel)
