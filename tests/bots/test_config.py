@@ -17,11 +17,17 @@ from bursa.bots.config import (
     parse_config,
     read_config,
 )
+from bursa.bots.ownership import ownership_problems
 from bursa.bots.strategies.fixed import Fixed, FixedParams
 from bursa.cli.bots import bots_app
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "bots" / "example.yml"
-ENV = {"BOTS_BURSA_KEY": "key-id", "BOTS_BURSA_SECRET": "top-secret-value"}
+ENV = {
+    "BOTS_BURSA_KEY": "key-id",
+    "BOTS_BURSA_SECRET": "top-secret-value",
+    "BOTS_TAKER_KEY": "taker-key-id",
+    "BOTS_TAKER_SECRET": "taker-secret-value",
+}
 
 GOOD = """
 accounts:
@@ -50,8 +56,15 @@ def problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
 
 def test_the_example_file_passes() -> None:
     config = read_config(EXAMPLE, environ=ENV)
-    assert list(config.accounts) == ["bursa-local"]
-    (strategy,) = config.strategies
+    assert list(config.accounts) == ["bursa-local", "bursa-taker", "binance"]
+    strategy, *others = config.strategies
+    assert [s.config.type for s in others] == ["copy", "market_making", "microtrades"]
+    assert not any(s.config.enabled for s in others)
+    for other in others:
+        other.build()
+    # every example turned on together still runs: one strategy per target, keys on venues
+    text = EXAMPLE.read_text(encoding="utf-8").replace("enabled: false", "enabled: true")
+    assert ownership_problems(parse_config(text, str(EXAMPLE), environ=ENV)) == []
     assert strategy.plugin is Fixed
     assert isinstance(strategy.params, FixedParams)
     assert strategy.params.spread == Decimal("0.002")

@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from bursa.bots.config import BotsConfig, read_config
 from bursa.bots.drivers.opendax import ApiKey, MyTrade, OpenDaxClient, Order, decode_json
-from bursa.bots.runner import Outcome, Runner, read_status
+from bursa.bots.runner import Outcome, Runner
+from bursa.bots.status import read_status
 from bursa.cli.bots import bots_app
 from tests.bots.exchange import MARKET, Bursa, bound_socket, running_bursa
 from tests.conftest import DatabasePool, database_url

@@ -179,6 +179,103 @@ async def test_book_follows_depth_and_resyncs_after_a_lost_frame(bursa: Bursa) -
         await book_matches_depth(client, feed.books[MARKET])
 
 
+def losing(lose: dict[str, int]) -> Callable[[Mapping[str, Any]], bool]:
+    """A tap that loses the next ``lose[kind]`` frames of each kind (``ob-inc``,
+    ``ob-snap``) of the market."""
+
+    def tap(frame: Mapping[str, Any]) -> bool:
+        for kind, count in lose.items():
+            if f"{MARKET}.{kind}" in frame and count > 0:
+                lose[kind] = count - 1
+                return False
+        return True
+
+    return tap
+
+
+async def test_a_resubscription_left_unanswered_is_sent_again(bursa: Bursa) -> None:
+    lose = {"ob-inc": 0, "ob-snap": 0}
+    async with (
+        OpenDaxClient(bursa.host, bursa.bob) as client,
+        RangerFeed(
+            bursa.ws, [MARKET], trades=False, backoff=FAST, tap=losing(lose), resync_timeout_s=0.2
+        ) as feed,
+    ):
+        await event_of(feed, BookSynced)
+        lose.update({"ob-inc": 1, "ob-snap": 1})  # an increment, then the answer, lost
+        await client.place(MARKET, "sell", D("0.1"), D(31000))
+        await client.place(MARKET, "sell", D("0.1"), D(31100))  # the gap shows here
+        await event_of(feed, BookSynced, lambda e: e.resync)
+        assert (feed.resyncs, feed.connections) == (2, 1)  # asked again, on the same socket
+        await book_matches_depth(client, feed.books[MARKET])
+        assert feed.books[MARKET].best_ask() == (D(31000), D("0.1"))
+        await client.cancel_all(MARKET)
+
+
+async def test_resubscriptions_left_unanswered_end_in_a_reconnect(bursa: Bursa) -> None:
+    lose = {"ob-inc": 0, "ob-snap": 0}
+    async with (
+        OpenDaxClient(bursa.host, bursa.bob) as client,
+        RangerFeed(
+            bursa.ws,
+            [MARKET],
+            trades=False,
+            backoff=FAST,
+            tap=losing(lose),
+            resync_timeout_s=0.1,
+            resync_tries=2,
+        ) as feed,
+    ):
+        await event_of(feed, BookSynced)
+        lose.update({"ob-inc": 1, "ob-snap": 2})  # both resubscriptions go unanswered
+        await client.place(MARKET, "buy", D("0.1"), D(28000))
+        await client.place(MARKET, "buy", D("0.1"), D(27900))
+        assert await event_of(feed, Connected) == Connected(reconnect=True)
+        await event_of(feed, BookSynced)
+        assert (feed.resyncs, feed.connections) == (2, 2)
+        await book_matches_depth(client, feed.books[MARKET])
+        assert feed.books[MARKET].best_bid() == (D(28000), D("0.1"))
+        await client.cancel_all(MARKET)
+
+
+async def test_a_feed_nobody_reads_keeps_exact_books_and_a_bounded_queue(
+    bursa: Bursa, caplog: pytest.LogCaptureFixture
+) -> None:
+    trades_seen = 0
+
+    def count(frame: Mapping[str, Any]) -> bool:
+        nonlocal trades_seen
+        trades_seen += len(frame.get(f"{MARKET}.trades", {}).get("trades", []))
+        return True
+
+    async with (
+        OpenDaxClient(bursa.host, bursa.bob) as client,
+        OpenDaxClient(bursa.host, bursa.alice) as taker,
+        RangerFeed(bursa.ws, [MARKET], backoff=FAST, tap=count, max_events=5) as feed,
+    ):
+        await client.cancel_all(MARKET)
+        await taker.cancel_all(MARKET)
+        await book_matches_depth(client, feed.books[MARKET])  # Connected, BookSynced queued
+        prices = [D(32000 + n) for n in range(8)]
+        for price in prices:
+            await client.place(MARKET, "sell", D("0.01"), price)
+        await book_matches_depth(client, feed.books[MARKET])
+        assert feed.books[MARKET].ask_levels()[:8] == [(p, D("0.01")) for p in prices]
+        await taker.place(MARKET, "buy", D("0.08"), prices[-1])  # 8 trades: 8 events
+        deadline = time.monotonic() + 5
+        while trades_seen < 8:
+            assert time.monotonic() < deadline, trades_seen
+            await asyncio.sleep(0.02)
+        await book_matches_depth(client, feed.books[MARKET])
+
+        assert (feed.events.qsize(), feed.dropped) == (5, 2 + 8 - 5)
+        kept = [feed.events.get_nowait() for _ in range(5)]
+        assert [e.price for e in kept if isinstance(e, PublicTrade)] == prices[3:]  # the newest
+        warned = [r for r in caplog.records if "dropping the oldest" in r.getMessage()]
+        assert len(warned) == 1  # once for the burst
+        await client.cancel_all(MARKET)
+
+
 async def test_private_stream_sees_orders_fills_and_reconnects(bursa: Bursa) -> None:
     async with (
         OpenDaxClient(bursa.host, bursa.alice) as alice,

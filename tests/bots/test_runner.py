@@ -5,6 +5,7 @@ and the risk limits, status file and ``bots status`` on their own."""
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import time
@@ -17,8 +18,10 @@ from typer.testing import CliRunner
 
 from bursa.bots.config import BotsConfig, Risk, parse_config
 from bursa.bots.drivers.opendax import OpenDaxClient, Order
+from bursa.bots.ownership import RunnerError, ownership_problems
 from bursa.bots.risk import apply_limits, day_pnl
-from bursa.bots.runner import Outcome, Runner, RunnerError, ownership_problems, read_status
+from bursa.bots.runner import Outcome, Runner
+from bursa.bots.status import read_status
 from bursa.bots.strategy import Book, Market, NewOrder, OpenOrder, Plan
 from bursa.cli.bots import bots_app
 from tests.bots.exchange import MARKET, Bursa
@@ -35,10 +38,17 @@ async def alice(bursa: Bursa) -> AsyncIterator[OpenDaxClient]:
         await client.cancel_all(MARKET)
 
 
-def config(bursa: Bursa, folder: Path, *, risk: str = "{}", on_stop: str = "cancel") -> BotsConfig:
+def config(
+    bursa: Bursa,
+    folder: Path,
+    *,
+    risk: str = "{}",
+    on_stop: str = "cancel",
+    host: str | None = None,
+) -> BotsConfig:
     text = f"""
 accounts:
-  - {{id: b, driver: bursa, host: "{bursa.host}", ws: "{bursa.ws}",
+  - {{id: b, driver: bursa, host: "{host or bursa.host}", ws: "{bursa.ws}",
       key_env: BOT_KEY, secret_env: BOT_SECRET}}
 strategies:
   - id: ladder
@@ -99,6 +109,30 @@ async def test_the_ladder_once_across_ticks_and_restarts(
     assert [o.id for o in left] == [mine.id]  # the person's order stays
     (status,) = read_status(tmp_path / "s.json")["strategies"]
     assert status["state"] == "stopped" and status["open_orders"] == 0
+
+
+async def test_a_skipped_tick_tells_the_drivers_code_and_what_happens_next(
+    bursa: Bursa, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = config(bursa, tmp_path, host="http://127.0.0.1:1")  # a port nobody serves
+    with caplog.at_level(logging.WARNING, logger="bursa.bots.runner"):
+        async with runner(bursa, down, tmp_path) as bots:
+            step = bots.strategies["ladder"]
+            await step.step()
+    expected = (
+        "tick skipped: bots.exchange_unreachable (http://127.0.0.1:1: ConnectError) "
+        "— retrying next tick"
+    )
+    assert step.status.last_error == expected
+    assert f"ladder: {expected}" in caplog.text
+
+    environ = {"BOT_KEY": bursa.alice.kid, "BOT_SECRET": "not-the-secret"}
+    async with Runner(config(bursa, tmp_path), environ=environ, use_feeds=False) as forged:
+        step = forged.strategies["ladder"]
+        await step.step()
+    assert step.status.last_error == (
+        "tick skipped: authz.invalid_signature — check the account's API key; retrying next tick"
+    )
 
 
 async def stop_soon(bots: Runner) -> Outcome:

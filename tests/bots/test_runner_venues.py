@@ -29,8 +29,10 @@ from bursa.bots.config import (
     parse_config,
 )
 from bursa.bots.drivers.opendax import OpenDaxClient, Order
+from bursa.bots.ownership import ownership_problems
 from bursa.bots.risk import Ledger, apply_limits
-from bursa.bots.runner import Runner, StrategyRunner, ownership_problems, read_status
+from bursa.bots.runner import Runner, StrategyRunner
+from bursa.bots.status import read_status
 from bursa.bots.strategy import Book, Fill, Market, NewOrder, Plan, Strategy, View
 from bursa.cli.bots import bots_app
 from tests.bots.exchange import MARKET, Bursa

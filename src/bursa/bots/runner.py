@@ -1,40 +1,21 @@
 """Running a bots' file: each enabled strategy ticks as its own task until stopped.
 
-A tick reads everything afresh from the exchanges — the market's rules, the book (Ranger's
-when synced, else REST ``depth``), balances, the strategy's own open orders, its sources'
-books, the rules and balances of its venues, its new fills and (for a strategy that
+A tick reads everything afresh from the exchanges (``bursa.bots.exchange``) — the market's
+rules, the book, balances, the strategy's own open orders, its sources' books, the rules
+and balances of its venues, its new fills (``bursa.bots.fills``) and (for a strategy that
 ``wants_trades``) the target's public trades — so a restart or a reconnect never places an
 order twice: what is already open is seen and kept. The strategy answers a ``Plan``; the
 runner holds it to the strategy's ``risk`` limits (``bursa.bots.risk``), cancels, then
 places in the plan's order. A refused order is logged and the strategy goes on; an
 unreachable exchange (after the driver's retries) skips the tick (an unreachable venue
-only leaves that venue out of the view).
-
-Drivers: ``bursa``/``opendax`` accounts use ``OpenDaxClient`` and a Ranger feed for their
-books; ``ccxt`` accounts ``CcxtClient`` (books by REST depth).
+only leaves that venue out of the view). Which orders are the strategy's, and which files
+can run, is ``bursa.bots.ownership``'s.
 
 Venues: an order with ``venue`` goes to that account and market, which must be one of the
 strategy's ``venues()`` (else it is refused); ``ioc`` sends it immediate-or-cancel, and
 ``needs_previous`` skips it unless the order before it in the plan was placed.
 
-Which orders are the strategy's: where an account takes client ids (``bursa``, and ccxt
-exchanges that do) every order the bot places carries ``bot.<strategy id>.<random>``, and
-only those are read, kept or cancelled (a person may trade by hand on the same account).
-Peatio (``opendax`` driver) has no client ids, so there the strategy owns *every* open order
-of its account on its target market. Either way positions and the daily P&L are read from
-the account's balances, so a file gives each account and market to one strategy only
-(``ownership_problems``).
-
-Fills: each tick reads the account's trades on the target and on every venue
-(``my_trades`` from the start of the run, later from the newest trade seen less
-``FILL_OVERLAP_S``) and keeps those of the strategy's orders — the ids it placed in this
-run or saw among its own open orders — each handed to ``tick`` once (trade ids told are
-kept, a bounded set). After a restart the fills of orders open before it are attributed
-(they are seen, marked); an order placed before and filled entirely while the bot was down
-is not, nor a trade older than the run. On an ``opendax`` venue (no client ids) only the
-orders placed in this run are known.
-
-Realised P&L and inventory come from those fills by the average-cost method
+Realised P&L and inventory come from the fills by the average-cost method
 (``risk.Ledger``), one ledger per market: ``inventory`` and ``realised_pnl`` (in the quote
 currency) are the target's, a venue's fills count on that venue's own market
 (``venue_positions``); fees are not counted. ``position`` is the balance's change instead.
@@ -51,301 +32,58 @@ would make it trade again at once; they are read at the next tick.)
 Stopping: SIGINT/SIGTERM end the ticks and cancel each strategy's open orders (on the
 target and on its venues) unless its ``on_stop`` is ``keep``. The kill switch — the file
 ``kill_switch.file`` appearing (looked for every second) or SIGUSR1 — cancels every
-strategy's orders whatever ``on_stop`` says. A status file (JSON) tells each strategy's
-counters after every tick.
+strategy's orders whatever ``on_stop`` says. The status file (``bursa.bots.status``) tells
+each strategy's counters after every tick.
 """
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import random
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
-
-import httpx
+from typing import Any
 
 from bursa.bots import risk
 from bursa.bots.assist import Trade
-from bursa.bots.config import AccountConfig, BotsConfig, ConfiguredStrategy, credentials
-from bursa.bots.drivers.base import Driver
-from bursa.bots.drivers.opendax import ApiKey, ExchangeError, OpenDaxClient, Order
-from bursa.bots.drivers.opendax import Market as MarketRow
-from bursa.bots.drivers.ranger_client import RangerFeed
+from bursa.bots.config import BotsConfig, ConfiguredStrategy, credentials
+from bursa.bots.drivers.opendax import ApiKey, ExchangeError, Order
+from bursa.bots.exchange import Exchange, market_rules
+from bursa.bots.fills import START_SLACK_S, BoundedSet, FillReader, Place
+from bursa.bots.ownership import RunnerError, ownership_problems, split_venue
+from bursa.bots.status import (
+    Status,
+    money_text,
+    now_text,
+    optional_text,
+    snapshot,
+    write_status,
+)
 from bursa.bots.strategy import (
     Balance,
     Book,
-    BookSide,
     Fill,
-    Level,
     Market,
     NewOrder,
     OpenOrder,
     Strategy,
     View,
 )
+from bursa.errors import Refusal
 from bursa.formats import decimal_text
 
 log = logging.getLogger(__name__)
 
-RANGER_PATH = "/api/v2/ranger"
-BOOK_DEPTH = 50  # levels of each side a strategy sees
 TRADES_LIMIT = 1000  # public trades a strategy that wants them sees
 KILL_POLL_S = 1.0
 STOP_GRACE_S = 15.0  # for a tick under way to finish before it is cut short
-FILL_OVERLAP_S = 10  # trades are re-read this far back (rows written late, clocks apart)
-START_SLACK_S = 2  # and from this long before the start (the exchange's clock may lag)
-TRADES_KEPT = 10_000  # trade ids told, per market read
 ORDERS_KEPT = 100_000  # order ids known as the strategy's
 MARKER = "bot"
-
-State = Literal["starting", "running", "halted", "stopped", "killed"]
-
-
-class RunnerError(ValueError):
-    """The file cannot be run as it is (a shared target, a venue without keys…)."""
-
-
-def split_venue(venue: str) -> tuple[str, str] | None:
-    """``"account_id/market_id"`` → its two parts (a market id may hold ``/``, an account
-    id may not); None when it is not of that form."""
-    account_id, slash, market_id = venue.partition("/")
-    return (account_id, market_id) if slash and account_id and market_id else None
-
-
-def ownership_problems(config: BotsConfig) -> list[str]:
-    """Why ``config`` cannot run: two enabled strategies on one account and market (their
-    orders, positions and P&L would mix), a strategy that cannot be built, or a venue it
-    would place orders on that is not an account of the file, has no keys, or is another
-    strategy's target on an account without client ids (its orders would be taken for
-    that strategy's).
-
-    Keys: a strategy needs them on every venue it trades on (``Strategy.venues``); sources
-    it only reads may be public."""
-    problems: list[str] = []
-    built: dict[str, tuple[str, ...]] = {}
-    for entry in config.strategies:
-        if not entry.config.enabled:
-            continue
-        try:
-            strategy = entry.build()
-            built[entry.config.id] = tuple(strategy.venues())
-        except ValueError as exc:
-            problems.append(f'strategy "{entry.config.id}": {exc}')
-    return _target_problems(config) + problems + _venue_problems(config, built)
-
-
-def _target_problems(config: BotsConfig) -> list[str]:
-    problems = []
-    seen: dict[tuple[str, str], str] = {}
-    for entry in config.strategies:
-        strategy = entry.config
-        if not strategy.enabled:
-            continue
-        target = (strategy.target.account_id, strategy.target.market_id)
-        if target in seen:
-            problems.append(
-                f'strategy "{strategy.id}": target {strategy.target} is already the target of '
-                f'strategy "{seen[target]}" (one strategy per account and market)'
-            )
-        seen.setdefault(target, strategy.id)
-    return problems
-
-
-def _venue_problems(config: BotsConfig, venues: Mapping[str, tuple[str, ...]]) -> list[str]:
-    problems = []
-    targets = {
-        str(entry.config.target): entry.config.id
-        for entry in config.strategies
-        if entry.config.enabled
-    }
-    for entry in config.strategies:
-        strategy = entry.config
-        for venue in venues.get(strategy.id, ()):
-            where = f'strategy "{strategy.id}": venue {venue}'
-            parts = split_venue(venue)
-            account = config.accounts.get(parts[0]) if parts is not None else None
-            if parts is None:
-                problems.append(f"{where}: not of the form account_id/market_id")
-            elif account is None:
-                problems.append(f'{where}: no account "{parts[0]}" in accounts')
-            elif not account.has_keys:
-                problems.append(
-                    f'{where}: account "{account.id}" has no key_env/secret_env, and placing '
-                    "orders there needs them"
-                )
-            elif account.driver == "opendax" and targets.get(venue, strategy.id) != strategy.id:
-                problems.append(
-                    f'{where}: is the target of strategy "{targets[venue]}" on an opendax '
-                    "account (no client ids: that strategy would take these orders as its own)"
-                )
-    return problems
-
-
-def default_status_path(config_path: Path) -> Path:
-    """``bots.yml`` → ``bots.status.json`` in the same folder."""
-    return config_path.with_name(f"{config_path.stem}.status.json")
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)
-
-
-def _money(value: Decimal, places: int | None) -> str:
-    """``value`` to ``places`` decimals (a P&L from average prices has long fractions)."""
-    if places is not None:
-        value = value.quantize(Decimal(1).scaleb(-places))
-    return decimal_text(value)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _rules(row: MarketRow) -> Market:
-    return Market(
-        row.id,
-        row.base_unit,
-        row.quote_unit,
-        row.amount_precision,
-        row.price_precision,
-        row.min_amount,
-    )
-
-
-def _ccxt_client(account: AccountConfig, key: ApiKey | None, delay: float) -> tuple[Driver, bool]:
-    """A ccxt account's driver and whether it takes client ids (imported here: only a file
-    with a ccxt account needs ccxt)."""
-    from bursa.bots.drivers.ccxt_driver import CcxtClient
-
-    client = CcxtClient.from_account(account, key, delay=delay)
-    return client, client.marks_orders
-
-
-# ---------------------------------------------------------------------- one account
-
-
-class Exchange:
-    """One account: its driver, a Ranger feed for its books (``bursa``/``opendax`` only),
-    and the markets' rules (read once, again after a failure). Strategies ``watch`` a
-    market to be woken when the feed sees its book change."""
-
-    def __init__(self, account: AccountConfig, key: ApiKey | None, markets: set[str]) -> None:
-        low, high = account.delay
-        delay = random.uniform(float(low), float(high))  # noqa: S311
-        self.account = account
-        self.has_key = key is not None
-        self.client: Driver
-        self.feed: RangerFeed | None = None
-        if account.driver == "ccxt":
-            self.client, self.marks_orders = _ccxt_client(account, key, delay)
-        else:
-            self.marks_orders = account.driver == "bursa"  # Bursa takes client ids
-            source = account.source_address
-            self.client = OpenDaxClient(
-                str(account.host),
-                key,
-                delay=delay,
-                transport=httpx.AsyncHTTPTransport(local_address=str(source)) if source else None,
-            )
-            ws = account.ws or (account.ws_url or "") + RANGER_PATH
-            if markets:
-                self.feed = RangerFeed(ws, sorted(markets), trades=False)
-                self.feed.on_book_change = self._book_changed
-        self._markets: dict[str, MarketRow] = {}
-        self._drain: asyncio.Task[None] | None = None
-        self._watchers: dict[str, list[asyncio.Event]] = {}
-
-    def watch(self, market_id: str, wake: asyncio.Event) -> None:
-        """Set ``wake`` whenever the feed sees ``market_id``'s book change."""
-        self._watchers.setdefault(market_id, []).append(wake)
-
-    def _book_changed(self, market_id: str) -> None:
-        for wake in self._watchers.get(market_id, ()):
-            wake.set()
-
-    async def start(self, use_feed: bool) -> None:
-        if use_feed and self.feed is not None:
-            await self.feed.__aenter__()
-            self._drain = asyncio.create_task(self._drain_events(self.feed))
-
-    async def close(self) -> None:
-        if self._drain is not None:
-            self._drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drain
-        if self.feed is not None:
-            await self.feed.__aexit__()
-        await self.client.close()
-
-    async def _drain_events(self, feed: RangerFeed) -> None:
-        """Feed events are not needed (books are read from ``feed.books``, changes come
-        through ``on_book_change``), but must not pile up; a feed that stops leaves the
-        books unsynced, and ``depth`` is used."""
-        while True:
-            try:
-                await feed.next_event(wait_s=60)
-            except TimeoutError:
-                continue
-            except ExchangeError as exc:
-                log.warning("%s: ranger refused (%s); books from REST", self.account.id, exc)
-                return
-
-    async def market(self, market_id: str) -> MarketRow:
-        if market_id not in self._markets:
-            self._markets = {m.id: m for m in await self.client.markets()}
-        found = self._markets.get(market_id)
-        if found is None:
-            raise ExchangeError(422, "bots.unknown_market", message=f"no market {market_id}")
-        return found
-
-    async def book(self, market_id: str) -> Book:
-        local = self.feed.books.get(market_id) if self.feed is not None else None
-        if local is not None and local.synced:
-            return _book_of(local.ask_levels(BOOK_DEPTH), local.bid_levels(BOOK_DEPTH))
-        depth = await self.client.depth(market_id, limit=BOOK_DEPTH)
-        return _book_of(depth.asks, depth.bids)
-
-
-def _book_of(asks: list[tuple[Decimal, Decimal]], bids: list[tuple[Decimal, Decimal]]) -> Book:
-    return Book(
-        BookSide(tuple(Level(p, v) for p, v in asks)), BookSide(tuple(Level(p, v) for p, v in bids))
-    )
-
-
-# ---------------------------------------------------------------------- one strategy
-
-
-@dataclass
-class Status:
-    """A strategy's counters, as the status file shows them."""
-
-    id: str
-    target: str
-    state: State = "starting"
-    ticks: int = 0
-    open_orders: int = 0
-    placed: int = 0  # since the start, on the target and the venues
-    cancelled: int = 0
-    fills: int = 0  # of the strategy's orders since the start, everywhere
-    base_unit: str | None = None
-    quote_unit: str | None = None
-    base_balance: str | None = None  # total (available + locked)
-    position: str | None = None  # base balance now − at the start
-    inventory: str | None = None  # base bought − sold by the fills on the target
-    realised_pnl: str | None = None  # quote, average cost, on the target (fees aside)
-    venue_positions: dict[str, dict[str, str]] = field(default_factory=dict)  # the same
-    day_pnl: str | None = None  # when daily_loss_limit is set
-    last_tick: str | None = None
-    last_error: str | None = None
-    last_error_at: str | None = None
 
 
 @dataclass
@@ -353,67 +91,6 @@ class _Day:
     day: date
     base: Decimal
     quote: Decimal
-
-
-class _Bounded:
-    """Keys remembered in the order last seen, the oldest forgotten beyond ``most``."""
-
-    def __init__(self, most: int) -> None:
-        self.most = most
-        self._keys: dict[object, None] = {}
-
-    def add(self, key: object) -> None:
-        self._keys.pop(key, None)
-        self._keys[key] = None
-        while len(self._keys) > self.most:
-            del self._keys[next(iter(self._keys))]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-
-@dataclass
-class _Place:
-    """Where a strategy's orders go: the target, or one of its venues."""
-
-    key: str  # "account_id/market_id"
-    account_id: str
-    market_id: str
-    exchange: Exchange
-    is_target: bool
-
-
-class _FillReader:
-    """The new trades of the strategy's orders on one market (see the module's doc)."""
-
-    def __init__(self, place: _Place, since: int) -> None:
-        self.place = place
-        self.since = since
-        self.told = _Bounded(TRADES_KEPT)
-
-    async def read(self, ours: Callable[[str, str], bool]) -> list[Fill]:
-        place = self.place
-        trades = await place.exchange.client.my_trades(place.market_id, since=self.since)
-        fills = []
-        for trade in trades:
-            self.since = max(self.since, trade.created_at - FILL_OVERLAP_S)
-            told = (trade.id, trade.order_id)  # a self-trade is one id with two sides
-            if told in self.told or not ours(place.account_id, trade.order_id):
-                continue
-            self.told.add(told)
-            side: Literal["buy", "sell"] = "buy" if trade.side == "buy" else "sell"
-            fills.append(
-                Fill(
-                    trade.id,
-                    place.key,
-                    trade.order_id,
-                    side,
-                    trade.price,
-                    trade.amount,
-                    trade.created_at,
-                )
-            )
-        return fills
 
 
 class StrategyRunner:
@@ -437,7 +114,7 @@ class StrategyRunner:
             source = exchanges.get(ref.account_id)
             if source is not None:
                 source.watch(ref.market_id, self.wake)
-        self.target = _Place(
+        self.target = Place(
             str(self.config.target),
             self.config.target.account_id,
             self.market_id,
@@ -450,12 +127,12 @@ class StrategyRunner:
             parts = split_venue(venue)
             found = exchanges.get(parts[0]) if parts is not None else None
             if parts is not None and found is not None and venue != self.target.key:
-                self.places[venue] = _Place(venue, parts[0], parts[1], found, is_target=False)
+                self.places[venue] = Place(venue, parts[0], parts[1], found, is_target=False)
         since = int(time.time()) - START_SLACK_S
         self.readers = [
-            _FillReader(place, since) for place in self.places.values() if place.exchange.has_key
+            FillReader(place, since) for place in self.places.values() if place.exchange.has_key
         ]
-        self.known = _Bounded(ORDERS_KEPT)  # (account id, order id) of the strategy's orders
+        self.known = BoundedSet(ORDERS_KEPT)  # (account id, order id) of the strategy's orders
         self.pending: list[Fill] = []  # read, not yet handed to ``tick``
         self.ledgers: dict[str, risk.Ledger] = {}
         self.quote_decimals: dict[str, int] = {}  # decimals of a market's quote amounts
@@ -463,7 +140,7 @@ class StrategyRunner:
 
     # ------------------------------------------------------------------ orders
 
-    def _mine(self, place: _Place, order: Order) -> bool:
+    def _mine(self, place: Place, order: Order) -> bool:
         if place.exchange.marks_orders:
             return (order.client_id or "").rpartition(".")[0] == self.prefix
         return place.is_target or (place.account_id, str(order.id)) in self.known
@@ -483,7 +160,7 @@ class StrategyRunner:
     def _ours(self, account_id: str, order_id: str) -> bool:
         return (account_id, order_id) in self.known
 
-    async def _open_on(self, place: _Place) -> list[Order]:
+    async def _open_on(self, place: Place) -> list[Order]:
         found = await place.exchange.client.open_orders(place.market_id)
         return [order for order in found if self._mine(place, order)]
 
@@ -501,7 +178,7 @@ class StrategyRunner:
                 clean = False
         return clean
 
-    async def _cancel_on(self, place: _Place) -> bool:
+    async def _cancel_on(self, place: Place) -> bool:
         client = place.exchange.client
         whole_market = place.is_target and not place.exchange.marks_orders
         for _ in range(3):
@@ -566,7 +243,7 @@ class StrategyRunner:
                 continue
             try:
                 row = await place.exchange.market(place.market_id)
-                rules[place.key] = _rules(row)
+                rules[place.key] = market_rules(row)
                 self.quote_decimals[place.key] = row.price_precision + row.amount_precision
                 if not place.exchange.has_key:
                     continue
@@ -617,11 +294,11 @@ class StrategyRunner:
         target = self.ledgers.get(self.target.key, risk.Ledger())
         places = self.quote_decimals.get(self.target.key)
         self.status.inventory = decimal_text(target.position)
-        self.status.realised_pnl = _money(target.realised, places)
+        self.status.realised_pnl = money_text(target.realised, places)
         self.status.venue_positions = {
             key: {
                 "inventory": decimal_text(ledger.position),
-                "realised_pnl": _money(ledger.realised, self.quote_decimals.get(key)),
+                "realised_pnl": money_text(ledger.realised, self.quote_decimals.get(key)),
             }
             for key, ledger in self.ledgers.items()
             if key != self.target.key
@@ -635,12 +312,12 @@ class StrategyRunner:
         try:
             await self._step()
         except ExchangeError as exc:
-            self._error(f"tick skipped: {exc}")
+            self._error(f"tick skipped: {exc} — {_next_step(exc)}")
         except Exception as exc:  # a strategy plugin's bug must not stop the others
             log.exception("%s: tick failed", self.config.id)
             self._error(f"tick failed: {type(exc).__name__}: {exc}")
         self.status.ticks += 1
-        self.status.last_tick = _now()
+        self.status.last_tick = now_text()
 
     async def _step(self) -> None:
         today = datetime.now(UTC).date()
@@ -651,7 +328,7 @@ class StrategyRunner:
             self.halted_on = None
             self.status.state = "running"
         row = await self.exchange.market(self.market_id)
-        market = _rules(row)
+        market = market_rules(row)
         self.quote_decimals[self.target.key] = row.price_precision + row.amount_precision
         self.status.base_unit, self.status.quote_unit = row.base_unit, row.quote_unit
         mine = await self.own_orders()
@@ -678,8 +355,8 @@ class StrategyRunner:
         if self.start_base is None:
             self.start_base = base
         position = base - self.start_base
-        self.status.base_balance = _text(base)
-        self.status.position = _text(position)
+        self.status.base_balance = optional_text(base)
+        self.status.position = optional_text(position)
         self.status.state = "running"
         if await self._losing_too_much(today, base, quote, book, open_orders):
             return
@@ -769,7 +446,7 @@ class StrategyRunner:
         if mid is None:
             return False
         pnl = risk.day_pnl(self.day.base, self.day.quote, base, quote, mid)
-        self.status.day_pnl = _text(pnl)
+        self.status.day_pnl = optional_text(pnl)
         if pnl >= -limit:
             return False
         log.warning(
@@ -786,7 +463,14 @@ class StrategyRunner:
     def _error(self, message: str) -> None:
         log.warning("%s: %s", self.config.id, message)
         self.status.last_error = message
-        self.status.last_error_at = _now()
+        self.status.last_error_at = now_text()
+
+
+def _next_step(exc: ExchangeError) -> str:
+    """What the runner does after a skipped tick, and what the operator may do."""
+    if exc.kind in (Refusal.UNAUTHENTICATED, Refusal.FORBIDDEN):
+        return "check the account's API key; retrying next tick"
+    return "retrying next tick"
 
 
 def _total(balances: Mapping[str, Any], currency: str) -> Decimal:
@@ -970,28 +654,9 @@ class Runner:
     # ------------------------------------------------------------------ status
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "config": self.config.source,
-            "updated_at": _now(),
-            "pid": os.getpid(),
-            "strategies": [asdict(r.status) for r in self.strategies.values()],
-        }
+        return snapshot(self.config.source, (r.status for r in self.strategies.values()))
 
     def write_status(self) -> None:
         """The status file, replaced whole (a reader never sees half of it)."""
-        if self.status_path is None:
-            return
-        temporary = self.status_path.with_name(self.status_path.name + ".tmp")
-        try:
-            temporary.write_text(json.dumps(self.snapshot(), indent=2) + "\n", encoding="utf-8")
-            temporary.replace(self.status_path)
-        except OSError as exc:
-            log.warning("status file %s: %s", self.status_path, exc.strerror)
-
-
-def read_status(path: Path) -> dict[str, Any]:
-    """A status file as ``Runner.write_status`` wrote it."""
-    found = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(found, dict) or not isinstance(found.get("strategies"), list):
-        raise ValueError(f"{path}: not a bots status file")
-    return found
+        if self.status_path is not None:
+            write_status(self.status_path, self.snapshot())

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bursa.bench.anvil import AnvilMissing
 from bursa.bench.api import ApiFigures, run_api_bench
+from bursa.bench.bots import BenchError, BotsFigures, run_bots_bench
 from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, workload
 from bursa.bench.engine import Progress as ProgressFn
 from bursa.bench.scan import DepositFigures, ScanFigures, run_deposit_bench, run_scan_bench
@@ -280,6 +281,136 @@ def ws(
     table.add_row("commit → client p99 ms", f"{numbers['p99_ms']:.1f}", f"< {WS_TARGETS['p99_ms']}")
     table.add_row("dropped (too slow)", f"{numbers['dropped']:,}", "0")
     Console().print(table)
+
+
+# ``bursa bench api`` on this machine (README): the exchange's own REST ceiling, from a
+# load process with 32 connections that does nothing else.
+API_CEILING = "bench api: 644–785 orders/s, 1,000–1,150 requests/s with cancels"
+
+
+@bench_app.command("bots")
+def bots(
+    seconds: Annotated[
+        float, typer.Option(min=1, max=3600, help="how long each of the two measurements runs")
+    ] = 15,
+    accounts: Annotated[
+        int,
+        typer.Option(
+            min=1, max=50, help="target accounts, each with a market maker on three markets"
+        ),
+    ] = 4,
+    levels: Annotated[
+        int, typer.Option(min=1, max=50, help="orders a side each market maker keeps")
+    ] = 5,
+    rate: Annotated[
+        float, typer.Option(min=0.5, max=100, help="source book changes a second (the delay)")
+    ] = 10,
+    warmup: Annotated[
+        float, typer.Option(min=0, max=600, help="seconds of bots before counting starts")
+    ] = 3,
+    database_url: ScratchServer = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """The bots against Bursa: a source and a target exchange, each in its own process on a
+    scratch database it creates and drops, and one bot process running ``bursa bots run``'s
+    runner on a generated bots' file. First, --accounts x 3 market makers on the target
+    (btcusdt, ethusdt, btcusd) quote --levels levels a side around the source's mids,
+    which move all the time, so every tick replaces their orders: orders placed +
+    cancelled a second over --seconds. Then a copy strategy mirrors the source's btcusdt
+    onto the target while a driver puts a new best level on the source --rate times a
+    second: the delay from the source's 201 to the price appearing in the target's Ranger
+    book (p50, p99, max). Exit 1 on errors."""
+    settings = _on_server(database_url)
+    console = Console(stderr=True)
+
+    async def work(url: str) -> BotsFigures:
+        async with (
+            _seeded_scratch(url, "bursa_bench_bots_source", console) as source_url,
+            _seeded_scratch(url, "bursa_bench_bots_target", console) as target_url,
+        ):
+            with _progress(console) as bar:
+                task = bar.add_task("starting", total=None)
+
+                def phase(text: str) -> None:
+                    bar.update(task, description=text, total=None, completed=0)
+
+                def tick(done: float, total: float) -> None:
+                    bar.update(task, completed=round(done), total=round(total))
+
+                return await run_bots_bench(
+                    source_url,
+                    target_url,
+                    seconds=seconds,
+                    warmup=warmup,
+                    accounts=accounts,
+                    levels=levels,
+                    rate=rate,
+                    phase=phase,
+                    tick=tick,
+                )
+
+    try:
+        figures = with_database(settings, work)
+    except BenchError as error:
+        fail(str(error), "see `bursa bench bots --help`")
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+    else:
+        _bots_report(figures, numbers)
+    if figures.errors or not figures.throughput.placed or not figures.delays.delays_ms:
+        raise typer.Exit(1)
+
+
+def _bots_report(figures: BotsFigures, numbers: dict[str, Any]) -> None:
+    table = Table("figure", "measured", "for comparison", title="bots: one bot process")
+    table.add_row("orders placed + cancelled /s", f"{numbers['orders_per_s']:,.0f}", API_CEILING)
+    table.add_row("  placed / cancelled", f"{numbers['placed']:,} / {numbers['cancelled']:,}", "")
+    table.add_row(
+        "  market makers x levels a side",
+        f"{numbers['strategies']} x {numbers['levels']}",
+        f"{numbers['ticks'] / numbers['seconds']:,.1f} ticks/s",
+    )
+    per_tick = (numbers["placed"] + numbers["cancelled"]) / max(numbers["ticks"], 1)
+    table.add_row(
+        "  orders placed + cancelled a tick",
+        f"{per_tick:.1f}",
+        f"{4 * numbers['levels']} when a tick replaces every order",
+    )
+    table.add_row(
+        "  CPU of one core: bot / target / source",
+        f"{numbers['bot_cpu']:.2f} / {numbers['target_cpu']:.2f} / {numbers['source_cpu']:.2f}",
+        "",
+    )
+    per_order = numbers["bot_cpu_ms_per_order"]
+    table.add_row(
+        "  bot CPU per order (ms)",
+        f"{per_order:.2f}",
+        f"≈ {1000 / per_order:,.0f} orders/s with a core of its own" if per_order else "",
+    )
+    if numbers["machine_busy"] is not None:
+        table.add_row("  machine busy (all cores)", f"{numbers['machine_busy']:.0%}", "")
+    wake = (
+        f"copy woken by the source's feed, min_period {numbers['min_period']} s"
+        if numbers["min_period"] is not None
+        else f"copy ticks every {numbers['period']} s (this runner has no min_period)"
+    )
+    table.add_row("source change → target book p50 ms", f"{numbers['delay_p50_ms']:.1f}", wake)
+    table.add_row("source change → target book p99 ms", f"{numbers['delay_p99_ms']:.1f}", "")
+    table.add_row("source change → target book max ms", f"{numbers['delay_max_ms']:.1f}", "")
+    table.add_row(
+        "  changes mirrored / made (missed)",
+        f"{numbers['mirrored']:,} / {numbers['changes']:,} ({numbers['missed']:,})",
+        f"{numbers['rate']:g} a second",
+    )
+    table.add_row("errors", f"{numbers['errors']:,}", "0")
+    for kind, count in sorted(numbers["error_kinds"].items(), key=lambda item: -item[1]):
+        table.add_row(f"  {kind}", f"{count:,}", "")
+    Console().print(table)
+    Console().print(
+        f"{figures.cores} cores, load average {figures.load_average:.1f} when the bench"
+        " started (both exchanges, the bot, PostgreSQL and anything else running share them)"
+    )
 
 
 WEB_TARGETS = {"js_gzip_kb": 250, "ready_ms": 1000, "p99_ms": 50}

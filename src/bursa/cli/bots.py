@@ -12,14 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from bursa.bots.config import BotsConfig, ConfigError, MissingSecret, read_config
-from bursa.bots.runner import (
-    Outcome,
-    Runner,
-    RunnerError,
-    default_status_path,
-    ownership_problems,
-    read_status,
-)
+from bursa.bots.ownership import RunnerError, ownership_problems
+from bursa.bots.runner import Outcome, Runner
+from bursa.bots.status import default_status_path, read_status
 from bursa.cli.bots_suggest import suggest
 from bursa.formats import decimal_text
 

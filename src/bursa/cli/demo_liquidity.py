@@ -17,6 +17,13 @@ Prices are demo data (``DEMO_PRICES``), not market data. Funding is the engine's
 ``Adjust`` under ``demo-liquidity:<member>:<currency>`` (reason ``demo liquidity``): read
 from the command log before it is sent, so a restart never funds twice.
 
+The maker drains on one side as newcomers and the taker trade against it. Every
+``REFILL_EVERY_S`` its total (available + locked) of each funded currency is read; one
+below ``REFILL_BELOW`` of its funding is topped back up to it by another ``Adjust`` under
+``demo-liquidity:<member>:<currency>:refill:<n>`` (reason ``demo liquidity refill``), ``n``
+one more than the highest the command log holds: a restart neither repeats a refill nor
+reuses its number.
+
 Keys: creating an API key through the API needs 2FA with a code; these members are bots
 with no person behind them (random passwords, thrown away), so their keys are provisioned
 here directly, as ``bursa user create`` makes an admin: 2FA is marked on with a random seed
@@ -52,12 +59,14 @@ from bursa.bots.strategies.fixed import Fixed, FixedParams, desired_orders
 from bursa.bots.strategy import NewOrder, Plan, Positive, Strategy, View, reconcile
 from bursa.engine.commands import Adjust
 from bursa.engine.runner import EngineRunner
+from bursa.engine.tables import engine_commands
 from bursa.engine.units import to_units
+from bursa.formats import decimal_text
 from bursa.identity import totp
 from bursa.identity.api_keys import API_KEY_SEAL
 from bursa.identity.service import OTP_KEY, Client, Identity
 from bursa.identity.tables import api_keys, labels, users
-from bursa.ledger.tables import currencies
+from bursa.ledger.tables import accounts, currencies
 from bursa.trading import engine_requests
 
 log = logging.getLogger("bursa.up")
@@ -83,6 +92,9 @@ MAKER_PERIOD = D("2")  # seconds between the maker's ticks
 TAKER_PERIOD = D("3")
 DRIFT = D("0.0005")  # the walk's largest step: 5 basis points
 PULL = D("0.05")  # each tick, this fraction of the way back to the demo price
+REFILL_BELOW = D("0.2")  # of the maker's funding: below it, a currency is topped back up
+REFILL_EVERY_S = 30.0
+REFILL_REASON = "demo liquidity refill"
 
 
 # ---------------------------------------------------------------------- strategies
@@ -235,6 +247,86 @@ async def fund_once(
     return [c.currency for c in commands if c.key not in ran]
 
 
+def refill_key(member_id: int, currency: str, n: int) -> str:
+    return f"{KEY_PREFIX}:{member_id}:{currency}:refill:{n}"
+
+
+async def _last_refill(session: AsyncSession, member_id: int, currency: str) -> int:
+    """The highest refill number the command log holds for the member's currency (0: none)."""
+    prefix = refill_key(member_id, currency, 0).removesuffix("0")
+    keys = await session.scalars(
+        select(engine_commands.c.idempotency_key).where(
+            engine_commands.c.idempotency_key.startswith(prefix, autoescape=True)
+        )
+    )
+    numbers = [int(tail) for key in keys if (tail := key.removeprefix(prefix)).isdigit()]
+    return max(numbers, default=0)
+
+
+async def refill_low(
+    sessions: async_sessionmaker[AsyncSession],
+    engine: EngineRunner,
+    member_id: int,
+    funds: dict[str, Decimal],
+    below: Decimal = REFILL_BELOW,
+) -> list[str]:
+    """Top each currency of ``funds`` whose total (available + locked) is under ``below``
+    of its funding back up to the funding; the currencies topped up now."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(
+                currencies.c.id,
+                currencies.c.precision,
+                accounts.c.balance,
+                accounts.c.locked,
+            )
+            .select_from(currencies)
+            .outerjoin(
+                accounts,
+                (accounts.c.currency_id == currencies.c.id) & (accounts.c.member_id == member_id),
+            )
+            .where(currencies.c.id.in_(list(funds)))
+        )
+        low = {
+            row.id: (int(row.precision), (row.balance or D(0)) + (row.locked or D(0)))
+            for row in rows
+        }
+        low = {code: found for code, found in low.items() if found[1] < funds[code] * below}
+        commands = [
+            Adjust(
+                key=refill_key(member_id, code, await _last_refill(session, member_id, code) + 1),
+                member_id=member_id,
+                currency=code,
+                amount=to_units(funds[code] - total, precision),
+                reason=REFILL_REASON,
+            )
+            for code, (precision, total) in sorted(low.items())
+        ]
+        results = await engine_requests.submit_once(session, engine.submit, commands)
+    done = []
+    for command in commands:
+        result = results.get(command.key)
+        total = low[command.currency][1]
+        if result is not None and not result.applied:
+            log.warning(
+                "demo liquidity: refilling %s of member %d refused: %s",
+                command.currency,
+                member_id,
+                result.error,
+            )
+            continue
+        log.info(
+            "demo liquidity: the maker's %s was down to %s (under %s%% of %s): refilled (%s)",
+            command.currency,
+            decimal_text(total),
+            decimal_text(below * 100),
+            decimal_text(funds[command.currency]),
+            command.key,
+        )
+        done.append(command.currency)
+    return done
+
+
 # ---------------------------------------------------------------------- the runner
 
 
@@ -313,6 +405,22 @@ def bots_config(host: str, markets: Iterable[str], source_address: str | None = 
     return BotsConfig("demo liquidity", "warning", accounts, tuple(entries))
 
 
+async def _refill_loop(
+    sessions: async_sessionmaker[AsyncSession],
+    engine: EngineRunner,
+    member_id: int,
+    every: float,
+) -> None:
+    """``refill_low`` for the maker now and every ``every`` seconds; a failed check (the
+    database or the engine away a moment) is logged and tried again at the next one."""
+    while True:
+        try:
+            await refill_low(sessions, engine, member_id, MAKER_FUNDS)
+        except Exception:  # a demo nicety must never stop the exchange
+            log.warning("demo liquidity: checking the maker's funds failed", exc_info=True)
+        await asyncio.sleep(every)
+
+
 class DemoLiquidity:
     """Started after the server listens; ``stop`` cancels the bots' orders."""
 
@@ -320,6 +428,7 @@ class DemoLiquidity:
         self.runner = runner
         self.ready = ready
         self.task: asyncio.Task[Any] | None = None
+        self.refills: asyncio.Task[None] | None = None
         self.quiet: logging.Filter | None = None
         self.unlogged: logging.Filter | None = None
 
@@ -331,9 +440,12 @@ class DemoLiquidity:
         engine: EngineRunner,
         port: int,
         ready: Callable[[], bool] = lambda: True,
+        *,
+        refill_every: float = REFILL_EVERY_S,
     ) -> "DemoLiquidity":
-        """Keys, funds and the runner, whose first tick waits for ``ready`` (the server
-        listening on ``port``: the bots reach it on loopback)."""
+        """Keys, funds, the maker's refills (checked every ``refill_every`` seconds) and the
+        runner, whose first tick waits for ``ready`` (the server listening on ``port``: the
+        bots reach it on loopback)."""
         markets = [m for m in DEMO_PRICES if m in engine.engine.books]
         maker = await fresh_key(identity, await bot_member(identity, MAKER_EMAIL))
         taker = await fresh_key(identity, await bot_member(identity, TAKER_EMAIL))
@@ -362,6 +474,10 @@ class DemoLiquidity:
         started.quiet = quiet
         started.unlogged = unlogged
         started.task = asyncio.create_task(started._run(), name="demo-liquidity")
+        started.refills = asyncio.create_task(
+            _refill_loop(sessions, engine, maker.member_id, refill_every),
+            name="demo-liquidity-refills",
+        )
         log.info(
             "demo liquidity: a market maker quotes %s (off with --no-demo-liquidity)",
             ", ".join(markets),
@@ -404,6 +520,10 @@ class DemoLiquidity:
     async def stop(self) -> None:
         """End the ticks and cancel every order the bots hold (before the server stops)."""
         self.runner.stop()
+        if self.refills is not None:
+            self.refills.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.refills
         if self.task is not None:
             with contextlib.suppress(Exception):
                 await self.task

@@ -47,6 +47,14 @@ class ExchangeError(BursaError):
         super().__init__(kind or Refusal.UPSTREAM, *codes, message=message)
         self.status = status
 
+    def __str__(self) -> str:
+        """The codes, then what happened in words: ``bots.exchange_unreachable
+        (http://127.0.0.1:8000: ConnectError)`` (a bare message would hide the code)."""
+        codes = ", ".join(self.codes)
+        if not self.message:
+            return codes
+        return f"{codes} ({self.message})" if codes else self.message
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
@@ -282,6 +290,7 @@ class OpenDaxClient:
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.host = host.rstrip("/")
         self.key = key
         self.delay = delay
         self.retry = retry
@@ -338,7 +347,9 @@ class OpenDaxClient:
                 )
             except httpx.TransportError as exc:
                 if last:
-                    raise ExchangeError(None, UNREACHABLE, message=type(exc).__name__) from None
+                    raise ExchangeError(
+                        None, UNREACHABLE, message=f"{self.host}: {type(exc).__name__}"
+                    ) from None
             else:
                 if response.status_code < 400:
                     return response

@@ -5,10 +5,16 @@ an API key, private (the same public streams plus the member's ``order`` and ``t
 upgrade is signed with Barong's headers). Order books are rebuilt into ``LocalBook``s from
 the ``ob-snap`` snapshot and the numbered ``ob-inc`` increments; an increment that does not
 continue the book's sequence means a frame was lost, so the book is marked unsynced and
-resubscribed for a new snapshot — a bot never quotes on a silently wrong book. A dropped
-connection is reopened with jittered backoff; books start again from the new snapshot and
-the feed queues ``Connected(reconnect=True)`` so the bot re-reads its open orders (events
-missed while away are not replayed by Ranger).
+resubscribed for a new snapshot — a bot never quotes on a silently wrong book. A
+resubscription that brings no snapshot is sent again after ``resync_timeout_s`` (doubling
+each time), and after ``resync_tries`` the connection is dropped. A dropped connection is
+reopened with jittered backoff; books start again from the new snapshot and the feed queues
+``Connected(reconnect=True)`` so the bot re-reads its open orders (events missed while away
+are not replayed by Ranger).
+
+Events wait in a bounded queue: when nobody reads fast enough the oldest are dropped (and
+counted in ``dropped``). Books are kept apart from the queue, so a slow reader never makes
+a book wrong; it only misses events.
 """
 
 import asyncio
@@ -29,6 +35,9 @@ from bursa.bots.drivers.opendax import ApiKey, ExchangeError, Level, Order, amou
 log = logging.getLogger(__name__)
 
 PRIVATE_STREAMS = ("order", "trade")
+MAX_EVENTS = 10_000  # events kept for a reader; older ones are dropped beyond
+RESYNC_TIMEOUT_S = 5.0  # for the snapshot after a resubscription (doubled at each retry)
+RESYNC_TRIES = 3  # resubscriptions without a snapshot before the connection is dropped
 
 
 class LocalBook:
@@ -168,7 +177,8 @@ class Backoff:
 class RangerFeed:
     """Ranger streams for ``markets``, kept connected (use ``async with``, or ``run``).
 
-    Events wait in ``events``; books are read from ``books`` at any time (check ``synced``).
+    Events wait in ``events`` (at most ``max_events``: the oldest are dropped and counted in
+    ``dropped``); books are read from ``books`` at any time (check ``synced``).
     ``on_book_change``, when set, is called with the market's id each time one of its books
     changes (a snapshot or an applied increment), so a bot can react without polling.
     ``tap`` sees every decoded frame first and may drop it by answering False (tests use
@@ -183,6 +193,9 @@ class RangerFeed:
         trades: bool = True,
         backoff: Backoff = Backoff(),
         tap: Tap | None = None,
+        max_events: int = MAX_EVENTS,
+        resync_timeout_s: float = RESYNC_TIMEOUT_S,
+        resync_tries: int = RESYNC_TRIES,
     ) -> None:
         self.base = ws_url.rstrip("/")
         self.markets = list(markets)
@@ -192,11 +205,16 @@ class RangerFeed:
         self.tap = tap
         self.on_book_change: Callable[[str], None] | None = None
         self.books = {m: LocalBook(m) for m in self.markets}
-        self.events: asyncio.Queue[FeedEvent] = asyncio.Queue()
+        self.events: asyncio.Queue[FeedEvent] = asyncio.Queue(max_events)
+        self.dropped = 0  # events dropped unread, the queue being full
         self.connections = 0  # opened so far
-        self.resyncs = 0  # resubscriptions after a gap
+        self.resyncs = 0  # resubscriptions after a gap (retries included)
+        self.resync_timeout_s = resync_timeout_s
+        self.resync_tries = resync_tries
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._awaiting: dict[str, asyncio.Task[None]] = {}  # snapshots awaited, by market
+        self._dropping = False  # within a burst of drops (warned once)
 
     def streams(self) -> list[str]:
         public = [f"{m}.ob-inc" for m in self.markets]
@@ -250,7 +268,7 @@ class RangerFeed:
                     self.connections += 1
                     for book in self.books.values():
                         book.synced = False
-                    self.events.put_nowait(Connected(reconnect=self.connections > 1))
+                    self._put(Connected(reconnect=self.connections > 1))
                     failures = 0
                     await self._read(ws)
             except InvalidStatus as exc:
@@ -262,6 +280,7 @@ class RangerFeed:
                 log.warning("ranger connection lost (%s); reconnecting", type(exc).__name__)
             finally:
                 self._ws = None
+                await self._stop_awaiting()
             await asyncio.sleep(self.backoff.pause(failures))
             failures += 1
 
@@ -290,7 +309,8 @@ class RangerFeed:
             book = self.books[market]
             resync = book.sequence is not None
             book.load(payload)
-            self.events.put_nowait(BookSynced(market, resync))
+            self._snapshot_came(market)
+            self._put(BookSynced(market, resync))
             self._changed(market)
         elif kind == "ob-inc" and market in self.books:
             version = self.books[market].version
@@ -300,11 +320,28 @@ class RangerFeed:
                 self._changed(market)
         elif kind == "trades":
             for trade in payload.get("trades", []):
-                self.events.put_nowait(_public_trade(market, trade))
+                self._put(_public_trade(market, trade))
         elif stream == "order":
-            self.events.put_nowait(OrderUpdate(Order.of(payload)))
+            self._put(OrderUpdate(Order.of(payload)))
         elif stream == "trade":
-            self.events.put_nowait(_own_trade(payload))
+            self._put(_own_trade(payload))
+
+    def _put(self, event: FeedEvent) -> None:
+        """Queue ``event``; when the queue is full, drop the oldest (warned once a burst:
+        until the reader has caught up to half the queue)."""
+        queue = self.events
+        if queue.maxsize and queue.qsize() <= queue.maxsize // 2:
+            self._dropping = False
+        while queue.full():
+            queue.get_nowait()
+            self.dropped += 1
+            if not self._dropping:
+                self._dropping = True
+                log.warning(
+                    "ranger: %d events unread; dropping the oldest (books stay exact)",
+                    queue.maxsize,
+                )
+        queue.put_nowait(event)
 
     def _changed(self, market: str) -> None:
         if self.on_book_change is not None:
@@ -312,11 +349,52 @@ class RangerFeed:
 
     async def _resubscribe(self, ws: ClientConnection, stream: str) -> None:
         """A lost increment: ask for the stream again, whose first frame is a snapshot
-        (increments still in flight meanwhile are ignored: the book is unsynced)."""
-        self.resyncs += 1
+        (increments still in flight meanwhile are ignored: the book is unsynced), and
+        ask again if none comes (``_await_snapshot``)."""
         log.warning("ranger: gap in %s; resubscribing for a new snapshot", stream)
+        await self._send_resubscription(ws, stream)
+        market = stream.partition(".")[0]
+        waiting = self._awaiting.get(market)
+        if waiting is None or waiting.done():
+            self._awaiting[market] = asyncio.create_task(
+                self._await_snapshot(ws, market, stream), name=f"ranger-resync-{market}"
+            )
+
+    async def _send_resubscription(self, ws: ClientConnection, stream: str) -> None:
+        self.resyncs += 1
         for event in ("unsubscribe", "subscribe"):
             await ws.send(f'{{"event":"{event}","streams":["{stream}"]}}')
+
+    async def _await_snapshot(self, ws: ClientConnection, market: str, stream: str) -> None:
+        """Resubscribe again while no snapshot of ``market`` comes (the answer may be lost
+        too), waiting twice as long each time; after ``resync_tries`` resubscriptions, drop
+        the connection so that reconnecting starts every book afresh. Cancelled when the
+        snapshot comes or the connection ends."""
+        book = self.books[market]
+        for attempt in range(self.resync_tries):
+            await asyncio.sleep(self.resync_timeout_s * 2**attempt)
+            if book.synced or self._ws is not ws:
+                return
+            if attempt + 1 < self.resync_tries:
+                log.warning("ranger: no snapshot of %s yet; resubscribing again", market)
+                with contextlib.suppress(WebSocketException):
+                    await self._send_resubscription(ws, stream)
+        log.warning(
+            "ranger: no snapshot of %s after %d tries; reconnecting", market, self.resync_tries
+        )
+        await ws.close()
+
+    def _snapshot_came(self, market: str) -> None:
+        waiting = self._awaiting.pop(market, None)
+        if waiting is not None:
+            waiting.cancel()
+
+    async def _stop_awaiting(self) -> None:
+        waiting = list(self._awaiting.values())
+        self._awaiting.clear()
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
 
     async def drop_connection(self) -> None:
         """Close the current connection (the feed reconnects): for operators and tests."""
