@@ -830,10 +830,13 @@ def test_bots_check_refuses_a_counterparty_it_cannot_trade_from(tmp_path: Path) 
     assert code == 1
     path = tmp_path / "bots.yml"
     assert (
-        f'{path}: strategy "candles": venue public/ethbtc: account "public" has no '
-        "key_env/secret_env, and placing orders there needs them"
+        f'{path}: strategy "candles": params.counterparty_account (venue public/ethbtc): '
+        'account "public" has no key_env/secret_env, and placing orders there needs them'
     ) in output, output
-    assert f'{path}: strategy "more-candles": venue nobody/btcusd: no account "nobody"' in output
+    assert (
+        f'{path}: strategy "more-candles": params.counterparty_account (venue nobody/btcusd): '
+        'no account "nobody"'
+    ) in output
     assert "hint: 2 problem(s)" in output
 
 

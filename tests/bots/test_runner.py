@@ -329,6 +329,6 @@ strategies:
     assert ownership_problems(keyed) == []
     public = parse_config(text % "", "bots.yml")
     assert ownership_problems(public) == [
-        'strategy "candles": venue taker/btcusdt: account "taker" has no key_env/secret_env, '
-        "and placing orders there needs them"
+        'strategy "candles": params.counterparty_account (venue taker/btcusdt): account "taker" '
+        "has no key_env/secret_env, and placing orders there needs them"
     ]

@@ -443,8 +443,8 @@ def test_a_venue_needs_keys_and_not_anothers_opendax_target() -> None:
         "account (no client ids: that strategy would take these orders as its own)",
         'strategy "one": venue nobody/x: no account "nobody" in accounts',
         'strategy "one": venue bad: not of the form account_id/market_id',
-        'strategy "declares": venue pub/ethusdt: account "pub" has no key_env/secret_env, and '
-        "placing orders there needs them",
+        'strategy "declares": sources[0].account_id (venue pub/ethusdt): account "pub" has no '
+        "key_env/secret_env, and placing orders there needs them",
     ]
 
 

@@ -11,7 +11,7 @@ the account's balances, so a file gives each account and market to one strategy 
 
 from collections.abc import Mapping
 
-from bursa.bots.config import BotsConfig
+from bursa.bots.config import BotsConfig, StrategyConfig
 
 
 class RunnerError(ValueError):
@@ -74,8 +74,11 @@ def _venue_problems(config: BotsConfig, venues: Mapping[str, tuple[str, ...]]) -
     for entry in config.strategies:
         strategy = entry.config
         for venue in venues.get(strategy.id, ()):
-            where = f'strategy "{strategy.id}": venue {venue}'
             parts = split_venue(venue)
+            field = _field_of(strategy, parts) if parts is not None else None
+            named = f"{field} (venue {venue})" if field is not None else f"venue {venue}"
+            where = f'strategy "{strategy.id}": {named}'
+
             account = config.accounts.get(parts[0]) if parts is not None else None
             if parts is None:
                 problems.append(f"{where}: not of the form account_id/market_id")
@@ -92,3 +95,16 @@ def _venue_problems(config: BotsConfig, venues: Mapping[str, tuple[str, ...]]) -
                     "account (no client ids: that strategy would take these orders as its own)"
                 )
     return problems
+
+
+def _field_of(strategy: StrategyConfig, venue: tuple[str, str]) -> str | None:
+    """The field of the file a venue comes from, to name it in a problem: a source it
+    trades on, or a parameter naming the account (microtrades' ``counterparty_account``)."""
+    account_id, market_id = venue
+    for index, ref in enumerate(strategy.sources):
+        if (ref.account_id, ref.market_id) == venue:
+            return f"sources[{index}].account_id"
+    for name, value in strategy.params.items():
+        if value == account_id and market_id == strategy.target.market_id:
+            return f"params.{name}"
+    return None
