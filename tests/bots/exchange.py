@@ -2,33 +2,20 @@
 in uvicorn on a loopback port, a scratch database), shared by the bots' tests. Two of them
 on two databases make a source exchange and a target exchange."""
 
-import asyncio
 import socket
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bursa.api.app import create_app
-from bursa.api.ranger import protocol as ws_protocol
-from bursa.api.ranger.hub import Limits, RangerHub
-from bursa.bench.api import UnlimitedLimiter, member_with_key
+from bursa.api.ranger.hub import RangerHub
+from bursa.bench.local_exchange import free_socket, funded_members, serve_exchange
 from bursa.bots.drivers.opendax import ApiKey
-from bursa.db.session import create_engine, create_session_factory
-from bursa.engine.commands import Credit
 from bursa.engine.runner import EngineRunner
-from bursa.events.bus import InProcessBus
-from bursa.identity.mail import NoMailer
 from bursa.identity.service import Identity
-from bursa.secrets.keystore import LocalKeyStore
-from bursa.trading.candles import CandleWriter
-from bursa.trading.market_data import Tickers
-from bursa.trading.specs import load_specs
 
 MARKET = "btcusdt"
 
@@ -62,10 +49,7 @@ class Bursa:
 def bound_socket(port: int = 0) -> socket.socket:
     """A loopback socket on ``port`` (0: a free one); reusable at once after a restart (a
     closed server's connections in TIME_WAIT do not hold the port)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    return sock
+    return free_socket(port, reusable=True)
 
 
 @asynccontextmanager
@@ -81,90 +65,32 @@ async def running_bursa(
     (100 BTC and 10,000,000 USDT each). ``reuse``: a ``Bursa`` that ran on the same
     database and ``keys_dir`` before (a restart): its members and keys are kept, nobody
     is funded again."""
-    bus = InProcessBus()
-    runner = EngineRunner(url, bus, load_specs)
-    await runner.start()
-    database = create_engine(url)
-    sessions = create_session_factory(database)
-    temporary = None
-    if keys_dir is None:
-        temporary = tempfile.TemporaryDirectory(prefix="bursa-bots-")
-        keys_dir = Path(temporary.name)
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(keys_dir / "master.key"),
-        session_ttl=timedelta(hours=1),
+    async with serve_exchange(
+        url,
         app_name="Bursa bots test",
-    )
-    candles = CandleWriter(sessions, bus)
-    await candles.start()
-    hub = RangerHub(runner, bus, Limits(per_ip=1000), tickers=(Tickers(candles), sessions))
-    await hub.start()
-    sock = bound_socket(port)
-    port = sock.getsockname()[1]
-    app = create_app(
-        runner,
-        sessions,
-        identity,
-        limiter=UnlimitedLimiter(),
-        secure_cookies=False,
-        public_url=f"http://127.0.0.1:{port}",
-        tickers=Tickers(candles),
-        ranger_hub=hub,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            ws=ws_protocol.PROTOCOL,
-            ws_per_message_deflate=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
+        keys_dir=keys_dir,
+        port=port,
+        reusable=True,
+        graceful_shutdown_s=1,
+    ) as exchange:
+        assert exchange.hub is not None
         if reuse is not None:
             keys, ids = reuse.keys, reuse.member_ids
         else:
-            made = [await member_with_key(identity, app, i) for i in range(members)]
-            spec = runner.engine.books[MARKET].spec
-            for key in made:
-                for currency, whole in ((spec.base, 100), (spec.quote, 10_000_000)):
-                    await runner.submit(
-                        Credit(
-                            key=f"bots:credit:{key['id']}:{currency.code}",
-                            member_id=key["id"],
-                            currency=currency.code,
-                            amount=whole * 10**currency.precision,
-                            deposit_id=f"bots-{key['id']}-{currency.code}",
-                        )
-                    )
-            keys = tuple(ApiKey(k["kid"], k["secret"]) for k in made)
-            ids = tuple(int(k["id"]) for k in made)
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-            await asyncio.sleep(0.02)
+            spec = exchange.runner.engine.books[MARKET].spec
+            funds = {spec.base.code: 100, spec.quote.code: 10_000_000}
+            made = await funded_members(exchange, members, funds, tag="bots")
+            keys = tuple(ApiKey(member.kid, member.secret) for member in made)
+            ids = tuple(member.id for member in made)
         yield Bursa(
-            f"http://127.0.0.1:{port}",
-            f"ws://127.0.0.1:{port}/api/v2/ranger",
-            port,
-            hub,
-            runner,
-            identity,
-            sessions,
-            server,
+            exchange.host,
+            exchange.ws,
+            exchange.port,
+            exchange.hub,
+            exchange.runner,
+            exchange.identity,
+            exchange.sessions,
+            exchange.server,
             keys,
             ids,
         )
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
-        await hub.stop()
-        await candles.stop()
-        await runner.stop()
-        await identity.close()
-        await database.dispose()
-        if temporary is not None:
-            temporary.cleanup()

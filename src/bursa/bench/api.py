@@ -15,39 +15,20 @@ import asyncio
 import hashlib
 import hmac
 import multiprocessing
-import secrets
-import socket
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
-import pyotp
-import uvicorn
 import uvloop
 
-from bursa.api.app import create_app
+from bursa.bench.local_exchange import MemberKey, funded_members, serve_exchange
 from bursa.bench.wire import Connection, WireError
-from bursa.db.session import create_engine, create_session_factory
-from bursa.engine.commands import Credit
-from bursa.engine.runner import EngineRunner
-from bursa.events.bus import InProcessBus
-from bursa.identity.limits import Rule
-from bursa.identity.mail import NoMailer
-from bursa.identity.service import Client, Identity
-from bursa.secrets.keystore import LocalKeyStore
-from bursa.trading.candles import CandleWriter
-from bursa.trading.market_data import Tickers
-from bursa.trading.specs import load_specs
 
 MARKET = "btcusdt"
 ORDERS = "/api/v2/peatio/market/orders"
-BENCH_CLIENT = Client(ip="127.0.0.1", user_agent="bursa-bench")
 Progress = Callable[[str], None]
 
 
@@ -82,40 +63,6 @@ class ApiFigures:
         }
 
 
-class UnlimitedLimiter:
-    """Allows everything: the bench lifts rate limits to measure the exchange itself."""
-
-    async def allow(self, rule: Rule, subject: str) -> int:
-        return 0
-
-    async def over(self, rule: Rule, subject: str) -> int:
-        return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def member_with_key(identity: Identity, app: Any, index: int) -> dict[str, Any]:
-    """A confirmed member with 2FA and a read+trade API key (the path a member takes)."""
-    password = secrets.token_urlsafe(18) + "Aa1!"  # a fresh one per member and run
-    user = await identity.create_user(f"bench{index}@bench.example.com", password, "member")
-    _, opened = await identity.log_in(user["email"], password, BENCH_CLIENT, None)
-    session = await identity.authenticate(opened.token, BENCH_CLIENT)
-    url, _ = await identity.generate_otp(session)
-    totp = pyotp.TOTP(parse_qs(urlsplit(url).query)["secret"][0])
-    step = int(time.time() // 30)
-    await identity.enable_otp(session, totp.at((step - 1) * 30), BENCH_CLIENT)
-    async with identity.engine.connect() as conn:
-        fresh = await identity.load_user(conn, user["id"])
-    key = await app.state.api_keys.create(
-        fresh, "HS256", "read,trade", totp.at(step * 30), BENCH_CLIENT
-    )
-    return {"id": user["id"], "kid": key["kid"], "secret": key["secret"]}
-
-
 def _order(side: str, price: str) -> dict[str, str]:
     return {"market": MARKET, "side": side, "volume": "0.001", "ord_type": "limit", "price": price}
 
@@ -126,7 +73,7 @@ def _sign(kid: str, secret: str, nonce: int) -> dict[str, str]:
     return {"X-Auth-Apikey": kid, "X-Auth-Nonce": stamp, "X-Auth-Signature": signature}
 
 
-async def _drive(port: int, keys: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+async def _drive(port: int, keys: list[MemberKey], seconds: float) -> dict[str, Any]:
     """The load: one loop per key, each on its own connection, until the time is up (see
     ``worker``)."""
     latencies: list[float] = []
@@ -144,15 +91,13 @@ async def _drive(port: int, keys: list[dict[str, Any]], seconds: float) -> dict[
                 kind = str(status)
         kinds[kind] = kinds.get(kind, 0) + 1
 
-    nonces = {key["kid"]: 0 for key in keys}
+    nonces = {key.kid: 0 for key in keys}
     stop_at = time.monotonic() + seconds
 
-    async def call(
-        wire: Connection, key: dict[str, Any], path: str, body: dict[str, str] | None
-    ) -> Any:
+    async def call(wire: Connection, key: MemberKey, path: str, body: dict[str, str] | None) -> Any:
         """One signed POST; the order it answers, or None (counted as an error)."""
-        nonces[key["kid"]] = max(int(time.time() * 1000), nonces[key["kid"]] + 1)
-        headers = _sign(key["kid"], key["secret"], nonces[key["kid"]])
+        nonces[key.kid] = max(int(time.time() * 1000), nonces[key.kid] + 1)
+        headers = _sign(key.kid, key.secret, nonces[key.kid])
         sent = time.perf_counter()
         try:
             status, answer = await wire.post(
@@ -167,7 +112,7 @@ async def _drive(port: int, keys: list[dict[str, Any]], seconds: float) -> dict[
             return None
         return orjson.loads(answer)
 
-    async def worker(index: int, key: dict[str, Any]) -> None:
+    async def worker(index: int, key: MemberKey) -> None:
         """Per round: an order at the mid price (members alternate sides, so these
         trade), then an order far from it that rests, then its cancellation."""
         side, away = ("buy", "29000") if index % 2 else ("sell", "31000")
@@ -190,7 +135,7 @@ async def _drive(port: int, keys: list[dict[str, Any]], seconds: float) -> dict[
     return counts | {"latencies": latencies, "seconds": elapsed, "kinds": kinds}
 
 
-def _load_process(port: int, keys: list[dict[str, Any]], seconds: float, out: Any) -> None:
+def _load_process(port: int, keys: list[MemberKey], seconds: float, out: Any) -> None:
     out.send(uvloop.run(_drive(port, keys, seconds)))
 
 
@@ -199,65 +144,25 @@ async def run_api_bench(
 ) -> ApiFigures:
     """The exchange on ``database_url`` (migrated, demo-seeded) under load from another
     process for ``seconds``."""
-    bus = InProcessBus()
-    runner = EngineRunner(database_url, bus, load_specs)
-    await runner.start()
-    database = create_engine(database_url)
-    sessions = create_session_factory(database)
-    candles = CandleWriter(sessions, bus)
-    await candles.start()
-    keys_dir = Path(tempfile.mkdtemp(prefix="bursa-bench-"))
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(keys_dir / "master.key"),
-        session_ttl=timedelta(minutes=30),
+    async with serve_exchange(
+        database_url,
         app_name="Bursa bench",
-    )
-    app = create_app(
-        runner,
-        sessions,
-        identity,
-        limiter=UnlimitedLimiter(),
-        secure_cookies=False,
-        tickers=Tickers(candles),
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
+        session_ttl=timedelta(minutes=30),
+        hub_limits=None,  # no websockets here: a hub would only take the exchange's time
+    ) as exchange:
         progress(f"creating {members} members with 2FA, API keys and balances")
-        keys = [await member_with_key(identity, app, i) for i in range(members)]
-        market = runner.engine.books[MARKET].spec
-        for key in keys:
-            for currency, whole in ((market.base, 1_000), (market.quote, 100_000_000)):
-                await runner.submit(
-                    Credit(
-                        key=f"bench:credit:{key['id']}:{currency.code}",
-                        member_id=key["id"],
-                        currency=currency.code,
-                        amount=whole * 10**currency.precision,
-                        deposit_id=secrets.token_hex(8),
-                    )
-                )
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
+        market = exchange.runner.engine.books[MARKET].spec
+        funds = {market.base.code: 1_000, market.quote.code: 100_000_000}
+        keys = await funded_members(exchange, members, funds, tag="bench")
         progress(f"driving orders for {seconds:g} s from a separate process")
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
-        load = context.Process(target=_load_process, args=(port, keys, seconds, sending))
+        load = context.Process(
+            target=_load_process, args=(exchange.port, list(keys), seconds, sending)
+        )
         load.start()
         result: dict[str, Any] = await asyncio.to_thread(receiving.recv)
         await asyncio.to_thread(load.join)
-    finally:
-        server.should_exit = True
-        await serving
-        await candles.stop()
-        await runner.stop()
-        await identity.close()
-        await database.dispose()
     return ApiFigures(
         result["seconds"],
         result["orders"],

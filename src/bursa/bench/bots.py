@@ -39,7 +39,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -58,7 +57,6 @@ from bursa.engine.commands import (
     CancelAll,
     CancelOrder,
     Command,
-    Credit,
     PlaceOrder,
 )
 from bursa.engine.runner import EngineRunner
@@ -240,24 +238,6 @@ class Served:
         return await _receive(self.pipe, self.process, f"the exchange at {self.host}", READY_S)
 
 
-def _funding(member_id: int, specs: dict[str, MarketSpec]) -> list[Command]:
-    precisions = {}
-    for spec in specs.values():
-        precisions[spec.base.code] = spec.base.precision
-        precisions[spec.quote.code] = spec.quote.precision
-    return [
-        Credit(
-            key=f"bench-bots:credit:{member_id}:{code}",
-            member_id=member_id,
-            currency=code,
-            amount=whole * 10 ** precisions[code],
-            deposit_id=f"bench-bots-{member_id}-{code}",
-        )
-        for code, whole in FUNDS.items()
-        if code in precisions
-    ]
-
-
 def _exchange_process(url: str, members: int, pipe: Connection) -> None:
     uvloop.run(_exchange(url, members, pipe))
 
@@ -267,82 +247,30 @@ async def _exchange(url: str, members: int, pipe: Connection) -> None:
     keys, then answers the orchestrator's commands (``_Mover``'s, ``cpu``) until ``stop``."""
     # The exchange's stack is imported here, in its own process: the bot process imports
     # this module too, and carries only what ``bursa bots run`` carries.
-    import uvicorn
     from argon2 import PasswordHasher
 
-    from bursa.api.app import create_app
-    from bursa.api.ranger import protocol as ws_protocol
-    from bursa.api.ranger.hub import Limits, RangerHub
-    from bursa.bench.api import UnlimitedLimiter, member_with_key
-    from bursa.bench.demo_market import free_socket
-    from bursa.db.session import create_engine, create_session_factory
-    from bursa.events.bus import InProcessBus
+    from bursa.bench.local_exchange import funded_members, serve_exchange
     from bursa.identity import passwords
-    from bursa.identity.mail import NoMailer
-    from bursa.identity.service import Identity
-    from bursa.secrets.keystore import LocalKeyStore
-    from bursa.trading.candles import CandleWriter
-    from bursa.trading.market_data import Tickers
-    from bursa.trading.specs import load_specs
 
     # The members' passwords are made and thrown away: the cheapest hashing keeps set-up
     # short (API keys, which the bots use, are checked by HMAC, not by this hash).
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    bus = InProcessBus()
-    runner = EngineRunner(url, bus, load_specs)
-    await runner.start()
-    database = create_engine(url)
-    sessions = create_session_factory(database)
-    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-bench-bots-")
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(Path(keys_dir.name) / "master.key"),
-        session_ttl=timedelta(hours=1),
-        app_name="Bursa bench",
-    )
-    candles = CandleWriter(sessions, bus)
-    await candles.start()
-    tickers = Tickers(candles)
-    hub = RangerHub(runner, bus, Limits(per_ip=1000), tickers=(tickers, sessions))
-    await hub.start()
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    app = create_app(
-        runner,
-        sessions,
-        identity,
-        limiter=UnlimitedLimiter(),
-        secure_cookies=False,
-        public_url=f"http://127.0.0.1:{port}",
-        tickers=tickers,
-        ranger_hub=hub,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            ws=ws_protocol.PROTOCOL,  # as ``bursa up``
-            ws_per_message_deflate=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with serve_exchange(url, app_name="Bursa bench", graceful_shutdown_s=1) as exchange:
+            made = await funded_members(exchange, members, FUNDS, tag="bench-bots")
+            pipe.send(("ready", exchange.port, [tuple(member) for member in made]))
+            await _answer(exchange.runner, made[0].id, pipe)
+    except Exception as exc:  # told to the orchestrator, which stops the bench
+        with contextlib.suppress(OSError):
+            pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
+        raise
+
+
+async def _answer(runner: EngineRunner, mover_id: int, pipe: Connection) -> None:
+    """The orchestrator's commands, until ``stop``; the mover trades as ``mover_id``."""
+    specs = {market: runner.engine.books[market].spec for market in MARKETS}
     mover: _Mover | None = None
     try:
-        specs = {market: runner.engine.books[market].spec for market in MARKETS}
-        made = [await member_with_key(identity, app, i) for i in range(members)]
-        for key in made:
-            for command in _funding(int(key["id"]), specs):
-                answer = await runner.submit(command)
-                if answer.get("error"):
-                    raise BenchError(f"funding {command.key} refused: {answer['error']}")
-        while not server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.05)
-        pipe.send(("ready", port, [(int(k["id"]), k["kid"], k["secret"]) for k in made]))
         while True:
             asked = await asyncio.to_thread(pipe.recv)
             if asked[0] == "stop":
@@ -350,7 +278,7 @@ async def _exchange(url: str, members: int, pipe: Connection) -> None:
             if asked[0] == "cpu":
                 pipe.send(time.process_time())
             elif asked[0] == "move":
-                mover = _Mover(runner, specs, int(made[0]["id"]), float(asked[1]))
+                mover = _Mover(runner, specs, mover_id, float(asked[1]))
                 mover.start()
                 pipe.send("moving")
             elif asked[0] == "still":
@@ -358,22 +286,9 @@ async def _exchange(url: str, members: int, pipe: Connection) -> None:
                     await mover.stop()
                     mover = None
                 pipe.send("still")
-    except Exception as exc:  # told to the orchestrator, which stops the bench
-        with contextlib.suppress(OSError):
-            pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
-        raise
     finally:
         if mover is not None:
             await mover.stop()
-        server.should_exit = True
-        await serving
-        sock.close()
-        await hub.stop()
-        await candles.stop()
-        await runner.stop()
-        await identity.close()
-        await database.dispose()
-        keys_dir.cleanup()
 
 
 class _Mover:

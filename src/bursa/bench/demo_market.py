@@ -22,38 +22,25 @@ commands, not over HTTP: the seeding is set-up, not what is measured.
 import asyncio
 import random
 import secrets
-import socket
-import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import web
-from bursa.api.app import create_app
-from bursa.api.ranger import protocol as ws_protocol
-from bursa.api.ranger.hub import Limits, RangerHub
-from bursa.bench.api import UnlimitedLimiter
+from bursa.bench.local_exchange import exchange_core, serve_core
 from bursa.custody import management_deposits
-from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.commands import BUY, SELL, CancelOrder, Command, Credit, PlaceOrder
 from bursa.engine.runner import EngineRunner
 from bursa.engine.specs import MarketSpec
 from bursa.engine.units import to_units
-from bursa.events.bus import InProcessBus
-from bursa.identity.mail import NoMailer
 from bursa.identity.service import Identity
-from bursa.secrets.keystore import LocalKeyStore
-from bursa.trading.candles import CandleWriter
-from bursa.trading.market_data import Tickers
-from bursa.trading.specs import load_specs
 
 MARKET = "btcusdt"
 MID = Decimal("30000")
@@ -285,41 +272,20 @@ async def _deposits(
             )
 
 
-def free_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @asynccontextmanager
 async def busy_exchange(
     database_url: str, *, progress: Progress = lambda _: None, web_dist: Path = web.DIST
 ) -> AsyncIterator[Exchange]:
     """The exchange on ``database_url`` (migrated, demo-seeded, otherwise empty) with the
     busy market described in the module's doc, served on a free loopback port."""
-    bus = InProcessBus()
-    runner = EngineRunner(database_url, bus, load_specs)
-    await runner.start()
-    database = create_engine(database_url)
-    sessions = create_session_factory(database)
-    keys_dir = tempfile.TemporaryDirectory(prefix="bursa-demo-")  # the identity's key file
-    identity = Identity(
-        database,
-        NoMailer(),
-        LocalKeyStore(Path(keys_dir.name) / "master.key"),
-        session_ttl=timedelta(hours=2),
-        app_name="Bursa demo",
-    )
-    candles = CandleWriter(sessions, bus)
-    hub: RangerHub | None = None
-    serving: asyncio.Task[None] | None = None
-    server: uvicorn.Server | None = None
-    sock = free_socket()
-    try:
+    async with exchange_core(
+        database_url, app_name="Bursa demo", session_ttl=timedelta(hours=2)
+    ) as core:
+        runner, sessions = core.runner, core.sessions
         progress("creating members and filling btcusdt (book, a day of trades, deposits)")
-        maker = await _member(identity, "maker")
-        trader = await _member(identity, "trader")
-        driver = await _member(identity, "driver")
+        maker = await _member(core.identity, "maker")
+        trader = await _member(core.identity, "trader")
+        driver = await _member(core.identity, "driver")
         spec = runner.engine.books[MARKET].spec
         funding = [
             *_funding(maker, spec, *PLENTY),
@@ -327,52 +293,14 @@ async def busy_exchange(
             *_funding(trader, spec, *TRADER_FUNDS),
         ]
         await _submit_all(runner, funding)
-        port = sock.getsockname()[1]
-        exchange = Exchange(f"http://127.0.0.1:{port}", runner, spec, maker, trader, driver)
+        # The port is known once the server's socket is bound, after the seeding; the
+        # seeding only needs the exchange's runner and market.
+        seeding = Exchange("", runner, spec, maker, trader, driver)
         rng = random.Random(11)
-        await _history(exchange, rng)
-        await _book(exchange, rng)
+        await _history(seeding, rng)
+        await _book(seeding, rng)
         await _backdate(sessions, spec)
         await _deposits(sessions, runner, trader)
-        await candles.start()  # counts the backdated trades into their candles
-        tickers = Tickers(candles)
-        hub = RangerHub(runner, bus, Limits(per_ip=1000), tickers=(tickers, sessions))
-        await hub.start()
-        app = create_app(
-            runner,
-            sessions,
-            identity,
-            limiter=UnlimitedLimiter(),
-            secure_cookies=False,
-            public_url=exchange.base_url,
-            tickers=tickers,
-            ranger_hub=hub,
-            web_dist=web_dist,
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                log_level="warning",
-                lifespan="off",
-                ws=ws_protocol.PROTOCOL,  # as ``bursa up``: Ranger's direct writes
-                ws_per_message_deflate=False,
-            )
-        )
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:  # uvicorn offers a flag, not an event
-            if serving.done():
-                serving.result()  # raises what stopped it
-            await asyncio.sleep(0.05)
-        yield exchange
-    finally:
-        if server is not None and serving is not None:
-            server.should_exit = True
-            await serving
-        sock.close()
-        if hub is not None:
-            await hub.stop()
-        await candles.stop()
-        await runner.stop()
-        await identity.close()
-        await database.dispose()
-        keys_dir.cleanup()
+        # Served from here: the candle writer starts and counts the backdated trades.
+        async with serve_core(core, web_dist=web_dist) as served:
+            yield replace(seeding, base_url=served.host)

@@ -44,7 +44,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-import uvicorn
 import uvloop
 from fastapi import FastAPI
 from websockets.client import ClientProtocol
@@ -52,10 +51,9 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger import routes as ranger
 from bursa.api.ranger.hub import Limits, RangerHub
-from bursa.bench.demo_market import free_socket
+from bursa.bench.local_exchange import free_socket, serving
 from bursa.bench.workload import funding
 from bursa.engine.commands import BUY, SELL, PlaceOrder
 from bursa.engine.runner import EngineRunner
@@ -281,46 +279,33 @@ async def run_ws_bench(
     app.include_router(ranger.router)
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="off",
-            backlog=clients + 100,
-            ws_per_message_deflate=False,  # as ``bursa up`` (and Rango)
-            ws=ws_protocol.PROTOCOL,
-        )
-    )
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     process = None
     try:
-        await asyncio.gather(*(runner.submit(c) for c in funding(2)))
-        while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
-        url = f"ws://127.0.0.1:{port}{ranger.PREFIX}/public?stream={STREAMS}"
-        process = context.Process(target=_client_process, args=(url, clients, theirs))
-        process.start()
-        connected: int = await asyncio.to_thread(ours.recv)
-        if warmup:
-            await _load(runner, rate, warmup, "warm-up")
-            await asyncio.sleep(DRAIN_S)
-        ours.send("start")
-        await asyncio.to_thread(ours.recv)  # counting
-        began = time.perf_counter()
-        pairs = await _load(runner, rate, seconds, "run")
-        elapsed = time.perf_counter() - began
-        await asyncio.sleep(DRAIN_S)
-        ours.send(commits)
-        result: dict[str, Any] = await asyncio.to_thread(ours.recv)
-        await asyncio.to_thread(process.join)
+        async with serving(app, sock, backlog=clients + 100):
+            try:
+                await asyncio.gather(*(runner.submit(c) for c in funding(2)))
+                url = f"ws://127.0.0.1:{port}{ranger.PREFIX}/public?stream={STREAMS}"
+                process = context.Process(target=_client_process, args=(url, clients, theirs))
+                process.start()
+                connected: int = await asyncio.to_thread(ours.recv)
+                if warmup:
+                    await _load(runner, rate, warmup, "warm-up")
+                    await asyncio.sleep(DRAIN_S)
+                ours.send("start")
+                await asyncio.to_thread(ours.recv)  # counting
+                began = time.perf_counter()
+                pairs = await _load(runner, rate, seconds, "run")
+                elapsed = time.perf_counter() - began
+                await asyncio.sleep(DRAIN_S)
+                ours.send(commits)
+                result: dict[str, Any] = await asyncio.to_thread(ours.recv)
+                await asyncio.to_thread(process.join)
+            finally:  # the clients go before the server waits for their connections
+                if process is not None and process.is_alive():
+                    process.kill()
     finally:
-        if process is not None and process.is_alive():
-            process.kill()
-        server.should_exit = True
-        await serving
-        sock.close()
         await hub.stop()
         await runner.stop()
     return WsFigures(

@@ -24,7 +24,6 @@ exchange that drops the id is caught at once (the order is cancelled and refused
 import asyncio
 import logging
 import socket
-import time
 import types
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -57,6 +56,7 @@ from bursa.bots.drivers.opendax import (
     Retry,
     amount,
 )
+from bursa.bots.drivers.pacing import Pacer
 from bursa.formats import decimal_text
 
 log = logging.getLogger(__name__)
@@ -247,11 +247,9 @@ class CcxtClient:
     ) -> None:
         make_exact(exchange)
         self.exchange = exchange
-        self.delay = delay
+        self._pacer = Pacer(delay)
         self.retry = retry
         self._marks_orders = marks_orders
-        self._pace = asyncio.Lock()
-        self._last = 0.0
         self._orders: dict[str, Order] = {}  # by id: the last seen (market and state)
         self._unsupported: dict[str, str] = {}  # symbol → why the bots cannot trade it
 
@@ -294,20 +292,13 @@ class CcxtClient:
 
     # ------------------------------------------------------------------ calls
 
-    async def _wait_turn(self) -> None:
-        async with self._pace:
-            wait = self._last + self.delay - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._last = time.monotonic()
-
     async def _call(
         self, method: Callable[..., Awaitable[Any]], *args: Any, resend: bool = True
     ) -> Any:
         """``method(*args)`` (ccxt throttles it too), network failures retried (``resend``
         False: only those that surely sent nothing), the exchange's refusals raised."""
         for attempt in range(self.retry.attempts):
-            await self._wait_turn()
+            await self._pacer.wait_turn()
             last = attempt + 1 == self.retry.attempts
             try:
                 return await method(*args)

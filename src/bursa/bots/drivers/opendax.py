@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bursa.bots.drivers.pacing import Pacer
 from bursa.errors import HTTP_STATUS, BursaError, Refusal
 from bursa.formats import decimal_text
 
@@ -292,13 +293,11 @@ class OpenDaxClient:
     ) -> None:
         self.host = host.rstrip("/")
         self.key = key
-        self.delay = delay
+        self._pacer = Pacer(delay)
         self.retry = retry
         self._http = httpx.AsyncClient(
             base_url=host.rstrip("/") + API, timeout=timeout, transport=transport
         )
-        self._pace = asyncio.Lock()
-        self._last = 0.0
 
     async def __aenter__(self) -> "OpenDaxClient":
         return self
@@ -310,13 +309,6 @@ class OpenDaxClient:
         await self._http.aclose()
 
     # ------------------------------------------------------------------ requests
-
-    async def _wait_turn(self) -> None:
-        async with self._pace:
-            wait = self._last + self.delay - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._last = time.monotonic()
 
     async def request(
         self,
@@ -332,7 +324,7 @@ class OpenDaxClient:
         4xx raises ``ExchangeError`` at once."""
         content = None if body is None else json.dumps(body).encode()
         for attempt in range(self.retry.attempts):
-            await self._wait_turn()
+            await self._pacer.wait_turn()
             sent = dict(headers or {})
             if content is not None:
                 sent["Content-Type"] = "application/json"
