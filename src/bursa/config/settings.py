@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 SmsProvider = Literal["file", "twilio"]
+VaultAuth = Literal["token", "approle"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _AMQP_SCHEMES = ("amqp://", "amqps://")
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     amqp_url: str | None = Field(default=None, description="RabbitMQ URL; unset = in-process")
     host: str = Field(default="127.0.0.1", min_length=1, description="API listen address")
     port: int = Field(default=8000, ge=1, le=65535, description="API listen port")
+    metrics_host: str = Field(
+        default="127.0.0.1", min_length=1, description="a worker's /metrics and health address"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="a worker's /metrics and health port; 0 = off"
+    )
     log_level: LogLevel = "info"
     engine_max_batch: int = Field(
         default=5000, ge=1, le=1_000_000, description="most commands in one engine commit"
@@ -74,6 +81,20 @@ class Settings(BaseSettings):
     )
     vault_token: SecretStr | None = Field(default=None, description="token for BURSA_VAULT_URL")
     vault_transit_mount: str = Field(default="transit", min_length=1)
+    vault_auth: VaultAuth = Field(
+        default="token",
+        description="how to log in to BURSA_VAULT_URL: token (development: a static"
+        " BURSA_VAULT_TOKEN) or approle (production: a renewed token, deploy/openbao)",
+    )
+    vault_approle_mount: str = Field(default="approle", min_length=1)
+    vault_role_id: str | None = Field(default=None, description="AppRole role id")
+    vault_role_id_file: Path | None = Field(default=None, description="file holding it")
+    vault_secret_id: SecretStr | None = Field(
+        default=None, description="AppRole secret id; prefer BURSA_VAULT_SECRET_ID_FILE"
+    )
+    vault_secret_id_file: Path | None = Field(
+        default=None, description="file holding the secret id, read again at every login"
+    )
     key_file: Path | None = Field(
         default=None,
         description="local key store key (embedded default): BURSA_DATA_DIR/keys/master.key",
@@ -344,8 +365,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _vault_needs_token(self) -> "Settings":
-        if self.vault_url is not None and self.vault_token is None:
+        if self.vault_url is None:
+            return self
+        if self.vault_auth == "token" and self.vault_token is None:
             raise ValueError("BURSA_VAULT_URL is set but BURSA_VAULT_TOKEN is not")
+        if self.vault_auth == "approle":
+            if (self.vault_role_id is None) == (self.vault_role_id_file is None):
+                raise ValueError(
+                    "BURSA_VAULT_AUTH=approle needs BURSA_VAULT_ROLE_ID or BURSA_VAULT_ROLE_ID_FILE"
+                    " (one of them)"
+                )
+            if (self.vault_secret_id is None) == (self.vault_secret_id_file is None):
+                raise ValueError(
+                    "BURSA_VAULT_AUTH=approle needs BURSA_VAULT_SECRET_ID_FILE (or"
+                    " BURSA_VAULT_SECRET_ID; one of them)"
+                )
         return self
 
     @model_validator(mode="after")

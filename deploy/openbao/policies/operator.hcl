@@ -1,0 +1,67 @@
+# bursa-operator: the operator's commands (`bursa user create`, `bursa custody
+# blockchain|wallet add`, `bursa db upgrade`, `bursa seed`): as the API.
+# Rendered by `bursa secrets policies` from bursa/secrets/policies.py: edit that.
+
+path "transit/encrypt/bursa-api-key" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/bursa-api-key" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/bursa-pii" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/bursa-pii" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/bursa-token-keys" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/bursa-token-keys" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/bursa-totp" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/bursa-totp" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/custody-beneficiary" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/custody-beneficiary" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/custody-node" {
+  capabilities = ["update"]
+}
+
+path "transit/decrypt/custody-node" {
+  capabilities = ["update"]
+}
+
+path "transit/encrypt/custody-wallet" {
+  capabilities = ["update"]
+}
+
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+
+path "auth/token/revoke-self" {
+  capabilities = ["update"]
+}
