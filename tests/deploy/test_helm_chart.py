@@ -3,14 +3,17 @@
 No cluster runs here: Helm's own engine (helm-python-sdk) renders and lints the chart, every
 rendered manifest of a built-in kind is validated against Kubernetes' OpenAPI schemas in
 strict mode (kubernetes-validate: unknown fields refused), and the values that matter are
-checked: images, probes, resources, selectors against labels, hooks, policies. Not tested:
-admission (webhooks, PodSecurity, quotas), scheduling, the objects' behaviour, and the two
-custom resources (ServiceMonitor, ExternalSecret), whose CRD schemas are not available
-offline: their structure and references are checked here instead.
+checked: images, probes, resources, selectors against labels, hooks, policies, and who
+talks to the key store with which credentials (each role's environment is also read by
+Bursa's own Settings). Not tested: admission (webhooks, PodSecurity, quotas), scheduling,
+the objects' behaviour, a real AppRole login from a pod, and the two custom resources
+(ServiceMonitor, ExternalSecret), whose CRD schemas are not available offline: their
+structure and references are checked here instead.
 """
 
 import copy
 import functools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ import pytest
 import yaml
 
 from bursa.cli.main import COMMANDS
+from bursa.config.settings import Settings
+from bursa.secrets.policies import ROLES, Use, may
 
 CHART = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "bursa"
 RELEASE = "exchange"
@@ -44,6 +49,10 @@ ROLE_COMMANDS = {
     "mailer": ["mailer", "run"],
     "bots": ["bots", "run", "/etc/bursa/config/bots.yml"],
 }
+# The key-store policy (deploy/openbao, src/bursa/secrets/policies.py) each workload logs in
+# with; the others (engine, relay, mailer, bots) never talk to the key store.
+POLICIES = {"api": "api", "scanner": "sender", "sweeper": "sweeper", "migrations": "operator"}
+VAULT_CREDENTIALS = "/etc/bursa/vault"
 INGRESS_NAMESPACE = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}
 }
@@ -59,7 +68,6 @@ EVERYTHING: dict[str, Any] = {
             "egressToApi": True,
         },
         "bots": {"enabled": True},
-        "scanner": {"secretKeyOverrides": {"BURSA_VAULT_TOKEN": "vault-token-custody"}},
     },
     "config": {
         "BURSA_MAILER_CONFIG": "/etc/bursa/config/mailer.yml",
@@ -135,6 +143,52 @@ def env_of(container: Manifest) -> dict[str, Any]:
     return {entry["name"]: entry.get("value", entry.get("valueFrom")) for entry in container["env"]}
 
 
+def component(manifest: Manifest) -> str:
+    name: str = manifest["metadata"]["labels"][COMPONENT]
+    return name
+
+
+def volumes(workload: Manifest) -> dict[str, Manifest]:
+    return {v["name"]: v for v in workload["spec"]["template"]["spec"]["volumes"]}
+
+
+def mounted_files(workload: Manifest, container: Manifest) -> dict[str, tuple[str, str, bool]]:
+    """Every file a container sees from a Secret: path → (Secret, key, read-only)."""
+    found = {}
+    for mount in container["volumeMounts"]:
+        secret: Manifest = volumes(workload)[mount["name"]].get("secret", {})
+        for item in secret.get("items", []):
+            path = f"{mount['mountPath']}/{item['path']}"
+            found[path] = (secret["secretName"], item["key"], mount.get("readOnly", False))
+    return found
+
+
+def settings_of(
+    rendered: Rendered, container: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """What Bursa reads from the container's environment (its ConfigMap and plain values;
+    of the Secret's variables only a stand-in Vault token, the others left unset)."""
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        (config,) = [
+            c
+            for c in rendered.of_kind("ConfigMap")
+            if c["metadata"]["name"] == source["configMapRef"]["name"]
+        ]
+        environment |= config.get("data") or {}
+    for entry in container["env"]:
+        if "value" in entry:
+            environment[entry["name"]] = entry["value"]
+        elif entry["name"] == "BURSA_VAULT_TOKEN":
+            environment[entry["name"]] = "stand-in"
+    with monkeypatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("BURSA_")]:
+            patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        return Settings()
+
+
 @pytest.fixture(scope="module", autouse=True)
 def schemas_read_once() -> Iterator[None]:
     """kubernetes-validate parses its 1.8 MB definitions file for every manifest: keep each
@@ -161,13 +215,30 @@ def everything(chart: helm.Chart) -> Rendered:
     return render(chart, EVERYTHING)
 
 
-@pytest.fixture(params=["default", "everything"])
+# The development option: a static token, one per custody role here.
+TOKEN_MODE: dict[str, Any] = {
+    "vault": {"auth": "token"},
+    "roles": {
+        "scanner": {"secretKeyOverrides": {"BURSA_VAULT_TOKEN": "vault-token-custody"}},
+        "sweeper": {"secretKeyOverrides": {"BURSA_VAULT_TOKEN": "vault-token-custody"}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def token_mode(chart: helm.Chart) -> Rendered:
+    return render(chart, TOKEN_MODE)
+
+
+@pytest.fixture(params=["default", "everything", "token_mode"])
 def rendered(request: pytest.FixtureRequest) -> Rendered:
     found: Rendered = request.getfixturevalue(request.param)
     return found
 
 
-@pytest.mark.parametrize("values", [None, EVERYTHING], ids=["default", "everything"])
+@pytest.mark.parametrize(
+    "values", [None, EVERYTHING, TOKEN_MODE], ids=["default", "everything", "token-mode"]
+)
 def test_the_chart_lints_without_warnings(values: dict[str, Any] | None) -> None:
     report = helm.lint(CHART, values, strict=True, kube_version="v1.33.0", namespace=NAMESPACE)
     assert report["errors"] == []
@@ -333,8 +404,10 @@ def test_network_policies_deny_by_default_and_allow_what_each_role_needs(
     assert {53, 5432, 5672, 6379, 8200} <= egress_ports("api")
     assert {53, 5432, 5672, 8200, 8545} <= egress_ports("scanner")
     assert {53, 5432, 5672} <= egress_ports("engine") and 8200 not in egress_ports("engine")
+    assert 8200 not in egress_ports("relay") | egress_ports("mailer") | egress_ports("bots")
     assert 587 in egress_ports("mailer")
-    assert egress_ports("migrations") == {53, 5432}
+    # It seals profiles older versions kept in the clear: the key store, and nothing else.
+    assert egress_ports("migrations") == {53, 5432, 8200}
 
     api_ingress = everything.one("NetworkPolicy", "api")["spec"]["ingress"]
     assert api_ingress[0]["ports"] == [{"port": "http", "protocol": "TCP"}]
@@ -365,12 +438,19 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade(default: Rendered) 
     # On a first install the hook runs before the release's ConfigMaps exist.
     assert "envFrom" not in container
     assert env_of(container)["BURSA_DATABASE_URL"]["secretKeyRef"]["key"] == "database-url"
-    # The Secret it reads is synced first (a lower hook weight).
-    (external,) = default.of_kind("ExternalSecret")
-    annotations = external["metadata"]["annotations"]
-    assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    # The Secrets it reads (its variables, its AppRole credentials) are synced first.
+    (credentials,) = [
+        e
+        for e in default.of_kind("ExternalSecret")
+        if e["metadata"]["labels"].get(COMPONENT) == "migrations"
+    ]
     job_weight = int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
-    assert int(annotations["helm.sh/hook-weight"]) < job_weight
+    for external in (main_external_secret(default), credentials):
+        annotations = external["metadata"]["annotations"]
+        assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+        assert int(annotations["helm.sh/hook-weight"]) < job_weight
+        # Helm replaces a hook on each upgrade: the Secret stays for the running pods.
+        assert external["spec"]["target"]["creationPolicy"] == "Orphan"
 
 
 SERVICE_MONITOR_SPEC = {"jobLabel", "namespaceSelector", "selector", "endpoints"}
@@ -405,9 +485,20 @@ def test_service_monitors_scrape_every_role_on_its_metrics_port(everything: Rend
     assert scraped == {d["metadata"]["name"] for d in deployments}
 
 
-def test_secrets_come_from_the_key_store_and_never_from_values(everything: Rendered) -> None:
-    (external,) = everything.of_kind("ExternalSecret")
-    spec = external["spec"]
+def main_external_secret(rendered: Rendered) -> Manifest:
+    """The ExternalSecret of the Secret every role reads its variables from."""
+    (external,) = [
+        e for e in rendered.of_kind("ExternalSecret") if COMPONENT not in e["metadata"]["labels"]
+    ]
+    return external
+
+
+@pytest.mark.parametrize("mode", ["everything", "token_mode"])
+def test_secrets_come_from_the_key_store_and_never_from_values(
+    mode: str, request: pytest.FixtureRequest
+) -> None:
+    everything: Rendered = request.getfixturevalue(mode)
+    spec = main_external_secret(everything)["spec"]
     assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "openbao"}
     secret = spec["target"]["name"]
     referenced = set()
@@ -418,17 +509,19 @@ def test_secrets_come_from_the_key_store_and_never_from_values(everything: Rende
                 if reference:
                     assert reference["name"] == secret
                     referenced.add(reference["key"])
-        for volume in workload["spec"]["template"]["spec"]["volumes"]:
-            if "secret" in volume:
-                assert volume["secret"]["secretName"] == secret
-                referenced |= {item["key"] for item in volume["secret"]["items"]}
+            for name, key, _ in mounted_files(workload, container).values():
+                if not name.endswith("-vault"):  # each role's AppRole credentials: below
+                    assert name == secret
+                    referenced.add(key)
     synced = {entry["secretKey"] for entry in spec["data"]}
     assert synced == referenced
-    assert {"applogic-signing-key", "vault-token-custody", "smtp-url"} <= synced
+    if mode == "everything":
+        assert {"applogic-signing-key", "smtp-url"} <= synced
+    # A Vault token is synced only for the development mode that uses one.
+    tokens = {key for key in synced if key.startswith("vault-token")}
+    assert tokens == ({"vault-token", "vault-token-custody"} if mode == "token_mode" else set())
     for entry in spec["data"]:
         assert entry["remoteRef"] == {"key": "bursa", "property": entry["secretKey"]}
-    scanner_env = env_of(containers(everything.one("Deployment", "scanner"))[0])
-    assert scanner_env["BURSA_VAULT_TOKEN"]["secretKeyRef"]["key"] == "vault-token-custody"
     # Only the API holds the JWT key; only the relay and the API the event signing keys.
     holders = {
         d["metadata"]["labels"][COMPONENT]
@@ -445,7 +538,9 @@ def test_secrets_come_from_the_key_store_and_never_from_values(everything: Rende
 
 def test_an_existing_secret_replaces_the_external_secret(chart: helm.Chart) -> None:
     rendered = render(chart, {"secrets": {"source": "existingSecret", "name": "bursa-prod"}})
-    assert rendered.of_kind("ExternalSecret") == []
+    assert [
+        e for e in rendered.of_kind("ExternalSecret") if COMPONENT not in e["metadata"]["labels"]
+    ] == []
     api_env = env_of(containers(rendered.one("Deployment", "api"))[0])
     assert api_env["BURSA_DATABASE_URL"]["secretKeyRef"]["name"] == "bursa-prod"
     with pytest.raises(helm.HelmValuesError, match="name"):
@@ -496,8 +591,27 @@ def test_overrides_render_as_asked(chart: helm.Chart) -> None:
         ({"roles": {"api": {"secretEnv": ["BURSA_NOT_A_KEY"]}}}, "BURSA_NOT_A_KEY"),
         ({"roles": {"engine": {"egress": ["postgresql", "ftp"]}}}, "ftp"),
         ({"roles": {"api": {"enabled": False}}, "ingress": {"enabled": True}}, "roles.api"),
+        # Every role would get it, the engine too (which would then not start).
+        ({"config": {"BURSA_VAULT_URL": "http://openbao:8200"}}, "BURSA_VAULT_URL"),
+        ({"roles": {"engine": {"env": {"BURSA_VAULT_AUTH": "token"}}}}, "BURSA_VAULT_AUTH"),
+        ({"roles": {"api": {"secretEnv": ["BURSA_VAULT_TOKEN"]}}}, "BURSA_VAULT_TOKEN"),
+        ({"roles": {"scanner": {"vaultRole": "standalone"}}}, "vaultRole"),
+        ({"vault": {"url": ""}}, "vault/url"),
+        ({"vault": {"auth": "root"}}, "auth"),
+        ({"vault": {"approle": {"source": "existingSecret"}}}, "secretNames"),
     ],
-    ids=["unknown-secret", "unknown-egress", "ingress-without-api"],
+    ids=[
+        "unknown-secret",
+        "unknown-egress",
+        "ingress-without-api",
+        "vault-in-shared-config",
+        "vault-in-role-env",
+        "vault-token-by-hand",
+        "unknown-policy",
+        "no-vault-url",
+        "unknown-vault-auth",
+        "existing-credentials-unnamed",
+    ],
 )
 def test_mistakes_in_values_stop_the_render(
     chart: helm.Chart, values: dict[str, Any], message: str
@@ -506,6 +620,118 @@ def test_mistakes_in_values_stop_the_render(
         render(chart, values)
 
 
+@pytest.mark.parametrize("mode", ["default", "everything"])
+def test_each_key_store_role_logs_in_with_its_own_approle_and_only_it(
+    mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: Rendered = request.getfixturevalue(mode)
+    synced = {
+        e["spec"]["target"]["name"]: e
+        for e in rendered.of_kind("ExternalSecret")
+        if COMPONENT in e["metadata"]["labels"]
+    }
+    mounted_by: dict[str, str] = {}
+    for workload in rendered.workloads():
+        role = component(workload)
+        (container,) = containers(workload)
+        env = env_of(container)
+        files = mounted_files(workload, container)
+        assert "BURSA_VAULT_TOKEN" not in env, role
+        settings = settings_of(rendered, container, monkeypatch)
+        if role not in POLICIES:
+            assert not [name for name in env if name.startswith("BURSA_VAULT_")], role
+            assert not [path for path in files if path.startswith(VAULT_CREDENTIALS)], role
+            assert settings.vault_url is None
+            continue
+        assert env["BURSA_VAULT_AUTH"] == "approle"
+        assert env["BURSA_VAULT_URL"] == "http://openbao.openbao.svc:8200"
+        role_id = files[env["BURSA_VAULT_ROLE_ID_FILE"]]
+        secret_id = files[env["BURSA_VAULT_SECRET_ID_FILE"]]
+        # Both from one Secret of this role's own, by their keys, mounted read-only.
+        assert role_id[0] == secret_id[0]
+        assert (role_id[1:], secret_id[1:]) == (("role-id", True), ("secret-id", True))
+        assert role_id[0] not in mounted_by, f"{role} and {mounted_by.get(role_id[0])}"
+        mounted_by[role_id[0]] = role
+        # Not a subPath, so a rotated secret id reaches the file (read at each login).
+        assert all("subPath" not in mount for mount in container["volumeMounts"])
+        # The chart syncs it from this role's own path, for the policy the role needs.
+        external = synced[role_id[0]]
+        assert external["metadata"]["annotations"]["bursa.io/vault-role"] == POLICIES[role]
+        assert {(d["secretKey"], d["remoteRef"]["key"]) for d in external["spec"]["data"]} == {
+            ("role-id", f"bursa/approle/{role}"),
+            ("secret-id", f"bursa/approle/{role}"),
+        }
+        # Bursa itself reads this environment as an AppRole login from those two files.
+        assert settings.vault_auth == "approle"
+        assert str(settings.vault_role_id_file) == env["BURSA_VAULT_ROLE_ID_FILE"]
+        assert str(settings.vault_secret_id_file) == env["BURSA_VAULT_SECRET_ID_FILE"]
+        assert settings.vault_approle_mount == "approle"
+    assert set(mounted_by.values()) == set(POLICIES)
+    assert set(synced) == set(mounted_by), "a credentials Secret no role mounts"
+
+
+def test_each_role_gets_the_policy_its_command_needs() -> None:
+    """`bursa custody scan` runs the withdrawal senders too: it must open wallet keys, so
+    the scanner logs in as `sender`; the API may seal a wallet key but never open one."""
+    assert set(POLICIES.values()) <= set(ROLES) - {"standalone"}
+    assert may(POLICIES["scanner"], "custody-wallet", Use.DECRYPT)
+    assert may(POLICIES["sweeper"], "custody-wallet", Use.DECRYPT)
+    assert may(POLICIES["api"], "custody-wallet", Use.ENCRYPT)
+    assert not may(POLICIES["api"], "custody-wallet", Use.DECRYPT)
+    # `bursa db upgrade` seals members' personal data left in the clear.
+    assert may(POLICIES["migrations"], "bursa-pii", Use.ENCRYPT)
+    assert not may(POLICIES["migrations"], "custody-wallet", Use.DECRYPT)
+
+
+def test_a_static_token_is_a_development_option_only(
+    token_mode: Rendered, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for workload in token_mode.workloads():
+        role = component(workload)
+        (container,) = containers(workload)
+        env = env_of(container)
+        assert not [p for p in mounted_files(workload, container) if "vault" in p], role
+        if role not in POLICIES:
+            assert not [name for name in env if name.startswith("BURSA_VAULT_")], role
+            continue
+        assert env["BURSA_VAULT_AUTH"] == "token"
+        assert "BURSA_VAULT_ROLE_ID_FILE" not in env
+        expected = "vault-token-custody" if role in ("scanner", "sweeper") else "vault-token"
+        assert env["BURSA_VAULT_TOKEN"]["secretKeyRef"]["key"] == expected
+        assert settings_of(token_mode, container, monkeypatch).vault_auth == "token"
+    assert [e for e in token_mode.of_kind("ExternalSecret") if "-vault" in str(e)] == []
+    assert "development only" in token_mode.notes
+
+
+def test_credentials_secrets_made_by_the_operator_are_mounted_by_name(chart: helm.Chart) -> None:
+    names = {role: f"bursa-{role}-approle" for role in POLICIES}
+    rendered = render(
+        chart, {"vault": {"approle": {"source": "existingSecret", "secretNames": names}}}
+    )
+    assert [e for e in rendered.of_kind("ExternalSecret") if "-vault" in str(e)] == []
+    for workload in rendered.workloads():
+        role = component(workload)
+        (container,) = containers(workload)
+        if role in POLICIES:
+            assert credentials_secret(workload, container) == names[role]
+    for role, name in names.items():
+        assert name in rendered.notes, role
+
+
+def credentials_secret(workload: Manifest, container: Manifest) -> str:
+    """The one Secret a container's AppRole role id and secret id files come from."""
+    files = mounted_files(workload, container)
+    env = env_of(container)
+    (secret,) = {files[env[f"BURSA_VAULT_{what}_FILE"]][0] for what in ("ROLE_ID", "SECRET_ID")}
+    return secret
+
+
 def test_notes_name_every_role(everything: Rendered) -> None:
     for role, args in ROLE_COMMANDS.items():
         assert f"{role}: bursa {' '.join(args)}" in everything.notes
+    # How to give each key-store role its credentials, with the policy it needs.
+    for role, policy in POLICIES.items():
+        assert f"{role}: AppRole bursa-{policy}" in everything.notes
+        assert f"bursa secrets credentials {policy} --out DIR" in everything.notes
+        assert f"bursa/approle/{role} role-id=@DIR/role-id" in everything.notes
+    assert "(no BURSA_VAULT_* variables): bots, engine, mailer, relay." in everything.notes
