@@ -69,6 +69,7 @@ TABLES = {
     "internal_transfers",
     "kyc_callbacks",
     "labels",
+    "ledger_verifications",
     "mailer_deliveries",
     "market_data_progress",
     "markets",

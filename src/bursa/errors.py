@@ -68,3 +68,8 @@ class BursaError(Exception):
     def code(self) -> str:
         """The first (usually only) code."""
         return self.codes[0] if self.codes else ""
+
+
+# PostgreSQL cannot be reached (down, restarting): whatever needed it answers 503 with this
+# code (``bursa.db.outage``), and succeeds again once the database is back.
+DATABASE_UNAVAILABLE = "server.database_unavailable"

@@ -52,6 +52,7 @@ from bursa.api.deps import EngineView
 from bursa.api.errors import BodySizeLimit, install_error_handlers
 from bursa.api.management import document_payloads
 from bursa.api.management_auth import MAX_ENVELOPE_BYTES, ManagementPolicy
+from bursa.api.metrics import RequestMetrics
 from bursa.api.oauth import provider as oauth
 from bursa.api.parameters import refuse_unknown_parameters
 from bursa.api.peatio.account import balances as peatio_account
@@ -181,6 +182,7 @@ def create_app(
     kyc_provider: KycProvider | None = None,
     web_dist: Path | None = None,
     demo_funds: DemoFunds | None = None,
+    metrics_public: bool = False,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -196,6 +198,9 @@ def create_app(
 
     ``web_dist`` holds the built web app, served at ``/`` (``bursa.api.web``); without it
     only the APIs answer.
+
+    ``GET /metrics`` answers clients at non-global addresses only, unless
+    ``metrics_public`` (``bursa.api.metrics``).
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -308,4 +313,7 @@ def create_app(
     app.include_router(barong_management.router)
     document_bodies(app)
     document_payloads(app)  # management routes: the envelope's payload models
+    # Outermost (added last): every request is counted, and /metrics is answered before the
+    # web app could take it for a page (``bursa.api.metrics``).
+    app.add_middleware(RequestMetrics, public=metrics_public)
     return app

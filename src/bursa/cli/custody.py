@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.cli.metrics_options import MetricsPort, metrics_address
 from bursa.cli.users import build_keystore
 from bursa.custody.addresses import Plugins
 from bursa.custody.service import ScanService, SweepService
@@ -21,6 +22,8 @@ from bursa.db.migrate import upgrade
 from bursa.db.session import create_engine, create_session_factory
 from bursa.engine.amqp import EngineClient
 from bursa.ledger.tables import currencies
+from bursa.ledger.verifications import showing_last_verification
+from bursa.metrics.process import serve_metrics
 from bursa.plain_input import NotPlain, parse_amount
 from bursa.trading.confirmations import required_confirmations
 
@@ -195,7 +198,7 @@ def _stop_signal() -> asyncio.Event:
 
 
 @custody_app.command("scan")
-def scan() -> None:
+def scan(metrics_port: MetricsPort = None) -> None:
     """Follow every active blockchain, recording and crediting deposits and sending
     withdrawals, until stopped.
 
@@ -211,6 +214,7 @@ def scan() -> None:
         )
     amqp_url = settings.amqp_url
     keystore = build_keystore(settings)
+    host, port = metrics_address(settings, metrics_port)
 
     async def work(url: str) -> None:
         engine = create_engine(url, pool_size=4)
@@ -220,12 +224,17 @@ def scan() -> None:
         service = ScanService(engine, create_session_factory(engine), plugins, client.submit)
         stopping = _stop_signal()
         try:
-            keys = await service.start()
-            await service.start_senders()  # and the withdrawals of the same chains
-            if not keys:
-                fail("no active blockchain", "add one with `bursa custody blockchain add`")
-            console.print(f"scanning {', '.join(keys)} — Ctrl-C stops")
-            await stopping.wait()
+            async with (
+                serve_metrics("scanner", host, port, service.healthy),
+                serve_metrics("sender", host, None),  # this process sends withdrawals too
+                showing_last_verification(url),
+            ):
+                keys = await service.start()
+                await service.start_senders()  # and the withdrawals of the same chains
+                if not keys:
+                    fail("no active blockchain", "add one with `bursa custody blockchain add`")
+                console.print(f"scanning {', '.join(keys)} — Ctrl-C stops")
+                await stopping.wait()
         finally:
             await service.stop()
             await plugins.close()
@@ -237,7 +246,7 @@ def scan() -> None:
 
 
 @custody_app.command("sweep")
-def sweep() -> None:
+def sweep(metrics_port: MetricsPort = None) -> None:
     """Collect credited deposits to each blockchain's hot wallet and propose its surplus
     to the warm or cold wallet, until stopped (``bursa up`` runs this in its own process).
 
@@ -253,6 +262,7 @@ def sweep() -> None:
         )
     amqp_url = settings.amqp_url
     keystore = build_keystore(settings)
+    host, port = metrics_address(settings, metrics_port)
 
     async def work(url: str) -> None:
         engine = create_engine(url, pool_size=4)
@@ -262,11 +272,15 @@ def sweep() -> None:
         service = SweepService(engine, create_session_factory(engine), plugins, client.submit)
         stopping = _stop_signal()
         try:
-            keys = await service.start()
-            if not keys:
-                fail("no active blockchain", "add one with `bursa custody blockchain add`")
-            console.print(f"sweeping {', '.join(keys)} — Ctrl-C stops")
-            await stopping.wait()
+            async with (
+                serve_metrics("sweeper", host, port, service.healthy),
+                showing_last_verification(url),
+            ):
+                keys = await service.start()
+                if not keys:
+                    fail("no active blockchain", "add one with `bursa custody blockchain add`")
+                console.print(f"sweeping {', '.join(keys)} — Ctrl-C stops")
+                await stopping.wait()
         finally:
             await service.stop()
             await plugins.close()

@@ -12,11 +12,14 @@ from rich.console import Console
 
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.cli.metrics_options import MetricsPort, metrics_address
 from bursa.config.settings import Settings
 from bursa.events.bus import InProcessBus
 from bursa.events.keys import APPS, EventKeys
 from bursa.events.listener import AmqpListener, Verifier, installed, keychain_of
 from bursa.events.relay import AmqpSink, BusSink, Relay, Sink
+from bursa.ledger.verifications import showing_last_verification
+from bursa.metrics.process import serve_metrics
 from bursa.signing.keyfile import rsa_private_pem
 
 console = Console()
@@ -89,7 +92,7 @@ async def _until_signal() -> None:
 
 
 @events_app.command("relay")
-def relay() -> None:
+def relay(metrics_port: MetricsPort = None) -> None:
     """Publish the event outbox to RabbitMQ (BURSA_AMQP_URL), for deployments that run it
     apart from `bursa up`. A second relay stands by until the first one stops."""
     settings = load_settings()
@@ -97,13 +100,20 @@ def relay() -> None:
     if settings.amqp_url is None:
         fail("BURSA_AMQP_URL is not set", "`bursa up` relays in process without RabbitMQ")
 
+    host, port = metrics_address(settings, metrics_port)
+
     async def work(url: str) -> None:
         relay = build_relay(settings, url, None)
-        await relay.start()
-        try:
-            await _until_signal()
-        finally:
-            await relay.stop()
+        # Ready while connected to PostgreSQL: publishing, or standing by to take over.
+        async with (
+            serve_metrics("relay", host, port, lambda: relay.connected),
+            showing_last_verification(url),
+        ):
+            await relay.start()
+            try:
+                await _until_signal()
+            finally:
+                await relay.stop()
 
     with_database(settings, work)
 

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from bursa.cli.context import load_settings, with_database
 from bursa.cli.errors import fail
+from bursa.ledger.verifications import record
 from bursa.ledger.verify import LedgerReport, verify_ledger
 
 console = Console()
@@ -17,14 +18,23 @@ ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 def verify() -> None:
     """Check the ledger: per currency assets = liabilities + revenues − expenses; every
     account equals its operations; locked equals open orders and held withdrawals; nothing
-    negative. Prints a table; exits 1 on any break."""
+    negative. Prints a table; exits 1 on any break. The outcome is recorded in the
+    database: every Bursa process exports the last one to Prometheus."""
     settings = load_settings()
 
     async def work(url: str) -> LedgerReport:
         conn = await asyncpg.connect(url)
         try:
             with console.status("verifying the ledger…"):
-                return await verify_ledger(conn)
+                report = await verify_ledger(conn)
+            try:
+                await record(conn, report, "cli")
+            except asyncpg.UndefinedTableError:
+                console.print(
+                    "[yellow]not recorded: the database predates ledger_verifications"
+                    " (bursa db upgrade)[/]"
+                )
+            return report
         finally:
             await conn.close()
 

@@ -11,14 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
 from bursa.cli.events import event_keys
+from bursa.cli.metrics_options import MetricsPort, metrics_address
 from bursa.config.settings import Settings
 from bursa.db.session import create_engine
 from bursa.events.bus import InProcessBus
 from bursa.identity.mail import SmtpMailer
+from bursa.ledger.verifications import showing_last_verification
 from bursa.mailer import config as mailer_config
 from bursa.mailer.amqp import AmqpMailer
 from bursa.mailer.inprocess import InProcessMailer
 from bursa.mailer.postmaster import Postmaster
+from bursa.metrics.process import serve_metrics
 
 log = logging.getLogger("bursa.mailer")
 mailer_app = typer.Typer(help="The event mailer (notification mail).", no_args_is_help=True)
@@ -33,7 +36,7 @@ def load_mailer_config(settings: Settings) -> mailer_config.MailerConfig:
 
 
 @mailer_app.command("run")
-def run() -> None:
+def run(metrics_port: MetricsPort = None) -> None:
     """Mail members what the Event API says happened (from RabbitMQ, BURSA_AMQP_URL).
 
     Events are verified against the keychain of BURSA_MAILER_CONFIG; a failed send waits
@@ -57,13 +60,21 @@ def run() -> None:
             " keychain: {peatio: {algorithm: RS256, value: <public key PEM>}}",
         )
 
+    host, port = metrics_address(settings, metrics_port)
+
     async def work(url: str) -> None:
-        await _run(settings, config, url)
+        await _run(settings, config, url, host, port)
 
     with_database(settings, work)
 
 
-async def _run(settings: Settings, config: mailer_config.MailerConfig, url: str) -> None:
+async def _run(
+    settings: Settings,
+    config: mailer_config.MailerConfig,
+    url: str,
+    metrics_host: str,
+    metrics_port: int | None,
+) -> None:
     assert settings.amqp_url is not None
     assert settings.smtp_url is not None
     database = create_engine(url)
@@ -86,11 +97,15 @@ async def _run(settings: Settings, config: mailer_config.MailerConfig, url: str)
             forgotten,
         )
         await consumer.start()
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(3600):
-                    await stopping.wait()
-            await postmaster.forget_old()
+        async with (
+            serve_metrics("mailer", metrics_host, metrics_port, lambda: consumer.connected),
+            showing_last_verification(url),
+        ):
+            while not stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(3600):
+                        await stopping.wait()
+                await postmaster.forget_old()
     finally:
         await consumer.stop()
         await database.dispose()

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 # name → (module, attribute): a Typer of subcommands, or one command's function.
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("bursa.cli.serve", "up"),
+    "api": ("bursa.cli.api", "api"),
     "seed": ("bursa.cli.database", "seed"),
     "db": ("bursa.cli.database", "db_app"),
     "engine": ("bursa.cli.engine", "engine_app"),

@@ -43,6 +43,8 @@ from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.identity.sms import FileSmsSender, SmsSender, TwilioSmsSender
+from bursa.ledger.verifications import showing_last_verification
+from bursa.metrics.process import ROLE_UP
 from bursa.signing import multisig
 from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
@@ -54,6 +56,7 @@ from bursa.trading.specs import load_specs
 
 console = Console()
 log = logging.getLogger("bursa.up")
+ROLE = "up"  # bursa_role_up{role="up"}: every role in this one process
 
 
 class _Server(uvicorn.Server):
@@ -285,6 +288,7 @@ async def _serve(
         storage_dir=settings.storage,
         storage_titles=settings.user_storage_titles,
         secure_cookies=settings.secure_cookies,
+        metrics_public=settings.metrics_public,
         public_url=settings.public_url or f"http://{host}:{port}",
         tickers=tickers,
         member_levels=MemberLevels(
@@ -358,9 +362,12 @@ async def _serve(
         + ("" if built else " (the API only: run scripts/build-web for the web app)")
         + f" — the API under http://{host}:{port}/api/v2/ — Ctrl-C stops it"
     )
+    ROLE_UP.labels(ROLE).set(1)  # the API serves /metrics on its own port
     try:
-        await server.serve()
+        async with showing_last_verification(url):  # bursa_ledger_last_verify_*
+            await server.serve()
     finally:
+        ROLE_UP.labels(ROLE).set(0)
         await DemoLiquidity.stop_if(server.bots)  # if serving never started
         if applogic_listener is not None:
             await applogic_listener.stop()

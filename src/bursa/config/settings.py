@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1", min_length=1, description="a worker's /metrics and health address"
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="show the API's /metrics to every client, not only non-global addresses",
+    )
     metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="a worker's /metrics and health port; 0 = off"
     )

@@ -36,6 +36,7 @@ from bursa.custody.sweep_tables import sweeps
 from bursa.custody.tables import blockchains, chain_blocks, payment_addresses
 from bursa.events.outbox import DomainEvent, enqueue
 from bursa.identity import directory
+from bursa.metrics.custody import BLOCKS_BEHIND, SCANNED_HEIGHT
 from bursa.trading import deposits
 from bursa.trading.tables import deposits as deposit_rows
 
@@ -116,6 +117,8 @@ class Scanner:
                 await self._keep(session, block)
             report.blocks += 1
             height += 1
+        BLOCKS_BEHIND.labels(self.key).set(max(0, latest + 1 - height))
+        SCANNED_HEIGHT.labels(self.key).set(height - 1)
         report.credited = await self.credit_due(latest)
         return report
 

@@ -47,6 +47,7 @@ from bursa.custody.network_fee_tables import network_fees as fees
 from bursa.custody.registry import WALLET_KEY_NAME, ChainAsset
 from bursa.custody.tables import wallet_currencies, wallets
 from bursa.identity import directory
+from bursa.metrics.custody import SEND_FAILURES
 from bursa.secrets.keystore import KeyStore
 from bursa.trading import withdrawals as flow
 from bursa.trading.withdrawal_states import Step
@@ -148,6 +149,7 @@ class Sender:
                 if report.signed or report.succeeded or report.failed or report.errored:
                     log.info("%s withdrawals: %s", self.key, report)
             except (ChainError, flow.WithdrawalRefused, OSError, SQLAlchemyError) as exc:
+                SEND_FAILURES.labels(self.key).inc()
                 log.warning("%s sender: %s; trying again in %.0f s", self.key, exc, delay)
                 delay = min(delay * 2, 60.0)
             await asyncio.sleep(delay)
@@ -224,6 +226,7 @@ class Sender:
             report.skipped += 1
             return None
         except Refused as exc:
+            SEND_FAILURES.labels(self.key).inc()
             log.warning("withdrawal %s errored: %s", row["id"], exc)
             await self.withdrawals.move(
                 row["tid"],
@@ -339,6 +342,7 @@ class Sender:
             await self._node_error(row, exc, report)
             return False
         if status.status == FAILED:
+            SEND_FAILURES.labels(self.key).inc()
             log.warning("withdrawal %s: transaction %s failed", row["id"], row["txid"])
             await self.withdrawals.release(row["tid"], Step.FAIL)
             report.failed += 1
@@ -426,6 +430,7 @@ class Sender:
         self, row: Mapping[str, Any], exc: ChainError, report: SendReport
     ) -> None:
         """The row stays where it is and is tried again after a growing delay."""
+        SEND_FAILURES.labels(self.key).inc()
         attempts = int(row["attempts"]) + 1
         wait = self.backoff.after(attempts)
         log.warning(

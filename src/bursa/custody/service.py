@@ -14,15 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bursa.custody import crediting
 from bursa.custody.addresses import Plugins
 from bursa.custody.chain import ChainPlugin
+from bursa.custody.gauges import show_hot_wallets, show_pending
 from bursa.custody.registry import ChainAsset
 from bursa.custody.scanner import Scanner
 from bursa.custody.sender import Sender, email_of
 from bursa.custody.sweeper import Sweeper
 from bursa.custody.tables import blockchains
 from bursa.engine.commands import Command
+from bursa.metrics.custody import SEND_FAILURES, SWEEP_FAILURES
 from bursa.trading.withdrawals import Withdrawals
 
 log = logging.getLogger(__name__)
+
+PENDING_EVERY_S = 15.0  # how often the pending deposits and withdrawals are counted
 
 # What a worker does with its chain once it holds the lock: runs until cancelled.
 Work = Callable[[str, ChainPlugin, dict[str, ChainAsset]], Awaitable[None]]
@@ -58,6 +62,13 @@ class _ChainWorkers:
         supervisor = asyncio.create_task(self._supervise(role, work), name=f"{role}-supervisor")
         self._supervisors.append(supervisor)
         return keys
+
+    def healthy(self) -> bool:
+        """Started, and no worker has stopped on a failure (a worker waiting for its
+        lock is healthy: a standby). A failed one is started again within ``refresh_s``."""
+        return bool(self._supervisors) and not any(
+            task.done() for task, _ in self._workers.values()
+        )
 
     async def _supervise(self, role: str, work: Work) -> None:
         while True:
@@ -118,6 +129,8 @@ class _ChainWorkers:
         except asyncio.CancelledError:
             raise
         except Exception:
+            if role in _FAILURES:
+                _FAILURES[role].labels(key).inc()
             log.exception(
                 "the %s %s stopped; it starts again within %.0f s", key, role, self.refresh_s
             )
@@ -129,6 +142,9 @@ class _ChainWorkers:
         workers, self._workers = self._workers, {}
         for task, _ in workers.values():
             await _cancelled(task)
+
+
+_FAILURES = {"sender": SEND_FAILURES, "sweeper": SWEEP_FAILURES}
 
 
 async def _cancelled(task: "asyncio.Task[None]") -> None:
@@ -156,7 +172,18 @@ class ScanService(_ChainWorkers):
 
     async def start(self) -> list[str]:
         """Start following every active blockchain; the keys followed."""
+        counting = asyncio.create_task(self._count_pending(), name="custody-pending")
+        self._supervisors.append(counting)
         return await self._start("scanner", self._scan)
+
+    async def _count_pending(self) -> None:
+        """Pending deposits and withdrawals for the metrics, every ``PENDING_EVERY_S``."""
+        while True:
+            try:
+                await show_pending(self.sessions)
+            except Exception as exc:  # the database away: the workers log that
+                log.debug("custody: pending deposits and withdrawals not counted: %s", exc)
+            await asyncio.sleep(PENDING_EVERY_S)
 
     async def start_senders(self) -> list[str]:
         """Start sending the withdrawals of every active blockchain; the keys served."""
@@ -215,6 +242,7 @@ class SweepService(_ChainWorkers):
             report = await sweeper.step()
             if report.signed or report.confirmed or report.proposed:
                 log.info("%s sweeps: %s", key, report)
+            await show_hot_wallets(self.sessions, key, plugin, assets)
             await asyncio.sleep(self.idle_s)
 
 

@@ -59,6 +59,7 @@ from bursa.custody.sweep_tables import (
 )
 from bursa.custody.tables import payment_addresses, wallet_currencies, wallets
 from bursa.ledger.tables import currencies
+from bursa.metrics.custody import SWEEP_FAILURES
 from bursa.secrets.keystore import KeyStore
 from bursa.trading import deposits
 from bursa.trading.tables import deposits as deposit_rows
@@ -149,6 +150,7 @@ class Sweeper:
                     continue
                 status = await self.plugin.transaction(row["txid"])
             except ChainError as exc:
+                SWEEP_FAILURES.labels(self.key).inc()
                 log.warning("sweep %s (%s) waits: %s", row["id"], row["txid"], exc)
                 continue
             if status.status == SUCCESS and status.confirmations < self.confirmations:
@@ -188,6 +190,7 @@ class Sweeper:
             elif row["kind"] == GAS and state == FAILED:
                 await _move(session, row["deposit_ids"], FEE_PROCESSING, ERRORED)
         if state == FAILED:
+            SWEEP_FAILURES.labels(self.key).inc()
             log.error("sweep %s (%s) failed on chain: an admin must look", row["id"], row["txid"])
         return collected if state == CONFIRMED else 0
 
@@ -229,6 +232,7 @@ class Sweeper:
                         address, asset, by_currency[code], options.get(code, {}), report
                     )
                 except ChainError as exc:
+                    SWEEP_FAILURES.labels(self.key).inc()
                     log.warning("collecting %s from %s waits: %s", code, address, exc)
                     break
                 if moved:
@@ -406,6 +410,7 @@ class Sweeper:
                 try:
                     await self._send_surplus(source, asset.chain, row, report)
                 except ChainError as exc:
+                    SWEEP_FAILURES.labels(self.key).inc()
                     log.warning("sending the %s surplus waits: %s", row["currency_id"], exc)
 
     async def _propose(self, hot: Any, currency: ChainCurrency) -> int:

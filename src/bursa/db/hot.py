@@ -24,7 +24,12 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from bursa.config.settings import asyncpg_url
 
 POOL_SIZE = 4
-_BROKEN = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+_BROKEN = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # cut off in the middle of an answer
+    ConnectionError,
+)
 
 
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -89,8 +94,10 @@ class HotReads:
     async def _open(self) -> Any:
         async with self._opening:
             if self._pool is None:
+                # No floor of connections to keep: asyncpg would restore it in the
+                # background while the server is away, logging a traceback at each try.
                 self._pool = await asyncpg.create_pool(
-                    self.url, min_size=1, max_size=self.size, reset=_keep
+                    self.url, min_size=0, max_size=self.size, reset=_keep
                 )
         return self._pool
 

@@ -8,6 +8,10 @@ commits, the next one gathers, so a slower disk means bigger batches, not more w
 If a commit fails, memory is ahead of the database: the runner stops (every waiting caller
 gets ``EngineStopped``) and must be restarted, which recovers from what was committed.
 Only one runner is active: it holds a PostgreSQL advisory lock; a second one waits.
+If the database goes away instead (a connection breaks, the server restarts), the runner
+stands down (waiting callers get ``EngineStopped``), and once the database answers again
+it takes the lock again (if no standby took it), reloads what was committed and resumes by
+itself: a batch whose commit was cut off is in the reloaded state exactly if it committed.
 
 Readers never look at the live books: after each commit the runner publishes, with
 ``committed_seq``, a snapshot of every book the batch changed (``bursa.engine.snapshots``),
@@ -17,15 +21,18 @@ taken when memory held exactly what that batch committed.
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import asyncpg
 
+from bursa.db.outage import describe, is_database_unavailable, raise_if_closed
 from bursa.engine.answers import Facts, answer, order_facts
-from bursa.engine.commands import BUY, Command
+from bursa.engine.commands import BUY, COMMAND_KINDS, Command
 from bursa.engine.core import ORDER as ORDER_POSTING
 from bursa.engine.core import Engine
 from bursa.engine.memory import GcPolicy
@@ -39,16 +46,27 @@ from bursa.engine.persistence import (
 from bursa.engine.snapshots import BookSnapshot, take
 from bursa.engine.specs import LIABILITY_LOCKED, CurrencySpec, MarketSpec
 from bursa.events.bus import BALANCE, BOOK, ORDER, TRADE, Event, InProcessBus
+from bursa.metrics import engine as engine_metrics
+from bursa.metrics.engine import DUPLICATE
 
 log = logging.getLogger(__name__)
 
 LOCKED_CODES = frozenset(LIABILITY_LOCKED.values())
+# A journal's command entry (seq, command, result, ts), read in bulk for the metrics.
+_COMMAND, _RESULT, _ERROR = itemgetter(1), itemgetter(2), attrgetter("error")
+RECOVERY_FIRST_S = 0.25  # between tries while the database is away, doubled up to:
+RECOVERY_MAX_S = 2.0
 
 SpecsLoader = Callable[[asyncpg.Connection], Awaitable[tuple[list[CurrencySpec], list[MarketSpec]]]]
 
 
 class EngineStopped(RuntimeError):
-    """The engine is not running (stopped, or halted after a failed commit)."""
+    """The engine is not running (stopped, halted after a failed commit, or recovering
+    from a lost database)."""
+
+
+class _DatabaseLost(Exception):
+    """A connection of the runner broke: stand down, then recover."""
 
 
 class EngineRunner:
@@ -73,6 +91,8 @@ class EngineRunner:
         self.committed_seq = 0
         self.batches = 0
         self._inbox: list[tuple[Command, asyncio.Future[dict[str, Any]]]] = []
+        self._offered_at: list[float] = []  # when each command of the inbox came
+        self._counters = engine_metrics.command_counters(COMMAND_KINDS)
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock_conn: asyncpg.Connection | None = None
@@ -83,6 +103,8 @@ class EngineRunner:
         self._gc = GcPolicy()
         self._books: dict[str, BookSnapshot] = {}
         self._with_facts: weakref.WeakSet[asyncio.Future[dict[str, Any]]] = weakref.WeakSet()
+        self._serving = False  # holds the lock, its state loaded: takes commands
+        self._lost = False  # one of its connections broke
         self.failure: BaseException | None = None
 
     @property
@@ -93,7 +115,20 @@ class EngineRunner:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """Takes commands: holds the lock with its state loaded (not while it recovers
+        from a lost database)."""
+        return self._serving and not self.finished
+
+    @property
+    def finished(self) -> bool:
+        """Stopped or halted: takes no command until started again. A runner recovering
+        from a lost database is not finished: it resumes by itself."""
+        return self._task is None or self._task.done()
+
+    @property
+    def queued(self) -> int:
+        """Commands waiting in the inbox."""
+        return len(self._inbox)
 
     def committed_book(self, market: str) -> tuple[BookSnapshot, int] | None:
         """The book of ``market`` as committed, and the sequence it is exact at (the last
@@ -107,35 +142,115 @@ class EngineRunner:
 
     async def start(self) -> None:
         """Take the single-engine lock (waiting for it), recover, and start the loop."""
-        self._lock_conn = await asyncpg.connect(self.database_url)
-        waited = 0.0
-        while not await self._lock_conn.fetchval(
-            "SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY
-        ):
-            if waited % self.lock_wait_log_s == 0:
-                log.info("another engine is active; standing by until its lock is free")
-            await asyncio.sleep(0.5)
-            waited += 0.5
-        self._conn = await asyncpg.connect(self.database_url)
-        currencies, markets = await self.load_specs(self._conn)
-        self._engine = await load_engine(self._conn, currencies, markets)
-        # The batch statement touches a few rows of large tables by primary key; with
-        # stale statistics the planner may hash a whole table instead, which makes every
-        # small batch slower as the tables grow. Only this connection runs that statement.
-        await self._conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
-        # The writer sees the engine's own dictionaries, so configured markets reach it too.
-        self._writer = BatchWriter(self._engine.currencies, self._engine.markets)
-        self.committed_seq = self._engine.seq
-        self._books = {m: take(book, self.committed_seq) for m, book in self._engine.books.items()}
-        now = now_micros()
-        self._keys.extend((now, key) for key in self._engine.results)
-        self._gc.start()
-        self._task = asyncio.create_task(self._run(), name="engine-batches")
+        engine_metrics.watch(self)  # standing by shows too: bursa_engine_active 0
+        await self._take_over()
+        self._task = asyncio.create_task(self._supervise(), name="engine-batches")
         log.info(
             "engine started at seq %d with %d open orders",
             self.committed_seq,
-            len(self._engine.open_orders),
+            len(self.engine.open_orders),
         )
+
+    async def _take_over(self) -> None:
+        """Wait for the lock, then load the state as committed; on a failure, whatever
+        was opened is closed again."""
+        self._lost = False
+        try:
+            self._lock_conn = await asyncpg.connect(self.database_url)
+            self._lock_conn.add_termination_listener(self._on_connection_lost)
+            waited = 0.0
+            while not await self._lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY
+            ):
+                if waited % self.lock_wait_log_s == 0:
+                    log.info("another engine is active; standing by until its lock is free")
+                await asyncio.sleep(0.5)
+                waited += 0.5
+            self._conn = conn = await asyncpg.connect(self.database_url)
+            conn.add_termination_listener(self._on_connection_lost)
+            currencies, markets = await self.load_specs(conn)
+            engine = await load_engine(conn, currencies, markets)
+            # The batch statement touches a few rows of large tables by primary key; with
+            # stale statistics the planner may hash a whole table instead, which makes every
+            # small batch slower as the tables grow. Only this connection runs that statement.
+            await conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
+        except Exception as exc:
+            try:
+                raise_if_closed(exc, self._conn, self._lock_conn)
+                raise
+            finally:
+                self._drop_connections()
+        except BaseException:
+            self._drop_connections()
+            raise
+        self._engine = engine
+        # The writer sees the engine's own dictionaries, so configured markets reach it too.
+        self._writer = BatchWriter(engine.currencies, engine.markets)
+        self.committed_seq = engine.seq
+        self._books = {m: take(book, self.committed_seq) for m, book in engine.books.items()}
+        now = now_micros()
+        self._keys.clear()
+        self._keys.extend((now, key) for key in engine.results)
+        self._gc.start()
+        self._serving = True
+
+    def _on_connection_lost(self, conn: asyncpg.Connection) -> None:
+        """asyncpg's termination listener: the loop wakes up and stands down."""
+        if conn is self._conn or conn is self._lock_conn:
+            self._lost = True
+            self._wakeup.set()
+
+    def _drop_connections(self) -> None:
+        """Abort this runner's connections at once (the lock ends with its session)."""
+        conns = (self._conn, self._lock_conn)
+        self._conn = self._lock_conn = None
+        for conn in conns:
+            if conn is not None and not conn.is_closed():
+                conn.terminate()
+
+    async def _supervise(self) -> None:
+        """Run batches; whenever the database goes away, stand down and recover."""
+        while True:
+            try:
+                await self._run()
+            except _DatabaseLost as lost:
+                lost_at = time.monotonic()
+                self._stand_down(lost.__cause__ or lost)
+                await self._recover()
+                log.warning(
+                    "engine resumed at seq %d with %d open orders, %.1f s after it lost"
+                    " its database",
+                    self.committed_seq,
+                    len(self.engine.open_orders),
+                    time.monotonic() - lost_at,
+                )
+
+    def _stand_down(self, cause: BaseException) -> None:
+        self._serving = False
+        self._drop_connections()
+        self._fail_waiting(EngineStopped("engine lost its database; it resumes once it is back"))
+        log.warning(
+            "engine lost its database (%s): standing down, refusing commands until it is"
+            " back; then it takes the lock again, reloads and resumes by itself",
+            describe(cause),
+        )
+
+    async def _recover(self) -> None:
+        """Try to take over again, shortly after each failure, until the database is
+        back; anything else that stops the reload halts the engine."""
+        delay = RECOVERY_FIRST_S
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._take_over()
+            except Exception as exc:
+                if not (self._lost or is_database_unavailable(exc)):
+                    self.failure = exc
+                    log.exception("engine halted: its state could not be reloaded")
+                    raise
+                delay = min(delay * 2, RECOVERY_MAX_S)
+            else:
+                return
 
     async def stop(self) -> None:
         """Finish the batch in flight, then stop; queued commands get ``EngineStopped``.
@@ -149,11 +264,14 @@ class EngineRunner:
                     if self.failure is None:  # else: the halt, already recorded
                         raise
             self._task = None
+        self._serving = False
         self._fail_waiting(EngineStopped("engine stopped"))
-        for conn in (self._conn, self._lock_conn):
-            if conn is not None and not conn.is_closed():
-                await conn.close()
+        conns = (self._conn, self._lock_conn)
         self._conn = self._lock_conn = None
+        for conn in conns:
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):  # a dead server: it is aborted
+                    await conn.close(timeout=2)
 
     async def submit(self, command: Command, *, facts: bool = False) -> dict[str, Any]:
         """Apply ``command``; answers with the result as committed (an error code or the
@@ -171,6 +289,7 @@ class EngineRunner:
             raise EngineStopped(f"engine not running: {self.failure or 'stopped'}")
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._inbox.append((command, future))
+        self._offered_at.append(time.perf_counter())
         self._wakeup.set()
         return future
 
@@ -179,6 +298,8 @@ class EngineRunner:
         in_flight: asyncio.Task[None] | None = None
         try:
             while True:
+                if self._lost:
+                    raise _DatabaseLost
                 if not self._inbox:
                     if in_flight is not None:
                         await in_flight
@@ -191,7 +312,11 @@ class EngineRunner:
                     continue
                 prepared = self._apply_batch()
                 if in_flight is not None:
-                    await in_flight
+                    try:
+                        await in_flight
+                    except BaseException:  # this batch will not be committed either
+                        _refuse(prepared[0], EngineStopped("batch not committed"))
+                        raise
                 in_flight = asyncio.create_task(self._commit(*prepared))
                 await asyncio.sleep(0)  # let the commit start before the next batch applies
         except asyncio.CancelledError:
@@ -199,6 +324,16 @@ class EngineRunner:
                 await asyncio.shield(in_flight)
             raise
         except BaseException as exc:
+            lost = isinstance(exc, _DatabaseLost)
+            conns = (self._conn, self._lock_conn)
+            closed = any(conn is None or conn.is_closed() for conn in conns)
+            if lost or closed or self._lost or is_database_unavailable(exc):
+                if in_flight is not None:  # it fails too, and answers its own callers
+                    with contextlib.suppress(Exception):
+                        await in_flight
+                if lost:
+                    raise
+                raise _DatabaseLost from exc
             self.failure = exc
             log.exception("engine halted: a batch could not be committed; restart to recover")
             self._fail_waiting(EngineStopped(f"engine halted: {exc}"))
@@ -206,11 +341,13 @@ class EngineRunner:
 
     def _apply_batch(
         self,
-    ) -> tuple[list[Any], list[Any], BatchRows, list[Event], dict[str, BookSnapshot]]:
+    ) -> tuple[list[Any], list[Any], BatchRows, list[Event], dict[str, BookSnapshot], list[float]]:
         engine, writer = self.engine, self._writer
         assert writer is not None
         batch = self._inbox[: self.max_batch]
         del self._inbox[: self.max_batch]
+        offered = self._offered_at[: self.max_batch]
+        del self._offered_at[: self.max_batch]
         persisted_below = engine.next_order_id
         ts = now_micros()
         self._forget_old_keys(ts)
@@ -232,7 +369,7 @@ class EngineRunner:
         seq = rows.last_seq
         changed = {o.market for o in journal.orders.values()} | journal.markets.keys()
         snapshots = {market: take(books[market], seq) for market in changed}
-        return batch, answered, rows, self._events(rows), snapshots
+        return batch, answered, rows, self._events(rows), snapshots, offered
 
     async def _commit(
         self,
@@ -241,16 +378,16 @@ class EngineRunner:
         rows: BatchRows,
         events: list[Event],
         snapshots: dict[str, BookSnapshot],
+        offered: list[float],
     ) -> None:
         writer, conn = self._writer, self._conn
         assert writer is not None
         assert conn is not None
+        started = time.perf_counter()
         try:
             await writer.write(conn, rows)
         except BaseException:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(EngineStopped("batch not committed"))
+            _refuse(batch, EngineStopped("batch not committed"))
             raise
         # The sequence and the books move together, with no await in between.
         if rows.last_seq:
@@ -262,9 +399,37 @@ class EngineRunner:
             if not future.done():
                 snapshot = result.freeze()
                 future.set_result(answer(snapshot, facts) if future in with_facts else snapshot)
+        self._record(batch, results, rows, offered, started)
         if events:
             self.bus.publish(events)
         self._gc.after_batch()
+
+    def _record(
+        self,
+        batch: list[Any],
+        results: list[Any],
+        rows: BatchRows,
+        offered: list[float],
+        started: float,
+    ) -> None:
+        """A committed batch in the engine's metrics (``bursa.metrics.engine``): a few
+        calls per batch and a dictionary lookup per command, never a label lookup."""
+        now = time.perf_counter()
+        engine_metrics.COMMIT_SECONDS.observe(now - started)
+        engine_metrics.BATCH_SIZE.observe(len(batch))
+        engine_metrics.LAST_COMMIT.set(time.time())
+        engine_metrics.COMMAND_SECONDS.observe_since(now, offered)
+        applied = rows.journal.commands if rows.journal is not None else []
+        counters = self._counters
+        kinds = list(map(type, map(_COMMAND, applied)))
+        engine_metrics.count_applied(counters, kinds, list(map(_ERROR, map(_RESULT, applied))))
+        if len(applied) < len(batch):  # repeated idempotency keys: rare, sought only then
+            fresh = {id(r) for _, _, r, _ in applied}
+            for (command, _), (result, _) in zip(batch, results, strict=True):
+                if id(result) in fresh:
+                    fresh.discard(id(result))  # its first answer; any later one repeats it
+                else:
+                    counters[type(command), DUPLICATE].inc()
 
     def _forget_old_keys(self, now: int) -> None:
         """Before a batch at ``now``: keys older than the window become new again. Replay
@@ -276,9 +441,8 @@ class EngineRunner:
 
     def _fail_waiting(self, exc: BaseException) -> None:
         inbox, self._inbox = self._inbox, []
-        for _, future in inbox:
-            if not future.done():
-                future.set_exception(exc)
+        self._offered_at = []
+        _refuse(inbox, exc)
 
     def _events(self, rows: BatchRows) -> list[Event]:
         """Order updates, trades, balance changes and book changes of a batch."""
@@ -347,3 +511,12 @@ class EngineRunner:
                 changes.append([side, price, level.volume if level is not None else 0])
             events.append(Event(BOOK, seq, {"market": market, "levels": changes}))
         return events
+
+
+def _refuse(
+    batch: list[tuple[Command, "asyncio.Future[dict[str, Any]]"]], exc: BaseException
+) -> None:
+    """Answer every caller of ``batch`` still waiting with ``exc``."""
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(exc)

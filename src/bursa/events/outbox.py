@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -50,3 +51,20 @@ async def enqueue(conn: AsyncConnection, events: Sequence[DomainEvent]) -> None:
     only if that transaction commits."""
     if events:
         await conn.execute(insert(event_outbox).values(events=[e.document() for e in events]))
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    rows: int  # transactions whose events are not published yet
+    oldest_age_s: float  # since the oldest of them was written; 0 when none waits
+
+
+async def backlog(conn: asyncpg.Connection) -> Backlog:
+    """What waits in the outbox (the partial index on unpublished rows keeps it cheap)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS rows,"
+        " coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0) AS age"
+        " FROM event_outbox WHERE published_at IS NULL"
+    )
+    assert row is not None
+    return Backlog(int(row["rows"]), max(0.0, float(row["age"])))

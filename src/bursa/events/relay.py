@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Protocol
@@ -24,16 +25,28 @@ import orjson
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from bursa.db.outage import OutageLog, raise_if_closed
 from bursa.events.bus import Event, InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
 from bursa.events.keys import EventKeys
+from bursa.events.outbox import backlog
 from bursa.events.wire import EVENT_API_TOPIC, EXCHANGES, Message, messages_of
+from bursa.metrics.events import (
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    PUBLISH_FAILURES,
+    RELAY_ACTIVE,
+)
 
 log = logging.getLogger(__name__)
 
 RELAY_LOCK_KEY = 0x6275_7273_6576  # "bursev": one publishing relay per database
 FIRST_BACKOFF_S = 0.5  # then doubled after each failure in a row, up to MAX_BACKOFF_S
-MAX_BACKOFF_S = 30.0
+# RabbitMQ or PostgreSQL away: follow them within seconds of their return.
+MAX_BACKOFF_S = 2.0
+# Anything else (a row it cannot sign…) needs a person: try again, but seldom.
+STUCK_BACKOFF_S = 30.0
 PRUNE_EVERY_S = 60.0
 
 
@@ -144,7 +157,9 @@ class Relay:
         rows_per_step: int = 100,
         poll_s: float = 0.1,
         keep: timedelta = timedelta(hours=24),
+        backlog_every_s: float = 5.0,
     ) -> None:
+        """``backlog_every_s``: how often the outbox's backlog is read for the metrics."""
         self.database_url = database_url
         self.sink = sink
         self.keys = keys
@@ -156,15 +171,28 @@ class Relay:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._directory = Directory()  # uids and market units for engine rows
+        self.backlog_every_s = backlog_every_s
+        self._backlog_task: asyncio.Task[None] | None = None
+        self.connected = False  # to PostgreSQL: publishing or standing by (ready either way)
+        self.active = False  # holding the lock: publishing
+        self._outage = OutageLog(
+            "event relay", log, meanwhile="events wait in the outbox; trying again shortly"
+        )
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-relay")
+        self._backlog_task = asyncio.create_task(self._watch_backlog(), name="outbox-backlog")
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
         self._wake.set()
 
     async def stop(self) -> None:
+        if self._backlog_task is not None:
+            self._backlog_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backlog_task
+            self._backlog_task = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -174,12 +202,30 @@ class Relay:
 
     async def _run(self) -> None:
         """Serve for ever: any failure (cancellation is no failure) is tried again after
-        a growing delay. A row it cannot sign (a key missing, …) stays first in line, so
-        nothing after it is published out of order, and the log says why."""
-        await _backoff(Exception, _log_serve_failure)(self._serve)
+        a growing delay, at most ``MAX_BACKOFF_S`` while PostgreSQL is away (told once per
+        outage). A row it cannot sign (a key missing, …) stays first in line, so nothing
+        after it is published out of order, and the log says why at each try."""
+        delay = FIRST_BACKOFF_S
+        published = self.published
+        while True:
+            try:
+                await self._serve()
+            except Exception as exc:
+                if self.published != published:  # it worked for a while: start afresh
+                    delay, published = FIRST_BACKOFF_S, self.published
+                if self._outage.failed(exc):  # told once per outage
+                    delay = min(delay, MAX_BACKOFF_S)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_BACKOFF_S)
+                else:
+                    log.error("event relay failed; retrying in %.1f s", delay, exc_info=exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, STUCK_BACKOFF_S)
 
     async def _serve(self) -> None:
         conn = await asyncpg.connect(self.database_url)
+        self.connected = True
+        self._outage.succeeded()
         try:
             waited = 0
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
@@ -188,8 +234,15 @@ class Relay:
                 await asyncio.sleep(1.0)
                 waited += 1
             log.info("event relay publishing the outbox")
+            self.active = True
+            RELAY_ACTIVE.set(1)
             await self._publish_loop(conn)
+        except Exception as exc:
+            raise_if_closed(exc, conn)  # the server went away under it
+            raise
         finally:
+            self.connected = self.active = False
+            RELAY_ACTIVE.set(0)
             with contextlib.suppress(Exception):
                 await conn.close()
 
@@ -225,12 +278,40 @@ class Relay:
                 self.ttl_s,
                 int(time.time()),
             )
-            await self.sink.publish(messages)
+            try:
+                await self.sink.publish(messages)
+            except SinkDown:
+                PUBLISH_FAILURES.inc()
+                raise
+            for exchange, count in Counter(m.exchange for m in messages).items():
+                EVENTS_PUBLISHED.labels(exchange).inc(count)
             await conn.execute(
                 "UPDATE event_outbox SET published_at = now() WHERE id = $1", row["id"]
             )
             self.published += len(messages)
         return len(rows)
+
+    async def _watch_backlog(self) -> None:
+        """Read the outbox's backlog for the metrics every ``backlog_every_s``, on a
+        connection of its own: it goes on while publishing waits for RabbitMQ, and on a
+        relay standing by. Losing PostgreSQL is logged by the publishing side."""
+        conn: asyncpg.Connection | None = None
+        try:
+            while True:
+                try:
+                    if conn is None or conn.is_closed():
+                        conn = await asyncpg.connect(self.database_url, timeout=5)
+                    waiting = await backlog(conn)
+                    OUTBOX_BACKLOG.set(waiting.rows)
+                    OUTBOX_OLDEST_AGE.set(waiting.oldest_age_s)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                    if conn is not None:
+                        conn.terminate()
+                    conn = None
+                await asyncio.sleep(self.backlog_every_s)
+        finally:
+            if conn is not None:
+                conn.terminate()
 
     async def prune(self, conn: asyncpg.Connection) -> None:
         """Forget rows published longer ago than ``keep``."""
@@ -254,17 +335,11 @@ def _failure(state: RetryCallState) -> tuple[BaseException | None, float]:
     return exc, state.upcoming_sleep
 
 
-def _log_serve_failure(state: RetryCallState) -> None:
-    exc, wait = _failure(state)
-    if isinstance(exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError):
-        log.warning("event relay lost PostgreSQL (%s); retrying in %.1f s", exc, wait)
-    else:
-        log.error("event relay failed; retrying in %.1f s", wait, exc_info=exc)
-
-
 def _log_sink_down(state: RetryCallState) -> None:
+    """The first failure of an outage, at warning; the next tries only at debug."""
     exc, wait = _failure(state)
-    log.warning(
+    log.log(
+        logging.WARNING if state.attempt_number == 1 else logging.DEBUG,
         "event relay cannot publish (%s): events wait in the outbox, nothing is lost;"
         " retrying in %.1f s — check that RabbitMQ runs and that BURSA_AMQP_URL points at it",
         exc,

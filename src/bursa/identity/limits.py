@@ -6,6 +6,8 @@ library: a window opens with a subject's first request and lasts ``window_s``. W
 ``BURSA_REDIS_URL`` the counters live in Redis (``async+redis://``), so every API replica
 shares them; the embedded default counts in process (``async+memory://``: one machine, one
 process). Callers see one interface, ``allow`` and ``over``, answering the seconds to wait.
+Each time a subject is found over a rule, ``bursa_rate_limit_refusals_total{scope=<rule>}``
+counts it (for failure-counting rules also the failure that reaches the limit).
 """
 
 import time
@@ -16,6 +18,8 @@ import redis.asyncio as redis
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+
+from bursa.metrics.api import RATE_LIMIT_REFUSALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,8 @@ class _WindowLimiter:
         return await self._wait(rule, subject)
 
     async def _wait(self, rule: Rule, subject: str) -> int:
+        """The seconds until ``rule``'s window ends for ``subject``, which is over it."""
+        RATE_LIMIT_REFUSALS.labels(rule.name).inc()
         stats = await self._windows.get_window_stats(rule.item, rule.name, subject)
         return max(1, int(stats.reset_time - time.time()) + 1)
 

@@ -93,3 +93,17 @@ operations = Table(
     # No timestamp of its own: ``seq`` leads to the command (and its time) that made it.
     Index("ix_operations_member_id_id", "member_id", "id"),  # a member's history
 )
+
+# Each ``bursa ledger verify`` (or other check of the invariants) and what it found: every
+# process with a database exports the last one (``bursa.ledger.verifications``), whichever
+# process ran it.
+ledger_verifications = Table(
+    "ledger_verifications",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("verified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ok", Boolean, nullable=False),
+    Column("breaks", Integer, nullable=False),
+    Column("accounts_checked", Integer, nullable=False),
+    Column("source", String(32), nullable=False),  # what ran it, e.g. "cli"
+)

@@ -96,6 +96,11 @@ class AmqpMailer:
             config.retry_attempts,
         )
 
+    @property
+    def connected(self) -> bool:
+        """Consuming now (the robust connection is up; it reconnects by itself)."""
+        return self._connection is not None and self._connection.connected.is_set()
+
     async def stop(self) -> None:
         if self._connection is not None:
             await self._connection.close()

@@ -24,6 +24,7 @@ from bursa.identity.mail import Mail, Mailer
 from bursa.identity.tables import users
 from bursa.mailer.config import EventRule, MailerConfig, MailTemplate
 from bursa.mailer.tables import mailer_deliveries
+from bursa.metrics.mailer import MAIL_FAILURES, MAILS_SENT
 from bursa.signing import multisig
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,10 @@ class Postmaster:
             try:
                 await self.mailer.send(mail)
             except Exception as exc:
+                MAIL_FAILURES.inc()
                 # Rolls the claim back: the next delivery sends it.
                 raise SendFailed(f"{type(exc).__name__}: {exc}") from exc
+        MAILS_SENT.labels(rule.name).inc()
         log.info(
             "mailed %r [%s] for event %s to member %s", rule.name, language, jti, user.get("uid")
         )

@@ -20,6 +20,7 @@ from typing import NoReturn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bursa.db.outage import OutageLog
 from bursa.events.bus import TRADE, InProcessBus
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class CandleWriter:
         self.last_trade_id = 0
         self._step_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._outage = OutageLog("candle writer", log, meanwhile="candles catch up when it is back")
 
     @property
     def running(self) -> bool:
@@ -180,6 +182,9 @@ class CandleWriter:
     async def _catch_up_logged(self) -> None:
         try:
             await self.catch_up()
-        except Exception:  # the database may be away for a while: try again later
-            log.exception("counting trades into candles failed; retrying")
+        except Exception as exc:  # the database may be away for a while: try again later
+            if not self._outage.failed(exc):
+                log.exception("counting trades into candles failed; retrying")
             await asyncio.sleep(self.poll_s)
+        else:
+            self._outage.succeeded()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api.deps import EngineView
@@ -37,6 +38,15 @@ from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
 from bursa.events.bus import BALANCE, BOOK, ORDER, TRADE, Event, InProcessBus, Subscription
+from bursa.metrics.api import RATE_LIMIT_REFUSALS
+from bursa.metrics.ranger import (
+    WS_MESSAGES_SENT,
+    WS_PRIVATE_CONNECTIONS,
+    WS_PUBLIC_CONNECTIONS,
+    WS_RESYNCS,
+    WS_SLOW_CLIENT_DROPS,
+    WS_SUBSCRIPTIONS,
+)
 from bursa.trading.market_data import Tickers
 
 log = logging.getLogger(__name__)
@@ -45,6 +55,7 @@ PRIVATE_STREAMS = (ORDER, TRADE, BALANCE, "deposit", "withdraw")  # the last two
 TOO_SLOW = 4008  # Rango closes a slow client without a code; a 4xxx one tells clients why
 RESYNC = 1012  # "service restart": the hub lost events, clients reconnect and start over
 TICKERS = "global.tickers"
+WS_PER_IP_SCOPE = "ws-ip"  # the rate-limit refusal of a connection over ``Limits.per_ip``
 ASKS, BIDS = "asks", "bids"
 
 
@@ -96,6 +107,8 @@ class Connection:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.kick(TOO_SLOW, "too slow")
+        else:
+            WS_MESSAGES_SENT.inc()
 
     def stage(self, text: str) -> bool:
         """Keep ``text`` for the next ``write_staged``; True when it is the first frame
@@ -115,6 +128,7 @@ class Connection:
             return
         if not self.direct.write(texts):
             return  # closing: the endpoint hears the disconnect and lets go of it
+        WS_MESSAGES_SENT.inc(len(texts))
         if self.direct.buffered() > self.buffer_bytes:
             self.kick(TOO_SLOW, "too slow")
 
@@ -129,6 +143,13 @@ class Connection:
         if not self.closed.is_set():
             self.close_code, self.close_reason = code, reason
             self.closed.set()
+            if code == TOO_SLOW:
+                WS_SLOW_CLIENT_DROPS.inc()
+
+
+def _connections_of(conn: Connection) -> Gauge:
+    """The ``bursa_ws_connections`` series of ``conn``'s kind (its endpoint)."""
+    return WS_PUBLIC_CONNECTIONS if conn.member_id is None else WS_PRIVATE_CONNECTIONS
 
 
 class BookMirror:
@@ -249,6 +270,7 @@ class RangerHub:
             # The bus dropped the hub for falling behind: books and sequences may miss
             # events, so every client starts over (Rango's clients resubscribe on a gap).
             log.error("ranger fell behind the bus; disconnecting every client to resync")
+            WS_RESYNCS.inc()
             subscription = self._subscribe()
             self._books.clear()
             self._loading.clear()
@@ -302,11 +324,13 @@ class RangerHub:
     def connect(self, ip: str, member_id: int | None) -> Connection | None:
         """A new connection, or None when ``ip`` holds as many as it may."""
         if self._per_ip[ip] >= self.limits.per_ip:
+            RATE_LIMIT_REFUSALS.labels(WS_PER_IP_SCOPE).inc()
             return None
         self._per_ip[ip] += 1
         conn = Connection(ip, member_id, asyncio.Queue(self.limits.outbox))
         if member_id is not None:
             self._members.setdefault(member_id, set()).add(conn)
+        _connections_of(conn).inc()
         return conn
 
     def disconnect(self, conn: Connection) -> None:
@@ -319,6 +343,7 @@ class RangerHub:
             members.discard(conn)
             if not members:
                 self._members.pop(conn.member_id, None)
+        _connections_of(conn).dec()
         conn.kick(1000, "")
 
     def subscribe(self, conn: Connection, streams: Iterable[str]) -> str | None:
@@ -327,6 +352,7 @@ class RangerHub:
         new = [s for s in dict.fromkeys(streams) if s not in conn.streams]
         if len(conn.streams) + len(new) > self.limits.streams:
             return f"Too many streams: at most {self.limits.streams} per connection"
+        WS_SUBSCRIPTIONS.inc(len(new))
         for stream in new:
             conn.streams.add(stream)
             if "." not in stream:  # private: delivered by member, see ``dispatch``
@@ -408,7 +434,9 @@ class RangerHub:
 
     def unsubscribe(self, conn: Connection, streams: Iterable[str]) -> None:
         for stream in streams:
-            conn.streams.discard(stream)
+            if stream in conn.streams:
+                conn.streams.discard(stream)
+                WS_SUBSCRIPTIONS.dec()
             market, _, kind = stream.partition(".")
             if kind == "ob-inc" and market in self._loading:
                 self._loading[market][0].discard(conn)
