@@ -284,8 +284,8 @@ async def _query(client: httpx.AsyncClient, prometheus: str, expr: str) -> list[
 
 async def _scraped_after(client: httpx.AsyncClient, prometheus: str, moment: float) -> None:
     """Until Prometheus scraped Bursa, and a second time one second after ``moment``
-    (Unix time)."""
-    deadline = time.monotonic() + 15
+    (Unix time); a busy machine may scrape late."""
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = await _query(client, prometheus, 'timestamp(up{job="bursa"} == 1)')
         if found and float(found[0]["value"][1]) >= moment + 1.0:

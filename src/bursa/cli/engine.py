@@ -74,7 +74,19 @@ async def _run(settings: Settings, url: str, runner: EngineRunner) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     bus = runner.bus
-    await runner.start()
+    # A standby waits in ``start`` for the lock: a signal meanwhile ends the wait (an
+    # orchestrator's SIGTERM must not have to wait out its grace period).
+    starting = asyncio.create_task(runner.start())
+    stop_waiting = asyncio.create_task(stopping.wait())
+    await asyncio.wait({starting, stop_waiting}, return_when=asyncio.FIRST_COMPLETED)
+    stop_waiting.cancel()
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        log.info("stopped while standing by")
+        return
+    starting.result()
     # Committed batches to the API processes (their websocket streams), from the first.
     relay = EventRelay(settings.amqp_url, bus, runner.committed_seq)
     await relay.start()
