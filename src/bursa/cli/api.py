@@ -47,7 +47,7 @@ from bursa.events.fanout import EXCHANGE, EventFeed
 from bursa.events.listener import AmqpListener
 from bursa.identity import kyc_providers
 from bursa.identity.authz import JwtSigner
-from bursa.identity.limits import InProcessLimiter, RedisLimiter
+from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.ledger.verifications import showing_last_verification
 from bursa.metrics.process import ROLE_UP
@@ -67,9 +67,11 @@ async def api_role(
     public_url: str,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     events_exchange: str = EXCHANGE,
+    limiter: Limiter | None = None,
 ) -> AsyncIterator[FastAPI]:
     """The API application of a process without an engine, its parts started (and
-    stopped on leaving): what ``bursa api`` serves, and what its tests serve."""
+    stopped on leaving): what ``bursa api`` serves, and what its tests serve. ``limiter``
+    None: the configured rate limits (Redis when ``BURSA_REDIS_URL``)."""
     amqp_url = settings.amqp_url
     if amqp_url is None:
         raise ValueError("the API role needs RabbitMQ (BURSA_AMQP_URL)")
@@ -93,7 +95,8 @@ async def api_role(
         demo_funds = await DemoFunds.at_start(
             sessions, settings.demo_funds_in_effect(False), embedded=False
         )
-        limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
+        if limiter is None:
+            limiter = RedisLimiter(settings.redis_url) if settings.redis_url else InProcessLimiter()
         nonces = RedisNonces(settings.redis_url) if settings.redis_url else InProcessNonces()
         if isinstance(limiter, RedisLimiter):
             stack.push_async_callback(limiter.close)
@@ -204,19 +207,28 @@ def api(
         )
     if settings.redis_url is None:
         log.warning("BURSA_REDIS_URL is not set: each API replica rate-limits on its own")
-    listen_host = host or settings.host
-    listen_port = port or settings.port
+    serve_api(settings, host or settings.host, port or settings.port, engine_timeout_ms / 1000)
+
+
+def serve_api(
+    settings: Settings, host: str, port: int, timeout_s: float, limiter: Limiter | None = None
+) -> None:
+    """Serve the API role until a signal (``limiter``: see ``api_role``)."""
 
     async def serve(url: str) -> None:
-        await _serve(settings, url, listen_host, listen_port, engine_timeout_ms / 1000)
+        await _serve(settings, url, host, port, timeout_s, limiter)
 
     with_database(settings, serve)
 
 
-async def _serve(settings: Settings, url: str, host: str, port: int, timeout_s: float) -> None:
+async def _serve(
+    settings: Settings, url: str, host: str, port: int, timeout_s: float, limiter: Limiter | None
+) -> None:
     public_url = settings.public_url or f"http://{host}:{port}"
     try:
-        async with api_role(settings, url, public_url=public_url, timeout_s=timeout_s) as app:
+        async with api_role(
+            settings, url, public_url=public_url, timeout_s=timeout_s, limiter=limiter
+        ) as app:
             await _listen(settings, app, host, port)
     except DemoFundsMisconfigured as exc:
         fail(str(exc), "set BURSA_DEMO_FUNDS to currencies of this exchange, or to off")

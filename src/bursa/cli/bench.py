@@ -21,7 +21,7 @@ from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, work
 from bursa.bench.engine import Progress as ProgressFn
 from bursa.bench.scan import DepositFigures, ScanFigures, run_deposit_bench, run_scan_bench
 from bursa.bench.ws import WsFigures, run_ws_bench
-from bursa.cli.context import load_settings, with_database
+from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
 from bursa.config.settings import Settings
@@ -637,3 +637,100 @@ def _scan_deposits(
     table.add_row("deposits/s (read, recorded, credited)", f"{numbers['deposits_per_s']:,.1f}")
     table.add_row("building the chain (not measured) s", f"{figures.prepare_seconds:,.1f}")
     Console().print(table)
+
+
+@bench_app.command("deployment")
+def deployment(
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="how long to drive load")] = 20,
+    members: Annotated[
+        int, typer.Option(min=2, max=500, help="members, each with one API key and connection")
+    ] = 32,
+    takeover_seconds: Annotated[
+        float, typer.Option(min=3, max=600, help="load around the engine's SIGKILL")
+    ] = 8,
+    database_url: ScratchServer = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """The multi-process deployment on loopback (`bursa engine run` twice: active and
+    standby; `bursa api` twice, one port each) under `bench api`'s load, next to the
+    single process (`bench api`'s exchange, as `bursa up`) in the same run, each on a
+    scratch database it creates and drops; then the active engine is killed under load
+    and the time to the first order answered 201 is the takeover time. Needs
+    BURSA_AMQP_URL and BURSA_REDIS_URL (default redis://127.0.0.1:6379/0)."""
+    from bursa.bench.deployment import DeploymentFigures, run_deployment_bench
+
+    settings = _on_server(database_url)
+    if settings.database_url is None:
+        fail("the deployment needs a PostgreSQL server", "give --database-url")
+    amqp_url = settings.amqp_url or "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url = settings.redis_url or "redis://127.0.0.1:6379/0"
+    console = Console(stderr=True)
+
+    async def work(url: str) -> DeploymentFigures:
+        async with (
+            _seeded_scratch(url, "bursa_bench_deployment", console) as deployment_url,
+            _seeded_scratch(url, "bursa_bench_single", console) as single_url,
+        ):
+            return await run_deployment_bench(
+                deployment_url,
+                single_url,
+                amqp_url=amqp_url,
+                redis_url=redis_url,
+                members=members,
+                seconds=seconds,
+                takeover_seconds=takeover_seconds,
+                progress=console.print,
+            )
+
+    try:
+        figures = with_database(settings, work)
+    except RuntimeError as error:
+        fail(str(error), "see `bursa bench deployment --help`")
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    table = Table("", "orders/s", "requests/s", "p50 ms", "p99 ms", "errors", title="API load")
+    rows = (
+        (f"{figures.replicas} API, engine, standby", numbers["deployment"]),
+        ("bursa up (one process)", numbers["single"]),
+        ("active engine SIGKILLed", numbers["takeover_load"]),
+    )
+    for label, row in rows:
+        table.add_row(
+            label,
+            f"{row['orders_per_s']:,.0f}",
+            f"{row['requests_per_s']:,.0f}",
+            f"{row['p50_ms']:.1f}",
+            f"{row['p99_ms']:.1f}",
+            f"{row['errors']:,}",
+        )
+    Console().print(table)
+    for label, row in rows:
+        for kind, count in row["error_kinds"].items():
+            Console().print(f"{label}: {count:,} answered {kind}")
+    takeover = numbers["takeover_s"]
+    Console().print(
+        "engine takeover (SIGKILL → first order answered 201): "
+        + ("none within 60 s" if takeover is None else f"{takeover:.2f} s")
+    )
+    if not figures.ledger_ok:
+        Console().print("[red]the deployment's ledger does not verify after the takeover[/]")
+    Console().print(
+        f"{figures.members} members, {seconds:g} s each, {figures.cores} cores shared by"
+        " every process, PostgreSQL, RabbitMQ and Redis; API-key rate limits lifted"
+    )
+    if takeover is None or not figures.ledger_ok:
+        raise typer.Exit(1)
+
+
+@bench_app.command("api-replica", hidden=True)
+def api_replica(port: Annotated[int, typer.Option(min=1, max=65535)]) -> None:
+    """`bursa api` on loopback ``port`` with API-key rate limits lifted: the replicas of
+    `bursa bench deployment`."""
+    from bursa.bench.local_exchange import UnlimitedLimiter
+    from bursa.cli.api import serve_api
+
+    settings = load_settings()
+    configure_logging(settings)
+    serve_api(settings, "127.0.0.1", port, 5.0, limiter=UnlimitedLimiter())
