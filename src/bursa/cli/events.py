@@ -121,8 +121,11 @@ def relay(metrics_port: MetricsPort = None) -> None:
 @events_app.command("listen")
 def listen(
     name: Annotated[str | None, typer.Argument(help="one listener (default: all)")] = None,
+    metrics_port: MetricsPort = None,
 ) -> None:
-    """Run the installed listeners (entry points in group bursa.event_listeners)."""
+    """Run the installed listeners (entry points in group bursa.event_listeners), AppLogic's
+    among them. With --metrics-port: /metrics, and /health/ready while every listener is
+    connected to RabbitMQ."""
     settings = load_settings()
     configure_logging(settings)
     if settings.amqp_url is None:
@@ -134,6 +137,7 @@ def listen(
             'register one under [project.entry-points."bursa.event_listeners"]',
         )
     check = verifier(settings)
+    host, port = metrics_address(settings, metrics_port)
 
     async def work() -> None:
         assert settings.amqp_url is not None
@@ -145,7 +149,10 @@ def listen(
             await item.start()
         log.info("listening: %s", ", ".join(item.dispatcher.listener.name for item in running))
         try:
-            await _until_signal()
+            async with serve_metrics(
+                "listener", host, port, lambda: all(item.connected for item in running)
+            ):
+                await _until_signal()
         finally:
             for item in running:
                 with contextlib.suppress(Exception):

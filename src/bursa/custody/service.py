@@ -20,11 +20,13 @@ from bursa.custody.scanner import Scanner
 from bursa.custody.sender import Sender, email_of
 from bursa.custody.sweeper import Sweeper
 from bursa.custody.tables import blockchains
+from bursa.db.outage import OutageLog
 from bursa.engine.commands import Command
 from bursa.metrics.custody import SEND_FAILURES, SWEEP_FAILURES
 from bursa.trading.withdrawals import Withdrawals
 
 log = logging.getLogger(__name__)
+OUTAGE_RETRY_S = 2.0  # how soon the blockchains are read again while the database is away
 
 PENDING_EVERY_S = 15.0  # how often the pending deposits and withdrawals are counted
 
@@ -55,6 +57,9 @@ class _ChainWorkers:
         self._workers: dict[tuple[str, str], tuple[asyncio.Task[None], ChainPlugin]] = {}
         self._supervisors: list[asyncio.Task[None]] = []
         self._complaints: dict[str, str] = {}  # the last problem told of each blockchain
+        self._outage = OutageLog(
+            "custody", log, meanwhile="its workers start again once it is back"
+        )
 
     async def _start(self, role: str, work: Work) -> list[str]:
         """Start ``work`` on every active blockchain, and keep it so; the keys served."""
@@ -72,11 +77,18 @@ class _ChainWorkers:
 
     async def _supervise(self, role: str, work: Work) -> None:
         while True:
-            await asyncio.sleep(self.refresh_s)
+            # While the database is away, look again soon: workers restart within seconds
+            # of its return rather than a whole ``refresh_s`` later.
+            await asyncio.sleep(
+                min(OUTAGE_RETRY_S, self.refresh_s) if self._outage.down else self.refresh_s
+            )
             try:
                 await self._reconcile(role, work)
-            except Exception:  # the database may be away for a while: try again later
-                log.exception("custody %ss: reading the blockchains failed; retrying", role)
+            except Exception as exc:  # the database may be away for a while: try again later
+                if not self._outage.failed(exc):
+                    log.exception("custody %ss: reading the blockchains failed; retrying", role)
+            else:
+                self._outage.succeeded()
 
     async def _reconcile(self, role: str, work: Work) -> list[str]:
         wanted: dict[str, tuple[ChainPlugin, dict[str, ChainAsset]]] = {}
@@ -128,7 +140,9 @@ class _ChainWorkers:
                     await conn.invalidate()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            if self._outage.failed(exc):  # told once; the supervisor restarts it when back
+                return
             if role in _FAILURES:
                 _FAILURES[role].labels(key).inc()
             log.exception(

@@ -193,6 +193,11 @@ class AmqpListener:
         self.queue_name = queue or f"bursa.listener.{listener.name}"
         self._connection: AbstractRobustConnection | None = None
 
+    @property
+    def connected(self) -> bool:
+        """Consuming now (a robust connection reconnects by itself after a broker restart)."""
+        return self._connection is not None and not self._connection.is_closed
+
     async def start(self) -> None:
         self._connection = await aio_pika.connect_robust(self.url)
         channel = await self._connection.channel()

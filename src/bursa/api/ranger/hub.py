@@ -34,6 +34,7 @@ from bursa.api.ranger import present as wire
 from bursa.api.ranger.klines import KLINE, Kline, kline_period, read_seed
 from bursa.api.ranger.markets import Committed, LocalMarkets, Markets
 from bursa.api.ranger.protocol import DirectWriter
+from bursa.db.outage import OutageLog
 from bursa.engine.commands import BUY
 from bursa.engine.snapshots import BookSnapshot
 from bursa.engine.specs import MarketSpec
@@ -234,6 +235,7 @@ class RangerHub:
         self._staged: list[Connection] = []  # connections with frames staged, to write
         self._seeding: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._outage = OutageLog("ranger", log, meanwhile="tickers, books and candles wait")
         self._stack = contextlib.ExitStack()
 
     @property
@@ -315,9 +317,11 @@ class RangerHub:
             try:
                 async with sessions() as session:
                     found = await tickers.get(session, markets)
-            except Exception:
-                log.exception("ranger could not read the tickers")
+            except Exception as exc:
+                if not self._outage.failed(exc):
+                    log.exception("ranger could not read the tickers")
                 continue
+            self._outage.succeeded()
             self.publish(TICKERS, {m: wire.ticker(t) for m, t in found.items()})
             self.write_staged()
 
@@ -389,8 +393,9 @@ class RangerHub:
         committed: Committed | None = None
         try:
             committed = await self.markets.load_book(market)
-        except Exception:
-            log.exception("ranger could not read the book of %s", market)
+        except Exception as exc:
+            if not self._outage.failed(exc):
+                log.exception("ranger could not read the book of %s", market)
         if generation != self._generation:
             return  # a resync dropped everyone who waited
         waiting, events = self._loading.pop(market, (set(), []))
@@ -423,8 +428,9 @@ class RangerHub:
         assert self.sessions is not None
         try:
             bar, last_trade_id = await read_seed(self.sessions, kline.spec, kline.seconds // 60)
-        except Exception:
-            log.exception("ranger could not read the candle of %s", stream)
+        except Exception as exc:
+            if not self._outage.failed(exc):
+                log.exception("ranger could not read the candle of %s", stream)
             if self._klines.get(stream) is kline:
                 del self._klines[stream]  # the next subscriber tries again
             return
