@@ -224,26 +224,21 @@ async def test_the_relay_command_serves_metrics_and_the_last_ledger_verification
             assert process.wait(timeout=20) == 0
 
 
+def listeners_process(amqp_url: str, port: int) -> subprocess.Popen[bytes]:
+    command = ["events", "listen", "log_new_users", "--metrics-port", str(port)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "bursa", *command],
+        env={**os.environ, "BURSA_AMQP_URL": amqp_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 async def test_the_listeners_command_serves_readiness_and_metrics(amqp_url: str) -> None:
     """``bursa events listen --metrics-port`` (AppLogic's listener runs this way): ready
     once its listeners consume RabbitMQ, and its role shows in ``/metrics``."""
     port = free_port()
-    env = {**os.environ, "BURSA_AMQP_URL": amqp_url}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bursa",
-            "events",
-            "listen",
-            "log_new_users",
-            "--metrics-port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = listeners_process(amqp_url, port)
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             await wait_ready(client, port, process)
