@@ -27,6 +27,7 @@ from aio_pika.abc import AbstractIncomingMessage, FieldValue
 from bursa.engine.commands import Command, command_from_payload
 from bursa.engine.persistence import command_payload, dump_json, load_json
 from bursa.engine.runner import EngineRunner
+from bursa.events.bus import AMQP_RECONNECT_S
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class EngineConsumer:
         self._channel: aio_pika.abc.AbstractChannel | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(
+            self.amqp_url, reconnect_interval=AMQP_RECONNECT_S
+        )
         self._channel = await self._connection.channel()
         await self._channel.set_qos(prefetch_count=self.prefetch)
         queue = await self._channel.declare_queue(self.queue_name, durable=True)
@@ -127,7 +130,9 @@ class EngineClient:
         self._command_queue: aio_pika.abc.AbstractQueue | None = None
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(
+            self.amqp_url, reconnect_interval=AMQP_RECONNECT_S
+        )
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._command_queue = await self._channel.declare_queue(self.queue_name, durable=True)
         self._reply_queue = await self._channel.declare_queue(exclusive=True, auto_delete=True)

@@ -22,6 +22,7 @@ TRADE = "trade"
 BALANCE = "balance"
 BOOK = "book"
 TOPICS = (ORDER, TRADE, BALANCE, BOOK)
+AMQP_RECONNECT_S = 1.0  # between a robust RabbitMQ connection's tries (aio-pika: 5 s)
 
 
 @dataclass(frozen=True, slots=True)

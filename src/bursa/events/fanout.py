@@ -30,7 +30,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractIncomingMessage
 
-from bursa.events.bus import Event, InProcessBus
+from bursa.events.bus import AMQP_RECONNECT_S, Event, InProcessBus
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,9 @@ class EventRelay:
             self.dropped += 1  # the next batch's ``prev`` tells the receivers
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(
+            self.amqp_url, reconnect_interval=AMQP_RECONNECT_S
+        )
         channel = await self._connection.channel()
         exchange = await channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.FANOUT, durable=False
@@ -157,7 +159,9 @@ class EventFeed:
         ``committed_seq`` (the engine's last committed sequence, read once the queue is
         bound) lets even the first message show a gap: a batch relayed in between only
         costs a needless resync before anyone subscribed."""
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(
+            self.amqp_url, reconnect_interval=AMQP_RECONNECT_S
+        )
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=1000)
         exchange = await channel.declare_exchange(

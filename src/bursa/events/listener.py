@@ -25,7 +25,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from bursa.events.bus import InProcessBus
+from bursa.events.bus import AMQP_RECONNECT_S, InProcessBus
 from bursa.events.relay import declare_exchanges
 from bursa.events.wire import EVENT_API_TOPIC
 from bursa.signing import multisig
@@ -199,7 +199,9 @@ class AmqpListener:
         return self._connection is not None and not self._connection.is_closed
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self.url)
+        self._connection = await aio_pika.connect_robust(
+            self.url, reconnect_interval=AMQP_RECONNECT_S
+        )
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=50)
         exchanges = await declare_exchanges(channel)

@@ -26,7 +26,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from bursa.db.outage import OutageLog, raise_if_closed
-from bursa.events.bus import Event, InProcessBus
+from bursa.events.bus import AMQP_RECONNECT_S, Event, InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
 from bursa.events.keys import EventKeys
 from bursa.events.outbox import backlog
@@ -106,7 +106,9 @@ class AmqpSink:
 
     async def _open(self) -> None:
         if self._connection is None:
-            self._connection = await aio_pika.connect_robust(self.url, timeout=5)
+            self._connection = await aio_pika.connect_robust(
+                self.url, timeout=5, reconnect_interval=AMQP_RECONNECT_S
+            )
         if not self._exchanges:
             channel = await self._connection.channel(publisher_confirms=True)
             self._exchanges = await declare_exchanges(channel)

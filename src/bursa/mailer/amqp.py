@@ -19,6 +19,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from bursa.events.bus import AMQP_RECONNECT_S
 from bursa.mailer.postmaster import Postmaster
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ class AmqpMailer:
 
     async def start(self) -> None:
         config = self.postmaster.config
-        self._connection = await aio_pika.connect_robust(self.amqp_url)
+        self._connection = await aio_pika.connect_robust(
+            self.amqp_url, reconnect_interval=AMQP_RECONNECT_S
+        )
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
         fanout = aio_pika.ExchangeType.FANOUT
