@@ -87,7 +87,11 @@ def test_docker_compose_accepts_the_file() -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    environment = {**os.environ, **_example_variables()}
+    # The example leaves the secrets empty: an operator's own values stand in for them.
+    filled = {
+        name: value or f"operator-{name.lower()}" for name, value in _example_variables().items()
+    }
+    environment = {**os.environ, **filled}
     profiles = ["--profile", "custody", "--profile", "bots"]
     result = subprocess.run(
         [compose, "--file", str(COMPOSE_FILE), *profiles, "config", "--quiet"],
@@ -186,6 +190,9 @@ def test_every_secret_is_asked_for_and_in_the_example() -> None:
     required = _required_variables()
     assert {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "BURSA_VAULT_TOKEN"} <= required
     assert required <= _example_variables().keys()
+    secrets = {name for name in required if name.endswith(("PASSWORD", "TOKEN"))}
+    shared = {name for name in secrets if _example_variables()[name]}
+    assert not shared, f"the example gives {shared} a value every copy would share"
     for service in _bursa_services().values():
         environment = service["environment"]
         for name in ("BURSA_DATABASE_URL", "BURSA_AMQP_URL", "BURSA_VAULT_TOKEN"):
