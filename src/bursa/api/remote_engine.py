@@ -206,7 +206,11 @@ class RemoteEngine:
                 message="the engine did not answer in time; retry with the same key",
                 retry_after=1,
             ) from None
-        except (aio_pika.exceptions.AMQPError, ConnectionError) as exc:
+        except (
+            aio_pika.exceptions.AMQPError,
+            aio_pika.exceptions.ChannelInvalidStateError,  # closed under it: not an AMQPError
+            ConnectionError,
+        ) as exc:
             self._reachable = False
             raise EngineUnreachable(f"RabbitMQ: {exc}") from exc
         if command.kind in CONFIGURATION_KINDS and result.get("error") is None:
