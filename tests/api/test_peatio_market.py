@@ -40,6 +40,9 @@ ORDER_FIELDS = {
     "client_id",
     "time_in_force",
     "post_only",
+    "trigger_price",
+    "trigger_condition",
+    "oco_id",
 }
 TRADE_FIELDS = {
     "id",
@@ -105,6 +108,9 @@ async def test_crossing_orders_trade_and_show_on_both_sides(exchange: Exchange) 
         "client_id": None,
         "time_in_force": "gtc",
         "post_only": False,
+        "trigger_price": None,
+        "trigger_condition": None,
+        "oco_id": None,
     }
     assert datetime.fromisoformat(ask["created_at"]).tzinfo is not None
     assert await balances(alice) == {"btc": ("0.5", "0.5")}

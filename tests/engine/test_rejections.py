@@ -26,6 +26,8 @@ from bursa.engine.commands import (
     MARKET,
     SELL,
     Adjust,
+    AmendOrder,
+    BulkOrders,
     CancelAll,
     CancelOrder,
     Command,
@@ -33,6 +35,7 @@ from bursa.engine.commands import (
     ConfigureMarket,
     Credit,
     HoldWithdrawal,
+    PlaceOco,
     PlaceOrder,
     ReleaseWithdrawal,
     SetMemberGroup,
@@ -117,6 +120,7 @@ class World:
     alice_bid: int  # resting, client id "alice-bid"
     bob_ask: int  # resting, client id "bob-ask"
     closed: int  # Alice's, cancelled
+    alice_stop: int  # a stop-limit sell waiting for 35 000 (the last trade was at 40 000)
 
 
 def _ok(engine: Engine, command: Command) -> Result:
@@ -148,6 +152,43 @@ def build_world() -> World:
                 deposit_id=f"dep-{member}-{currency}",
             ),
         )
+    # One trade at 40 000 gives the market a last price for trigger orders.
+    _ok(
+        engine,
+        PlaceOrder(
+            key="bob-first-ask",
+            member_id=BOB,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("0.001"),
+            price=price("40000"),
+        ),
+    )
+    _ok(
+        engine,
+        PlaceOrder(
+            key="alice-first-buy",
+            member_id=ALICE,
+            market="btcusdt",
+            side=BUY,
+            volume=volume("0.001"),
+            price=price("40000"),
+        ),
+    )
+    alice_stop = _ok(
+        engine,
+        PlaceOrder(
+            key="alice-stop",
+            member_id=ALICE,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("0.1"),
+            price=price("34000"),
+            ord_type="stop_limit",
+            trigger_price=price("35000"),
+        ),
+    ).order
+    assert alice_stop is not None
     alice_bid = _ok(
         engine,
         PlaceOrder(
@@ -203,7 +244,7 @@ def build_world() -> World:
     _ok(engine, ReleaseWithdrawal(key="release", withdrawal_id="w-released"))
     assert (alice_bid.state, bob_ask.state, closed.state) == (WAIT, WAIT, CANCEL)
     engine.end_batch()
-    return World(engine, alice_bid.id, bob_ask.id, closed.id)
+    return World(engine, alice_bid.id, bob_ask.id, closed.id, alice_stop.id)
 
 
 def _side(side: BookSide) -> tuple[Any, ...]:
@@ -225,7 +266,13 @@ def state_of(engine: Engine) -> dict[str, Any]:
             for code, account in accounts.items()
         },
         "books": {
-            market: (_side(book.bids), _side(book.asks), [t.id for t in book.recent_trades])
+            market: (
+                _side(book.bids),
+                _side(book.asks),
+                [t.id for t in book.recent_trades],
+                list(book.above),
+                list(book.below),
+            )
             for market, book in engine.books.items()
         },
         "open_orders": {
@@ -395,8 +442,107 @@ CASES = [
         errors.INVALID_SIDE,
         command(CancelAll, member_id=ALICE, side="both"),
     ),
-    case("type-unknown", errors.INVALID_TYPE, place(ord_type="stop_limit")),
+    case("type-unknown", errors.INVALID_TYPE, place(ord_type="stop_loss")),
     case("type-upper-case", errors.INVALID_TYPE, place(ord_type="LIMIT")),
+    # ----------------------------------------------------------------- trigger orders
+    case("trigger-on-limit", errors.TRIGGER_NOT_ALLOWED, place(trigger_price=price("31000"))),
+    case(
+        "trigger-condition-on-market",
+        errors.TRIGGER_NOT_ALLOWED,
+        market_order(trigger_condition="above"),
+    ),
+    case("stop-without-trigger", errors.INVALID_VOLUME_OR_PRICE, place(ord_type="stop_limit")),
+    case(
+        "stop-condition-unknown",
+        errors.INVALID_TRIGGER_CONDITION,
+        place(ord_type="stop_limit", trigger_price=price("31000"), trigger_condition="sideways"),
+    ),
+    case(
+        "stop-post-only",
+        errors.INVALID_POST_ONLY,
+        place(ord_type="stop_limit", trigger_price=price("31000"), post_only=True),
+    ),
+    case(
+        "stop-market-with-price",
+        errors.MARKET_ORDER_PRICE,
+        place(ord_type="stop_market", trigger_price=price("31000")),
+    ),
+    case(
+        "stop-unaffordable",
+        errors.INSUFFICIENT_BALANCE,
+        place(ord_type="stop_limit", trigger_price=price("45000"), volume=volume("1000000")),
+    ),
+    case(
+        "oco-sell-limit-below-stop",
+        errors.INVALID_OCO_PRICES,
+        command(
+            PlaceOco,
+            member_id=ALICE,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("0.1"),
+            price=price("30000"),
+            trigger_price=price("31000"),
+        ),
+    ),
+    case(
+        "oco-duplicate-client-id",
+        errors.DUPLICATE_CLIENT_ID,
+        command(
+            PlaceOco,
+            member_id=ALICE,
+            market="btcusdt",
+            side=SELL,
+            volume=volume("0.1"),
+            price=price("32000"),
+            trigger_price=price("31000"),
+            client_id="alice-bid",
+        ),
+    ),
+    # ----------------------------------------------------------------- amend and bulk
+    case(
+        "amend-nothing",
+        errors.AMEND_NOTHING,
+        lambda w: AmendOrder(key="rejected", member_id=ALICE, order_id=w.alice_bid),
+    ),
+    case(
+        "amend-other-members",
+        errors.ORDER_NOT_FOUND,
+        lambda w: AmendOrder(key="rejected", member_id=ALICE, order_id=w.bob_ask, volume=1),
+    ),
+    case(
+        "amend-closed",
+        errors.ORDER_NOT_FOUND,
+        lambda w: AmendOrder(key="rejected", member_id=ALICE, order_id=w.closed, volume=1),
+    ),
+    case(
+        "amend-unaffordable",
+        errors.INSUFFICIENT_BALANCE,
+        lambda w: AmendOrder(
+            key="rejected", member_id=ALICE, order_id=w.alice_bid, volume=volume("1000000")
+        ),
+    ),
+    case(
+        "amend-price-out-of-bounds",
+        errors.INVALID_VOLUME_OR_PRICE,
+        lambda w: AmendOrder(key="rejected", member_id=ALICE, client_id="alice-bid", price=-5),
+    ),
+    case(
+        "stop-already-crossed",
+        errors.TRIGGER_ALREADY_CROSSED,
+        place(ord_type="stop_limit", trigger_price=price("39000")),
+    ),
+    case(
+        "amend-trigger-order",
+        errors.AMEND_NOT_ALLOWED,
+        lambda w: AmendOrder(key="rejected", member_id=ALICE, order_id=w.alice_stop, volume=1),
+    ),
+    case("bulk-empty", errors.TOO_MANY_ORDERS, command(BulkOrders, member_id=ALICE)),
+    case(
+        "bulk-over-100",
+        errors.TOO_MANY_ORDERS,
+        command(BulkOrders, member_id=ALICE, cancel=[{"order_id": 1}] * 101),
+    ),
     case("tif-unknown", errors.INVALID_TIME_IN_FORCE, place(time_in_force="DAY")),
     case("tif-lower-case", errors.INVALID_TIME_IN_FORCE, place(time_in_force="gtc")),
     case("market-order-gtc", errors.INVALID_TIME_IN_FORCE, market_order(time_in_force=GTC)),
@@ -751,7 +897,38 @@ def test_every_reason_code_is_covered() -> None:
         value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
     }
     covered = {param.values[1] for param in CASES}
-    assert covered == declared
+    # Refuses one item of a bulk, never the command: see the test below.
+    assert covered | {errors.INVALID_BULK_ITEM} == declared
+
+
+def test_a_malformed_bulk_item_is_refused_alone() -> None:
+    world = build_world()
+    engine = world.engine
+    result = engine.apply(
+        BulkOrders(
+            key="bulk",
+            member_id=ALICE,
+            cancel=[{"order_id": "1"}, {"client_id": "alice-bid"}],
+            place=[
+                {"market": "btcusdt", "side": SELL, "volume": 1.5},
+                {"market": "btcusdt", "side": SELL, "volume": volume("0.1"), "colour": "red"},
+                {"market": "btcusdt", "side": SELL, "volume": volume("0.1"), "price": True},
+                {
+                    "market": "btcusdt",
+                    "side": SELL,
+                    "volume": volume("0.1"),
+                    "price": price("60000"),
+                },
+            ],
+        ),
+        TS + 1,
+    )
+    assert result.ok
+    assert result.items is not None
+    codes = [item.error for item in result.items]
+    assert codes == [errors.INVALID_BULK_ITEM, None] + [errors.INVALID_BULK_ITEM] * 3 + [None]
+    assert world.alice_bid not in engine.open_orders
+    assert {item.seq for item in result.items} == {result.seq}
 
 
 def test_every_command_kind_has_a_rejection() -> None:
@@ -759,6 +936,9 @@ def test_every_command_kind_has_a_rejection() -> None:
     kinds = {param.values[0](world).kind for param in CASES}
     assert kinds == {
         "place_order",
+        "place_oco",
+        "amend_order",
+        "bulk_orders",
         "cancel_order",
         "cancel_all",
         "credit",

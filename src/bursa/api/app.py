@@ -86,7 +86,10 @@ from bursa.api.peatio.management import ledger as peatio_management_ledger
 from bursa.api.peatio.management import trading as peatio_management_trading
 from bursa.api.peatio.management import transfers as peatio_management_transfers
 from bursa.api.peatio.management import withdraws as peatio_management_withdraws
+from bursa.api.peatio.market import cancel_after as peatio_market_cancel_after
+from bursa.api.peatio.market import order_entry as peatio_market_order_entry
 from bursa.api.peatio.market import orders as peatio_market
+from bursa.api.peatio.market.rate_limit import OrderEntryLimits
 from bursa.api.peatio.public import general as public
 from bursa.api.peatio.public import markets as market_data
 from bursa.api.ranger import routes as ranger
@@ -102,7 +105,7 @@ from bursa.identity.data_storage import DEFAULT_TITLES, DataStorages
 from bursa.identity.documents import MAX_UPLOAD, Documents
 from bursa.identity.kyc import Kyc
 from bursa.identity.kyc_providers import KycProvider
-from bursa.identity.limits import InProcessLimiter, Limiter
+from bursa.identity.limits import ORDER_ENTRY, InProcessLimiter, Limiter, Rule
 from bursa.identity.nonces import InProcessNonces, NonceRegistry
 from bursa.identity.oauth_server import OAuthServer
 from bursa.identity.oauth_store import OAuthStore
@@ -110,6 +113,7 @@ from bursa.identity.public_labels import PublicLabels
 from bursa.identity.service import Identity
 from bursa.identity.sms import SmsSender
 from bursa.signing import multisig
+from bursa.trading.dead_man import CancelAfterWatcher
 from bursa.trading.demo_funds import DemoFunds
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
@@ -183,6 +187,8 @@ def create_app(
     web_dist: Path | None = None,
     demo_funds: DemoFunds | None = None,
     metrics_public: bool = False,
+    order_rate_limit: Rule | None = ORDER_ENTRY,
+    cancel_after: CancelAfterWatcher | None = None,
 ) -> FastAPI:
     """The API over ``runner``'s engine, the database behind ``session_factory`` and the
     identity service (cookies marked ``Secure`` unless ``secure_cookies`` is off);
@@ -201,6 +207,9 @@ def create_app(
 
     ``GET /metrics`` answers clients at non-global addresses only, unless
     ``metrics_public`` (``bursa.api.metrics``).
+
+    ``order_rate_limit`` is order entry's rule per API key (``…market.rate_limit``; None:
+    none); ``cancel_after`` the ``cancel_all_after`` watcher its host runs (None: refused).
 
     Without ``sms`` no code is ever texted: phone verification answers 503. Whoever builds
     the app chooses a sender explicitly, so the log sender cannot be reached by omission."""
@@ -230,6 +239,9 @@ def create_app(
     if identity is not None:  # wrong 2FA codes count with failed logins, per address
         identity.limiter = app.state.limiter
     app.state.api_keys = ApiKeys(identity, nonces or InProcessNonces(), app.state.limiter)
+    # Order entry per API key (None: no limit; so is a limiter that cannot count it).
+    app.state.order_limits = OrderEntryLimits(app.state.limiter, order_rate_limit)
+    app.state.cancel_after = cancel_after  # its host runs the watcher; None: refused (503)
     app.state.kyc = Kyc(identity, sms)
     app.state.kyc_provider = kyc_provider  # a KYC provider's callbacks; None: refused (404)
     # Without a storage folder (tests, tools) uploads go to a private temporary one.
@@ -278,6 +290,8 @@ def create_app(
     app.include_router(peatio_account_stats.router)
     app.include_router(peatio_account_demo_funds.router)
     app.include_router(peatio_admin_transfers.router)
+    app.include_router(peatio_market_cancel_after.router)  # before ``orders/{id}`` paths
+    app.include_router(peatio_market_order_entry.router)  # before ``orders/{id}`` paths
     app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
     app.include_router(peatio_admin_fees.router)

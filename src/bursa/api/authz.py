@@ -49,6 +49,7 @@ async def authorized(request: Request) -> dict[str, Any]:
         raise ApiError(
             decision.status, *(decision.errors or ["authz.invalid_permission"]), headers=retry
         )
+    request.state.credential = decision.credential  # per-key limits (order entry)
     return decision.user
 
 

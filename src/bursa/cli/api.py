@@ -22,6 +22,7 @@ from rich.console import Console
 
 from bursa.api import access_log, web
 from bursa.api.app import create_app
+from bursa.api.peatio.market.rate_limit import order_rule
 from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger.custody import custody_streams
 from bursa.api.ranger.hub import Limits, RangerHub
@@ -51,6 +52,7 @@ from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.ledger.verifications import showing_last_verification
 from bursa.metrics.process import ROLE_UP
+from bursa.trading.dead_man import CancelAfterWatcher, deadlines_for
 from bursa.trading.demo_funds import DemoFunds, DemoFundsMisconfigured
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
@@ -88,6 +90,11 @@ async def api_role(
         )
         await remote.start()
         stack.push_async_callback(remote.stop)
+        # cancel_all_after: every replica watches the deadlines (shared in Redis).
+        cancel_after = CancelAfterWatcher(deadlines_for(settings.redis_url), remote)
+        stack.push_async_callback(cancel_after.deadlines.close)
+        await cancel_after.start()
+        stack.push_async_callback(cancel_after.stop)
         database = create_engine(url)
         stack.push_async_callback(database.dispose)
         await stack.enter_async_context(showing_last_verification(url))  # for /metrics
@@ -125,6 +132,8 @@ async def api_role(
             identity,
             limiter=limiter,
             nonces=nonces,
+            order_rate_limit=order_rule(settings),
+            cancel_after=cancel_after,
             jwt_signer=(
                 JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
                 if settings.jwt_private_key is not None

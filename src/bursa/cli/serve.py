@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bursa.api import access_log, web
 from bursa.api.app import create_app
 from bursa.api.management_auth import ManagementPolicy
+from bursa.api.peatio.market.rate_limit import order_rule
 from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger.custody import custody_streams
 from bursa.api.ranger.hub import Limits, RangerHub
@@ -48,6 +49,7 @@ from bursa.metrics.process import ROLE_UP
 from bursa.signing import multisig
 from bursa.signing.keyfile import rsa_private_pem
 from bursa.trading.candles import CandleWriter
+from bursa.trading.dead_man import CancelAfterWatcher, deadlines_for
 from bursa.trading.demo_funds import DemoFunds, DemoFundsMisconfigured
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
@@ -271,12 +273,16 @@ async def _serve(
         tickers=(tickers, sessions),
     )
     await hub.start()
+    cancel_after = CancelAfterWatcher(deadlines_for(settings.redis_url), runner)
+    await cancel_after.start()
     app = create_app(
         runner,
         sessions,
         identity,
         limiter=limiter,
         nonces=nonces,
+        order_rate_limit=order_rule(settings),
+        cancel_after=cancel_after,
         jwt_signer=(
             JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
             if settings.jwt_private_key is not None
@@ -379,6 +385,8 @@ async def _serve(
         await sweepers.stop()
         await app.state.custody.close()
         await hub.stop()
+        await cancel_after.stop()
+        await cancel_after.deadlines.close()
         if mailer is not None:
             await mailer.stop()
         await candles.stop()

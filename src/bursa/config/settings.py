@@ -259,6 +259,16 @@ class Settings(BaseSettings):
     ranger_max_connections_per_ip: int = Field(
         default=50, ge=1, le=100_000, description="websocket connections from one address"
     )
+    order_rate_limit: int = Field(
+        default=100,
+        ge=0,
+        le=1_000_000,
+        description="order-entry requests (a bulk: its items) per window, per API key (per"
+        " member without one); 0: no limit",
+    )
+    order_rate_limit_window_s: int = Field(
+        default=1, ge=1, le=3600, description="the order-entry limit's window, in seconds"
+    )
     demo_funds: Annotated[dict[str, Decimal] | None, NoDecode] = Field(
         default=None,
         description="balances each member may claim once on a demo exchange, e.g."

@@ -17,16 +17,29 @@ from typing import Any
 from bursa.engine.state import Book, Journal, Order, Result
 
 Facts = dict[str, Any]
+OrderFacts = dict[int, Facts]  # by order id: every order a result names
+
+
+def _orders_of(result: Result) -> list[Order]:
+    """Every order a result names: its order, its orders, and its items' (a bulk's)."""
+    found: list[Order] = []
+    if result.order is not None:
+        found.append(result.order)
+    if result.orders is not None:
+        found.extend(result.orders)
+    if result.items is not None:
+        for item in result.items:
+            found.extend(_orders_of(item))
+    return found
 
 
 def order_facts(
     results: list[Result | None], journal: Journal, books: Mapping[str, Book]
-) -> list[Facts | None]:
-    """Per result, the facts of its order (None without one, or for None: a caller who
-    did not ask); call before ``freeze``."""
-    wanted: dict[int, Order] = {
-        r.order.id: r.order for r in results if r is not None and r.order is not None
-    }
+) -> list[OrderFacts | None]:
+    """Per result, the facts of the orders it names (None without any, or for None: a
+    caller who did not ask); call before ``freeze``."""
+    named = [_orders_of(r) if r is not None else [] for r in results]
+    wanted: dict[int, Order] = {o.id: o for orders in named for o in orders}
     if not wanted:
         return [None] * len(results)
     traded: dict[int, list[int]] = {}  # order id -> [trades, volume, total] in this batch
@@ -55,11 +68,23 @@ def order_facts(
         if count == order.trades_count:  # all of them: the averages are the order's
             found |= {"traded_volume": volume, "traded_total": total}
         facts[order_id] = found
-    return [facts[r.order.id] if r is not None and r.order is not None else None for r in results]
+    return [{o.id: facts[o.id] for o in orders} if orders else None for orders in named]
 
 
-def answer(snapshot: dict[str, Any], facts: Facts | None) -> dict[str, Any]:
-    """The committed snapshot for the caller, its order completed with ``facts``."""
-    if facts is None or snapshot.get("order") is None:
+def _completed(order: dict[str, Any], facts: OrderFacts) -> dict[str, Any]:
+    found = facts.get(order["id"])
+    return order if found is None else order | found
+
+
+def answer(snapshot: dict[str, Any], facts: OrderFacts | None) -> dict[str, Any]:
+    """The committed snapshot for the caller, each of its orders completed with ``facts``."""
+    if facts is None:
         return snapshot
-    return snapshot | {"order": snapshot["order"] | facts}
+    done = dict(snapshot)
+    if snapshot.get("order") is not None:
+        done["order"] = _completed(snapshot["order"], facts)
+    if snapshot.get("orders") is not None:
+        done["orders"] = [_completed(o, facts) for o in snapshot["orders"]]
+    if snapshot.get("items") is not None:
+        done["items"] = [answer(item, facts) for item in snapshot["items"]]
+    return done

@@ -8,13 +8,23 @@ command log stores; ``command_from_payload`` reads it back for replay.
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bursa.engine.vocabulary import OrderType, SelfTradePrevention, Side, TimeInForce
+from bursa.engine.vocabulary import (
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    TriggerCondition,
+)
 
 # The short names the engine has always used (``bursa.engine.vocabulary`` has the types).
 BUY = Side.BUY
 SELL = Side.SELL
 LIMIT = OrderType.LIMIT
 MARKET = OrderType.MARKET
+STOP_LIMIT = OrderType.STOP_LIMIT
+STOP_MARKET = OrderType.STOP_MARKET
+ABOVE = TriggerCondition.ABOVE
+BELOW = TriggerCondition.BELOW
 GTC = TimeInForce.GTC
 IOC = TimeInForce.IOC
 FOK = TimeInForce.FOK
@@ -48,6 +58,47 @@ class PlaceOrder(Command):
     post_only: bool = False
     client_id: str | None = None
     stp: str = CANCEL_TAKER
+    # Stop orders only: the trigger in ticks, and "above" / "below" ("": buy above, sell below).
+    trigger_price: int = 0
+    trigger_condition: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class PlaceOco(Command):
+    """One cancels the other: a GTC limit order at ``price`` and a stop order triggered at
+    ``trigger_price`` (a stop-limit at ``stop_price``, or a stop-market when it is 0), the
+    funds locked once for both."""
+
+    member_id: int
+    market: str
+    side: str
+    volume: int
+    price: int
+    trigger_price: int
+    stop_price: int = 0
+    client_id: str | None = None
+    stp: str = CANCEL_TAKER
+
+
+@dataclass(slots=True, kw_only=True)
+class AmendOrder(Command):
+    """Change a resting limit order's price and/or remaining volume (0: unchanged)."""
+
+    member_id: int
+    order_id: int | None = None
+    client_id: str | None = None
+    price: int = 0
+    volume: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class BulkOrders(Command):
+    """Cancels (``{"order_id"}`` or ``{"client_id"}``), then placements (``PlaceOrder``'s
+    fields without key and member), each answered on its own, as one command."""
+
+    member_id: int
+    place: list[Any] = field(default_factory=list)
+    cancel: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -198,6 +249,9 @@ class SetMemberGroup(Command):
 
 COMMAND_KINDS: dict[type[Command], str] = {
     PlaceOrder: "place_order",
+    PlaceOco: "place_oco",
+    AmendOrder: "amend_order",
+    BulkOrders: "bulk_orders",
     CancelOrder: "cancel_order",
     CancelAll: "cancel_all",
     Credit: "credit",

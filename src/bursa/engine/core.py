@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 
 from bursa.engine import errors
 from bursa.engine.commands import (
+    ABOVE,
+    BELOW,
     BUY,
     CANCEL_BOTH,
     CANCEL_MAKER,
@@ -25,8 +27,12 @@ from bursa.engine.commands import (
     LIMIT,
     MARKET,
     SELL,
+    STOP_LIMIT,
+    STOP_MARKET,
     STP_MODES,
     Adjust,
+    AmendOrder,
+    BulkOrders,
     CancelAll,
     CancelOrder,
     Command,
@@ -34,6 +40,7 @@ from bursa.engine.commands import (
     ConfigureMarket,
     Credit,
     HoldWithdrawal,
+    PlaceOco,
     PlaceOrder,
     ReleaseWithdrawal,
     SetMemberGroup,
@@ -69,6 +76,8 @@ from bursa.engine.state import (
     HELD,
     RELEASED,
     SETTLED,
+    TRIGGER_WAIT,
+    WAIT,
     Account,
     Book,
     BookSide,
@@ -91,8 +100,57 @@ TRANSFER = "transfer"
 # What a posting's ``reference_type`` may be (the filters of operation lists offer them).
 REFERENCE_TYPES = (ORDER, TRADE, DEPOSIT, WITHDRAWAL, ADJUSTMENT, TRANSFER)
 MAX_TRANSFER_LEGS = 100
+MAX_BULK = 100  # placements, and cancellations, one bulk command may carry
 TRANSFER_LEG_KEYS = frozenset(("currency", "amount", "src", "src_member", "dst", "dst_member"))
 GROUP_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _crossed(last: int, trigger: int, condition: str) -> bool:
+    """Whether the last trade price (0: none yet) meets a trigger."""
+    if not last:
+        return False
+    return last >= trigger if condition == ABOVE else last <= trigger
+
+
+_PLACE_FIELDS: dict[str, tuple[type, ...]] = {
+    "market": (str,),
+    "side": (str,),
+    "volume": (int,),
+    "price": (int,),
+    "ord_type": (str,),
+    "time_in_force": (str,),
+    "post_only": (bool,),
+    "client_id": (str, type(None)),
+    "stp": (str,),
+    "trigger_price": (int,),
+    "trigger_condition": (str,),
+}
+_PLACE_REQUIRED = frozenset(("market", "side", "volume"))
+
+
+def _bulk_place(cmd: BulkOrders, item: object) -> PlaceOrder | None:
+    """A bulk placement item as the command it stands for, or None when malformed."""
+    if not isinstance(item, dict) or not item.keys() >= _PLACE_REQUIRED:
+        return None
+    for name, value in item.items():
+        kinds = _PLACE_FIELDS.get(name)
+        if kinds is None or not isinstance(value, kinds):
+            return None
+        if isinstance(value, bool) and name != "post_only":
+            return None
+    return PlaceOrder(key=cmd.key, member_id=cmd.member_id, **item)
+
+
+def _bulk_cancel(cmd: BulkOrders, item: object) -> CancelOrder | None:
+    """A bulk cancellation item (``{"order_id"}`` or ``{"client_id"}``), or None."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return None
+    order_id, client_id = item.get("order_id"), item.get("client_id")
+    if isinstance(order_id, int) and not isinstance(order_id, bool):
+        return CancelOrder(key=cmd.key, member_id=cmd.member_id, order_id=order_id)
+    if isinstance(client_id, str):
+        return CancelOrder(key=cmd.key, member_id=cmd.member_id, client_id=client_id)
+    return None
 
 
 def valid_group(group: str) -> bool:
@@ -233,6 +291,9 @@ class Engine:
         self.journal = Journal()
         self._handlers: dict[type[Command], Callable[..., Result]] = {
             PlaceOrder: self._place_order,
+            PlaceOco: self._place_oco,
+            AmendOrder: self._amend_order,
+            BulkOrders: self._bulk_orders,
             CancelOrder: self._cancel_order,
             CancelAll: self._cancel_all,
             Credit: self._credit,
@@ -289,8 +350,15 @@ class Engine:
         return spec.maker_fee, spec.taker_fee
 
     def restore_order(self, order: Order) -> None:
-        """Put a persisted open order back in its book (call in id order)."""
-        self._rest(order, self.books[order.market])
+        """Put a persisted open order back in its book, or with the waiting triggers
+        (call in id order)."""
+        book = self.books[order.market]
+        if order.state == TRIGGER_WAIT:
+            waiting = book.above if order.trigger_condition == ABOVE else book.below
+            insort(waiting, (order.trigger_price, order.id))
+            self._index(order)
+        else:
+            self._rest(order, book)
 
     def restore_hold(self, hold: Hold) -> None:
         self.holds[hold.withdrawal_id] = hold
@@ -347,11 +415,21 @@ class Engine:
         tif = cmd.time_in_force
         price = cmd.price
         volume = cmd.volume
-        if ord_type == LIMIT:
-            tif = tif or GTC
-            if price <= 0 or price < spec.min_price or (spec.max_price and price > spec.max_price):
+        trigger = cmd.trigger_price
+        stop = ord_type in (STOP_LIMIT, STOP_MARKET)
+        if stop:
+            if not self._price_fits(trigger, spec):
                 return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
-        elif ord_type == MARKET:
+            condition = cmd.trigger_condition or (ABOVE if side == BUY else BELOW)
+            if condition != ABOVE and condition != BELOW:
+                return Result(seq, cmd.kind, errors.INVALID_TRIGGER_CONDITION)
+        elif trigger or cmd.trigger_condition:
+            return Result(seq, cmd.kind, errors.TRIGGER_NOT_ALLOWED)
+        if ord_type in (LIMIT, STOP_LIMIT):
+            tif = tif or GTC
+            if not self._price_fits(price, spec):
+                return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        elif ord_type in (MARKET, STOP_MARKET):
             tif = tif or IOC
             if price:
                 return Result(seq, cmd.kind, errors.MARKET_ORDER_PRICE)
@@ -363,7 +441,7 @@ class Engine:
             return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
         if tif != GTC and tif != IOC and tif != FOK:
             return Result(seq, cmd.kind, errors.INVALID_TIME_IN_FORCE)
-        if cmd.post_only and tif != GTC:
+        if cmd.post_only and (tif != GTC or stop):
             return Result(seq, cmd.kind, errors.INVALID_POST_ONLY)
         if cmd.stp not in STP_MODES:
             return Result(seq, cmd.kind, errors.INVALID_SELF_TRADE_PREVENTION)
@@ -372,14 +450,31 @@ class Engine:
             return Result(seq, cmd.kind, errors.DUPLICATE_CLIENT_ID)
 
         is_buy = side == BUY
+        currency = spec.quote.code if is_buy else spec.base.code
+        available = self._available(member_id, currency)
+        if stop:
+            if _crossed(book.last_price(), trigger, condition):
+                return Result(seq, cmd.kind, errors.TRIGGER_ALREADY_CROSSED)
+            lock = (
+                (price or trigger) * volume * spec.quote_per_tick_lot
+                if is_buy
+                else volume * spec.base_per_lot
+            )
+            if lock > available:
+                return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
+            order = self._new_order(cmd.member_id, spec, side, ord_type, tif, False, cmd, seq, ts)
+            order.price = price
+            order.origin_volume = order.volume = volume
+            self._lock(order, lock, seq, ts)
+            self._arm(order, book, trigger, condition, cmd.stp)
+            return Result(seq, cmd.kind, order=order)
+
         opposite = book.asks if is_buy else book.bids
         if cmd.post_only and opposite.keys:
             best = opposite.keys[-1] * opposite.sign
             if (best <= price) if is_buy else (best >= price):
                 return Result(seq, cmd.kind, errors.POST_ONLY_WOULD_MATCH)
 
-        currency = spec.quote.code if is_buy else spec.base.code
-        available = self._available(member_id, currency)
         if ord_type == LIMIT:
             lock = (
                 price * volume * spec.quote_per_tick_lot if is_buy else volume * spec.base_per_lot
@@ -416,36 +511,328 @@ class Engine:
             seq,
             ts,
         )
-        journal = self.journal
-        journal.orders[order_id] = order
+        self.journal.orders[order_id] = order
         if tif == FOK and not self._can_fill(order, opposite, spec, lock, cmd.stp):
             order.state = CANCEL
             return Result(seq, cmd.kind, order=order)
+        self._lock(order, lock, seq, ts)
+        trades_before = self.next_trade_id
+        self._execute(order, book, cmd.stp, seq, ts)
+        if self.next_trade_id != trades_before and (book.above or book.below):
+            self._fire_triggers(book, seq, ts)
+        return Result(seq, cmd.kind, order=order)
 
-        account = self._account(member_id, currency)
+    @staticmethod
+    def _price_fits(price: int, spec: MarketSpec) -> bool:
+        """Within the market's price bounds (a price or a trigger price)."""
+        return (
+            price > 0
+            and spec.min_price <= price
+            and not (spec.max_price and price > spec.max_price)
+        )
+
+    def _new_order(
+        self,
+        member_id: int,
+        spec: MarketSpec,
+        side: str,
+        ord_type: str,
+        tif: str,
+        post_only: bool,
+        cmd: PlaceOrder | PlaceOco | None,
+        seq: int,
+        ts: int,
+        client_id: str | None = None,
+    ) -> Order:
+        """A new order with the next id and the member's fees, in the journal (no funds
+        locked yet; price and volume set by the caller when it is not a plain placement)."""
+        maker_fee, taker_fee = self.fees_for(member_id, spec)
+        order_id = self.next_order_id
+        self.next_order_id = order_id + 1
+        order = Order(
+            order_id,
+            member_id,
+            spec.id,
+            side,
+            ord_type,
+            tif,
+            post_only,
+            cmd.client_id if isinstance(cmd, PlaceOrder) else client_id,
+            0,
+            0,
+            maker_fee,
+            taker_fee,
+            seq,
+            ts,
+        )
+        self.journal.orders[order_id] = order
+        return order
+
+    def _lock(self, order: Order, lock: int, seq: int, ts: int) -> None:
+        """Move ``lock`` of the member's funds from main to locked for ``order``."""
+        spec = self.books[order.market].spec
+        cur = spec.quote if order.side == BUY else spec.base
+        member_id = order.member_id
+        account = self._account(member_id, cur.code)
         account.balance -= lock
         account.locked += lock
-        journal.accounts.add(account)
+        self.journal.accounts.add(account)
         order.origin_locked = order.locked = lock
-        code_type = spec.quote if is_buy else spec.base
-        ref = order_id
-        postings = journal.postings
-        postings.append((seq, code_type.main_code, currency, member_id, ORDER, ref, lock, 0, ts))
-        postings.append((seq, code_type.locked_code, currency, member_id, ORDER, ref, 0, lock, ts))
+        ref = order.id
+        postings = self.journal.postings
+        postings.append((seq, cur.main_code, cur.code, member_id, ORDER, ref, lock, 0, ts))
+        postings.append((seq, cur.locked_code, cur.code, member_id, ORDER, ref, 0, lock, ts))
 
+    def _execute(self, order: Order, book: Book, stp: str, seq: int, ts: int) -> None:
+        """Match a funded order, then rest its remainder (GTC) or close it. Triggers it
+        crossed are the caller's (``_fire_triggers``), so cascades never recurse."""
+        opposite = book.asks if order.side == BUY else book.bids
         stopped = False
         keys = opposite.keys
+        price = order.price
         if keys:
             best = keys[-1] * opposite.sign
-            if not price or ((best <= price) if is_buy else (best >= price)):
-                stopped = self._match(order, book, opposite, cmd.stp, seq, ts)
+            if not price or ((best <= price) if order.side == BUY else (best >= price)):
+                stopped = self._match(order, book, opposite, stp, seq, ts)
+        if order.oco_id is not None and order.trades_count:
+            self._break_oco(order, seq, ts)
         if order.volume == 0:
             self._finish(order, DONE, seq, ts)
-        elif stopped or tif != GTC:
+        elif stopped or order.time_in_force != GTC:
             self._finish(order, CANCEL, seq, ts)
         else:
             self._rest(order, book)
-        return Result(seq, cmd.kind, order=order)
+
+    # ------------------------------------------------------------------ trigger orders
+
+    def _arm(self, order: Order, book: Book, trigger: int, condition: str, stp: str) -> None:
+        """Let a funded trigger order wait for its price (an open order, not in the book)."""
+        order.state = TRIGGER_WAIT
+        order.trigger_price = trigger
+        order.trigger_condition = condition
+        order.stp = stp
+        insort(book.above if condition == ABOVE else book.below, (trigger, order.id))
+        self._index(order)
+
+    def _disarm(self, order: Order, book: Book) -> None:
+        waiting = book.above if order.trigger_condition == ABOVE else book.below
+        del waiting[bisect_left(waiting, (order.trigger_price, order.id))]
+        self._unindex(order)
+
+    def _fire_triggers(self, book: Book, seq: int, ts: int) -> None:
+        """Fire, one at a time and lowest id first, every trigger order of ``book`` the
+        last trade price has crossed, re-checking after each (a fire may trade and cross
+        more)."""
+        while True:
+            last = book.last_price()
+            if not last:
+                return
+            first = 0
+            for trigger, order_id in book.above:
+                if trigger > last:
+                    break
+                if not first or order_id < first:
+                    first = order_id
+            below = book.below
+            for i in range(len(below) - 1, -1, -1):
+                trigger, order_id = below[i]
+                if trigger < last:
+                    break
+                if not first or order_id < first:
+                    first = order_id
+            if not first:
+                return
+            self._fire(self.open_orders[first], book, seq, ts)
+
+    def _fire(self, order: Order, book: Book, seq: int, ts: int) -> None:
+        """A trigger order's price was crossed: it becomes a live limit or market order."""
+        self._disarm(order, book)
+        spec = book.spec
+        is_buy = order.side == BUY
+        if order.oco_id is not None:
+            sibling = self.open_orders.get(order.oco_id)
+            if sibling is not None:  # the limit leg, which held the pair's funds
+                self._unrest(sibling, book)
+                self._finish(sibling, CANCEL, seq, ts)
+            lock = (
+                (order.price or order.trigger_price) * order.volume * spec.quote_per_tick_lot
+                if is_buy
+                else order.volume * spec.base_per_lot
+            )
+            currency = spec.quote.code if is_buy else spec.base.code
+            if lock > self._available(order.member_id, currency):  # cannot happen: see above
+                self._finish(order, CANCEL, seq, ts)
+                return
+            self._lock(order, lock, seq, ts)
+        order.state = WAIT
+        order.updated_at = ts
+        order.seq = seq
+        self.journal.orders[order.id] = order
+        opposite = book.asks if is_buy else book.bids
+        if order.time_in_force == FOK and not self._can_fill(
+            order, opposite, spec, order.locked, order.stp
+        ):
+            self._finish(order, CANCEL, seq, ts)
+            return
+        self._execute(order, book, order.stp, seq, ts)
+
+    def _break_oco(self, order: Order, seq: int, ts: int) -> None:
+        """``order`` traded: its waiting stop sibling is cancelled."""
+        sibling = self.open_orders.get(order.oco_id) if order.oco_id is not None else None
+        if sibling is not None and sibling.state == TRIGGER_WAIT:
+            self._disarm(sibling, self.books[sibling.market])
+            self._finish(sibling, CANCEL, seq, ts)
+
+    def _place_oco(self, cmd: PlaceOco, seq: int, ts: int) -> Result:
+        book = self.books.get(cmd.market)
+        if book is None or not book.spec.tradable:
+            return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
+        spec = book.spec
+        side = cmd.side
+        if side != BUY and side != SELL:
+            return Result(seq, cmd.kind, errors.INVALID_SIDE)
+        price, trigger, stop_price, volume = (
+            cmd.price,
+            cmd.trigger_price,
+            cmd.stop_price,
+            cmd.volume,
+        )
+        if (
+            not self._price_fits(price, spec)
+            or not self._price_fits(trigger, spec)
+            or (stop_price and not self._price_fits(stop_price, spec))
+            or volume <= 0
+            or volume < spec.min_amount
+        ):
+            return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        is_buy = side == BUY
+        if (price >= trigger) if is_buy else (price <= trigger):
+            return Result(seq, cmd.kind, errors.INVALID_OCO_PRICES)
+        if cmd.stp not in STP_MODES:
+            return Result(seq, cmd.kind, errors.INVALID_SELF_TRADE_PREVENTION)
+        member_id = cmd.member_id
+        if cmd.client_id is not None and (member_id, cmd.client_id) in self.client_orders:
+            return Result(seq, cmd.kind, errors.DUPLICATE_CLIENT_ID)
+        condition = ABOVE if is_buy else BELOW
+        if _crossed(book.last_price(), trigger, condition):
+            return Result(seq, cmd.kind, errors.TRIGGER_ALREADY_CROSSED)
+        if is_buy:
+            lock = max(price, stop_price or trigger) * volume * spec.quote_per_tick_lot
+        else:
+            lock = volume * spec.base_per_lot
+        if lock > self._available(member_id, spec.quote.code if is_buy else spec.base.code):
+            return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
+        limit = self._new_order(
+            member_id, spec, side, LIMIT, GTC, False, cmd, seq, ts, cmd.client_id
+        )
+        limit.price = price
+        limit.origin_volume = limit.volume = volume
+        stop_type, stop_tif = (STOP_LIMIT, GTC) if stop_price else (STOP_MARKET, IOC)
+        stop = self._new_order(member_id, spec, side, stop_type, stop_tif, False, cmd, seq, ts)
+        stop.price = stop_price
+        stop.origin_volume = stop.volume = volume
+        limit.oco_id, stop.oco_id = stop.id, limit.id
+        self._arm(stop, book, trigger, condition, cmd.stp)
+        self._lock(limit, lock, seq, ts)
+        trades_before = self.next_trade_id
+        self._execute(limit, book, cmd.stp, seq, ts)
+        if self.next_trade_id != trades_before and (book.above or book.below):
+            self._fire_triggers(book, seq, ts)
+        return Result(seq, cmd.kind, order=limit, orders=[limit, stop])
+
+    # ------------------------------------------------------------------ amend and bulk
+
+    def _amend_order(self, cmd: AmendOrder, seq: int, ts: int) -> Result:
+        order = self._member_open_order(cmd.member_id, cmd.order_id, cmd.client_id)
+        if order is None:
+            return Result(seq, cmd.kind, errors.ORDER_NOT_FOUND)
+        if order.state != WAIT or order.ord_type != LIMIT or order.oco_id is not None:
+            return Result(seq, cmd.kind, errors.AMEND_NOT_ALLOWED)
+        book = self.books[order.market]
+        spec = book.spec
+        if cmd.price < 0 or cmd.volume < 0:
+            return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        price = cmd.price or order.price
+        volume = cmd.volume or order.volume
+        if price == order.price and volume == order.volume:
+            return Result(seq, cmd.kind, errors.AMEND_NOTHING)
+        if not self._price_fits(price, spec) or volume < spec.min_amount:
+            return Result(seq, cmd.kind, errors.INVALID_VOLUME_OR_PRICE)
+        is_buy = order.side == BUY
+        cur = spec.quote if is_buy else spec.base
+        if price == order.price and volume < order.volume:  # in place, keeping its priority
+            less = order.volume - volume
+            release = price * less * spec.quote_per_tick_lot if is_buy else less * spec.base_per_lot
+            side = book.bids if is_buy else book.asks
+            side.levels[price].volume -= less
+            order.volume = volume
+            order.origin_volume -= less
+            order.locked -= release  # origin_locked stays: what was spent stays known
+            order.updated_at = ts
+            order.seq = seq
+            self.journal.orders[order.id] = order
+            account = self.balances[order.member_id][cur.code]
+            account.locked -= release
+            account.balance += release
+            self.journal.accounts.add(account)
+            postings = self.journal.postings
+            member, ref = order.member_id, order.id
+            postings.append((seq, cur.locked_code, cur.code, member, ORDER, ref, release, 0, ts))
+            postings.append((seq, cur.main_code, cur.code, member, ORDER, ref, 0, release, ts))
+            return Result(seq, cmd.kind, order=order)
+        opposite = book.asks if is_buy else book.bids
+        if order.post_only and opposite.keys:
+            best = opposite.keys[-1] * opposite.sign
+            if (best <= price) if is_buy else (best >= price):
+                return Result(seq, cmd.kind, errors.POST_ONLY_WOULD_MATCH)
+        lock = price * volume * spec.quote_per_tick_lot if is_buy else volume * spec.base_per_lot
+        if lock > self._available(order.member_id, cur.code) + order.locked:
+            return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
+        self._unrest(order, book)
+        self._finish(order, CANCEL, seq, ts)
+        new = self._new_order(
+            order.member_id,
+            spec,
+            order.side,
+            LIMIT,
+            GTC,
+            order.post_only,
+            None,
+            seq,
+            ts,
+            order.client_id,
+        )
+        new.price = price
+        new.origin_volume = new.volume = volume
+        self._lock(new, lock, seq, ts)
+        trades_before = self.next_trade_id
+        self._execute(new, book, CANCEL_TAKER, seq, ts)
+        if self.next_trade_id != trades_before and (book.above or book.below):
+            self._fire_triggers(book, seq, ts)
+        return Result(seq, cmd.kind, order=new, orders=[order])
+
+    def _bulk_orders(self, cmd: BulkOrders, seq: int, ts: int) -> Result:
+        """Cancels, then placements, each as its own command would be, in one sequence
+        number: one batch, one idempotency key."""
+        cancels, places = cmd.cancel, cmd.place
+        if len(cancels) > MAX_BULK or len(places) > MAX_BULK or not (cancels or places):
+            return Result(seq, cmd.kind, errors.TOO_MANY_ORDERS)
+        items: list[Result] = []
+        for item in cancels:
+            cancel = _bulk_cancel(cmd, item)
+            if cancel is None:
+                items.append(Result(seq, "cancel_order", errors.INVALID_BULK_ITEM))
+            else:
+                items.append(self._cancel_order(cancel, seq, ts))
+        for item in places:
+            place = _bulk_place(cmd, item)
+            if place is None:
+                items.append(Result(seq, "place_order", errors.INVALID_BULK_ITEM))
+            else:
+                items.append(self._place_order(place, seq, ts))
+        result = Result(seq, cmd.kind)
+        result.items = items
+        return result
 
     def _cost_to_fill(self, side: BookSide, volume: int, spec: MarketSpec) -> int:
         """Quote subunits a market buy of ``volume`` lots would spend at current asks."""
@@ -466,7 +853,7 @@ class Engine:
         """Whether a fill-or-kill order would fill entirely, walking the book without change."""
         need = order.volume
         is_buy = order.side == BUY
-        market_buy = is_buy and order.ord_type == MARKET
+        market_buy = is_buy and (order.ord_type == MARKET or order.ord_type == STOP_MARKET)
         sign, levels = opposite.sign, opposite.levels
         for key in reversed(opposite.keys):
             price = key * sign
@@ -496,7 +883,7 @@ class Engine:
         spec = book.spec
         is_buy = taker.side == BUY
         limit = taker.price
-        market_buy = is_buy and taker.ord_type == MARKET
+        market_buy = is_buy and (taker.ord_type == MARKET or taker.ord_type == STOP_MARKET)
         keys, levels, sign = opposite.keys, opposite.levels, opposite.sign
         lot, qmul = spec.base_per_lot, spec.quote_per_tick_lot
         base, quote = spec.base, spec.quote
@@ -593,6 +980,8 @@ class Engine:
             maker.seq = seq
             journal.orders[maker.id] = maker
             level.volume -= qty
+            if maker.oco_id is not None:
+                self._break_oco(maker, seq, ts)
             if not maker.volume:
                 self._unrest(maker, book)
                 self._finish(maker, DONE, seq, ts)
@@ -609,6 +998,10 @@ class Engine:
             insort(side.keys, order.price * side.sign)
         level.orders[order.id] = order
         level.volume += order.volume
+        self._index(order)
+
+    def _index(self, order: Order) -> None:
+        """Make an open order (resting or waiting for its trigger) findable."""
         self.open_orders[order.id] = order
         member = self.member_orders.get(order.member_id)
         if member is None:
@@ -631,6 +1024,9 @@ class Engine:
                 keys.pop()
             else:
                 del keys[bisect_left(keys, key)]
+        self._unindex(order)
+
+    def _unindex(self, order: Order) -> None:
         del self.open_orders[order.id]
         del self.member_orders[order.member_id][order.id]
         if order.client_id is not None:
@@ -657,18 +1053,42 @@ class Engine:
             postings.append((seq, cur.locked_code, cur.code, member, ORDER, ref, leftover, 0, ts))
             postings.append((seq, cur.main_code, cur.code, member, ORDER, ref, 0, leftover, ts))
 
-    def _cancel_order(self, cmd: CancelOrder, seq: int, ts: int) -> Result:
-        if cmd.order_id is not None:
-            order = self.open_orders.get(cmd.order_id)
-        elif cmd.client_id is not None:
-            order = self.client_orders.get((cmd.member_id, cmd.client_id))
+    def _member_open_order(
+        self, member_id: int, order_id: int | None, client_id: str | None
+    ) -> Order | None:
+        """The member's open order by id or client id; None for closed, unknown and other
+        members' orders alike (nothing leaks)."""
+        if order_id is not None:
+            order = self.open_orders.get(order_id)
+        elif client_id is not None:
+            order = self.client_orders.get((member_id, client_id))
         else:
             order = None
-        if order is None or order.member_id != cmd.member_id:
-            # Closed, unknown and other members' orders all read "not found": nothing leaks.
-            return Result(seq, cmd.kind, errors.ORDER_NOT_FOUND)
-        self._unrest(order, self.books[order.market])
+        if order is None or order.member_id != member_id:
+            return None
+        return order
+
+    def _withdraw(self, order: Order, seq: int, ts: int) -> None:
+        """Cancel an open order wherever it waits, and the other order of its OCO pair."""
+        book = self.books[order.market]
+        if order.state == TRIGGER_WAIT:
+            self._disarm(order, book)
+        else:
+            self._unrest(order, book)
         self._finish(order, CANCEL, seq, ts)
+        sibling = self.open_orders.get(order.oco_id) if order.oco_id is not None else None
+        if sibling is not None:
+            if sibling.state == TRIGGER_WAIT:
+                self._disarm(sibling, book)
+            else:
+                self._unrest(sibling, book)
+            self._finish(sibling, CANCEL, seq, ts)
+
+    def _cancel_order(self, cmd: CancelOrder, seq: int, ts: int) -> Result:
+        order = self._member_open_order(cmd.member_id, cmd.order_id, cmd.client_id)
+        if order is None:
+            return Result(seq, cmd.kind, errors.ORDER_NOT_FOUND)
+        self._withdraw(order, seq, ts)
         return Result(seq, cmd.kind, order=order)
 
     def _cancel_all(self, cmd: CancelAll, seq: int, ts: int) -> Result:
@@ -676,15 +1096,17 @@ class Engine:
             return Result(seq, cmd.kind, errors.INVALID_SIDE)
         if cmd.market is not None and cmd.market not in self.books:
             return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
-        cancelled = [
+        chosen = [
             order
             for order in self.member_orders.get(cmd.member_id, {}).values()
             if (cmd.market is None or order.market == cmd.market)
             and (cmd.side is None or order.side == cmd.side)
         ]
-        for order in cancelled:
-            self._unrest(order, self.books[order.market])
-            self._finish(order, CANCEL, seq, ts)
+        cancelled: list[Order] = []
+        for order in chosen:
+            if order.id in self.open_orders:  # not already gone with its OCO sibling
+                self._withdraw(order, seq, ts)
+                cancelled.append(order)
         return Result(seq, cmd.kind, orders=cancelled)
 
     # ------------------------------------------------------------------ funds

@@ -13,6 +13,14 @@ POST_ONLY_WOULD_MATCH = "market.order.post_only_would_match"
 INVALID_SELF_TRADE_PREVENTION = "market.order.invalid_self_trade_prevention"
 DUPLICATE_CLIENT_ID = "market.order.duplicate_client_id"
 ORDER_NOT_FOUND = "record.not_found"  # unknown, or another member's: Peatio does not tell
+TRIGGER_NOT_ALLOWED = "market.order.trigger_price_not_allowed"  # on a limit or market order
+INVALID_TRIGGER_CONDITION = "market.order.invalid_trigger_condition"
+TRIGGER_ALREADY_CROSSED = "market.order.trigger_already_crossed"
+INVALID_OCO_PRICES = "market.order.invalid_oco_prices"
+AMEND_NOTHING = "market.order.amend_nothing"
+AMEND_NOT_ALLOWED = "market.order.amend_not_allowed"  # not a plain resting limit order
+TOO_MANY_ORDERS = "market.order.too_many_orders"
+INVALID_BULK_ITEM = "market.order.invalid_bulk_item"
 
 CURRENCY_NOT_FOUND = "account.currency.doesnt_exist"
 DEPOSIT_INVALID_AMOUNT = "account.deposit.non_positive_amount"

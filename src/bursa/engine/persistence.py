@@ -25,7 +25,8 @@ from bursa.engine.rows import (
     to_micros,
 )
 from bursa.engine.specs import CurrencySpec, MarketSpec
-from bursa.engine.state import WAIT, Hold, Order, Result, Trade
+from bursa.engine.state import TRIGGER_WAIT, WAIT, Hold, Order, Result, Trade
+from bursa.engine.vocabulary import OrderState
 from bursa.events.engine_batch import ENGINE
 
 __all__ = [
@@ -107,6 +108,10 @@ ORDER_COLUMNS = [
     "seq",
     "created_at",
     "updated_at",
+    "trigger_price",
+    "trigger_condition",
+    "oco_id",
+    "stp",
 ]
 TRADE_COLUMNS = [
     "id",
@@ -145,6 +150,8 @@ CHANGED_ORDER_COLUMNS = [
     "trades_count",
     "seq",
     "updated_at",
+    "origin_volume",
+    "origin_locked",
 ]
 ACCOUNT_COLUMNS = ["member_id", "currency_id", "balance", "locked"]
 # The parameters the Event API's relay expands into events (``bursa.events.engine_batch``):
@@ -183,10 +190,13 @@ def _write_batch_statement() -> str:
         2,
         ["bigint", "uuid", "bigint", "text", "text", "text", "text", "bool", "text"]
         + ["numeric"] * 8
-        + ["text", "int", "bigint", "timestamptz", "timestamptz"],
+        + ["text", "int", "bigint", "timestamptz", "timestamptz"]
+        + ["numeric", "text", "bigint", "text"],
     )
     changed_orders = _rows_of(
-        3, ["bigint", "numeric", "numeric", "numeric", "text", "int", "bigint", "timestamptz"]
+        3,
+        ["bigint", "numeric", "numeric", "numeric", "text", "int", "bigint", "timestamptz"]
+        + ["numeric"] * 2,
     )
     trades = _rows_of(
         4,
@@ -239,9 +249,10 @@ WITH new_commands AS (
 ), changed_orders AS (
     UPDATE orders AS o SET volume = u.volume, locked = u.locked,
            funds_received = u.funds_received, state = u.state,
-           trades_count = u.trades_count, seq = u.seq, updated_at = u.updated_at
+           trades_count = u.trades_count, seq = u.seq, updated_at = u.updated_at,
+           origin_volume = u.origin_volume, origin_locked = u.origin_locked
     FROM ({changed_orders}) AS u(id, volume, locked, funds_received, state, trades_count,
-                                 seq, updated_at)
+                                 seq, updated_at, origin_volume, origin_locked)
     JOIN orders AS p ON p.id = u.id
     WHERE o.id = u.id
     RETURNING o.id, p.volume AS previous_volume, p.locked AS previous_locked
@@ -346,7 +357,9 @@ async def load_engine(
             _units(row["balance"], places),
             _units(row["locked"], places),
         )
-    for row in await conn.fetch("SELECT * FROM orders WHERE state = $1 ORDER BY id", WAIT):
+    for row in await conn.fetch(
+        "SELECT * FROM orders WHERE state = ANY($1::text[]) ORDER BY id", [WAIT, TRIGGER_WAIT]
+    ):
         engine.restore_order(_order_from_row(row, engine.books[row["market_id"]].spec))
     for row in await conn.fetch("SELECT * FROM withdrawal_holds ORDER BY seq"):
         hold = Hold(
@@ -413,6 +426,12 @@ def _order_from_row(row: asyncpg.Record, spec: MarketSpec) -> Order:
     order.funds_received = _units(row["funds_received"], received_p)
     order.trades_count = row["trades_count"]
     order.updated_at = to_micros(row["updated_at"])
+    order.state = OrderState(row["state"])
+    if row["trigger_price"] is not None:
+        order.trigger_price = _units(row["trigger_price"], spec.price_precision)
+        order.trigger_condition = row["trigger_condition"]
+        order.stp = row["stp"] or ""
+    order.oco_id = row["oco_id"]
     return order
 
 

@@ -127,8 +127,14 @@ async def check_replay(
             report.differences.append(
                 f"account {key}: replayed {mine.get(key)}, stored {theirs.get(key)}"
             )
-    open_replayed = {i: (o.volume, o.locked) for i, o in replayed.open_orders.items()}
-    open_stored = {i: (o.volume, o.locked) for i, o in stored.open_orders.items()}
+
+    def open_orders(engine: Engine) -> dict[int, tuple[object, ...]]:
+        return {
+            i: (o.volume, o.locked, o.state, o.trigger_price, o.trigger_condition, o.oco_id)
+            for i, o in engine.open_orders.items()
+        }
+
+    open_replayed, open_stored = open_orders(replayed), open_orders(stored)
     if open_replayed != open_stored:
         extra = sorted(open_replayed.keys() ^ open_stored.keys())[:10]
         report.differences.append(f"open orders differ (e.g. ids {extra})")

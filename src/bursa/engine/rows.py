@@ -148,6 +148,12 @@ class RowBuilder:
                         order.seq,
                         order.created_at,
                         order.updated_at,
+                        f"{order.trigger_price}e-{spec.price_precision}"
+                        if order.trigger_price
+                        else None,
+                        order.trigger_condition or None,
+                        order.oco_id,
+                        order.stp or None,
                     )
                 )
             else:
@@ -161,6 +167,8 @@ class RowBuilder:
                         order.trades_count,
                         order.seq,
                         order.updated_at,
+                        f"{order.origin_volume}{amount_t}",
+                        f"{order.origin_locked}{locked_t}",
                     )
                 )
         postings: list[Posting] = list(journal.postings)

@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 
 from bursa.db.outage import describe, is_database_unavailable, raise_if_closed
-from bursa.engine.answers import Facts, answer, order_facts
+from bursa.engine.answers import OrderFacts, answer, order_facts
 from bursa.engine.commands import BUY, COMMAND_KINDS, Command
 from bursa.engine.core import ORDER as ORDER_POSTING
 from bursa.engine.core import Engine
@@ -355,7 +355,7 @@ class EngineRunner:
         results = [apply(command, ts) for command, _ in batch]
         journal = engine.end_batch()
         # Read before ``rows`` freezes the results (which drops their live orders).
-        facts: list[Facts | None] = [None] * len(results)
+        facts: list[OrderFacts | None] = [None] * len(results)
         if self._with_facts:
             wanting = self._with_facts
             asked = [r if f in wanting else None for r, (_, f) in zip(results, batch, strict=True)]

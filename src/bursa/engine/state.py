@@ -11,6 +11,7 @@ from bursa.engine.commands import BUY
 from bursa.engine.specs import MarketSpec
 from bursa.engine.vocabulary import OrderState
 
+TRIGGER_WAIT = OrderState.TRIGGER_WAIT
 WAIT = OrderState.WAIT
 DONE = OrderState.DONE
 CANCEL = OrderState.CANCEL
@@ -42,6 +43,7 @@ class Order:
         "maker_fee",
         "market",
         "member_id",
+        "oco_id",
         "ord_type",
         "origin_locked",
         "origin_volume",
@@ -50,9 +52,12 @@ class Order:
         "seq",
         "side",
         "state",
+        "stp",
         "taker_fee",
         "time_in_force",
         "trades_count",
+        "trigger_condition",
+        "trigger_price",
         "updated_at",
         "volume",
     )
@@ -95,6 +100,12 @@ class Order:
         self.seq = seq
         self.created_at = ts
         self.updated_at = ts
+        # Trigger orders (stop_limit, stop_market) only: the trigger in ticks, "above" or
+        # "below", and the self-trade prevention to apply when it fires.
+        self.trigger_price = 0
+        self.trigger_condition = ""
+        self.stp = ""
+        self.oco_id: int | None = None  # the other order of a one-cancels-the-other pair
 
     def view(self) -> dict[str, Any]:
         """The order as integers, for results and the command log."""
@@ -111,6 +122,9 @@ class Order:
             "funds_received": self.funds_received,
             "trades_count": self.trades_count,
             "client_id": self.client_id,
+            "trigger_price": self.trigger_price,
+            "trigger_condition": self.trigger_condition,
+            "oco_id": self.oco_id,
         }
 
 
@@ -211,15 +225,27 @@ class Trade:
 
 
 class Book:
-    """One market's order book and its most recent trades."""
+    """One market's order book, its waiting trigger orders and its most recent trades.
 
-    __slots__ = ("asks", "bids", "recent_trades", "spec")
+    Trigger orders wait outside the book, as ``(trigger price, order id)`` sorted
+    ascending: ``above`` fire when the last trade price reaches their trigger from below
+    (a prefix of the list), ``below`` when it reaches it from above (a suffix).
+    """
+
+    __slots__ = ("above", "asks", "below", "bids", "recent_trades", "spec")
 
     def __init__(self, spec: MarketSpec, recent_trades: int = 1000) -> None:
         self.spec = spec
         self.bids = BookSide(1)
         self.asks = BookSide(-1)
         self.recent_trades: deque[Trade] = deque(maxlen=recent_trades)
+        self.above: list[tuple[int, int]] = []
+        self.below: list[tuple[int, int]] = []
+
+    def last_price(self) -> int:
+        """The price of the market's newest trade, 0 before any."""
+        recent = self.recent_trades
+        return recent[-1].price if recent else 0
 
     def side(self, side: str) -> BookSide:
         return self.bids if side == BUY else self.asks
@@ -249,7 +275,17 @@ class Result:
     later caller with the same idempotency key) is told.
     """
 
-    __slots__ = ("account", "change", "error", "kind", "order", "orders", "seq", "snapshot")
+    __slots__ = (
+        "account",
+        "change",
+        "error",
+        "items",
+        "kind",
+        "order",
+        "orders",
+        "seq",
+        "snapshot",
+    )
 
     def __init__(
         self,
@@ -266,6 +302,7 @@ class Result:
         self.order = order
         self.orders = orders
         self.account = account
+        self.items: list[Result] | None = None  # a bulk command's results, one per item
         # A configuration command's effect: {"previous": …, "current": …} (None: absent).
         self.change: dict[str, Any] | None = None
         self.snapshot: dict[str, Any] | None = None
@@ -292,8 +329,11 @@ class Result:
             if self.change is not None:
                 snap["previous"] = self.change["previous"]
                 snap["current"] = self.change["current"]
+            if self.items is not None:
+                snap["items"] = [item.freeze() for item in self.items]
             self.snapshot = snap
             self.order = self.orders = self.account = None
+            self.items = None
         return self.snapshot
 
 

@@ -46,7 +46,7 @@ orders = Table(
     Column("member_id", BigInteger, nullable=False),
     Column("market_id", String(20), nullable=False),
     Column("side", String(4), nullable=False),  # buy | sell
-    Column("ord_type", String(8), nullable=False),  # limit | market
+    Column("ord_type", String(16), nullable=False),  # limit | market | stop_limit | stop_market
     Column("time_in_force", String(3), nullable=False),  # GTC | IOC | FOK
     Column("post_only", Boolean, nullable=False),
     Column("client_id", String(64)),
@@ -58,13 +58,21 @@ orders = Table(
     Column("funds_received", _NUM, nullable=False),
     Column("maker_fee", Numeric(7, 6), nullable=False),
     Column("taker_fee", Numeric(7, 6), nullable=False),
-    Column("state", String(8), nullable=False),  # wait | done | cancel
+    Column("state", String(16), nullable=False),  # trigger_wait | wait | done | cancel
     Column("trades_count", Integer, nullable=False),
     Column("seq", BigInteger, nullable=False),  # last command that changed it
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Trigger orders: the trigger, "above" or "below", the self-trade prevention to apply
+    # when they fire; and the other order of a one-cancels-the-other pair.
+    Column("trigger_price", _NUM),
+    Column("trigger_condition", String(5)),
+    Column("oco_id", BigInteger),
+    Column("stp", String(16)),
     Index("ix_orders_member_id_id", "member_id", "id"),
-    Index("ix_orders_open", "market_id", postgresql_where=text("state = 'wait'")),
+    Index(
+        "ix_orders_open", "market_id", postgresql_where=text("state IN ('wait', 'trigger_wait')")
+    ),
     Index("ix_orders_uuid", "uuid", unique=True),  # Peatio 3 finds orders by UUID too
 )
 

@@ -14,6 +14,16 @@ class Side(StrEnum):
 class OrderType(StrEnum):
     LIMIT = "limit"
     MARKET = "market"
+    STOP_LIMIT = "stop_limit"  # a limit order placed when the last trade price crosses a trigger
+    STOP_MARKET = "stop_market"  # a market order placed when the last trade price crosses one
+
+
+class TriggerCondition(StrEnum):
+    """When a trigger order fires: the market's last trade price at or above its trigger
+    price, or at or below it."""
+
+    ABOVE = "above"
+    BELOW = "below"
 
 
 class TimeInForce(StrEnum):
@@ -33,8 +43,10 @@ class SelfTradePrevention(StrEnum):
 
 
 class OrderState(StrEnum):
-    """An order's state in the engine: resting, filled, or cancelled."""
+    """An order's state in the engine: waiting for its trigger, resting, filled, or
+    cancelled."""
 
+    TRIGGER_WAIT = "trigger_wait"
     WAIT = "wait"
     DONE = "done"
     CANCEL = "cancel"

@@ -93,6 +93,7 @@ class Decision:
     token: str | None = None
     user: dict[str, Any] | None = None  # who was let through (None on pass rules)
     retry_after: int | None = None  # seconds, with a 429
+    credential: Credential | None = None  # how they were let through (an API key's kid)
 
 
 class JwtSigner:
@@ -263,7 +264,7 @@ class Authorizer:
                     f"{marker}{method} /{path}",
                 )
         token = self.signer.sign(user, caller.credential, caller.expires_at) if mint else None
-        return Decision(200, [], token, user)
+        return Decision(200, [], token, user, credential=caller.credential)
 
     async def gateway_caller(self, headers: Mapping[str, str]) -> Caller | None:
         """The caller a gateway JWT in ``Authorization: Bearer`` stands for, its credential

@@ -8,11 +8,16 @@ shares them; the embedded default counts in process (``async+memory://``: one ma
 process). Callers see one interface, ``allow`` and ``over``, answering the seconds to wait.
 Each time a subject is found over a rule, ``bursa_rate_limit_refusals_total{scope=<rule>}``
 counts it (for failure-counting rules also the failure that reaches the limit).
+
+Order entry needs more than the seconds to wait: its answers show the window's state
+(``take``: limit, remaining, reset), and a bulk request costs its items. ``take`` counts in
+one step (one Lua script in Redis) and a refused request spends nothing.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import redis.asyncio as redis
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -53,6 +58,28 @@ LOGIN_FAILURES_PER_IP = Rule("login-fail-ip", 20, window_s=900)
 API_KEY_PER_KEY = Rule("apikey-kid", 1200)
 API_KEY_PER_IP = Rule("apikey-ip", 3000)
 API_KEY_FAILURES_PER_IP = Rule("apikey-fail-ip", 30)
+# Order entry (place, cancel, cancel all, amend; a bulk counts its items), per API key, or
+# per member without one: 100 a second by default (``BURSA_ORDER_RATE_LIMIT``).
+ORDER_ENTRY = Rule("order-entry", 100, window_s=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A subject's window after ``take``: whether the request was counted, what is left,
+    and the whole seconds until the window ends (rounded up: at least 1)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_s: int
+
+
+@runtime_checkable
+class QuotaLimiter(Protocol):
+    async def take(self, rule: Rule, subject: str, cost: int = 1) -> Quota:
+        """Count ``cost`` requests (at most the rule's limit) if they fit in the window,
+        else nothing; the window's state either way."""
+        ...
 
 
 class Limiter(Protocol):
@@ -89,9 +116,36 @@ class _WindowLimiter:
         return max(1, int(stats.reset_time - time.time()) + 1)
 
 
+def _cost(rule: Rule, cost: int) -> int:
+    """A request never costs more than the whole window: the largest bulk can pass."""
+    return min(max(cost, 0), rule.limit)
+
+
+def _refused(rule: Rule) -> None:
+    RATE_LIMIT_REFUSALS.labels(rule.name).inc()
+
+
 class InProcessLimiter(_WindowLimiter):
+    PRUNE_AT = 10_000  # windows kept before the ended ones are dropped
+
     def __init__(self) -> None:
         super().__init__(MemoryStorage())
+        self._spent: dict[tuple[str, str], tuple[float, int]] = {}  # -> (end, spent)
+
+    async def take(self, rule: Rule, subject: str, cost: int = 1) -> Quota:
+        cost, now = _cost(rule, cost), time.monotonic()
+        end, spent = self._spent.get((rule.name, subject), (0.0, 0))
+        if end <= now:
+            if len(self._spent) >= self.PRUNE_AT:
+                self._spent = {k: v for k, v in self._spent.items() if v[0] > now}
+            end, spent = now + rule.window_s, 0
+        allowed = spent + cost <= rule.limit
+        if allowed:
+            spent += cost
+        else:
+            _refused(rule)
+        self._spent[(rule.name, subject)] = (end, spent)
+        return Quota(allowed, rule.limit, rule.limit - spent, max(1, math.ceil(end - now)))
 
 
 class RedisLimiter(_WindowLimiter):
@@ -104,6 +158,36 @@ class RedisLimiter(_WindowLimiter):
             f"async+{scheme}", implementation="redispy", key_prefix=prefix, **options
         )
         super().__init__(storage)
+        self._prefix = prefix
+        self._take = redis.Redis(connection_pool=self._pool).register_script(_TAKE)
+
+    async def take(self, rule: Rule, subject: str, cost: int = 1) -> Quota:
+        cost = _cost(rule, cost)
+        key = f"{self._prefix}:take:{rule.name}:{subject}"
+        allowed, spent, ttl_ms = await self._take(
+            keys=[key], args=[cost, rule.limit, rule.window_s * 1000]
+        )
+        if not allowed:
+            _refused(rule)
+        reset_s = max(1, math.ceil(int(ttl_ms) / 1000))
+        return Quota(bool(allowed), rule.limit, max(0, rule.limit - int(spent)), reset_s)
 
     async def close(self) -> None:
         await self._pool.aclose()
+
+
+# Fixed window in one round trip: count ``cost`` (ARGV[1]) unless that passes the limit
+# (ARGV[2]), the window (ARGV[3] ms) opening with the first request; -> allowed, spent, ttl.
+_TAKE = """
+local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  ttl = tonumber(ARGV[3])
+end
+if n > tonumber(ARGV[2]) then
+  n = redis.call('DECRBY', KEYS[1], ARGV[1])
+  return {0, n, ttl}
+end
+return {1, n, ttl}
+"""

@@ -85,7 +85,7 @@ WITH holdings AS (
            CASE WHEN o.side = 'buy' THEN m.quote_unit ELSE m.base_unit END AS currency_id,
            o.locked AS amount
     FROM orders o JOIN markets m ON m.id = o.market_id
-    WHERE o.state = 'wait'
+    WHERE o.state IN ('wait', 'trigger_wait')
     UNION ALL
     SELECT member_id, currency_id, amount FROM withdrawal_holds WHERE state = 'held'
 ), held AS (

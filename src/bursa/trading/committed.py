@@ -67,6 +67,13 @@ def row(
         "updated_at": to_datetime(order["updated_at"]),
         "price_precision": order["price_precision"],
         "avg_price": avg_price,
+        "trigger_price": (
+            _units(order["trigger_price"], order["price_precision"])
+            if order.get("trigger_price")
+            else None
+        ),
+        "trigger_condition": order.get("trigger_condition") or None,
+        "oco_id": order.get("oco_id"),
     }
 
 

@@ -202,15 +202,30 @@ async def member_order(
 _MEMBER: Any = bindparam("member_id", type_=BigInteger)
 _ORDER_BY_ID = HotQuery.of(_order_query(_MEMBER).where(orders.c.id == bindparam("id")))
 _ORDER_BY_UUID = HotQuery.of(_order_query(_MEMBER).where(orders.c.uuid == bindparam("uuid")))
+# Client ids are unique among a member's *open* orders only.
+_OPEN_ORDER_BY_CLIENT_ID = HotQuery.of(
+    _order_query(_MEMBER).where(
+        orders.c.client_id == bindparam("client_id"),
+        orders.c.state.in_(("wait", "trigger_wait")),
+    )
+)
 
 
 async def committed_order(
-    reads: HotReads, member_id: int, *, id: int | None = None, uuid: str | None = None
+    reads: HotReads,
+    member_id: int,
+    *,
+    id: int | None = None,
+    uuid: str | None = None,
+    client_id: str | None = None,
 ) -> Any | None:
     """``member_order`` as one hot read (the statement it runs, no session): what the
-    engine committed, read back on every placement and cancellation."""
+    engine committed, read back on every placement and cancellation. By client id, only
+    an open order is found."""
     if id is not None:
         return await reads.row(_ORDER_BY_ID, member_id=member_id, id=id)
+    if client_id is not None:
+        return await reads.row(_OPEN_ORDER_BY_CLIENT_ID, member_id=member_id, client_id=client_id)
     return await reads.row(_ORDER_BY_UUID, member_id=member_id, uuid=uuid)
 
 

@@ -32,6 +32,9 @@ class OrderView:
     updated_at: datetime
     price_precision: int
     avg_price: Decimal | None  # None before any trade
+    trigger_price: Decimal | None = None  # trigger orders only
+    trigger_condition: str | None = None  # "above" or "below"
+    oco_id: int | None = None  # the other order of a one-cancels-the-other pair
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "OrderView":
@@ -56,4 +59,7 @@ class OrderView:
             updated_at=row["updated_at"],
             price_precision=int(row["price_precision"]),
             avg_price=row["avg_price"],
+            trigger_price=row.get("trigger_price"),
+            trigger_condition=row.get("trigger_condition"),
+            oco_id=row.get("oco_id"),
         )

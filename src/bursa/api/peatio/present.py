@@ -57,6 +57,9 @@ def order(found: OrderView | Mapping[str, Any]) -> UserOrder:
         client_id=view.client_id,
         time_in_force=view.time_in_force.lower(),
         post_only=view.post_only,
+        trigger_price=decimal_text(view.trigger_price) if view.trigger_price is not None else None,
+        trigger_condition=view.trigger_condition,
+        oco_id=view.oco_id,
     )
 
 

@@ -33,7 +33,10 @@ class UserTrade(BaseModel):
 
 class UserOrder(BaseModel):
     """Peatio's Order, plus what Bursa's engine adds: ``client_id``, ``time_in_force``
-    (gtc, ioc, fok) and ``post_only``."""
+    (gtc, ioc, fok), ``post_only``, and for trigger orders (``ord_type`` stop_limit or
+    stop_market, state ``trigger_wait`` until they fire) ``trigger_price`` and
+    ``trigger_condition`` (above, below); ``oco_id`` names the other order of a
+    one-cancels-the-other pair."""
 
     id: int
     uuid: str
@@ -55,6 +58,9 @@ class UserOrder(BaseModel):
     client_id: str | None
     time_in_force: str
     post_only: bool
+    trigger_price: str | None = None
+    trigger_condition: str | None = None
+    oco_id: int | None = None
 
 
 class UserOrderWithTrades(UserOrder):

@@ -74,6 +74,11 @@ def private_order(order: dict[str, Any], spec: MarketSpec) -> dict[str, Any]:
         "created_at": created,
         "updated_at": seconds(order["updated_at"]),
         "trades_count": order["trades_count"],
+        "trigger_price": (
+            format_units(order["trigger_price"], price_places) if order["trigger_price"] else None
+        ),
+        "trigger_condition": order["trigger_condition"] or None,
+        "oco_id": order["oco_id"],
     }
 
 

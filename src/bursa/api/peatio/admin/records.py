@@ -94,11 +94,11 @@ async def list_orders(
     market: MarketId = None,
     market_type: MarketType = None,
     state: Annotated[
-        Literal["pending", "wait", "done", "cancel", "reject"] | None,
+        Literal["pending", "trigger_wait", "wait", "done", "cancel", "reject"] | None,
         Query(json_schema_extra=error_code("admin.order.invalid_state")),
     ] = None,
     ord_type: Annotated[
-        Literal["limit", "market"] | None,
+        Literal["limit", "market", "stop_limit", "stop_market"] | None,
         Query(json_schema_extra=error_code("admin.order.invalid_ord_type")),
     ] = None,
     price: Annotated[
@@ -120,8 +120,9 @@ async def list_orders(
         sort_by("id", "created_at", "updated_at", "price", "origin_volume"),
     ] = "id",
 ) -> list[AdminOrder]:
-    """``type`` is the order's side. Bursa's orders are only ever ``wait``, ``done`` or
-    ``cancel``; every order is of market type ``spot``."""
+    """``type`` is the order's side. Bursa's orders are ``trigger_wait`` (a trigger order
+    waiting for its price), ``wait``, ``done`` or ``cancel``; every order is of market type
+    ``spot``."""
     member_id, nobody = await member_filter(session, uid, email)
     found = await queries.all_orders(
         session,

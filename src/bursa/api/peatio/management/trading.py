@@ -39,8 +39,8 @@ class OrderList(Paged):
     uid: Uid | None = None
     market: str | None = None
     market_type: MarketType = "spot"
-    state: Literal["pending", "wait", "done", "cancel", "reject"] | None = None
-    ord_type: Literal["limit", "market"] | None = None
+    state: Literal["pending", "trigger_wait", "wait", "done", "cancel", "reject"] | None = None
+    ord_type: Literal["limit", "market", "stop_limit", "stop_market"] | None = None
 
 
 @router.post("/orders", status_code=201, summary="Every member's orders, newest first")

@@ -26,17 +26,24 @@ from bursa.api.deps import Reads, Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio import present
 from bursa.api.peatio.auth import TradingMember
+from bursa.api.peatio.market.rate_limit import OrderEntry
 from bursa.api.peatio.params import MAX_TIME, flag, moment, paginate
 from bursa.api.peatio.schemas import UserOrder, UserOrderWithTrades, UserTrade
 from bursa.api.schemas import Errors
 from bursa.engine import errors as engine_errors
-from bursa.engine.vocabulary import OrderType, SelfTradePrevention, Side, TimeInForce
+from bursa.engine.vocabulary import (
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    TriggerCondition,
+)
 from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import history, orders
 
 router = APIRouter(prefix="/api/v2/peatio/market", tags=["market"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Errors} for code in (401, 403, 404, 422, 503)
+    code: {"model": Errors} for code in (401, 403, 404, 422, 429, 503)
 }
 
 MARKET_NOT_FOUND = orders.MARKET_NOT_FOUND
@@ -45,8 +52,8 @@ ORDER_NOT_FOUND = orders.ORDER_NOT_FOUND
 CLIENT_ID = r"^[A-Za-z0-9_.:\-]{1,64}$"
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# Peatio's states; Bursa's orders are only ever wait, done or cancel.
-State = Literal["pending", "wait", "done", "cancel", "reject"]
+# Peatio's states and Bursa's trigger_wait (a trigger order waiting for its price).
+State = Literal["pending", "trigger_wait", "wait", "done", "cancel", "reject"]
 # Peatio's market types: Bursa's markets are all ``spot``, so ``qe`` selects nothing.
 MarketType = Literal["spot", "qe"]
 INVALID_MARKET_TYPE = "market.market.invalid_market_type"
@@ -123,6 +130,21 @@ class NewOrder(BaseModel):
         description="Self-trade prevention.",
         json_schema_extra=codes(engine_errors.INVALID_SELF_TRADE_PREVENTION),
     )
+    trigger_price: PositiveAmount | None = Field(
+        default=None,
+        validate_default=True,
+        description="stop_limit and stop_market orders: they wait (state trigger_wait) until "
+        "the market's last trade price reaches it.",
+        json_schema_extra=_amount_codes(
+            "trigger_price", trigger_price_not_allowed=engine_errors.TRIGGER_NOT_ALLOWED
+        ),
+    )
+    trigger_condition: TriggerCondition | None = Field(
+        default=None,
+        description="above (fires when the last price is at or above the trigger) or below; "
+        "by default above for buys, below for sells.",
+        json_schema_extra=codes(engine_errors.INVALID_TRIGGER_CONDITION),
+    )
 
     @field_validator("market")
     @classmethod
@@ -138,13 +160,24 @@ class NewOrder(BaseModel):
     @field_validator("price")
     @classmethod
     def _price_by_type(cls, price: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        """A limit order needs a price; a market order takes none."""
+        """A limit order needs a price; a market order takes none (stop orders alike)."""
         ord_type = info.data.get("ord_type")
-        if ord_type == OrderType.LIMIT and price is None:
+        if ord_type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and price is None:
             raise PydanticCustomError("missing", "a limit order needs a price")
-        if ord_type == OrderType.MARKET and price is not None:
+        if ord_type in (OrderType.MARKET, OrderType.STOP_MARKET) and price is not None:
             raise PydanticCustomError("market_order_price", "a market order takes no price")
         return price
+
+    @field_validator("trigger_price")
+    @classmethod
+    def _trigger_by_type(cls, trigger: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        """Stop orders need a trigger price; limit and market orders take none."""
+        stop = info.data.get("ord_type") in (OrderType.STOP_LIMIT, OrderType.STOP_MARKET)
+        if stop and trigger is None:
+            raise PydanticCustomError("missing", "a stop order needs a trigger price")
+        if not stop and trigger is not None:
+            raise PydanticCustomError("trigger_price_not_allowed", "only stop orders trigger")
+        return trigger
 
     def ticket(self) -> orders.OrderTicket:
         return orders.OrderTicket(
@@ -157,6 +190,8 @@ class NewOrder(BaseModel):
             post_only=self.post_only,
             client_id=self.client_id,
             stp=self.stp,
+            trigger_price=self.trigger_price,
+            trigger_condition=self.trigger_condition,
         )
 
 
@@ -201,6 +236,7 @@ async def place_order(
     member: TradingMember,
     idempotency_key: Annotated[str | None, IdempotencyKey],
     body: Annotated[NewOrder, body_of(NewOrder, context=_markets)],
+    _limit: OrderEntry,
     runner: Runner,
     reads: Reads,
 ) -> UserOrder:
@@ -251,6 +287,7 @@ async def cancel_order(
     reads: Reads,
     id: OrderRef,
     _: Annotated[NoParameters, body_of(NoParameters)],
+    _limit: OrderEntry,
 ) -> UserOrder:
     return present.order(await orders.cancel(runner, reads, member.id, **_order_ref(id)))
 
@@ -264,6 +301,7 @@ async def cancel_order(
 async def cancel_all(
     member: TradingMember,
     body: Annotated[CancelOrders, body_of(CancelOrders)],
+    _limit: OrderEntry,
     runner: Runner,
     session: Session,
 ) -> list[UserOrder]:
@@ -352,7 +390,7 @@ async def list_orders(
     type: SideFilter = None,
     side: SideFilter = None,
     ord_type: Annotated[
-        Literal["limit", "market"] | None,
+        Literal["limit", "market", "stop_limit", "stop_market"] | None,
         Query(json_schema_extra=error_code("market.order.invalid_ord_type")),
     ] = None,
     client_id: Annotated[
