@@ -52,11 +52,12 @@ PASSWORD_CHECK_PER_IP = Rule("password-ip", 20)
 PASSWORD_CHECK_PER_USER = Rule("password-user", 5)
 # Failed logins from one address, whatever the accounts: 20 in 15 minutes block the address.
 LOGIN_FAILURES_PER_IP = Rule("login-fail-ip", 20, window_s=900)
-# Signed API-key requests: a bot gets 20 a second per key; an address 50 a second over all
-# keys; 30 refused signatures (unknown key, bad signature, stale or replayed nonce) from one
+# Signed API-key requests: a bot gets 200 a second per key (market makers read and write
+# fast; order entry has its own, tighter rule below); an address 500 a second over all keys;
+# 30 refused signatures (unknown key, bad signature, stale or replayed nonce) from one
 # address in a minute stop it for the rest of that minute.
-API_KEY_PER_KEY = Rule("apikey-kid", 1200)
-API_KEY_PER_IP = Rule("apikey-ip", 3000)
+API_KEY_PER_KEY = Rule("apikey-kid", 12_000)
+API_KEY_PER_IP = Rule("apikey-ip", 30_000)
 API_KEY_FAILURES_PER_IP = Rule("apikey-fail-ip", 30)
 # Order entry (place, cancel, cancel all, amend; a bulk counts its items), per API key, or
 # per member without one: 100 a second by default (``BURSA_ORDER_RATE_LIMIT``).
