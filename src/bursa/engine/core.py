@@ -677,7 +677,7 @@ class Engine:
         self._execute(order, book, order.stp, seq, ts)
 
     def _break_oco(self, order: Order, seq: int, ts: int) -> None:
-        """``order`` traded: its waiting stop sibling is cancelled."""
+        """``order`` traded or closed: its waiting stop sibling is cancelled."""
         sibling = self.open_orders.get(order.oco_id) if order.oco_id is not None else None
         if sibling is not None and sibling.state == TRIGGER_WAIT:
             self._disarm(sibling, self.books[sibling.market])
@@ -1033,11 +1033,14 @@ class Engine:
             self.client_orders.pop((order.member_id, order.client_id), None)
 
     def _finish(self, order: Order, state: OrderState, seq: int, ts: int) -> None:
-        """Close an order (not in the book any more): unlock what it still holds."""
+        """Close an order (not in the book any more): unlock what it still holds. An OCO
+        order closing for any reason takes its waiting stop sibling with it."""
         order.state = state
         order.updated_at = ts
         order.seq = seq
         self.journal.orders[order.id] = order
+        if order.oco_id is not None:
+            self._break_oco(order, seq, ts)
         leftover = order.locked
         if leftover:
             spec = self.books[order.market].spec
@@ -1068,28 +1071,32 @@ class Engine:
             return None
         return order
 
-    def _withdraw(self, order: Order, seq: int, ts: int) -> None:
-        """Cancel an open order wherever it waits, and the other order of its OCO pair."""
+    def _withdraw(self, order: Order, seq: int, ts: int) -> Order | None:
+        """Cancel an open order wherever it waits, and the other order of its OCO pair
+        (returned, when there was one still open)."""
         book = self.books[order.market]
+        sibling = self.open_orders.get(order.oco_id) if order.oco_id is not None else None
         if order.state == TRIGGER_WAIT:
             self._disarm(order, book)
         else:
             self._unrest(order, book)
-        self._finish(order, CANCEL, seq, ts)
-        sibling = self.open_orders.get(order.oco_id) if order.oco_id is not None else None
-        if sibling is not None:
+        self._finish(order, CANCEL, seq, ts)  # cancels a waiting stop sibling itself
+        if sibling is not None and sibling.id in self.open_orders:
             if sibling.state == TRIGGER_WAIT:
                 self._disarm(sibling, book)
             else:
                 self._unrest(sibling, book)
             self._finish(sibling, CANCEL, seq, ts)
+        return sibling
 
     def _cancel_order(self, cmd: CancelOrder, seq: int, ts: int) -> Result:
         order = self._member_open_order(cmd.member_id, cmd.order_id, cmd.client_id)
         if order is None:
             return Result(seq, cmd.kind, errors.ORDER_NOT_FOUND)
-        self._withdraw(order, seq, ts)
-        return Result(seq, cmd.kind, order=order)
+        sibling = self._withdraw(order, seq, ts)
+        if sibling is None:
+            return Result(seq, cmd.kind, order=order)
+        return Result(seq, cmd.kind, order=order, orders=[order, sibling])
 
     def _cancel_all(self, cmd: CancelAll, seq: int, ts: int) -> Result:
         if cmd.side is not None and cmd.side != BUY and cmd.side != SELL:
@@ -1105,8 +1112,10 @@ class Engine:
         cancelled: list[Order] = []
         for order in chosen:
             if order.id in self.open_orders:  # not already gone with its OCO sibling
-                self._withdraw(order, seq, ts)
+                sibling = self._withdraw(order, seq, ts)
                 cancelled.append(order)
+                if sibling is not None:
+                    cancelled.append(sibling)
         return Result(seq, cmd.kind, orders=cancelled)
 
     # ------------------------------------------------------------------ funds
