@@ -4,6 +4,8 @@ bad items, and amending a resting order (keeping or losing its place in the queu
 
 from typing import Any
 
+from websockets.asyncio.client import connect
+
 from tests.api.members import (
     ACCOUNT,
     MARKET,
@@ -12,6 +14,7 @@ from tests.api.members import (
     assert_error,
     exchange,  # noqa: F401 - fixture
 )
+from tests.api.test_ranger import cookie_of, receive, served
 
 ORDERS = f"{MARKET}/orders"
 
@@ -333,3 +336,47 @@ async def test_amend_keeps_priority_when_shrinking_and_loses_it_otherwise(
     )
     assert await _balances(alice) == before
     await exchange.ledger_ok()
+
+
+async def test_the_private_websocket_shows_a_trigger_order_wait_then_fire(
+    exchange: Exchange,
+) -> None:
+    alice, bob = await _traders(exchange)
+    await _trade(bob, alice, "30000")
+    async with (
+        served(exchange.app) as ranger,
+        connect(f"{ranger}/private?stream=order", additional_headers=cookie_of(alice)) as ws,
+    ):
+        stop = await alice.post(
+            ORDERS,
+            {
+                "market": "btcusdt",
+                "side": "sell",
+                "ord_type": "stop_market",
+                "volume": "0.1",
+                "trigger_price": "29000",
+            },
+        )
+        assert stop.status_code == 201, stop.text
+        stop_id = stop.json()["id"]
+
+        async def next_state() -> dict[str, Any]:
+            while True:
+                message = await receive(ws)
+                if "order" in message and message["order"]["id"] == stop_id:
+                    found: dict[str, Any] = message["order"]
+                    return found
+
+        waiting = await next_state()
+        assert (waiting["state"], waiting["ord_type"]) == ("trigger_wait", "stop_market")
+        assert (waiting["trigger_price"], waiting["trigger_condition"]) == ("29000", "below")
+        await bob.post(
+            ORDERS, {"market": "btcusdt", "side": "buy", "volume": "0.1", "price": "28000"}
+        )
+        await _trade(bob, alice, "29000")
+        fired = await next_state()
+        assert (fired["state"], fired["executed_volume"], fired["avg_price"]) == (
+            "done",
+            "0.1",
+            "28000",
+        )
