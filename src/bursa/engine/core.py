@@ -462,9 +462,9 @@ class Engine:
             )
             if lock > available:
                 return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
-            order = self._new_order(cmd.member_id, spec, side, ord_type, tif, False, cmd, seq, ts)
-            order.price = price
-            order.origin_volume = order.volume = volume
+            order = self._new_order(
+                member_id, spec, side, ord_type, tif, False, cmd.client_id, price, volume, seq, ts
+            )
             self._lock(order, lock, seq, ts)
             self._arm(order, book, trigger, condition, cmd.stp)
             return Result(seq, cmd.kind, order=order)
@@ -492,13 +492,9 @@ class Engine:
         if lock > available:
             return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
 
-        maker_fee, taker_fee = self.fees_for(member_id, spec)
-        order_id = self.next_order_id
-        self.next_order_id = order_id + 1
-        order = Order(
-            order_id,
+        order = self._new_order(
             member_id,
-            spec.id,
+            spec,
             side,
             ord_type,
             tif,
@@ -506,12 +502,9 @@ class Engine:
             cmd.client_id,
             price,
             volume,
-            maker_fee,
-            taker_fee,
             seq,
             ts,
         )
-        self.journal.orders[order_id] = order
         if tif == FOK and not self._can_fill(order, opposite, spec, lock, cmd.stp):
             order.state = CANCEL
             return Result(seq, cmd.kind, order=order)
@@ -539,13 +532,14 @@ class Engine:
         ord_type: str,
         tif: str,
         post_only: bool,
-        cmd: PlaceOrder | PlaceOco | None,
+        client_id: str | None,
+        price: int,
+        volume: int,
         seq: int,
         ts: int,
-        client_id: str | None = None,
     ) -> Order:
         """A new order with the next id and the member's fees, in the journal (no funds
-        locked yet; price and volume set by the caller when it is not a plain placement)."""
+        locked yet)."""
         maker_fee, taker_fee = self.fees_for(member_id, spec)
         order_id = self.next_order_id
         self.next_order_id = order_id + 1
@@ -557,9 +551,9 @@ class Engine:
             ord_type,
             tif,
             post_only,
-            cmd.client_id if isinstance(cmd, PlaceOrder) else client_id,
-            0,
-            0,
+            client_id,
+            price,
+            volume,
             maker_fee,
             taker_fee,
             seq,
@@ -723,14 +717,12 @@ class Engine:
         if lock > self._available(member_id, spec.quote.code if is_buy else spec.base.code):
             return Result(seq, cmd.kind, errors.INSUFFICIENT_BALANCE)
         limit = self._new_order(
-            member_id, spec, side, LIMIT, GTC, False, cmd, seq, ts, cmd.client_id
+            member_id, spec, side, LIMIT, GTC, False, cmd.client_id, price, volume, seq, ts
         )
-        limit.price = price
-        limit.origin_volume = limit.volume = volume
         stop_type, stop_tif = (STOP_LIMIT, GTC) if stop_price else (STOP_MARKET, IOC)
-        stop = self._new_order(member_id, spec, side, stop_type, stop_tif, False, cmd, seq, ts)
-        stop.price = stop_price
-        stop.origin_volume = stop.volume = volume
+        stop = self._new_order(
+            member_id, spec, side, stop_type, stop_tif, False, None, stop_price, volume, seq, ts
+        )
         limit.oco_id, stop.oco_id = stop.id, limit.id
         self._arm(stop, book, trigger, condition, cmd.stp)
         self._lock(limit, lock, seq, ts)
@@ -797,13 +789,12 @@ class Engine:
             LIMIT,
             GTC,
             order.post_only,
-            None,
+            order.client_id,
+            price,
+            volume,
             seq,
             ts,
-            order.client_id,
         )
-        new.price = price
-        new.origin_volume = new.volume = volume
         self._lock(new, lock, seq, ts)
         trades_before = self.next_trade_id
         self._execute(new, book, CANCEL_TAKER, seq, ts)
