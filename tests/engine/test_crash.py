@@ -21,6 +21,7 @@ import pytest
 
 from bursa.bench.workload import commands, funding
 from bursa.engine.amqp import EngineClient
+from bursa.engine.commands import Command, Credit, PlaceOco, PlaceOrder
 from bursa.engine.persistence import load_json
 from bursa.engine.replay import check_replay
 from bursa.ledger.verify import verify_ledger
@@ -110,6 +111,113 @@ async def test_sigkill_under_load_loses_nothing_acknowledged(
         assert differing == [], f"answer differs from the log: {differing[:5]}"
         assert sorted(row["seq"] for row in rows) == list(range(1, len(rows) + 1))
 
+        report = await verify_ledger(conn)
+        assert report.ok, [b.describe() for b in report.breaks[:5]]
+        currencies, markets = await load_specs(conn)
+        replay = await check_replay(conn, currencies, markets)
+        assert replay.ok, replay.differences
+    finally:
+        await conn.close()
+
+
+async def test_trigger_orders_survive_a_crash_and_fire_after_it(
+    fresh_database_url: str, amqp_url: str
+) -> None:
+    """Stop orders and OCOs placed (and answered) before a SIGKILL are recovered with their
+    locks, triggers, self-trade prevention and OCO links: after the restart the commands
+    that cross them fire them exactly as an engine that never stopped would (the reference
+    model), each in the command whose trade crossed it, and the log replays to the tables."""
+    from tests.engine.reference import Reference
+    from tests.engine.test_properties import DEMO, snapshot_summary, stored_trades
+
+    p = 3_000_000  # btcusdt ticks: 30,000.00
+    ref: Reference = DEMO.reference()
+    count = 0
+
+    def order(member: int, side: str, volume: int, price: int = 0, **more: Any) -> Command:
+        nonlocal count
+        count += 1
+        kind = PlaceOco if "trigger_price" in more and "ord_type" not in more else PlaceOrder
+        return kind(
+            key=f"trig:{count}",
+            member_id=member,
+            market="btcusdt",
+            side=side,
+            volume=volume,
+            price=price,
+            **more,
+        )
+
+    funding_commands: list[Command] = [
+        Credit(key=f"trig:fund:{m}:{c}", member_id=m, currency=c, amount=a, deposit_id="d")
+        for m in range(1, 5)
+        for c, a in (("btc", 10**8), ("usdt", 5 * 10**10))
+    ]
+    before = [
+        *funding_commands,
+        order(3, "sell", 100, p),
+        order(4, "buy", 100, p),  # the last trade price: p
+        order(1, "sell", 200, p - 3, ord_type="stop_limit", trigger_price=p - 1),
+        order(2, "buy", 200, ord_type="stop_market", trigger_price=p + 1, stp="cancel_maker"),
+        order(1, "sell", 100, p + 5, trigger_price=p - 2),  # an OCO, its stop leg below
+        order(2, "sell", 100, p + 2),  # the member's own ask: the stop buy cancels it
+        order(3, "sell", 300, p + 4),
+    ]
+    after = [
+        order(4, "buy", 300, p - 3),
+        order(3, "sell", 100, p - 1),
+        order(4, "buy", 100, p - 1),  # trades at p - 1: a cascade of two fires
+        order(3, "sell", 100, p + 1),
+        order(4, "buy", 100, p + 1),  # trades at p + 1: the stop buy fires
+    ]
+
+    queue = f"bursa.test.engine.{uuid.uuid4().hex[:8]}"
+    client = EngineClient(amqp_url, queue=queue)
+    await client.start()
+    engine = start_engine(fresh_database_url, amqp_url, queue)
+    try:
+
+        async def run(commands: list[Command]) -> None:
+            for command in commands:
+                answer = await asyncio.wait_for(await client.send(command), timeout=60)
+                expected = ref.apply(command)
+                assert snapshot_summary(answer) == expected.summary(), command
+
+        await run(before)
+        waiting = {i for i, o in ref.open.items() if o["state"] == "trigger_wait"}
+        assert len(waiting) == 3
+        engine.send_signal(signal.SIGKILL)
+        engine.wait(timeout=10)
+        engine = start_engine(fresh_database_url, amqp_url, queue)
+        await run(after)
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        try:
+            engine.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            engine.kill()
+        await client.stop()
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+
+    assert set(ref.fired) == waiting  # every trigger fired (the OCO's stop leg included)
+    assert len(set(ref.fired.values())) == 2  # in two commands: the two crossing trades
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        assert await stored_trades(conn, DEMO) == ref.trades
+        rows = await conn.fetch("SELECT id, state, trades_count FROM orders ORDER BY id")
+        assert {r["id"]: (r["state"], r["trades_count"]) for r in rows} == {
+            i: (o["state"], o["trades"]) for i, o in ref.orders.items()
+        }
+        fired_in = await conn.fetch(
+            "SELECT DISTINCT taker_order_id, seq FROM trades WHERE taker_order_id = ANY($1)",
+            list(waiting),
+        )
+        assert {r["taker_order_id"]: r["seq"] for r in fired_in} == {
+            i: seq for i, seq in ref.fired.items() if ref.orders[i]["trades"]
+        }
         report = await verify_ledger(conn)
         assert report.ok, [b.describe() for b in report.breaks[:5]]
         currencies, markets = await load_specs(conn)

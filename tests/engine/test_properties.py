@@ -3,11 +3,15 @@
 Hypothesis generates command streams over a few members and markets, with prices and
 amounts in narrow ranges so that orders cross often, and with invalid commands mixed in
 (bad amounts and prices, over-precise decimals, unknown markets, currencies and orders,
-other members' orders, insufficient funds, repeated idempotency keys). The engine must
-agree with ``reference.Reference`` command by command (outcome) and batch by batch
-(trades, balances, open orders, books, withdrawal holds), keep its invariants after every
-batch, replay deterministically, and, through the real ``EngineRunner`` on PostgreSQL,
-keep the ledger consistent, replay from its command log and recover after a restart.
+other members' orders, insufficient funds, repeated idempotency keys), and trigger
+orders, OCOs, amends and bulk commands with trigger prices in the traded range so that
+they fire. The engine must agree with ``reference.Reference`` command by command (outcome,
+and the state of every order it ever named) and batch by batch (trades, balances, open
+orders, books, withdrawal holds), keep its invariants after every batch (``TriggerWatch``
+after every command: a trigger fires once, in the command whose trade crossed it, never
+while its price is uncrossed; an OCO never trades on both legs), replay deterministically,
+and, through the real ``EngineRunner`` on PostgreSQL, keep the ledger consistent, replay
+from its command log and recover after a restart.
 """
 
 import asyncio
@@ -15,7 +19,8 @@ import itertools
 import uuid
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +31,14 @@ from hypothesis import strategies as st
 
 from bursa.engine.commands import (
     Adjust,
+    AmendOrder,
+    BulkOrders,
     CancelAll,
     CancelOrder,
     Command,
     Credit,
     HoldWithdrawal,
+    PlaceOco,
     PlaceOrder,
     ReleaseWithdrawal,
     SettleWithdrawal,
@@ -40,7 +48,7 @@ from bursa.engine.core import Engine, trade_postings
 from bursa.engine.replay import check_replay
 from bursa.engine.runner import EngineRunner
 from bursa.engine.specs import CurrencySpec, MarketSpec
-from bursa.engine.state import HELD, Result
+from bursa.engine.state import HELD, Order, Result
 from bursa.engine.units import OverPrecise, to_units
 from bursa.events.bus import InProcessBus
 from bursa.ledger.verify import verify_ledger
@@ -48,6 +56,8 @@ from bursa.trading.seeds import DEMO_SEEDS
 from bursa.trading.specs import load_specs
 from tests.conftest import SERVER_URL, database_url
 from tests.engine.reference import (
+    ABOVE,
+    BELOW,
     BUY,
     CANCEL_BOTH,
     CANCEL_MAKER,
@@ -58,6 +68,9 @@ from tests.engine.reference import (
     LIMIT,
     MARKET,
     SELL,
+    STOP_LIMIT,
+    STOP_MARKET,
+    TRIGGER_WAIT,
     Outcome,
     Reference,
     RefMarket,
@@ -307,7 +320,36 @@ class DecimalCredit:
     amount: str
 
 
-Op = Command | SameKey | Resend | CancelOwn | DecimalOrder | DecimalCredit
+@dataclass(frozen=True)
+class AmendOwn:
+    """Amend one of the member's open orders (resolved when sent): ``price`` 0 keeps it;
+    ``volume`` is "keep" (0), "same", "less" or "more" by ``delta`` lots."""
+
+    member_id: int
+    pick: int
+    by_client_id: bool
+    price: int
+    volume: str
+    delta: int
+    resting: bool  # pick among plain resting limit orders (else among all open ones)
+
+
+@dataclass(frozen=True)
+class CancelPick:
+    """A bulk cancel item naming one of the member's open orders (resolved when sent)."""
+
+    pick: int
+    by_client_id: bool
+
+
+@dataclass(frozen=True)
+class BulkOp:
+    member_id: int
+    cancels: tuple[Any, ...]  # CancelPick or a raw item
+    places: tuple[Any, ...]  # raw items
+
+
+Op = Command | SameKey | Resend | CancelOwn | DecimalOrder | DecimalCredit | AmendOwn | BulkOp
 
 
 def weighted(*choices: tuple[int, Any]) -> st.SearchStrategy[Any]:
@@ -343,6 +385,124 @@ def op_strategy(u: Universe, count: int, active: tuple[MarketGen, ...]) -> st.Se
     return _OPS[key]
 
 
+def _order_entry(
+    members: st.SearchStrategy[int],
+    active: tuple[MarketGen, ...],
+    place_order: Callable[[MarketGen], st.SearchStrategy[Command]],
+) -> tuple[st.SearchStrategy[Command], st.SearchStrategy[Op], st.SearchStrategy[Op]]:
+    """OCOs, amends and bulk commands: (OCO and amend commands, amends of the member's own
+    orders, bulk commands)."""
+
+    def place_oco(gen: MarketGen) -> st.SearchStrategy[Command]:
+        m = gen.market
+        lo, hi = gen.prices
+        prices = st.integers(lo, hi)
+        sides = weighted((30, BUY), (30, SELL), (1, "bid"))
+        stop_price = weighted((3, 0), (2, prices), (1, st.sampled_from([m.min_price - 1])))
+        volume = weighted((40, st.integers(*gen.volumes)), (1, st.just(0)))
+        client_id = weighted((7, None), (2, st.sampled_from(CLIENT_IDS)))
+        stp = weighted((30, CANCEL_TAKER), (6, CANCEL_MAKER), (6, CANCEL_BOTH))
+        in_order = weighted((8, True), (1, False))
+
+        @st.composite
+        def build(draw: st.DrawFn) -> Command:
+            side, a, b = draw(sides), draw(prices), draw(prices)
+            if draw(in_order):  # sell: price above the trigger; buy: below
+                low, high = sorted((a, b))
+                a, b = (high, low) if side == SELL else (low, high)
+            return PlaceOco(
+                key="",
+                member_id=draw(members),
+                market=m.id,
+                side=side,
+                volume=draw(volume),
+                price=a,
+                trigger_price=b,
+                stop_price=draw(stop_price),
+                client_id=draw(client_id),
+                stp=draw(stp),
+            )
+
+        return build()
+
+    def amend_own(gen: MarketGen) -> st.SearchStrategy[AmendOwn]:
+        lo, hi = gen.prices
+        return st.builds(
+            AmendOwn,
+            members,
+            st.integers(0, 10),
+            st.booleans(),
+            weighted((4, 0), (4, st.integers(lo, hi)), (1, st.sampled_from([-1, 1]))),
+            weighted((4, "keep"), (5, "less"), (3, "more"), (1, "same")),
+            st.integers(1, max(1, gen.volumes[0])),
+            weighted((5, True), (1, False)),
+        )
+
+    amend_order = st.builds(
+        AmendOrder,
+        key=st.just(""),
+        member_id=members,
+        order_id=weighted((5, st.integers(1, 40)), (1, None)),
+        client_id=weighted((3, None), (1, st.sampled_from(CLIENT_IDS))),
+        price=weighted((1, 0), (1, st.integers(1, 10**6))),
+        volume=weighted((1, 0), (1, st.integers(1, 100))),
+    )
+
+    def bulk_item(order: Command) -> dict[str, Any]:
+        item = asdict(order)
+        del item["key"], item["member_id"]
+        return item
+
+    places = st.one_of(*(place_order(g) for g in active))
+    malformation = weighted((20, "none"), (1, "unknown"), (1, "missing"), (1, "type"))
+
+    @st.composite
+    def bulk_place(draw: st.DrawFn) -> Any:
+        item = bulk_item(draw(places))
+        how = draw(malformation)
+        if how == "unknown":
+            return item | {"colour": "red"}
+        if how == "missing":
+            return {k: v for k, v in item.items() if k != "volume"}
+        if how == "type":
+            return item | {"volume": str(item["volume"])}
+        return item
+
+    bulk_cancel = weighted(
+        (6, st.builds(CancelPick, st.integers(0, 10), st.booleans())),
+        (2, st.builds(lambda i: {"order_id": i}, st.integers(1, 40))),
+        (1, st.builds(lambda c: {"client_id": c}, st.sampled_from(CLIENT_IDS))),
+        (1, st.sampled_from([{"id": 1}, {"order_id": "1"}, {"order_id": 1, "client_id": "a"}])),
+    )
+    too_many = st.builds(
+        lambda member, kind: BulkOp(
+            member,
+            tuple({"order_id": 10**6} for _ in range(101)) if kind else (),
+            () if kind else tuple({"market": "x", "side": BUY, "volume": 1} for _ in range(101)),
+        ),
+        members,
+        st.booleans(),
+    )
+    bulk = weighted(
+        (
+            30,
+            st.builds(
+                BulkOp,
+                members,
+                st.lists(bulk_cancel, max_size=3).map(tuple),
+                st.lists(bulk_place(), max_size=4).map(tuple),
+            ),
+        ),
+        (1, too_many),
+    )
+
+    return (
+        weighted((6, st.one_of(*(place_oco(g) for g in active))), (1, amend_order)),
+        st.one_of(*(amend_own(g) for g in active)),
+        bulk,
+    )
+
+
 def _op_strategy(
     u: Universe, members: st.SearchStrategy[int], active: tuple[MarketGen, ...]
 ) -> st.SearchStrategy[Op]:
@@ -369,7 +529,17 @@ def _op_strategy(
         limit_tif = weighted((40, ""), (3, GTC), (6, IOC), (8, FOK), (1, "GTD"))
         market_tif = weighted((12, ""), (3, IOC), (4, FOK), (1, GTC))
         sides = weighted((30, BUY), (30, SELL), (1, "bid"))
-        types = weighted((50, LIMIT), (10, MARKET), (1, "stop"))
+        types = weighted((50, LIMIT), (10, MARKET), (10, STOP_LIMIT), (7, STOP_MARKET), (1, "stop"))
+        # Trigger prices in the traded range, so that triggers do fire (or are refused as
+        # crossed already); a few on limit and market orders, which refuse them.
+        trigger_price = weighted((30, st.integers(lo, hi)), *bad)
+        no_trigger = weighted((60, 0), (1, st.integers(lo, hi)))
+        condition = weighted((12, ""), (3, ABOVE), (3, BELOW), (1, "sideways"))
+        no_condition = weighted((60, ""), (1, ABOVE))
+        triggers = {
+            True: st.tuples(trigger_price, condition),
+            False: st.tuples(no_trigger, no_condition),
+        }
         market = weighted((60, m.id), (1, st.sampled_from(other_markets)))
         volume = weighted(
             (40, st.integers(*gen.volumes)), (1, st.sampled_from([0, -1, m.min_amount - 1]))
@@ -381,10 +551,11 @@ def _op_strategy(
         @st.composite
         def build(draw: st.DrawFn) -> Command:
             side, ord_type = draw(sides), draw(types)
-            if ord_type == MARKET:
+            if ord_type in (MARKET, STOP_MARKET):
                 price, tif = draw(market_price), draw(market_tif)
             else:
                 price, tif = draw(limit_price.get(side, limit_price[BUY])), draw(limit_tif)
+            trigger, when = draw(triggers[ord_type in (STOP_LIMIT, STOP_MARKET)])
             return PlaceOrder(
                 key="",
                 member_id=draw(members),
@@ -397,6 +568,8 @@ def _op_strategy(
                 post_only=draw(post_only),
                 client_id=draw(client_id),
                 stp=draw(stp),
+                trigger_price=trigger,
+                trigger_condition=when,
             )
 
         return build()
@@ -559,8 +732,10 @@ def _op_strategy(
         text = decimal_text(draw(credit_units[currency]), places, draw(extra_digit))
         return DecimalCredit(draw(members), currency, text)
 
+    oco_or_amend, amend_mine, bulk = _order_entry(members, active, place_order)
     plain = weighted(
         (60, st.one_of(*(place_order(g) for g in active))),
+        (7, oco_or_amend),
         (4, cancel_order),
         (3, cancel_all),
         (5, credit()),
@@ -573,6 +748,8 @@ def _op_strategy(
     return weighted(
         (85, plain),
         (6, cancel_own),
+        (8, amend_mine),
+        (5, bulk),
         (3, st.one_of(*(decimal_order(g) for g in active))),
         (1, decimal_credit()),
         (3, st.builds(Resend, st.integers(0, 200))),
@@ -656,6 +833,13 @@ class Harness:
                     )
                 else:
                     command = CancelOrder(key=key, member_id=op.member_id, order_id=order["id"])
+        elif isinstance(op, AmendOwn):
+            command = self.amend(op, key)
+        elif isinstance(op, BulkOp):
+            cancels = [self.cancel_item(c, op.member_id) for c in op.cancels]
+            command = BulkOrders(
+                key=key, member_id=op.member_id, place=list(op.places), cancel=cancels
+            )
         elif isinstance(op, DecimalOrder):
             m = self.markets[op.market]
             volume: int | None
@@ -703,6 +887,49 @@ class Harness:
             command = replace(op, key=key)
         self.history.append(command)
         return command
+
+    def mine(self, member: int) -> list[dict[str, Any]]:
+        """The member's open orders in the reference (resting or waiting), oldest first."""
+        return sorted(
+            (o for o in self.ref.open.values() if o["member"] == member), key=lambda o: o["id"]
+        )
+
+    def cancel_item(self, item: Any, member: int) -> Any:
+        if not isinstance(item, CancelPick):
+            return item
+        mine = self.mine(member)
+        if not mine:
+            return {"client_id": "none-such"}
+        order = mine[item.pick % len(mine)]
+        if item.by_client_id and order["client_id"] is not None:
+            return {"client_id": order["client_id"]}
+        return {"order_id": order["id"]}
+
+    def amend(self, op: AmendOwn, key: str) -> Command:
+        mine = self.mine(op.member_id)
+        resting = [o for o in mine if o["type"] == LIMIT and o["oco"] is None]
+        if op.resting and resting:
+            mine = resting
+        if not mine:
+            return AmendOrder(key=key, member_id=op.member_id, order_id=10**6, price=1)
+        order = mine[op.pick % len(mine)]
+        volume = {
+            "keep": 0,
+            "same": order["volume"],
+            "less": max(1, order["volume"] - op.delta),
+            "more": order["volume"] + op.delta,
+        }[op.volume]
+        if op.by_client_id and order["client_id"] is not None:
+            return AmendOrder(
+                key=key,
+                member_id=op.member_id,
+                client_id=order["client_id"],
+                price=op.price,
+                volume=volume,
+            )
+        return AmendOrder(
+            key=key, member_id=op.member_id, order_id=order["id"], price=op.price, volume=volume
+        )
 
     def expect(self, command: Command) -> tuple[bool, Outcome]:
         """(whether the key was seen before, the reference's outcome)."""
@@ -791,23 +1018,119 @@ def outcome_of(result: Result) -> Outcome:
         error=result.error,
         order=None
         if o is None
-        else (o.id, o.state, o.volume, o.locked, o.origin_locked, o.funds_received, o.trades_count),
+        else (
+            o.id,
+            o.state,
+            o.volume,
+            o.locked,
+            o.origin_locked,
+            o.funds_received,
+            o.trades_count,
+            o.oco_id,
+        ),
         orders=None
         if result.orders is None
         else tuple(sorted((x.id, x.state, x.volume, x.locked) for x in result.orders)),
         account=None if a is None else (a.member_id, a.currency, a.balance, a.locked),
+        items=None if result.items is None else tuple(outcome_of(i) for i in result.items),
     )
+
+
+def result_orders(result: Result) -> list[Order]:
+    """The live orders a result names (its items' included), before it is frozen."""
+    found = ([] if result.order is None else [result.order]) + list(result.orders or [])
+    for item in result.items or []:
+        found.extend(result_orders(item))
+    return found
 
 
 def snapshot_summary(snapshot: dict[str, Any]) -> tuple[Any, ...]:
     """A committed result (what a runner's caller hears) in ``Outcome.summary`` form."""
-    order, orders = snapshot.get("order"), snapshot.get("orders")
+    order, orders, items = snapshot.get("order"), snapshot.get("orders"), snapshot.get("items")
     return (
         snapshot["seq"],
         snapshot["error"],
         None if order is None else order["id"],
         None if orders is None else tuple(sorted(o["id"] for o in orders)),
+        None if items is None else tuple(snapshot_summary(i) for i in items),
     )
+
+
+def engine_order_state(o: Order) -> tuple[Any, ...]:
+    """An engine order as ``Reference.order_state`` states it."""
+    return (
+        o.id,
+        o.ord_type,
+        o.state,
+        o.price,
+        o.trigger_price,
+        o.trigger_condition,
+        o.origin_volume,
+        o.volume,
+        o.locked,
+        o.funds_received,
+        o.trades_count,
+        o.client_id,
+        o.oco_id,
+    )
+
+
+def _met(condition: str, trigger: int, last: int) -> bool:
+    return last >= trigger if condition == ABOVE else last <= trigger
+
+
+class TriggerWatch:
+    """Every order the engine named, watched command by command, for what must hold of
+    trigger orders and OCOs whatever the reference says."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, Order] = {}
+        self.left_wait: dict[int, int] = {}  # trigger order id -> seq it left trigger_wait
+        self.taker_seqs: dict[int, set[int]] = defaultdict(set)  # order id -> seqs as taker
+        self.traded: set[int] = set()  # ids of orders with a trade
+
+    def after(self, engine: Engine, result: Result, trades: list[Any]) -> None:
+        """Check the engine after one applied command (``trades``: the ones it made)."""
+        seq = engine.seq
+        for order in result_orders(result):
+            self.orders[order.id] = order
+        for t in trades:
+            assert t.seq == seq, t
+            self.taker_seqs[t.taker_order_id].add(seq)
+            self.traded.update((t.maker_order_id, t.taker_order_id))
+        for order in self.orders.values():
+            if order.ord_type not in (STOP_LIMIT, STOP_MARKET):
+                continue
+            book = engine.books[order.market]
+            if order.state == TRIGGER_WAIT:
+                # Never left and came back; never waiting while its price is crossed.
+                assert order.id not in self.left_wait, order.view()
+                last = book.last_price()
+                assert not (last and _met(order.trigger_condition, order.trigger_price, last))
+                continue
+            self.left_wait.setdefault(order.id, seq)
+            # A trigger order takes liquidity once at most: in the command that fired it,
+            # after a trade of that command crossed its trigger.
+            seqs = self.taker_seqs.get(order.id, set())
+            assert seqs <= {self.left_wait[order.id]}, (order.view(), seqs)
+            if seqs and self.left_wait[order.id] == seq:
+                first = min(t.id for t in trades if t.taker_order_id == order.id)
+                assert any(
+                    t.id < first
+                    and t.market == order.market
+                    and _met(order.trigger_condition, order.trigger_price, t.price)
+                    for t in trades
+                ), order.view()
+        for order in self.orders.values():
+            if order.oco_id is None or order.ord_type != LIMIT:
+                continue
+            stop = self.orders[order.oco_id]
+            # Never both legs trade; the limit leg's first trade cancels the stop leg at once.
+            assert not (order.id in self.traded and stop.id in self.traded), order.view()
+            if order.trades_count:
+                assert stop.state == "cancel", (order.view(), stop.view())
+            if stop.state not in (TRIGGER_WAIT, "cancel") or stop.trades_count:
+                assert order.state == "cancel" and order.trades_count == 0, order.view()
 
 
 def balances(engine: Engine) -> dict[tuple[int, str], tuple[int, int]]:
@@ -876,7 +1199,7 @@ def compare_with_reference(engine: Engine, h: Harness, trades: list[TradeRow]) -
     ref = h.ref
     assert trades == ref.trades
     assert balances(engine) == ref.balances_view()
-    assert open_orders(engine) == ref.open_orders_view()
+    assert open_orders(engine) == ref.open_orders_view(triggers=True)
     assert holds(engine) == ref.holds_view()
     assert (engine.seq, engine.next_order_id, engine.next_trade_id) == (
         ref.seq,
@@ -905,9 +1228,12 @@ def check_invariants(engine: Engine, h: Harness, ledger: Ledger) -> None:
     holdings: dict[tuple[int, str], int] = defaultdict(int)
     for order in engine.open_orders.values():
         spec = engine.books[order.market].spec
-        assert order.volume > 0 and order.state == "wait"
-        if order.side == BUY:
-            assert order.locked >= order.price * order.volume * spec.quote_per_tick_lot
+        assert order.volume > 0 and order.state in ("wait", TRIGGER_WAIT)
+        if order.state == TRIGGER_WAIT and order.oco_id is not None:
+            assert order.locked == 0  # an OCO's stop leg: its limit leg holds the funds
+        elif order.side == BUY:
+            price = order.trigger_price if order.ord_type == STOP_MARKET else order.price
+            assert order.locked >= price * order.volume * spec.quote_per_tick_lot
             holdings[(order.member_id, spec.quote.code)] += order.locked
         else:
             assert order.locked == order.volume * spec.base_per_lot
@@ -952,8 +1278,9 @@ T0 = 1_767_225_600_000_000  # 2026-01-01, microseconds
 
 def run_in_memory(u: Universe, scenario: Scenario, *, check: bool) -> tuple[Engine, Harness]:
     """Run ``scenario`` through an ``Engine`` batch by batch; with ``check``, compare every
-    outcome and every batch's state with the reference and check the invariants."""
-    engine, h, ledger = u.engine(), Harness(u), Ledger()
+    outcome, every order the engine named and every batch's state with the reference and
+    check the invariants."""
+    engine, h, ledger, watch = u.engine(), Harness(u), Ledger(), TriggerWatch()
     ts = T0
     for batch in scenario.batches:
         for op in batch:
@@ -962,6 +1289,7 @@ def run_in_memory(u: Universe, scenario: Scenario, *, check: bool) -> tuple[Engi
                 continue
             ts += 1
             repeated, expected = h.expect(command)
+            made = len(engine.journal.trades)
             result = engine.apply(command, ts)
             h.sent.append((command, ts))
             if repeated:
@@ -970,7 +1298,15 @@ def run_in_memory(u: Universe, scenario: Scenario, *, check: bool) -> tuple[Engi
                 h.applied(command, result.ok)
                 if check:
                     assert outcome_of(result) == expected, command
-        ledger.add(engine.end_batch(), engine)
+                    watch.after(engine, result, engine.journal.trades[made:])
+                    assert {
+                        i: engine_order_state(o) for i, o in watch.orders.items()
+                    } == h.ref.orders_view(), command
+        journal = engine.end_batch()
+        for order in journal.orders.values():
+            if check:
+                assert watch.orders.get(order.id, order) is order, order.view()
+        ledger.add(journal, engine)
         if check:
             compare_with_reference(engine, h, ledger.trades)
             check_invariants(engine, h, ledger)
@@ -1088,7 +1424,7 @@ async def run_through_runner(url: str, scenario: Scenario, h: Harness) -> DbRun:
             assert report.ok, [b.describe() for b in report.breaks]
             engine = runner.engine
             assert balances(engine) == h.ref.balances_view()
-            assert open_orders(engine) == h.ref.open_orders_view()
+            assert open_orders(engine) == h.ref.open_orders_view(triggers=True)
             assert holds(engine) == h.ref.holds_view()
         assert await stored_trades(conn, h.universe) == h.ref.trades
         run.state = recovered_state(runner.engine)

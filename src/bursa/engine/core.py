@@ -105,6 +105,10 @@ TRANSFER_LEG_KEYS = frozenset(("currency", "amount", "src", "src_member", "dst",
 GROUP_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+def _order_id(order: Order) -> int:
+    return order.id
+
+
 def _crossed(last: int, trigger: int, condition: str) -> bool:
     """Whether the last trade price (0: none yet) meets a trigger."""
     if not last:
@@ -270,6 +274,7 @@ class Engine:
         seq: int = 0,
         next_order_id: int = 1,
         next_trade_id: int = 1,
+        next_priority: int = 1,
     ) -> None:
         self.currencies: dict[str, CurrencySpec] = {c.code: c for c in currencies}
         self.markets: dict[str, MarketSpec] = {}
@@ -288,6 +293,7 @@ class Engine:
         self.seq = seq
         self.next_order_id = next_order_id
         self.next_trade_id = next_trade_id
+        self.next_priority = next_priority  # the queue place the next resting order gets
         self.journal = Journal()
         self._handlers: dict[type[Command], Callable[..., Result]] = {
             PlaceOrder: self._place_order,
@@ -351,7 +357,7 @@ class Engine:
 
     def restore_order(self, order: Order) -> None:
         """Put a persisted open order back in its book, or with the waiting triggers
-        (call in id order)."""
+        (call in ``priority`` order)."""
         book = self.books[order.market]
         if order.state == TRIGGER_WAIT:
             waiting = book.above if order.trigger_condition == ABOVE else book.below
@@ -981,7 +987,11 @@ class Engine:
         return False
 
     def _rest(self, order: Order, book: Book) -> None:
-        """Put an open limit order at the back of its price level."""
+        """Put an open limit order at the back of its price level (or, restoring it, where
+        its ``priority`` puts it: restored in that order)."""
+        if not order.priority:
+            order.priority = self.next_priority
+            self.next_priority += 1
         side = book.bids if order.side == BUY else book.asks
         level = side.levels.get(order.price)
         if level is None:
@@ -1094,12 +1104,15 @@ class Engine:
             return Result(seq, cmd.kind, errors.INVALID_SIDE)
         if cmd.market is not None and cmd.market not in self.books:
             return Result(seq, cmd.kind, errors.MARKET_NOT_AVAILABLE)
-        chosen = [
-            order
-            for order in self.member_orders.get(cmd.member_id, {}).values()
-            if (cmd.market is None or order.market == cmd.market)
-            and (cmd.side is None or order.side == cmd.side)
-        ]
+        chosen = sorted(
+            (
+                order
+                for order in self.member_orders.get(cmd.member_id, {}).values()
+                if (cmd.market is None or order.market == cmd.market)
+                and (cmd.side is None or order.side == cmd.side)
+            ),
+            key=_order_id,
+        )
         cancelled: list[Order] = []
         for order in chosen:
             if order.id in self.open_orders:  # not already gone with its OCO sibling

@@ -38,6 +38,7 @@ __all__ = [
     "load_engine",
     "load_json",
     "now_micros",
+    "prepare_connection",
     "to_datetime",
     "to_micros",
 ]
@@ -62,13 +63,14 @@ class BatchWriter:
         self.rows = RowBuilder(currencies, markets).rows
 
     async def write(self, conn: asyncpg.Connection, rows: BatchRows) -> None:
-        """Commit the batch: all of it or, on any error, none of it.
+        """Commit the batch: all of it or, on any error, none of it."""
+        await self.send(conn, self.encode(rows))
 
-        One statement does it all (data-modifying CTEs over JSON documents): a single
-        round trip, atomic on its own, whatever the batch size.
-        """
-        await conn.execute(
-            WRITE_BATCH,
+    @staticmethod
+    def encode(rows: BatchRows) -> tuple[str, ...]:
+        """The statement's parameters: each table's rows as one JSON document (the runner
+        encodes a batch while the previous one commits)."""
+        return (
             document(rows.commands),
             document(rows.new_orders),
             document(rows.changed_orders),
@@ -82,6 +84,32 @@ class BatchWriter:
             document(rows.groups),
             document(rows.currencies),
         )
+
+    @staticmethod
+    async def send(conn: asyncpg.Connection, documents: tuple[str, ...]) -> None:
+        """Commit encoded rows (``encode``) in one statement (data-modifying CTEs over JSON
+        documents): a single round trip, atomic on its own, whatever the batch size."""
+        await conn.execute(WRITE_BATCH, *documents)
+
+
+async def prepare_connection(conn: asyncpg.Connection) -> None:
+    """Session settings of the connection that runs the batch statement.
+
+    The statement touches a few rows of large tables by primary key; with stale statistics
+    the planner may hash a whole table instead, which makes every small batch slower as the
+    tables grow. The outbox row is a large value: lz4 compresses it (TOAST) several times
+    faster than the default pglz, where the server has it; what is stored reads the same.
+    The commands' document is larger than the default ``work_mem``: more of it keeps it off
+    temporary files. Durability is untouched (``synchronous_commit`` stays as configured).
+    """
+    await conn.execute(
+        "SET enable_hashjoin = off; SET enable_mergejoin = off; SET work_mem = '64MB'"
+    )
+    lz4 = await conn.fetchval(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+    )
+    if lz4:
+        await conn.execute("SET default_toast_compression = lz4")
 
 
 COMMAND_COLUMNS = ["seq", "idempotency_key", "kind", "payload", "result", "created_at"]
@@ -112,6 +140,7 @@ ORDER_COLUMNS = [
     "trigger_condition",
     "oco_id",
     "stp",
+    "priority",
 ]
 TRADE_COLUMNS = [
     "id",
@@ -152,6 +181,7 @@ CHANGED_ORDER_COLUMNS = [
     "updated_at",
     "origin_volume",
     "origin_locked",
+    "priority",
 ]
 ACCOUNT_COLUMNS = ["member_id", "currency_id", "balance", "locked"]
 # The parameters the Event API's relay expands into events (``bursa.events.engine_batch``):
@@ -191,12 +221,13 @@ def _write_batch_statement() -> str:
         ["bigint", "uuid", "bigint", "text", "text", "text", "text", "bool", "text"]
         + ["numeric"] * 8
         + ["text", "int", "bigint", "timestamptz", "timestamptz"]
-        + ["numeric", "text", "bigint", "text"],
+        + ["numeric", "text", "bigint", "text", "bigint"],
     )
     changed_orders = _rows_of(
         3,
         ["bigint", "numeric", "numeric", "numeric", "text", "int", "bigint", "timestamptz"]
-        + ["numeric"] * 2,
+        + ["numeric"] * 2
+        + ["bigint"],
     )
     trades = _rows_of(
         4,
@@ -250,9 +281,10 @@ WITH new_commands AS (
     UPDATE orders AS o SET volume = u.volume, locked = u.locked,
            funds_received = u.funds_received, state = u.state,
            trades_count = u.trades_count, seq = u.seq, updated_at = u.updated_at,
-           origin_volume = u.origin_volume, origin_locked = u.origin_locked
+           origin_volume = u.origin_volume, origin_locked = u.origin_locked,
+           priority = u.priority
     FROM ({changed_orders}) AS u(id, volume, locked, funds_received, state, trades_count,
-                                 seq, updated_at, origin_volume, origin_locked)
+                                 seq, updated_at, origin_volume, origin_locked, priority)
     JOIN orders AS p ON p.id = u.id
     WHERE o.id = u.id
     RETURNING o.id, p.volume AS previous_volume, p.locked AS previous_locked
@@ -345,8 +377,14 @@ async def load_engine(
     seq = await conn.fetchval("SELECT coalesce(max(seq), 0) FROM engine_commands")
     next_order = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM orders")
     next_trade = await conn.fetchval("SELECT coalesce(max(id), 0) + 1 FROM trades")
+    next_priority = await conn.fetchval("SELECT coalesce(max(priority), 0) + 1 FROM orders")
     engine = Engine(
-        currencies, markets, seq=seq, next_order_id=next_order, next_trade_id=next_trade
+        currencies,
+        markets,
+        seq=seq,
+        next_order_id=next_order,
+        next_trade_id=next_trade,
+        next_priority=next_priority,
     )
     precision = {c.code: c.precision for c in currencies}
     for row in await conn.fetch("SELECT member_id, currency_id, balance, locked FROM accounts"):
@@ -357,8 +395,10 @@ async def load_engine(
             _units(row["balance"], places),
             _units(row["locked"], places),
         )
+    # Resting orders in their queue order; waiting trigger orders (no place yet) after.
     for row in await conn.fetch(
-        "SELECT * FROM orders WHERE state = ANY($1::text[]) ORDER BY id", [WAIT, TRIGGER_WAIT]
+        "SELECT * FROM orders WHERE state = ANY($1::text[]) ORDER BY priority NULLS LAST, id",
+        [WAIT, TRIGGER_WAIT],
     ):
         engine.restore_order(_order_from_row(row, engine.books[row["market_id"]].spec))
     for row in await conn.fetch("SELECT * FROM withdrawal_holds ORDER BY seq"):
@@ -432,6 +472,7 @@ def _order_from_row(row: asyncpg.Record, spec: MarketSpec) -> Order:
         order.trigger_condition = row["trigger_condition"]
         order.stp = row["stp"] or ""
     order.oco_id = row["oco_id"]
+    order.priority = row["priority"] or 0
     return order
 
 

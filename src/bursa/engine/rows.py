@@ -154,6 +154,7 @@ class RowBuilder:
                         order.trigger_condition or None,
                         order.oco_id,
                         order.stp or None,
+                        order.priority or None,
                     )
                 )
             else:
@@ -169,6 +170,7 @@ class RowBuilder:
                         order.updated_at,
                         f"{order.origin_volume}{amount_t}",
                         f"{order.origin_locked}{locked_t}",
+                        order.priority or None,
                     )
                 )
         postings: list[Posting] = list(journal.postings)

@@ -49,6 +49,7 @@ class Order:
         "origin_volume",
         "post_only",
         "price",
+        "priority",
         "seq",
         "side",
         "state",
@@ -106,6 +107,9 @@ class Order:
         self.trigger_condition = ""
         self.stp = ""
         self.oco_id: int | None = None  # the other order of a one-cancels-the-other pair
+        # Its place in its price level's queue, given when it first rests (0: never rested);
+        # not its id: a trigger order rests when it fires, behind later orders.
+        self.priority = 0
 
     def view(self) -> dict[str, Any]:
         """The order as integers, for results and the command log."""

@@ -69,6 +69,8 @@ orders = Table(
     Column("trigger_condition", String(5)),
     Column("oco_id", BigInteger),
     Column("stp", String(16)),
+    # The order's place in its price level's queue, given when it first rested (null: never).
+    Column("priority", BigInteger),
     Index("ix_orders_member_id_id", "member_id", "id"),
     Index(
         "ix_orders_open", "market_id", postgresql_where=text("state IN ('wait', 'trigger_wait')")

@@ -1,6 +1,8 @@
 """Trigger orders (stop-limit, stop-market) and one-cancels-the-other pairs: the orders
 table holds their trigger, the pair's other order and the self-trade prevention to apply
 when they fire; ``trigger_wait`` orders are open, so the open-orders index covers them.
+``priority`` is an order's place in its price level's queue (a fired trigger order rests
+behind later orders, so its id no longer tells): resting orders so far had their id's.
 
 Revision ID: 0039
 Revises: 0038
@@ -27,6 +29,8 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("trigger_condition", sa.String(5)))
     op.add_column("orders", sa.Column("oco_id", sa.BigInteger))
     op.add_column("orders", sa.Column("stp", sa.String(16)))
+    op.add_column("orders", sa.Column("priority", sa.BigInteger))
+    op.execute("UPDATE orders SET priority = id WHERE state = 'wait'")
     op.drop_index("ix_orders_open", table_name="orders")
     op.create_index("ix_orders_open", "orders", ["market_id"], postgresql_where=sa.text(OPEN))
 
@@ -36,6 +40,7 @@ def downgrade() -> None:
     op.create_index(
         "ix_orders_open", "orders", ["market_id"], postgresql_where=sa.text("state = 'wait'")
     )
+    op.drop_column("orders", "priority")
     op.drop_column("orders", "stp")
     op.drop_column("orders", "oco_id")
     op.drop_column("orders", "trigger_condition")
