@@ -206,7 +206,7 @@ _ORDER_BY_UUID = HotQuery.of(_order_query(_MEMBER).where(orders.c.uuid == bindpa
 _OPEN_ORDER_BY_CLIENT_ID = HotQuery.of(
     _order_query(_MEMBER).where(
         orders.c.client_id == bindparam("client_id"),
-        orders.c.state.in_(("wait", "trigger_wait")),
+        or_(orders.c.state == "wait", orders.c.state == "trigger_wait"),
     )
 )
 

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api.deps import EngineView
 from bursa.api.ranger import present as wire
+from bursa.api.ranger.dead_man import DeadMan
 from bursa.api.ranger.klines import KLINE, Kline, kline_period, read_seed
 from bursa.api.ranger.markets import Committed, LocalMarkets, Markets
 from bursa.api.ranger.protocol import DirectWriter
@@ -237,6 +238,7 @@ class RangerHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._outage = OutageLog("ranger", log, meanwhile="tickers, books and candles wait")
         self._stack = contextlib.ExitStack()
+        self.dead_man = DeadMan()  # cancel-on-disconnect timers (``order_entry``)
 
     @property
     def connections(self) -> int:
@@ -257,6 +259,7 @@ class RangerHub:
                 await task
         self._tasks.clear()
         self._stack.close()
+        await self.dead_man.close()
 
     def _subscribe(self) -> Subscription:
         """A new bus subscription, taken at once (not when a task first runs), so that no
@@ -504,6 +507,11 @@ class RangerHub:
             for conn in list(subscribers):
                 self._stage(conn, text)
 
+    def listening(self, member_id: int, stream: str) -> bool:
+        """Whether a connection of the member follows ``stream`` (the payload of one that
+        nobody follows is not worth shaping: most orders are not)."""
+        return any(stream in c.streams for c in self._members.get(member_id, ()))
+
     def tell(self, member_id: int, stream: str, payload: Any) -> None:
         """``{stream: payload}`` to the member's connections that subscribed to it
         (staged)."""
@@ -512,6 +520,23 @@ class RangerHub:
             text = encode({stream: payload})
             for conn in conns:
                 self._stage(conn, text)
+
+    def _trade(self, data: dict[str, Any]) -> None:
+        """A committed trade: the market's public trades and candles, and both members'
+        private trade streams."""
+        spec = self._spec(data["market"])
+        if spec is None:
+            return
+        stream = f"{spec.id}.trades"
+        if stream in self._public:
+            self._trades.setdefault(stream, []).append(wire.public_trade(data, spec))
+        prefix = f"{spec.id}.kline-"
+        for stream, kline in self._klines.items():
+            if stream.startswith(prefix) and kline.add(data):
+                self._changed.add(stream)
+        for member, maker in ((data["maker_id"], True), (data["taker_id"], False)):
+            if self.listening(member, TRADE):
+                self.tell(member, TRADE, wire.private_trade(data, spec, maker=maker))
 
     def dispatch(self, event: Event) -> None:
         if event.seq != self._batch_seq:
@@ -528,18 +553,9 @@ class RangerHub:
                 for increment in mirror.apply(event):
                     self.publish(stream, increment)
         elif event.topic == TRADE:
-            spec = self._spec(data["market"])
-            if spec is None:
-                return
-            stream = f"{spec.id}.trades"
-            if stream in self._public:
-                self._trades.setdefault(stream, []).append(wire.public_trade(data, spec))
-            prefix = f"{spec.id}.kline-"
-            for stream, kline in self._klines.items():
-                if stream.startswith(prefix) and kline.add(data):
-                    self._changed.add(stream)
-            self.tell(data["maker_id"], TRADE, wire.private_trade(data, spec, maker=True))
-            self.tell(data["taker_id"], TRADE, wire.private_trade(data, spec, maker=False))
+            self._trade(data)
+        elif not self.listening(data["member_id"], event.topic):
+            return  # a member's order or balance that none of their connections follows
         elif event.topic == ORDER:
             spec = self._spec(data["market"])
             if spec is not None:

@@ -6,6 +6,9 @@ The private endpoint authenticates the upgrade like any REST request (session co
 key headers or OAuth bearer, through the ``Authorizer``): in OpenDAX the gateway does it
 and Rango reads the JWT it adds. A browser sends its cookies on a websocket upgrade from
 any page, so an upgrade whose ``Origin`` is another host is refused.
+
+On ``/private`` a member may also enter orders and arm cancel-on-disconnect
+(``bursa.api.ranger.order_entry``); their frames may be larger than subscriptions'.
 """
 
 import asyncio
@@ -18,14 +21,15 @@ from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect
 
-from bursa.api.peatio.auth import member_id_of
 from bursa.api.ranger.hub import Connection, RangerHub, encode
+from bursa.api.ranger.order_entry import OrderDesk, Trader, trader_of
 from bursa.api.ranger.protocol import direct_writer
 from bursa.identity.authz import Authorizer
 from bursa.identity.service import Client
 
 PREFIX = "/api/v2/ranger"
 MAX_FRAME = 512  # bytes of an inbound frame, as Rango
+MAX_MEMBER_FRAME = 64 * 1024  # on /private: a bulk of 100 orders and 100 cancels fits
 UNAUTHORIZED = 4001
 
 router = APIRouter()
@@ -80,7 +84,8 @@ async def _refuse(ws: WebSocket, status: int, error: str) -> None:
         await ws.close(UNAUTHORIZED if status == 401 else 1008, error)
 
 
-async def _read(ws: WebSocket, hub: RangerHub, conn: Connection) -> None:
+async def _read(ws: WebSocket, hub: RangerHub, conn: Connection, desk: OrderDesk) -> None:
+    most = MAX_FRAME if conn.member_id is None else MAX_MEMBER_FRAME
     while True:
         frame = await ws.receive()
         if frame["type"] == "websocket.disconnect":
@@ -88,12 +93,12 @@ async def _read(ws: WebSocket, hub: RangerHub, conn: Connection) -> None:
         text = frame.get("text")
         if text is None:
             text = (frame.get("bytes") or b"").decode("utf-8", "replace")
-        if len(text.encode()) > MAX_FRAME:
-            conn.kick(1009, f"frames are at most {MAX_FRAME} bytes")
+        if len(text.encode()) > most:
+            conn.kick(1009, f"frames are at most {most} bytes")
             return
         if text == "ping":
             conn.send("pong")
-        else:
+        elif not await desk.take(text):
             conn.send(encode(answer(hub, conn, text)))
 
 
@@ -102,15 +107,16 @@ async def _write(ws: WebSocket, conn: Connection) -> None:
         await ws.send_text(await conn.outbox.get())
 
 
-async def _serve(ws: WebSocket, member_id: int | None) -> None:
+async def _serve(ws: WebSocket, trader: Trader | None) -> None:
     hub: RangerHub | None = ws.app.state.ranger
     if hub is None:
         await _refuse(ws, 503, "ranger.unavailable")
         return
-    conn = hub.connect(_client(ws).ip, member_id)
+    conn = hub.connect(_client(ws).ip, trader.member_id if trader is not None else None)
     if conn is None:
         await _refuse(ws, 429, "ranger.too_many_connections")
         return
+    desk = OrderDesk(ws.app, hub.dead_man, conn, trader)
     try:
         await ws.accept()
         writer = direct_writer(ws.scope)
@@ -120,7 +126,7 @@ async def _serve(ws: WebSocket, member_id: int | None) -> None:
         if refused is not None:
             conn.send(encode({"error": refused}))
         tasks = [
-            asyncio.create_task(_read(ws, hub, conn)),
+            asyncio.create_task(_read(ws, hub, conn, desk)),
             asyncio.create_task(conn.closed.wait()),
         ]
         if writer is None:
@@ -137,6 +143,7 @@ async def _serve(ws: WebSocket, member_id: int | None) -> None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
                 await ws.close(conn.close_code, conn.close_reason)
     finally:
+        desk.close()
         hub.disconnect(conn)
 
 
@@ -162,4 +169,4 @@ async def private(ws: WebSocket) -> None:
         status = decision.status if 400 <= decision.status < 500 else 401
         await _refuse(ws, status, (decision.errors or ["authz.invalid_permission"])[0])
         return
-    await _serve(ws, member_id_of(decision.user))
+    await _serve(ws, await trader_of(ws.app.state, decision.user, decision.credential))
