@@ -280,6 +280,12 @@ def create_app(
         larger=dict.fromkeys(UPLOAD_PATHS, MAX_UPLOAD + 64 * 1024)
         | dict.fromkeys(MANAGEMENT_UPLOAD_PATHS, MAX_ENVELOPE_BYTES),
     )
+    # First: order entry is the hottest path, and FastAPI tries routes in order (each
+    # one tried costs a regex and some bookkeeping). No other router has a path under
+    # ``/api/v2/peatio/market``, so the order changes no match (tests/api/test_routing.py).
+    app.include_router(peatio_market_cancel_after.router)  # before ``orders/{id}`` paths
+    app.include_router(peatio_market_order_entry.router)  # before ``orders/{id}`` paths
+    app.include_router(peatio_market.router)
     app.include_router(public.router)
     app.include_router(market_data.router)
     app.include_router(coinmarketcap.router)
@@ -290,9 +296,6 @@ def create_app(
     app.include_router(peatio_account_stats.router)
     app.include_router(peatio_account_demo_funds.router)
     app.include_router(peatio_admin_transfers.router)
-    app.include_router(peatio_market_cancel_after.router)  # before ``orders/{id}`` paths
-    app.include_router(peatio_market_order_entry.router)  # before ``orders/{id}`` paths
-    app.include_router(peatio_market.router)
     app.include_router(peatio_admin_config.router)
     app.include_router(peatio_admin_fees.router)
     app.include_router(peatio_admin_records.router)

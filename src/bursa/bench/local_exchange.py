@@ -15,7 +15,7 @@ import secrets
 import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -172,12 +172,13 @@ async def serve_core(
     hub_limits: Limits | None = HUB_LIMITS,
     web_dist: Path | None = None,
     graceful_shutdown_s: int | None = None,
+    prepare: Callable[[FastAPI], None] | None = None,
 ) -> AsyncIterator[LocalExchange]:
     """``core`` served on loopback ``port`` (0: a free one; ``reusable``: see
     ``free_socket``): the candle writer started (it counts the trades already there), the
     Ranger hub with ``hub_limits`` (None: no hub, the websocket endpoints answer 503), the
     API with ``limiter`` (None: an ``UnlimitedLimiter``) and the web app in ``web_dist``
-    when given."""
+    when given. ``prepare`` may change the app before it serves (a bench's own routes)."""
     async with AsyncExitStack() as stack:
         candles = CandleWriter(core.sessions, core.bus)
         await candles.start()
@@ -202,6 +203,8 @@ async def serve_core(
             ranger_hub=hub,
             web_dist=web_dist,
         )
+        if prepare is not None:
+            prepare(app)
         server = await stack.enter_async_context(
             serving(app, sock, graceful_shutdown_s=graceful_shutdown_s)
         )
@@ -231,6 +234,7 @@ async def serve_exchange(
     hub_limits: Limits | None = HUB_LIMITS,
     web_dist: Path | None = None,
     graceful_shutdown_s: int | None = None,
+    prepare: Callable[[FastAPI], None] | None = None,
 ) -> AsyncIterator[LocalExchange]:
     """Bursa on ``database_url`` served on a loopback port, stopped in reverse order on
     the way out (see ``exchange_core`` and ``serve_core`` for the parameters)."""
@@ -246,6 +250,7 @@ async def serve_exchange(
             hub_limits=hub_limits,
             web_dist=web_dist,
             graceful_shutdown_s=graceful_shutdown_s,
+            prepare=prepare,
         ) as exchange,
     ):
         yield exchange

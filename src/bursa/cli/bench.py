@@ -21,6 +21,7 @@ from bursa.bench.engine import EngineFigures, run_in_memory, run_persisted, work
 from bursa.bench.engine import Progress as ProgressFn
 from bursa.bench.scan import DepositFigures, ScanFigures, run_deposit_bench, run_scan_bench
 from bursa.bench.ws import WsFigures, run_ws_bench
+from bursa.bench.ws_orders import WsOrderFigures, run_ws_orders_bench
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.database import apply_seed_file
 from bursa.cli.errors import fail
@@ -189,6 +190,7 @@ async def _seeded_scratch(url: str, prefix: str, console: Console) -> AsyncItera
 
 
 API_TARGETS = {"orders_per_s": 3_000, "p99_ms": 50}
+API_RATIO_TARGET = 1 / 3  # orders/s over the hello-world requests/s of the same run
 
 
 @bench_app.command("api")
@@ -202,7 +204,8 @@ def api(
 ) -> None:
     """Authenticated orders over real HTTP: the exchange runs here (engine, API, on a
     scratch database it creates and drops), a separate process signs requests with the
-    members' API keys and places and cancels orders on btcusdt for --seconds."""
+    members' API keys and places and cancels orders on btcusdt for --seconds, after the
+    same load on a hello-world endpoint for --seconds (the baseline of the ratio)."""
     settings = _on_server(database_url)
     console = Console(stderr=True)
 
@@ -229,6 +232,18 @@ def api(
     for name in ("p50_ms", "p95_ms", "p99_ms"):
         target = f"< {API_TARGETS['p99_ms']}" if name == "p99_ms" else ""
         table.add_row(f"latency {name[:3]} (ms)", f"{numbers[name]:.1f}", target, "")
+    table.add_row("hello-world requests/s", f"{numbers['hello_per_s']:,.0f}", "", "")
+    table.add_row("hello-world errors", f"{numbers['hello_errors']:,}", "0", "")
+    for name in ("p50_ms", "p95_ms", "p99_ms"):
+        value = numbers[f"hello_{name}"]
+        table.add_row(f"hello-world {name[:3]} (ms)", f"{value:.1f}", "", "")
+    table.add_row("exchange CPU per request (µs)", f"{numbers['cpu_us_per_request']:,.0f}", "", "")
+    table.add_row(
+        "  per hello-world request (µs)", f"{numbers['hello_cpu_us_per_request']:,.0f}", "", ""
+    )
+    table.add_row(
+        "orders/s ÷ hello-world/s", f"{numbers['ratio']:.2f}", f"≥ {API_RATIO_TARGET:.2f}", ""
+    )
     Console().print(table)
 
 
@@ -281,6 +296,66 @@ def ws(
     table.add_row("commit → client p99 ms", f"{numbers['p99_ms']:.1f}", f"< {WS_TARGETS['p99_ms']}")
     table.add_row("dropped (too slow)", f"{numbers['dropped']:,}", "0")
     Console().print(table)
+
+
+WS_ORDER_TARGETS = {"orders_per_s": 10_000, "p99_ms": 10}
+
+
+@bench_app.command("ws-orders")
+def ws_orders(
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="how long to drive load")] = 10,
+    connections: Annotated[
+        int, typer.Option(min=1, max=500, help="private websockets, one member and key each")
+    ] = 16,
+    pipeline: Annotated[
+        int, typer.Option(min=1, max=256, help="order requests in flight per connection")
+    ] = 32,
+    bulk: Annotated[
+        int, typer.Option(min=0, max=100, help="placements per bulk request (0: single orders)")
+    ] = 0,
+    database_url: ScratchServer = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Orders placed over the private Ranger websocket: the exchange runs here (as for
+    ``bench api``, on a scratch database it creates and drops), a separate process holds
+    --connections connections authorized by API keys and keeps --pipeline orders in
+    flight on each (single orders, or --bulk placements per request). Reports orders/s
+    and the time from sending a request to its answer after the engine's commit (p50,
+    p99)."""
+    settings = _on_server(database_url)
+    console = Console(stderr=True)
+
+    async def work(url: str) -> WsOrderFigures:
+        async with _seeded_scratch(url, "bursa_bench_ws_orders", console) as bench_url:
+            return await run_ws_orders_bench(
+                bench_url,
+                connections=connections,
+                pipeline=pipeline,
+                seconds=seconds,
+                progress=console.print,
+                bulk=bulk,
+            )
+
+    figures = with_database(settings, work)
+    numbers = figures.as_json()
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    table = Table("figure", "measured", "target", title="Orders over the private websocket")
+    table.add_row(
+        "orders/s", f"{numbers['orders_per_s']:,.0f}", f"≥ {WS_ORDER_TARGETS['orders_per_s']:,}"
+    )
+    table.add_row("errors", f"{numbers['errors']:,}", "0")
+    for kind, count in sorted(figures.error_kinds.items(), key=lambda item: -item[1]):
+        table.add_row(f"  {kind}", f"{count:,}", "")
+    for name in ("p50_ms", "p95_ms", "p99_ms"):
+        target = f"< {WS_ORDER_TARGETS['p99_ms']}" if name == "p99_ms" else ""
+        table.add_row(f"send → answer {name[:3]} (ms)", f"{numbers[name]:.2f}", target)
+    table.add_row("server CPU per order (µs)", f"{numbers['server_cpu_us_per_order']:,.0f}", "")
+    table.add_row("client CPU per order (µs)", f"{numbers['client_cpu_us_per_order']:,.0f}", "")
+    Console().print(table)
+    per = f", bulks of {bulk}" if bulk else ""
+    console.print(f"{connections} connections × {pipeline} in flight{per}, {numbers['seconds']} s")
 
 
 # ``bursa bench api`` on this machine (README): the exchange's own REST ceiling, from a

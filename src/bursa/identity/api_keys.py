@@ -120,6 +120,9 @@ SELECT {", ".join(f"k.{name} AS k_{name}" for name in _KEY_COLUMNS)},
   LEFT JOIN {service_accounts.name} s ON s.id = k.service_account_id
  WHERE k.kid = $1
 """
+_USER_AT = len(_KEY_COLUMNS)
+_ACCOUNT_AT = _USER_AT + len(_USER_COLUMNS)
+_LABELS_AT = _ACCOUNT_AT + len(_ACCOUNT_COLUMNS)
 
 
 async def _holder(
@@ -129,12 +132,15 @@ async def _holder(
     row = await reads.fetchrow(_HOLDER, kid)
     if row is None:
         return None
-    key = {name: row[f"k_{name}"] for name in _KEY_COLUMNS}
-    user = {name: row[f"u_{name}"] for name in _USER_COLUMNS}
-    user["labels"] = [dict(label) for label in row["labels"]]
+    # By position (the order of ``_HOLDER``'s columns): one slice and zip per part, not
+    # a formatted name and a lookup per column, on every signed request.
+    values = tuple(row.values())
+    key = dict(zip(_KEY_COLUMNS, values[:_USER_AT], strict=True))
+    user = dict(zip(_USER_COLUMNS, values[_USER_AT:_ACCOUNT_AT], strict=True))
+    user["labels"] = [dict(label) for label in values[_LABELS_AT]]
     account = None
     if key["service_account_id"] is not None:
-        account = {name: row[f"s_{name}"] for name in _ACCOUNT_COLUMNS}
+        account = dict(zip(_ACCOUNT_COLUMNS, values[_ACCOUNT_AT:_LABELS_AT], strict=True))
     return key, user, account
 
 
