@@ -241,6 +241,12 @@ def _load_process(port: int, keys: list[MemberKey], seconds: float, out: Any) ->
     out.send(uvloop.run(_both(port, keys, seconds, out)))
 
 
+def orders_load_process(port: int, keys: list[MemberKey], seconds: float, out: Any) -> None:
+    """The orders phase alone (no baseline, no phase messages): for benches that compare
+    setups by their orders."""
+    out.send(uvloop.run(_drive(port, keys, seconds)))
+
+
 def _cpu_noted(receiving: Any) -> tuple[dict[str, float], dict[str, Any]]:
     """The load process's answer, and this process's CPU seconds (every thread: the
     API, the engine and its writer) when each phase began and ended."""

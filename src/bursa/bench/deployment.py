@@ -40,7 +40,14 @@ import aio_pika
 import asyncpg
 import orjson
 
-from bursa.bench.api import ORDERS, ApiFigures, _load_process, _order, _sign, run_api_bench
+from bursa.bench.api import (
+    ORDERS,
+    ApiFigures,
+    _order,
+    _sign,
+    orders_load_process,
+    run_api_bench,
+)
 from bursa.bench.local_exchange import MemberKey, free_socket, funded_members, serve_exchange
 from bursa.bench.wire import Connection, WireError
 from bursa.config.settings import asyncpg_url
@@ -176,7 +183,7 @@ async def _drive_ports(
     for index, port in enumerate(ports):
         share = list(keys[index :: len(ports)])
         receiving, sending = context.Pipe(duplex=False)
-        process = context.Process(target=_load_process, args=(port, share, seconds, sending))
+        process = context.Process(target=orders_load_process, args=(port, share, seconds, sending))
         process.start()
         loads.append((process, receiving))
     results = [await asyncio.to_thread(receiving.recv) for _, receiving in loads]

@@ -68,10 +68,19 @@ def command_payload(command: Command) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class BatchRows:
-    """A batch, as rows ready for PostgreSQL, and the results to hand back after commit."""
+    """A batch, as rows ready for PostgreSQL, and the results to hand back after commit.
+
+    The command log goes column by column (``seqs``, ``keys``… one list each: PostgreSQL
+    reads arrays of its large JSON texts cheaper than strings inside a JSON document);
+    every other table is a list of rows."""
 
     last_seq: int
-    commands: list[tuple[Any, ...]] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    payloads: list[str] = field(default_factory=list)
+    snapshots: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
     new_orders: list[tuple[Any, ...]] = field(default_factory=list)
     changed_orders: list[tuple[Any, ...]] = field(default_factory=list)
     trades: list[tuple[Any, ...]] = field(default_factory=list)
@@ -87,6 +96,27 @@ class BatchRows:
     journal: Journal | None = None
 
 
+@dataclass(slots=True)
+class _OrderTails:
+    """The exponent suffixes of one market's order amounts (``e-8``…), by side: made once
+    per market rather than for every order of every batch."""
+
+    spec: MarketSpec
+    price: str
+    amount: str
+    buy_locked: str
+    buy_received: str
+    sell_locked: str
+    sell_received: str
+
+
+def _order_tails(spec: MarketSpec) -> _OrderTails:
+    base, quote = f"e-{spec.base.precision}", f"e-{spec.quote.precision}"
+    return _OrderTails(
+        spec, f"e-{spec.price_precision}", f"e-{spec.amount_precision}", quote, base, base, quote
+    )
+
+
 class RowBuilder:
     """Turns a batch's journal into rows for PostgreSQL (compiled with mypyc: at full
     load this is the engine process's largest cost after matching)."""
@@ -96,34 +126,47 @@ class RowBuilder:
     ) -> None:
         self.currencies = currencies
         self.markets = markets
+        self._tails: dict[str, _OrderTails] = {}
+
+    def _tails_of(self, market: str) -> _OrderTails:
+        """The market's suffixes, made again when the market's spec was replaced."""
+        spec = self.markets[market]
+        tails = self._tails.get(market)
+        if tails is None or tails.spec is not spec:
+            tails = self._tails[market] = _order_tails(spec)
+        return tails
 
     def rows(self, journal: Journal, persisted_below: int) -> BatchRows:
         """Everything in ``journal`` as rows; orders with id < ``persisted_below`` exist."""
         currencies, markets = self.currencies, self.markets
         rows = BatchRows(last_seq=journal.commands[-1][0] if journal.commands else 0)
         rows.journal = journal
+        seqs, keys, kinds = rows.seqs, rows.keys, rows.kinds
+        payloads, snapshots, times, results = (
+            rows.payloads,
+            rows.snapshots,
+            rows.times,
+            rows.results,
+        )
         for seq, command, result, ts in journal.commands:
             snapshot = result.freeze()
-            rows.results.append(result)
-            rows.commands.append(
-                (
-                    seq,
-                    command.key,
-                    command.kind,
-                    dump_json(command_payload(command)),
-                    dump_json(snapshot),
-                    ts,
-                )
-            )
+            results.append(result)
+            seqs.append(seq)
+            keys.append(command.key)
+            kinds.append(command.kind)
+            payloads.append(dump_json(command_payload(command)))
+            snapshots.append(dump_json(snapshot))
+            times.append(ts)
+        tails_of = self._tails_of
         for order in journal.orders.values():
-            spec = markets[order.market]
-            amount_t = f"e-{spec.amount_precision}"
-            locked_t, received_t = (
-                (f"e-{spec.quote.precision}", f"e-{spec.base.precision}")
-                if order.side == BUY
-                else (f"e-{spec.base.precision}", f"e-{spec.quote.precision}")
-            )
+            tails = tails_of(order.market)
+            amount_t = tails.amount
+            if order.side == BUY:
+                locked_t, received_t = tails.buy_locked, tails.buy_received
+            else:
+                locked_t, received_t = tails.sell_locked, tails.sell_received
             if order.id >= persisted_below:
+                price_t = tails.price
                 rows.new_orders.append(
                     (
                         order.id,
@@ -135,7 +178,7 @@ class RowBuilder:
                         order.time_in_force,
                         order.post_only,
                         order.client_id,
-                        f"{order.price}e-{spec.price_precision}" if order.price else None,
+                        f"{order.price}{price_t}" if order.price else None,
                         f"{order.origin_volume}{amount_t}",
                         f"{order.volume}{amount_t}",
                         f"{order.origin_locked}{locked_t}",
@@ -148,9 +191,7 @@ class RowBuilder:
                         order.seq,
                         order.created_at,
                         order.updated_at,
-                        f"{order.trigger_price}e-{spec.price_precision}"
-                        if order.trigger_price
-                        else None,
+                        f"{order.trigger_price}{price_t}" if order.trigger_price else None,
                         order.trigger_condition or None,
                         order.oco_id,
                         order.stp or None,
@@ -200,8 +241,14 @@ class RowBuilder:
             postings.extend(trade_postings(trade, spec))
         suffix = {code: f"e-{cur.precision}" for code, cur in currencies.items()}
         append = rows.operations.append
+        # Postings come in runs on one reference (an order's lock and unlock, a trade's
+        # legs): its text is made once per run.
+        last_ref: int | str = ""
+        ref_text = ""
         for seq, code, currency, member, ref_type, ref_id, debit, credit, _ in postings:
             tail = suffix[currency]
+            if ref_id != last_ref:
+                last_ref, ref_text = ref_id, str(ref_id)
             append(
                 (
                     seq,
@@ -209,7 +256,7 @@ class RowBuilder:
                     currency,
                     member,
                     ref_type,
-                    str(ref_id),
+                    ref_text,
                     f"{debit}{tail}" if debit else "0",
                     f"{credit}{tail}" if credit else "0",
                 )

@@ -25,6 +25,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -42,6 +43,7 @@ from bursa.engine.persistence import (
     BatchWriter,
     load_engine,
     now_micros,
+    prepare_connection,
 )
 from bursa.engine.snapshots import BookSnapshot, take
 from bursa.engine.specs import LIABILITY_LOCKED, CurrencySpec, MarketSpec
@@ -58,6 +60,27 @@ RECOVERY_FIRST_S = 0.25  # between tries while the database is away, doubled up 
 RECOVERY_MAX_S = 2.0
 
 SpecsLoader = Callable[[asyncpg.Connection], Awaitable[tuple[list[CurrencySpec], list[MarketSpec]]]]
+
+
+ANSWER_SLICE = 1000  # callers answered between two turns of the event loop
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A batch applied and ready to commit: its callers, their results, its rows and the
+    documents the statement sends, its events and its books' snapshots."""
+
+    batch: list[tuple[Command, "asyncio.Future[dict[str, Any]]"]]
+    results: list[tuple[Any, OrderFacts | None]]
+    rows: BatchRows
+    documents: tuple[Any, ...]  # the statement's parameters
+    events: list[Event]
+    snapshots: dict[str, BookSnapshot]
+    offered: list[float]
+    started: float = 0.0
+    committed: float = 0.0
+    answered: int = 0  # callers answered so far
+    recorded: bool = False
 
 
 class EngineStopped(RuntimeError):
@@ -170,10 +193,7 @@ class EngineRunner:
             conn.add_termination_listener(self._on_connection_lost)
             currencies, markets = await self.load_specs(conn)
             engine = await load_engine(conn, currencies, markets)
-            # The batch statement touches a few rows of large tables by primary key; with
-            # stale statistics the planner may hash a whole table instead, which makes every
-            # small batch slower as the tables grow. Only this connection runs that statement.
-            await conn.execute("SET enable_hashjoin = off; SET enable_mergejoin = off")
+            await prepare_connection(conn)  # only this connection runs the batch statement
         except Exception as exc:
             try:
                 raise_if_closed(exc, self._conn, self._lock_conn)
@@ -294,54 +314,81 @@ class EngineRunner:
         return future
 
     async def _run(self) -> None:
-        """Apply batch N+1 while batch N commits; answer each batch after its own commit."""
-        in_flight: asyncio.Task[None] | None = None
+        """Apply batch N+1 while batch N commits; answer each batch after its own commit.
+
+        PostgreSQL is the bottleneck, so it is never left waiting on this process: the next
+        batch is applied, turned into rows and encoded while the previous one commits, its
+        statement goes out as soon as that commit returns, and only then are the previous
+        batch's callers answered (while PostgreSQL works on the next).
+        """
+        writing: asyncio.Task[None] | None = None  # the commit of ``written``
+        written: _Prepared | None = None
+        answering: _Prepared | None = None  # committed, its callers not all answered yet
         try:
             while True:
                 if self._lost:
                     raise _DatabaseLost
                 if not self._inbox:
-                    if in_flight is not None:
-                        await in_flight
-                        in_flight = None
+                    if writing is not None:
+                        await writing
+                        answering, writing, written = written, None, None
+                    else:
+                        await self._wakeup.wait()
+                        self._wakeup.clear()
+                        if self.batch_wait_s and len(self._inbox) < self.max_batch:
+                            await asyncio.sleep(self.batch_wait_s)
                         continue
-                    await self._wakeup.wait()
-                    self._wakeup.clear()
-                    if self.batch_wait_s and len(self._inbox) < self.max_batch:
-                        await asyncio.sleep(self.batch_wait_s)
-                    continue
-                prepared = self._apply_batch()
-                if in_flight is not None:
-                    try:
-                        await in_flight
-                    except BaseException:  # this batch will not be committed either
-                        _refuse(prepared[0], EngineStopped("batch not committed"))
-                        raise
-                in_flight = asyncio.create_task(self._commit(*prepared))
-                await asyncio.sleep(0)  # let the commit start before the next batch applies
-        except asyncio.CancelledError:
-            if in_flight is not None:
-                await asyncio.shield(in_flight)
-            raise
+                else:
+                    prepared = self._apply_batch()
+                    if writing is not None:
+                        try:
+                            await writing
+                        except BaseException:  # this batch will not be committed either
+                            _refuse(prepared.batch, EngineStopped("batch not committed"))
+                            raise
+                    answering, written = written, prepared
+                    writing = asyncio.create_task(self._commit(prepared))
+                    await asyncio.sleep(0)  # the statement goes out before the answers
+                if answering is not None:
+                    await self._answer(answering)
+                    answering = None
         except BaseException as exc:
-            lost = isinstance(exc, _DatabaseLost)
-            conns = (self._conn, self._lock_conn)
-            closed = any(conn is None or conn.is_closed() for conn in conns)
-            if lost or closed or self._lost or is_database_unavailable(exc):
-                if in_flight is not None:  # it fails too, and answers its own callers
-                    with contextlib.suppress(Exception):
-                        await in_flight
-                if lost:
-                    raise
-                raise _DatabaseLost from exc
-            self.failure = exc
-            log.exception("engine halted: a batch could not be committed; restart to recover")
-            self._fail_waiting(EngineStopped(f"engine halted: {exc}"))
+            if answering is not None:  # committed: its callers hear so
+                self._answer_now(answering)
+            await self._stop_running(exc, writing, written)
             raise
 
-    def _apply_batch(
-        self,
-    ) -> tuple[list[Any], list[Any], BatchRows, list[Event], dict[str, BookSnapshot], list[float]]:
+    async def _stop_running(
+        self, exc: BaseException, writing: "asyncio.Task[None] | None", written: "_Prepared | None"
+    ) -> None:
+        """The loop ended with ``exc``. Stopped: the commit in flight finishes. A lost
+        database becomes ``_DatabaseLost`` once the commit in flight ends. Either way that
+        commit's callers hear how it ended. Anything else halts the engine."""
+        if isinstance(exc, asyncio.CancelledError):
+            if writing is not None:
+                await asyncio.shield(writing)
+                if written is not None:
+                    self._answer_now(written)
+            return
+        if writing is not None:  # a failed commit refuses its own callers
+            with contextlib.suppress(Exception):
+                await writing
+                if written is not None:
+                    self._answer_now(written)
+        lost = isinstance(exc, _DatabaseLost)
+        conns = (self._conn, self._lock_conn)
+        closed = any(conn is None or conn.is_closed() for conn in conns)
+        if lost or closed or self._lost or is_database_unavailable(exc):
+            if lost:
+                return
+            raise _DatabaseLost from exc
+        self.failure = exc
+        log.exception("engine halted: a batch could not be committed; restart to recover")
+        self._fail_waiting(EngineStopped(f"engine halted: {exc}"))
+
+    def _apply_batch(self) -> "_Prepared":
+        """Apply the inbox's next batch and prepare everything its commit and answers need
+        (rows, encoded documents, events, book snapshots): the commit only sends it."""
         engine, writer = self.engine, self._writer
         assert writer is not None
         batch = self._inbox[: self.max_batch]
@@ -369,56 +416,75 @@ class EngineRunner:
         seq = rows.last_seq
         changed = {o.market for o in journal.orders.values()} | journal.markets.keys()
         snapshots = {market: take(books[market], seq) for market in changed}
-        return batch, answered, rows, self._events(rows), snapshots, offered
+        return _Prepared(
+            batch, answered, rows, writer.encode(rows), self._events(rows), snapshots, offered
+        )
 
-    async def _commit(
-        self,
-        batch: list[Any],
-        results: list[Any],
-        rows: BatchRows,
-        events: list[Event],
-        snapshots: dict[str, BookSnapshot],
-        offered: list[float],
-    ) -> None:
+    async def _commit(self, prepared: "_Prepared") -> None:
+        """Commit a prepared batch; on success the committed sequence and books move to it
+        (its callers are answered by ``_answer``), on failure its callers are refused."""
         writer, conn = self._writer, self._conn
         assert writer is not None
         assert conn is not None
-        started = time.perf_counter()
+        prepared.started = time.perf_counter()
         try:
-            await writer.write(conn, rows)
+            await writer.send(conn, prepared.documents)
         except BaseException:
-            _refuse(batch, EngineStopped("batch not committed"))
+            _refuse(prepared.batch, EngineStopped("batch not committed"))
             raise
         # The sequence and the books move together, with no await in between.
+        rows = prepared.rows
         if rows.last_seq:
             self.committed_seq = rows.last_seq
-        self._books.update(snapshots)
+        self._books.update(prepared.snapshots)
         self.batches += 1
+        prepared.committed = time.perf_counter()
+
+    async def _answer(self, prepared: "_Prepared") -> None:
+        """Answer a committed batch's callers, publish its events, and record it.
+
+        The callers are answered in slices, giving the event loop a turn in between: it
+        keeps sending the next batch's statement to PostgreSQL meanwhile."""
+        while prepared.answered < len(prepared.batch):
+            if prepared.answered:
+                await asyncio.sleep(0)
+            self._answer_slice(prepared, ANSWER_SLICE)
+        self._answered(prepared)
+
+    def _answer_now(self, prepared: "_Prepared") -> None:
+        """``_answer`` at once: the runner is stopping."""
+        self._answer_slice(prepared, len(prepared.batch))
+        self._answered(prepared)
+
+    def _answer_slice(self, prepared: "_Prepared", size: int) -> None:
         with_facts = self._with_facts
-        for (_, future), (result, facts) in zip(batch, results, strict=True):
+        start = prepared.answered
+        prepared.answered = end = min(start + size, len(prepared.batch))
+        for (_, future), (result, facts) in zip(
+            prepared.batch[start:end], prepared.results[start:end], strict=True
+        ):
             if not future.done():
                 snapshot = result.freeze()
                 future.set_result(answer(snapshot, facts) if future in with_facts else snapshot)
-        self._record(batch, results, rows, offered, started)
-        if events:
-            self.bus.publish(events)
+
+    def _answered(self, prepared: "_Prepared") -> None:
+        if prepared.recorded:
+            return
+        prepared.recorded = True
+        self._record(prepared)
+        if prepared.events:
+            self.bus.publish(prepared.events)
         self._gc.after_batch()
 
-    def _record(
-        self,
-        batch: list[Any],
-        results: list[Any],
-        rows: BatchRows,
-        offered: list[float],
-        started: float,
-    ) -> None:
+    def _record(self, prepared: "_Prepared") -> None:
         """A committed batch in the engine's metrics (``bursa.metrics.engine``): a few
         calls per batch and a dictionary lookup per command, never a label lookup."""
+        batch, results, rows = prepared.batch, prepared.results, prepared.rows
         now = time.perf_counter()
-        engine_metrics.COMMIT_SECONDS.observe(now - started)
+        engine_metrics.COMMIT_SECONDS.observe(prepared.committed - prepared.started)
         engine_metrics.BATCH_SIZE.observe(len(batch))
         engine_metrics.LAST_COMMIT.set(time.time())
-        engine_metrics.COMMAND_SECONDS.observe_since(now, offered)
+        engine_metrics.COMMAND_SECONDS.observe_since(now, prepared.offered)
         applied = rows.journal.commands if rows.journal is not None else []
         counters = self._counters
         kinds = list(map(type, map(_COMMAND, applied)))
