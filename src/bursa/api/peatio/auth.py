@@ -51,15 +51,26 @@ def member_gate(area: str | None) -> Callable[..., Awaitable[Member]]:
     async def member(
         request: Request, user: Annotated[dict[str, Any], Depends(authorized)]
     ) -> Member:
-        if user["state"] != "active":
-            raise ApiError(401, "authz.user_not_active")
-        if area is not None:
-            levels: MemberLevels = request.app.state.member_levels
-            if int(user["level"]) < getattr(levels, area):
-                raise ApiError(403, GATES[area])
-        return Member(member_id_of(user), str(user["uid"]), int(user["level"]), str(user["email"]))
+        return admit(request, user, area)
 
     return member
+
+
+def admit(request: Request, user: dict[str, Any], area: str | None) -> Member:
+    """Peatio's checks on an authorized ``user``: active, with the level ``area`` needs."""
+    if user["state"] != "active":
+        raise ApiError(401, "authz.user_not_active")
+    if area is not None:
+        levels: MemberLevels = request.app.state.member_levels
+        if int(user["level"]) < getattr(levels, area):
+            raise ApiError(403, GATES[area])
+    return Member(member_id_of(user), str(user["uid"]), int(user["level"]), str(user["email"]))
+
+
+async def trading_member(request: Request) -> Member:
+    """``TradingMember`` in one dependency instead of two (the authorization step, then the
+    gate): order entry's routes, where FastAPI's cost per dependency counts."""
+    return admit(request, await authorized(request), "trading")
 
 
 AccountMember = Annotated[Member, Depends(member_gate(None))]

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bursa.api.bodies import NoParameters, PositiveAmount, body_of, codes
-from bursa.api.deps import Reads, Runner, Session
+from bursa.api.deps import EngineView, Runner, Session
 from bursa.api.errors import ApiError, error_code
 from bursa.api.peatio import present
 from bursa.api.peatio.auth import TradingMember
+from bursa.api.peatio.market.entry import Entry, order_entry
 from bursa.api.peatio.market.rate_limit import OrderEntry
 from bursa.api.peatio.params import MAX_TIME, flag, moment, paginate
 from bursa.api.peatio.schemas import UserOrder, UserOrderWithTrades, UserTrade
@@ -38,6 +39,7 @@ from bursa.engine.vocabulary import (
     TimeInForce,
     TriggerCondition,
 )
+from bursa.errors import BursaError
 from bursa.plain_input import PlainInt, is_digits, parse_digits
 from bursa.trading import history, orders
 
@@ -231,23 +233,45 @@ async def _markets(runner: Runner, _: Annotated[str | None, IdempotencyKey]) -> 
     return OrderContext(runner.engine.books)
 
 
+def _key_allowed(request: Request) -> bool:
+    """The ``Idempotency-Key`` header as FastAPI checks it (``IdempotencyKey``): absent, or
+    of the pattern. When it is not, its error answers alone: the body is not read."""
+    key = request.headers.get("idempotency-key")
+    return key is None or IDEMPOTENCY_KEY.match(key) is not None
+
+
+def _books(runner: EngineView) -> OrderContext:
+    return OrderContext(runner.engine.books)
+
+
 @router.post("/orders", status_code=201, summary="Place an order", responses=_ERRORS)
 async def place_order(
-    member: TradingMember,
-    idempotency_key: Annotated[str | None, IdempotencyKey],
-    body: Annotated[NewOrder, body_of(NewOrder, context=_markets)],
-    _limit: OrderEntry,
-    runner: Runner,
-    reads: Reads,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY.pattern,
+            json_schema_extra=error_code("market.order.invalid_idempotency_key"),
+        ),
+    ] = None,
+    *,
+    entry: Annotated[Entry[NewOrder], order_entry(NewOrder, context=_books, ready=_key_allowed)],
 ) -> UserOrder:
     """JSON or form parameters (see the body). Unlike Peatio, the answer is the order as
     the engine committed it."""
+    member, body = entry.member, entry.body
+    assert body is not None  # read unless the header was refused, which answers first
     key = (
         f"api:order:{member.id}:{idempotency_key}"
         if idempotency_key
         else f"api:order:{uuid.uuid4().hex}"
     )
-    return present.order(await orders.place(runner, reads, member.id, body.ticket(), key))
+    try:
+        placed = await orders.place(entry.runner, entry.reads, member.id, body.ticket(), key)
+    except BursaError as exc:
+        entry.show_window(exc)
+        raise
+    return present.order(placed)
 
 
 def _order_ref(value: str) -> dict[str, Any]:
@@ -282,14 +306,15 @@ async def get_order(member: TradingMember, session: Session, id: OrderRef) -> Us
 
 @router.post("/orders/{id}/cancel", status_code=201, summary="Cancel an order", responses=_ERRORS)
 async def cancel_order(
-    member: TradingMember,
-    runner: Runner,
-    reads: Reads,
-    id: OrderRef,
-    _: Annotated[NoParameters, body_of(NoParameters)],
-    _limit: OrderEntry,
+    id: OrderRef, entry: Annotated[Entry[NoParameters], order_entry(NoParameters)]
 ) -> UserOrder:
-    return present.order(await orders.cancel(runner, reads, member.id, **_order_ref(id)))
+    try:
+        ref = _order_ref(id)
+        cancelled = await orders.cancel(entry.runner, entry.reads, entry.member.id, **ref)
+    except BursaError as exc:
+        entry.show_window(exc)
+        raise
+    return present.order(cancelled)
 
 
 @router.post(
