@@ -227,11 +227,7 @@ class Authorizer:
         except IdentityError as exc:
             return Decision(HTTP_STATUS[exc.kind], [exc.code], retry_after=exc.retry_after)
         user, key_scopes = caller.user, caller.key_scopes
-        rows = [
-            r
-            for r in (await self._cached_permissions()).get(user["role"], ())
-            if r.verb in (method, "ALL") and path.startswith(r.path)
-        ]
+        rows = await self._rows_for(user["role"], method, path)
         actions = {r.action for r in rows}
         # A service account's requests go to its owner's activities, marked with its uid.
         actor, marker = (
@@ -338,6 +334,22 @@ class Authorizer:
                     continue
                 return Decision(restriction.code, [f"authz.restrict.{category}"])
         return None
+
+    async def _rows_for(self, role: str, method: str, path: str) -> list[Any]:
+        """The permission table's rows that apply to a role's request (``path`` without
+        its leading slash, ``method`` upper-case)."""
+        return [
+            r
+            for r in (await self._cached_permissions()).get(role, ())
+            if r.verb in (method, "ALL") and path.startswith(r.path)
+        ]
+
+    async def permits(self, role: str, method: str, path: str) -> bool:
+        """Whether the permission table lets ``role`` make this request (no ``DROP``, an
+        ``ACCEPT``): for a decision taken once for many requests, such as a websocket's
+        orders."""
+        actions = {r.action for r in await self._rows_for(role, method.upper(), path.lstrip("/"))}
+        return "ACCEPT" in actions and "DROP" not in actions
 
     async def _cached_permissions(self) -> dict[str, list[Any]]:
         """The permission table by role."""

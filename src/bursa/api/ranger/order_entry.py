@@ -62,7 +62,6 @@ from bursa.engine import errors as engine_errors
 from bursa.errors import BursaError, Refusal
 from bursa.identity import oauth_scopes
 from bursa.identity.api_keys import required_scope
-from bursa.identity.authz import Authorizer
 from bursa.identity.credentials import API_KEY, OAUTH, Credential
 from bursa.plain_input import is_digits, parse_digits
 from bursa.trading import history, orders
@@ -106,23 +105,11 @@ async def trader_of(state: Any, user: dict[str, Any], credential: Credential | N
         refusal = "authz.user_not_active"
     elif int(user["level"]) < levels.trading:
         refusal = GATES["trading"]
-    elif not await _role_may_place(state.authorizer, str(user["role"])):
+    elif not await state.authorizer.permits(str(user["role"]), "POST", ORDERS_PATH):
         refusal = "authz.invalid_permission"
     elif credential is not None and not _scopes_may_place(credential):
         refusal = "authz.insufficient_scope"
     return Trader(member_id_of(user), refusal, key_id)
-
-
-async def _role_may_place(authorizer: Authorizer, role: str) -> bool:
-    """The permission table's answer for ``POST market/orders`` (``DROP`` beats
-    ``ACCEPT``), read from the authorizer's cache of it."""
-    rows = [
-        row
-        for row in (await authorizer._cached_permissions()).get(role, ())
-        if row.verb in ("POST", "ALL") and ORDERS_PATH.startswith(row.path)
-    ]
-    actions = {row.action for row in rows}
-    return "ACCEPT" in actions and "DROP" not in actions
 
 
 def _scopes_may_place(credential: Credential) -> bool:
