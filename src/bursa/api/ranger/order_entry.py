@@ -423,17 +423,7 @@ async def _oco(desk: OrderDesk, params: dict[str, Any], message: Mapping[str, An
     key = desk.engine_key("oco", message)
     body = _validated(NewOco, params)
     await desk.spend()
-    ticket = orders.OcoTicket(
-        market=body.market,
-        side=body.side,
-        volume=body.volume,
-        price=body.price,
-        trigger_price=body.trigger_price,
-        stop_price=body.stop_price,
-        client_id=body.client_id,
-        stp=body.stp,
-    )
-    found = await orders.place_oco(desk.port, desk.reads, desk.member_id, ticket, key)
+    found = await orders.place_oco(desk.port, desk.reads, desk.member_id, body.ticket(), key)
     return [_order(order) for order in found]
 
 

@@ -18,6 +18,7 @@ from bursa.api.errors import ApiError, error_code, model_codes
 from bursa.api.peatio import present
 from bursa.api.peatio.auth import TradingMember
 from bursa.api.peatio.market.orders import (
+    _ERRORS,
     CLIENT_ID,
     INVALID_ID,
     IdempotencyKey,
@@ -38,9 +39,6 @@ from bursa.trading import orders
 from bursa.trading.order_view import OrderView
 
 router = APIRouter(prefix="/api/v2/peatio/market", tags=["market"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Errors} for code in (401, 403, 404, 422, 429, 503)
-}
 _ORDER = "market.order"
 
 
@@ -82,6 +80,18 @@ class NewOco(BaseModel):
         json_schema_extra=codes(engine_errors.INVALID_SELF_TRADE_PREVENTION),
     )
 
+    def ticket(self) -> orders.OcoTicket:
+        return orders.OcoTicket(
+            market=self.market,
+            side=self.side,
+            volume=self.volume,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            stop_price=self.stop_price,
+            client_id=self.client_id,
+            stp=self.stp,
+        )
+
 
 @router.post(
     "/orders/oco",
@@ -98,18 +108,9 @@ async def place_oco(
     reads: Reads,
 ) -> list[UserOrder]:
     """The limit order first, then the stop order; each names the other (``oco_id``)."""
-    ticket = orders.OcoTicket(
-        market=body.market,
-        side=body.side,
-        volume=body.volume,
-        price=body.price,
-        trigger_price=body.trigger_price,
-        stop_price=body.stop_price,
-        client_id=body.client_id,
-        stp=body.stp,
-    )
     key = _key(member.id, "oco", idempotency_key)
-    return [present.order(o) for o in await orders.place_oco(runner, reads, member.id, ticket, key)]
+    placed = await orders.place_oco(runner, reads, member.id, body.ticket(), key)
+    return [present.order(o) for o in placed]
 
 
 class CancelItem(BaseModel):
