@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -28,10 +29,12 @@ from bursa.engine.runner import EngineRunner
 from bursa.engine.units import to_units
 from bursa.events.bus import InProcessBus
 from bursa.events.engine_batch import Directory, documents_of
+from bursa.identity.limits import RedisLimiter
 from bursa.identity.mail import MaildirMailer
 from bursa.identity.service import Identity
 from bursa.ledger.verify import verify_ledger
 from bursa.secrets.keystore import LocalKeyStore
+from bursa.trading.dead_man import CancelAfterWatcher, Deadlines
 from bursa.trading.market_data import Tickers
 from bursa.trading.member_levels import MemberLevels
 from bursa.trading.specs import load_specs
@@ -176,24 +179,35 @@ class Exchange:
             await conn.close()
 
 
-@pytest.fixture
-async def exchange(
-    fresh_database_url: str, local_keystore: LocalKeyStore
+@asynccontextmanager
+async def running_exchange(
+    database_url: str,
+    keystore: LocalKeyStore,
+    *,
+    deadlines: Deadlines | None = None,
+    **app_options: Any,
 ) -> AsyncIterator[Exchange]:
+    """A real engine runner, identity service and Ranger hub behind the app on
+    ``database_url``; ``app_options`` go to ``create_app`` (a limiter, an order-entry
+    rule…), and ``deadlines`` get a running ``cancel_all_after`` watcher (every 50 ms)."""
     bus = InProcessBus()
-    runner = EngineRunner(fresh_database_url, bus, load_specs)
+    runner = EngineRunner(database_url, bus, load_specs)
     await runner.start()
-    engine = create_engine(fresh_database_url, pool_size=3)
+    engine = create_engine(database_url, pool_size=3)
     sessions = create_session_factory(engine)
     identity = Identity(
         engine,
-        MaildirMailer(local_keystore.key_file.parent / "mail"),
-        local_keystore,
+        MaildirMailer(keystore.key_file.parent / "mail"),
+        keystore,
         session_ttl=timedelta(minutes=30),
         app_name="Bursa",
     )
     hub = RangerHub(runner, bus, Limits(tickers_every_s=0.2), tickers=(Tickers(), sessions))
     await hub.start()
+    watcher = None
+    if deadlines is not None:
+        watcher = CancelAfterWatcher(deadlines, runner, every_s=0.05)
+        await watcher.start()
     app = create_app(
         runner,
         sessions,
@@ -201,12 +215,14 @@ async def exchange(
         secure_cookies=False,
         member_levels=MemberLevels(deposit=1, withdraw=3, trading=1),
         ranger_hub=hub,
+        cancel_after=watcher,
+        **app_options,
     )
     found = Exchange(
         httpx.ASGITransport(app=app, client=("203.0.113.9", 4000)),
         runner,
         identity,
-        fresh_database_url,
+        database_url,
         hub,
         app,
     )
@@ -215,10 +231,24 @@ async def exchange(
     finally:
         for client in found.clients:
             await client.aclose()
+        if watcher is not None:
+            await watcher.stop()
+            await watcher.deadlines.close()
+        limiter = app_options.get("limiter")
+        if isinstance(limiter, RedisLimiter):
+            await limiter.close()
         await hub.stop()
         await runner.stop()
         await identity.close()
         await engine.dispose()
+
+
+@pytest.fixture
+async def exchange(
+    fresh_database_url: str, local_keystore: LocalKeyStore
+) -> AsyncIterator[Exchange]:
+    async with running_exchange(fresh_database_url, local_keystore) as found:
+        yield found
 
 
 def assert_error(response: httpx.Response, status: int, *codes: str) -> None:

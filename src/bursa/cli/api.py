@@ -20,12 +20,10 @@ import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 
-from bursa.api import access_log, web
-from bursa.api.app import create_app
-from bursa.api.peatio.market.rate_limit import order_rule
+from bursa.api import access_log
 from bursa.api.ranger import protocol as ws_protocol
 from bursa.api.ranger.custody import custody_streams
-from bursa.api.ranger.hub import Limits, RangerHub
+from bursa.api.ranger.hub import RangerHub
 from bursa.api.ranger.markets import StoredMarkets
 from bursa.api.remote_engine import DEFAULT_TIMEOUT_S, RemoteEngine
 from bursa.applogic import api as applogic_api
@@ -33,21 +31,13 @@ from bursa.applogic.listener import listener_of
 from bursa.cli.context import configure_logging, load_settings, with_database
 from bursa.cli.errors import fail
 from bursa.cli.events import verifier
-from bursa.cli.serve import (
-    _Server,
-    barong_management_key,
-    build_applogic,
-    build_sms,
-    management_policies,
-)
+from bursa.cli.serve import _Server, app_from_settings, build_applogic, ranger_limits
 from bursa.cli.users import build_identity
 from bursa.config.settings import Settings
 from bursa.db.session import create_engine, create_session_factory
 from bursa.events.bus import InProcessBus
 from bursa.events.fanout import EXCHANGE, EventFeed
 from bursa.events.listener import AmqpListener
-from bursa.identity import kyc_providers
-from bursa.identity.authz import JwtSigner
 from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter
 from bursa.identity.nonces import InProcessNonces, RedisNonces
 from bursa.ledger.verifications import showing_last_verification
@@ -55,7 +45,6 @@ from bursa.metrics.process import ROLE_UP
 from bursa.trading.dead_man import CancelAfterWatcher, deadlines_for
 from bursa.trading.demo_funds import DemoFunds, DemoFundsMisconfigured
 from bursa.trading.market_data import Tickers
-from bursa.trading.member_levels import MemberLevels
 
 console = Console()
 log = logging.getLogger("bursa.api")
@@ -116,51 +105,25 @@ async def api_role(
         hub = RangerHub(
             None,
             bus,
-            Limits(
-                outbox=settings.ranger_outbox,
-                streams=settings.ranger_max_streams,
-                per_ip=settings.ranger_max_connections_per_ip,
-            ),
+            ranger_limits(settings),
             tickers=(tickers, sessions),
             markets=markets,
         )
         await hub.start()
         stack.push_async_callback(hub.stop)
-        app = create_app(
+        app = app_from_settings(
+            settings,
             remote,
             sessions,
             identity,
             limiter=limiter,
             nonces=nonces,
-            order_rate_limit=order_rule(settings),
             cancel_after=cancel_after,
-            jwt_signer=(
-                JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
-                if settings.jwt_private_key is not None
-                else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
-            ),
-            country_header=settings.country_header,
-            platform_currency=settings.platform_currency,
-            sms=build_sms(settings),
-            storage_dir=settings.storage,
-            storage_titles=settings.user_storage_titles,
-            secure_cookies=settings.secure_cookies,
-            metrics_public=settings.metrics_public,
             public_url=public_url,
             tickers=tickers,
-            member_levels=MemberLevels(
-                deposit=settings.min_deposit_level,
-                withdraw=settings.withdraw_level_in_effect(False),
-                trading=settings.min_trading_level,
-            ),
-            ranger_hub=hub,
-            management=management_policies(settings),
-            barong_management_key=barong_management_key(settings),
-            web_dist=web.DIST,
+            hub=hub,
             demo_funds=demo_funds,
-            kyc_provider=kyc_providers.configured_provider(
-                settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
-            ),
+            demo_seeded=False,
         )
         stack.push_async_callback(app.state.custody.close)
         applogic = build_applogic(settings, sessions)

@@ -10,11 +10,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bursa.api import access_log, web
 from bursa.api.app import create_app
+from bursa.api.deps import EngineView
 from bursa.api.management_auth import ManagementPolicy
 from bursa.api.peatio.market.rate_limit import order_rule
 from bursa.api.ranger import protocol as ws_protocol
@@ -41,8 +43,9 @@ from bursa.events.bus import InProcessBus
 from bursa.events.listener import AmqpListener, BusListener
 from bursa.identity import kyc_providers
 from bursa.identity.authz import JwtSigner
-from bursa.identity.limits import InProcessLimiter, RedisLimiter
-from bursa.identity.nonces import InProcessNonces, RedisNonces
+from bursa.identity.limits import InProcessLimiter, Limiter, RedisLimiter
+from bursa.identity.nonces import InProcessNonces, NonceRegistry, RedisNonces
+from bursa.identity.service import Identity
 from bursa.identity.sms import FileSmsSender, SmsSender, TwilioSmsSender
 from bursa.ledger.verifications import showing_last_verification
 from bursa.metrics.process import ROLE_UP
@@ -159,6 +162,70 @@ def build_sms(settings: Settings) -> SmsSender | None:
     return None
 
 
+def ranger_limits(settings: Settings) -> Limits:
+    """The websocket hub's limits the settings give."""
+    return Limits(
+        outbox=settings.ranger_outbox,
+        streams=settings.ranger_max_streams,
+        per_ip=settings.ranger_max_connections_per_ip,
+    )
+
+
+def app_from_settings(
+    settings: Settings,
+    engine: EngineView,
+    sessions: async_sessionmaker[AsyncSession],
+    identity: Identity,
+    *,
+    limiter: Limiter,
+    nonces: NonceRegistry,
+    cancel_after: CancelAfterWatcher,
+    public_url: str,
+    tickers: Tickers,
+    hub: RangerHub,
+    demo_funds: DemoFunds | None,
+    demo_seeded: bool,
+) -> FastAPI:
+    """The HTTP application as the settings configure it, over ``engine`` (the runner of
+    ``bursa up``, or ``bursa api``'s remote engine): one place for both roles."""
+    return create_app(
+        engine,
+        sessions,
+        identity,
+        limiter=limiter,
+        nonces=nonces,
+        order_rate_limit=order_rule(settings),
+        cancel_after=cancel_after,
+        jwt_signer=(
+            JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
+            if settings.jwt_private_key is not None
+            else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
+        ),
+        country_header=settings.country_header,
+        platform_currency=settings.platform_currency,
+        sms=build_sms(settings),
+        storage_dir=settings.storage,
+        storage_titles=settings.user_storage_titles,
+        secure_cookies=settings.secure_cookies,
+        metrics_public=settings.metrics_public,
+        public_url=public_url,
+        tickers=tickers,
+        member_levels=MemberLevels(
+            deposit=settings.min_deposit_level,
+            withdraw=settings.withdraw_level_in_effect(demo_seeded),
+            trading=settings.min_trading_level,
+        ),
+        ranger_hub=hub,
+        management=management_policies(settings),
+        barong_management_key=barong_management_key(settings),
+        web_dist=web.DIST,
+        demo_funds=demo_funds,
+        kyc_provider=kyc_providers.configured_provider(
+            settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
+        ),
+    )
+
+
 def up(
     host: Annotated[str | None, typer.Option(help="listen address [BURSA_HOST]")] = None,
     port: Annotated[
@@ -262,54 +329,23 @@ async def _serve(
     if mailer is not None:
         await mailer.start()
     tickers = Tickers(candles)
-    hub = RangerHub(
-        runner,
-        bus,
-        Limits(
-            outbox=settings.ranger_outbox,
-            streams=settings.ranger_max_streams,
-            per_ip=settings.ranger_max_connections_per_ip,
-        ),
-        tickers=(tickers, sessions),
-    )
+    hub = RangerHub(runner, bus, ranger_limits(settings), tickers=(tickers, sessions))
     await hub.start()
     cancel_after = CancelAfterWatcher(deadlines_for(settings.redis_url), runner)
     await cancel_after.start()
-    app = create_app(
+    app = app_from_settings(
+        settings,
         runner,
         sessions,
         identity,
         limiter=limiter,
         nonces=nonces,
-        order_rate_limit=order_rule(settings),
         cancel_after=cancel_after,
-        jwt_signer=(
-            JwtSigner(settings.jwt_private_key.get_secret_value().encode(), settings.jwt_ttl_s)
-            if settings.jwt_private_key is not None
-            else JwtSigner.from_file(settings.jwt_key_file, settings.jwt_ttl_s)
-        ),
-        country_header=settings.country_header,
-        platform_currency=settings.platform_currency,
-        sms=build_sms(settings),
-        storage_dir=settings.storage,
-        storage_titles=settings.user_storage_titles,
-        secure_cookies=settings.secure_cookies,
-        metrics_public=settings.metrics_public,
         public_url=settings.public_url or f"http://{host}:{port}",
         tickers=tickers,
-        member_levels=MemberLevels(
-            deposit=settings.min_deposit_level,
-            withdraw=settings.withdraw_level_in_effect(seed_demo),
-            trading=settings.min_trading_level,
-        ),
-        ranger_hub=hub,
-        management=management_policies(settings),
-        barong_management_key=barong_management_key(settings),
-        web_dist=web.DIST,
+        hub=hub,
         demo_funds=demo_funds,
-        kyc_provider=kyc_providers.configured_provider(
-            settings.kycaid_api_token.get_secret_value() if settings.kycaid_api_token else None
-        ),
+        demo_seeded=seed_demo,
     )
     applogic = build_applogic(settings, sessions)
     applogic_listener: AmqpListener | BusListener | None = None
